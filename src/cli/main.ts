@@ -1,0 +1,34 @@
+/**
+ * The `wirescope` command line. Each command lives in its own file and
+ * registers itself on the program; errors end in one line on stderr, never a
+ * stack trace (set WIRESCOPE_DEBUG=1 to see one).
+ */
+import { Command, CommanderError } from 'commander';
+import { CliError } from './errors.js';
+import { registerNamespaces } from './namespaces.js';
+
+const program = new Command('wirescope')
+  .description(
+    'Shows the effective virtual networking of a Linux host (namespaces, interfaces, wires, addresses, ' +
+      'routes, ports, DNS) and ties it to processes, containers, pods and engines.',
+  )
+  .version('0.1.0')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerNamespaces(program);
+
+function fail(err: unknown): never {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  const msg = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`wirescope: ${msg.split('\n')[0]}\n`);
+  if (process.env.WIRESCOPE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+  process.exit(err instanceof CliError ? err.exitCode : 2);
+}
+
+process.on('unhandledRejection', fail);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  fail(err);
+}

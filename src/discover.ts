@@ -1,0 +1,66 @@
+/**
+ * The discovery pipeline (DESIGN.md): procfs scan → namespaces + processes →
+ * engines & containers → network per netns → decorators → immutable model.
+ * Each stage has a typed input and output and never reaches back; a stage that
+ * fails for one namespace or engine records a warning and the rest goes on.
+ */
+
+import { decorate } from './decorators/index.js';
+import type { ContainerSource } from './engines/source.js';
+import { deepFreeze } from './model/freeze.js';
+import type { Discovery, Draft } from './model/types.js';
+import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
+import { collectTenants } from './namespaces/tenants.js';
+import { discoverNetworks, type NetworkOptions } from './network/discover.js';
+
+export interface DiscoverOptions extends NamespaceScanOptions {
+  /** Discover each network namespace's interfaces, routes, sockets (default true). */
+  network?: boolean | NetworkOptions;
+  /** Where containers come from (the engine tracker); none when absent. */
+  containers?: ContainerSource;
+  /** Read tenants' DNS configuration (default true). */
+  dns?: boolean;
+}
+
+export async function discover(options: DiscoverOptions = {}): Promise<Discovery> {
+  const t0 = performance.now();
+  const startedAt = new Date().toISOString();
+  const scan = scanNamespaces(options);
+  const warnings: Draft.Warning[] = [...scan.warnings];
+
+  const workloads = options.containers
+    ? await options.containers.snapshot(scan)
+    : { containers: {}, engines: {}, groups: {}, warnings: [] };
+  warnings.push(...workloads.warnings);
+
+  const tenants = collectTenants(scan, workloads.containers, { dns: options.dns !== false });
+  warnings.push(...tenants.warnings);
+
+  const networks: Record<string, Draft.NetworkNamespace> = {};
+  if (options.network !== false) {
+    const net = await discoverNetworks(scan, typeof options.network === 'object' ? options.network : {});
+    warnings.push(...net.warnings);
+    for (const [ino, ns] of Object.entries(net.networks)) {
+      ns.tenants = tenants.byNetns.get(Number(ino)) ?? [];
+      networks[ino] = ns;
+    }
+  }
+
+  const draft: Draft.Discovery = {
+    schema: 'wirescope/native/v1',
+    startedAt,
+    durationMs: 0,
+    initial: scan.initial,
+    namespaces: scan.namespaces,
+    processes: scan.processes,
+    networks,
+    containers: workloads.containers,
+    engines: workloads.engines,
+    groups: workloads.groups,
+    warnings,
+    missingPrivileges: scan.missingPrivileges,
+  };
+  await decorate(draft, { containers: options.containers });
+  draft.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
+  return deepFreeze(draft) as Discovery;
+}

@@ -1,0 +1,169 @@
+/**
+ * The few libc system calls wirescope needs, bound in-process through koffi.
+ *
+ * No CLI tool is ever spawned in the discovery path: namespaces are opened,
+ * queried (ioctl NS_GET_*) and entered (setns) here, and netlink sockets are
+ * created and driven with these calls. Every wrapper throws a `SyscallError`
+ * carrying errno, so callers can tell "vanished" (ENOENT/ESRCH) from "denied"
+ * (EACCES/EPERM) and turn it into a warning.
+ */
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+
+const c = {
+  open: libc.func('int open(const char *path, int flags)'),
+  close: libc.func('int close(int fd)'),
+  ioctl: libc.func('int ioctl(int fd, unsigned long req, uintptr_t arg)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
+  unshare: libc.func('int unshare(int flags)'),
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  bind: libc.func('int bind(int fd, const void *addr, uint32_t len)'),
+  send: libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
+  recv: libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)'),
+  setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+  gettid: libc.func('int gettid()'),
+  errnoLoc: libc.func('int *__errno_location()'),
+  strerror: libc.func('const char *strerror(int errnum)'),
+  gethostname: libc.func('int gethostname(_Out_ char *name, size_t len)'),
+};
+
+export const O_RDONLY = 0;
+export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
+
+/** CLONE_NEW* flags as setns(2) nstype values. */
+export const CLONE_NEWNS = 0x00020000;
+export const CLONE_NEWCGROUP = 0x02000000;
+export const CLONE_NEWUTS = 0x04000000;
+export const CLONE_NEWIPC = 0x08000000;
+export const CLONE_NEWUSER = 0x10000000;
+export const CLONE_NEWPID = 0x20000000;
+export const CLONE_NEWNET = 0x40000000;
+export const CLONE_NEWTIME = 0x00000080;
+
+/** ioctls on nsfs file descriptors (include/uapi/linux/nsfs.h, NSIO = 0xb7). */
+export const NS_GET_USERNS = 0xb701;
+export const NS_GET_PARENT = 0xb702;
+export const NS_GET_NSTYPE = 0xb703;
+export const NS_GET_OWNER_UID = 0xb704;
+
+export const ENOENT = 2;
+export const ESRCH = 3;
+export const EINTR = 4;
+export const EBADF = 9;
+export const EAGAIN = 11;
+export const EACCES = 13;
+export const EPERM = 1;
+export const EINVAL = 22;
+export const ENOTTY = 25;
+export const ENOBUFS = 105;
+
+export class SyscallError extends Error {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+    readonly detail?: string,
+  ) {
+    super(`${call}${detail ? ` ${detail}` : ''}: ${strerror(errno)} (errno ${errno})`);
+    this.name = 'SyscallError';
+  }
+  /** The object went away (process exited, namespace released). */
+  get vanished(): boolean {
+    return this.errno === ENOENT || this.errno === ESRCH;
+  }
+  get denied(): boolean {
+    return this.errno === EACCES || this.errno === EPERM;
+  }
+}
+
+export function errno(): number {
+  return koffi.decode(c.errnoLoc(), 'int') as number;
+}
+
+export function strerror(n: number): string {
+  return String(c.strerror(n));
+}
+
+function check(ret: number, call: string, detail?: string): number {
+  if (ret < 0) throw new SyscallError(call, errno(), detail);
+  return ret;
+}
+
+export function open(path: string, flags = O_RDONLY | O_CLOEXEC): number {
+  return check(c.open(path, flags) as number, 'open', path);
+}
+
+export function close(fd: number): void {
+  c.close(fd);
+}
+
+/** ioctl with an integer argument; returns the (non-negative) result. */
+export function ioctl(fd: number, request: number, arg = 0): number {
+  return check(c.ioctl(fd, request, arg) as number, 'ioctl', `0x${request.toString(16)}`);
+}
+
+/** ioctl(NS_GET_OWNER_UID) writes a uid_t into the pointed-to buffer. */
+export function nsGetOwnerUid(fd: number): number {
+  const buf = Buffer.alloc(4);
+  const ret = c.ioctl(fd, NS_GET_OWNER_UID, koffi.address(buf)) as number;
+  check(ret, 'ioctl', 'NS_GET_OWNER_UID');
+  return buf.readUInt32LE(0);
+}
+
+export function setns(fd: number, nstype: number): void {
+  check(c.setns(fd, nstype) as number, 'setns');
+}
+
+export function socket(domain: number, type: number, protocol: number): number {
+  return check(c.socket(domain, type, protocol) as number, 'socket');
+}
+
+export function bind(fd: number, addr: Buffer): void {
+  check(c.bind(fd, addr, addr.length) as number, 'bind');
+}
+
+export function send(fd: number, buf: Buffer): number {
+  for (;;) {
+    const n = Number(c.send(fd, buf, buf.length, 0));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== EINTR) throw new SyscallError('send', e);
+  }
+}
+
+/** recv into buf; returns bytes received. Retries on EINTR. */
+export function recv(fd: number, buf: Buffer, flags = 0): number {
+  for (;;) {
+    const n = Number(c.recv(fd, buf, buf.length, flags));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== EINTR) throw new SyscallError('recv', e);
+  }
+}
+
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  const b = Buffer.alloc(4);
+  b.writeInt32LE(value, 0);
+  check(c.setsockopt(fd, level, name, b, 4) as number, 'setsockopt', `${level}/${name}`);
+}
+
+export function setsockoptBuf(fd: number, level: number, name: number, value: Buffer): void {
+  check(c.setsockopt(fd, level, name, value, value.length) as number, 'setsockopt', `${level}/${name}`);
+}
+
+export function gettid(): number {
+  return c.gettid() as number;
+}
+
+export function unshare(flags: number): void {
+  check(c.unshare(flags) as number, 'unshare');
+}
+
+/** gethostname() of the calling thread's UTS namespace. */
+export function gethostname(): string {
+  const buf = Buffer.alloc(257);
+  check(c.gethostname(buf, buf.length) as number, 'gethostname');
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+}
