@@ -1,0 +1,55 @@
+/**
+ * Entering network namespaces on the calling thread.
+ *
+ * setns(2) with CLONE_NEWNET changes only the calling thread's namespace, and
+ * a socket stays bound to the namespace it was created in. So: enter, create
+ * the sockets, return at once — then dump through them from anywhere. This is
+ * synchronous so no other JavaScript can run on this thread while it is in a
+ * foreign namespace. Mount namespaces cannot be entered this way by a
+ * multi-threaded process (setns(2): EINVAL), which is why files of other mount
+ * namespaces are read through /proc/PID/root instead.
+ */
+import { CLONE_NEWNET, close, gettid, O_CLOEXEC, O_RDONLY, open, setns } from './libc.js';
+
+let homeFd = -1;
+
+/** An fd of this thread's original network namespace, opened once per thread. */
+function home(): number {
+  if (homeFd < 0) homeFd = open(`/proc/self/task/${gettid()}/ns/net`, O_RDONLY | O_CLOEXEC);
+  return homeFd;
+}
+
+/** Thrown when the thread could not return to its own namespace: the thread is unusable. */
+export class NetnsRestoreError extends Error {}
+
+/**
+ * Runs `fn` with the calling thread inside the network namespace referenced by
+ * `target` (a path such as /proc/PID/ns/net or /run/netns/X, or an open fd),
+ * then returns the thread to its own namespace, even if `fn` throws.
+ */
+export function withNetns<T>(target: string | number, fn: () => T): T {
+  const back = home();
+  const fd = typeof target === 'number' ? target : open(target, O_RDONLY | O_CLOEXEC);
+  try {
+    setns(fd, CLONE_NEWNET);
+  } finally {
+    if (typeof target !== 'number') close(fd);
+  }
+  let result: T;
+  try {
+    result = fn();
+  } catch (err) {
+    restore(back);
+    throw err;
+  }
+  restore(back);
+  return result;
+}
+
+function restore(back: number): void {
+  try {
+    setns(back, CLONE_NEWNET);
+  } catch (e) {
+    throw new NetnsRestoreError(`cannot return to the original network namespace: ${(e as Error).message}`);
+  }
+}
