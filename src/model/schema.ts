@@ -16,7 +16,18 @@ import { type TSchema, Type } from '@sinclair/typebox';
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 
 export const NamespaceTypes = ['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts'] as const;
-export const NamespaceTypeSchema = Type.Union(NamespaceTypes.map((t) => Type.Literal(t)));
+// Spelled out as a tuple: a union built with .map() loses its literal members
+// in TypeBox's static types, and Record/Partial over it then collapse to {}.
+export const NamespaceTypeSchema = Type.Union([
+  Type.Literal('cgroup'),
+  Type.Literal('ipc'),
+  Type.Literal('mnt'),
+  Type.Literal('net'),
+  Type.Literal('pid'),
+  Type.Literal('time'),
+  Type.Literal('user'),
+  Type.Literal('uts'),
+]);
 
 /** A process is identified by pid *and* starttime: PIDs get reused. */
 export const ProcessRefSchema = Type.Object(
