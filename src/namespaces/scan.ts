@@ -1,5 +1,29 @@
-// PLACEHOLDER — replaced by the namespace stage (issue 2).
+/**
+ * Stage 1 of the pipeline: every namespace of the host and every process
+ * attached to one, read from procfs in-process (DESIGN.md). Namespaces are
+ * found from all places that can hold them, like lxkns does — process and
+ * task ns links, fds, nsfs bind mounts in every mount namespace — then
+ * described once each through the kernel (owner, parent, owner UID), and
+ * leaders are derived from the process tree.
+ *
+ * Faults never abort the scan: processes that exit are dropped with a
+ * "process-vanished" warning, namespaces that go away with
+ * "namespace-vanished", unreadable entries with "proc-denied".
+ */
+import { statSync } from 'node:fs';
+import { NamespaceTypes } from '../model/schema.js';
 import type { Draft, NamespaceType } from '../model/types.js';
+import { parseStatus } from '../procfs/parse.js';
+import { readProcFile } from '../procfs/read.js';
+import { scanBindMounts } from './bindmounts.js';
+import { resolveHierarchy } from './hierarchy.js';
+import { leadersOf } from './leaders.js';
+import { missingPrivileges } from './privileges.js';
+import { scanProcesses } from './procs.js';
+import { newState, type ScanState } from './state.js';
+
+/** Points between the scan's phases, for tests that change the host mid-scan. */
+export type ScanPhase = 'processes' | 'bindmounts' | 'hierarchy';
 
 export interface NamespaceScanOptions {
   /** Namespace types to discover (default: all eight). */
@@ -8,16 +32,124 @@ export interface NamespaceScanOptions {
   sources?: { processes?: boolean; tasks?: boolean; fds?: boolean; bindMounts?: boolean };
   /** procfs root, for tests (default /proc). */
   procRoot?: string;
+  /** Test hook: called after each phase has finished. */
+  onPhase?: (phase: ScanPhase) => void;
 }
 
 export interface NamespaceScan {
+  /** By namespace inode (decimal string). */
   namespaces: Record<string, Draft.Namespace>;
+  /** By PID (decimal string); identity is (pid, starttime). */
   processes: Record<string, Draft.Process>;
   initial: Draft.Discovery['initial'];
   warnings: Draft.Warning[];
   missingPrivileges: Draft.Discovery['missingPrivileges'];
 }
 
-export function scanNamespaces(_options: NamespaceScanOptions = {}): NamespaceScan {
-  throw new Error('scanNamespaces: not implemented yet');
+export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceScan {
+  const procRoot = options.procRoot ?? '/proc';
+  const types = new Set<NamespaceType>(options.namespaceTypes ?? NamespaceTypes);
+  const src = options.sources ?? {};
+  const state = newState(procRoot, types);
+
+  scanProcesses(state, {
+    links: src.processes !== false,
+    tasks: src.tasks !== false,
+    fds: src.fds !== false,
+    needMnt: src.bindMounts !== false,
+  });
+  options.onPhase?.('processes');
+  if (src.bindMounts !== false) scanBindMounts(state);
+  options.onPhase?.('bindmounts');
+  resolveHierarchy(state);
+  options.onPhase?.('hierarchy');
+
+  return {
+    ...toModel(state),
+    initial: initialNamespaces(state),
+    warnings: state.warnings,
+    missingPrivileges: ownMissingPrivileges(procRoot),
+  };
+}
+
+function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processes'> {
+  const processes: Record<string, Draft.Process> = {};
+  for (const [pid, p] of [...state.processes].sort((a, b) => a[0] - b[0])) {
+    if (!state.vanished.has(pid)) processes[pid] = p;
+  }
+  const ppidOf = (pid: number): number | undefined => processes[pid]?.ppid;
+  const namespaces: Record<string, Draft.Namespace> = {};
+  for (const e of [...state.namespaces.values()].sort((a, b) => a.ino - b.ino)) {
+    const members = new Set([...e.processes].filter((pid) => !state.vanished.has(pid)));
+    const fds = e.fds.filter((f) => !state.vanished.has(f.pid));
+    const forChildren = e.paths.some(
+      (p) => p.rank === 2 && p.pid !== undefined && !state.vanished.has(p.pid),
+    );
+    // Held by nothing that still exists: it went away with its last holder.
+    if (members.size === 0 && e.bindMounts.length === 0 && fds.length === 0 && !e.hidden && !forChildren)
+      continue;
+    const ns: Draft.Namespace = {
+      type: e.type,
+      ino: e.ino,
+      dev: nsfsDev(),
+      processes: [...members].sort((a, b) => a - b),
+      leaders: leadersOf(members, ppidOf),
+      bindMounts: e.bindMounts,
+      fds,
+    };
+    if (e.owner !== undefined) ns.owner = e.owner;
+    if (e.parent !== undefined) ns.parent = e.parent;
+    if (e.ownerUid !== undefined) ns.ownerUid = e.ownerUid;
+    if (e.ref !== undefined) ns.ref = e.ref;
+    namespaces[e.ino] = ns;
+  }
+  return { namespaces, processes };
+}
+
+let devCache: number | undefined;
+/**
+ * All namespaces live on the one internal nsfs superblock (fs/nsfs.c mounts
+ * it once at boot), so every namespace has the same st_dev: stat it once.
+ */
+function nsfsDev(): number {
+  if (devCache === undefined) {
+    try {
+      devCache = statSync('/proc/self/ns/net').dev;
+    } catch {
+      devCache = 0;
+    }
+  }
+  return devCache;
+}
+
+/**
+ * The host's initial namespaces: PID 1's, unless its links are unreadable
+ * (as in this sandbox, where even root gets EACCES); then kthreadd's (PID 2
+ * with no parent, a kernel thread, always in the initial namespaces); then
+ * our own.
+ */
+function initialNamespaces(state: ScanState): Draft.Discovery['initial'] {
+  const out: Draft.Discovery['initial'] = {};
+  const candidates = [state.processes.get(1)];
+  const kthreadd = state.processes.get(2);
+  if (kthreadd && kthreadd.ppid === 0 && kthreadd.comm === 'kthreadd') candidates.push(kthreadd);
+  candidates.push(state.processes.get(process.pid));
+  for (const type of state.types) {
+    for (const p of candidates) {
+      const ino = p?.namespaces[type];
+      if (ino !== undefined) {
+        out[type] = ino;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function ownMissingPrivileges(procRoot: string): Draft.Discovery['missingPrivileges'] {
+  try {
+    return missingPrivileges(parseStatus(readProcFile(`${procRoot}/self/status`)).capEff);
+  } catch {
+    return [];
+  }
 }

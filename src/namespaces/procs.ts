@@ -1,0 +1,188 @@
+/**
+ * Source 1 (and 2): every process and task in procfs, with the namespaces its
+ * /proc/PID/ns/* and /proc/PID/task/TID/ns/* links name. Only readlink(2) is
+ * used on the links: it is the cheapest way to learn a namespace's type and
+ * inode (no fd, no stat).
+ */
+import type { NamespaceType } from '../model/types.js';
+import { parseCgroup, parseCmdline, parseNsLink, parseStat, parseStatus } from '../procfs/parse.js';
+import { classify, errorText, listDir, readLink, readProcFile } from '../procfs/read.js';
+import { scanFds } from './fds.js';
+import { addPath, nsEntry, type ScanState } from './state.js';
+
+export interface ProcessSourceOptions {
+  /** Attach namespaces from /proc/PID/ns (default true). */
+  links: boolean;
+  tasks: boolean;
+  fds: boolean;
+  /** Read mount namespace links even if mnt is not a wanted type (for bind mounts). */
+  needMnt: boolean;
+}
+
+const isPid = (name: string): boolean => {
+  const c = name.charCodeAt(0);
+  return c >= 48 && c <= 57;
+};
+
+export function scanProcesses(state: ScanState, opts: ProcessSourceOptions): void {
+  let names: string[];
+  try {
+    names = listDir(state.procRoot);
+  } catch (err) {
+    throw new Error(`cannot list ${state.procRoot}: ${errorText(err)}`);
+  }
+  const linkTypes = opts.links ? [...state.types] : [];
+  const readMnt = opts.needMnt && !state.types.has('mnt');
+  for (const name of names) {
+    if (!isPid(name)) continue;
+    scanProcess(state, Number(name), linkTypes, readMnt, opts);
+  }
+}
+
+function vanished(state: ScanState, pid: number, what: string): void {
+  state.vanished.add(pid);
+  state.warnings.push({
+    code: 'process-vanished',
+    message: `process ${pid} exited during the scan (${what}); skipped`,
+    pid,
+  });
+}
+
+function scanProcess(
+  state: ScanState,
+  pid: number,
+  linkTypes: readonly NamespaceType[],
+  readMnt: boolean,
+  opts: ProcessSourceOptions,
+): void {
+  const base = `${state.procRoot}/${pid}`;
+  let step = 'stat';
+  try {
+    const stat = parseStat(readProcFile(`${base}/stat`));
+    if (stat === undefined) return;
+    // A zombie has released its namespaces (exit_task_namespaces) and its
+    // ns links no longer resolve: nothing to relate.
+    if (stat.state === 'Z') return;
+    step = 'status';
+    const status = parseStatus(readProcFile(`${base}/status`));
+    step = 'cmdline';
+    const cmdline = parseCmdline(readProcFile(`${base}/cmdline`));
+    step = 'cgroup';
+    const cgroups = parseCgroup(readProcFile(`${base}/cgroup`));
+
+    // Namespace links: collected first and committed only when the whole
+    // process was read, so an exit half-way leaves no partial relations.
+    const nsOf: Partial<Record<NamespaceType, number>> = {};
+    const extra: { type: NamespaceType; ino: number; path: string }[] = [];
+    let denied: string | undefined;
+    step = 'ns';
+    for (const type of linkTypes) {
+      const path = `${base}/ns/${type}`;
+      try {
+        const link = parseNsLink(readLink(path));
+        if (link) nsOf[type] = link.ino;
+      } catch (err) {
+        const f = classify(err);
+        if (f === 'denied') {
+          denied = errorText(err);
+          continue;
+        }
+        throw err;
+      }
+      // pid_for_children / time_for_children can name a namespace no process
+      // is in yet (after unshare(CLONE_NEWPID|CLONE_NEWTIME), before fork).
+      if ((type === 'pid' || type === 'time') && nsOf[type] !== undefined) {
+        const childPath = `${base}/ns/${type}_for_children`;
+        try {
+          const link = parseNsLink(readLink(childPath));
+          if (link && link.ino !== nsOf[type]) extra.push({ type, ino: link.ino, path: childPath });
+        } catch (err) {
+          if (classify(err) !== 'denied') throw err;
+        }
+      }
+    }
+    let mnt = nsOf.mnt;
+    if (readMnt) {
+      try {
+        mnt = parseNsLink(readLink(`${base}/ns/mnt`))?.ino;
+      } catch (err) {
+        if (classify(err) !== 'denied') throw err;
+      }
+    }
+
+    // Tasks: only multi-threaded processes have tasks other than the main
+    // one, whose links equal /proc/PID/ns. A thread that called setns()
+    // is attached to a different namespace than its process.
+    const taskNs: { type: NamespaceType; ino: number; path: string }[] = [];
+    if (opts.tasks && status.threads > 1 && linkTypes.length > 0 && denied === undefined) {
+      step = 'tasks';
+      for (const tid of listDir(`${base}/task`)) {
+        if (tid === String(pid)) continue;
+        for (const type of linkTypes) {
+          const path = `${base}/task/${tid}/ns/${type}`;
+          try {
+            const link = parseNsLink(readLink(path));
+            if (link && link.ino !== nsOf[type]) taskNs.push({ type, ino: link.ino, path });
+          } catch {
+            // A thread that exits is not a process exit: its process and
+            // other tasks remain valid.
+            break;
+          }
+        }
+      }
+    }
+
+    state.processes.set(pid, {
+      pid,
+      ppid: stat.ppid,
+      starttime: stat.starttime,
+      comm: stat.comm,
+      cmdline,
+      uid: status.uid,
+      cgroups,
+      capBnd: status.capBnd,
+      namespaces: nsOf,
+      nspid: status.nspid,
+    });
+    if (mnt !== undefined) state.mntOf.set(pid, mnt);
+    if (denied !== undefined) {
+      state.warnings.push({
+        code: 'proc-denied',
+        message: `cannot read the namespaces of process ${pid} (${stat.comm}): ${denied}; skipped`,
+        pid,
+      });
+    }
+    for (const type of linkTypes) {
+      const ino = nsOf[type];
+      if (ino === undefined) continue;
+      const e = nsEntry(state, type, ino);
+      e.processes.add(pid);
+      addPath(e, { path: `${base}/ns/${type}`, rank: 1, pid });
+    }
+    for (const t of taskNs) {
+      const e = nsEntry(state, t.type, t.ino);
+      e.processes.add(pid);
+      addPath(e, { path: t.path, rank: 2, pid });
+    }
+    for (const t of extra) {
+      const e = nsEntry(state, t.type, t.ino);
+      addPath(e, { path: t.path, rank: 2, pid });
+    }
+    if (opts.fds && denied === undefined) {
+      step = 'fd';
+      scanFds(state, pid, stat.starttime);
+    }
+  } catch (err) {
+    const f = classify(err);
+    if (f === 'vanished') {
+      state.processes.delete(pid);
+      vanished(state, pid, step);
+      return;
+    }
+    state.warnings.push({
+      code: f === 'denied' ? 'proc-denied' : 'proc-unreadable',
+      message: `cannot read ${step} of process ${pid}: ${errorText(err)}; skipped`,
+      pid,
+    });
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The mutable working state of one namespace scan, shared by the sources
+ * (processes/tasks, fds, bind mounts) and the hierarchy pass, turned into
+ * model objects at the end.
+ */
+import type { Draft, NamespaceType } from '../model/types.js';
+
+/**
+ * A path that opens a namespace. rank orders them for `ref`: a bind mount in
+ * wirescope's own mount namespace outlives any process (0), then a process's
+ * ns link (1), a task's or *_for_children link (2), a bind mount reached
+ * through another process's root (3), an fd of another process (4).
+ */
+export interface NsPath {
+  path: string;
+  rank: number;
+  /** The process this path goes through, if any. */
+  pid?: number;
+}
+
+/** At most this many paths per namespace are kept: enough to survive a few exits. */
+export const MAX_PATHS = 6;
+
+export function addPath(e: NsEntry, p: NsPath): void {
+  if (e.paths.length < MAX_PATHS) e.paths.push(p);
+}
+
+export interface NsEntry {
+  type: NamespaceType;
+  ino: number;
+  /** PIDs with at least one task attached. */
+  processes: Set<number>;
+  bindMounts: Draft.Namespace['bindMounts'];
+  fds: Draft.Namespace['fds'];
+  /**
+   * Paths that open this namespace, best first; each tagged with the process
+   * (pid@starttime) it depends on, if any, so a failure can be traced to an
+   * exited process.
+   */
+  paths: NsPath[];
+  owner?: number;
+  parent?: number;
+  ownerUid?: number;
+  ref?: string;
+  /** Found only through NS_GET_USERNS / NS_GET_PARENT of another namespace. */
+  hidden?: boolean;
+}
+
+export interface ScanState {
+  procRoot: string;
+  types: ReadonlySet<NamespaceType>;
+  namespaces: Map<number, NsEntry>;
+  processes: Map<number, Draft.Process>;
+  /** Mount namespace of every process, needed for bind mounts even when mnt is not a wanted type. */
+  mntOf: Map<number, number>;
+  warnings: Draft.Warning[];
+  /** Processes that exited during the scan (by pid). */
+  vanished: Set<number>;
+}
+
+export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): ScanState {
+  return {
+    procRoot,
+    types,
+    namespaces: new Map(),
+    processes: new Map(),
+    mntOf: new Map(),
+    warnings: [],
+    vanished: new Set(),
+  };
+}
+
+export function nsEntry(state: ScanState, type: NamespaceType, ino: number): NsEntry {
+  let e = state.namespaces.get(ino);
+  if (e === undefined) {
+    e = { type, ino, processes: new Set(), bindMounts: [], fds: [], paths: [] };
+    state.namespaces.set(ino, e);
+  }
+  return e;
+}

@@ -1,0 +1,176 @@
+/**
+ * Pure parsers for the per-process procfs files the scan reads. Each takes the
+ * file's text and returns only the fields the model needs.
+ */
+import type { NamespaceType } from '../model/types.js';
+
+export interface StatFields {
+  pid: number;
+  comm: string;
+  state: string;
+  ppid: number;
+  starttime: number;
+}
+
+/**
+ * /proc/PID/stat (proc(5)). comm (field 2) is in parentheses and may itself
+ * contain spaces and ')', so the fields after it are located from the *last*
+ * ')'. starttime is field 22: clock ticks after boot.
+ */
+export function parseStat(text: string): StatFields | undefined {
+  const open = text.indexOf('(');
+  const close = text.lastIndexOf(')');
+  if (open < 0 || close < open) return undefined;
+  const pid = Number.parseInt(text.slice(0, open), 10);
+  const comm = text.slice(open + 1, close);
+  // Fields from 3 (state) on, separated by single spaces.
+  const rest = text.slice(close + 2).split(' ');
+  const state = rest[0] ?? '';
+  const ppid = Number(rest[1]);
+  const starttime = Number(rest[19]);
+  if (!Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(starttime)) return undefined;
+  return { pid, comm, state, ppid, starttime };
+}
+
+export interface StatusFields {
+  uid: number;
+  capBnd: string;
+  capEff: string;
+  nspid: number[];
+  threads: number;
+}
+
+/** /proc/PID/status: real UID, CapBnd/CapEff (hex, kept as 0x-prefixed strings), NSpid, Threads. */
+export function parseStatus(text: string): StatusFields {
+  const out: StatusFields = { uid: -1, capBnd: '', capEff: '', nspid: [], threads: 1 };
+  let start = 0;
+  while (start < text.length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = text.length;
+    const colon = text.indexOf(':', start);
+    if (colon > start && colon < end) {
+      const key = text.slice(start, colon);
+      const value = text.slice(colon + 1, end).trim();
+      switch (key) {
+        case 'Uid':
+          out.uid = Number.parseInt(value, 10);
+          break;
+        case 'CapBnd':
+          out.capBnd = `0x${value}`;
+          break;
+        case 'CapEff':
+          out.capEff = `0x${value}`;
+          break;
+        case 'NSpid':
+          out.nspid = value.split(/\s+/).map(Number);
+          break;
+        case 'Threads':
+          out.threads = Number.parseInt(value, 10);
+          break;
+      }
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** /proc/PID/cmdline: NUL-separated arguments, usually NUL-terminated. */
+export function parseCmdline(text: string): string[] {
+  if (text === '') return [];
+  const parts = text.split('\0');
+  if (parts[parts.length - 1] === '') parts.pop();
+  return parts;
+}
+
+export interface CgroupEntry {
+  hierarchy: number;
+  controllers: string[];
+  path: string;
+}
+
+/** /proc/PID/cgroup lines "hierarchy-ID:controller-list:cgroup-path" (cgroups(7)). */
+export function parseCgroup(text: string): CgroupEntry[] {
+  const out: CgroupEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const a = line.indexOf(':');
+    const b = line.indexOf(':', a + 1);
+    if (a < 0 || b < 0) continue;
+    const controllers = line.slice(a + 1, b);
+    out.push({
+      hierarchy: Number.parseInt(line.slice(0, a), 10),
+      controllers: controllers === '' ? [] : controllers.split(','),
+      // The path may itself contain ':'.
+      path: line.slice(b + 1),
+    });
+  }
+  return out;
+}
+
+const NS_TYPES: ReadonlySet<string> = new Set(['cgroup', 'ipc', 'mnt', 'net', 'pid', 'time', 'user', 'uts']);
+
+export interface NsLink {
+  type: NamespaceType;
+  ino: number;
+}
+
+/**
+ * The target of a namespace symlink ("net:[4026531833]"): what readlink(2)
+ * returns for /proc/PID/ns/X, for an fd that refers to a namespace, and the
+ * root field of an nsfs mount in mountinfo.
+ */
+export function parseNsLink(link: string): NsLink | undefined {
+  const colon = link.indexOf(':[');
+  if (colon <= 0 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined;
+  const type = link.slice(0, colon);
+  if (!NS_TYPES.has(type)) return undefined;
+  const ino = Number(link.slice(colon + 2, -1));
+  if (!Number.isSafeInteger(ino) || ino <= 0) return undefined;
+  return { type: type as NamespaceType, ino };
+}
+
+export interface MountEntry {
+  mountId: number;
+  parentId: number;
+  dev: string;
+  root: string;
+  mountPoint: string;
+  fstype: string;
+  source: string;
+}
+
+/** Undo mountinfo's octal escapes (\040 space, \011 tab, \012 newline, \134 backslash). */
+export function unescapeMountField(s: string): string {
+  if (!s.includes('\\')) return s;
+  return s.replace(/\\([0-7]{3})/g, (_m, oct: string) => String.fromCharCode(Number.parseInt(oct, 8)));
+}
+
+/**
+ * /proc/PID/mountinfo (proc(5)): "id parent major:minor root mountpoint opts
+ * [optional fields...] - fstype source superopts". The optional fields vary in
+ * number, so the fields after them are found from the " - " separator.
+ * The mount point is relative to the reading process's root directory.
+ */
+export function parseMountinfo(text: string, filter?: (fstype: string) => boolean): MountEntry[] {
+  const out: MountEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    const sep = line.indexOf(' - ');
+    if (sep < 0) continue;
+    const tail = line.slice(sep + 3).split(' ');
+    const fstype = tail[0] ?? '';
+    if (filter && !filter(fstype)) continue;
+    const head = line.slice(0, sep).split(' ');
+    if (head.length < 6) continue;
+    out.push({
+      mountId: Number(head[0]),
+      parentId: Number(head[1]),
+      dev: head[2] ?? '',
+      root: unescapeMountField(head[3] ?? ''),
+      mountPoint: unescapeMountField(head[4] ?? ''),
+      fstype,
+      source: unescapeMountField(tail[1] ?? ''),
+    });
+  }
+  return out;
+}
