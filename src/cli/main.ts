@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { registerNamespaces } from './namespaces.js';
+import { registerServe } from './serve.js';
 
 const program = new Command('wirescope')
   .description(
@@ -17,6 +18,7 @@ const program = new Command('wirescope')
   .exitOverride();
 
 registerNamespaces(program);
+registerServe(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);

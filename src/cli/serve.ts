@@ -1,0 +1,78 @@
+/**
+ * `wirescope serve` (the default command): the discovery service and web UI.
+ */
+import type { Command } from 'commander';
+import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
+import { startService } from '../service/server.js';
+import { CliError } from './errors.js';
+
+interface ServeFlags {
+  listen?: string;
+  token?: string;
+  maxAge: string;
+  watch: boolean;
+}
+
+export function registerServe(program: Command): void {
+  program
+    .command('serve', { isDefault: true })
+    .description('run the discovery service and web UI (default: http://127.0.0.1:5000)')
+    .option(
+      '--listen <host:port>',
+      `address to listen on (default ${DEFAULT_LISTEN.host}:${DEFAULT_LISTEN.port})`,
+    )
+    .option('--token <token>', 'require "Authorization: Bearer <token>" on the API (or env WIRESCOPE_TOKEN)')
+    .option('--max-age <seconds>', 'rediscover results older than this even without change events', '60')
+    .option('--no-watch', 'do not watch netlink/namespaces for changes (results expire by --max-age only)')
+    .action(async (flags: ServeFlags) => {
+      let listen = DEFAULT_LISTEN;
+      try {
+        if (flags.listen) listen = parseListen(flags.listen);
+      } catch (err) {
+        throw new CliError((err as Error).message);
+      }
+      const maxAge = Number(flags.maxAge);
+      if (!Number.isFinite(maxAge) || maxAge <= 0)
+        throw new CliError(`--max-age: "${flags.maxAge}" is not a positive number`);
+      const token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
+      if (!isLoopback(listen.host)) {
+        const bar = '!'.repeat(78);
+        process.stderr.write(
+          `${bar}\n!! WARNING: wirescope listens on ${listen.host}:${listen.port}, beyond this machine's loopback.\n` +
+            '!! Anyone who can reach it sees every namespace, process, container, address and port of this host.\n' +
+            (token
+              ? '!! A bearer token is required for the API; the connection is NOT encrypted (no TLS).\n'
+              : '!! NO TOKEN is set: use --token or WIRESCOPE_TOKEN, or listen on 127.0.0.1.\n') +
+            `${bar}\n`,
+        );
+      }
+      let svc: Awaited<ReturnType<typeof startService>>;
+      try {
+        svc = await startService({
+          listen,
+          token: token || undefined,
+          maxAgeMs: maxAge * 1000,
+          watch: flags.watch,
+        });
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        if (e.code === 'EADDRINUSE')
+          throw new CliError(`cannot listen on ${listen.host}:${listen.port}: address in use`);
+        if (e.code === 'EACCES')
+          throw new CliError(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
+        throw new CliError(`cannot start the service: ${e.message}`);
+      }
+      process.stderr.write(`wirescope: serving on ${svc.url}/ (API ${svc.url}/api/openapi.json)\n`);
+      // Warm the cache so the first visitor does not wait for a cold discovery.
+      svc.cache.get().catch((err: unknown) => {
+        process.stderr.write(
+          `wirescope: discovery failed: ${err instanceof Error ? err.message.split('\n')[0] : err}\n`,
+        );
+      });
+      const stop = () => {
+        svc.close().finally(() => process.exit(0));
+      };
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+}

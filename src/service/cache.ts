@@ -1,0 +1,134 @@
+/**
+ * One discovery shared by everybody: simultaneous requests wait for the same
+ * in-flight discovery, and a finished result is reused until a change source
+ * (netlink multicast, namespace set, engine events) marks it stale or it
+ * grows older than `maxAgeMs` (sockets and DNS files have no change
+ * notifications, so nothing is trusted forever).
+ */
+import type { Discovery } from '../model/types.js';
+import { type ChangeSet, diffDiscoveries } from './diff.js';
+
+export interface Snapshot {
+  /** Increments with every finished discovery. */
+  readonly generation: number;
+  readonly discovery: Discovery;
+  /** Monotonic time (ms) when the discovery finished. */
+  readonly at: number;
+  /** Serialisations memoised per view: built once per generation. */
+  readonly rendered: Map<string, string>;
+}
+
+export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
+
+export interface CacheOptions {
+  /** Rediscover when the result is older than this, even without change events (default 60 s). */
+  maxAgeMs?: number;
+}
+
+export class DiscoveryCache {
+  private current: Snapshot | undefined;
+  private inflight: Promise<Snapshot> | undefined;
+  /** Bumped on every change notification; a snapshot is valid for the epoch it started in. */
+  private epoch = 0;
+  private currentEpoch = -1;
+  private listeners = new Set<SnapshotListener>();
+  private readonly maxAgeMs: number;
+  /** Number of discoveries run (exposed on /healthz; tests check sharing with it). */
+  discoveries = 0;
+  lastError: string | undefined;
+
+  constructor(
+    private readonly run: () => Promise<Discovery>,
+    opts: CacheOptions = {},
+  ) {
+    this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+  }
+
+  get generation(): number {
+    return this.current?.generation ?? 0;
+  }
+
+  /** The last finished discovery, without triggering one. */
+  peek(): Discovery | undefined {
+    return this.current?.discovery;
+  }
+
+  /** Something changed: the next request rediscovers (an in-flight one may already be stale). */
+  markDirty(): void {
+    this.epoch++;
+  }
+
+  get stale(): boolean {
+    return (
+      this.current === undefined ||
+      this.currentEpoch !== this.epoch ||
+      performance.now() - this.current.at > this.maxAgeMs
+    );
+  }
+
+  /** The current snapshot, or the in-flight/new discovery when there is none or it is stale. */
+  async get(opts: { fresh?: boolean } = {}): Promise<Snapshot> {
+    if (opts.fresh) this.markDirty();
+    if (!this.stale && this.current) return this.current;
+    return this.refresh();
+  }
+
+  /** Starts a discovery unless one for the current epoch is running; resolves with its snapshot. */
+  refresh(): Promise<Snapshot> {
+    if (this.inflight && this.inflightEpoch === this.epoch) return this.inflight;
+    const chained = this.inflight;
+    const startEpoch = this.epoch;
+    this.inflightEpoch = startEpoch;
+    // Never run two discoveries at once: a newer one queues behind the running one.
+    const p = (chained ? chained.catch(() => undefined) : Promise.resolve()).then(async () => {
+      this.discoveries++;
+      const discovery = await this.run();
+      const previous = this.current;
+      const snap: Snapshot = {
+        generation: (previous?.generation ?? 0) + 1,
+        discovery,
+        at: performance.now(),
+        rendered: new Map(),
+      };
+      this.current = snap;
+      this.currentEpoch = startEpoch;
+      this.lastError = undefined;
+      const changes = diffDiscoveries(previous?.discovery, discovery);
+      for (const l of this.listeners) {
+        try {
+          l(snap, changes, previous);
+        } catch {
+          // A listener's failure (e.g. a closed stream) must not fail the discovery.
+        }
+      }
+      return snap;
+    });
+    this.inflight = p;
+    p.then(
+      () => {
+        if (this.inflight === p) this.inflight = undefined;
+      },
+      (err: unknown) => {
+        this.lastError = err instanceof Error ? err.message : String(err);
+        if (this.inflight === p) this.inflight = undefined;
+      },
+    );
+    return p;
+  }
+  private inflightEpoch = -1;
+
+  onSnapshot(l: SnapshotListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Memoised serialisation of a view of the snapshot. */
+  static render(snap: Snapshot, view: string, build: () => unknown): string {
+    let s = snap.rendered.get(view);
+    if (s === undefined) {
+      s = JSON.stringify(build());
+      snap.rendered.set(view, s);
+    }
+    return s;
+  }
+}

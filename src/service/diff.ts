@@ -1,0 +1,112 @@
+/**
+ * What changed between two discoveries, by stable identity (DESIGN.md "Object
+ * identity"): network namespaces by inode, interfaces by (netns, ifindex),
+ * containers by id. Pure; counters and other always-moving values (interface
+ * statistics, neighbour caches, connected sockets, timing) are ignored so a
+ * "change" means the topology or configuration changed.
+ */
+import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
+
+export interface InterfaceChange {
+  netns: number;
+  index: number;
+  name: string;
+}
+
+export interface ChangeSet {
+  namespaces: { added: number[]; removed: number[]; changed: number[] };
+  interfaces: { added: InterfaceChange[]; removed: InterfaceChange[]; changed: InterfaceChange[] };
+  containers: { added: string[]; removed: string[]; changed: string[] };
+}
+
+export const isEmpty = (c: ChangeSet): boolean =>
+  c.namespaces.added.length +
+    c.namespaces.removed.length +
+    c.namespaces.changed.length +
+    c.interfaces.added.length +
+    c.interfaces.removed.length +
+    c.interfaces.changed.length +
+    c.containers.added.length +
+    c.containers.removed.length +
+    c.containers.changed.length ===
+  0;
+
+/** Interface without its counters. */
+function ifaceFingerprint(i: Interface): string {
+  const { stats: _stats, ...rest } = i;
+  return JSON.stringify(rest);
+}
+
+/** Namespace configuration apart from its interfaces (compared separately). */
+function netnsFingerprint(n: NetworkNamespace): string {
+  return JSON.stringify({
+    routes: n.routes,
+    rules: n.rules,
+    listening: n.sockets
+      .filter((s) => s.macrostate === 'listening')
+      .map((s) => `${s.protocol}/${s.localAddress}/${s.localPort}/${s.owners.map((o) => o.pid).join(',')}`)
+      .sort(),
+    forwardedPorts: n.forwardedPorts,
+    tenants: n.tenants.map((t) => ({
+      pid: t.pid,
+      starttime: t.starttime,
+      container: t.container,
+      dns: t.dns,
+    })),
+    forwarding: n.forwarding,
+  });
+}
+
+function containerFingerprint(c: Container): string {
+  return JSON.stringify(c);
+}
+
+export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): ChangeSet {
+  const out: ChangeSet = {
+    namespaces: { added: [], removed: [], changed: [] },
+    interfaces: { added: [], removed: [], changed: [] },
+    containers: { added: [], removed: [], changed: [] },
+  };
+  const prevNets = prev?.networks ?? {};
+  const nextNets = next.networks;
+  for (const [key, n] of Object.entries(nextNets)) {
+    const p = prevNets[key];
+    if (!p) {
+      out.namespaces.added.push(n.ino);
+      for (const i of n.interfaces) out.interfaces.added.push({ netns: n.ino, index: i.index, name: i.name });
+      continue;
+    }
+    let changed = netnsFingerprint(p) !== netnsFingerprint(n);
+    const before = new Map(p.interfaces.map((i) => [i.index, i]));
+    for (const i of n.interfaces) {
+      const b = before.get(i.index);
+      before.delete(i.index);
+      const ref = { netns: n.ino, index: i.index, name: i.name };
+      if (!b) {
+        out.interfaces.added.push(ref);
+        changed = true;
+      } else if (ifaceFingerprint(b) !== ifaceFingerprint(i)) {
+        out.interfaces.changed.push(ref);
+        changed = true;
+      }
+    }
+    for (const b of before.values()) {
+      out.interfaces.removed.push({ netns: n.ino, index: b.index, name: b.name });
+      changed = true;
+    }
+    if (changed) out.namespaces.changed.push(n.ino);
+  }
+  for (const [key, p] of Object.entries(prevNets)) {
+    if (nextNets[key]) continue;
+    out.namespaces.removed.push(p.ino);
+    for (const i of p.interfaces) out.interfaces.removed.push({ netns: p.ino, index: i.index, name: i.name });
+  }
+  const prevC = prev?.containers ?? {};
+  for (const [id, c] of Object.entries(next.containers)) {
+    const p = prevC[id];
+    if (!p) out.containers.added.push(id);
+    else if (containerFingerprint(p) !== containerFingerprint(c)) out.containers.changed.push(id);
+  }
+  for (const id of Object.keys(prevC)) if (!next.containers[id]) out.containers.removed.push(id);
+  return out;
+}

@@ -1,0 +1,136 @@
+/**
+ * The OpenAPI 3.1 description of the service, served at /api/openapi.json.
+ * Schemas come from the same TypeBox definitions the code uses (model/schema.ts);
+ * OpenAPI 3.1 schemas are JSON Schema 2020-12, so they are embedded as they are.
+ */
+import * as S from '../model/schema.js';
+
+const json = (ref: string, description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: `#/components/schemas/${ref}` } } },
+});
+const problem = (description: string) => ({
+  description,
+  content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+});
+const errors = {
+  '401': problem('missing or wrong bearer token (when the service runs with a token)'),
+  '405': problem('the service is read-only: only GET and HEAD'),
+  '500': problem('discovery failed'),
+};
+
+export function openApiDocument(version: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'wirescope',
+      version,
+      description:
+        'Read-only discovery service for Linux host virtual networking. `/json` and `/mobyshark` follow the ' +
+        'Ghostwire v1 API; `/api/` serves the native model. Results are shared between simultaneous ' +
+        'requests and reused until the kernel or an engine reports a change.',
+    },
+    servers: [{ url: '/' }],
+    security: [{}, { bearer: [] }],
+    paths: {
+      '/json': {
+        get: {
+          summary: 'Ghostwire-v1 DiscoveryResult',
+          parameters: [{ $ref: '#/components/parameters/fresh' }],
+          responses: { '200': { description: 'Ghostwire v1 DiscoveryResult' }, ...errors },
+        },
+      },
+      '/mobyshark': {
+        get: {
+          summary: 'Ghostwire-v1 capture targets',
+          responses: { '200': { description: 'Ghostwire v1 TargetDiscoveryResult' }, ...errors },
+        },
+      },
+      '/api/discovery': {
+        get: {
+          summary: 'The whole native discovery result',
+          parameters: [{ $ref: '#/components/parameters/fresh' }],
+          responses: {
+            '200': json('Discovery', 'native discovery'),
+            '304': { description: 'unchanged' },
+            ...errors,
+          },
+        },
+      },
+      '/api/netns/{ino}': {
+        get: {
+          summary: 'One network namespace',
+          parameters: [{ name: 'ino', in: 'path', required: true, schema: { type: 'integer' } }],
+          responses: {
+            '200': json('NetworkNamespace', 'the network namespace'),
+            '400': problem('not an inode number'),
+            '404': problem('no such network namespace'),
+            ...errors,
+          },
+        },
+      },
+      '/api/containers/{id}': {
+        get: {
+          summary: 'One container',
+          parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': json('Container', 'the container'),
+            '404': problem('no such container'),
+            ...errors,
+          },
+        },
+      },
+      '/api/events': {
+        get: {
+          summary: 'Server-sent events: what changed between discoveries',
+          description:
+            'Event `hello` on connect ({generation}); event `change` after each discovery that changed ' +
+            'something ({generation, startedAt, changes: {namespaces, interfaces, containers} each with ' +
+            'added/removed/changed}); `error` when a discovery failed. Reconnect with Last-Event-ID.',
+          responses: { '200': { description: 'text/event-stream' }, ...errors },
+        },
+      },
+      '/api/schema': {
+        get: {
+          summary: 'JSON schema of the native discovery',
+          responses: { '200': { description: 'JSON schema' } },
+        },
+      },
+      '/api/openapi.json': {
+        get: { summary: 'This document', responses: { '200': { description: 'OpenAPI' } } },
+      },
+      '/healthz': {
+        get: { summary: 'Liveness and cache state', responses: { '200': { description: 'ok' } } },
+      },
+    },
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      parameters: {
+        fresh: {
+          name: 'fresh',
+          in: 'query',
+          required: false,
+          description: 'set to 1 to wait for a discovery that starts after this request',
+          schema: { type: 'string', enum: ['1'] },
+        },
+      },
+      schemas: {
+        Discovery: S.DiscoverySchema,
+        NetworkNamespace: S.NetworkNamespaceSchema,
+        Container: S.ContainerSchema,
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem document',
+          required: ['type', 'title', 'status'],
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}

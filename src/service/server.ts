@@ -1,0 +1,122 @@
+/**
+ * Starts the discovery service: the shared discovery cache, the change
+ * watcher that invalidates it, and the HTTP server.
+ */
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serve } from '@hono/node-server';
+import { type DiscoverOptions, discover } from '../discover.js';
+import type { Discovery } from '../model/types.js';
+import { createApp } from './app.js';
+import { DiscoveryCache } from './cache.js';
+import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
+import { ChangeWatcher, type WatcherOptions } from './watch.js';
+
+export interface ServiceOptions {
+  listen?: ListenAddress;
+  token?: string;
+  /** Web UI folder (default: web/dist of this package). */
+  webRoot?: string;
+  discoverOptions?: DiscoverOptions;
+  /** Replaces discover() (benchmarks feed a prepared model through the same cache). */
+  run?: () => Promise<Discovery>;
+  maxAgeMs?: number;
+  /** false: no change watcher (results expire by maxAgeMs only). */
+  watch?: boolean | WatcherOptions;
+  /** Engine event subscriptions (e.g. the engine tracker's change events). */
+  eventSources?: ((notify: () => void) => () => void)[];
+  version?: string;
+}
+
+export interface RunningService {
+  url: string;
+  address: ListenAddress;
+  cache: DiscoveryCache;
+  watcher: ChangeWatcher | undefined;
+  close(): Promise<void>;
+}
+
+export function defaultWebRoot(): string {
+  // dist/service/server.js → <package>/web/dist
+  return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
+}
+
+export async function startService(opts: ServiceOptions = {}): Promise<RunningService> {
+  const listen = opts.listen ?? DEFAULT_LISTEN;
+  const run = opts.run ?? (() => discover(opts.discoverOptions ?? {}));
+  const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
+  const webRoot = opts.webRoot ?? defaultWebRoot();
+
+  let watcher: ChangeWatcher | undefined;
+  let debounce: NodeJS.Timeout | undefined;
+  const service = createApp({
+    cache,
+    webRoot: existsSync(webRoot) ? webRoot : undefined,
+    token: opts.token,
+    version: opts.version,
+    health: () => ({
+      watchedNamespaces: watcher?.watchedNamespaces ?? 0,
+      subscribers: service.subscribers(),
+    }),
+  });
+
+  if (opts.watch !== false) {
+    watcher = new ChangeWatcher(
+      () => {
+        cache.markDirty();
+        // Someone is watching the event stream: rediscover now (coalescing bursts) so they see it.
+        if (service.subscribers() > 0 && !debounce) {
+          debounce = setTimeout(() => {
+            debounce = undefined;
+            cache.refresh().catch(() => undefined);
+          }, 200);
+        }
+      },
+      {
+        ...(typeof opts.watch === 'object' ? opts.watch : {}),
+        extraPaths: () => {
+          // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
+          const d = cache.peek();
+          if (!d) return [];
+          const out: string[] = [];
+          for (const ns of Object.values(d.namespaces)) {
+            if (ns.type !== 'net' || ns.processes.length > 0) continue;
+            for (const b of ns.bindMounts) if (b.reachablePath) out.push(b.reachablePath);
+            for (const f of ns.fds) out.push(`/proc/${f.pid}/fd/${f.fd}`);
+          }
+          return out;
+        },
+      },
+    );
+    for (const s of opts.eventSources ?? []) watcher.addSource(s);
+    watcher.start();
+  }
+
+  const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+    const s = serve({ fetch: service.app.fetch, hostname: listen.host, port: listen.port }, () =>
+      resolveServer(s),
+    );
+    s.once('error', reject);
+  });
+  const addr = server.address() as AddressInfo;
+  const address = { host: listen.host, port: addr.port };
+  const hostText = address.host.includes(':') ? `[${address.host}]` : address.host;
+  return {
+    url: `http://${hostText}:${address.port}`,
+    address,
+    cache,
+    watcher,
+    close: async () => {
+      if (debounce) clearTimeout(debounce);
+      watcher?.stop();
+      // Event streams never end by themselves: cut every connection.
+      const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        closeAll?.call(server);
+      });
+    },
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Tells the discovery cache when the host's networking changed, so results
+ * can be reused in between:
+ *
+ * - rtnetlink multicast: one NETLINK_ROUTE socket per network namespace,
+ *   created inside it (setns on this thread, see kernel/netns.ts) and bound
+ *   to the link, address, route and rule groups (rtnetlink.h RTNLGRP_*).
+ *   Neighbour updates are left out: ARP/ND churn is not a topology change.
+ * - the namespace census (nsset.ts): new or vanished network namespaces.
+ * - engine events, through sources registered with addSource().
+ *
+ * A user socket holds a reference on its network namespace (sk_alloc →
+ * get_net), so holding one would keep a dead namespace and its veths alive:
+ * every tick the sockets of namespaces that lost their last process or
+ * mount are closed, which lets the kernel tear them down.
+ */
+import { NETLINK_ROUTE, NetlinkSocket } from '../kernel/netlink.js';
+import { withNetns } from '../kernel/netns.js';
+import { liveNetns } from './nsset.js';
+
+// include/uapi/linux/rtnetlink.h, enum rtnetlink_groups; bind() takes a mask of 1 << (group - 1).
+const RTNLGRP_LINK = 1;
+const RTNLGRP_IPV4_IFADDR = 5;
+const RTNLGRP_IPV4_ROUTE = 7;
+const RTNLGRP_IPV4_RULE = 8;
+const RTNLGRP_IPV6_IFADDR = 9;
+const RTNLGRP_IPV6_ROUTE = 11;
+const RTNLGRP_IPV6_RULE = 19;
+export const WATCH_GROUPS = [
+  RTNLGRP_LINK,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+].reduce((mask, g) => mask | (1 << (g - 1)), 0);
+
+export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
+
+export interface WatcherOptions {
+  /** Tick period (ms) of the census and multicast drain (default 1000). */
+  intervalMs?: number;
+  /** Open rtnetlink multicast sockets (default true). */
+  netlink?: boolean;
+  procRoot?: string;
+  /** Extra holder paths to re-check (bind mounts in other mount namespaces, fds). */
+  extraPaths?: () => readonly string[];
+}
+
+export class ChangeWatcher {
+  private sockets = new Map<number, NetlinkSocket>();
+  private known: Set<number> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private sources: (() => void)[] = [];
+  /** Namespaces whose socket could not be opened (logged once, retried never). */
+  private failed = new Set<number>();
+  readonly intervalMs: number;
+
+  constructor(
+    private readonly onChange: (reason: ChangeReason) => void,
+    private readonly opts: WatcherOptions = {},
+  ) {
+    this.intervalMs = opts.intervalMs ?? 1000;
+  }
+
+  start(): void {
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Registers an event source (e.g. the engine tracker); returns nothing, stopped with the watcher. */
+  addSource(subscribe: (notify: () => void) => () => void): void {
+    this.sources.push(subscribe(() => this.onChange('engine')));
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    for (const s of this.sockets.values()) s.close();
+    this.sockets.clear();
+    for (const unsubscribe of this.sources) unsubscribe();
+    this.sources = [];
+  }
+
+  /** Number of namespaces watched through netlink (for /healthz). */
+  get watchedNamespaces(): number {
+    return this.sockets.size;
+  }
+
+  tick(): void {
+    const live = liveNetns(this.opts.procRoot, this.opts.extraPaths?.() ?? []);
+    let changed: ChangeReason | undefined;
+    if (this.known) {
+      if (live.size !== this.known.size) changed = 'namespaces';
+      else for (const ino of live.keys()) if (!this.known.has(ino)) changed = 'namespaces';
+    }
+    this.known = new Set(live.keys());
+    for (const ino of this.failed) if (!live.has(ino)) this.failed.delete(ino);
+    if (this.opts.netlink !== false) {
+      for (const [ino, sock] of this.sockets) {
+        if (live.has(ino)) continue;
+        sock.close();
+        this.sockets.delete(ino);
+      }
+      for (const [ino, path] of live) {
+        if (this.sockets.has(ino) || this.failed.has(ino)) continue;
+        try {
+          this.sockets.set(
+            ino,
+            withNetns(
+              path,
+              () => new NetlinkSocket(NETLINK_ROUTE, { groups: WATCH_GROUPS, rcvbuf: 1 << 20 }),
+            ),
+          );
+        } catch {
+          // Vanished between census and setns, or not permitted: the census still sees it come and go.
+          this.failed.add(ino);
+        }
+      }
+      for (const sock of this.sockets.values()) {
+        try {
+          if (sock.drain().length > 0) changed ??= 'netlink';
+        } catch {
+          // ENOBUFS: the kernel dropped notifications because we were slow; something did change.
+          changed ??= 'netlink';
+        }
+      }
+    }
+    if (changed) this.onChange(changed);
+  }
+}
