@@ -1,0 +1,66 @@
+/**
+ * The hostname and NIS domain name of a UTS namespace. They exist only in
+ * the kernel's uts_namespace (no file shows another namespace's values:
+ * /proc/sys/kernel/hostname answers for the *reader's* namespace), so the
+ * calling thread joins the namespace with setns(CLONE_NEWUTS), calls
+ * gethostname/getdomainname, and returns to its own at once. Unlike mount
+ * and user namespaces, UTS namespaces can be joined by one thread of a
+ * multi-threaded process (setns(2)); nothing else runs on this thread in
+ * between because the whole exchange is synchronous.
+ */
+import { fstatSync } from 'node:fs';
+import koffi from 'koffi';
+import {
+  CLONE_NEWUTS,
+  close,
+  errno,
+  gethostname,
+  O_CLOEXEC,
+  O_RDONLY,
+  open,
+  SyscallError,
+  setns,
+} from '../kernel/libc.js';
+
+const libc = koffi.load('libc.so.6');
+const getdomainnameC = libc.func('int getdomainname(_Out_ char *name, size_t len)');
+
+function getdomainname(): string {
+  const buf = Buffer.alloc(257);
+  if ((getdomainnameC(buf, buf.length) as number) < 0) throw new SyscallError('getdomainname', errno());
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+}
+
+export interface UtsNames {
+  hostname: string;
+  domainname: string;
+}
+
+/**
+ * Names of the UTS namespace that `path` opens (/proc/PID/ns/uts), checked to
+ * be namespace `ino`. Throws SyscallError (vanished/denied) or Error.
+ */
+export function readUtsNames(path: string, ino: number): UtsNames {
+  const own = open('/proc/thread-self/ns/uts', O_RDONLY | O_CLOEXEC);
+  try {
+    if (fstatSync(own).ino === ino) return { hostname: gethostname(), domainname: getdomainname() };
+    const target = open(path, O_RDONLY | O_CLOEXEC);
+    try {
+      if (fstatSync(target).ino !== ino)
+        throw new SyscallError('open', 3 /* ESRCH */, `${path} (now another namespace)`);
+      setns(target, CLONE_NEWUTS);
+      try {
+        return { hostname: gethostname(), domainname: getdomainname() };
+      } finally {
+        // Returning must not fail silently: a main thread left in a foreign
+        // UTS namespace would report wrong names from then on.
+        setns(own, CLONE_NEWUTS);
+      }
+    } finally {
+      close(target);
+    }
+  } finally {
+    close(own);
+  }
+}
