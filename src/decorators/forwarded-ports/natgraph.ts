@@ -1,0 +1,215 @@
+/**
+ * A source-neutral view of NAT rules and the walk that turns them into port
+ * forwards. nftables rules and legacy ip_tables entries are both translated
+ * into `NatRule`s (what a rule requires of a packet, what it does), grouped in
+ * chains; the walk starts at the base chains where DNAT can happen
+ * (prerouting and output) and follows jumps and gotos, narrowing the
+ * requirements along the path — that is how Docker's `PREROUTING → DOCKER`
+ * and kube-proxy's `KUBE-SERVICES → KUBE-SVC-* → KUBE-SEP-*` chains resolve
+ * to "daddr:dport → destination".
+ *
+ * Not modelled on purpose: rule order and early `return`/`accept` (a forward
+ * is reported if some path reaches its DNAT), negated conditions (they do not
+ * change which port is forwarded) and interface names.
+ */
+import type { Draft } from '../../model/types.js';
+
+export interface PortRange {
+  min: number;
+  max: number;
+}
+
+export type Family = 'inet' | 'inet6';
+
+/** What a rule (or a path of rules) requires of a packet. */
+export interface Match {
+  family?: Family;
+  /** IP protocol number (6 tcp, 17 udp, 132 sctp). */
+  protocol?: number;
+  daddr?: { address: Buffer; prefixlen: number };
+  dport?: PortRange;
+  /** Destination must be a local address (addrtype LOCAL, `fib daddr type local`). */
+  localDest?: boolean;
+}
+
+export type Action =
+  | { kind: 'jump' | 'goto'; chain: string }
+  | { kind: 'dnat'; family?: Family; address?: Buffer; port?: number; portEnd?: number }
+  | { kind: 'none' };
+
+export interface NatRule {
+  match: Match;
+  action: Action;
+}
+
+export interface NatChain {
+  name: string;
+  /** True for chains the kernel enters directly in prerouting or output (DNAT hooks). */
+  entry: boolean;
+  rules: NatRule[];
+  /** Rules left out because their meaning could not be established (reported when the chain is reached). */
+  skipped: string[];
+}
+
+export interface NatTable {
+  /** Label prefix for chains, e.g. "ip nat" (nftables) or "nat" (legacy iptables). */
+  label: string;
+  /** Family of every rule in the table; undefined for nftables "inet" tables. */
+  family?: Family;
+  chains: Map<string, NatChain>;
+}
+
+export type Forward = Omit<Draft.ForwardedPort, 'source' | 'netns' | 'owners'> & { chain: string };
+
+const PROTOCOLS: Record<number, 'tcp' | 'udp' | 'sctp'> = { 6: 'tcp', 17: 'udp', 132: 'sctp' };
+
+/** Maximum jump depth (the kernel's NFT_JUMP_STACK_SIZE is 16; xtables is similar). */
+const MAX_DEPTH = 16;
+
+/** Both requirements at once, or undefined when no packet can meet both. */
+export function mergeMatch(a: Match, b: Match): Match | undefined {
+  const out: Match = { ...a };
+  if (b.family !== undefined) {
+    if (a.family !== undefined && a.family !== b.family) return undefined;
+    out.family = b.family;
+  }
+  if (b.protocol !== undefined) {
+    if (a.protocol !== undefined && a.protocol !== b.protocol) return undefined;
+    out.protocol = b.protocol;
+  }
+  if (b.dport) {
+    if (a.dport) {
+      const min = Math.max(a.dport.min, b.dport.min);
+      const max = Math.min(a.dport.max, b.dport.max);
+      if (min > max) return undefined;
+      out.dport = { min, max };
+    } else out.dport = b.dport;
+  }
+  if (b.daddr) {
+    if (a.daddr) {
+      const narrow = a.daddr.prefixlen >= b.daddr.prefixlen ? a.daddr : b.daddr;
+      const wide = narrow === a.daddr ? b.daddr : a.daddr;
+      if (narrow.address.length !== wide.address.length || !prefixContains(wide, narrow.address))
+        return undefined;
+      out.daddr = narrow;
+    } else out.daddr = b.daddr;
+  }
+  if (b.localDest) out.localDest = true;
+  return out;
+}
+
+function prefixContains(net: { address: Buffer; prefixlen: number }, addr: Buffer): boolean {
+  let bits = net.prefixlen;
+  for (let i = 0; i < net.address.length && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if (((net.address[i] ?? 0) & mask) !== ((addr[i] ?? 0) & mask)) return false;
+  }
+  return true;
+}
+
+export function addrText(b: Buffer): string {
+  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
+  const w: number[] = [];
+  for (let i = 0; i < 8; i++) w.push(b.readUInt16BE(i * 2));
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8; ) {
+    if (w[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && w[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
+  return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+}
+
+/** Every forward the table's DNAT rules make, deduplicated; `notes` say what was left out and why. */
+export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: string[] } {
+  const forwards = new Map<string, Forward>();
+  const notes: string[] = [];
+  const reported = new Set<string>();
+  const walk = (chain: NatChain, acc: Match, stack: string[]): void => {
+    if (!reported.has(chain.name)) {
+      reported.add(chain.name);
+      for (const s of chain.skipped) notes.push(`${table.label} ${chain.name}: ${s}`);
+    }
+    if (stack.length > MAX_DEPTH) {
+      notes.push(`${table.label} ${chain.name}: jumps nested deeper than ${MAX_DEPTH}, not followed`);
+      return;
+    }
+    for (const rule of chain.rules) {
+      const m = mergeMatch(acc, rule.match);
+      if (!m) continue;
+      const a = rule.action;
+      if (a.kind === 'jump' || a.kind === 'goto') {
+        const next = table.chains.get(a.chain);
+        if (next && !stack.includes(next.name)) walk(next, m, [...stack, next.name]);
+      } else if (a.kind === 'dnat') {
+        const f = toForward(table, `${table.label} ${chain.name}`, m, a);
+        if (f)
+          forwards.set(
+            JSON.stringify([
+              f.protocol,
+              f.family,
+              f.hostAddress,
+              f.hostPort,
+              f.hostPortEnd,
+              f.destAddress,
+              f.destPort,
+            ]),
+            f,
+          );
+      }
+    }
+  };
+  for (const chain of table.chains.values())
+    if (chain.entry) walk(chain, table.family ? { family: table.family } : {}, [chain.name]);
+  return { forwards: [...forwards.values()], notes };
+}
+
+function toForward(
+  table: NatTable,
+  chain: string,
+  m: Match,
+  a: Extract<Action, { kind: 'dnat' }>,
+): Forward | undefined {
+  const protocol = m.protocol !== undefined ? PROTOCOLS[m.protocol] : undefined;
+  // A DNAT without a destination port match forwards whole addresses, not ports.
+  if (!protocol || !m.dport) return undefined;
+  const family =
+    a.family ??
+    m.family ??
+    table.family ??
+    (a.address?.length === 16 ? 'inet6' : a.address ? 'inet' : undefined);
+  if (!family) return undefined;
+  // iptables' `--to-destination :port` keeps the address; only an exact daddr match says which one.
+  const dest =
+    a.address ?? (m.daddr && m.daddr.prefixlen === m.daddr.address.length * 8 ? m.daddr.address : undefined);
+  if (!dest) return undefined;
+  let hostAddress = family === 'inet' ? '0.0.0.0' : '::';
+  if (m.daddr) {
+    const full = m.daddr.address.length * 8;
+    hostAddress =
+      m.daddr.prefixlen === full
+        ? addrText(m.daddr.address)
+        : `${addrText(m.daddr.address)}/${m.daddr.prefixlen}`;
+  }
+  const f: Forward = {
+    protocol,
+    family,
+    hostAddress,
+    hostPort: m.dport.min,
+    destAddress: addrText(dest),
+    destPort: a.port ?? m.dport.min,
+    chain,
+  };
+  if (m.dport.max > m.dport.min) f.hostPortEnd = m.dport.max;
+  return f;
+}
