@@ -1,0 +1,222 @@
+/**
+ * Docker Engine API client (dockerode over the engine's unix socket), also
+ * used for podman's Docker-compatible API (see podman.ts). Keeps a cache of
+ * containers and networks current from the /events stream.
+ */
+import Docker from 'dockerode';
+import type { CachedContainer, CachedNetwork, CachedPod, ContainerType, EngineClient } from './types.js';
+import { mapLimit, withTimeout } from './types.js';
+
+export interface DockerClientOptions {
+  /** Path of the API socket, reachable from wirescope's mount namespace. */
+  api: string;
+  /** Per-request timeout. */
+  timeoutMs: number;
+}
+
+/** The subset of an /events message the cache needs (Docker and podman spell keys differently). */
+export interface EngineEvent {
+  Type?: string;
+  Action?: string;
+  status?: string;
+  id?: string;
+  Actor?: { ID?: string };
+}
+
+/** Maps a container inspect document to the cache form; exported for unit tests over recorded JSON. */
+export function containerFromInspect(
+  info: Docker.ContainerInspectInfo,
+  type: ContainerType,
+): CachedContainer {
+  const running = info.State?.Running === true || info.State?.Status === 'running';
+  const pid = info.State?.Pid;
+  const startedAt = info.State?.StartedAt ? Date.parse(info.State.StartedAt) : Number.NaN;
+  const c: CachedContainer = {
+    id: info.Id,
+    name: (info.Name ?? '').replace(/^\//, ''),
+    type,
+    state: info.State?.Status ?? 'unknown',
+    labels: sanitizeLabels(info.Config?.Labels),
+    privileged: info.HostConfig?.Privileged === true,
+  };
+  if (running && typeof pid === 'number' && pid > 0) c.pid = pid;
+  if (running && Number.isFinite(startedAt)) c.startedAt = startedAt;
+  if (info.Config?.Image) c.image = info.Config.Image;
+  return c;
+}
+
+/** Labels must be string→string; anything else an engine sends is dropped, not coerced. */
+export function sanitizeLabels(labels: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!labels || typeof labels !== 'object') return out;
+  for (const [k, v] of Object.entries(labels as Record<string, unknown>))
+    if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+export function dockerNetwork(n: Docker.NetworkInspectInfo): CachedNetwork {
+  const opts = n.Options ?? {};
+  const net: CachedNetwork = {
+    engine: 'docker',
+    name: n.Name,
+    id: n.Id,
+    driver: n.Driver,
+    internal: n.Internal,
+  };
+  net.default = n.Name === 'bridge' || opts['com.docker.network.bridge.default_bridge'] === 'true';
+  if (n.Driver === 'bridge') net.bridge = opts['com.docker.network.bridge.name'] ?? `br-${n.Id.slice(0, 12)}`;
+  if ((n.Driver === 'macvlan' || n.Driver === 'ipvlan') && opts.parent) net.parent = opts.parent;
+  return net;
+}
+
+/** Splits a chunked newline-delimited JSON stream into objects. */
+export class JsonLines {
+  private rest = '';
+  push(chunk: string): unknown[] {
+    const text = this.rest + chunk;
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    const out: unknown[] = [];
+    for (const l of lines) {
+      const s = l.trim();
+      if (!s) continue;
+      try {
+        out.push(JSON.parse(s));
+      } catch {
+        // A malformed event line is skipped; the next resync corrects the cache.
+      }
+    }
+    return out;
+  }
+}
+
+export class DockerClient implements EngineClient {
+  version: string | undefined;
+  readonly containers = new Map<string, CachedContainer>();
+  networks: CachedNetwork[] = [];
+  pods: CachedPod[] = [];
+  broken: Error | undefined;
+
+  protected readonly docker: Docker;
+  /** No timeout: the events stream is idle for long stretches. */
+  private readonly eventsDocker: Docker;
+  private events: NodeJS.ReadableStream | undefined;
+  private closed = false;
+  /** Events that arrived while the initial list ran; applied after it. */
+  private buffered: EngineEvent[] | undefined;
+  /** Per-container event sequence, so a slow inspect never overwrites a newer state. */
+  private readonly seq = new Map<string, number>();
+
+  constructor(
+    protected readonly opts: DockerClientOptions,
+    protected readonly containerType: ContainerType = 'docker',
+  ) {
+    this.docker = new Docker({ socketPath: opts.api, timeout: opts.timeoutMs });
+    this.eventsDocker = new Docker({ socketPath: opts.api });
+  }
+
+  protected eventOptions(): Docker.GetEventsOptions {
+    return { filters: { type: ['container', 'network'] } };
+  }
+
+  async start(): Promise<void> {
+    const v = await this.docker.version();
+    this.version = v.Version;
+    this.buffered = [];
+    await this.subscribe();
+    await Promise.all([this.syncContainers(), this.syncNetworks(), this.syncPods()]);
+    const buffered = this.buffered ?? [];
+    this.buffered = undefined;
+    for (const ev of buffered) this.apply(ev);
+  }
+
+  close(): void {
+    this.closed = true;
+    const s = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
+    s?.destroy?.();
+    this.events = undefined;
+  }
+
+  private async subscribe(): Promise<void> {
+    const stream = await withTimeout(
+      this.eventsDocker.getEvents(this.eventOptions()),
+      this.opts.timeoutMs,
+      'events',
+    );
+    if (this.closed) {
+      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      return;
+    }
+    this.events = stream;
+    const lines = new JsonLines();
+    stream.on('data', (chunk: Buffer) => {
+      for (const ev of lines.push(chunk.toString('utf8'))) {
+        if (!ev || typeof ev !== 'object') continue;
+        if (this.buffered) this.buffered.push(ev as EngineEvent);
+        else this.apply(ev as EngineEvent);
+      }
+    });
+    const fail = (e?: Error) => {
+      if (!this.closed && !this.broken) this.broken = e ?? new Error('event stream ended');
+    };
+    stream.on('error', fail);
+    stream.on('end', () => fail());
+    stream.on('close', () => fail());
+  }
+
+  protected apply(ev: EngineEvent): void {
+    const type = ev.Type;
+    const action = ev.Action ?? ev.status ?? '';
+    const id = ev.Actor?.ID ?? ev.id;
+    if (type === 'container' && id) {
+      if (action.startsWith('exec_') || action.startsWith('health_status')) return;
+      const n = (this.seq.get(id) ?? 0) + 1;
+      this.seq.set(id, n);
+      if (action === 'destroy' || action === 'remove') {
+        this.containers.delete(id);
+        return;
+      }
+      void this.refreshContainer(id, n);
+    } else if (type === 'network' && (action === 'create' || action === 'destroy' || action === 'remove')) {
+      this.syncNetworks().catch(() => {});
+    } else if (type === 'pod') {
+      this.syncPods().catch(() => {});
+    }
+  }
+
+  private async refreshContainer(id: string, n: number): Promise<void> {
+    try {
+      const c = await this.inspect(id);
+      if (this.seq.get(id) !== n) return; // a newer event owns this container now
+      if (c) this.containers.set(c.id, c);
+      else this.containers.delete(id);
+    } catch {
+      // Transient failure: keep the previous state; the event stream or a resync corrects it.
+    }
+  }
+
+  /** Inspects one container; undefined when it vanished (removed between list and inspect). */
+  protected async inspect(id: string): Promise<CachedContainer | undefined> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      return containerFromInspect(info, this.containerType);
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async syncContainers(): Promise<void> {
+    const list = await this.docker.listContainers({ all: true });
+    const found = await mapLimit(list, 8, (c) => this.inspect(c.Id));
+    this.containers.clear();
+    for (const c of found) if (c) this.containers.set(c.id, c);
+  }
+
+  async syncNetworks(): Promise<void> {
+    const nets = await this.docker.listNetworks();
+    this.networks = nets.map(dockerNetwork);
+  }
+
+  async syncPods(): Promise<void> {}
+}

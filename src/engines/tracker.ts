@@ -1,0 +1,414 @@
+/**
+ * The event-tracked engine cache: engines are found in each discovery's
+ * process scan, synced once (list + event stream) and then answered from
+ * their clients' caches, so a warm discovery costs no engine round trips.
+ * New engines are synced in parallel and delay a discovery by at most the
+ * sync budget (~2 s); engines that hang, die or lose their socket become
+ * warnings, never a blocked discovery.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import type { Draft } from '../model/types.js';
+import type { NamespaceScan } from '../namespaces/scan.js';
+import { ContainerdClient } from './containerd.js';
+import { detectEngine, type EngineCandidate, engineTypeOf, isCandidate } from './detect.js';
+import { DockerClient } from './docker.js';
+import { PodmanClient } from './podman.js';
+import {
+  containerOfProcesses,
+  PidTranslator,
+  parseBootTime,
+  processStartMs,
+  START_TOLERANCE_MS,
+} from './relate.js';
+import type { ContainerSource, EngineNetworks, Workloads } from './source.js';
+import { type CachedContainer, type EngineClient, errorMessage, withTimeout } from './types.js';
+
+export interface EngineTrackerOptions {
+  /** procfs root (default /proc). */
+  procRoot?: string;
+  /** How long a discovery waits for newly found engines (default 2000 ms). */
+  syncBudgetMs?: number;
+  /** Per-request timeout against an engine API (default 3000 ms). */
+  requestTimeoutMs?: number;
+  /** Give up an engine's initial sync after this long (default 8000 ms). */
+  syncTimeoutMs?: number;
+  /** Wait before retrying an engine whose sync failed (default 5000 ms). */
+  retryMs?: number;
+}
+
+interface Tracked {
+  id: string;
+  cand: EngineCandidate;
+  /** Parent process is a dockerd: its containerd's "moby" namespace duplicates dockerd's containers. */
+  dockerOwned: boolean;
+  client: EngineClient | undefined;
+  status: 'syncing' | 'ready' | 'failed' | 'unsupported';
+  sync: Promise<void> | undefined;
+  syncStarted: number;
+  error: string | undefined;
+  failedAt: number;
+}
+
+export interface EngineTracker extends ContainerSource {
+  /** Stops every event stream and client; the tracker can still be used (it re-syncs). */
+  close(): void;
+}
+
+export function createEngineTracker(options: EngineTrackerOptions = {}): EngineTracker {
+  return new Tracker(options);
+}
+
+class Tracker implements EngineTracker {
+  private readonly procRoot: string;
+  private readonly budget: number;
+  private readonly reqTimeout: number;
+  private readonly syncTimeout: number;
+  private readonly retryMs: number;
+  private readonly tracked = new Map<string, Tracked>();
+  private lastNetworks: EngineNetworks[] = [];
+  private bootTime: number | undefined;
+  private selfMntns: number | undefined;
+
+  constructor(o: EngineTrackerOptions) {
+    this.procRoot = o.procRoot ?? '/proc';
+    this.budget = o.syncBudgetMs ?? 2000;
+    this.reqTimeout = o.requestTimeoutMs ?? 3000;
+    this.syncTimeout = o.syncTimeoutMs ?? 8000;
+    this.retryMs = o.retryMs ?? 5000;
+    try {
+      this.bootTime = parseBootTime(readFileSync(`${this.procRoot}/stat`, 'utf8'));
+    } catch {
+      this.bootTime = undefined;
+    }
+    try {
+      this.selfMntns = statSync(`${this.procRoot}/self/ns/mnt`).ino;
+    } catch {
+      this.selfMntns = undefined;
+    }
+  }
+
+  close(): void {
+    for (const t of this.tracked.values()) t.client?.close();
+    this.tracked.clear();
+  }
+
+  networks(): EngineNetworks[] {
+    return this.lastNetworks;
+  }
+
+  async snapshot(scan: NamespaceScan): Promise<Workloads> {
+    const warnings: Draft.Warning[] = [];
+    const now = Date.now();
+    const seen = new Set<string>();
+
+    // 1. Engines in this scan; each engine process is probed for its socket once.
+    for (const p of Object.values(scan.processes)) {
+      const type = engineTypeOf(p);
+      if (!type) continue;
+      const key = `${p.pid}:${p.starttime}`;
+      seen.add(key);
+      if (this.tracked.has(key)) continue;
+      const r = detectEngine(p, type, this.procRoot, this.selfMntns);
+      if (!isCandidate(r)) {
+        warnings.push(r);
+        seen.delete(key); // probe again next time: the socket may not be bound yet
+        continue;
+      }
+      const parent = scan.processes[p.ppid];
+      const t: Tracked = {
+        id: `${type}-${p.pid}`,
+        cand: r,
+        dockerOwned: type === 'containerd' && parent?.comm === 'dockerd',
+        client: undefined,
+        status: 'syncing',
+        sync: undefined,
+        syncStarted: now,
+        error: undefined,
+        failedAt: 0,
+      };
+      this.tracked.set(key, t);
+      this.startSync(t);
+    }
+
+    // 2. Engines gone from the process table (died or restarted under a new PID).
+    for (const [key, t] of this.tracked) {
+      if (!seen.has(key)) {
+        t.client?.close();
+        this.tracked.delete(key);
+      }
+    }
+
+    // 3. Re-sync engines whose event stream broke; retry failed ones in the background.
+    for (const t of this.tracked.values()) {
+      if (t.status === 'ready' && t.client?.broken) {
+        warnings.push({
+          code: 'engine-resync',
+          message: `${t.id}: event stream lost (${errorMessage(t.client.broken)}); re-syncing`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        this.startSync(t);
+      } else if (t.status === 'failed' && now - t.failedAt >= this.retryMs) {
+        this.startSync(t);
+        t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
+      }
+    }
+
+    // 4. Wait for syncs under way, each at most until its budget (from its start) ends.
+    const waits: Promise<unknown>[] = [];
+    for (const t of this.tracked.values()) {
+      if (t.status !== 'syncing' || !t.sync) continue;
+      const left = t.syncStarted + this.budget - Date.now();
+      if (left > 0) waits.push(Promise.race([t.sync, delay(left)]));
+    }
+    await Promise.all(waits);
+
+    return this.build(scan, warnings);
+  }
+
+  private startSync(t: Tracked): void {
+    t.client?.close();
+    t.status = 'syncing';
+    t.syncStarted = Date.now();
+    t.error = undefined;
+    let client: EngineClient;
+    const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
+    switch (t.cand.type) {
+      case 'docker':
+        client = new DockerClient(opts);
+        break;
+      case 'podman':
+        client = new PodmanClient(opts);
+        break;
+      case 'containerd':
+        client = new ContainerdClient({ ...opts, skipNamespaces: t.dockerOwned ? ['moby'] : [] });
+        break;
+      case 'crio':
+        // CRI-O speaks only the CRI gRPC API, which wirescope has no client for yet.
+        t.client = undefined;
+        t.status = 'unsupported';
+        t.sync = undefined;
+        return;
+    }
+    t.client = client;
+    const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
+      () => {
+        if (t.client === client) t.status = 'ready';
+      },
+      (e: unknown) => {
+        if (t.client !== client) return;
+        client.close();
+        t.status = 'failed';
+        t.error = errorMessage(e);
+        t.failedAt = Date.now();
+      },
+    );
+    t.sync = sync;
+  }
+
+  private build(scan: NamespaceScan, warnings: Draft.Warning[]): Workloads {
+    const engines: Record<string, Draft.Engine> = {};
+    const containers: Record<string, Draft.Container> = {};
+    const groups: Record<string, Draft.Group> = {};
+    const translator = new PidTranslator(scan.processes);
+    const initPids = new Map<number, string>();
+    const engineOfKey = new Map<string, string>();
+    const networks: EngineNetworks[] = [];
+
+    const ready = [...this.tracked.values()].sort((a, b) => a.cand.pid - b.cand.pid);
+    // Docker container ids, to drop their duplicates from any containerd's "moby" namespace.
+    const dockerIds = new Set<string>();
+    for (const t of ready) {
+      if (t.status === 'ready' && t.cand.type === 'docker' && t.client)
+        for (const id of t.client.containers.keys()) dockerIds.add(id);
+    }
+
+    for (const t of ready) {
+      const e: Draft.Engine = {
+        id: t.id,
+        type: t.cand.type,
+        api: t.cand.api,
+        pid: t.cand.pid,
+        starttime: t.cand.starttime,
+      };
+      engines[t.id] = e;
+      if (t.status === 'unsupported') {
+        warnings.push({
+          code: 'engine-unsupported',
+          message: `${t.id}: no client for ${t.cand.type}; its containers are not listed`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
+      if (t.status === 'syncing') {
+        warnings.push({
+          code: 'engine-sync-pending',
+          message: `${t.id} at ${t.cand.api}: no answer within ${this.budget} ms; its containers are missing from this discovery`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
+      if (t.status === 'failed' || !t.client) {
+        warnings.push({
+          code: 'engine-unreachable',
+          message: `${t.id} at ${t.cand.api}: ${t.error ?? 'not connected'}`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
+      const client = t.client;
+      if (client.version) e.version = client.version;
+      networks.push({ engine: t.id, type: t.cand.type, pid: t.cand.pid, networks: client.networks });
+      const engineProc = scan.processes[t.cand.pid];
+      const podOf = new Map<string, string>();
+      for (const pod of client.pods) for (const cid of pod.containers) podOf.set(cid, pod.id);
+
+      for (const c of client.containers.values()) {
+        if (c.namespace === 'moby' && dockerIds.has(c.id)) continue;
+        const key = c.namespace !== undefined ? `${t.id}/${c.namespace}/${c.id}` : `${t.id}/${c.id}`;
+        const out: Draft.Container = {
+          id: c.id,
+          name: c.name,
+          type: c.type,
+          engine: t.id,
+          state: c.state,
+          labels: { ...c.labels },
+          privileged: c.privileged,
+          groups: [],
+        };
+        if (c.image) out.image = c.image;
+        if (c.namespace !== undefined) out.namespace = c.namespace;
+        const pod = c.pod ?? podOf.get(c.id);
+        this.relateProcess(c, out, engineProc, translator, scan, warnings, t.id);
+        if (out.pid !== undefined) initPids.set(out.pid, key);
+        containers[key] = out;
+        engineOfKey.set(key, t.id);
+        addGroups(groups, key, out, t.id, pod, client.pods);
+      }
+    }
+
+    // Engines inside containers, and their containers' prefixes (outer/inner).
+    const owner = containerOfProcesses(scan.processes, initPids);
+    for (const t of ready) {
+      const c = owner.get(t.cand.pid);
+      if (c) {
+        const e = engines[t.id];
+        if (e) e.container = c;
+      }
+    }
+    const prefixMemo = new Map<string, string | undefined>();
+    const prefixOfEngine = (engineId: string, depth: number): string | undefined => {
+      if (prefixMemo.has(engineId)) return prefixMemo.get(engineId);
+      const enclosing = engines[engineId]?.container;
+      let prefix: string | undefined;
+      if (enclosing && depth < 32) {
+        const outer = containers[enclosing];
+        const outerEngine = engineOfKey.get(enclosing);
+        const outerPrefix = outerEngine ? prefixOfEngine(outerEngine, depth + 1) : undefined;
+        const name = outer?.name ?? enclosing;
+        prefix = outerPrefix ? `${outerPrefix}/${name}` : name;
+      }
+      prefixMemo.set(engineId, prefix);
+      return prefix;
+    };
+    for (const c of Object.values(containers)) {
+      const p = prefixOfEngine(c.engine, 0);
+      if (p) c.prefix = p;
+    }
+    for (const [pid, c] of owner) {
+      const proc = scan.processes[pid];
+      if (proc && c) proc.container = c;
+    }
+
+    this.lastNetworks = networks;
+    return { containers, engines, groups, warnings };
+  }
+
+  /** Sets pid, starttime and netns when the engine's PID maps to the same, still-living process. */
+  private relateProcess(
+    c: CachedContainer,
+    out: Draft.Container,
+    engineProc: Draft.Process | undefined,
+    translator: PidTranslator,
+    scan: NamespaceScan,
+    warnings: Draft.Warning[],
+    engineId: string,
+  ): void {
+    if (c.pid === undefined || !engineProc) return;
+    const hostPid = translator.toHost(engineProc, c.pid);
+    const proc = hostPid !== undefined ? scan.processes[hostPid] : undefined;
+    if (!proc) {
+      warnings.push({
+        code: 'container-process-missing',
+        message: `${engineId}: container ${c.name} reports PID ${c.pid}, which the process scan does not have`,
+        engine: engineId,
+      });
+      return;
+    }
+    if (c.startedAt !== undefined && this.bootTime !== undefined) {
+      const started = processStartMs(this.bootTime, proc.starttime);
+      if (started > c.startedAt + START_TOLERANCE_MS) {
+        warnings.push({
+          code: 'container-pid-reused',
+          message: `${engineId}: PID ${proc.pid} of container ${c.name} belongs to a younger process; not attached`,
+          engine: engineId,
+          pid: proc.pid,
+        });
+        return;
+      }
+    }
+    out.pid = proc.pid;
+    out.starttime = proc.starttime;
+    if (proc.namespaces.net !== undefined) out.netns = proc.namespaces.net;
+  }
+}
+
+function addGroups(
+  groups: Record<string, Draft.Group>,
+  key: string,
+  c: Draft.Container,
+  engineId: string,
+  podId: string | undefined,
+  pods: readonly { id: string; name: string; labels: Record<string, string> }[],
+): void {
+  const add = (id: string, name: string, type: string, labels: Record<string, string>) => {
+    let g = groups[id];
+    if (!g) {
+      g = { id, name, type, containers: [], labels };
+      groups[id] = g;
+    }
+    g.containers.push(key);
+    c.groups.push(id);
+  };
+  const project = c.labels['com.docker.compose.project'];
+  if (project) {
+    const labels: Record<string, string> = { 'com.docker.compose.project': project };
+    for (const k of ['com.docker.compose.project.working_dir', 'com.docker.compose.project.config_files']) {
+      const v = c.labels[k];
+      if (v) labels[k] = v;
+    }
+    add(`compose/${engineId}/${project}`, project, 'com.docker.compose.project', labels);
+  }
+  const podName = c.labels['io.kubernetes.pod.name'];
+  if (podName) {
+    const ns = c.labels['io.kubernetes.pod.namespace'] ?? 'default';
+    const uid = c.labels['io.kubernetes.pod.uid'] ?? `${ns}/${podName}`;
+    const labels: Record<string, string> = {
+      'io.kubernetes.pod.name': podName,
+      'io.kubernetes.pod.namespace': ns,
+    };
+    if (c.labels['io.kubernetes.pod.uid']) labels['io.kubernetes.pod.uid'] = uid;
+    add(`pod/${engineId}/${uid}`, `${ns}/${podName}`, 'io.kubernetes.pod', labels);
+  }
+  if (podId) {
+    const pod = pods.find((p) => p.id === podId);
+    add(`podman-pod/${engineId}/${podId}`, pod?.name ?? podId, 'io.podman.pod', { ...(pod?.labels ?? {}) });
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
