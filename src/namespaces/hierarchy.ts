@@ -114,7 +114,9 @@ function openEntry(state: ScanState, e: NsEntry): number | undefined {
 
 function stillRunning(state: ScanState, pid: number, starttime: number): boolean {
   try {
-    return parseStat(readProcFile(`${state.procRoot}/${pid}/stat`))?.starttime === starttime;
+    const stat = parseStat(readProcFile(`${state.procRoot}/${pid}/stat`));
+    // A zombie has exited; only its PID is still reserved.
+    return stat !== undefined && stat.starttime === starttime && stat.state !== 'Z';
   } catch (err) {
     return classify(err) !== 'vanished';
   }

@@ -1,0 +1,268 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { scanNamespaces } from './scan.js';
+import {
+  Fixtures,
+  nsIno,
+  prefix,
+  starttimeOf,
+  token,
+  waitDeadSync,
+  waitForSleep,
+} from './testing/fixtures.js';
+
+describe('namespace scan on the real kernel', () => {
+  const fx = new Fixtures();
+  after(() => fx.cleanup());
+
+  describe('a network namespace held only by a process', () => {
+    let pid = 0;
+    let netns = 0;
+    before(async () => {
+      const t = token();
+      fx.start(['unshare', '--net', 'sleep', t]);
+      [pid = 0] = await waitForSleep(t);
+      netns = nsIno(pid, 'net');
+    });
+
+    it('lists the namespace with that process as its only member and leader', () => {
+      const scan = scanNamespaces();
+      const ns = scan.namespaces[netns];
+      assert.ok(ns, 'namespace found');
+      assert.equal(ns.type, 'net');
+      assert.deepEqual(ns.processes, [pid]);
+      assert.deepEqual(ns.leaders, [pid]);
+      assert.deepEqual(ns.bindMounts, []);
+      assert.deepEqual(ns.fds, []);
+      assert.equal(ns.ref, `/proc/${pid}/ns/net`);
+      assert.equal(ns.owner, scan.initial.user, 'owned by the initial user namespace');
+      assert.ok(ns.dev > 0);
+    });
+
+    it('describes the process with pid, starttime, comm, cmdline and all its namespaces', () => {
+      const scan = scanNamespaces();
+      const p = scan.processes[pid];
+      assert.ok(p);
+      assert.equal(p.comm, 'sleep');
+      assert.equal(p.starttime, starttimeOf(pid));
+      assert.equal(p.cmdline[0], 'sleep');
+      assert.equal(p.uid, 0);
+      assert.match(p.capBnd, /^0x[0-9a-f]+$/);
+      assert.equal(p.namespaces.net, netns);
+      assert.equal(p.namespaces.uts, nsIno('self', 'uts'));
+      assert.deepEqual(p.nspid, [pid]);
+      assert.ok(p.cgroups.length > 0);
+    });
+
+    it('limits the scan to the requested namespace types', () => {
+      const scan = scanNamespaces({ namespaceTypes: ['net'] });
+      assert.ok(Object.values(scan.namespaces).every((n) => n.type === 'net'));
+      assert.ok(scan.namespaces[netns]);
+      assert.deepEqual(Object.keys(scan.processes[pid]?.namespaces ?? {}), ['net']);
+    });
+  });
+
+  describe('a network namespace held only by a bind mount (ip netns add)', () => {
+    const name = prefix();
+    let ino = 0;
+    before(() => {
+      ino = fx.netnsAdd(name);
+    });
+
+    it('lists it with the mount path, the mount namespace it is visible in, and that path as ref', () => {
+      const scan = scanNamespaces();
+      const ns = scan.namespaces[ino];
+      assert.ok(ns, 'namespace found');
+      assert.deepEqual(ns.processes, []);
+      assert.deepEqual(ns.leaders, []);
+      const own = nsIno('self', 'mnt');
+      const mount = ns.bindMounts.find((b) => b.mntns === own);
+      assert.deepEqual(mount, {
+        path: `/run/netns/${name}`,
+        mntns: own,
+        reachablePath: `/run/netns/${name}`,
+      });
+      assert.equal(ns.ref, `/run/netns/${name}`);
+      assert.equal(ns.owner, scan.initial.user);
+    });
+
+    it('does not find it when bind mounts are not a source', () => {
+      const scan = scanNamespaces({ sources: { bindMounts: false } });
+      assert.equal(scan.namespaces[ino], undefined);
+    });
+  });
+
+  describe('a bind mount visible only in another mount namespace', () => {
+    let pid = 0;
+    let netns = 0;
+    let mntns = 0;
+    before(async () => {
+      const t = token();
+      // A private mount namespace in which a new netns is bind-mounted onto a
+      // file that exists nowhere else, then the process waits.
+      fx.start([
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t tmpfs none /mnt && touch /mnt/ns && unshare --net sh -c 'mount --bind /proc/$$/ns/net /mnt/ns; exec sleep ${t}'`,
+      ]);
+      [pid = 0] = await waitForSleep(t);
+      netns = nsIno(pid, 'net');
+      mntns = nsIno(pid, 'mnt');
+    });
+
+    it('finds it through the mountinfo of a process in that mount namespace, with a reachable path', () => {
+      const ns = scanNamespaces().namespaces[netns];
+      assert.ok(ns);
+      const mount = ns.bindMounts.find((b) => b.mntns === mntns);
+      assert.ok(mount, 'bind mount in the private mount namespace');
+      assert.equal(mount.path, '/mnt/ns');
+      assert.match(mount.reachablePath ?? '', /^\/proc\/\d+\/root\/mnt\/ns$/);
+      assert.equal(ns.bindMounts.filter((b) => b.mntns === nsIno('self', 'mnt')).length, 0);
+    });
+  });
+
+  describe('a network namespace held only by an open fd of a process living elsewhere', () => {
+    let holder = 0;
+    let netns = 0;
+    before(async () => {
+      const t = token();
+      const t0 = token();
+      const owner = fx.start(['unshare', '--net', 'sleep', t0]);
+      const [ownerPid = 0] = await waitForSleep(t0);
+      netns = nsIno(ownerPid, 'net');
+      fx.start(['sh', '-c', `exec 7</proc/${ownerPid}/ns/net; exec sleep ${t}`]);
+      [holder = 0] = await waitForSleep(t);
+      const exited = new Promise((r) => owner.once('exit', r));
+      owner.kill('SIGKILL');
+      await exited;
+    });
+
+    it('lists it with the fd as holder and the fd path as ref', () => {
+      const ns = scanNamespaces().namespaces[netns];
+      assert.ok(ns, 'namespace found');
+      assert.deepEqual(ns.processes, []);
+      assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 7 }]);
+      assert.equal(ns.ref, `/proc/${holder}/fd/7`);
+    });
+
+    it('does not find it when fds are not a source', () => {
+      assert.equal(scanNamespaces({ sources: { fds: false } }).namespaces[netns], undefined);
+    });
+  });
+
+  describe('nested PID namespaces', () => {
+    let outer = 0;
+    let inner = 0;
+    before(async () => {
+      const t = token();
+      fx.start(['unshare', '--pid', '--fork', 'unshare', '--pid', '--fork', 'sleep', t]);
+      [inner = 0] = await waitForSleep(t);
+      // The sleep's parent is the middle unshare, PID 1 of the outer new namespace.
+      const scan = scanNamespaces({ namespaceTypes: ['pid'] });
+      outer = scan.processes[inner]?.ppid ?? 0;
+    });
+
+    it('relates each PID namespace to its parent and finds the leaders and NSpid', () => {
+      const scan = scanNamespaces();
+      const pInner = scan.processes[inner];
+      const pOuter = scan.processes[outer];
+      assert.ok(pInner && pOuter);
+      const nsInner = scan.namespaces[pInner.namespaces.pid ?? 0];
+      const nsOuter = scan.namespaces[pOuter.namespaces.pid ?? 0];
+      assert.ok(nsInner && nsOuter);
+      assert.notEqual(nsInner.ino, nsOuter.ino);
+      assert.equal(nsInner.parent, nsOuter.ino);
+      assert.equal(nsOuter.parent, scan.initial.pid);
+      assert.deepEqual(nsInner.leaders, [inner]);
+      assert.deepEqual(nsOuter.leaders, [outer]);
+      // A process belongs to the one PID namespace its ns/pid link names, the innermost.
+      assert.deepEqual(nsOuter.processes, [outer]);
+      assert.deepEqual(pInner.nspid, [inner, 2, 1]);
+      assert.deepEqual(pOuter.nspid, [outer, 1]);
+    });
+  });
+
+  describe('a user namespace hierarchy', () => {
+    let pid = 0;
+    before(async () => {
+      const t = token();
+      // The outer unshare exec()s the inner one without forking, so the
+      // outer user namespace keeps no process: only the kernel's parent link
+      // (NS_GET_PARENT) leads to it.
+      fx.start([
+        'unshare',
+        '--user',
+        '--map-root-user',
+        'unshare',
+        '--user',
+        '--map-root-user',
+        '--net',
+        'sleep',
+        t,
+      ]);
+      [pid = 0] = await waitForSleep(t);
+    });
+
+    it('finds the process-less parent user namespace and the owner of the network namespace', () => {
+      const scan = scanNamespaces();
+      const p = scan.processes[pid];
+      assert.ok(p);
+      const inner = scan.namespaces[p.namespaces.user ?? 0];
+      assert.ok(inner);
+      assert.equal(inner.type, 'user');
+      assert.equal(inner.ownerUid, 0);
+      assert.ok(inner.parent !== undefined);
+      const outer = scan.namespaces[inner.parent];
+      assert.ok(outer, 'parent user namespace listed');
+      assert.deepEqual(outer.processes, []);
+      assert.equal(outer.parent, scan.initial.user);
+      assert.equal(outer.owner, scan.initial.user);
+      assert.equal(inner.owner, outer.ino);
+      const net = scan.namespaces[p.namespaces.net ?? 0];
+      assert.ok(net);
+      assert.equal(net.owner, inner.ino, 'the network namespace is owned by the innermost user namespace');
+    });
+  });
+
+  describe('namespaces and processes that go away during the scan', () => {
+    it('turns a deleted bind-mounted namespace and a killed process into warnings', async () => {
+      const name = prefix();
+      const ino = fx.netnsAdd(name);
+      const t = token();
+      fx.start(['unshare', '--net', 'sleep', t]);
+      const [pid = 0] = await waitForSleep(t);
+      const netns = nsIno(pid, 'net');
+      const scan = scanNamespaces({
+        onPhase: (phase) => {
+          if (phase !== 'bindmounts') return;
+          execFileSync('ip', ['netns', 'delete', name]);
+          process.kill(pid, 'SIGKILL');
+          waitDeadSync(pid);
+        },
+      });
+      assert.equal(scan.namespaces[ino], undefined);
+      assert.equal(scan.namespaces[netns], undefined);
+      assert.equal(scan.processes[pid], undefined, 'the killed process is not reported');
+      const codes = scan.warnings.map((w) => `${w.code}:${w.ns ?? w.pid}`);
+      assert.ok(codes.includes(`namespace-vanished:${ino}`), codes.join(' '));
+      assert.ok(codes.includes(`namespace-vanished:${netns}`), codes.join(' '));
+      assert.ok(codes.includes(`process-vanished:${pid}`), codes.join(' '));
+      for (const ns of Object.values(scan.namespaces)) assert.ok(!ns.processes.includes(pid));
+    });
+  });
+
+  describe('faults', () => {
+    it('skips unreadable /proc entries with a warning (PID 1 here) and still names the initial namespaces', () => {
+      const scan = scanNamespaces();
+      assert.ok(scan.initial.net !== undefined && scan.initial.user !== undefined);
+      assert.ok(scan.namespaces[scan.initial.net]);
+      for (const w of scan.warnings.filter((x) => x.code === 'proc-denied'))
+        assert.match(w.message, /EACCES|EPERM/);
+    });
+  });
+});
