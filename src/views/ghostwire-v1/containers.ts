@@ -1,0 +1,179 @@
+/**
+ * The tenants of a network namespace → v1 "containers": engine containers,
+ * stand-alone processes (type "proc"), or — for a namespace no process is
+ * attached to — one "bindmount" pseudo container named after the path that
+ * keeps the namespace alive. Pods sharing the namespace become
+ * `container-groups`.
+ */
+import { isIP } from 'node:net';
+import type { Container, Dns, NetworkNamespace } from '../../model/types.js';
+import { isKthreadd, type V1Context } from './context.js';
+import { bindmountId, contId, groupId, pidnsId } from './ids.js';
+import { cmdlineOf } from './interfaces.js';
+import {
+  type ContainerGroup,
+  type ContainerStatus,
+  ContainerStatuses,
+  type DnsConfiguration,
+  type Container as V1Container,
+} from './schema.js';
+
+/** Label by which Ghostwire's server marks privileged containers (read by its web UI). */
+export const PRIVILEGED_LABEL = 'gostwire/container/privileged';
+
+/** Native container types → v1 types (Ghostwire's `containerTypesToV1`). */
+const V1_TYPES: Record<string, string> = { cri: 'CRI' };
+export const v1ContainerType = (type: string): string => V1_TYPES[type.toLowerCase()] ?? type.toLowerCase();
+const typeText = (type: string): string =>
+  type === 'CRI' ? 'CRI' : type.charAt(0).toUpperCase() + type.slice(1);
+
+const STATUSES = new Set<string>(ContainerStatuses);
+
+/** Engine states → the v1 enum (docker spells them as v1 does; containerd says STOPPED, PAUSING, ...). */
+export function v1Status(state: string): ContainerStatus {
+  const s = state.toLowerCase();
+  if (STATUSES.has(s)) return s as ContainerStatus;
+  if (s === 'stopped') return 'exited';
+  if (s === 'pausing') return 'paused';
+  if (s === 'creating') return 'created';
+  // A tenant is a live process, whatever the engine last said.
+  return 'running';
+}
+
+export function v1Dns(dns: Dns): DnsConfiguration {
+  const hosts: DnsConfiguration['etc-hosts'] = [];
+  for (const h of dns.hosts) {
+    if (isIP(h.address) === 0) continue; // the schema demands an address; a malformed line names none
+    for (const name of h.names) hosts.push({ name, address: h.address });
+  }
+  const rc = dns.resolvConf;
+  // resolv.conf(5): "search" and "domain" are mutually exclusive, the last one wins;
+  // the native model keeps both, v1 has one list.
+  const searchlist =
+    rc === undefined ? [] : rc.search.length > 0 ? [...rc.search] : rc.domain ? [rc.domain] : [];
+  return {
+    'uts-hostname': dns.utsHostname ?? '',
+    'etc-hostname': dns.etcHostname ?? '',
+    domainname: dns.etcDomainname ?? '',
+    nameservers: rc ? [...rc.nameservers] : [],
+    searchlist,
+    'etc-hosts': hosts,
+  };
+}
+
+const normaliseCaps = (caps: string): string => {
+  const hex = caps
+    .toLowerCase()
+    .replace(/^0x/, '')
+    .replace(/^0+(?=.)/, '');
+  return /^[0-9a-f]+$/.test(hex) ? `0x${hex}` : '0x0';
+};
+
+const isPodGroup = (type: string): boolean => /(^|\.)pod$/.test(type);
+
+export interface NetnsContainers {
+  containers: V1Container[];
+  groups: ContainerGroup[];
+}
+
+export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContainers {
+  const d = ctx.discovery;
+  const containers: V1Container[] = [];
+  const groups = new Map<string, ContainerGroup>();
+  const tenantPids = ctx.tenantPids.get(ns.ino);
+
+  for (const t of ns.tenants) {
+    if (!tenantPids?.has(t.pid)) continue;
+    const proc = d.processes[t.pid];
+    if (isKthreadd(t, proc)) continue;
+    const pidns = proc?.namespaces.pid ?? 0;
+    const common = {
+      id: contId(t.pid),
+      pid: t.pid,
+      pidns,
+      'pidns-idref': pidns === 0 ? '' : pidnsId(pidns),
+      cmdline: cmdlineOf(proc, t.comm),
+      dns: v1Dns(t.dns),
+    };
+    const nativeId = t.container ?? proc?.container;
+    const c: Container | undefined = nativeId === undefined ? undefined : ctx.containers.get(nativeId);
+    let v1: V1Container;
+    if (c === undefined) {
+      v1 = {
+        ...common,
+        name: `${t.comm}(${t.pid})`,
+        type: 'proc',
+        'type-text': 'Process',
+        status: 'running',
+      };
+    } else {
+      const type = v1ContainerType(c.type);
+      const labels: Record<string, string> = { ...c.labels };
+      if (c.privileged) labels[PRIVILEGED_LABEL] = '';
+      v1 = {
+        ...common,
+        name: c.name || c.id,
+        type,
+        'type-text': typeText(type),
+        status: v1Status(c.state),
+        prefix: c.prefix ?? '',
+        labels,
+        'container-id': c.id,
+      };
+      const engine = d.engines[c.engine];
+      if (engine) v1['api-path'] = engine.api;
+      for (const gid of c.groups) {
+        const g = d.groups[gid] ?? Object.values(d.groups).find((x) => x.id === gid);
+        if (g === undefined || !isPodGroup(g.type)) continue;
+        const id = groupId(g.id);
+        let group = groups.get(id);
+        if (group === undefined) {
+          group = { id, name: g.name, type: 'pod', 'type-text': 'Pod', 'container-idrefs': [] };
+          groups.set(id, group);
+        }
+        group['container-idrefs'].push(v1.id);
+        v1.group = id;
+        break; // v1 knows one group per container
+      }
+    }
+    if (proc) v1.capbnd = normaliseCaps(proc.capBnd);
+    containers.push(v1);
+  }
+
+  if (containers.length === 0) containers.push(bindmountContainer(ctx, ns.ino));
+  return { containers, groups: [...groups.values()] };
+}
+
+/** What keeps a process-less namespace alive, as a path: a bind mount, else an fd. */
+export function holderName(ctx: V1Context, ino: number): string {
+  const d = ctx.discovery;
+  const nsRec = ctx.netnsRecords.get(ino);
+  if (nsRec === undefined) return `net:[${ino}]`;
+  const mounts = [...nsRec.bindMounts].sort(
+    (a, b) =>
+      Number(b.mntns === d.initial.mnt) - Number(a.mntns === d.initial.mnt) || a.path.localeCompare(b.path),
+  );
+  const first = mounts[0];
+  if (first) return first.path;
+  const fd = nsRec.fds[0];
+  if (fd) return `/proc/${fd.pid}/fd/${fd.fd}`;
+  return nsRec.ref ?? `net:[${ino}]`;
+}
+
+function bindmountContainer(ctx: V1Context, ino: number): V1Container {
+  return {
+    id: bindmountId(ino),
+    name: holderName(ctx, ino),
+    type: 'bindmount',
+    'type-text': 'Bind-mounted',
+    pid: 0,
+    pidns: 0,
+    'pidns-idref': '',
+    // A bind mount has no process state; the namespace it holds is alive.
+    status: 'running',
+    // No process, hence no command line and no DNS client configuration;
+    // empty values rather than missing ones keep naive v1 clients safe.
+    cmdline: '',
+    dns: { 'etc-hosts': [], nameservers: [], searchlist: [] },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The native Discovery → a Ghostwire v1 `DiscoveryResult` (`GET /json`,
+ * `wirescope discover --json`). A pure function over the immutable model;
+ * it shares no objects with it.
+ */
+import type { Discovery } from '../../model/types.js';
+import { v1Containers } from './containers.js';
+import { buildContext } from './context.js';
+import { netnsId } from './ids.js';
+import { v1Interface } from './interfaces.js';
+import { v1PidNamespaces } from './pidns.js';
+import { makePortViews } from './ports.js';
+import { v1Routes } from './routes.js';
+import type { Container, DiscoveryResult, IPRoute, Metadata, Netns } from './schema.js';
+
+export interface V1Options {
+  /** Host name for the metadata (the view itself does no I/O). */
+  hostname?: string;
+  /** wirescope's version for the metadata. */
+  version?: string;
+}
+
+export const CREATOR_ID = 'wirescope';
+
+export function v1Metadata(discovery: Discovery, options: V1Options = {}): Metadata {
+  const md: Metadata = {
+    creator: 'wirescope Linux virtual networking discovery',
+    'creator-id': CREATOR_ID,
+    'creator-version': options.version ?? '0.1.0',
+    'creation-timestamp': discovery.startedAt,
+  };
+  if (options.hostname) md.hostname = options.hostname;
+  return md;
+}
+
+export function toGhostwireV1(discovery: Discovery, options: V1Options = {}): DiscoveryResult {
+  const ctx = buildContext(discovery);
+  const portViews = makePortViews(ctx);
+  const allContainers: Container[] = [];
+  // The initial namespace first (Ghostwire's UI puts it first too), then by inode: stable across discoveries.
+  const networks = Object.values(discovery.networks).sort(
+    (a, b) => Number(b.isInitial) - Number(a.isInitial) || a.ino - b.ino,
+  );
+  const netnses: Netns[] = networks.map((ns) => {
+    const { containers, groups } = v1Containers(ctx, ns);
+    for (const c of containers) allContainers.push(c);
+    const ipv4: IPRoute[] = [];
+    const ipv6: IPRoute[] = [];
+    for (const r of ns.routes) {
+      const list = r.family === 'inet' ? ipv4 : ipv6;
+      for (const v1 of v1Routes(ctx, ns.ino, r)) list.push(v1);
+    }
+    const ports = portViews(ns);
+    return {
+      id: netnsId(ns.ino),
+      netnsid: ns.ino,
+      'network-interfaces': [...ns.interfaces]
+        .sort((a, b) => a.index - b.index)
+        .map((n) => v1Interface(ctx, n)),
+      routes: { ipv4, ipv6 },
+      'transport-ports': ports.transport,
+      'forwarded-ports': ports.forwarded,
+      containers,
+      'container-groups': groups,
+    };
+  });
+  return {
+    metadata: v1Metadata(discovery, options),
+    'network-namespaces': netnses,
+    'pid-namespaces': v1PidNamespaces(ctx, allContainers),
+  };
+}
