@@ -1,9 +1,12 @@
-// PLACEHOLDER — decorators (issue 4) run here over the assembled draft.
+/** Decorators run over the assembled draft, after the network stage. */
 import type { ContainerSource } from '../engines/source.js';
 import type { Draft } from '../model/types.js';
+import { decorateNetworkNames } from './network-names/index.js';
 
 export interface DecorateContext {
   containers?: ContainerSource;
 }
 
-export async function decorate(_draft: Draft.Discovery, _ctx: DecorateContext): Promise<void> {}
+export async function decorate(draft: Draft.Discovery, ctx: DecorateContext): Promise<void> {
+  decorateNetworkNames(draft, ctx.containers);
+}
