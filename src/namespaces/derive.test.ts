@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { after, describe, it } from 'node:test';
+import { leadersOf } from './leaders.js';
+import { missingPrivileges } from './privileges.js';
+import { readInRoot, resolveInRoot } from './rootfs.js';
+import { Fixtures } from './testing/fixtures.js';
+
+describe('leaders', () => {
+  it('are the members whose parent is not a member', () => {
+    const ppid = new Map([
+      [10, 1],
+      [11, 10],
+      [12, 11],
+      [20, 1],
+      [30, 12],
+    ]);
+    assert.deepEqual(
+      leadersOf(new Set([10, 11, 12, 20]), (p) => ppid.get(p)),
+      [10, 20],
+    );
+    assert.deepEqual(
+      leadersOf(new Set([12, 30]), (p) => ppid.get(p)),
+      [12],
+    );
+    assert.deepEqual(
+      leadersOf(new Set([99]), () => undefined),
+      [99],
+    );
+  });
+});
+
+describe('missing privileges', () => {
+  it('names each missing capability with what the result lacks', () => {
+    assert.deepEqual(missingPrivileges('0x000001fffeffffff'), []);
+    // Everything but CAP_SYS_ADMIN (21).
+    const noAdmin = (0x1ffffffffffn & ~(1n << 21n)).toString(16);
+    assert.deepEqual(
+      missingPrivileges(noAdmin).map((m) => m.capability),
+      ['CAP_SYS_ADMIN'],
+    );
+    const none = missingPrivileges('0000000000000000');
+    assert.deepEqual(
+      none.map((m) => m.capability),
+      ['CAP_SYS_PTRACE', 'CAP_SYS_ADMIN', 'CAP_DAC_READ_SEARCH'],
+    );
+    for (const m of none) assert.ok(m.effect.length > 10);
+  });
+});
+
+describe("files under another process's root", () => {
+  const fx = new Fixtures();
+  after(() => fx.cleanup());
+
+  it('resolves absolute symlinks against that root, not ours, and never climbs above it', () => {
+    const root = fx.tempDir();
+    mkdirSync(`${root}/etc`);
+    mkdirSync(`${root}/run/resolve`, { recursive: true });
+    writeFileSync(`${root}/run/resolve/stub.conf`, 'nameserver 127.0.0.53\n');
+    symlinkSync('/run/resolve/stub.conf', `${root}/etc/resolv.conf`);
+    symlinkSync('../../../../../etc/hostname-real', `${root}/etc/hostname`);
+    writeFileSync(`${root}/etc/hostname-real`, 'inside\n');
+    assert.equal(resolveInRoot(root, '/etc/resolv.conf'), `${root}/run/resolve/stub.conf`);
+    assert.equal(readInRoot(root, '/etc/resolv.conf'), 'nameserver 127.0.0.53\n');
+    assert.equal(readInRoot(root, '/etc/hostname'), 'inside\n');
+    assert.equal(readInRoot(root, '/etc/missing'), undefined);
+  });
+
+  it('stops at symlink loops', () => {
+    const root = fx.tempDir();
+    symlinkSync('/b', `${root}/a`);
+    symlinkSync('/a', `${root}/b`);
+    assert.throws(
+      () => readInRoot(root, '/a'),
+      (e: NodeJS.ErrnoException) => e.code === 'ELOOP',
+    );
+  });
+});
