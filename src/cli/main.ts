@@ -4,6 +4,7 @@
  * stack trace (set WIRESCOPE_DEBUG=1 to see one).
  */
 import { Command, CommanderError } from 'commander';
+import { registerDiscover } from './discover.js';
 import { CliError } from './errors.js';
 import { registerNamespaces } from './namespaces.js';
 import { registerServe } from './serve.js';
@@ -18,6 +19,7 @@ const program = new Command('wirescope')
   .exitOverride();
 
 registerNamespaces(program);
+registerDiscover(program);
 registerServe(program);
 
 function fail(err: unknown): never {

@@ -175,6 +175,14 @@ function matchesFilter(ctx: TreeContext, ns: NetworkNamespace, filter: string): 
   return path !== undefined && (path === filter || path.split('/').pop() === filter);
 }
 
+/** The network namespaces a `--netns` filter selects: by inode, tenant, container (id prefix) or bind mount. */
+export function matchingNetworks(discovery: Discovery, filter: string | undefined): NetworkNamespace[] {
+  const ctx = new TreeContext(discovery);
+  return Object.values(discovery.networks)
+    .filter((ns) => filter === undefined || matchesFilter(ctx, ns, filter))
+    .sort((a, b) => Number(b.isInitial) - Number(a.isInitial) || a.ino - b.ino);
+}
+
 export function renderTextTree(discovery: Discovery, options: TextTreeOptions = {}): string {
   const p = palette(options.color === true);
   const ctx = new TreeContext(discovery);

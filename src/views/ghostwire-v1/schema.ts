@@ -31,6 +31,14 @@ import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typeb
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 
+/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
+export function isHostname(v: string): boolean {
+  return (
+    v.length <= 253 &&
+    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(v)
+  );
+}
+
 /**
  * TypeBox rejects values whose `format` it does not know, so the formats the
  * spec uses are registered once, process-wide.

@@ -11,7 +11,14 @@ import { v1Interface } from './interfaces.js';
 import { v1PidNamespaces } from './pidns.js';
 import { makePortViews } from './ports.js';
 import { v1Routes } from './routes.js';
-import type { Container, DiscoveryResult, IPRoute, Metadata, Netns } from './schema.js';
+import {
+  type Container,
+  type DiscoveryResult,
+  type IPRoute,
+  isHostname,
+  type Metadata,
+  type Netns,
+} from './schema.js';
 
 export interface V1Options {
   /** Host name for the metadata (the view itself does no I/O). */
@@ -29,7 +36,14 @@ export function v1Metadata(discovery: Discovery, options: V1Options = {}): Metad
     'creator-version': options.version ?? '0.1.0',
     'creation-timestamp': discovery.startedAt,
   };
-  if (options.hostname) md.hostname = options.hostname;
+  // Without a host name from the caller, the initial namespace's own UTS host
+  // name (read by the pipeline from a tenant there) is the host's.
+  const hostname =
+    options.hostname ??
+    Object.values(discovery.networks)
+      .find((n) => n.isInitial)
+      ?.tenants.find((t) => t.dns.utsHostname)?.dns.utsHostname;
+  if (hostname && isHostname(hostname)) md.hostname = hostname;
   return md;
 }
 
