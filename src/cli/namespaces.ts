@@ -1,6 +1,55 @@
-// PLACEHOLDER — `wirescope namespaces` (issue 2).
-import type { Command } from 'commander';
+/**
+ * `wirescope namespaces`: every namespace on the host, like lsns(8) but
+ * complete — the user and PID namespace trees, namespaces held only by a
+ * bind mount or an fd, each namespace's leaders. `--json` prints the
+ * namespace part of the native model.
+ */
+import { type Command, Option } from 'commander';
+import { NamespaceTypes } from '../model/schema.js';
+import type { NamespaceType } from '../model/types.js';
+import { scanNamespaces } from '../namespaces/scan.js';
+import { privilegeLine, renderNamespaces, warningLine } from '../namespaces/text.js';
+import { CliError } from './errors.js';
+
+interface Opts {
+  json?: boolean;
+  type?: string[];
+  fds: boolean;
+  bindMounts: boolean;
+  tasks: boolean;
+}
 
 export function registerNamespaces(program: Command): void {
-  program.command('namespaces').description('list every namespace (like lsns, but complete)');
+  program
+    .command('namespaces')
+    .description('list every namespace (like lsns, but complete): user and PID trees, holders, leaders')
+    .option('--json', 'print the namespaces, processes and warnings of the native model as JSON')
+    .addOption(new Option('-t, --type <type...>', 'only these namespace types').choices([...NamespaceTypes]))
+    .option('--no-fds', 'do not look for namespaces held by open file descriptors')
+    .option('--no-bind-mounts', 'do not look for bind-mounted namespaces')
+    .option('--no-tasks', 'do not look at the threads of multi-threaded processes')
+    .action((opts: Opts) => {
+      const types = opts.type as NamespaceType[] | undefined;
+      let scan: ReturnType<typeof scanNamespaces>;
+      try {
+        scan = scanNamespaces({
+          ...(types ? { namespaceTypes: types } : {}),
+          sources: { fds: opts.fds, bindMounts: opts.bindMounts, tasks: opts.tasks },
+        });
+      } catch (err) {
+        throw new CliError(err instanceof Error ? err.message : String(err));
+      }
+      const priv = privilegeLine(scan);
+      if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
+      if (opts.json) {
+        const { initial, namespaces, processes, warnings, missingPrivileges } = scan;
+        process.stdout.write(
+          `${JSON.stringify({ initial, namespaces, processes, warnings, missingPrivileges }, null, 2)}\n`,
+        );
+        return;
+      }
+      process.stdout.write(renderNamespaces(scan));
+      const warn = warningLine(scan.warnings);
+      if (warn !== undefined) process.stderr.write(`wirescope: ${warn}\n`);
+    });
 }

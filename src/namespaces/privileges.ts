@@ -13,7 +13,7 @@ const NEEDED: readonly { bit: number; capability: string; effect: string }[] = [
     bit: 19,
     capability: 'CAP_SYS_PTRACE',
     effect:
-      "namespaces, open fds and root directories of other users' processes are not visible (ptrace access mode checks)",
+      "namespaces, open fds and roots of other users' processes, and of processes with capabilities wirescope lacks, are not visible (ptrace access mode checks)",
   },
   {
     bit: 21,

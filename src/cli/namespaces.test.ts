@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Fixtures, nsIno, prefix, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+
+const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
+
+function run(args: string[], wrap: string[] = []): { stdout: string; stderr: string; status: number | null } {
+  const [cmd, ...rest] = [...wrap, process.execPath, bin, ...args];
+  const r = spawnSync(cmd ?? process.execPath, rest, { encoding: 'utf8' });
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status };
+}
+
+describe('wirescope namespaces', () => {
+  const fx = new Fixtures();
+  const name = prefix();
+  let bound = 0;
+  let userPid = 0;
+  before(async () => {
+    bound = fx.netnsAdd(name);
+    const t = token();
+    fx.start(['unshare', '--user', '--map-root-user', 'unshare', '--user', '--map-root-user', 'sleep', t]);
+    [userPid = 0] = await waitForSleep(t);
+  });
+  after(() => fx.cleanup());
+
+  it('shows the user namespace tree, including a parent that has no process', () => {
+    const r = run(['namespaces']);
+    assert.equal(r.status, 0, r.stderr);
+    const inner = nsIno(userPid, 'user');
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.includes(`user:[${inner}]`));
+    assert.ok(at > 0, r.stdout);
+    // The line above the inner namespace is its process-less parent, one level up.
+    const parentLine = lines[at - 1] ?? '';
+    assert.match(parentLine, /procs 0/);
+    assert.ok((lines[at] ?? '').indexOf('user:[') > parentLine.indexOf('user:['));
+    assert.match(lines[at] ?? '', new RegExp(`leaders ${userPid} sleep`));
+  });
+
+  it('lists a namespace held only by a bind mount with its path', () => {
+    const r = run(['namespaces', '--type', 'net']);
+    assert.equal(r.status, 0, r.stderr);
+    const line = r.stdout.split('\n').find((l) => l.startsWith('net') && l.includes(String(bound)));
+    assert.ok(line, r.stdout);
+    assert.match(line, new RegExp(`bind mount /run/netns/${name}`));
+    assert.doesNotMatch(r.stdout, /^user/m);
+  });
+
+  it('prints the model part as JSON with --json', () => {
+    const r = run(['namespaces', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const doc = JSON.parse(r.stdout) as {
+      namespaces: Record<string, { type: string; bindMounts: { path: string }[]; ref?: string }>;
+      processes: Record<string, { pid: number }>;
+      initial: Record<string, number>;
+      warnings: unknown[];
+    };
+    assert.equal(doc.namespaces[bound]?.type, 'net');
+    assert.equal(doc.namespaces[bound]?.ref, `/run/netns/${name}`);
+    assert.equal(doc.processes[userPid]?.pid, userPid);
+    assert.ok(Array.isArray(doc.warnings));
+  });
+
+  it('names a missing capability and its effect in one stderr line, then prints the partial result', () => {
+    const r = run(['namespaces'], ['setpriv', '--bounding-set=-sys_ptrace']);
+    assert.equal(r.status, 0, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    const priv = lines.filter((l) => l.includes('CAP_SYS_PTRACE'));
+    assert.equal(priv.length, 1, r.stderr);
+    assert.match(priv[0] ?? '', /^wirescope: missing CAP_SYS_PTRACE \(.*not visible/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(r.stdout, /USER NAMESPACES/);
+  });
+
+  it('rejects an unknown namespace type with a one-line error', () => {
+    const r = run(['namespaces', '--type', 'bogus']);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.split('\n')[0] ?? '', /bogus.*invalid/);
+  });
+});
