@@ -1,0 +1,315 @@
+/**
+ * The engine stage against real engines: dockerd, a standalone containerd,
+ * podman's API service and a containerd running inside a Docker container.
+ * Every object carries a unique prefix and is removed in `after`.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { discover } from '../discover.js';
+import type { Container, Discovery } from '../model/types.js';
+import { createEngineTracker, type EngineTracker } from './index.js';
+import {
+  CONTAINERD_SOCKET,
+  ensureContainerdImage,
+  ensureDockerImage,
+  ensurePodmanImage,
+  sh,
+  trySh,
+} from './testing/image.js';
+
+const P = `wst${randomBytes(3).toString('hex')}`;
+const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
+
+function byName(d: Discovery, name: string): Container | undefined {
+  return Object.values(d.containers).find((c) => c.name === name);
+}
+
+function keyOf(d: Discovery, name: string): string | undefined {
+  return Object.entries(d.containers).find(([, c]) => c.name === name)?.[0];
+}
+
+/** Discovers until `ok` holds (event-driven changes arrive asynchronously), at most `ms`. */
+async function until(tracker: EngineTracker, ok: (d: Discovery) => boolean, ms = 8000): Promise<Discovery> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const d = await discover({ containers: tracker, network: false });
+    if (ok(d) || Date.now() > deadline) return d;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe('engines: containers from real Docker, containerd and podman engines', () => {
+  const tracker = createEngineTracker();
+  let d: Discovery;
+  let image = '';
+  let ctrImage = '';
+
+  before(async () => {
+    image = ensureDockerImage();
+    ensurePodmanImage();
+    ctrImage = ensureContainerdImage();
+    sh('docker', ['network', 'create', '--label', `${P}=1`, `${P}-net`]);
+    sh('docker', [
+      'run',
+      '-d',
+      '--name',
+      `${P}-web`,
+      '--network',
+      `${P}-net`,
+      '-p',
+      '127.0.0.1::8080',
+      image,
+      'sleep',
+      '100000',
+    ]);
+    for (const svc of ['app', 'db']) {
+      sh('docker', [
+        'run',
+        '-d',
+        '--name',
+        `${P}-${svc}`,
+        '-l',
+        `com.docker.compose.project=${P}-proj`,
+        '-l',
+        `com.docker.compose.service=${svc}`,
+        image,
+        'sleep',
+        '100000',
+      ]);
+    }
+    sh('docker', [
+      'run',
+      '-d',
+      '--name',
+      `${P}-side`,
+      '--network',
+      `container:${P}-web`,
+      image,
+      'sleep',
+      '100000',
+    ]);
+    sh('docker', ['run', '-d', '--name', `${P}-none`, '--network', 'none', image, 'sleep', '100000']);
+    sh('docker', ['create', '--name', `${P}-stopped`, image, 'sleep', '100000']);
+    sh('ctr', [...CTR, 'run', '-d', '--label', `${P}=1`, ctrImage, `${P}-ctr`, 'sleep', '100000']);
+    sh('podman', [
+      'pod',
+      'create',
+      '--name',
+      `${P}-pod`,
+      '--infra-image',
+      'localhost/wirescope-test/busybox:latest',
+      '--infra-command',
+      '/pause',
+    ]);
+    sh('podman', [
+      'run',
+      '-d',
+      '--pod',
+      `${P}-pod`,
+      '--name',
+      `${P}-pc`,
+      'localhost/wirescope-test/busybox:latest',
+      'sleep',
+      '100000',
+    ]);
+    // An engine in a container: containerd with its own state in a container that
+    // has its own mount, PID and network namespaces. Not --privileged: this
+    // machine's root lacks CAP_SYS_RESOURCE, so "all capabilities" cannot be
+    // granted; every other capability and unconfined /proc, /sys do.
+    sh('docker', [
+      'run',
+      '-d',
+      '--name',
+      `${P}-turtle`,
+      '--cap-add',
+      'ALL',
+      '--cap-drop',
+      'SYS_RESOURCE',
+      '--security-opt',
+      'seccomp=unconfined',
+      '--security-opt',
+      'apparmor=unconfined',
+      '--security-opt',
+      'systempaths=unconfined',
+      '-v',
+      '/sys/fs/cgroup:/sys/fs/cgroup',
+      ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
+      '--tmpfs',
+      '/var/lib/containerd',
+      '--tmpfs',
+      '/run',
+      image,
+      'containerd',
+    ]);
+    const saved = sh('bash', [
+      '-c',
+      `docker save ${image} | docker exec -i ${P}-turtle sh -c 'until [ -S /run/containerd/containerd.sock ]; do sleep 0.1; done; ctr images import -'`,
+    ]);
+    assert.match(saved, /done/);
+    sh('docker', ['exec', `${P}-turtle`, 'ctr', 'run', '-d', ctrImage, `${P}-inner`, 'sleep', '100000']);
+    d = await discover({ containers: tracker, network: false });
+  });
+
+  after(() => {
+    tracker.close();
+    trySh('docker', [
+      'rm',
+      '-f',
+      ...['web', 'app', 'db', 'side', 'none', 'stopped', 'turtle'].map((n) => `${P}-${n}`),
+    ]);
+    trySh('docker', ['network', 'rm', `${P}-net`]);
+    trySh('ctr', [...CTR, 'task', 'kill', '-s', 'KILL', `${P}-ctr`]);
+    for (let i = 0; i < 20 && trySh('ctr', [...CTR, 'task', 'delete', `${P}-ctr`]) === undefined; i++) {
+      if (!(trySh('ctr', [...CTR, 'task', 'ls']) ?? '').includes(`${P}-ctr`)) break;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+    }
+    trySh('ctr', [...CTR, 'container', 'delete', `${P}-ctr`]);
+    trySh('podman', ['pod', 'rm', '-f', `${P}-pod`]);
+  });
+
+  it('finds every engine from the process table with its API socket under /proc/PID/root', () => {
+    const types = new Set(Object.values(d.engines).map((e) => e.type));
+    for (const t of ['docker', 'containerd', 'podman'])
+      assert.ok(types.has(t), `no ${t} engine in ${[...types]}`);
+    const docker = Object.values(d.engines).find(
+      (e) => e.type === 'docker' && byName(d, `${P}-web`)?.engine === e.id,
+    );
+    assert.ok(docker, 'the engine of the test containers');
+    assert.match(docker.api, new RegExp(`^/proc/${docker.pid}/root/.*docker\\.sock$`));
+    assert.match(docker.version ?? '', /^\d+\./);
+    assert.equal(d.processes[String(docker.pid)]?.comm, 'dockerd');
+  });
+
+  it('lists a container on a user-defined bridge with its initial process and network namespace', () => {
+    const web = byName(d, `${P}-web`);
+    assert.ok(web);
+    assert.equal(web.type, 'docker');
+    assert.equal(web.state, 'running');
+    assert.equal(web.privileged, false);
+    assert.equal(web.id, sh('docker', ['inspect', '-f', '{{.Id}}', `${P}-web`]));
+    const pid = Number(sh('docker', ['inspect', '-f', '{{.State.Pid}}', `${P}-web`]));
+    assert.equal(web.pid, pid);
+    const proc = d.processes[String(pid)];
+    assert.ok(proc);
+    assert.equal(web.starttime, proc.starttime);
+    assert.equal(web.netns, proc.namespaces.net);
+    assert.notEqual(web.netns, d.initial.net);
+    assert.equal(proc.container, keyOf(d, `${P}-web`));
+  });
+
+  it('groups compose-labelled containers into their project', () => {
+    const app = byName(d, `${P}-app`);
+    const db = byName(d, `${P}-db`);
+    assert.ok(app && db);
+    assert.equal(app.groups.length, 1);
+    assert.deepEqual(app.groups, db.groups);
+    const g = d.groups[app.groups[0] as string];
+    assert.ok(g);
+    assert.equal(g.type, 'com.docker.compose.project');
+    assert.equal(g.name, `${P}-proj`);
+    assert.deepEqual([...g.containers].sort(), [keyOf(d, `${P}-app`), keyOf(d, `${P}-db`)].sort());
+  });
+
+  it("shows a container sharing another container's network namespace in that namespace", () => {
+    const web = byName(d, `${P}-web`);
+    const side = byName(d, `${P}-side`);
+    assert.ok(web?.netns && side?.netns);
+    assert.equal(side.netns, web.netns);
+    assert.notEqual(side.pid, web.pid);
+  });
+
+  it('lists a --network none container with a network namespace of its own', () => {
+    const none = byName(d, `${P}-none`);
+    assert.ok(none?.netns);
+    const others = Object.values(d.containers).filter((c) => c !== none && c.netns === none.netns);
+    assert.deepEqual(others, []);
+    assert.notEqual(none.netns, d.initial.net);
+  });
+
+  it('lists a stopped container without process or network namespace', () => {
+    const s = byName(d, `${P}-stopped`);
+    assert.ok(s);
+    assert.equal(s.state, 'created');
+    assert.equal(s.pid, undefined);
+    assert.equal(s.netns, undefined);
+  });
+
+  it('lists containerd containers with their containerd namespace and task PID', () => {
+    const c = byName(d, `${P}-ctr`);
+    assert.ok(c);
+    assert.equal(c.type, 'containerd');
+    assert.equal(c.namespace, 'default');
+    assert.equal(c.labels[P], '1');
+    assert.equal(c.state, 'running');
+    const task = sh('ctr', [...CTR, 'task', 'ls'])
+      .split('\n')
+      .find((l) => l.startsWith(`${P}-ctr `));
+    assert.equal(c.pid, Number(task?.trim().split(/\s+/)[1]));
+    assert.ok(c.netns);
+    assert.equal(d.engines[c.engine]?.api, `/proc/${d.engines[c.engine]?.pid}/root${CONTAINERD_SOCKET}`);
+  });
+
+  it('does not list dockerd\'s containers twice through its containerd "moby" namespace', () => {
+    const webId = byName(d, `${P}-web`)?.id;
+    const dupes = Object.values(d.containers).filter((c) => c.id === webId);
+    assert.equal(dupes.length, 1);
+  });
+
+  it('lists podman containers and groups them by pod', () => {
+    const pc = byName(d, `${P}-pc`);
+    assert.ok(pc);
+    assert.equal(pc.type, 'podman');
+    assert.equal(d.engines[pc.engine]?.type, 'podman');
+    assert.equal(pc.groups.length, 1);
+    const g = d.groups[pc.groups[0] as string];
+    assert.equal(g?.type, 'io.podman.pod');
+    assert.equal(g?.name, `${P}-pod`);
+    assert.equal(g?.containers.length, 2, 'the infra container and ours');
+    const infra = g?.containers.map((k) => d.containers[k]).find((c) => c?.name !== `${P}-pc`);
+    assert.equal(infra?.netns, pc.netns, 'pod members share the infra network namespace');
+  });
+
+  it('finds an engine inside a container and prefixes its containers with the enclosing container', () => {
+    const inner = byName(d, `${P}-inner`);
+    assert.ok(inner, 'container of the nested containerd');
+    assert.equal(inner.prefix, `${P}-turtle`);
+    const engine = d.engines[inner.engine];
+    assert.ok(engine);
+    assert.equal(engine.type, 'containerd');
+    assert.equal(engine.container, keyOf(d, `${P}-turtle`));
+    assert.equal(engine.api, `/proc/${engine.pid}/root/run/containerd/containerd.sock`);
+    const turtle = byName(d, `${P}-turtle`);
+    assert.equal(engine.pid, turtle?.pid, "containerd is the turtle container's initial process");
+    // The inner PID is translated from the nested PID namespace to the host's.
+    const proc = d.processes[String(inner.pid)];
+    assert.ok(proc);
+    assert.equal(proc.comm, 'sleep');
+    assert.ok(proc.nspid.length >= 3, `nested twice: ${proc.nspid}`);
+    assert.equal(inner.netns, proc.namespaces.net);
+    assert.notEqual(inner.netns, turtle?.netns);
+    assert.equal(proc.container, keyOf(d, `${P}-inner`));
+  });
+
+  it('follows engine events: new, stopped and removed containers show without a re-list', async () => {
+    sh('docker', ['run', '-d', '--name', `${P}-late`, image, 'sleep', '100000']);
+    try {
+      let now = await until(tracker, (x) => byName(x, `${P}-late`)?.state === 'running');
+      assert.equal(byName(now, `${P}-late`)?.state, 'running');
+      sh('docker', ['kill', `${P}-late`]);
+      now = await until(tracker, (x) => byName(x, `${P}-late`)?.state === 'exited');
+      assert.equal(byName(now, `${P}-late`)?.pid, undefined);
+      sh('docker', ['rm', `${P}-late`]);
+      now = await until(tracker, (x) => byName(x, `${P}-late`) === undefined);
+      assert.equal(byName(now, `${P}-late`), undefined);
+    } finally {
+      trySh('docker', ['rm', '-f', `${P}-late`]);
+    }
+  });
+
+  it('answers a warm discovery from the cache', async () => {
+    const t0 = performance.now();
+    await tracker.snapshot({ ...(await import('../namespaces/scan.js')).scanNamespaces() });
+    assert.ok(performance.now() - t0 < 1000);
+  });
+});

@@ -1,0 +1,52 @@
+/** A throw-away containerd for fault tests: own socket, root and state under a temp dir. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { trySh } from './image.js';
+
+export interface TestContainerd {
+  socket: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+export async function startContainerd(dir: string): Promise<TestContainerd> {
+  mkdirSync(dir, { recursive: true });
+  const socket = join(dir, 'c.sock');
+  const conf = join(dir, 'config.toml');
+  writeFileSync(
+    conf,
+    [
+      'version = 2',
+      `root = "${join(dir, 'root')}"`,
+      `state = "${join(dir, 'state')}"`,
+      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      `[grpc]\n  address = "${socket}"`,
+      `[ttrpc]\n  address = "${socket}.ttrpc"`,
+      '',
+    ].join('\n'),
+  );
+  const child: ChildProcess = spawn('containerd', ['--config', conf], { stdio: 'ignore', detached: true });
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new Error('containerd did not start');
+  const deadline = Date.now() + 15000;
+  while (trySh('ctr', ['--address', socket, 'version']) === undefined) {
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error('test containerd did not answer within 15 s');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return {
+    socket,
+    pid,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      }),
+  };
+}
