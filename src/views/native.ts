@@ -5,6 +5,9 @@
  */
 import { DiscoverySchema } from '../model/schema.js';
 import type { Discovery } from '../model/types.js';
+import { registerFormats } from './formats.js';
+
+registerFormats();
 
 export const NATIVE_SCHEMA_ID = 'https://github.com/wirescope/wirescope/schema/native/v1.json';
 

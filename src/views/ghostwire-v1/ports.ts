@@ -60,12 +60,13 @@ const unmap = (a: string): string => (a.startsWith('::ffff:') && a.includes('.')
 
 /** Address → ids of the interfaces carrying it; the wildcard addresses map to all interfaces. */
 function addressIndex(ns: NetworkNamespace): Map<string, string[]> {
-  const all = ns.interfaces.map((n) => nifId(ns.ino, n.index));
+  const sorted = [...ns.interfaces].sort((a, b) => a.index - b.index);
+  const all = sorted.map((n) => nifId(ns.ino, n.index));
   const index = new Map<string, string[]>([
     ['0.0.0.0', all],
     ['::', all],
   ]);
-  for (const nif of ns.interfaces) {
+  for (const nif of sorted) {
     for (const a of nif.addresses) {
       const ids = index.get(a.address);
       const id = nifId(ns.ino, nif.index);

@@ -26,43 +26,14 @@
  *
  * Objects allow additional properties, as the OpenAPI description does.
  */
-import { isIPv4, isIPv6 } from 'node:net';
-import { FormatRegistry, type Static, type TSchema, Type } from '@sinclair/typebox';
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import { registerFormats } from '../formats.js';
+
+registerFormats();
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 
-/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-export function isHostname(v: string): boolean {
-  return (
-    v.length <= 253 &&
-    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(v)
-  );
-}
-
-/**
- * TypeBox rejects values whose `format` it does not know, so the formats the
- * spec uses are registered once, process-wide.
- */
-function registerFormats(): void {
-  const formats: Record<string, (v: string) => boolean> = {
-    ipv4: (v) => isIPv4(v),
-    ipv6: (v) => isIPv6(v),
-    // RFC 3339 section 5.6 date-time.
-    'date-time': (v) =>
-      /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/.test(v) &&
-      !Number.isNaN(Date.parse(v)),
-    // RFC 1123 host name: labels of letters, digits and hyphens.
-    hostname: (v) =>
-      v.length <= 253 &&
-      /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(
-        v,
-      ),
-  };
-  for (const [name, check] of Object.entries(formats)) {
-    if (!FormatRegistry.Has(name)) FormatRegistry.Set(name, check);
-  }
-}
-registerFormats();
+export { isHostname } from '../formats.js';
 
 /** Either an IPv4 or an IPv6 address, without prefix length. */
 export const IPvXAddressSchema = Type.Union(
