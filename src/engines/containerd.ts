@@ -157,6 +157,9 @@ export class ContainerdClient implements EngineClient {
       // No reconnect storm against a dead engine: the tracker re-syncs instead.
       'grpc.initial_reconnect_backoff_ms': 1000,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      // grpc-js shares connections between clients of one target by default; a
+      // fresh client must see the socket as it is now (gone, replaced), not an old connection.
+      'grpc.use_local_subchannel_pool': 1,
     });
   }
 
@@ -176,7 +179,7 @@ export class ContainerdClient implements EngineClient {
         req,
         md,
         { deadline: Date.now() + this.opts.timeoutMs },
-        (err, res) => (err ? reject(new Error(err.details || err.message)) : resolve(res as T)),
+        (err, res) => (err ? reject(new Error(grpcMessage(err))) : resolve(res as T)),
       );
     });
   }
@@ -217,7 +220,7 @@ export class ContainerdClient implements EngineClient {
       else this.scheduleNamespace(ns);
     });
     stream.on('error', (e: grpc.ServiceError) => {
-      if (!this.closed && !this.broken) this.broken = new Error(e.details || e.message);
+      if (!this.closed && !this.broken) this.broken = new Error(grpcMessage(e));
     });
     stream.on('end', () => {
       if (!this.closed && !this.broken) this.broken = new Error('event stream ended');
@@ -271,6 +274,13 @@ export class ContainerdClient implements EngineClient {
     const tasks = new Map(ts.tasks.map((t) => [t.container_id || t.id, t]));
     return cs.containers.map((c) => containerdContainer(ns, c, tasks.get(c.id)));
   }
+}
+
+/** grpc-js details carry a trailing resolver note; keep the cause. */
+export function grpcMessage(e: grpc.ServiceError): string {
+  const text = e.details || e.message;
+  const cause = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/.exec(text);
+  return cause?.[1] ? `not connected: ${cause[1]}` : text;
 }
 
 /** Cache key: containerd ids are unique per namespace only. */

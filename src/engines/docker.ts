@@ -111,7 +111,9 @@ export class DockerClient implements EngineClient {
     protected readonly opts: DockerClientOptions,
     protected readonly containerType: ContainerType = 'docker',
   ) {
-    this.docker = new Docker({ socketPath: opts.api, timeout: opts.timeoutMs });
+    // dockerode aborts a request a little after our own timeout fires, so the
+    // error says what happened ("no answer within") rather than "socket hang up".
+    this.docker = new Docker({ socketPath: opts.api, timeout: opts.timeoutMs + 250 });
     this.eventsDocker = new Docker({ socketPath: opts.api });
   }
 
@@ -120,7 +122,7 @@ export class DockerClient implements EngineClient {
   }
 
   async start(): Promise<void> {
-    const v = await this.docker.version();
+    const v = await withTimeout(this.docker.version(), this.opts.timeoutMs, 'version');
     this.version = v.Version;
     this.buffered = [];
     await this.subscribe();
@@ -198,7 +200,11 @@ export class DockerClient implements EngineClient {
   /** Inspects one container; undefined when it vanished (removed between list and inspect). */
   protected async inspect(id: string): Promise<CachedContainer | undefined> {
     try {
-      const info = await this.docker.getContainer(id).inspect();
+      const info = await withTimeout(
+        this.docker.getContainer(id).inspect(),
+        this.opts.timeoutMs,
+        `inspect ${id}`,
+      );
       return containerFromInspect(info, this.containerType);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
@@ -207,14 +213,18 @@ export class DockerClient implements EngineClient {
   }
 
   async syncContainers(): Promise<void> {
-    const list = await this.docker.listContainers({ all: true });
+    const list = await withTimeout(
+      this.docker.listContainers({ all: true }),
+      this.opts.timeoutMs,
+      'containers',
+    );
     const found = await mapLimit(list, 8, (c) => this.inspect(c.Id));
     this.containers.clear();
     for (const c of found) if (c) this.containers.set(c.id, c);
   }
 
   async syncNetworks(): Promise<void> {
-    const nets = await this.docker.listNetworks();
+    const nets = await withTimeout(this.docker.listNetworks(), this.opts.timeoutMs, 'networks');
     this.networks = nets.map(dockerNetwork);
   }
 

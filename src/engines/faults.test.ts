@@ -1,0 +1,168 @@
+/**
+ * Engines that hang, lose their socket, restart, or change under our feet:
+ * discovery completes within its budget with a warning, and never attaches a
+ * container to the wrong namespace.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { discover } from '../discover.js';
+import type { Discovery } from '../model/types.js';
+import { DockerClient } from './docker.js';
+import { createEngineTracker } from './index.js';
+import { startContainerd, type TestContainerd } from './testing/containerd.js';
+import { DOCKER_SOCKET, ensureContainerdImage, ensureDockerImage, sh, trySh } from './testing/image.js';
+
+const P = `wst${randomBytes(3).toString('hex')}`;
+
+function engineWarnings(d: Discovery, pid: number): string[] {
+  return d.warnings.filter((w) => w.pid === pid).map((w) => w.code);
+}
+
+describe('engines: faults', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), `${P}-`));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('times out an engine socket that accepts and never answers, and the discovery completes', async () => {
+    // A "dockerd" (node behind a symlink named dockerd, so comm is "dockerd")
+    // listening on a unix socket that accepts connections and never answers.
+    const fake = join(dir, 'dockerd');
+    symlinkSync(process.execPath, fake);
+    const sock = join(dir, 'docker.sock');
+    const child: ChildProcess = spawn(
+      fake,
+      [
+        '-e',
+        `require('net').createServer(() => {}).listen(${JSON.stringify(sock)}, () => console.log('up'))`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    const tracker = createEngineTracker({ syncBudgetMs: 1000, requestTimeoutMs: 1500, syncTimeoutMs: 2000 });
+    try {
+      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      const pid = child.pid as number;
+      const t0 = performance.now();
+      const d1 = await discover({ containers: tracker, network: false });
+      const took = performance.now() - t0;
+      assert.ok(took < 2500, `first discovery took ${took} ms with a hanging engine`);
+      const e = Object.values(d1.engines).find((x) => x.pid === pid);
+      assert.equal(e?.type, 'docker');
+      assert.equal(e?.api, `/proc/${pid}/root${sock}`);
+      assert.deepEqual(engineWarnings(d1, pid), ['engine-sync-pending']);
+      assert.equal(Object.values(d1.containers).filter((c) => c.engine === e?.id).length, 0);
+      // Once the sync times out, the engine is reported unreachable, and the
+      // next discovery does not wait for it again.
+      await new Promise((r) => setTimeout(r, 2200));
+      const t1 = performance.now();
+      const d2 = await discover({ containers: tracker, network: false });
+      assert.ok(performance.now() - t1 < 1000);
+      assert.deepEqual(engineWarnings(d2, pid), ['engine-unreachable']);
+      assert.match(d2.warnings.find((w) => w.pid === pid)?.message ?? '', /no answer within/);
+    } finally {
+      tracker.close();
+      child.kill('SIGKILL');
+    }
+  });
+
+  describe('a containerd that loses its socket and restarts', () => {
+    let cd: TestContainerd | undefined;
+    let image = '';
+    const cdir = () => join(dir, 'cd');
+    const ctr = (...args: string[]) => sh('ctr', ['--address', cd?.socket ?? '', '-n', 'default', ...args]);
+
+    before(async () => {
+      cd = await startContainerd(cdir());
+      image = ensureContainerdImage(cd.socket);
+      ctr('container', 'create', '--label', `${P}=1`, image, `${P}-kept`, 'sleep', '1000');
+    });
+    after(async () => {
+      await cd?.stop();
+    });
+
+    it('completes a discovery with a warning when the engine socket is gone', async () => {
+      const c = cd as TestContainerd;
+      const tracker = createEngineTracker();
+      try {
+        const d1 = await discover({ containers: tracker, network: false });
+        const e1 = Object.values(d1.engines).find((e) => e.pid === c.pid);
+        assert.ok(e1);
+        assert.ok(Object.values(d1.containers).some((x) => x.engine === e1.id && x.name === `${P}-kept`));
+        unlinkSync(c.socket);
+        // A fresh tracker must connect anew and cannot.
+        const fresh = createEngineTracker();
+        try {
+          const d2 = await discover({ containers: fresh, network: false });
+          assert.deepEqual(engineWarnings(d2, c.pid), ['engine-unreachable']);
+          assert.ok(!Object.values(d2.containers).some((x) => x.engine === e1.id));
+          assert.ok(Object.keys(d2.engines).includes(e1.id), 'the engine itself is still listed');
+        } finally {
+          fresh.close();
+        }
+      } finally {
+        tracker.close();
+      }
+    });
+
+    it('drops a dead engine and re-syncs it when it comes back under a new PID', async () => {
+      const tracker = createEngineTracker();
+      try {
+        await cd?.stop();
+        cd = await startContainerd(cdir());
+        const d1 = await discover({ containers: tracker, network: false });
+        const e1 = Object.values(d1.engines).find((e) => e.pid === cd?.pid);
+        assert.ok(e1);
+        assert.ok(Object.values(d1.containers).some((x) => x.engine === e1.id && x.name === `${P}-kept`));
+        const oldPid = cd.pid;
+        await cd.stop();
+        const d2 = await discover({ containers: tracker, network: false });
+        assert.ok(!Object.values(d2.engines).some((e) => e.pid === oldPid), 'dead engine dropped');
+        assert.ok(!Object.values(d2.containers).some((x) => x.engine === e1.id));
+        cd = await startContainerd(cdir());
+        const d3 = await discover({ containers: tracker, network: false });
+        const e3 = Object.values(d3.engines).find((e) => e.pid === cd?.pid);
+        assert.ok(e3);
+        assert.notEqual(e3.id, e1.id);
+        const kept = Object.values(d3.containers).find((x) => x.engine === e3.id && x.name === `${P}-kept`);
+        assert.equal(kept?.state, 'stopped');
+      } finally {
+        tracker.close();
+      }
+    });
+  });
+
+  it('skips a container removed between listing and inspecting', async () => {
+    const image = ensureDockerImage();
+    const names = [`${P}-gone`, `${P}-stays`];
+    for (const n of names) sh('docker', ['create', '--name', n, '-l', `${P}=1`, image, 'sleep', '1']);
+    const goneId = sh('docker', ['inspect', '-f', '{{.Id}}', names[0] as string]);
+    // The real engine lists both; the first inspect then finds its container removed.
+    class Racing extends DockerClient {
+      private raced = false;
+      protected override async inspect(id: string) {
+        if (id === goneId && !this.raced) {
+          this.raced = true;
+          sh('docker', ['rm', '-f', goneId]);
+        }
+        return super.inspect(id);
+      }
+    }
+    const client = new Racing({ api: DOCKER_SOCKET, timeoutMs: 3000 });
+    try {
+      await client.syncContainers();
+      const ours = [...client.containers.values()].filter((c) => c.labels[P] === '1').map((c) => c.name);
+      assert.deepEqual(ours, [`${P}-stays`]);
+    } finally {
+      client.close();
+      trySh('docker', ['rm', '-f', ...names]);
+    }
+  });
+});
