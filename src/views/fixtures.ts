@@ -444,3 +444,86 @@ export function sampleDiscovery(): Draft.Discovery {
     missingPrivileges: [],
   };
 }
+
+/**
+ * A host-sized synthetic discovery: `n` namespaces, each with a veth into one
+ * host bridge, an address, routes (main and local tables), a listening socket
+ * and a process — the shape of the lab hosts the service must answer for.
+ */
+export function syntheticDiscovery(n: number): Draft.Discovery {
+  const d = sampleDiscovery();
+  const host = d.networks[`${HOST}`];
+  const br = host?.interfaces.find((i) => i.name === 'br0');
+  if (!host || !br) throw new Error('sample discovery lacks the host bridge');
+  for (let k = 0; k < n; k++) {
+    const ino = 4026540000 + k;
+    const pid = 100000 + k * 2;
+    const hostIndex = 100 + k;
+    const ip = `10.${(k >> 8) & 255}.${k & 255}.2`;
+    host.interfaces.push(
+      nif(HOST, hostIndex, `veth${k}`, 'veth', {
+        master: { netns: HOST, index: br.index },
+        link: { netns: ino, index: 2 },
+        veth: { peer: { netns: ino, index: 2 } },
+      }),
+    );
+    br.ports.push({ netns: HOST, index: hostIndex });
+    d.processes[pid] = proc(pid, 1, 'sleep', ['sleep', 'infinity'], {
+      net: ino,
+      pid: ROOT_PIDNS,
+      mnt: 4026531841,
+    });
+    d.processes[pid + 1] = proc(pid + 1, pid, 'nc', ['nc', '-l', '-p', '8080'], {
+      net: ino,
+      pid: ROOT_PIDNS,
+      mnt: 4026531841,
+    });
+    d.namespaces[`${ino}`] = netnsRecord(ino, { processes: [pid, pid + 1], leaders: [pid] });
+    d.networks[`${ino}`] = {
+      ino,
+      isInitial: false,
+      interfaces: [
+        lo(ino),
+        nif(ino, 2, 'eth0', 'veth', {
+          addresses: [addr(ip, 16)],
+          link: { netns: HOST, index: hostIndex },
+          veth: { peer: { netns: HOST, index: hostIndex } },
+        }),
+      ],
+      routes: [
+        route('0.0.0.0/0', { gateway: '10.0.0.1', dev: 2, scope: 'universe' }),
+        route('10.0.0.0/16', { dev: 2, prefsrc: ip }),
+        route(`${ip}/32`, { type: 'local', table: 255, dev: 2, scope: 'host' }),
+        route('127.0.0.0/8', { type: 'local', table: 255, dev: 1, scope: 'host' }),
+        route('fe80::/64', { dev: 2, metric: 256 }),
+        route('::1/128', { type: 'local', table: 255, dev: 1 }),
+      ],
+      rules: [],
+      neighbours: [],
+      sockets: [
+        sock({
+          localPort: 8080,
+          inode: 1000000 + k,
+          owners: [
+            { pid: pid + 1, starttime: (pid + 1) * 10, comm: 'nc', cmdline: ['nc', '-l', '-p', '8080'] },
+          ],
+        }),
+      ],
+      forwardedPorts: [],
+      tenants: [
+        {
+          pid,
+          starttime: pid * 10,
+          comm: 'sleep',
+          dns: {
+            utsHostname: `guest${k}`,
+            resolvConf: { nameservers: ['10.0.0.1'], search: ['lab'], options: [] },
+            hosts: [{ address: '127.0.0.1', names: ['localhost'] }],
+          },
+        },
+      ],
+      nsids: { '0': HOST },
+    };
+  }
+  return d;
+}
