@@ -1,11 +1,37 @@
-// PLACEHOLDER — replaced by the network stage (issue 3).
-
+/**
+ * The network stage: for every network namespace the namespace stage found,
+ * read its complete network configuration in-process (rtnetlink + sock_diag
+ * on worker threads, see worker.ts) and resolve every wire between
+ * namespaces (wires.ts). Namespaces that cannot be read get a warning; all
+ * others are complete. Tenants and forwarded ports are filled by later stages.
+ */
+import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
+import { type FdScan, ProcLookup, scanFds } from './owners.js';
+import { WorkerPool } from './pool.js';
+import { raiseNofile } from './rlimit.js';
+import type { DumpOptions, NsDump, NsJob } from './types.js';
+import { getOrInit } from './util.js';
+import { applyWires, candidateQueries, type NsidMap, unresolvedNsids } from './wires.js';
 
 export interface NetworkOptions {
-  /** Read sockets via sock_diag (default true). */
+  /** Read sockets via sock_diag and their owners via /proc (default true). */
   sockets?: boolean;
+  /** Read neighbour tables (default true). */
+  neighbours?: boolean;
+  /** Read policy routing rules (default true). */
+  rules?: boolean;
+  /**
+   * Keep netlink sockets per namespace open between discoveries, so warm runs
+   * skip setns (default true). The cache holds namespaces the scan no longer
+   * sees for at most one discovery; `closeNetworkDiscovery()` releases all.
+   */
+  cache?: boolean;
+  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 2 fds each). */
+  cacheLimit?: number;
+  /** procfs root for the fd scan (tests). */
+  procRoot?: string;
 }
 
 export interface NetworkResult {
@@ -13,9 +39,198 @@ export interface NetworkResult {
   warnings: Draft.Warning[];
 }
 
+let pool: WorkerPool | undefined;
+/** (X, nsid) → Y, valid while both X and Y are held by cached sockets (see wires.ts). */
+const nsidCache: NsidMap = new Map();
+let nofile: number | undefined;
+
+/** Releases every cached namespace socket and stops the workers. */
+export async function closeNetworkDiscovery(): Promise<void> {
+  const p = pool;
+  pool = undefined;
+  nsidCache.clear();
+  if (p) await p.close();
+}
+
+function ownNetns(): number | undefined {
+  try {
+    return statSync('/proc/self/ns/net').ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths that open a namespace: its ref first, then its processes, bind mounts and fd holders. */
+export function namespaceRefs(ns: Draft.Namespace): string[] {
+  const refs: string[] = [];
+  const add = (r: string | undefined) => {
+    if (r && !refs.includes(r)) refs.push(r);
+  };
+  add(ns.ref);
+  for (const pid of ns.processes.slice(0, 3)) add(`/proc/${pid}/ns/net`);
+  for (const b of ns.bindMounts) add(b.reachablePath);
+  for (const f of ns.fds.slice(0, 2)) add(`/proc/${f.pid}/fd/${f.fd}`);
+  return refs;
+}
+
 export async function discoverNetworks(
-  _scan: NamespaceScan,
-  _options: NetworkOptions,
+  scan: NamespaceScan,
+  options: NetworkOptions = {},
 ): Promise<NetworkResult> {
-  throw new Error('discoverNetworks: not implemented yet');
+  const warnings: Draft.Warning[] = [];
+  const dumpOptions: DumpOptions = {
+    sockets: options.sockets !== false,
+    neighbours: options.neighbours !== false,
+    rules: options.rules !== false,
+  };
+  const self = ownNetns();
+  const initial = scan.initial.net ?? self;
+  const jobs: NsJob[] = [];
+  const refs = new Map<number, string>();
+  for (const ns of Object.values(scan.namespaces)) {
+    if (ns.type !== 'net') continue;
+    const r = namespaceRefs(ns);
+    if (r.length === 0) {
+      warnings.push({
+        code: 'netns-unreachable',
+        message: `network namespace ${ns.ino} has no path to open it`,
+        ns: ns.ino,
+      });
+      continue;
+    }
+    refs.set(ns.ino, r[0] as string);
+    jobs.push({ ino: ns.ino, ref: r[0] as string, altRefs: r.slice(1), host: ns.ino === self });
+  }
+
+  if (nofile === undefined) nofile = raiseNofile();
+  const cacheLimit =
+    options.cache === false
+      ? 0
+      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 2))));
+  pool ??= new WorkerPool();
+  const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
+  // The /proc fd scan runs on this thread while the workers dump.
+  const fds: FdScan | undefined = dumpOptions.sockets ? scanFds(options.procRoot) : undefined;
+  const { dumps, warnings: dumpWarnings } = await dumping;
+  warnings.push(...dumpWarnings);
+
+  await resolveNsids(pool, dumps, refs, warnings);
+  applyWires(dumps, nsidCache);
+
+  const lookup = new ProcLookup(scan.processes, options.procRoot);
+  if (fds) attachTapHolders(dumps, fds, lookup);
+
+  const networks: Record<string, Draft.NetworkNamespace> = {};
+  for (const d of dumps) {
+    warnings.push(...d.warnings);
+    if (d.failed) continue;
+    if (fds) attachOwners(d, fds, lookup);
+    const nsids: Record<string, number> = {};
+    const map = nsidCache.get(d.ino);
+    for (const c of d.cross) {
+      const y = map?.get(c.nsid);
+      if (y !== undefined) nsids[String(c.nsid)] = y;
+    }
+    networks[String(d.ino)] = {
+      ino: d.ino,
+      isInitial: d.ino === initial,
+      interfaces: d.interfaces,
+      routes: d.routes,
+      rules: d.rules,
+      neighbours: d.neighbours,
+      sockets: d.sockets,
+      forwardedPorts: [],
+      tenants: [],
+      nsids,
+    };
+  }
+  pruneNsidCache(dumps);
+  return { networks, warnings };
+}
+
+/** Maps every reported (namespace, nsid) to a namespace inode, asking the kernel only as needed. */
+async function resolveNsids(
+  p: WorkerPool,
+  dumps: NsDump[],
+  refs: Map<number, string>,
+  warnings: Draft.Warning[],
+): Promise<void> {
+  const asked = new Map<number, Set<number>>();
+  for (const pass of [1, 2] as const) {
+    const unresolved = unresolvedNsids(dumps, nsidCache);
+    if (unresolved.size === 0) return;
+    const queries = candidateQueries(dumps, unresolved, refs, asked, pass);
+    if (queries.length === 0) continue;
+    const r = await p.nsids(queries);
+    warnings.push(...r.warnings);
+    for (const a of r.answers) {
+      const m = getOrInit(nsidCache, a.ino, () => new Map());
+      for (const [nsid, y] of a.found) m.set(nsid, y);
+    }
+  }
+}
+
+/**
+ * Keeps only mappings between namespaces whose sockets stay cached: only those
+ * are guaranteed to be the same namespaces (with the same nsids) next time.
+ */
+function pruneNsidCache(dumps: NsDump[]): void {
+  const held = new Set<number>();
+  for (const d of dumps) if (d.cached) held.add(d.ino);
+  for (const [x, m] of nsidCache) {
+    if (!held.has(x)) {
+      nsidCache.delete(x);
+      continue;
+    }
+    for (const [n, y] of m) if (!held.has(y)) m.delete(n);
+  }
+}
+
+function attachOwners(d: NsDump, fds: FdScan, lookup: ProcLookup): void {
+  for (const s of d.sockets) {
+    const holders = fds.sockets.get(s.inode);
+    if (!holders) continue;
+    const seen = new Set<number>();
+    for (let i = 0; i < holders.length; i += 2) {
+      const pid = holders[i] as number;
+      if (seen.has(pid)) continue;
+      seen.add(pid);
+      const p = lookup.get(pid);
+      if (!p) continue;
+      const owner: Draft.Socket['owners'][number] = {
+        pid,
+        starttime: p.starttime,
+        comm: p.comm,
+        cmdline: p.cmdline,
+      };
+      if (p.container) owner.container = p.container;
+      s.owners.push(owner);
+    }
+  }
+}
+
+/**
+ * A tun/tap device lives in the namespace where /dev/net/tun was opened; fdinfo
+ * only names it. So a holder is matched to the tun device of that name in the
+ * holder's current namespace, else to the only tun device of that name anywhere.
+ */
+function attachTapHolders(dumps: NsDump[], fds: FdScan, lookup: ProcLookup): void {
+  if (fds.tuns.length === 0) return;
+  const byName = new Map<string, Draft.Interface[]>();
+  for (const d of dumps) {
+    for (const f of d.interfaces) {
+      if (!f.tuntap) continue;
+      const l = getOrInit(byName, f.name, () => []);
+      l.push(f);
+    }
+  }
+  for (const t of fds.tuns) {
+    const cands = byName.get(t.iff);
+    if (!cands) continue;
+    const p = lookup.get(t.pid);
+    if (!p) continue;
+    const iface = cands.find((f) => f.netns === p.netns) ?? (cands.length === 1 ? cands[0] : undefined);
+    if (!iface?.tuntap) continue;
+    iface.tuntap.holders.push({ pid: t.pid, starttime: p.starttime, comm: p.comm, fd: t.fd });
+  }
 }

@@ -1,0 +1,265 @@
+/**
+ * rtnetlink numbers, from the kernel's uapi headers:
+ * include/uapi/linux/rtnetlink.h (RTM_*, RTA_*, RTN_*, RTPROT_*, RT_SCOPE_*),
+ * include/uapi/linux/if_link.h (IFLA_*), include/uapi/linux/if_addr.h (IFA_*),
+ * include/uapi/linux/neighbour.h (NDA_*, NUD_*, NTF_*), include/uapi/linux/fib_rules.h
+ * (FRA_*, FR_ACT_*), include/uapi/linux/net_namespace.h (NETNSA_*), include/uapi/linux/if.h (IFF_*).
+ */
+
+export const RTM_NEWLINK = 16;
+export const RTM_GETLINK = 18;
+export const RTM_NEWADDR = 20;
+export const RTM_GETADDR = 22;
+export const RTM_NEWROUTE = 24;
+export const RTM_GETROUTE = 26;
+export const RTM_NEWNEIGH = 28;
+export const RTM_GETNEIGH = 30;
+export const RTM_NEWRULE = 32;
+export const RTM_GETRULE = 34;
+export const RTM_NEWNSID = 88;
+export const RTM_GETNSID = 90;
+
+export const AF_UNSPEC = 0;
+export const AF_INET = 2;
+export const AF_BRIDGE = 7;
+export const AF_INET6 = 10;
+
+/** sizeof(struct ifinfomsg), ifaddrmsg, rtmsg, ndmsg, fib_rule_hdr, rtgenmsg (aligned). */
+export const IFINFOMSG_LEN = 16;
+export const IFADDRMSG_LEN = 8;
+export const RTMSG_LEN = 12;
+export const NDMSG_LEN = 12;
+export const FIB_RULE_HDR_LEN = 12;
+export const RTGENMSG_LEN = 4;
+
+// enum IFLA_* (if_link.h)
+export const IFLA_ADDRESS = 1;
+export const IFLA_BROADCAST = 2;
+export const IFLA_IFNAME = 3;
+export const IFLA_MTU = 4;
+export const IFLA_LINK = 5;
+export const IFLA_MASTER = 10;
+export const IFLA_TXQLEN = 13;
+export const IFLA_OPERSTATE = 16;
+export const IFLA_LINKINFO = 18;
+export const IFLA_IFALIAS = 20;
+export const IFLA_STATS64 = 23;
+export const IFLA_LINK_NETNSID = 37;
+export const IFLA_EXT_MASK = 29;
+export const IFLA_PROP_LIST = 52;
+export const IFLA_ALT_IFNAME = 53;
+export const IFLA_PARENT_DEV_NAME = 56;
+export const IFLA_PARENT_DEV_BUS_NAME = 57;
+
+// enum IFLA_INFO_* (if_link.h)
+export const IFLA_INFO_KIND = 1;
+export const IFLA_INFO_DATA = 2;
+export const IFLA_INFO_SLAVE_KIND = 4;
+export const IFLA_INFO_SLAVE_DATA = 5;
+
+/** RTEXT_FILTER_SKIP_STATS would drop IFLA_STATS; we want stats64, so no ext mask at all. */
+
+// enum IFA_* (if_addr.h)
+export const IFA_ADDRESS = 1;
+export const IFA_LOCAL = 2;
+export const IFA_LABEL = 3;
+export const IFA_BROADCAST = 4;
+export const IFA_ANYCAST = 5;
+export const IFA_CACHEINFO = 6;
+export const IFA_FLAGS = 8;
+
+// enum RTA_* (rtnetlink.h)
+export const RTA_DST = 1;
+export const RTA_SRC = 2;
+export const RTA_IIF = 3;
+export const RTA_OIF = 4;
+export const RTA_GATEWAY = 5;
+export const RTA_PRIORITY = 6;
+export const RTA_PREFSRC = 7;
+export const RTA_METRICS = 8;
+export const RTA_MULTIPATH = 9;
+export const RTA_TABLE = 15;
+export const RTA_VIA = 18;
+export const RTA_PREF = 20;
+export const RTA_NH_ID = 30;
+/** enum RTAX_* inside RTA_METRICS. */
+export const RTAX_MTU = 2;
+
+// enum FRA_* (fib_rules.h)
+export const FRA_DST = 1;
+export const FRA_SRC = 2;
+export const FRA_IIFNAME = 3;
+export const FRA_GOTO = 4;
+export const FRA_PRIORITY = 6;
+export const FRA_FWMARK = 10;
+export const FRA_SUPPRESS_PREFIXLEN = 14;
+export const FRA_TABLE = 15;
+export const FRA_FWMASK = 16;
+export const FRA_OIFNAME = 17;
+export const FRA_PROTOCOL = 21;
+export const FIB_RULE_INVERT = 0x2;
+
+// enum NDA_* (neighbour.h)
+export const NDA_DST = 1;
+export const NDA_LLADDR = 2;
+
+// enum NETNSA_* (net_namespace.h)
+export const NETNSA_NSID = 1;
+export const NETNSA_PID = 2;
+export const NETNSA_FD = 3;
+/** NETNSA_NSID_NOT_ASSIGNED */
+export const NSID_NOT_ASSIGNED = -1;
+
+/** IFF_* net_device_flags (if.h), in bit order. */
+export const IFF_NAMES: readonly [number, string][] = [
+  [0x1, 'up'],
+  [0x2, 'broadcast'],
+  [0x4, 'debug'],
+  [0x8, 'loopback'],
+  [0x10, 'pointopoint'],
+  [0x20, 'notrailers'],
+  [0x40, 'running'],
+  [0x80, 'noarp'],
+  [0x100, 'promisc'],
+  [0x200, 'allmulti'],
+  [0x400, 'master'],
+  [0x800, 'slave'],
+  [0x1000, 'multicast'],
+  [0x2000, 'portsel'],
+  [0x4000, 'automedia'],
+  [0x8000, 'dynamic'],
+  [0x10000, 'lower_up'],
+  [0x20000, 'dormant'],
+  [0x40000, 'echo'],
+];
+export const IFF_LOOPBACK = 0x8;
+
+/** IF_OPER_* (RFC 2863 operational states, if.h). */
+export const OPERSTATES = ['unknown', 'notpresent', 'down', 'lowerlayerdown', 'testing', 'dormant', 'up'];
+
+/** IFA_F_* (if_addr.h). */
+export const IFA_F_NAMES: readonly [number, string][] = [
+  [0x01, 'secondary'],
+  [0x02, 'nodad'],
+  [0x04, 'optimistic'],
+  [0x08, 'dadfailed'],
+  [0x10, 'homeaddress'],
+  [0x20, 'deprecated'],
+  [0x40, 'tentative'],
+  [0x80, 'permanent'],
+  [0x100, 'managetempaddr'],
+  [0x200, 'noprefixroute'],
+  [0x400, 'mcautojoin'],
+  [0x800, 'stable-privacy'],
+];
+
+/** RT_SCOPE_* (rtnetlink.h); other values are user-defined and shown as numbers. */
+export const SCOPES: Record<number, string> = {
+  0: 'global',
+  200: 'site',
+  253: 'link',
+  254: 'host',
+  255: 'nowhere',
+};
+
+/** RTN_* route types (rtnetlink.h), by value. */
+export const ROUTE_TYPES = [
+  'unspec',
+  'unicast',
+  'local',
+  'broadcast',
+  'anycast',
+  'multicast',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+  'throw',
+  'nat',
+  'xresolve',
+];
+
+/** RTPROT_* (rtnetlink.h) plus the well-known values of /etc/iproute2/rt_protos. */
+export const ROUTE_PROTOCOLS: Record<number, string> = {
+  0: 'unspec',
+  1: 'redirect',
+  2: 'kernel',
+  3: 'boot',
+  4: 'static',
+  8: 'gated',
+  9: 'ra',
+  10: 'mrt',
+  11: 'zebra',
+  12: 'bird',
+  13: 'dnrouted',
+  14: 'xorp',
+  15: 'ntk',
+  16: 'dhcp',
+  17: 'mrouted',
+  18: 'keepalived',
+  42: 'babel',
+  99: 'openr',
+  186: 'bgp',
+  187: 'isis',
+  188: 'ospf',
+  189: 'rip',
+  192: 'eigrp',
+};
+
+/** RTNH_F_* next-hop flags and RTM_F_* route flags (rtnetlink.h). */
+export const RTNH_F_NAMES: readonly [number, string][] = [
+  [0x1, 'dead'],
+  [0x2, 'pervasive'],
+  [0x4, 'onlink'],
+  [0x8, 'offload'],
+  [0x10, 'linkdown'],
+  [0x20, 'unresolved'],
+  [0x40, 'trap'],
+];
+export const RTM_F_NAMES: readonly [number, string][] = [
+  ...RTNH_F_NAMES,
+  [0x200, 'cloned'],
+  [0x400, 'equalize'],
+  [0x800, 'prefix'],
+];
+
+/** ICMPV6_ROUTER_PREF_* values as carried in RTA_PREF (icmpv6.h). */
+export const ROUTER_PREFS: Record<number, string> = { 0: 'medium', 1: 'high', 2: 'invalid', 3: 'low' };
+
+/** FR_ACT_* (fib_rules.h). */
+export const RULE_ACTIONS = [
+  'unspec',
+  'to_tbl',
+  'goto',
+  'nop',
+  'res3',
+  'res4',
+  'blackhole',
+  'unreachable',
+  'prohibit',
+];
+
+/** NUD_* neighbour states and NTF_* flags (neighbour.h). */
+export const NUD_NAMES: readonly [number, string][] = [
+  [0x01, 'incomplete'],
+  [0x02, 'reachable'],
+  [0x04, 'stale'],
+  [0x08, 'delay'],
+  [0x10, 'probe'],
+  [0x20, 'failed'],
+  [0x40, 'noarp'],
+  [0x80, 'permanent'],
+];
+export const NTF_NAMES: readonly [number, string][] = [
+  [0x01, 'use'],
+  [0x02, 'self'],
+  [0x04, 'master'],
+  [0x08, 'proxy'],
+  [0x10, 'extern_learn'],
+  [0x20, 'offloaded'],
+  [0x40, 'sticky'],
+  [0x80, 'router'],
+];
+
+/** Table ids with names (rtnetlink.h enum rt_class_t). */
+export const RT_TABLE_MAIN = 254;
+export const RT_TABLE_LOCAL = 255;

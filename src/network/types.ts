@@ -1,0 +1,70 @@
+/** Messages between the network stage and its namespace workers, and what a worker returns per namespace. */
+import type { Draft } from '../model/types.js';
+
+export interface DumpOptions {
+  sockets: boolean;
+  neighbours: boolean;
+  rules: boolean;
+}
+
+export interface NsJob {
+  ino: number;
+  /** Path that opens the namespace (/proc/PID/ns/net, a bind mount, /proc/PID/fd/N). */
+  ref: string;
+  /** Fallback refs, tried in order when `ref` fails (the holder process may have exited). */
+  altRefs: string[];
+  /** The host namespace (sysfs shows it): kind-less devices are classified via /sys/class/net too. */
+  host: boolean;
+}
+
+/**
+ * A relation of interface `i` (position in `interfaces`) that names an ifindex
+ * in a namespace known only by its nsid (IFLA_LINK_NETNSID, relative to this
+ * namespace); resolved on the main thread once nsids are mapped to inodes.
+ */
+export interface CrossRef {
+  i: number;
+  field: 'link' | 'lower';
+  nsid: number;
+  index: number;
+}
+
+export interface NsDump {
+  ino: number;
+  interfaces: Draft.Interface[];
+  routes: Draft.Route[];
+  rules: Draft.Rule[];
+  neighbours: Draft.Neighbour[];
+  /** Sockets without owners (filled on the main thread from the /proc fd scan). */
+  sockets: Draft.Socket[];
+  cross: CrossRef[];
+  warnings: Draft.Warning[];
+  /** The namespace could not be read at all (vanished or denied). */
+  failed?: boolean;
+  /** Whether the sockets for this namespace stay cached (they keep it alive) after this run. */
+  cached: boolean;
+}
+
+export interface NsidQuery {
+  /** The namespace whose view of nsids is asked. */
+  ino: number;
+  /** Namespaces to ask about, with refs to open them. */
+  targets: { ino: number; ref: string }[];
+}
+
+export interface NsidAnswer {
+  ino: number;
+  /** nsid (as assigned in `ino`) → target inode, for every target that has one. */
+  found: [number, number][];
+}
+
+export type WorkerRequest =
+  | { op: 'dump'; id: number; jobs: NsJob[]; options: DumpOptions; keep: number[]; cacheLimit: number }
+  | { op: 'nsid'; id: number; queries: NsidQuery[] }
+  | { op: 'release'; id: number; keep: number[] };
+
+export type WorkerResponse =
+  | { op: 'dump'; id: number; dumps: NsDump[]; fds: number[] }
+  | { op: 'nsid'; id: number; answers: NsidAnswer[]; warnings: Draft.Warning[] }
+  | { op: 'release'; id: number }
+  | { op: 'error'; id: number; message: string };

@@ -1,0 +1,230 @@
+/**
+ * A namespace worker thread. setns(2) only moves the calling thread, so each
+ * worker enters a network namespace, opens its NETLINK_ROUTE and
+ * NETLINK_SOCK_DIAG sockets, returns to its own namespace at once, and dumps
+ * through the sockets. The sockets are cached per namespace inode: warm runs
+ * skip setns entirely. A cached socket keeps its namespace alive, so the cache
+ * is trimmed to the namespaces the current scan still sees (`keep`).
+ */
+import { parentPort } from 'node:worker_threads';
+import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../kernel/netlink.js';
+import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
+import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
+import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
+import type { Draft } from '../model/types.js';
+import { dumpNamespace, type NsConns } from './dump.js';
+import { NlConn } from './nlconn.js';
+import { loadServices } from './services.js';
+import type {
+  DumpOptions,
+  NsDump,
+  NsidAnswer,
+  NsidQuery,
+  NsJob,
+  WorkerRequest,
+  WorkerResponse,
+} from './types.js';
+
+const cache = new Map<number, NsConns>();
+
+/** The fds this worker keeps open, so the main thread can close them should the worker die. */
+function cachedFds(): number[] {
+  const out: number[] = [];
+  for (const c of cache.values()) {
+    out.push(c.route.fd);
+    if (c.diag) out.push(c.diag.fd);
+  }
+  return out;
+}
+
+function closeConns(c: NsConns): void {
+  c.route.close();
+  c.diag?.close();
+}
+
+function release(keep: number[]): void {
+  const k = new Set(keep);
+  for (const [ino, c] of cache) {
+    if (!k.has(ino)) {
+      closeConns(c);
+      cache.delete(ino);
+    }
+  }
+}
+
+/** Enters the namespace behind the first ref that works and opens the sockets there. */
+function openConns(refs: string[], withDiag: boolean): NsConns {
+  let lastErr: unknown;
+  for (const ref of refs) {
+    try {
+      return withNetns(ref, () => {
+        const route = new NlConn(NETLINK_ROUTE);
+        let diag: NlConn | undefined;
+        if (withDiag) {
+          try {
+            diag = new NlConn(NETLINK_SOCK_DIAG);
+          } catch (e) {
+            route.close();
+            throw e;
+          }
+        }
+        return { route, diag };
+      });
+    } catch (e) {
+      if (e instanceof NetnsRestoreError) throw e;
+      lastErr = e;
+    }
+  }
+  throw lastErr ?? new Error('no reference to open the namespace');
+}
+
+function enterWarning(ino: number, e: unknown): Draft.Warning {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (e instanceof SyscallError && e.vanished) {
+    return {
+      code: 'netns-vanished',
+      message: `network namespace ${ino} vanished before it could be read: ${msg}`,
+      ns: ino,
+    };
+  }
+  return { code: 'netns-enter-failed', message: `cannot enter network namespace ${ino}: ${msg}`, ns: ino };
+}
+
+function failedDump(ino: number, w: Draft.Warning): NsDump {
+  return {
+    ino,
+    interfaces: [],
+    routes: [],
+    rules: [],
+    neighbours: [],
+    sockets: [],
+    cross: [],
+    warnings: [w],
+    failed: true,
+    cached: false,
+  };
+}
+
+function dumpJobs(jobs: NsJob[], options: DumpOptions, keep: number[], cacheLimit: number): NsDump[] {
+  release(keep);
+  const services = options.sockets ? loadServices() : new Map<string, string>();
+  const out: NsDump[] = [];
+  for (const job of jobs) {
+    let conns = cache.get(job.ino);
+    const fresh = !conns;
+    if (!conns) {
+      try {
+        conns = openConns([job.ref, ...job.altRefs], options.sockets);
+      } catch (e) {
+        if (e instanceof NetnsRestoreError) throw e;
+        out.push(failedDump(job.ino, enterWarning(job.ino, e)));
+        continue;
+      }
+    }
+    let dump: NsDump;
+    try {
+      dump = dumpNamespace(conns, job.ino, job.host, options, services);
+    } catch (e) {
+      // The link dump itself failed: nothing reliable was read.
+      closeConns(conns);
+      cache.delete(job.ino);
+      out.push(
+        failedDump(job.ino, {
+          code: 'netlink-dump-failed',
+          message: `network namespace ${job.ino}: ${e instanceof Error ? e.message : String(e)}`,
+          ns: job.ino,
+        }),
+      );
+      continue;
+    }
+    // A socket opened without sock_diag (sockets off) is not reused for a run that wants them.
+    if (fresh && options.sockets && cache.size < cacheLimit) cache.set(job.ino, conns);
+    else if (fresh) closeConns(conns);
+    dump.cached = cache.has(job.ino);
+    out.push(dump);
+  }
+  return out;
+}
+
+function answerNsids(
+  queries: NsidQuery[],
+  refs: Map<number, string[]>,
+): { answers: NsidAnswer[]; warnings: Draft.Warning[] } {
+  const answers: NsidAnswer[] = [];
+  const warnings: Draft.Warning[] = [];
+  for (const q of queries) {
+    let conns = cache.get(q.ino);
+    let temp = false;
+    if (!conns) {
+      try {
+        conns = openConns(refs.get(q.ino) ?? [], false);
+        temp = true;
+      } catch (e) {
+        if (e instanceof NetnsRestoreError) throw e;
+        warnings.push(enterWarning(q.ino, e));
+        continue;
+      }
+    }
+    const found: [number, number][] = [];
+    for (const t of q.targets) {
+      let fd: number;
+      try {
+        fd = open(t.ref, O_RDONLY | O_CLOEXEC);
+      } catch {
+        continue; // the target went away: it cannot be the peer we look for
+      }
+      try {
+        for (const m of conns.route.request(RTM_GETNSID, buildGetNsid(fd), 'RTM_GETNSID')) {
+          const nsid = m.type === RTM_NEWNSID ? decodeNsid(m.data) : undefined;
+          if (nsid !== undefined && nsid >= 0) found.push([nsid, t.ino]);
+        }
+      } catch (e) {
+        warnings.push({
+          code: 'nsid-query-failed',
+          message: `RTM_GETNSID in ${q.ino} for ${t.ino}: ${(e as Error).message}`,
+          ns: q.ino,
+        });
+      } finally {
+        close(fd);
+      }
+    }
+    if (temp) closeConns(conns);
+    answers.push({ ino: q.ino, found });
+  }
+  return { answers, warnings };
+}
+
+/** Refs of namespaces this worker was last asked to dump, for nsid queries on uncached ones. */
+const lastRefs = new Map<number, string[]>();
+
+const port = parentPort;
+if (port) {
+  port.on('message', (req: WorkerRequest) => {
+    let res: WorkerResponse;
+    try {
+      if (req.op === 'dump') {
+        lastRefs.clear();
+        for (const j of req.jobs) lastRefs.set(j.ino, [j.ref, ...j.altRefs]);
+        res = {
+          op: 'dump',
+          id: req.id,
+          dumps: dumpJobs(req.jobs, req.options, req.keep, req.cacheLimit),
+          fds: cachedFds(),
+        };
+      } else if (req.op === 'nsid') {
+        res = { op: 'nsid', id: req.id, ...answerNsids(req.queries, lastRefs) };
+      } else {
+        release(req.keep);
+        res = { op: 'release', id: req.id };
+      }
+    } catch (e) {
+      res = { op: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) };
+      port.postMessage(res);
+      // A thread stuck in a foreign namespace must not be reused.
+      if (e instanceof NetnsRestoreError) process.exit(1);
+      return;
+    }
+    port.postMessage(res);
+  });
+}
