@@ -11,7 +11,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import { DiscoverySchema } from '../model/schema.js';
+import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
 import { isEmpty } from './diff.js';
 import { openApiDocument } from './openapi.js';
@@ -161,7 +161,7 @@ export function createApp(opts: AppOptions): ServiceApp {
     return sendJson(c, snap, `container-${ct.id}`, () => ct);
   });
 
-  app.get('/api/schema', (c) => c.json(DiscoverySchema));
+  app.get('/api/schema', (c) => c.json(nativeJsonSchema()));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(version)));
 
   app.get('/api/events', (c) =>

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type DiscoverOptions, discover } from '../discover.js';
+import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
 import { createApp } from './app.js';
 import { DiscoveryCache } from './cache.js';
@@ -20,6 +21,8 @@ export interface ServiceOptions {
   /** Web UI folder (default: web/dist of this package). */
   webRoot?: string;
   discoverOptions?: DiscoverOptions;
+  /** Track container engines (default true; ignored when discoverOptions.containers is given). */
+  engines?: boolean;
   /** Replaces discover() (benchmarks feed a prepared model through the same cache). */
   run?: () => Promise<Discovery>;
   maxAgeMs?: number;
@@ -45,7 +48,14 @@ export function defaultWebRoot(): string {
 
 export async function startService(opts: ServiceOptions = {}): Promise<RunningService> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
-  const run = opts.run ?? (() => discover(opts.discoverOptions ?? {}));
+  // One engine tracker for the service's lifetime: it keeps its event streams and caches between discoveries.
+  const tracker: EngineTracker | undefined =
+    opts.run || opts.discoverOptions?.containers || opts.engines === false
+      ? undefined
+      : createEngineTracker();
+  const discoverOptions: DiscoverOptions = { ...(opts.discoverOptions ?? {}) };
+  if (tracker) discoverOptions.containers = tracker;
+  const run = opts.run ?? (() => discover(discoverOptions));
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
   const webRoot = opts.webRoot ?? defaultWebRoot();
 
@@ -91,6 +101,11 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       },
     );
     for (const s of opts.eventSources ?? []) watcher.addSource(s);
+    // Engine events (container renamed, labels changed, ...) when the tracker offers them.
+    const onChange = (tracker as unknown as { onChange?: (l: () => void) => () => void } | undefined)
+      ?.onChange;
+    if (tracker && typeof onChange === 'function')
+      watcher.addSource((notify) => onChange.call(tracker, notify));
     watcher.start();
   }
 
@@ -111,6 +126,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     close: async () => {
       if (debounce) clearTimeout(debounce);
       watcher?.stop();
+      tracker?.close();
       // Event streams never end by themselves: cut every connection.
       const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
       await new Promise<void>((r) => {

@@ -1,0 +1,75 @@
+/** Talks to the service's native API (/api/discovery) and its change stream (/api/events). */
+import type { Discovery } from '../../src/model/types.js';
+
+export interface InterfaceChange {
+  netns: number;
+  index: number;
+  name: string;
+}
+export interface ChangeSet {
+  namespaces: { added: number[]; removed: number[]; changed: number[] };
+  interfaces: { added: InterfaceChange[]; removed: InterfaceChange[]; changed: InterfaceChange[] };
+  containers: { added: string[]; removed: string[]; changed: string[] };
+}
+export interface ChangeEvent {
+  generation: number;
+  startedAt: string;
+  changes: ChangeSet;
+}
+
+const TOKEN_KEY = 'wirescope.token';
+const token = (): string | null => sessionStorage.getItem(TOKEN_KEY);
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function fetchDiscovery(): Promise<{ discovery: Discovery; generation: number; text: string }> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const t = token();
+    const res = await fetch('api/discovery', { headers: t ? { authorization: `Bearer ${t}` } : {} });
+    if (res.status === 401) {
+      const given = prompt('This wirescope service needs a bearer token:');
+      if (!given) throw new ApiError(401, 'a bearer token is required');
+      sessionStorage.setItem(TOKEN_KEY, given.trim());
+      continue;
+    }
+    const text = await res.text();
+    if (!res.ok) {
+      let detail = res.statusText;
+      try {
+        detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
+      } catch {
+        // not a problem document
+      }
+      throw new ApiError(res.status, detail);
+    }
+    return {
+      discovery: JSON.parse(text) as Discovery,
+      generation: Number(res.headers.get('x-wirescope-generation') ?? 0),
+      text,
+    };
+  }
+  throw new ApiError(401, 'the bearer token was refused');
+}
+
+/** Subscribes to change events; EventSource reconnects by itself. */
+export function subscribe(onChange: (e: ChangeEvent) => void, onStatus: (live: boolean) => void): () => void {
+  const t = token();
+  const es = new EventSource(`api/events${t ? `?access_token=${encodeURIComponent(t)}` : ''}`);
+  es.addEventListener('open', () => onStatus(true));
+  es.addEventListener('error', () => onStatus(false));
+  es.addEventListener('change', (ev) => {
+    try {
+      onChange(JSON.parse((ev as MessageEvent<string>).data) as ChangeEvent);
+    } catch {
+      // a malformed event is dropped; the next one carries the full picture again
+    }
+  });
+  return () => es.close();
+}

@@ -1,0 +1,490 @@
+/** The details view of one network namespace, and of one container. */
+
+import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
+import { h } from './dom.js';
+import type { Graph } from './graph.js';
+import { ikey } from './graph.js';
+import type {
+  Container,
+  Discovery,
+  Dns,
+  Interface,
+  NetworkNamespace,
+  Process,
+  Route,
+  Rule,
+  SocketOwner,
+} from './model.js';
+
+const table = (cls: string, head: string[], rows: (Node | string)[][], empty = 'none'): HTMLElement =>
+  rows.length === 0
+    ? h('p', { class: 'empty' }, empty)
+    : h(
+        'table',
+        { class: `grid ${cls}` },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            head.map((c) => h('th', null, c)),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          rows.map((r) =>
+            h(
+              'tr',
+              null,
+              r.map((c) => h('td', null, c)),
+            ),
+          ),
+        ),
+      );
+
+const section = (title: string, id: string, ...body: (Node | string)[]): HTMLElement =>
+  h('section', { class: 'detail-section', id: `sec-${id}` }, h('h3', null, title), ...body);
+
+export function processOf(d: Discovery, pid: number | undefined): Process | undefined {
+  if (pid === undefined) return undefined;
+  return d.processes[String(pid)] ?? Object.values(d.processes).find((p) => p.pid === pid);
+}
+
+export function capsView(capBnd: string | undefined, container: boolean): HTMLElement {
+  if (!capBnd) return h('span', { class: 'muted' }, 'unknown');
+  const caps = decodeCaps(capBnd);
+  if (isFullSet(caps)) {
+    return h(
+      'span',
+      { class: container ? 'cap cap-extra' : 'cap', title: capBnd },
+      'all capabilities',
+      container ? ' (privileged)' : '',
+    );
+  }
+  return h(
+    'span',
+    { class: 'caps', title: capBnd },
+    caps.map((c) =>
+      h(
+        'span',
+        {
+          class: `cap${container && !DEFAULT_CONTAINER_CAPS.has(c) ? ' cap-extra' : ''}`,
+          title: container && !DEFAULT_CONTAINER_CAPS.has(c) ? 'not in the default container set' : '',
+        },
+        c,
+      ),
+    ),
+  );
+}
+
+const labelsView = (labels: Readonly<Record<string, string>>): Node => {
+  const entries = Object.entries(labels);
+  if (entries.length === 0) return h('span', { class: 'muted' }, '—');
+  const list = h(
+    'ul',
+    { class: 'labels' },
+    entries.map(([k, v]) => h('li', null, h('code', null, k), '=', h('code', null, v))),
+  );
+  return entries.length > 4 ? h('details', null, h('summary', null, `${entries.length} labels`), list) : list;
+};
+
+const ifName = (g: Graph, netns: number, index: number | undefined): string =>
+  index === undefined ? '' : (g.ifaces.get(ikey(netns, index))?.name ?? `#${index}`);
+
+const ifLink = (g: Graph, ref: { netns: number; index: number } | undefined, here: number): Node | string => {
+  if (!ref) return '';
+  const i = g.ifaces.get(ikey(ref.netns, ref.index));
+  const name = i?.name ?? `#${ref.index}`;
+  if (ref.netns === here) return name;
+  const where = g.cards.get(ref.netns)?.title ?? `netns ${ref.netns}`;
+  return h('a', { href: `#/wiring/${ref.netns}/${ref.index}` }, `${name} @ ${where}`);
+};
+
+function ownersView(owners: readonly SocketOwner[], d: Discovery): Node {
+  if (owners.length === 0) return h('span', { class: 'muted' }, 'no owner found');
+  return h(
+    'span',
+    null,
+    owners.map((o, i) => [
+      i > 0 ? ', ' : '',
+      h('span', { title: o.cmdline.join(' ') }, `${o.comm} (${o.pid})`),
+      o.container && d.containers[o.container]
+        ? [
+            ' in ',
+            h(
+              'a',
+              { href: `#/container/${encodeURIComponent(o.container)}` },
+              d.containers[o.container]!.name,
+            ),
+          ]
+        : '',
+    ]),
+  );
+}
+
+function dnsView(dns: Dns): HTMLElement {
+  const rc = dns.resolvConf;
+  return h(
+    'dl',
+    { class: 'kv' },
+    h('dt', null, 'UTS hostname'),
+    h('dd', null, dns.utsHostname ?? '—'),
+    h('dt', null, '/etc/hostname'),
+    h('dd', null, dns.etcHostname ?? '—'),
+    h('dt', null, 'nameservers'),
+    h('dd', null, rc?.nameservers.join(', ') || '—'),
+    h('dt', null, 'search'),
+    h('dd', null, rc?.search.join(' ') || '—'),
+    h('dt', null, '/etc/hosts'),
+    h(
+      'dd',
+      null,
+      dns.hosts.length
+        ? h(
+            'ul',
+            { class: 'hosts' },
+            dns.hosts.map((e) => h('li', null, h('code', null, e.address), ' ', e.names.join(' '))),
+          )
+        : '—',
+    ),
+  );
+}
+
+function routeRow(g: Graph, net: NetworkNamespace, r: Route): string[] {
+  const via =
+    r.gateway ??
+    r.nexthops
+      .map((n) => n.gateway)
+      .filter(Boolean)
+      .join(', ');
+  return [
+    String(r.table === 254 ? 'main' : r.table === 255 ? 'local' : r.table),
+    r.dst,
+    via || '',
+    ifName(g, net.ino, r.dev),
+    r.type,
+    r.protocol,
+    r.scope,
+    r.metric === undefined ? '' : String(r.metric),
+    r.prefsrc ?? '',
+  ];
+}
+
+function ruleRow(r: Rule): string[] {
+  const sel = [
+    r.invert ? 'not' : '',
+    r.src ? `from ${r.src}` : 'from all',
+    r.dst ? `to ${r.dst}` : '',
+    r.iif ? `iif ${r.iif}` : '',
+    r.oif ? `oif ${r.oif}` : '',
+    r.fwmark !== undefined ? `fwmark 0x${r.fwmark.toString(16)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return [
+    String(r.priority),
+    r.family,
+    sel,
+    r.action === 'to_tbl' || r.action === 'table' ? `lookup ${r.table}` : r.action,
+  ];
+}
+
+function ifaceRows(g: Graph, net: NetworkNamespace, ipv6: boolean): (Node | string)[][] {
+  return [...net.interfaces]
+    .sort((a, b) => a.index - b.index)
+    .map((i: Interface) => {
+      const rel =
+        i.veth?.peer ??
+        i.macvlan?.parent ??
+        i.ipvlan?.parent ??
+        i.vlan?.parent ??
+        i.vxlan?.underlay ??
+        i.link;
+      const extra = [
+        i.vxlan ? `vni ${i.vxlan.vni}${i.vxlan.remote ? ` remote ${i.vxlan.remote}` : ''}` : '',
+        i.vlan ? `vlan ${i.vlan.id}` : '',
+        i.macvlan ? `mode ${i.macvlan.mode}` : '',
+        i.network ? `network "${i.network.name}"` : '',
+        i.tuntap ? `${i.tuntap.mode} ${i.tuntap.holders.map((x) => `${x.comm}(${x.pid})`).join(', ')}` : '',
+      ]
+        .filter(Boolean)
+        .join(' · ');
+      return [
+        h(
+          'a',
+          { href: `#/wiring/${net.ino}/${i.index}`, class: 'ifname', 'data-key': ikey(net.ino, i.index) },
+          i.name,
+        ),
+        i.kind,
+        h('span', { class: `state st-${i.operstate}` }, i.operstate),
+        String(i.mtu),
+        i.mac ?? '',
+        h(
+          'span',
+          null,
+          i.addresses
+            .filter((a) => ipv6 || a.family === 'inet')
+            .map((a) =>
+              h(
+                'div',
+                null,
+                `${a.address}/${a.prefixlen}`,
+                a.scope !== 'global' ? h('span', { class: 'muted' }, ` ${a.scope}`) : '',
+              ),
+            ),
+        ),
+        i.master ? ifLink(g, i.master, net.ino) : '',
+        rel ? ifLink(g, rel, net.ino) : '',
+        extra,
+      ];
+    });
+}
+
+export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HTMLElement {
+  const d = g.discovery;
+  const net = g.nets.get(ino);
+  const card = g.cards.get(ino);
+  if (!net || !card) {
+    return h(
+      'div',
+      { class: 'details' },
+      h('h2', null, `No network namespace ${ino}`),
+      h('p', null, 'It may have vanished. ', h('a', { href: '#/wiring' }, 'Back to the wiring view')),
+    );
+  }
+  const containers = card.containers.map((c: Container) => {
+    const p = processOf(d, c.pid);
+    return [
+      h('a', { href: `#/container/${encodeURIComponent(c.id)}` }, c.name),
+      c.type,
+      d.engines[c.engine]?.type ?? c.engine,
+      c.state,
+      c.pid === undefined ? '' : String(c.pid),
+      h('code', { class: 'cmd' }, p?.cmdline.join(' ') || p?.comm || ''),
+      capsView(p?.capBnd, true),
+      labelsView(c.labels),
+    ];
+  });
+  const tenants = net.tenants
+    .filter((t) => !t.container)
+    .map((t) => {
+      const p = processOf(d, t.pid);
+      return [
+        String(t.pid),
+        t.comm,
+        h('code', { class: 'cmd' }, p?.cmdline.join(' ') ?? ''),
+        capsView(p?.capBnd, false),
+      ];
+    });
+  const dnsSeen = new Map<string, { who: string[]; dns: Dns }>();
+  for (const t of net.tenants) {
+    const k = JSON.stringify(t.dns);
+    const who = t.container ? (d.containers[t.container]?.name ?? t.comm) : `${t.comm} (${t.pid})`;
+    const e = dnsSeen.get(k);
+    if (e) e.who.push(who);
+    else dnsSeen.set(k, { who: [who], dns: t.dns });
+  }
+  const listening = net.sockets.filter(
+    (s) => s.macrostate === 'listening' || (s.protocol === 'udp' && s.macrostate === 'unconnected'),
+  );
+  const ns = Object.values(d.namespaces).find((n) => n.type === 'net' && n.ino === ino);
+  const routes = net.routes.filter((r) => opts.ipv6 || r.family === 'inet');
+  return h(
+    'div',
+    { class: 'details' },
+    h(
+      'header',
+      { class: 'details-head' },
+      h('h2', null, h('span', { class: `dot kind-${card.kind}` }), card.title),
+      h('p', { class: 'details-sub' }, card.subtitle),
+      h(
+        'p',
+        { class: 'meta' },
+        `net:[${ino}]`,
+        net.isInitial ? ' · initial namespace' : '',
+        ns?.bindMounts.length ? ` · bind-mounted at ${ns.bindMounts.map((b) => b.path).join(', ')}` : '',
+        net.forwarding ? ` · IPv4 forwarding ${net.forwarding.ipv4 ? 'on' : 'off'}` : '',
+        ' · ',
+        h('a', { href: `#/wiring/${ino}` }, 'show in wiring view'),
+      ),
+    ),
+    section(
+      'Containers',
+      'containers',
+      table(
+        'containers',
+        ['name', 'type', 'engine', 'state', 'PID', 'command', 'capabilities (bounding)', 'labels'],
+        containers,
+        'no containers',
+      ),
+    ),
+    tenants.length
+      ? section(
+          'Processes',
+          'processes',
+          table('tenants', ['PID', 'name', 'command', 'capabilities (bounding)'], tenants),
+        )
+      : '',
+    section(
+      'Interfaces',
+      'interfaces',
+      table(
+        'interfaces',
+        ['name', 'kind', 'state', 'MTU', 'MAC', 'addresses', 'master', 'peer / parent', ''],
+        ifaceRows(g, net, opts.ipv6),
+      ),
+    ),
+    section(
+      'DNS',
+      'dns',
+      ...(dnsSeen.size
+        ? [...dnsSeen.values()].map((e) =>
+            h('div', { class: 'dns' }, h('h4', null, e.who.join(', ')), dnsView(e.dns)),
+          )
+        : [h('p', { class: 'empty' }, 'no tenants, so no DNS configuration')]),
+    ),
+    section(
+      'Ports',
+      'ports',
+      table(
+        'ports',
+        ['protocol', 'address', 'port', 'state', 'owners'],
+        listening
+          .filter((s) => opts.ipv6 || s.family === 'inet' || s.dualStack)
+          .sort((a, b) => a.localPort - b.localPort)
+          .map((s) => [
+            s.protocol + (s.family === 'inet6' ? '6' : ''),
+            s.localAddress,
+            String(s.localPort),
+            s.state,
+            ownersView(s.owners, d),
+          ]),
+        'no listening ports',
+      ),
+    ),
+    section(
+      'Forwarded ports',
+      'forwarded',
+      table(
+        'forwarded',
+        ['protocol', 'host', 'to', 'via', 'serves'],
+        net.forwardedPorts.map((f) => [
+          f.protocol,
+          `${f.hostAddress}:${f.hostPort}${f.hostPortEnd ? `-${f.hostPortEnd}` : ''}`,
+          `${f.destAddress}:${f.destPort}`,
+          `${f.source}${f.chain ? ` ${f.chain}` : ''}`,
+          f.container && d.containers[f.container]
+            ? h(
+                'a',
+                { href: `#/container/${encodeURIComponent(f.container)}` },
+                d.containers[f.container]!.name,
+              )
+            : f.destNetns
+              ? h(
+                  'a',
+                  { href: `#/netns/${f.destNetns}` },
+                  g.cards.get(f.destNetns)?.title ?? String(f.destNetns),
+                )
+              : '',
+        ]),
+        'no forwarded ports',
+      ),
+    ),
+    section(
+      'Routes',
+      'routes',
+      table(
+        'routes',
+        ['table', 'destination', 'via', 'dev', 'type', 'proto', 'scope', 'metric', 'src'],
+        routes.map((r) => routeRow(g, net, r)),
+        'no routes',
+      ),
+    ),
+    section(
+      'Rules',
+      'rules',
+      table(
+        'rules',
+        ['priority', 'family', 'selector', 'action'],
+        net.rules.filter((r) => opts.ipv6 || r.family === 'inet').map(ruleRow),
+        'no rules',
+      ),
+    ),
+    section(
+      'Neighbours',
+      'neighbours',
+      table(
+        'neigh',
+        ['address', 'MAC', 'dev', 'state'],
+        net.neighbours
+          .filter((n) => opts.ipv6 || n.family !== 'inet6')
+          .map((n) => [n.address ?? '', n.mac ?? '', ifName(g, ino, n.dev), n.state.join(' ')]),
+        'no neighbours',
+      ),
+    ),
+  );
+}
+
+export function containerDetails(g: Graph, id: string): HTMLElement {
+  const d = g.discovery;
+  const c = d.containers[id];
+  if (!c)
+    return h(
+      'div',
+      { class: 'details' },
+      h('h2', null, `No container ${id}`),
+      h('a', { href: '#/wiring' }, 'Back to the wiring view'),
+    );
+  const p = processOf(d, c.pid);
+  const engine = d.engines[c.engine];
+  return h(
+    'div',
+    { class: 'details' },
+    h(
+      'header',
+      { class: 'details-head' },
+      h('h2', null, h('span', { class: 'dot kind-container' }), c.name),
+      h('p', { class: 'details-sub' }, `${c.type} container · ${c.state}`),
+    ),
+    h(
+      'dl',
+      { class: 'kv wide' },
+      h('dt', null, 'id'),
+      h('dd', null, h('code', null, c.id)),
+      h('dt', null, 'image'),
+      h('dd', null, c.image ?? '—'),
+      h('dt', null, 'engine'),
+      h(
+        'dd',
+        null,
+        engine
+          ? `${engine.type}${engine.version ? ` ${engine.version}` : ''} (pid ${engine.pid}, ${engine.api})`
+          : c.engine,
+      ),
+      h('dt', null, 'prefix'),
+      h('dd', null, c.prefix ?? '—'),
+      h('dt', null, 'groups'),
+      h('dd', null, c.groups.map((x) => d.groups[x]?.name ?? x).join(', ') || '—'),
+      h('dt', null, 'PID'),
+      h('dd', null, c.pid === undefined ? '—' : String(c.pid)),
+      h('dt', null, 'command'),
+      h('dd', null, h('code', { class: 'cmd' }, p?.cmdline.join(' ') ?? '—')),
+      h('dt', null, 'privileged'),
+      h('dd', null, c.privileged ? h('span', { class: 'cap cap-extra' }, 'yes') : 'no'),
+      h('dt', null, 'capabilities'),
+      h('dd', null, capsView(p?.capBnd, true)),
+      h('dt', null, 'network namespace'),
+      h(
+        'dd',
+        null,
+        c.netns
+          ? h('a', { href: `#/netns/${c.netns}` }, `${g.cards.get(c.netns)?.title ?? ''} net:[${c.netns}]`)
+          : '—',
+      ),
+      h('dt', null, 'labels'),
+      h('dd', null, labelsView(c.labels)),
+    ),
+  );
+}

@@ -1,0 +1,519 @@
+/**
+ * wirescope web UI: navigator + wiring view + details, deep-linked by hash
+ * routes, kept live by the service's change stream.
+ *
+ *   #/wiring                       the wiring diagram
+ *   #/wiring/<netns>[/<ifindex>]   …focussed on a namespace (and an interface)
+ *   #/netns/<netns>                details of a network namespace
+ *   #/container/<id>               details of a container
+ *   any route may end in ?q=<search>
+ */
+import './style.css';
+import { type ChangeEvent, fetchDiscovery, subscribe } from './api.js';
+import { containerDetails, netnsDetails } from './details.js';
+import { h } from './dom.js';
+import { exportJson, exportPng, exportSvg } from './export.js';
+import { buildGraph, type Graph, ikey, matches, type Settings } from './graph.js';
+import { type Layout, layout, selectionClosure } from './layout.js';
+import type { Discovery } from './model.js';
+import { WiringView } from './wiring.js';
+
+type Route =
+  | { view: 'wiring'; ino?: number; index?: number }
+  | { view: 'netns'; ino: number }
+  | { view: 'container'; id: string };
+
+interface ChangeLogEntry {
+  at: Date;
+  text: string;
+  href?: string;
+  kind: 'added' | 'removed' | 'changed';
+}
+
+const SETTINGS_KEY = 'wirescope.settings';
+const THEME_KEY = 'wirescope.theme';
+
+const state = {
+  discovery: undefined as Discovery | undefined,
+  text: '',
+  generation: 0,
+  graph: undefined as Graph | undefined,
+  layout: undefined as Layout | undefined,
+  settings: {
+    loopback: false,
+    ipv6: true,
+    macs: false,
+    ...JSON.parse(localStorage.getItem(SETTINGS_KEY) ?? '{}'),
+  } as Settings,
+  query: '',
+  expanded: new Set<string>(),
+  collapsedCards: new Set<number>(),
+  collapsedSections: new Set<string>(),
+  selected: undefined as string | undefined,
+  route: { view: 'wiring' } as Route,
+  changedNs: new Map<number, 'added' | 'changed'>(),
+  changedIfaces: new Set<string>(),
+  changeLog: [] as ChangeLogEntry[],
+  live: false,
+  error: '',
+};
+
+// ---- theme
+function applyTheme(t: string): void {
+  document.documentElement.dataset.theme = t;
+  localStorage.setItem(THEME_KEY, t);
+}
+applyTheme(
+  localStorage.getItem(THEME_KEY) ?? (matchMedia('(prefers-color-scheme: dark)').matches ? 'dark' : 'light'),
+);
+
+// ---- routing
+function parseRoute(hash: string): { route: Route; q: string | undefined } {
+  const [path = '', qs = ''] = hash.replace(/^#/, '').split('?');
+  const q = new URLSearchParams(qs).get('q') ?? undefined;
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'netns' && /^\d+$/.test(parts[1] ?? ''))
+    return { route: { view: 'netns', ino: Number(parts[1]) }, q };
+  if (parts[0] === 'container' && parts[1])
+    return { route: { view: 'container', id: decodeURIComponent(parts[1]) }, q };
+  const ino = /^\d+$/.test(parts[1] ?? '') ? Number(parts[1]) : undefined;
+  const index = /^\d+$/.test(parts[2] ?? '') ? Number(parts[2]) : undefined;
+  return { route: { view: 'wiring', ino, index }, q };
+}
+
+// ---- DOM skeleton
+const nav = document.getElementById('nav')!;
+const main = document.getElementById('main')!;
+const wiring = new WiringView({
+  select: (key) => {
+    state.selected = key;
+    if (key) {
+      const [ino, idx] = key.split('/');
+      history.replaceState(
+        null,
+        '',
+        `#/wiring/${ino}/${idx}${state.query ? `?q=${encodeURIComponent(state.query)}` : ''}`,
+      );
+      state.route = { view: 'wiring', ino: Number(ino), index: Number(idx) };
+    }
+    remark();
+    renderSelection();
+  },
+  toggleExpand: (key) => {
+    if (state.expanded.has(key)) state.expanded.delete(key);
+    else state.expanded.add(key);
+    relayout(true);
+  },
+  toggleCard: (ino) => {
+    if (state.collapsedCards.has(ino)) state.collapsedCards.delete(ino);
+    else state.collapsedCards.add(ino);
+    relayout(true);
+  },
+  toggleSection: (id) => {
+    if (state.collapsedSections.has(id)) state.collapsedSections.delete(id);
+    else state.collapsedSections.add(id);
+    relayout(true);
+  },
+});
+
+const search = h('input', {
+  type: 'search',
+  id: 'search',
+  placeholder: 'Search names, IPs, MACs, :ports…',
+  autocomplete: 'off',
+  spellcheck: 'false',
+}) as HTMLInputElement;
+const status = h('div', { class: 'status', id: 'status' }, 'connecting…');
+const tabs = h('nav', { class: 'tabs' });
+const nsList = h('ul', { class: 'nslist', id: 'nslist' });
+const nsCount = h('span', { class: 'count' });
+const selectionBox = h('div', { class: 'selection', id: 'selection', hidden: true });
+const changesList = h('ul', { class: 'changes', id: 'changes' });
+
+function checkbox(key: keyof Settings, label: string): HTMLElement {
+  const input = h('input', {
+    type: 'checkbox',
+    id: `set-${key}`,
+    checked: state.settings[key],
+  }) as HTMLInputElement;
+  input.addEventListener('change', () => {
+    state.settings = { ...state.settings, [key]: input.checked };
+    localStorage.setItem(SETTINGS_KEY, JSON.stringify(state.settings));
+    relayout(true);
+    if (state.route.view !== 'wiring') renderMain();
+  });
+  return h('label', { class: 'check' }, input, label);
+}
+
+nav.append(
+  h('div', { class: 'brand' }, h('span', { class: 'logo' }, '⌁'), 'wirescope', status),
+  search,
+  tabs,
+  h('div', { class: 'panel grow' }, h('h4', null, 'Network namespaces ', nsCount), nsList),
+  selectionBox,
+  h(
+    'div',
+    { class: 'panel' },
+    h(
+      'h4',
+      null,
+      'Live changes ',
+      h('button', { class: 'link', id: 'clear-changes', onclick: () => clearChanges() }, 'clear'),
+    ),
+    changesList,
+  ),
+  h(
+    'div',
+    { class: 'panel settings' },
+    h('h4', null, 'Settings'),
+    checkbox('loopback', 'loopback'),
+    checkbox('ipv6', 'IPv6'),
+    checkbox('macs', 'MACs'),
+    h(
+      'button',
+      {
+        id: 'theme',
+        onclick: () => applyTheme(document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark'),
+      },
+      '◐ theme',
+    ),
+  ),
+  h(
+    'div',
+    { class: 'panel exports' },
+    h('h4', null, 'Export'),
+    h(
+      'button',
+      { id: 'export-svg', onclick: () => state.layout && exportSvg(state.layout, marks().selected) },
+      'SVG',
+    ),
+    h(
+      'button',
+      {
+        id: 'export-png',
+        onclick: () =>
+          state.layout && exportPng(state.layout, marks().selected).catch((e: Error) => alert(e.message)),
+      },
+      'PNG',
+    ),
+    h('button', { id: 'export-json', onclick: () => exportJson(state.text) }, 'JSON'),
+  ),
+);
+
+let searchTimer = 0;
+search.addEventListener('input', () => {
+  clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => {
+    state.query = search.value.trim();
+    const r = state.route;
+    const base = r.view === 'wiring' ? '#/wiring' : location.hash.split('?')[0];
+    history.replaceState(null, '', `${base}${state.query ? `?q=${encodeURIComponent(state.query)}` : ''}`);
+    relayout(false);
+    renderNavList();
+  }, 120);
+});
+
+// ---- rendering
+function marks() {
+  const g = state.graph;
+  const selected = g && state.selected ? selectionClosure(g, state.selected) : new Set<string>();
+  const focus = state.route.view === 'wiring' ? state.route.ino : undefined;
+  return { selected, changedNs: state.changedNs, changedIfaces: state.changedIfaces, focus };
+}
+
+function relayout(keepScroll: boolean): void {
+  const g = state.graph;
+  if (!g) return;
+  const scroll = wiring.scrollState;
+  state.layout = layout(g, {
+    settings: state.settings,
+    query: state.query,
+    expanded: state.expanded,
+    collapsedCards: state.collapsedCards,
+    collapsedSections: state.collapsedSections,
+    width: Math.max(800, wiring.width),
+  });
+  wiring.render(g, state.layout, marks());
+  if (keepScroll) wiring.restoreScroll(scroll);
+}
+
+function remark(): void {
+  wiring.mark(marks());
+}
+
+function renderTabs(): void {
+  const r = state.route;
+  const detailsIno =
+    r.view === 'wiring' ? (r.ino ?? state.graph?.hubs[0]) : r.view === 'netns' ? r.ino : undefined;
+  tabs.replaceChildren(
+    h('a', { href: '#/wiring', class: r.view === 'wiring' ? 'active' : '' }, 'Wiring'),
+    h(
+      'a',
+      {
+        href: detailsIno !== undefined ? `#/netns/${detailsIno}` : '#/wiring',
+        class: r.view !== 'wiring' ? 'active' : '',
+      },
+      'Details',
+    ),
+  );
+}
+
+function renderNavList(): void {
+  const g = state.graph;
+  if (!g) return;
+  const items: HTMLElement[] = [];
+  const order = [...g.hubs, ...g.segments.flatMap((s) => s.members)];
+  const current = state.route.view === 'netns' || state.route.view === 'wiring' ? state.route.ino : undefined;
+  for (const ino of order) {
+    const c = g.cards.get(ino)!;
+    if (!matches(c, state.query)) continue;
+    const chg = state.changedNs.get(ino);
+    items.push(
+      h(
+        'li',
+        { class: `${ino === current ? 'current ' : ''}${chg ? `chg-${chg}` : ''}`, 'data-ino': ino },
+        h(
+          'a',
+          { href: `#/wiring/${ino}`, class: 'nsitem', title: c.subtitle },
+          h('span', { class: `dot kind-${c.kind}` }),
+          h('span', { class: 't' }, c.title),
+        ),
+        h('a', { href: `#/netns/${ino}`, class: 'detail-link', title: 'details' }, 'details'),
+      ),
+    );
+  }
+  nsCount.textContent = `${items.length}${state.query ? ` of ${g.cards.size}` : ''}`;
+  nsList.replaceChildren(...items);
+}
+
+function renderSelection(): void {
+  const g = state.graph;
+  const key = state.selected;
+  const i = key ? g?.ifaces.get(key) : undefined;
+  if (!g || !key || !i) {
+    selectionBox.replaceChildren();
+    selectionBox.hidden = true;
+    return;
+  }
+  selectionBox.hidden = false;
+  const ends = [...selectionClosure(g, key)].filter((k) => k !== key && g.ifaces.has(k));
+  const label = (k: string) => {
+    const [ino] = k.split('/');
+    return `${g.ifaces.get(k)!.name} @ ${g.cards.get(Number(ino))?.title ?? ino}`;
+  };
+  selectionBox.replaceChildren(
+    h(
+      'h4',
+      null,
+      'Selected ',
+      h('button', { class: 'link', onclick: () => wiringSelect(undefined) }, 'clear'),
+    ),
+    h('div', { class: 'sel-main' }, label(key), ` · ${i.kind} · ${i.operstate} · mtu ${i.mtu}`),
+    h(
+      'ul',
+      null,
+      ends.slice(0, 8).map((k) => h('li', null, '↔ ', h('a', { href: `#/wiring/${k}` }, label(k)))),
+      ends.length > 8 ? h('li', null, `… ${ends.length - 8} more`) : '',
+    ),
+  );
+}
+
+function wiringSelect(key: string | undefined): void {
+  state.selected = key;
+  remark();
+  renderSelection();
+}
+
+function renderStatus(): void {
+  const d = state.discovery;
+  const live = state.live
+    ? h('span', { class: 'live on', title: 'receiving live changes' }, '● live')
+    : h('span', { class: 'live', title: 'not connected to the change stream' }, '○ offline');
+  status.replaceChildren(
+    d
+      ? `${Object.keys(d.networks).length} netns · ${Object.keys(d.containers).length} containers · gen ${state.generation} · ${Math.round(d.durationMs)} ms `
+      : '',
+    live,
+    state.error ? h('div', { class: 'error' }, state.error) : '',
+  );
+}
+
+function renderChanges(): void {
+  changesList.replaceChildren(
+    ...state.changeLog
+      .slice(0, 30)
+      .map((e) =>
+        h(
+          'li',
+          { class: `c-${e.kind}` },
+          h('time', null, e.at.toLocaleTimeString()),
+          ' ',
+          e.href ? h('a', { href: e.href }, e.text) : e.text,
+        ),
+      ),
+  );
+  if (state.changeLog.length === 0)
+    changesList.append(h('li', { class: 'muted' }, 'no changes since the page loaded'));
+}
+
+function clearChanges(): void {
+  state.changedNs.clear();
+  state.changedIfaces.clear();
+  state.changeLog = [];
+  renderChanges();
+  renderNavList();
+  remark();
+}
+
+function renderMain(): void {
+  const g = state.graph;
+  renderTabs();
+  if (!g) return;
+  const r = state.route;
+  if (r.view === 'wiring') {
+    if (wiring.el.parentElement !== main) main.replaceChildren(wiring.el);
+    if (!state.layout) relayout(false);
+    if (r.ino !== undefined) {
+      state.selected = r.index !== undefined ? ikey(r.ino, r.index) : state.selected;
+      remark();
+      wiring.scrollTo(r.ino, state.selected);
+    }
+    renderSelection();
+    document.title = 'wirescope — wiring';
+  } else if (r.view === 'netns') {
+    main.replaceChildren(netnsDetails(g, r.ino, { ipv6: state.settings.ipv6 }));
+    main.scrollTop = 0;
+    document.title = `wirescope — ${g.cards.get(r.ino)?.title ?? r.ino}`;
+  } else {
+    main.replaceChildren(containerDetails(g, r.id));
+    document.title = `wirescope — ${r.id}`;
+  }
+  renderNavList();
+}
+
+function onRoute(): void {
+  const { route, q } = parseRoute(location.hash);
+  state.route = route;
+  if (q !== undefined && q !== state.query) {
+    state.query = q;
+    search.value = q;
+    state.layout = undefined;
+  }
+  renderMain();
+}
+
+// ---- data
+async function load(): Promise<void> {
+  const { discovery, generation, text } = await fetchDiscovery();
+  state.discovery = discovery;
+  state.generation = generation;
+  state.text = text;
+  state.graph = buildGraph(discovery);
+  state.error = '';
+  renderStatus();
+}
+
+function recordChanges(e: ChangeEvent): void {
+  const g = state.graph;
+  const at = new Date();
+  const name = (ino: number) => g?.cards.get(ino)?.title ?? `netns ${ino}`;
+  state.changedNs.clear();
+  state.changedIfaces.clear();
+  for (const ino of e.changes.namespaces.added) {
+    state.changedNs.set(ino, 'added');
+    state.changeLog.unshift({ at, kind: 'added', text: `+ ${name(ino)}`, href: `#/wiring/${ino}` });
+  }
+  for (const ino of e.changes.namespaces.changed) {
+    state.changedNs.set(ino, 'changed');
+    state.changeLog.unshift({ at, kind: 'changed', text: `~ ${name(ino)}`, href: `#/wiring/${ino}` });
+  }
+  for (const ino of e.changes.namespaces.removed)
+    state.changeLog.unshift({ at, kind: 'removed', text: `− netns ${ino} vanished` });
+  for (const i of [...e.changes.interfaces.added, ...e.changes.interfaces.changed])
+    state.changedIfaces.add(ikey(i.netns, i.index));
+  for (const id of e.changes.containers.added)
+    state.changeLog.unshift({
+      at,
+      kind: 'added',
+      text: `+ container ${g?.discovery.containers[id]?.name ?? id}`,
+      href: `#/container/${encodeURIComponent(id)}`,
+    });
+  for (const id of e.changes.containers.removed)
+    state.changeLog.unshift({ at, kind: 'removed', text: `− container ${id.slice(0, 12)}` });
+  state.changeLog = state.changeLog.slice(0, 200);
+}
+
+let reloading: Promise<void> | undefined;
+let pending: ChangeEvent | undefined;
+async function onChange(e: ChangeEvent): Promise<void> {
+  pending = e;
+  if (reloading) return;
+  while (pending) {
+    const ev = pending;
+    pending = undefined;
+    reloading = load();
+    try {
+      await reloading;
+    } catch (err) {
+      state.error = (err as Error).message;
+    } finally {
+      reloading = undefined;
+    }
+    recordChanges(ev);
+    relayout(true);
+    renderStatus();
+    renderChanges();
+    if (state.route.view !== 'wiring') renderMain();
+    else renderNavList();
+  }
+}
+
+let lastWidth = 0;
+window.addEventListener('resize', () => {
+  clearTimeout(searchTimer);
+  searchTimer = window.setTimeout(() => {
+    if (Math.abs(wiring.width - lastWidth) > 40 && state.route.view === 'wiring') {
+      lastWidth = wiring.width;
+      relayout(true);
+    }
+  }, 150);
+});
+window.addEventListener('hashchange', onRoute);
+document.addEventListener('keydown', (ev) => {
+  if (ev.key === '/' && document.activeElement !== search) {
+    ev.preventDefault();
+    search.focus();
+  } else if (ev.key === 'Escape') wiringSelect(undefined);
+});
+
+async function start(): Promise<void> {
+  renderChanges();
+  try {
+    await load();
+  } catch (err) {
+    state.error = (err as Error).message;
+    renderStatus();
+    main.replaceChildren(
+      h(
+        'div',
+        { class: 'fatal' },
+        h('h2', null, 'Discovery failed'),
+        h('p', null, state.error),
+        h('button', { onclick: () => location.reload() }, 'Retry'),
+      ),
+    );
+    return;
+  }
+  onRoute();
+  lastWidth = wiring.width;
+  document.body.dataset.ready = String(state.generation);
+  subscribe(
+    (e) => void onChange(e),
+    (live) => {
+      state.live = live;
+      renderStatus();
+    },
+  );
+}
+
+void start();

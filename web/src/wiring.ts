@@ -1,0 +1,235 @@
+/**
+ * The wiring view: absolutely positioned cards (HTML, for crisp text and
+ * easy clicking) over one SVG of wires. Only cards near the viewport are in
+ * the DOM (the layout is computed, not measured), so 500 namespaces scroll
+ * as smoothly as 5.
+ */
+import { esc } from './dom.js';
+import type { Graph, Row } from './graph.js';
+import { HEAD_H, type Layout, type PlacedCard, ROW_H } from './layout.js';
+
+export interface WiringCallbacks {
+  select(key: string | undefined): void;
+  toggleExpand(key: string): void;
+  toggleCard(ino: number): void;
+  toggleSection(id: string): void;
+}
+
+export interface Marks {
+  /** Interface keys highlighted end to end. */
+  selected: ReadonlySet<string>;
+  /** Namespaces added/changed by the last live update. */
+  changedNs: ReadonlyMap<number, 'added' | 'changed'>;
+  changedIfaces: ReadonlySet<string>;
+  /** Namespace focussed through the navigator or a deep link. */
+  focus?: number;
+}
+
+const OVERSCAN = 600;
+
+function rowHtml(r: Row, m: Marks): string {
+  const cls = ['row'];
+  if (r.indent) cls.push('indent');
+  if (r.kind === 'fold') cls.push('fold');
+  else if (!r.up) cls.push('down');
+  if (m.selected.has(r.key)) cls.push('sel');
+  if (m.changedIfaces.has(r.key)) cls.push('chg');
+  const title = r.iface
+    ? `${r.iface.name} (${r.iface.kind}, ifindex ${r.iface.index}, ${r.iface.operstate}, mtu ${r.iface.mtu})`
+    : r.name;
+  return (
+    `<div class="${cls.join(' ')}" data-key="${esc(r.key)}" title="${esc(title)}">` +
+    `<span class="port${r.uplink ? ' uplink' : ''}"></span>` +
+    `<span class="name">${esc(r.name)}</span>` +
+    (r.kind !== 'fold' ? `<span class="chip k-${esc(r.kind)}">${esc(r.kind)}</span>` : '') +
+    `<span class="addr">${esc(r.mac ? `${r.addr} ${r.mac}`.trim() : r.addr)}</span></div>`
+  );
+}
+
+export function cardHtml(c: PlacedCard, m: Marks): string {
+  const cls = ['card', `kind-${c.info.kind}`];
+  if (c.hub) cls.push('hub');
+  if (c.rows.some((r) => m.selected.has(r.key))) cls.push('sel');
+  if (m.focus === c.ino) cls.push('focus');
+  const chg = m.changedNs.get(c.ino);
+  if (chg) cls.push(`chg-${chg}`);
+  return (
+    `<div class="${cls.join(' ')}" data-ino="${c.ino}" style="left:${c.x}px;top:${c.y}px;width:${c.w}px;height:${c.h}px">` +
+    `<div class="head" style="height:${HEAD_H}px"><span class="dot"></span>` +
+    `<a class="title" href="#/netns/${c.ino}" title="${esc(c.info.title)} — details">${esc(c.info.title)}</a>` +
+    (chg ? `<span class="badge">${chg === 'added' ? 'new' : 'changed'}</span>` : '') +
+    `<button class="collapse" data-ino="${c.ino}" title="${c.collapsed ? 'expand' : 'collapse'}">${c.collapsed ? '▸' : '▾'}</button>` +
+    `<div class="sub" title="${esc(c.info.subtitle)}">${esc(c.info.subtitle)}</div></div>` +
+    c.rows.map((r) => rowHtml(r, m)).join('') +
+    '</div>'
+  );
+}
+
+export function wiresSvg(l: Layout, m: Marks): string {
+  const base: string[] = [];
+  const top: string[] = [];
+  for (const p of l.paths) {
+    const sel = p.keys.some((k) => m.selected.has(k));
+    const hit = `<path class="hit" d="${p.d}" data-keys="${esc(p.keys.join(' '))}"/>`;
+    const vis = `<path class="w w-${p.kind}${sel ? ' sel' : ''}" d="${p.d}"/>`;
+    (sel ? top : base).push(vis, hit);
+  }
+  const dots: string[] = [];
+  for (const s of l.sections) {
+    if (s.seg.hub < 0) continue;
+    dots.push(`<circle class="bus-dot" cx="${s.laneX}" cy="${s.busY}" r="3"/>`);
+  }
+  return `<svg class="wires" width="${l.width}" height="${l.height}" xmlns="http://www.w3.org/2000/svg">${base.join('')}${top.join('')}${dots.join('')}</svg>`;
+}
+
+export class WiringView {
+  readonly el: HTMLElement;
+  private scroller: HTMLElement;
+  private canvas: HTMLElement;
+  private wires: HTMLElement;
+  private cardsLayer: HTMLElement;
+  private sectionsLayer: HTMLElement;
+  private rendered = new Map<number, HTMLElement>();
+  private layout: Layout | undefined;
+  private marks: Marks = { selected: new Set(), changedNs: new Map(), changedIfaces: new Set() };
+  private raf = 0;
+
+  constructor(private readonly cb: WiringCallbacks) {
+    this.el = document.createElement('div');
+    this.el.className = 'wiring';
+    this.el.innerHTML =
+      '<div class="scroller"><div class="canvas"><div class="wires-layer"></div><div class="sections-layer"></div><div class="cards-layer"></div></div></div>';
+    this.scroller = this.el.querySelector('.scroller')!;
+    this.canvas = this.el.querySelector('.canvas')!;
+    this.wires = this.el.querySelector('.wires-layer')!;
+    this.sectionsLayer = this.el.querySelector('.sections-layer')!;
+    this.cardsLayer = this.el.querySelector('.cards-layer')!;
+    this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.canvas.addEventListener('click', (ev) => this.onClick(ev));
+  }
+
+  get width(): number {
+    return this.scroller.clientWidth || window.innerWidth - 300;
+  }
+
+  get scrollState(): { top: number; left: number } {
+    return { top: this.scroller.scrollTop, left: this.scroller.scrollLeft };
+  }
+
+  restoreScroll(s: { top: number; left: number }): void {
+    this.scroller.scrollTop = s.top;
+    this.scroller.scrollLeft = s.left;
+  }
+
+  render(g: Graph, l: Layout, m: Marks): void {
+    this.layout = l;
+    this.marks = m;
+    this.canvas.style.width = `${l.width}px`;
+    this.canvas.style.height = `${l.height}px`;
+    this.wires.innerHTML = wiresSvg(l, m);
+    this.sectionsLayer.innerHTML = l.sections
+      .map((s) => {
+        const net = s.seg.hub >= 0 ? '' : ' isolated';
+        return (
+          `<div class="section-head${net}${s.collapsed ? ' collapsed' : ''}" data-seg="${esc(s.seg.id)}" style="left:${s.x}px;top:${s.y}px;width:${s.w}px">` +
+          `<button class="collapse" data-seg="${esc(s.seg.id)}">${s.collapsed ? '▸' : '▾'}</button>` +
+          `<span class="label">${esc(s.seg.label)}</span><span class="seg-count">${s.shown} namespace${s.shown === 1 ? '' : 's'}</span>` +
+          `<span class="sub">${esc(s.seg.sub)}</span></div>`
+        );
+      })
+      .join('');
+    for (const el of this.rendered.values()) el.remove();
+    this.rendered.clear();
+    this.update();
+    void g;
+  }
+
+  /** Updates highlight marks without a new layout. */
+  mark(m: Marks): void {
+    if (!this.layout) return;
+    this.marks = m;
+    this.wires.innerHTML = wiresSvg(this.layout, m);
+    for (const el of this.rendered.values()) el.remove();
+    this.rendered.clear();
+    this.update();
+  }
+
+  scrollTo(ino: number, key?: string): void {
+    const c = this.layout?.byIno.get(ino);
+    if (!c) return;
+    const a = key ? this.layout?.anchors.get(key) : undefined;
+    const y = a ? a.y - this.scroller.clientHeight / 2 : c.y - 40;
+    this.scroller.scrollTo({ top: Math.max(0, y), left: Math.max(0, c.x - 60) });
+    this.update();
+  }
+
+  private schedule(): void {
+    if (this.raf) return;
+    this.raf = requestAnimationFrame(() => {
+      this.raf = 0;
+      this.update();
+    });
+  }
+
+  /** Puts cards near the viewport into the DOM and takes far ones out. */
+  private update(): void {
+    const l = this.layout;
+    if (!l) return;
+    const top = this.scroller.scrollTop - OVERSCAN;
+    const bottom = this.scroller.scrollTop + (this.scroller.clientHeight || 1000) + OVERSCAN;
+    const left = this.scroller.scrollLeft - OVERSCAN;
+    const right = this.scroller.scrollLeft + (this.scroller.clientWidth || 1400) + OVERSCAN;
+    const want = new Set<number>();
+    let html = '';
+    for (const c of l.cards) {
+      if (c.y > bottom || c.y + c.h < top || c.x > right || c.x + c.w < left) continue;
+      want.add(c.ino);
+      if (!this.rendered.has(c.ino)) html += cardHtml(c, this.marks);
+    }
+    for (const [ino, el] of this.rendered) {
+      if (!want.has(ino)) {
+        el.remove();
+        this.rendered.delete(ino);
+      }
+    }
+    if (html) {
+      const t = document.createElement('template');
+      t.innerHTML = html;
+      for (const el of Array.from(t.content.children) as HTMLElement[]) {
+        this.rendered.set(Number(el.dataset.ino), el);
+      }
+      this.cardsLayer.append(t.content);
+    }
+  }
+
+  private onClick(ev: Event): void {
+    const t = ev.target as Element;
+    const btn = t.closest('button.collapse') as HTMLElement | null;
+    if (btn) {
+      ev.preventDefault();
+      if (btn.dataset.seg !== undefined) this.cb.toggleSection(btn.dataset.seg);
+      else this.cb.toggleCard(Number(btn.dataset.ino));
+      return;
+    }
+    const row = t.closest('.row') as HTMLElement | null;
+    if (row?.dataset.key) {
+      const key = row.dataset.key;
+      if (key.startsWith('more:')) this.cb.toggleExpand(key.slice(5));
+      else this.cb.select(this.marks.selected.has(key) && row.classList.contains('sel') ? undefined : key);
+      return;
+    }
+    if (t instanceof SVGPathElement && t.classList.contains('hit')) {
+      const keys = (t.dataset.keys ?? '').split(' ').filter(Boolean);
+      this.cb.select(keys[0]);
+      return;
+    }
+    const sec = t.closest('.section-head') as HTMLElement | null;
+    if (sec?.dataset.seg !== undefined) {
+      this.cb.toggleSection(sec.dataset.seg);
+      return;
+    }
+    if (!t.closest('a')) this.cb.select(undefined);
+  }
+}
+
+export { ROW_H };
