@@ -17,6 +17,7 @@ import {
   sh,
   trySh,
 } from './testing/image.js';
+import { runInTurtle, startTurtle } from './testing/turtle.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
@@ -113,41 +114,9 @@ describe('engines: containers from real Docker, containerd and podman engines', 
       'sleep',
       '100000',
     ]);
-    // An engine in a container: containerd with its own state in a container that
-    // has its own mount, PID and network namespaces. Not --privileged: this
-    // machine's root lacks CAP_SYS_RESOURCE, so "all capabilities" cannot be
-    // granted; every other capability and unconfined /proc, /sys do.
-    sh('docker', [
-      'run',
-      '-d',
-      '--name',
-      `${P}-turtle`,
-      '--cap-add',
-      'ALL',
-      '--cap-drop',
-      'SYS_RESOURCE',
-      '--security-opt',
-      'seccomp=unconfined',
-      '--security-opt',
-      'apparmor=unconfined',
-      '--security-opt',
-      'systempaths=unconfined',
-      '-v',
-      '/sys/fs/cgroup:/sys/fs/cgroup',
-      ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
-      '--tmpfs',
-      '/var/lib/containerd',
-      '--tmpfs',
-      '/run',
-      image,
-      'containerd',
-    ]);
-    const saved = sh('bash', [
-      '-c',
-      `docker save ${image} | docker exec -i ${P}-turtle sh -c 'until [ -S /run/containerd/containerd.sock ]; do sleep 0.1; done; ctr images import -'`,
-    ]);
-    assert.match(saved, /done/);
-    sh('docker', ['exec', `${P}-turtle`, 'ctr', 'run', '-d', ctrImage, `${P}-inner`, 'sleep', '100000']);
+    // An engine in a container (own mount, PID and network namespaces) with a container of its own.
+    startTurtle(`${P}-turtle`);
+    runInTurtle(`${P}-turtle`, `${P}-inner`, 'sleep', '100000');
     d = await discover({ containers: tracker, network: false });
   });
 
