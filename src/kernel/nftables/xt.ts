@@ -56,7 +56,7 @@ export function decodeXtAddrtype(info: Buffer, rev: number): { dest: number; des
 export function decodeXtMultiport(
   info: Buffer,
   rev: number,
-): { ports: PortRange[]; destination: boolean } | undefined {
+): { ports: PortRange[]; which: 'source' | 'destination' | 'either' } | undefined {
   if (rev !== 1 || info.length < 2 + 30 + 15 + 1) return undefined;
   // u8 flags (XT_MULTIPORT_SOURCE 0, DESTINATION 1, EITHER 2), u8 count, u16 ports[15], u8 pflags[15], u8 invert
   const flags = info.readUInt8(0);
@@ -72,7 +72,7 @@ export function decodeXtMultiport(
       i++;
     } else ports.push({ min: p, max: p });
   }
-  return { ports, destination: flags === 1 };
+  return { ports, which: flags === 0 ? 'source' : flags === 1 ? 'destination' : 'either' };
 }
 
 export const NF_NAT_RANGE_MAP_IPS = 1 << 0;

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  closeIptSocket,
+  decodeEntries,
+  decodeInfo,
+  IptDecodeError,
+  legacyTableNames,
+  openIptSocket,
+  readLegacyTable,
+} from './iptables-legacy.js';
+import { NAT_ENTRIES, NAT_INFO } from './iptables-legacy.recorded.js';
+import { withNetns } from './netns.js';
+
+describe('legacy ip_tables entries (recorded from the kernel)', () => {
+  const info = decodeInfo(Buffer.from(NAT_INFO, 'hex'));
+  const entries = decodeEntries(Buffer.from(NAT_ENTRIES, 'hex'), info);
+
+  it('reads the table geometry from struct ipt_getinfo', () => {
+    assert.equal(info.validHooks, 0b11011); // PREROUTING, INPUT, OUTPUT, POSTROUTING
+    assert.equal(info.size, Buffer.from(NAT_ENTRIES, 'hex').length);
+  });
+
+  it('assigns every entry to its built-in or user chain and drops chain heads', () => {
+    assert.deepEqual(
+      entries.map((e) => [e.chain, e.target.name || String(e.target.verdict)]),
+      [
+        ['PREROUTING', String(entries.find((e) => e.chain === 'WSTCHAIN')?.offset)],
+        ['PREROUTING', '-2'], // policy ACCEPT = -NF_ACCEPT - 1
+        ['INPUT', '-2'],
+        ['OUTPUT', 'DNAT'],
+        ['OUTPUT', '-2'],
+        ['POSTROUTING', '-2'],
+        ['WSTCHAIN', 'DNAT'],
+        ['WSTCHAIN', '-5'], // the user chain's RETURN tail
+      ],
+    );
+  });
+
+  it('decodes the entry header (destination, mask, protocol) and its matches', () => {
+    const jump = entries[0];
+    assert.deepEqual([...(jump?.dst ?? [])], [192, 0, 2, 10]);
+    assert.deepEqual([...(jump?.dmsk ?? [])], [255, 255, 255, 255]);
+    const dnat = entries.find((e) => e.chain === 'WSTCHAIN' && e.target.name === 'DNAT');
+    assert.equal(dnat?.proto, 6);
+    assert.deepEqual(
+      dnat?.matches.map((m) => m.name),
+      ['tcp'],
+    );
+  });
+
+  it('rejects a blob with broken offsets', () => {
+    const blob = Buffer.from(NAT_ENTRIES, 'hex');
+    blob.writeUInt16LE(7, 90); // next_offset of the first entry
+    assert.throws(() => decodeEntries(blob, info), IptDecodeError);
+    assert.throws(
+      () => decodeEntries(Buffer.from(NAT_ENTRIES, 'hex').subarray(0, 150), info),
+      IptDecodeError,
+    );
+  });
+});
+
+describe('legacy ip_tables on the real kernel', () => {
+  const NS = `wstl${randomBytes(3).toString('hex')}`;
+  const sh = (args: string[]) => execFileSync('ip', ['netns', 'exec', NS, ...args], { stdio: 'pipe' });
+  before(() => execFileSync('ip', ['netns', 'add', NS]));
+  after(() => execFileSync('ip', ['netns', 'del', NS]));
+
+  it('sees no legacy table in a fresh namespace, and listing does not create one', () => {
+    const path = `/run/netns/${NS}`;
+    assert.deepEqual(
+      withNetns(path, () => legacyTableNames()),
+      [],
+    );
+    assert.deepEqual(
+      withNetns(path, () => legacyTableNames()),
+      [],
+    );
+  });
+
+  it('reads a nat table made by iptables-legacy through getsockopt', () => {
+    sh([
+      'iptables-legacy',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'udp',
+      '--dport',
+      '5300',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      '10.9.9.9:53',
+    ]);
+    const path = `/run/netns/${NS}`;
+    assert.ok(withNetns(path, () => legacyTableNames()).includes('nat'));
+    const fd = withNetns(path, () => openIptSocket());
+    try {
+      const raw = readLegacyTable(fd, 'nat');
+      const entries = decodeEntries(raw.entries, decodeInfo(raw.info));
+      const dnat = entries.find((e) => e.target.name === 'DNAT');
+      assert.equal(dnat?.chain, 'PREROUTING');
+      assert.equal(dnat?.proto, 17);
+      assert.equal(dnat?.matches[0]?.name, 'udp');
+    } finally {
+      closeIptSocket(fd);
+    }
+  });
+});
