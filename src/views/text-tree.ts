@@ -401,7 +401,10 @@ function interfaceNode(ctx: TreeContext, ns: NetworkNamespace, i: Interface, p: 
   const master = ctx.lookup(i.master);
   if (master) wires.push(`port of ${master.kind} ${ctx.where(master, ns.ino)}`);
   if (i.ports.length) {
-    const ports = i.ports.map((r) => ctx.lookup(r)).filter((x) => x !== undefined);
+    const ports = i.ports
+      .map((r) => ctx.lookup(r))
+      .filter((x) => x !== undefined)
+      .sort((a, b) => a.index - b.index);
     wires.push(`ports: ${ports.map((x) => portLabel(ctx, x, ns.ino)).join(', ')}`);
   }
   if (i.macvlan) {
