@@ -108,8 +108,10 @@ export function registerDiscover(program: Command): void {
         throw err;
       });
       if (flags.schema) {
-        if (format === 'text') throw new CliError('--schema describes a JSON format; the text view has none');
-        process.stdout.write(`${JSON.stringify(schemaFor(format), null, 2)}\n`);
+        if (flags.format !== undefined && format === 'text') {
+          throw new CliError('--schema describes a JSON format; the text view has none');
+        }
+        process.stdout.write(`${JSON.stringify(schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`);
         return;
       }
       if (flags.netns !== undefined && format !== 'text') {

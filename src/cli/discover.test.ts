@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { deepFreeze } from '../model/freeze.js';
+import type { Discovery } from '../model/types.js';
+import { sampleDiscovery } from '../views/fixtures.js';
+import { v1Errors } from '../views/ghostwire-v1/validate.js';
+import { render, resolveFormat, schemaFor } from './discover.js';
+import { CliError } from './errors.js';
+
+const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
+const run = (...args: string[]) =>
+  spawnSync(process.execPath, [cli, 'discover', ...args], { encoding: 'utf8', timeout: 30_000 });
+
+describe('wirescope discover options', () => {
+  it('reads --json as the Ghostwire v1 format and defaults to the text tree', () => {
+    assert.equal(resolveFormat({}), 'text');
+    assert.equal(resolveFormat({ json: true }), 'v1');
+    assert.equal(resolveFormat({ json: true, format: 'v1' }), 'v1');
+    assert.equal(resolveFormat({ format: 'NATIVE' }), 'native');
+    assert.equal(resolveFormat({ format: 'mobyshark' }), 'mobyshark');
+  });
+
+  it('refuses unknown and contradictory formats instead of guessing', () => {
+    assert.throws(
+      () => resolveFormat({ format: 'yaml' }),
+      (e: unknown) => e instanceof CliError && /"yaml" is not one of/.test(e.message),
+    );
+    assert.throws(() => resolveFormat({ json: true, format: 'native' }), /--json means --format v1/);
+  });
+
+  it('renders each format from one discovery', () => {
+    const d = deepFreeze(sampleDiscovery()) as Discovery;
+    const v1 = JSON.parse(render(d, 'v1', { color: false, pretty: false })) as unknown;
+    assert.deepEqual(v1Errors(v1), []);
+    const native = JSON.parse(render(d, 'native', { color: false, pretty: true })) as { schema: string };
+    assert.equal(native.schema, 'wirescope/native/v1');
+    const targets = JSON.parse(render(d, 'mobyshark', { color: false, pretty: false })) as {
+      containers: unknown[];
+    };
+    assert.equal(targets.containers.length, 4);
+    assert.match(
+      render(d, 'text', { color: false, pretty: false }),
+      /^netns 4026531840 \(host: init\(1\)\)$/m,
+    );
+  });
+
+  it('names the schema of each JSON format', () => {
+    assert.ok((schemaFor('native') as { $defs: Record<string, unknown> }).$defs.NetworkNamespace);
+    assert.ok((schemaFor('v1') as { $defs: Record<string, unknown> }).$defs.Pidns);
+    assert.ok((schemaFor('mobyshark') as { $defs: Record<string, unknown> }).$defs['Capture-Target']);
+  });
+
+  it('prints the native JSON schema with --schema, the v1 one with --json --schema', () => {
+    const native = run('--schema');
+    assert.equal(native.status, 0, native.stderr);
+    assert.equal((JSON.parse(native.stdout) as { title: string }).title, 'wirescope native discovery');
+    const v1 = run('--json', '--schema');
+    assert.equal(v1.status, 0, v1.stderr);
+    assert.ok((JSON.parse(v1.stdout) as { $defs: Record<string, unknown> }).$defs.Netns);
+  });
+
+  it('fails with one line and exit code 2 on bad options', () => {
+    for (const [args, msg] of [
+      [['--format', 'yaml'], /--format: "yaml" is not one of text, v1, native, mobyshark/],
+      [['--schema', '--format', 'text'], /--schema describes a JSON format/],
+      [['--json', '--netns', '1'], /--netns filters the text view/],
+      [['--engine-budget', 'soon'], /--engine-budget: "soon" is not a number/],
+    ] as const) {
+      const r = run(...args);
+      assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, msg);
+      assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+      assert.equal(r.stdout, '');
+    }
+  });
+});
