@@ -6,6 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerDiscover } from './discover.js';
 import { CliError } from './errors.js';
+import { registerLab } from './lab.js';
 import { registerNamespaces } from './namespaces.js';
 import { registerServe } from './serve.js';
 
@@ -21,6 +22,7 @@ const program = new Command('wirescope')
 registerNamespaces(program);
 registerDiscover(program);
 registerServe(program);
+registerLab(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);

@@ -1,0 +1,97 @@
+/**
+ * `wirescope lab up|down|status`: build a declared topology, tear it down,
+ * list the labs that are up. Exit 0 on success, 2 on error.
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { labUp } from '../lab/apply.js';
+import { labDown, labStatus } from '../lab/down.js';
+import { LabFileError, loadLab } from '../lab/load.js';
+import { CliError } from './errors.js';
+
+const progress = (line: string) => process.stderr.write(`wirescope lab: ${line}\n`);
+
+function load(file: string) {
+  try {
+    return loadLab(file);
+  } catch (e) {
+    if (e instanceof LabFileError) {
+      // Every problem on its own line; the last one carries the exit.
+      const lines = e.details().split('\n');
+      for (const l of lines.slice(0, -1)) process.stderr.write(`wirescope: ${l}\n`);
+      throw new CliError(lines[lines.length - 1] ?? e.message, 2);
+    }
+    throw e;
+  }
+}
+
+export function registerLab(program: Command): void {
+  const lab = program.command('lab').description('build, tear down and list declared topologies (labs)');
+
+  lab
+    .command('up')
+    .description('create or reconcile the lab declared in FILE (idempotent)')
+    .argument('<file>', 'lab file (YAML)')
+    .option('--dry-run', 'print the plan, change nothing')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, o: { dryRun?: boolean; json?: boolean }) => {
+      const l = load(file);
+      const r = await labUp(l, { dryRun: o.dryRun ?? false, progress: o.json ? () => {} : progress }).catch(
+        (e: Error) => {
+          throw new CliError(e.message, 2);
+        },
+      );
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+        return;
+      }
+      const verb = o.dryRun ? 'would' : 'did';
+      if (r.steps.length === 0) process.stdout.write(`lab ${r.name}: up to date, nothing to do\n`);
+      else {
+        process.stdout.write(`lab ${r.name}: ${o.dryRun ? 'plan' : 'applied'} (${r.steps.length} step(s))\n`);
+        for (const s of r.steps)
+          process.stdout.write(`  ${s.op === 'create' ? '+' : s.op === 'delete' ? '-' : '~'} ${s.text}\n`);
+        if (!o.dryRun) process.stdout.write(`lab ${r.name} is up\n`);
+        else process.stdout.write(`(dry run: ${verb} change nothing)\n`);
+      }
+    });
+
+  lab
+    .command('down')
+    .description('remove exactly what the lab owns')
+    .argument('<file-or-name>', 'lab file or lab name')
+    .option('--json', 'machine-readable output')
+    .action(async (arg: string, o: { json?: boolean }) => {
+      const name = existsSync(arg) && /\.ya?ml$/i.test(arg) ? load(arg).topology.name : arg;
+      const r = await labDown(name, { progress: o.json ? () => {} : progress }).catch((e: Error) => {
+        throw new CliError(e.message, 2);
+      });
+      if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else if (r.notUp) process.stdout.write(`lab ${name} is not up\n`);
+      else process.stdout.write(`lab ${name} is down (${r.removed.length} object(s) removed)\n`);
+    });
+
+  lab
+    .command('status')
+    .description('the labs that are up and their nodes')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) => {
+      const s = labStatus();
+      if (o.json) {
+        process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+        return;
+      }
+      if (s.length === 0) process.stdout.write('no lab is up\n');
+      for (const l of s) {
+        const dead = l.nodes.filter((n) => !n.alive).length;
+        process.stdout.write(
+          `${l.name}${l.file ? `  (${l.file})` : ''}  ${l.nodes.length} node(s)${dead ? `, ${dead} not running` : ''}\n`,
+        );
+        for (const n of l.nodes) {
+          process.stdout.write(
+            `  ${n.name.padEnd(16)} ${n.kind.padEnd(9)} ${n.alive ? 'running' : 'NOT RUNNING'}${n.pid ? `  pid ${n.pid}` : ''}${n.netns ? `  net:[${n.netns}]` : ''}${n.container ? `  ${n.container}` : ''}\n`,
+          );
+        }
+      }
+    });
+}

@@ -1,0 +1,177 @@
+/**
+ * `lab down` and `lab status`.
+ *
+ * down removes exactly what the lab owns: host-side interfaces carrying its
+ * mark (deleting a veth end takes its peer along), its NAT table, host routes
+ * it declared, host sysctls restored to their old values, then its node
+ * processes (their namespaces, and everything inside, go with them), cgroups,
+ * unpacked rootfs and the state file. Processes that carry the lab's mark but
+ * are missing from the state file (a crashed run) are found in /proc too.
+ */
+import { readdirSync } from 'node:fs';
+import { writeSysctl } from './apply.js';
+import { routeDst } from './ip.js';
+import { ifaceMark, nftTable } from './marks.js';
+import { NsHandle } from './netlink-ops.js';
+import { nftScript, readTableRules, runNft } from './nft.js';
+import {
+  argv0Of,
+  dockerClient,
+  LABEL_LAB,
+  type NodeState,
+  nodeAlive,
+  processMark,
+  starttimeOf,
+  stopNode,
+} from './nodes.js';
+import { listStates, readState, removeState, writeState } from './state.js';
+import { HOST, nsLabel } from './topology.js';
+
+export interface DownResult {
+  name: string;
+  removed: string[];
+  /** Nothing was up under that name. */
+  notUp: boolean;
+}
+
+export async function labDown(
+  name: string,
+  opts: { progress?: (l: string) => void } = {},
+): Promise<DownResult> {
+  const st = readState(name);
+  const removed: string[] = [];
+  const mark = ifaceMark(name);
+  const host = NsHandle.open(HOST, '/proc/self/ns/net');
+  try {
+    // NAT first, so no rule points at an address that is about to vanish.
+    const table = nftTable(name);
+    if (readTableRules(undefined, 'ip', table)?.length) {
+      await runNft(nftScript('ip', table, undefined));
+      removed.push(`NAT table ip ${table}`);
+    }
+    // Host routes the lab declared (routes through lab interfaces go with them).
+    if (st) {
+      for (const d of Object.values(st.decl.nodes)) {
+        if (d.kind !== 'host') continue;
+        for (const r of d.routes ?? []) {
+          const dst = routeDst(r.dst, r.via);
+          if (!dst) continue;
+          try {
+            host.delRoute({ dst, ...(r.via ? { gateway: r.via } : {}) }, r.dst);
+            removed.push(`host route ${r.dst}`);
+          } catch {
+            /* already gone */
+          }
+        }
+      }
+    }
+    // Host interfaces with the lab's mark: bridges first (their ports are released), then the rest.
+    const mine = host.links().filter((l) => l.alias === mark);
+    if (mine.length > 20) opts.progress?.(`deleting ${mine.length} host interface(s)`);
+    for (const l of [
+      ...mine.filter((l) => l.kind === 'bridge'),
+      ...mine.filter((l) => l.kind !== 'bridge'),
+    ]) {
+      host.delLink(l.index, l.name);
+      removed.push(`${l.kind} host:${l.name}`);
+    }
+    for (const s of st?.sysctls ?? []) {
+      try {
+        // Only namespaces that outlive the lab (the host) are recorded.
+        writeSysctl(undefined, s.key, s.old);
+        removed.push(`sysctl ${s.key} restored to ${s.old} in ${nsLabel(s.ns)}`);
+      } catch {
+        /* the key vanished with a device */
+      }
+    }
+    // Nodes: from the state file, plus stragglers with the lab's process mark.
+    const nodes: [string, NodeState][] = Object.entries(st?.nodes ?? {});
+    const known = new Set(nodes.map(([, s]) => s.pid));
+    const prefix = `${processMark(name, '')}`;
+    for (const pid of marked(prefix)) {
+      if (known.has(pid)) continue;
+      const starttime = starttimeOf(pid);
+      if (starttime !== undefined)
+        nodes.push([
+          argv0Of(pid)?.slice(prefix.length) ?? String(pid),
+          { kind: 'netns', pid, starttime, netns: 0 },
+        ]);
+    }
+    try {
+      const cs = await dockerClient().listContainers({
+        all: true,
+        filters: { label: [`${LABEL_LAB}=${name}`] },
+      });
+      for (const c of cs) {
+        if (!nodes.some(([, s]) => s.containerId === c.Id))
+          nodes.push([
+            c.Labels[`wirescope.node`] ?? c.Id,
+            { kind: 'docker', pid: 0, starttime: 0, netns: 0, containerId: c.Id },
+          ]);
+      }
+    } catch {
+      /* no Docker here: nothing of ours there either */
+    }
+    if (nodes.length > 20) opts.progress?.(`stopping ${nodes.length} node(s)`);
+    const errors: string[] = [];
+    await Promise.all(
+      nodes.map(async ([n, s]) => {
+        try {
+          await stopNode(n, s);
+          removed.push(`node ${n}`);
+        } catch (e) {
+          errors.push((e as Error).message);
+        }
+      }),
+    );
+    if (errors.length > 0) {
+      if (st)
+        writeState({
+          ...st,
+          nodes: Object.fromEntries(nodes.filter(([, s]) => s.kind !== 'docker' && nodeAlive(s))),
+        });
+      throw new Error(`lab ${name}: down incomplete: ${errors.join('; ')}`);
+    }
+    removeState(name);
+    return { name, removed, notUp: !st && removed.length === 0 };
+  } finally {
+    host.close();
+  }
+}
+
+/** PIDs whose argv[0] starts with the given lab mark. */
+function marked(prefix: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    const a = argv0Of(Number(d));
+    if (a?.startsWith(prefix)) out.push(Number(d));
+  }
+  return out;
+}
+
+export interface LabStatus {
+  name: string;
+  file?: string;
+  updatedAt: string;
+  nodes: { name: string; kind: string; pid?: number; netns?: number; alive: boolean; container?: string }[];
+}
+
+export function labStatus(): LabStatus[] {
+  return listStates().map((s) => ({
+    name: s.name,
+    ...(s.file ? { file: s.file } : {}),
+    updatedAt: s.updatedAt,
+    nodes: Object.entries(s.decl.nodes).map(([n, d]) => {
+      const ns = s.nodes[n];
+      return {
+        name: n,
+        kind: d.kind,
+        ...(ns
+          ? { pid: ns.pid, netns: ns.netns, alive: nodeAlive(ns) }
+          : { alive: d.kind === 'host' || d.kind === 'bridge' }),
+        ...(ns?.containerId ? { container: ns.containerId.slice(0, 12) } : {}),
+      };
+    }),
+  }));
+}

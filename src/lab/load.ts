@@ -1,0 +1,149 @@
+/**
+ * Reading a lab file: YAML syntax, then the schema, then the topology checks;
+ * every error with the line and column of the YAML node it concerns, before
+ * anything on the host is touched.
+ */
+import { readFileSync } from 'node:fs';
+import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
+import { Value } from '@sinclair/typebox/value';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import { type LabDecl, LabDeclSchema } from './schema.js';
+import { buildTopology, type Path, type Topology } from './topology.js';
+
+export interface LabError {
+  line: number;
+  col: number;
+  message: string;
+}
+
+export class LabFileError extends Error {
+  constructor(
+    readonly file: string,
+    readonly errors: LabError[],
+  ) {
+    const first = errors[0];
+    super(
+      first
+        ? `${file}:${first.line}:${first.col}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
+        : `${file}: invalid`,
+    );
+    this.name = 'LabFileError';
+  }
+  /** Every error, one per line, as file:line:col: message. */
+  details(): string {
+    return this.errors.map((e) => `${this.file}:${e.line}:${e.col}: ${e.message}`).join('\n');
+  }
+}
+
+export interface LoadedLab {
+  file: string;
+  decl: LabDecl;
+  topology: Topology;
+}
+
+/** Deepest, most specific error of a failed union (TypeBox reports "Expected union value" only). */
+function refine(e: ValueError): ValueError {
+  if (e.type !== ValueErrorType.Union || e.errors.length === 0) return e;
+  let best: ValueError | undefined;
+  for (const it of e.errors) {
+    const first = it.First();
+    if (!first) continue;
+    const r = refine(first);
+    // Prefer the variant that got furthest into the value (matched its shape best).
+    if (!best || r.path.length > best.path.length) best = r;
+  }
+  if (best && best.path.length > e.path.length) return best;
+  return e;
+}
+
+function describe(e: ValueError): string {
+  const key = e.path.split('/').pop() ?? '';
+  switch (e.type) {
+    case ValueErrorType.ObjectRequiredProperty:
+      return `missing required field "${key}"`;
+    case ValueErrorType.ObjectAdditionalProperties:
+      return `unknown field "${key}"`;
+    case ValueErrorType.Union:
+      return `${e.message.toLowerCase()} at "${key}"`;
+    default:
+      return key ? `${key}: ${e.message}` : e.message;
+  }
+}
+
+/** Parses and checks a lab file's text; throws LabFileError with line/column. */
+export function parseLab(text: string, file = '<lab>'): LoadedLab {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const pos = (offset: number): { line: number; col: number } => lc.linePos(offset);
+  if (doc.errors.length > 0) {
+    throw new LabFileError(
+      file,
+      doc.errors.map((e) => ({ ...pos(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })),
+    );
+  }
+  const locate = (path: Path): { line: number; col: number } => {
+    // Walk down as far as the path exists; a missing field points at its parent.
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true);
+      if (isNode(node) && node.range) return pos(node.range[0]);
+      if (n === path.length && n > 0) {
+        // A map key (unknown field) has no value node: find the key itself.
+        const parent = doc.getIn(path.slice(0, n - 1), true);
+        if (isNode(parent) && 'items' in parent && Array.isArray(parent.items)) {
+          for (const item of parent.items as { key?: unknown }[]) {
+            const k = item.key;
+            if (isNode(k) && 'value' in k && String(k.value) === String(path[n - 1]) && k.range)
+              return pos(k.range[0]);
+          }
+        }
+      }
+    }
+    return { line: 1, col: 1 };
+  };
+  const value: unknown = doc.toJS();
+  if (!Value.Check(LabDeclSchema, value)) {
+    const errs: LabError[] = [];
+    const seen = new Set<string>();
+    for (const raw of Value.Errors(LabDeclSchema, value)) {
+      const e = refine(raw);
+      const segs = e.path
+        .split('/')
+        .slice(1)
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+      const path: Path = segs.map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const where = locate(path);
+      const msg = describe(e);
+      const k = `${where.line}:${where.col}:${msg}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      errs.push({ ...where, message: msg });
+      if (errs.length >= 20) break;
+    }
+    throw new LabFileError(file, errs);
+  }
+  const decl = value as LabDecl;
+  const { topology, errors } = buildTopology(decl);
+  if (errors.length > 0) {
+    throw new LabFileError(
+      file,
+      errors.map((e) => ({ ...locate(e.path), message: e.message })),
+    );
+  }
+  return { file, decl, topology };
+}
+
+export function loadLab(file: string): LoadedLab {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LabFileError(file, [
+      {
+        line: 0,
+        col: 0,
+        message: `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      },
+    ]);
+  }
+  return parseLab(text, file);
+}

@@ -1,0 +1,21 @@
+/**
+ * Ownership marks. Every interface a lab creates carries the alias
+ * (IFLA_IFALIAS) `wirescope-lab:<lab>`; its node processes carry argv[0]
+ * `wirescope-lab:<lab>:<node>`; its nft rules carry the comment
+ * `wirescope-lab:<lab>:<what>`. `down` and `verify` only ever act on or blame
+ * objects with the lab's mark (or inside the lab's own namespaces).
+ */
+export const ifaceMark = (lab: string): string => `wirescope-lab:${lab}`;
+
+export const isLabIface = (lab: string, alias: string | undefined): boolean => alias === ifaceMark(lab);
+
+/** The lab named by an interface alias, if it is a lab mark. */
+export function labOfAlias(alias: string | undefined): string | undefined {
+  const m = alias ? /^wirescope-lab:([^:]+)$/.exec(alias) : null;
+  return m?.[1];
+}
+
+/** nftables table of a lab: identifiers allow [A-Za-z0-9_] safely, so other characters become "_". */
+export const nftTable = (lab: string): string => `wirescope_lab_${lab.replace(/[^A-Za-z0-9_]/g, '_')}`;
+
+export const ruleMark = (lab: string, what: string): string => `wirescope-lab:${lab}:${what}`;

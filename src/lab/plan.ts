@@ -1,0 +1,99 @@
+/**
+ * The diff between what a lab declares and what a namespace has, object by
+ * object (pure). apply.ts walks the topology, reads each namespace once and
+ * turns these differences into steps; with --dry-run it only prints them.
+ */
+import { type Cidr, contains, parseCidr } from './ip.js';
+import type { AddrState, LinkState, RouteState } from './netlink-ops.js';
+import { RTPROT_STATIC } from './netlink-ops.js';
+import type { DesiredIf, DesiredRoute } from './topology.js';
+
+export interface Step {
+  /** What the step does, e.g. "create veth a:eth1 <-> b:eth1". */
+  text: string;
+  op: 'create' | 'delete' | 'change';
+}
+
+export interface LinkFix {
+  mtu?: number;
+  mac?: string;
+  up?: boolean;
+  master?: number;
+  alias?: string;
+}
+
+/** Attribute changes an owned, existing interface needs. */
+export function linkFix(d: DesiredIf, a: LinkState, mark: string, masterIndex: number | undefined): LinkFix {
+  const f: LinkFix = {};
+  if (d.mtu !== undefined && a.mtu !== d.mtu) f.mtu = d.mtu;
+  if (d.mac !== undefined && a.mac !== d.mac) f.mac = d.mac;
+  if (!a.up) f.up = true;
+  if (masterIndex !== undefined && a.master !== masterIndex) f.master = masterIndex;
+  if (d.master === undefined && a.master !== undefined) f.master = 0;
+  if (a.alias !== mark) f.alias = mark;
+  return f;
+}
+
+export function describeFix(f: LinkFix, a: LinkState): string[] {
+  const out: string[] = [];
+  if (f.mtu !== undefined) out.push(`mtu ${a.mtu} -> ${f.mtu}`);
+  if (f.mac !== undefined) out.push(`mac ${a.mac ?? '-'} -> ${f.mac}`);
+  if (f.up) out.push('up');
+  if (f.master !== undefined) out.push(f.master === 0 ? 'nomaster' : 'master');
+  if (f.alias !== undefined) out.push('mark');
+  return out;
+}
+
+/**
+ * Kernel-made addresses are not the lab's business: IPv6 link-local
+ * (fe80::/10) and anything not permanent (autoconf, DHCP-like lifetimes).
+ */
+export function isKernelAddr(a: { family: string; address: string; permanent?: boolean }): boolean {
+  if (a.family === 'inet6' && a.address.toLowerCase().startsWith('fe8')) return true;
+  return a.permanent === false;
+}
+
+export function addrFix(want: readonly Cidr[], have: readonly AddrState[]): { add: Cidr[]; del: Cidr[] } {
+  const key = (c: { address: string; prefixlen: number }) => `${c.address}/${c.prefixlen}`;
+  const haveKeys = new Set(have.map(key));
+  const wantKeys = new Set(want.map(key));
+  return {
+    add: want.filter((c) => !haveKeys.has(key(c))),
+    del: have
+      .filter((a) => !isKernelAddr(a) && !wantKeys.has(key(a)))
+      .map((a) => ({ family: a.family, address: a.address, prefixlen: a.prefixlen })),
+  };
+}
+
+/** Whether an actual main-table route is the declared one. */
+export function routeMatches(r: DesiredRoute, a: RouteState, oif: number | undefined): boolean {
+  if (a.family !== r.dst.family || a.dstLen !== r.dst.prefixlen) return false;
+  const net = parseCidr(`${a.dst}/${a.dstLen}`);
+  if (!net || net.address !== r.dst.address) return false;
+  if ((r.via ?? undefined) !== (a.gateway ?? undefined)) return false;
+  if (oif !== undefined && a.oif !== oif) return false;
+  if (r.metric !== undefined && (a.metric ?? 0) !== r.metric) return false;
+  return true;
+}
+
+export function routeFix(
+  want: readonly DesiredRoute[],
+  have: readonly RouteState[],
+  oifOf: (dev: string) => number | undefined,
+  removable: (a: RouteState) => boolean,
+): { add: DesiredRoute[]; del: RouteState[] } {
+  const add = want.filter((r) => !have.some((a) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)));
+  const del = have.filter(
+    (a) =>
+      a.protocol === RTPROT_STATIC &&
+      removable(a) &&
+      !want.some((r) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)),
+  );
+  return { add, del };
+}
+
+export const routeText = (r: DesiredRoute): string =>
+  `${r.dst.prefixlen === 0 ? 'default' : `${r.dst.address}/${r.dst.prefixlen}`}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`;
+
+/** Whether a gateway is reachable through one of the given connected prefixes (for ordering). */
+export const onLink = (gw: string, nets: readonly Cidr[]): boolean => nets.some((n) => contains(n, gw));

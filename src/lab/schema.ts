@@ -1,0 +1,194 @@
+/**
+ * The lab file (YAML): the TypeBox schema of a declared topology.
+ *
+ * Familiar to containerlab and conlink users: `name`, `nodes` as a map,
+ * `links` with `endpoints: ["a:eth1", "b:eth1"]`; plus top-level `nat` and
+ * vagga-style `partitions`. The schema only checks shapes; cross-references
+ * (unknown nodes, duplicate names, address conflicts) are checked in
+ * validate.ts, where every error still carries a line and column.
+ */
+import { type Static, type TSchema, Type } from '@sinclair/typebox';
+
+const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
+const Strict = { additionalProperties: false } as const;
+
+/** One CIDR or a list of them ("10.0.0.1/24"). */
+const Addrs = Type.Union([Type.String(), Type.Array(Type.String())]);
+
+export const RouteDeclSchema = Type.Object(
+  {
+    /** Destination CIDR or "default". */
+    dst: Type.String(),
+    via: Opt(Type.String()),
+    /** Output interface (name inside the node). */
+    dev: Opt(Type.String()),
+    metric: Opt(Type.Integer({ minimum: 0 })),
+  },
+  Strict,
+);
+
+const SysctlValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
+
+export const NodeDeclSchema = Type.Object(
+  {
+    kind: Type.Union([
+      Type.Literal('netns'),
+      Type.Literal('container'),
+      Type.Literal('docker'),
+      Type.Literal('bridge'),
+      Type.Literal('host'),
+    ]),
+    routes: Opt(Type.Array(RouteDeclSchema)),
+    /** Net sysctls of the node's namespace, e.g. net.ipv4.ip_forward: 1. */
+    sysctls: Opt(Type.Record(Type.String(), SysctlValue)),
+    // container
+    rootfs: Opt(Type.String({ description: 'directory or tarball (container)' })),
+    hostname: Opt(Type.String()),
+    command: Opt(Type.Union([Type.String(), Type.Array(Type.String())])),
+    dns: Opt(
+      Type.Object(
+        { nameservers: Opt(Type.Array(Type.String())), search: Opt(Type.Array(Type.String())) },
+        Strict,
+      ),
+    ),
+    /** Extra /etc/hosts lines (name → address); lab nodes' addresses are added automatically. */
+    hosts: Opt(Type.Record(Type.String(), Type.String())),
+    limits: Opt(
+      Type.Object(
+        {
+          /** Bytes, or with a K/M/G suffix. */
+          memory: Opt(Type.Union([Type.String(), Type.Integer({ minimum: 1 })])),
+          /** CPUs (0.5 = half a CPU). */
+          cpu: Opt(Type.Number({ exclusiveMinimum: 0 })),
+          pids: Opt(Type.Integer({ minimum: 1 })),
+        },
+        Strict,
+      ),
+    ),
+    /** How the rootfs is entered (container). */
+    root: Opt(Type.Union([Type.Literal('chroot'), Type.Literal('pivot_root')])),
+    // docker
+    image: Opt(Type.String()),
+    // bridge
+    /** Node whose namespace holds the bridge (default: the host). */
+    in: Opt(Type.String()),
+    /** Interface name of the bridge (default: the node name). */
+    name: Opt(Type.String()),
+    ipv4: Opt(Addrs),
+    ipv6: Opt(Addrs),
+    mac: Opt(Type.String()),
+    mtu: Opt(Type.Integer({ minimum: 68, maximum: 65535 })),
+  },
+  Strict,
+);
+
+export const EndpointObjSchema = Type.Object(
+  {
+    node: Type.String(),
+    name: Type.String(),
+    ipv4: Opt(Addrs),
+    ipv6: Opt(Addrs),
+    mac: Opt(Type.String()),
+    mtu: Opt(Type.Integer({ minimum: 68, maximum: 65535 })),
+  },
+  Strict,
+);
+/** "node:ifname" or the object form with per-endpoint settings. */
+export const EndpointDeclSchema = Type.Union([Type.String(), EndpointObjSchema]);
+
+export const NetemDeclSchema = Type.Object(
+  {
+    delay: Opt(Type.String()),
+    jitter: Opt(Type.String()),
+    loss: Opt(Type.Union([Type.String(), Type.Number()])),
+    rate: Opt(Type.String()),
+  },
+  Strict,
+);
+
+export const LinkDeclSchema = Type.Object(
+  {
+    type: Opt(Type.Union([Type.Literal('veth'), Type.Literal('macvlan'), Type.Literal('vxlan')])),
+    /** veth: two endpoints; macvlan and vxlan: one. */
+    endpoints: Opt(Type.Array(EndpointDeclSchema, { minItems: 1, maxItems: 2 })),
+    endpoint: Opt(EndpointDeclSchema),
+    /** Default MTU of both ends. */
+    mtu: Opt(Type.Integer({ minimum: 68, maximum: 65535 })),
+    // macvlan
+    parent: Opt(Type.String({ description: '"node:ifname" of the lower device' })),
+    mode: Opt(
+      Type.Union([
+        Type.Literal('private'),
+        Type.Literal('vepa'),
+        Type.Literal('bridge'),
+        Type.Literal('passthru'),
+        Type.Literal('source'),
+      ]),
+    ),
+    // vxlan
+    vni: Opt(Type.Integer({ minimum: 0, maximum: 16777215 })),
+    remote: Opt(Type.String()),
+    local: Opt(Type.String()),
+    port: Opt(Type.Integer({ minimum: 1, maximum: 65535 })),
+    underlay: Opt(Type.String({ description: '"node:ifname" of the underlay device' })),
+    netem: Opt(NetemDeclSchema),
+  },
+  Strict,
+);
+
+export const NatDeclSchema = Type.Object(
+  {
+    /** Masquerade traffic from these sources when it leaves the host. */
+    masquerade: Opt(
+      Type.Array(
+        Type.Object(
+          { source: Type.String(), out: Opt(Type.String({ description: 'host interface' })) },
+          Strict,
+        ),
+      ),
+    ),
+    /** Host port → node port. */
+    forwards: Opt(
+      Type.Array(
+        Type.Object(
+          {
+            proto: Opt(Type.Union([Type.Literal('tcp'), Type.Literal('udp')])),
+            port: Type.Integer({ minimum: 1, maximum: 65535 }),
+            /** "node:port" (the node's first IPv4 address) or "address:port". */
+            to: Type.String(),
+          },
+          Strict,
+        ),
+      ),
+    ),
+  },
+  Strict,
+);
+
+/** vagga's network split: applied atomically per node. */
+export const PartitionDeclSchema = Type.Union([
+  Type.Object({ disjoint: Type.Array(Type.Array(Type.String())) }, Strict),
+  Type.Object({ split: Type.Array(Type.Array(Type.String())) }, Strict),
+  Type.Object({ isolate: Type.Array(Type.String()) }, Strict),
+  Type.Object({ fullmesh: Type.Boolean() }, Strict),
+]);
+
+export const LabDeclSchema = Type.Object(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$' }),
+    nodes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), NodeDeclSchema),
+    links: Opt(Type.Array(LinkDeclSchema)),
+    nat: Opt(NatDeclSchema),
+    partitions: Opt(Type.Array(PartitionDeclSchema)),
+  },
+  Strict,
+);
+
+export type RouteDecl = Static<typeof RouteDeclSchema>;
+export type NodeDecl = Static<typeof NodeDeclSchema>;
+export type EndpointDecl = Static<typeof EndpointDeclSchema>;
+export type LinkDecl = Static<typeof LinkDeclSchema>;
+export type NatDecl = Static<typeof NatDeclSchema>;
+export type PartitionDecl = Static<typeof PartitionDeclSchema>;
+export type NetemDecl = Static<typeof NetemDeclSchema>;
+export type LabDecl = Static<typeof LabDeclSchema>;

@@ -1,0 +1,79 @@
+/**
+ * The state file of a lab that is up: /run/wirescope/labs/<name>.json
+ * (WIRESCOPE_LAB_DIR overrides the directory). It records what only the
+ * builder knows — which processes hold the nodes, the declaration last
+ * applied, host sysctls it changed and their old values — so `down NAME`
+ * works without the file and never removes what the lab does not own.
+ * Interfaces carry their own mark (see marks.ts), so a lost state file still
+ * leaves them attributable.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { NodeState } from './nodes.js';
+import type { LabDecl } from './schema.js';
+
+export const stateDir = (): string => process.env.WIRESCOPE_LAB_DIR ?? '/run/wirescope/labs';
+
+export interface LabState {
+  version: 1;
+  name: string;
+  /** Absolute path of the file last applied. */
+  file?: string;
+  decl: LabDecl;
+  createdAt: string;
+  updatedAt: string;
+  nodes: Record<string, NodeState>;
+  /** Sysctls changed in namespaces that outlive the lab (the host): the value before. */
+  sysctls: { ns: string; key: string; old: string }[];
+  /** nftables tables the lab created, per namespace key ("family name"). */
+  nft: { ns: string; family: string; table: string }[];
+}
+
+const file = (name: string): string => join(stateDir(), `${name}.json`);
+
+export function readState(name: string): LabState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file(name), 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const s = JSON.parse(text) as LabState;
+    if (s.version !== 1 || s.name !== name) throw new Error('unknown format');
+    return s;
+  } catch (e) {
+    throw new Error(`state file ${file(name)} is unreadable: ${(e as Error).message}`);
+  }
+}
+
+/** Written atomically (rename), so a crash never leaves half a state file. */
+export function writeState(s: LabState): void {
+  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+  const tmp = `${file(s.name)}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(s, null, 2)}\n`, { mode: 0o600 });
+  renameSync(tmp, file(s.name));
+}
+
+export function removeState(name: string): void {
+  rmSync(file(name), { force: true });
+}
+
+export function listStates(): LabState[] {
+  let names: string[];
+  try {
+    names = readdirSync(stateDir()).filter((f) => f.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  const out: LabState[] = [];
+  for (const f of names.sort()) {
+    try {
+      const s = readState(f.slice(0, -5));
+      if (s) out.push(s);
+    } catch {
+      // an unreadable file is reported by `status` through readState when asked by name
+    }
+  }
+  return out;
+}
