@@ -309,12 +309,10 @@ export async function labUp(lab: LoadedLab, opts: UpOptions = {}): Promise<UpRes
         'create',
         `create veth ${l.label}`,
         () =>
-          run
-            .handle(a.ns)
-            ?.createVeth(a.name, opt(a), b.name, {
-              ...opt(b),
-              ...(peerFd !== undefined ? { nsFd: peerFd } : {}),
-            }),
+          run.handle(a.ns)?.createVeth(a.name, opt(a), b.name, {
+            ...opt(b),
+            ...(peerFd !== undefined ? { nsFd: peerFd } : {}),
+          }),
         () => run.deleteByName(a.ns, a.name),
       );
       run.dirty(a.ns);
@@ -336,12 +334,10 @@ export async function labUp(lab: LoadedLab, opts: UpOptions = {}): Promise<UpRes
           'create',
           `create macvlan ${where(d)} on ${nsLabel(m.parentNs)}:${m.parent} mode ${m.mode}`,
           () =>
-            run
-              .handle(m.parentNs)
-              ?.createMacvlan(d.name, parent?.index ?? 0, m.mode, {
-                ...opt(d),
-                ...(nsFd !== undefined ? { nsFd } : {}),
-              }),
+            run.handle(m.parentNs)?.createMacvlan(d.name, parent?.index ?? 0, m.mode, {
+              ...opt(d),
+              ...(nsFd !== undefined ? { nsFd } : {}),
+            }),
           () => run.deleteByName(d.ns, d.name),
         );
       } else if (d.vxlan) {
