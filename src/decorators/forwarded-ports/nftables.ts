@@ -35,13 +35,7 @@ import {
 import { NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, type NftRule } from '../../kernel/nftables/messages.js';
 import { familyName, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from '../../kernel/nftables/nfnetlink.js';
 import type { NftRuleset } from '../../kernel/nftables/ruleset.js';
-import {
-  decodeXtAddrtype,
-  decodeXtMultiport,
-  decodeXtNat,
-  decodeXtTcpUdp,
-  XT_ADDRTYPE_LOCAL,
-} from '../../kernel/nftables/xt.js';
+import { decodeXtNat } from '../../kernel/nftables/xt.js';
 import {
   type Action,
   type Family,
@@ -51,6 +45,7 @@ import {
   type NatRule,
   type NatTable,
 } from './natgraph.js';
+import { xtMatch } from './xtmatch.js';
 
 /** Table families that can NAT. */
 export const NAT_FAMILIES: ReadonlySet<number> = new Set([NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET]);
@@ -86,45 +81,6 @@ const HARMLESS = new Set([
   'tunnel',
   'byteorder',
   'secmark',
-]);
-
-/** xtables matches that do not decide which address/port a packet is forwarded for. */
-const HARMLESS_XT_MATCHES = new Set([
-  'comment',
-  'statistic',
-  'mark',
-  'connmark',
-  'conntrack',
-  'state',
-  'physdev',
-  'limit',
-  'owner',
-  'mac',
-  'pkttype',
-  'recent',
-  'hashlimit',
-  'connlimit',
-  'devgroup',
-  'socket',
-  'cgroup',
-  'rpfilter',
-  'helper',
-  'length',
-  'ttl',
-  'hl',
-  'tos',
-  'dscp',
-  'ecn',
-  'quota',
-  'time',
-  'icmp',
-  'icmp6',
-  'ah',
-  'esp',
-  'nfacct',
-  'cpu',
-  'string',
-  'policy',
 ]);
 
 type Sym =
@@ -173,6 +129,7 @@ export function translateRule(rule: NftRule): RuleResult {
   if (fam) match.family = fam;
   let action: Action = { kind: 'none' };
   let uncertain: string | undefined;
+  let vmap = false;
   const extraPorts: { min: number; max: number }[][] = [];
   let impossible = false;
 
@@ -220,14 +177,16 @@ export function translateRule(rule: NftRule): RuleResult {
       }
       case 'lookup': {
         const s = get(e.sreg);
-        if (e.dreg === 0) uncertain = `verdict map @${e.set} is not read`;
-        else if (e.dreg !== undefined) {
+        if (e.dreg === 0) {
+          vmap = true;
+          uncertain ??= `verdict map @${e.set} is not read`;
+        } else if (e.dreg !== undefined) {
           set(e.dreg, { k: 'unknown' });
-          uncertain = `map @${e.set} is not read`;
+          uncertain ??= `map @${e.set} is not read`;
         } else if (e.flags & 1) {
           // NFT_LOOKUP_F_INV: "not in set" narrows nothing we report.
         } else if (isDport(s) || isDaddr(s) || s.k === 'unknown' || isL4proto(s)) {
-          uncertain = `set @${e.set} is not read`;
+          uncertain ??= `set @${e.set} is not read`;
         }
         break;
       }
@@ -235,7 +194,7 @@ export function translateRule(rule: NftRule): RuleResult {
         if (e.natType === NFT_NAT_DNAT) action = natAction(e);
         break;
       case 'match':
-        xtMatch(e.name, e.rev, e.info);
+        applyXt(e.name, e.rev, e.info);
         break;
       case 'target':
         if (e.name === 'DNAT') {
@@ -249,20 +208,20 @@ export function translateRule(rule: NftRule): RuleResult {
             }
             action = a;
           } catch (err) {
-            if (err instanceof NftDecodeError) uncertain = err.message;
+            if (err instanceof NftDecodeError) uncertain ??= err.message;
             else throw err;
           }
         }
         break;
       case 'other':
         if (e.dreg !== undefined) set(e.dreg, { k: 'unknown' });
-        if (!HARMLESS.has(e.name)) uncertain = `unknown expression "${e.name}"`;
+        if (!HARMLESS.has(e.name)) uncertain ??= `unknown expression "${e.name}"`;
         break;
     }
   }
 
   if (impossible) return { rules: [] };
-  const relevant = action.kind !== 'none' || (uncertain?.startsWith('verdict map') ?? false);
+  const relevant = action.kind !== 'none' || vmap;
   if (uncertain) return relevant ? { rules: [], skipped: uncertain } : { rules: [] };
   if (extraPorts.length === 0) return { rules: [{ match, action }] };
   // multiport: one NatRule per listed destination port (range).
@@ -291,7 +250,7 @@ export function translateRule(rule: NftRule): RuleResult {
       const masked = s.mask ? Buffer.from(v.map((x, i) => x & (s.mask?.[i] ?? 0))) : v;
       masked.copy(addr, 0, 0, Math.min(full, s.len));
       const prefixlen = s.mask ? maskLen(s.mask.subarray(0, s.len)) : s.len * 8;
-      if (prefixlen === undefined) uncertain = 'destination address compared under a non-prefix mask';
+      if (prefixlen === undefined) uncertain ??= 'destination address compared under a non-prefix mask';
       else narrow({ daddr: { address: addr, prefixlen } });
     } else if (isDport(s)) {
       if (v.length < 2) return;
@@ -308,27 +267,11 @@ export function translateRule(rule: NftRule): RuleResult {
     // Anything else (interface names, marks, ct state...) does not change which port is forwarded.
   }
 
-  function xtMatch(name: string, rev: number, info: Buffer): void {
-    try {
-      if (name === 'tcp' || name === 'udp') {
-        const t = decodeXtTcpUdp(info, name);
-        narrow({ protocol: name === 'tcp' ? 6 : 17 });
-        if (!t.dportInverted && !(t.dport.min === 0 && t.dport.max === 65535)) narrow({ dport: t.dport });
-      } else if (name === 'addrtype') {
-        const a = decodeXtAddrtype(info, rev);
-        if (a.dest & XT_ADDRTYPE_LOCAL && !a.destInverted) narrow({ localDest: true });
-      } else if (name === 'multiport') {
-        const mp = decodeXtMultiport(info, rev);
-        if (!mp) uncertain = `multiport match revision ${rev} is not decoded`;
-        else if (mp.destination) extraPorts.push(mp.ports);
-        else if (mp.ports.length > 0) uncertain = 'multiport match on source-or-destination ports';
-      } else if (!HARMLESS_XT_MATCHES.has(name)) {
-        uncertain = `xtables match "${name}" is not decoded`;
-      }
-    } catch (err) {
-      if (err instanceof NftDecodeError) uncertain = err.message;
-      else throw err;
-    }
+  function applyXt(name: string, rev: number, info: Buffer): void {
+    const r = xtMatch(name, rev, info);
+    if (r.uncertain) uncertain ??= r.uncertain;
+    if (r.match) narrow(r.match);
+    if (r.ports) extraPorts.push(r.ports);
   }
 
   function natAction(e: Extract<NftExpr, { type: 'nat' }>): Action {
@@ -338,7 +281,7 @@ export function translateRule(rule: NftRule): RuleResult {
     if (e.regAddrMin !== undefined) {
       const s = get(e.regAddrMin);
       if (s.k !== 'const') {
-        uncertain = 'DNAT address comes from a register we cannot follow';
+        uncertain ??= 'DNAT address comes from a register we cannot follow';
         return a;
       }
       a.address = Buffer.from(s.value.subarray(0, f === 'inet6' ? 16 : 4));
@@ -346,7 +289,7 @@ export function translateRule(rule: NftRule): RuleResult {
     if (e.regProtoMin !== undefined) {
       const s = get(e.regProtoMin);
       if (s.k !== 'const' || s.value.length < 2) {
-        uncertain = 'DNAT port comes from a register we cannot follow';
+        uncertain ??= 'DNAT port comes from a register we cannot follow';
         return a;
       }
       a.port = s.value.readUInt16BE(0);

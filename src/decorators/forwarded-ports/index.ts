@@ -1,0 +1,246 @@
+/**
+ * Forwarded ports decorator: in every discovered network namespace, DNAT
+ * rules from nf_tables (native nft, iptables-nft, Docker, kube-proxy) and,
+ * where legacy ip_tables "nat" tables exist, from those; plus `docker-proxy`
+ * processes. Each forward is resolved to the namespace, listening processes
+ * and container that serve its destination, and attached to the forwarding
+ * namespace's `forwardedPorts`.
+ *
+ * Kernel access: a NETLINK_NETFILTER socket per namespace, made by entering it
+ * (setns on this thread, synchronously) and cached per namespace inode, so a
+ * warm discovery only dumps. The first dump lists tables; namespaces without
+ * NAT-capable tables cost that one round trip. Sockets of namespaces the
+ * current discovery no longer sees are closed (a socket pins its namespace).
+ */
+
+import { existsSync, readFileSync } from 'node:fs';
+import {
+  closeIptSocket,
+  decodeEntries,
+  decodeInfo,
+  legacyTableNames,
+  openIptSocket,
+  readLegacyTable,
+} from '../../kernel/iptables-legacy.js';
+import { SyscallError } from '../../kernel/libc.js';
+import { NetlinkError, type NetlinkSocket } from '../../kernel/netlink.js';
+import { NetnsRestoreError, withNetns } from '../../kernel/netns.js';
+import { openNfnetlink, readRuleset } from '../../kernel/nftables/ruleset.js';
+import type { Draft } from '../../model/types.js';
+import { dockerProxyForwards } from './docker-proxy.js';
+import { legacyNatTable } from './iptables-legacy.js';
+import { type Forward, forwardsOf } from './natgraph.js';
+import { NAT_FAMILIES, natTablesOf } from './nftables.js';
+import { Resolver } from './resolve.js';
+
+export interface ForwardedPortsOptions {
+  /** Read nf_tables rules (default true). */
+  nftables?: boolean;
+  /** Read legacy ip_tables nat tables where they exist (default true). */
+  iptablesLegacy?: boolean;
+  /** Read docker-proxy processes (default true). */
+  dockerProxy?: boolean;
+}
+
+interface NsConn {
+  nft: NetlinkSocket;
+  /** Raw socket for legacy ip_tables, opened when a legacy nat table was first seen. */
+  ipt?: number;
+}
+
+const conns = new Map<number, NsConn>();
+
+function closeConn(c: NsConn): void {
+  c.nft.close();
+  if (c.ipt !== undefined) closeIptSocket(c.ipt);
+}
+
+/** Closes every cached socket (tests, shutdown). */
+export function closeForwardedPortSockets(): void {
+  for (const c of conns.values()) closeConn(c);
+  conns.clear();
+}
+
+function refsOf(draft: Draft.Discovery, ino: number): string[] {
+  const ns = draft.namespaces[String(ino)];
+  const refs: string[] = [];
+  if (ns?.ref) refs.push(ns.ref);
+  for (const pid of ns?.processes.slice(0, 3) ?? []) refs.push(`/proc/${pid}/ns/net`);
+  return refs;
+}
+
+/** Enters the namespace through the first ref that opens it; `fn` runs inside. */
+function inNetns<T>(refs: readonly string[], fn: () => T): T {
+  let last: unknown = new Error('no path opens this network namespace');
+  for (const ref of refs) {
+    try {
+      return withNetns(ref, fn);
+    } catch (e) {
+      if (e instanceof NetnsRestoreError) throw e;
+      last = e;
+      if (!(e instanceof SyscallError && e.call === 'open')) break;
+    }
+  }
+  throw last;
+}
+
+/** Whether ip_tables (legacy) is in the kernel at all: its proc file exists in every namespace if so. */
+function legacyPresent(): boolean {
+  return existsSync('/proc/self/net/ip_tables_names');
+}
+
+/** Legacy table names of a namespace, read through a member process when there is one (no setns). */
+function legacyNames(draft: Draft.Discovery, ino: number, refs: readonly string[]): string[] {
+  for (const pid of draft.namespaces[String(ino)]?.processes.slice(0, 3) ?? []) {
+    try {
+      return readFileSync(`/proc/${pid}/net/ip_tables_names`, 'latin1').split('\n').filter(Boolean);
+    } catch {
+      // The process went away; try the next, then enter the namespace.
+    }
+  }
+  return inNetns(refs, legacyTableNames);
+}
+
+function warn(draft: Draft.Discovery, code: string, message: string, ns?: number): void {
+  draft.warnings.push(ns !== undefined ? { code, message, ns } : { code, message });
+}
+
+function missing(draft: Draft.Discovery, capability: string, effect: string): void {
+  if (!draft.missingPrivileges.some((m) => m.capability === capability && m.effect === effect))
+    draft.missingPrivileges.push({ capability, effect });
+}
+
+/** Turns a kernel error into a warning; true if it was one we understand. */
+function kernelFault(draft: Draft.Discovery, e: unknown, ino: number, what: string, cap: string): boolean {
+  const errno = e instanceof SyscallError || e instanceof NetlinkError ? e.errno : undefined;
+  if (errno === undefined) return false;
+  if (errno === 1 || errno === 13) {
+    warn(
+      draft,
+      'forwards-denied',
+      `netns ${ino}: reading ${what} needs ${cap} (${(e as Error).message})`,
+      ino,
+    );
+    missing(draft, cap, `${what} (port forwards) are not read`);
+  } else if (errno === 2 || errno === 3) {
+    warn(draft, 'netns-vanished', `netns ${ino} vanished while reading ${what}`, ino);
+  } else {
+    warn(draft, 'forwards-read-failed', `netns ${ino}: reading ${what} failed: ${(e as Error).message}`, ino);
+  }
+  return true;
+}
+
+type Found = Omit<Forward, 'chain'> & {
+  chain?: string;
+  source: Draft.ForwardedPort['source'];
+  netns: number;
+};
+
+function readNamespace(
+  draft: Draft.Discovery,
+  ino: number,
+  opts: ForwardedPortsOptions,
+  legacy: boolean,
+): Found[] {
+  const refs = refsOf(draft, ino);
+  const found: Found[] = [];
+  let conn = conns.get(ino);
+  if (!conn) {
+    try {
+      conn = inNetns(refs, () => ({ nft: openNfnetlink() }));
+      conns.set(ino, conn);
+    } catch (e) {
+      if (e instanceof NetnsRestoreError) throw e;
+      if (!kernelFault(draft, e, ino, 'nftables rules', 'CAP_SYS_ADMIN')) throw e;
+      return found;
+    }
+  }
+  if (opts.nftables !== false) {
+    try {
+      const rs = readRuleset(conn.nft, NAT_FAMILIES);
+      for (const err of rs.errors) warn(draft, 'forward-rule-skipped', `netns ${ino}: nftables: ${err}`, ino);
+      for (const t of natTablesOf(rs)) {
+        const { forwards, notes } = forwardsOf(t);
+        for (const n of notes) warn(draft, 'forward-rule-skipped', `netns ${ino}: nftables ${n}`, ino);
+        for (const f of forwards) found.push({ ...f, source: 'nftables', netns: ino });
+      }
+    } catch (e) {
+      if (!kernelFault(draft, e, ino, 'nftables rules', 'CAP_NET_ADMIN')) throw e;
+    }
+  }
+  if (legacy) {
+    try {
+      if (legacyNames(draft, ino, refs).includes('nat')) {
+        const c = conn;
+        if (c.ipt === undefined) c.ipt = inNetns(refs, openIptSocket);
+        const raw = readLegacyTable(c.ipt, 'nat');
+        const entries = decodeEntries(raw.entries, decodeInfo(raw.info));
+        const { forwards, notes } = forwardsOf(legacyNatTable(entries));
+        for (const n of notes) warn(draft, 'forward-rule-skipped', `netns ${ino}: iptables-legacy ${n}`, ino);
+        for (const f of forwards) found.push({ ...f, source: 'iptables', netns: ino });
+      }
+    } catch (e) {
+      if (e instanceof NetnsRestoreError) throw e;
+      if (e instanceof Error && e.name === 'IptDecodeError')
+        warn(
+          draft,
+          'forward-rule-skipped',
+          `netns ${ino}: legacy iptables nat table not decoded: ${e.message}`,
+          ino,
+        );
+      else if (!kernelFault(draft, e, ino, 'legacy iptables rules', 'CAP_NET_ADMIN')) throw e;
+    }
+  }
+  return found;
+}
+
+export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPortsOptions = {}): void {
+  const keys = Object.keys(draft.networks);
+  const seen = new Set(keys.map(Number));
+  for (const [ino, c] of conns)
+    if (!seen.has(ino)) {
+      closeConn(c);
+      conns.delete(ino);
+    }
+  const legacy = opts.iptablesLegacy !== false && legacyPresent();
+  const found: Found[] = [];
+  for (const key of keys) found.push(...readNamespace(draft, Number(key), opts, legacy));
+  if (opts.dockerProxy !== false) {
+    const dp = dockerProxyForwards(draft.processes);
+    draft.warnings.push(...dp.warnings);
+    for (const f of dp.forwards) {
+      const { pid: _pid, ...rest } = f;
+      found.push({ ...rest, source: 'docker-proxy' });
+    }
+  }
+  if (found.length === 0) return;
+  const resolver = new Resolver(draft);
+  for (const f of found) {
+    const net = draft.networks[String(f.netns)];
+    if (!net) continue;
+    const r = resolver.resolve(f);
+    if (r.warning)
+      warn(
+        draft,
+        'forward-unresolved',
+        `netns ${f.netns}: ${f.protocol} ${f.hostAddress}:${f.hostPort}: ${r.warning}`,
+        f.netns,
+      );
+    const fp: Draft.ForwardedPort = {
+      protocol: f.protocol,
+      family: f.family,
+      hostAddress: f.hostAddress,
+      hostPort: f.hostPort,
+      destAddress: f.destAddress,
+      destPort: f.destPort,
+      source: f.source,
+      netns: f.netns,
+      owners: r.owners,
+    };
+    if (f.hostPortEnd !== undefined) fp.hostPortEnd = f.hostPortEnd;
+    if (f.chain !== undefined) fp.chain = f.chain;
+    if (r.destNetns !== undefined) fp.destNetns = r.destNetns;
+    if (r.container !== undefined) fp.container = r.container;
+    net.forwardedPorts.push(fp);
+  }
+}
