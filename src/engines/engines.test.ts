@@ -276,6 +276,28 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     }
   });
 
+  it('relates containers to the network namespaces the network stage discovers, as tenants', async () => {
+    const full = await discover({ containers: tracker });
+    for (const name of [`${P}-web`, `${P}-side`, `${P}-none`, `${P}-ctr`, `${P}-pc`, `${P}-inner`]) {
+      const c = byName(full, name);
+      assert.ok(c?.netns, name);
+      const ns = full.networks[String(c.netns)];
+      assert.ok(ns, `${name}: network namespace ${c.netns} discovered`);
+      assert.ok(
+        ns.tenants.some((t) => t.pid === c.pid),
+        `${name}: its initial process is a tenant of its network namespace`,
+      );
+    }
+    const web = byName(full, `${P}-web`);
+    const ifs = full.networks[String(web?.netns)]?.interfaces.map((i) => i.kind) ?? [];
+    assert.ok(ifs.includes('veth'), 'the bridge-attached container has its veth');
+    const none = byName(full, `${P}-none`);
+    assert.deepEqual(
+      full.networks[String(none?.netns)]?.interfaces.map((i) => i.kind),
+      ['loopback'],
+    );
+  });
+
   it('answers a warm discovery from the cache', async () => {
     const t0 = performance.now();
     await tracker.snapshot({ ...(await import('../namespaces/scan.js')).scanNamespaces() });
