@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Discovery, NetworkNamespace } from '../model/types.js';
+import { type RunningService, startService } from './server.js';
+import { eventually, raw } from './testing/http.js';
+import { buildTopology, type Topology } from './testing/topology.js';
+
+const LOOP = { host: '127.0.0.1', port: 0 };
+const json = <T>(body: string): T => JSON.parse(body) as T;
+
+describe('discovery service API on a real topology (bridge, veths, namespaces)', () => {
+  let topo: Topology;
+  let svc: RunningService;
+
+  before(async () => {
+    topo = buildTopology();
+    svc = await startService({ listen: LOOP, engines: false });
+  });
+  after(async () => {
+    // Close first: the watcher's netlink sockets hold the namespaces until then.
+    await svc?.close();
+    topo?.destroy();
+  });
+
+  it('serves the native discovery with the test namespaces, their addresses and the veth wires to the bridge', async () => {
+    const r = await raw(svc.url, '/api/discovery');
+    assert.equal(r.status, 200);
+    assert.match(String(r.headers['content-type']), /application\/json/);
+    const d = json<Discovery>(r.body);
+    const a = d.networks[String(topo.ns.a)];
+    assert.ok(a, 'netns a is in the discovery');
+    const eth0 = a.interfaces.find((i) => i.name === 'eth0')!;
+    assert.deepEqual(
+      eth0.addresses.filter((x) => x.family === 'inet').map((x) => `${x.address}/${x.prefixlen}`),
+      [`${topo.net}.2/24`],
+    );
+    const peer = eth0.veth?.peer ?? eth0.link;
+    assert.ok(peer, 'eth0 has a resolved veth peer');
+    const host = Object.values(d.networks).find((n) => n.ino === peer.netns)!;
+    const hostSide = host.interfaces.find((i) => i.index === peer.index)!;
+    assert.equal(hostSide.name, `${topo.prefix}va`);
+    const bridge = host.interfaces.find((i) => i.name === topo.bridge)!;
+    assert.deepEqual(hostSide.master, { netns: host.ino, index: bridge.index });
+  });
+
+  it('serves one network namespace, and problem documents for unknown or malformed ones', async () => {
+    const r = await raw(svc.url, `/api/netns/${topo.ns.b}`);
+    assert.equal(r.status, 200);
+    const b = json<NetworkNamespace>(r.body);
+    assert.equal(b.ino, topo.ns.b);
+    assert.equal(b.interfaces.find((i) => i.name === 'eth1')?.mtu, 1400);
+    const missing = await raw(svc.url, '/api/netns/1');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers['content-type'], 'application/problem+json');
+    const p = json<{ type: string; title: string; status: number; detail: string }>(missing.body);
+    assert.equal(p.status, 404);
+    assert.match(p.detail, /no network namespace with inode 1/);
+    const bad = await raw(svc.url, '/api/netns/abc');
+    assert.equal(bad.status, 400);
+    assert.equal(json<{ status: number }>(bad.body).status, 400);
+    const ct = await raw(svc.url, '/api/containers/does-not-exist');
+    assert.equal(ct.status, 404);
+    assert.equal(ct.headers['content-type'], 'application/problem+json');
+  });
+
+  it('serves Ghostwire-v1 JSON at /json and capture targets at /mobyshark', async () => {
+    const r = await raw(svc.url, '/json');
+    assert.equal(r.status, 200);
+    const v1 = json<{
+      'network-namespaces': { netnsid: number; 'network-interfaces': { name: string }[] }[];
+    }>(r.body);
+    const a = v1['network-namespaces'].find((n) => n.netnsid === topo.ns.a);
+    assert.ok(a, 'netns a is in the v1 document');
+    assert.ok(a['network-interfaces'].some((i) => i.name === 'eth1'));
+    const m = await raw(svc.url, '/mobyshark');
+    assert.equal(m.status, 200);
+    const targets = json<{ containers: { netns: number; type: string; 'network-interfaces': string[] }[] }>(
+      m.body,
+    ).containers;
+    const b = targets.find((t) => t.netns === topo.ns.b);
+    assert.equal(b?.type, 'bindmount');
+    assert.deepEqual([...(b?.['network-interfaces'] ?? [])].sort(), ['eth0', 'eth1', 'lo']);
+  });
+
+  it('answers 404 problem documents for unknown paths, API or not', async () => {
+    for (const path of ['/no/such/thing', '/api/nothing', '/api/netns/']) {
+      const r = await raw(svc.url, path);
+      assert.equal(r.status, 404, path);
+      assert.equal(r.headers['content-type'], 'application/problem+json', path);
+      assert.equal(json<{ status: number }>(r.body).status, 404);
+    }
+  });
+
+  it('is read-only: every method but GET and HEAD gets 405 with Allow', async () => {
+    for (const method of ['POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']) {
+      const r = await raw(svc.url, '/api/discovery', { method });
+      assert.equal(r.status, 405, method);
+      assert.equal(r.headers.allow, 'GET, HEAD');
+      assert.equal(r.headers['content-type'], 'application/problem+json');
+    }
+    const head = await raw(svc.url, '/api/discovery', { method: 'HEAD' });
+    assert.equal(head.status, 200);
+    assert.equal(head.body, '');
+  });
+
+  it('keeps static serving inside the UI folder, whatever the encoding of ".."', async () => {
+    const attempts = [
+      '/../package.json',
+      '/..%2fpackage.json',
+      '/%2e%2e/%2e%2e/package.json',
+      '/assets/..%2f..%2f..%2fpackage.json',
+      '/assets/%2e%2e%2f%2e%2e%2fpackage.json',
+      '/..%5c..%5cpackage.json',
+      '/%2e%2e%2f%2e%2e%2f%2e%2e%2fetc%2fpasswd',
+      '/..%00/package.json',
+      '/%c0%ae%c0%ae/package.json',
+    ];
+    for (const path of attempts) {
+      const r = await raw(svc.url, path);
+      assert.equal(r.status, 404, path);
+      assert.doesNotMatch(r.body, /"name": "wirescope"|root:x:0/, path);
+    }
+    const index = await raw(svc.url, '/');
+    assert.equal(index.status, 200);
+    assert.match(index.body, /<div id="app">/);
+  });
+
+  it('sends no CORS headers, so other origins cannot read the API', async () => {
+    const r = await raw(svc.url, '/api/openapi.json', { headers: { origin: 'http://evil.example' } });
+    assert.equal(r.status, 200);
+    assert.equal(r.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('describes itself: OpenAPI 3.1 and the native JSON schema', async () => {
+    const o = json<{ openapi: string; paths: Record<string, unknown> }>(
+      (await raw(svc.url, '/api/openapi.json')).body,
+    );
+    assert.equal(o.openapi, '3.1.0');
+    for (const p of ['/json', '/mobyshark', '/api/discovery', '/api/netns/{ino}', '/api/events', '/healthz'])
+      assert.ok(o.paths[p], p);
+    const s = json<{ $defs: Record<string, unknown>; properties: Record<string, unknown> }>(
+      (await raw(svc.url, '/api/schema')).body,
+    );
+    assert.ok(s.$defs.Interface && s.properties.networks);
+  });
+
+  it('answers 304 to a revalidation of an unchanged result', async () => {
+    const r = await raw(svc.url, '/api/discovery');
+    const etag = String(r.headers.etag);
+    const again = await raw(svc.url, '/api/discovery', { headers: { 'if-none-match': etag } });
+    // Another engineer's namespaces may have changed in between; then a new generation is correct too.
+    if (again.headers.etag === etag) assert.equal(again.status, 304);
+    else assert.equal(again.status, 200);
+  });
+
+  it('notices a new namespace (netlink/namespace watch) and streams the change as a server-sent event', async () => {
+    const events: string[] = [];
+    const ac = new AbortController();
+    const res = await fetch(`${svc.url}/api/events`, { signal: ac.signal });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    const reader = res.body!.getReader();
+    const pump = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          events.push(dec.decode(value));
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    try {
+      await eventually(
+        async () => (events.join('').includes('event: hello') ? true : undefined),
+        5000,
+        'hello',
+      );
+      const ino = topo.addLeaf('c', 4);
+      const text = await eventually(
+        async () => {
+          const all = events.join('');
+          return all.includes(`"added":[${ino}`) || new RegExp(`"added":\\[[^\\]]*\\b${ino}\\b`).test(all)
+            ? all
+            : undefined;
+        },
+        20000,
+        `a change event adding netns ${ino}`,
+      );
+      assert.match(text, /event: change/);
+      const d = json<Discovery>((await raw(svc.url, '/api/discovery')).body);
+      assert.ok(d.networks[String(ino)], 'the new namespace is in the next result without ?fresh');
+    } finally {
+      ac.abort();
+      await pump;
+    }
+  });
+});
+
+describe('discovery sharing and reuse', () => {
+  it('runs one discovery for twenty simultaneous requests, and reuses it while nothing changed', async () => {
+    const svc = await startService({ listen: LOOP, engines: false, watch: false, maxAgeMs: 600_000 });
+    try {
+      const rs = await Promise.all(Array.from({ length: 20 }, () => raw(svc.url, '/api/discovery')));
+      assert.ok(rs.every((r) => r.status === 200));
+      assert.equal(new Set(rs.map((r) => r.headers['x-wirescope-generation'])).size, 1);
+      assert.equal(new Set(rs.map((r) => r.body)).size, 1, 'every client got the same document');
+      const health = json<{ discoveries: number }>((await raw(svc.url, '/healthz')).body);
+      assert.equal(health.discoveries, 1);
+      const later = await raw(svc.url, '/json');
+      assert.equal(later.headers['x-wirescope-generation'], rs[0]!.headers['x-wirescope-generation']);
+      assert.equal(json<{ discoveries: number }>((await raw(svc.url, '/healthz')).body).discoveries, 1);
+      const fresh = await raw(svc.url, '/api/discovery?fresh=1');
+      assert.notEqual(fresh.headers['x-wirescope-generation'], rs[0]!.headers['x-wirescope-generation']);
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe('bearer token', () => {
+  it('refuses the API without the token, accepts header or access_token, leaves health and UI open', async () => {
+    const token = `t-${Math.random().toString(36).slice(2)}`;
+    const svc = await startService({ listen: LOOP, engines: false, watch: false, token });
+    try {
+      for (const path of ['/api/discovery', '/json', '/mobyshark', '/api/events', '/api/netns/1']) {
+        const r = await raw(svc.url, path);
+        assert.equal(r.status, 401, path);
+        assert.equal(r.headers['www-authenticate'], 'Bearer realm="wirescope"');
+        assert.equal(r.headers['content-type'], 'application/problem+json');
+      }
+      const wrong = await raw(svc.url, '/api/openapi.json', {
+        headers: { authorization: `Bearer ${token}x` },
+      });
+      assert.equal(wrong.status, 401);
+      const ok = await raw(svc.url, '/api/openapi.json', { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(ok.status, 200);
+      const q = await raw(svc.url, `/api/openapi.json?access_token=${token}`);
+      assert.equal(q.status, 200);
+      assert.equal((await raw(svc.url, '/healthz')).status, 200);
+      assert.equal((await raw(svc.url, '/')).status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+});
