@@ -24,6 +24,7 @@ interface DiscoverFlags {
   netns?: string;
   schema?: boolean;
   allSockets?: boolean;
+  allRoutes?: boolean;
   engines: boolean;
   color?: boolean;
   engineBudget: string;
@@ -66,7 +67,7 @@ export function schemaFor(format: Format): object {
 export function render(
   d: Discovery,
   format: Format,
-  opts: { netns?: string; color: boolean; allSockets?: boolean; pretty: boolean },
+  opts: { netns?: string; color: boolean; allSockets?: boolean; allRoutes?: boolean; pretty: boolean },
 ): string {
   const indent = opts.pretty ? 2 : undefined;
   switch (format) {
@@ -77,7 +78,12 @@ export function render(
     case 'native':
       return `${toNativeJson(d, indent)}\n`;
     default:
-      return renderTextTree(d, { color: opts.color, netns: opts.netns, allSockets: opts.allSockets });
+      return renderTextTree(d, {
+        color: opts.color,
+        netns: opts.netns,
+        allSockets: opts.allSockets,
+        allRoutes: opts.allRoutes,
+      });
   }
 }
 
@@ -96,6 +102,7 @@ export function registerDiscover(program: Command): void {
       'print the JSON Schema of the JSON format (native unless --json/--format says otherwise) and exit',
     )
     .option('--all-sockets', 'text: list connected sockets too, not only listening ones')
+    .option('--all-routes', 'text: also list the local-table routes the kernel derives from addresses')
     .option('--no-engines', 'do not query container engines (processes and bind mounts only)')
     .option('--engine-budget <ms>', 'how long to wait for newly found container engines to sync', '2000')
     .option('--color', 'colour the text output even when stdout is not a terminal')
@@ -111,7 +118,9 @@ export function registerDiscover(program: Command): void {
         if (flags.format !== undefined && format === 'text') {
           throw new CliError('--schema describes a JSON format; the text view has none');
         }
-        process.stdout.write(`${JSON.stringify(schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`,
+        );
         return;
       }
       if (flags.netns !== undefined && format !== 'text') {
@@ -138,6 +147,7 @@ export function registerDiscover(program: Command): void {
           netns: flags.netns,
           color,
           allSockets: flags.allSockets,
+          allRoutes: flags.allRoutes,
           pretty: process.stdout.isTTY === true,
         }),
       );

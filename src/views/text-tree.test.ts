@@ -128,4 +128,51 @@ describe('text tree view', () => {
       /no network namespace matches "nothing-like-this"/,
     );
   });
+
+  it('counts the local-table routes the kernel derives from addresses unless all routes are asked for', () => {
+    assert.match(
+      block(HOST),
+      /table local\n.*└─ 1 route\(s\) the kernel derives from addresses \(--all-routes lists them\)/,
+    );
+    assert.doesNotMatch(block(HOST), /local 10\.0\.2\.15\/32/);
+    assert.match(renderTextTree(d, { allRoutes: true }), /local 10\.0\.2\.15\/32 dev eth0 scope host/);
+  });
+
+  it('says a DNS configuration shared by all tenants of a namespace once', () => {
+    const s = sampleDiscovery();
+    const host = s.networks[`${HOST}`];
+    assert.ok(host);
+    const dns = host.tenants[0]?.dns;
+    assert.ok(dns);
+    host.tenants.push({ pid: 500, starttime: 5000, comm: 'sshd', dns });
+    const t = renderTextTree(deepFreeze(s) as Discovery);
+    assert.equal(t.match(/nameservers 10\.0\.2\.3/g)?.length, 1);
+    assert.match(
+      t,
+      /dns: hostname testhost, nameservers 10\.0\.2\.3, domain example\.org, 2 \/etc\/hosts entries \(all tenants\)/,
+    );
+  });
+
+  it('shows policy rules only when there are more than the kernel defaults', () => {
+    const rule = (priority: number, table: number, extra = {}) => ({
+      family: 'inet' as const,
+      priority,
+      action: 'to_tbl',
+      table,
+      invert: false,
+      ...extra,
+    });
+    const withRules = (rules: ReturnType<typeof rule>[]): string => {
+      const s = sampleDiscovery();
+      const host = s.networks[`${HOST}`];
+      assert.ok(host);
+      host.rules = rules;
+      return renderTextTree(deepFreeze(s) as Discovery);
+    };
+    const defaults = [rule(0, 255), rule(32766, 254), rule(32767, 253)];
+    assert.doesNotMatch(withRules(defaults), /policy rules/);
+    const t = withRules([...defaults, rule(100, 100, { src: '192.168.99.0/24' })]);
+    assert.match(t, /policy rules \(4\)/);
+    assert.match(t, /100: from 192\.168\.99\.0\/24 lookup 100/);
+  });
 });

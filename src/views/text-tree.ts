@@ -13,6 +13,7 @@ import type {
   InterfaceRef,
   NetworkNamespace,
   Route,
+  Rule,
   Socket,
   Tenant,
 } from '../model/types.js';
@@ -24,6 +25,11 @@ export interface TextTreeOptions {
   netns?: string;
   /** Also list connected and other non-listening sockets (default: only a count). */
   allSockets?: boolean;
+  /**
+   * Also list the local-table routes the kernel derives from every address
+   * (local, broadcast, multicast; default: only their count).
+   */
+  allRoutes?: boolean;
 }
 
 interface Node {
@@ -236,12 +242,13 @@ function netnsChildren(ctx: TreeContext, ns: NetworkNamespace, p: Palette, optio
 
   const tenants = ns.tenants.filter((t) => !(t.pid === 2 && d.processes[t.pid]?.ppid === 0));
   if (tenants.length > 0) {
-    nodes.push(
-      node(
-        'tenants',
-        tenants.map((t) => tenantNode(ctx, t, p)),
-      ),
-    );
+    // Tenants of one namespace often share one /etc (processes of the host): say it once.
+    const summaries = tenants.map((t) => dnsSummary(t));
+    const shared =
+      tenants.length > 1 && summaries.every((x) => x === summaries[0]) ? summaries[0] : undefined;
+    const children = tenants.map((t, k) => tenantNode(ctx, t, p, shared === undefined ? summaries[k] : ''));
+    if (shared) children.push(node(p.dim(`${shared} (all tenants)`)));
+    nodes.push(node('tenants', children));
   } else {
     const path = holderPath(d, ns.ino);
     nodes.push(node('tenants', [node(p.tenant(`bind mount ${path ?? '(held by reference only)'}`))]));
@@ -255,8 +262,8 @@ function netnsChildren(ctx: TreeContext, ns: NetworkNamespace, p: Palette, optio
     ),
   );
 
-  if (ns.routes.length > 0) nodes.push(node(`routes (${ns.routes.length})`, routeNodes(ctx, ns)));
-  if (ns.rules.length > 0) {
+  if (ns.routes.length > 0) nodes.push(node(`routes (${ns.routes.length})`, routeNodes(ctx, ns, options, p)));
+  if (ns.rules.some((r) => !isDefaultRule(r))) {
     nodes.push(
       node(
         `policy rules (${ns.rules.length})`,
@@ -315,7 +322,7 @@ const bySocket = (a: Socket, b: Socket): number =>
   a.family.localeCompare(b.family) ||
   a.localAddress.localeCompare(b.localAddress);
 
-function tenantNode(ctx: TreeContext, t: Tenant, p: Palette): Node {
+function tenantNode(ctx: TreeContext, t: Tenant, p: Palette, dns: string | undefined): Node {
   const d = ctx.discovery;
   const cid = t.container ?? d.processes[t.pid]?.container;
   const c =
@@ -343,7 +350,6 @@ function tenantNode(ctx: TreeContext, t: Tenant, p: Palette): Node {
     const cmd = proc?.cmdline.join(' ') ?? '';
     label = p.tenant(`process ${t.comm}(${t.pid})`) + (cmd ? p.dim(` ${truncate(cmd, 60)}`) : '');
   }
-  const dns = dnsSummary(t);
   return node(dns ? `${label}\n${p.dim(dns)}` : label);
 }
 
@@ -479,7 +485,31 @@ function portLabel(ctx: TreeContext, port: Interface, from: number): string {
   return peer ? `${port.name} (⇄ ${ctx.where(peer, from)})` : port.name;
 }
 
-function routeNodes(ctx: TreeContext, ns: NetworkNamespace): Node[] {
+/**
+ * The rules every namespace starts with (fib_default_rules_init): 0 lookup
+ * local, 32766 lookup main, 32767 lookup default (IPv4 only) — shown only
+ * when other rules exist, as they decide nothing by themselves.
+ */
+function isDefaultRule(r: Rule): boolean {
+  const plain =
+    !r.invert &&
+    r.src === undefined &&
+    r.dst === undefined &&
+    r.iif === undefined &&
+    r.oif === undefined &&
+    r.fwmark === undefined;
+  return (
+    plain &&
+    ((r.priority === 0 && r.table === 255) ||
+      (r.priority === 32766 && r.table === 254) ||
+      (r.priority === 32767 && r.table === 253 && r.family === 'inet'))
+  );
+}
+
+/** A local-table route the kernel adds for an address or device by itself (fib_add_ifaddr, addrconf). */
+const isKernelLocal = (r: Route): boolean => r.table === 255 && r.protocol === 'kernel';
+
+function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOptions, p: Palette): Node[] {
   const byTable = new Map<number, Route[]>();
   for (const r of ns.routes) {
     const list = byTable.get(r.table) ?? [];
@@ -490,12 +520,17 @@ function routeNodes(ctx: TreeContext, ns: NetworkNamespace): Node[] {
   const order = (t: number): number => (t === 254 ? -2 : t === 255 ? 1e9 : t);
   return [...byTable.entries()]
     .sort((a, b) => order(a[0]) - order(b[0]))
-    .map(([table, routes]) =>
-      node(
-        `table ${tableName(table)}`,
-        routes.map((r) => node(routeLabel(ctx, ns, r))),
-      ),
-    );
+    .map(([table, routes]) => {
+      const shown = options.allRoutes ? routes : routes.filter((r) => !isKernelLocal(r));
+      const children = shown.map((r) => node(routeLabel(ctx, ns, r)));
+      const hidden = routes.length - shown.length;
+      if (hidden > 0) {
+        children.push(
+          node(p.dim(`${hidden} route(s) the kernel derives from addresses (--all-routes lists them)`)),
+        );
+      }
+      return node(`table ${tableName(table)}`, children);
+    });
 }
 
 export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): string {
