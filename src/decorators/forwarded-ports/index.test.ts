@@ -1,0 +1,194 @@
+/**
+ * Forwarded ports on the real kernel: throwaway network namespaces wired by a
+ * veth, DNAT rules made with nft, iptables-nft and iptables-legacy in the
+ * forwarding namespace, a listening process in the destination namespace,
+ * and a decoy namespace holding the same destination address unwired.
+ * Fixtures use the CLIs; discovery itself reads everything in-process.
+ */
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { randomBytes, randomInt } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { discover } from '../../discover.js';
+import type { Discovery, Draft } from '../../model/types.js';
+import { closeForwardedPortSockets, decorateForwardedPorts } from './index.js';
+import { minimalDraft } from './testing/draft.js';
+
+const P = `wstf${randomBytes(3).toString('hex')}`;
+const FWD = `${P}f`;
+const DEST = `${P}d`;
+const DECOY = `${P}x`;
+// A /24 no other fixture on this machine is likely to use.
+const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
+const DEST_IP = `${NET}.2`;
+
+const sh = (cmd: string, args: string[], input?: string) =>
+  execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8' });
+const inNs = (ns: string, args: string[], input?: string) => sh('ip', ['netns', 'exec', ns, ...args], input);
+const ino = (ns: string) => statSync(`/run/netns/${ns}`).ino;
+
+function listenIn(ns: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '-e',
+      `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`,
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout?.once('data', () => resolve(child));
+  });
+}
+
+describe('forwarded ports in real network namespaces', () => {
+  let listener: ChildProcess | undefined;
+  let d: Discovery;
+  const forwardsOf = (ns: string) => d.networks[String(ino(ns))]?.forwardedPorts ?? [];
+
+  before(async () => {
+    for (const ns of [FWD, DEST, DECOY]) sh('ip', ['netns', 'add', ns]);
+    sh('ip', ['link', 'add', `${P}a`, 'netns', FWD, 'type', 'veth', 'peer', 'name', `${P}b`, 'netns', DEST]);
+    inNs(FWD, ['ip', 'addr', 'add', `${NET}.1/24`, 'dev', `${P}a`]);
+    inNs(FWD, ['ip', 'link', 'set', `${P}a`, 'up']);
+    inNs(DEST, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}b`]);
+    inNs(DEST, ['ip', 'link', 'set', `${P}b`, 'up']);
+    // The decoy holds the same address on a device nobody routes to (a veth with both ends inside).
+    inNs(DECOY, ['ip', 'link', 'add', `${P}y`, 'type', 'veth', 'peer', 'name', `${P}z`]);
+    inNs(DECOY, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}y`]);
+    inNs(
+      FWD,
+      ['nft', '-f', '-'],
+      [
+        `table ip ${P} {`,
+        '  chain pre {',
+        '    type nat hook prerouting priority dstnat; policy accept;',
+        `    tcp dport 8080 dnat to ${DEST_IP}:80`,
+        '  }',
+        '}',
+        '',
+      ].join('\n'),
+    );
+    inNs(FWD, [
+      'iptables-nft',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8081',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${DEST_IP}:80`,
+    ]);
+    inNs(FWD, [
+      'iptables-legacy',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8082',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `${DEST_IP}:80`,
+    ]);
+    listener = await listenIn(DEST, 80);
+    d = await discover({});
+  });
+
+  after(() => {
+    listener?.kill();
+    closeForwardedPortSockets();
+    for (const ns of [FWD, DEST, DECOY]) {
+      try {
+        sh('ip', ['netns', 'del', ns]);
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  it('reads a native nft DNAT rule and resolves it to the veth-wired namespace and its listener', () => {
+    const f = forwardsOf(FWD).find((x) => x.hostPort === 8080);
+    assert.ok(f, 'the nft forward is found');
+    assert.equal(f.source, 'nftables');
+    assert.equal(f.chain, `ip ${P} pre`);
+    assert.equal(f.protocol, 'tcp');
+    assert.equal(f.hostAddress, '0.0.0.0');
+    assert.equal(f.destAddress, DEST_IP);
+    assert.equal(f.destPort, 80);
+    assert.equal(f.netns, ino(FWD));
+    assert.equal(f.destNetns, ino(DEST), 'the wired namespace, not the decoy with the same address');
+    assert.deepEqual(
+      f.owners.map((o) => o.pid),
+      [listener?.pid],
+    );
+  });
+
+  it('reads an iptables-nft DNAT rule (xt DNAT target in nf_tables)', () => {
+    const f = forwardsOf(FWD).find((x) => x.hostPort === 8081);
+    assert.equal(f?.source, 'nftables');
+    assert.equal(f?.chain, 'ip nat PREROUTING');
+    assert.equal(f?.destNetns, ino(DEST));
+    assert.equal(f?.owners[0]?.pid, listener?.pid);
+  });
+
+  it('reads an iptables-legacy DNAT rule through ip_tables getsockopt', () => {
+    const f = forwardsOf(FWD).find((x) => x.hostPort === 8082);
+    assert.equal(f?.source, 'iptables');
+    assert.equal(f?.chain, 'nat PREROUTING');
+    assert.equal(f?.destNetns, ino(DEST));
+    assert.equal(f?.owners[0]?.pid, listener?.pid);
+  });
+
+  it('reports no forwards in the namespaces without rules, and no legacy table was created there', () => {
+    assert.deepEqual(forwardsOf(DEST), []);
+    assert.deepEqual(forwardsOf(DECOY), []);
+    assert.equal(inNs(DEST, ['cat', '/proc/net/ip_tables_names']).trim(), '');
+  });
+
+  it('warns, and does not crash, for a namespace that vanished before its rules were read', () => {
+    const gone = `${P}g`;
+    sh('ip', ['netns', 'add', gone]);
+    const n = ino(gone);
+    sh('ip', ['netns', 'del', gone]);
+    const draft = minimalDraft(n, `/run/netns/${gone}`);
+    decorateForwardedPorts(draft);
+    assert.equal(draft.warnings[0]?.code, 'netns-vanished');
+    assert.equal(draft.warnings[0]?.ns, n);
+    assert.deepEqual(draft.networks[String(n)]?.forwardedPorts, []);
+  });
+
+  it('names CAP_NET_ADMIN when it may not read the rules', () => {
+    // A child without CAP_NET_ADMIN (it keeps CAP_SYS_ADMIN, so it can still enter the namespace).
+    const script = fileURLToPath(new URL('./testing/decorate-one.js', import.meta.url));
+    const out = sh('setpriv', [
+      '--inh-caps=-net_admin',
+      '--bounding-set=-net_admin',
+      process.execPath,
+      script,
+      String(ino(FWD)),
+      `/run/netns/${FWD}`,
+    ]);
+    const draft = JSON.parse(out) as Draft.Discovery;
+    const w = draft.warnings.find((x) => x.code === 'forwards-denied');
+    assert.ok(w, `a forwards-denied warning in ${out}`);
+    assert.match(w.message, /needs CAP_NET_ADMIN/);
+    assert.ok(draft.missingPrivileges.some((m) => m.capability === 'CAP_NET_ADMIN'));
+    assert.deepEqual(draft.networks[String(ino(FWD))]?.forwardedPorts, []);
+  });
+});
