@@ -6,7 +6,6 @@
  * namespace that owns others but has no process, an intermediate PID
  * namespace) are added as "hidden" ones.
  */
-import { fstatSync } from 'node:fs';
 import {
   close,
   ioctl,
@@ -20,7 +19,7 @@ import {
 } from '../kernel/libc.js';
 import type { NamespaceType } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
-import { classify, errorText, readProcFile } from '../procfs/read.js';
+import { classify, errorText, fdIno, readProcFile } from '../procfs/read.js';
 import { type NsEntry, nsEntry, type ScanState } from './state.js';
 
 /**
@@ -28,7 +27,7 @@ import { type NsEntry, nsEntry, type ScanState } from './state.js';
  * a bind mount reads back as the mount path, not as "net:[…]".
  */
 function inoOfFd(fd: number): number {
-  return fstatSync(fd).ino;
+  return fdIno(fd);
 }
 
 export function resolveHierarchy(state: ScanState): void {

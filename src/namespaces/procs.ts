@@ -5,8 +5,8 @@
  * inode (no fd, no stat).
  */
 import type { NamespaceType } from '../model/types.js';
-import { parseCgroup, parseCmdline, parseNsLink, parseStat, parseStatus } from '../procfs/parse.js';
-import { classify, errorText, listDir, readLink, readProcFile } from '../procfs/read.js';
+import { parseCgroup, parseCmdline, parseStat, parseStatus } from '../procfs/parse.js';
+import { classify, errorText, listDir, readNsIno, readProcFile } from '../procfs/read.js';
 import { scanFds } from './fds.js';
 import { addPath, nsEntry, type ScanState } from './state.js';
 
@@ -18,6 +18,16 @@ export interface ProcessSourceOptions {
   /** Read mount namespace links even if mnt is not a wanted type (for bind mounts). */
   needMnt: boolean;
 }
+
+/**
+ * Namespace types in which one thread can differ from its process. Not user:
+ * a multi-threaded process cannot setns/unshare into another user namespace
+ * (userns_install: "Threaded processes may not enter a different user
+ * namespace"). Not pid or time: setns/unshare change only pid_for_children
+ * and time_for_children, never the calling task's own. Skipping them saves
+ * three readlinks per thread.
+ */
+const TASK_TYPES: ReadonlySet<NamespaceType> = new Set(['net', 'uts', 'ipc', 'mnt', 'cgroup']);
 
 const isPid = (name: string): boolean => {
   const c = name.charCodeAt(0);
@@ -58,17 +68,17 @@ function scanProcess(
   const base = `${state.procRoot}/${pid}`;
   let step = 'stat';
   try {
-    const stat = parseStat(readProcFile(`${base}/stat`));
+    const stat = parseStat(readProcFile(`${base}/stat`, true));
     if (stat === undefined) return;
     // A zombie has released its namespaces (exit_task_namespaces) and its
     // ns links no longer resolve: nothing to relate.
     if (stat.state === 'Z') return;
     step = 'status';
-    const status = parseStatus(readProcFile(`${base}/status`));
+    const status = parseStatus(readProcFile(`${base}/status`, true));
     step = 'cmdline';
-    const cmdline = parseCmdline(readProcFile(`${base}/cmdline`));
+    const cmdline = parseCmdline(readProcFile(`${base}/cmdline`, true));
     step = 'cgroup';
-    const cgroups = parseCgroup(readProcFile(`${base}/cgroup`));
+    const cgroups = parseCgroup(readProcFile(`${base}/cgroup`, true));
 
     // Namespace links: collected first and committed only when the whole
     // process was read, so an exit half-way leaves no partial relations.
@@ -79,8 +89,8 @@ function scanProcess(
     for (const type of linkTypes) {
       const path = `${base}/ns/${type}`;
       try {
-        const link = parseNsLink(readLink(path));
-        if (link) nsOf[type] = link.ino;
+        const ino = readNsIno(path);
+        if (ino !== undefined) nsOf[type] = ino;
       } catch (err) {
         const f = classify(err);
         if (f === 'denied') {
@@ -94,8 +104,8 @@ function scanProcess(
       if ((type === 'pid' || type === 'time') && nsOf[type] !== undefined) {
         const childPath = `${base}/ns/${type}_for_children`;
         try {
-          const link = parseNsLink(readLink(childPath));
-          if (link && link.ino !== nsOf[type]) extra.push({ type, ino: link.ino, path: childPath });
+          const ino = readNsIno(childPath);
+          if (ino !== undefined && ino !== nsOf[type]) extra.push({ type, ino, path: childPath });
         } catch (err) {
           if (classify(err) !== 'denied') throw err;
         }
@@ -104,7 +114,7 @@ function scanProcess(
     let mnt = nsOf.mnt;
     if (readMnt) {
       try {
-        mnt = parseNsLink(readLink(`${base}/ns/mnt`))?.ino;
+        mnt = readNsIno(`${base}/ns/mnt`);
       } catch (err) {
         if (classify(err) !== 'denied') throw err;
       }
@@ -114,15 +124,16 @@ function scanProcess(
     // one, whose links equal /proc/PID/ns. A thread that called setns()
     // is attached to a different namespace than its process.
     const taskNs: { type: NamespaceType; ino: number; path: string }[] = [];
-    if (opts.tasks && status.threads > 1 && linkTypes.length > 0 && denied === undefined) {
+    const perTask = linkTypes.filter((t) => TASK_TYPES.has(t));
+    if (opts.tasks && status.threads > 1 && perTask.length > 0 && denied === undefined) {
       step = 'tasks';
       for (const tid of listDir(`${base}/task`)) {
         if (tid === String(pid)) continue;
-        for (const type of linkTypes) {
+        for (const type of perTask) {
           const path = `${base}/task/${tid}/ns/${type}`;
           try {
-            const link = parseNsLink(readLink(path));
-            if (link && link.ino !== nsOf[type]) taskNs.push({ type, ino: link.ino, path });
+            const ino = readNsIno(path);
+            if (ino !== undefined && ino !== nsOf[type]) taskNs.push({ type, ino, path });
           } catch {
             // A thread that exits is not a process exit: its process and
             // other tasks remain valid.

@@ -23,11 +23,24 @@ export function parseStat(text: string): StatFields | undefined {
   if (open < 0 || close < open) return undefined;
   const pid = Number.parseInt(text.slice(0, open), 10);
   const comm = text.slice(open + 1, close);
-  // Fields from 3 (state) on, separated by single spaces.
-  const rest = text.slice(close + 2).split(' ');
-  const state = rest[0] ?? '';
-  const ppid = Number(rest[1]);
-  const starttime = Number(rest[19]);
+  // Fields from 3 (state) on, separated by single spaces; walk to the ones
+  // needed instead of splitting all ~50 (this runs once per process).
+  let at = close + 2;
+  const state = text.charAt(at);
+  let field = 3;
+  let ppid = Number.NaN;
+  let starttime = Number.NaN;
+  while (field < 22) {
+    const sp = text.indexOf(' ', at);
+    if (sp < 0) break;
+    at = sp + 1;
+    field++;
+    if (field === 4) ppid = Number.parseInt(text.slice(at, text.indexOf(' ', at)), 10);
+  }
+  if (field === 22) {
+    const end = text.indexOf(' ', at);
+    starttime = Number(text.slice(at, end < 0 ? undefined : end));
+  }
   if (!Number.isInteger(pid) || !Number.isInteger(ppid) || !Number.isInteger(starttime)) return undefined;
   return { pid, comm, state, ppid, starttime };
 }
@@ -40,38 +53,33 @@ export interface StatusFields {
   threads: number;
 }
 
-/** /proc/PID/status: real UID, CapBnd/CapEff (hex, kept as 0x-prefixed strings), NSpid, Threads. */
+/** Value of the "Key:\t..." line of a status file, without the key; undefined if absent. */
+function statusField(text: string, key: string): string | undefined {
+  const at = text.startsWith(`${key}:`) ? 0 : text.indexOf(`\n${key}:`);
+  if (at < 0) return undefined;
+  const start = at === 0 ? key.length + 1 : at + key.length + 2;
+  const end = text.indexOf('\n', start);
+  return text.slice(start, end < 0 ? undefined : end).trim();
+}
+
+/**
+ * /proc/PID/status: real UID, CapBnd/CapEff (hex, kept as 0x-prefixed
+ * strings), NSpid, Threads. Looks up the few keys instead of splitting all
+ * ~55 lines (this runs once per process).
+ */
 export function parseStatus(text: string): StatusFields {
-  const out: StatusFields = { uid: -1, capBnd: '', capEff: '', nspid: [], threads: 1 };
-  let start = 0;
-  while (start < text.length) {
-    let end = text.indexOf('\n', start);
-    if (end < 0) end = text.length;
-    const colon = text.indexOf(':', start);
-    if (colon > start && colon < end) {
-      const key = text.slice(start, colon);
-      const value = text.slice(colon + 1, end).trim();
-      switch (key) {
-        case 'Uid':
-          out.uid = Number.parseInt(value, 10);
-          break;
-        case 'CapBnd':
-          out.capBnd = `0x${value}`;
-          break;
-        case 'CapEff':
-          out.capEff = `0x${value}`;
-          break;
-        case 'NSpid':
-          out.nspid = value.split(/\s+/).map(Number);
-          break;
-        case 'Threads':
-          out.threads = Number.parseInt(value, 10);
-          break;
-      }
-    }
-    start = end + 1;
-  }
-  return out;
+  const uid = statusField(text, 'Uid');
+  const capBnd = statusField(text, 'CapBnd');
+  const capEff = statusField(text, 'CapEff');
+  const nspid = statusField(text, 'NSpid');
+  const threads = statusField(text, 'Threads');
+  return {
+    uid: uid === undefined ? -1 : Number.parseInt(uid, 10),
+    capBnd: capBnd === undefined ? '' : `0x${capBnd}`,
+    capEff: capEff === undefined ? '' : `0x${capEff}`,
+    nspid: nspid === undefined || nspid === '' ? [] : nspid.split(/\s+/).map(Number),
+    threads: threads === undefined ? 1 : Number.parseInt(threads, 10),
+  };
 }
 
 /** /proc/PID/cmdline: NUL-separated arguments, usually NUL-terminated. */

@@ -1,40 +1,47 @@
 /**
  * Side-effecting procfs access, kept minimal because the scan calls it tens of
- * thousands of times: one shared buffer, open/read/close and nothing else (no
- * fstat: procfs reports size 0 for its files, so readFileSync's size hint is
- * useless there), and errors classified into "vanished" and "denied".
+ * thousands of times (see sys.ts): one shared buffer, open/read/close and
+ * nothing else (no fstat: procfs reports size 0 for its files, so a size hint
+ * is useless there), and errors classified into "vanished" and "denied".
  */
-import { closeSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
+import { sysFstatIno, sysListDir, sysReadFdNs, sysReadFile, sysReadlink, sysReadNsIno } from './sys.js';
 
-let buf = Buffer.allocUnsafe(64 * 1024);
-
-/** Reads a whole procfs file as UTF-8; throws the fs error (see `classify`). */
-export function readProcFile(path: string): string {
-  const fd = openSync(path, 'r');
-  try {
-    let n = 0;
-    for (;;) {
-      if (n === buf.length) {
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        buf.copy(bigger, 0, 0, n);
-        buf = bigger;
-      }
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-    }
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
+/**
+ * Reads a whole procfs file as UTF-8; throws an fs-style error (see `classify`).
+ *
+ * `oneShot`: the file is produced in one piece, so a read shorter than the
+ * buffer is the end and the EOF-confirming second read(2) can be skipped.
+ * True for single_open() seq files (stat, status, cgroup: seq_read grows its
+ * buffer until the one record fits, then copies all of it) and for cmdline
+ * (proc_pid_cmdline_read copies until done or the buffer is full); not for
+ * multi-record seq files like mountinfo, which return a page at a time.
+ */
+export function readProcFile(path: string, oneShot = false): string {
+  return sysReadFile(path, oneShot);
 }
 
 export function readLink(path: string): string {
-  return readlinkSync(path);
+  return sysReadlink(path);
 }
 
+/** Inode named by a namespace link ("net:[4026531833]"), undefined for other targets. */
+export function readNsIno(path: string): number | undefined {
+  return sysReadNsIno(path);
+}
+
+/** The namespace an fd link names, or undefined for every other kind of fd. */
+export function readFdNs(path: string): { type: string; ino: number } | undefined {
+  return sysReadFdNs(path);
+}
+
+/** Inode of an open file descriptor of ours. */
+export function fdIno(fd: number): number {
+  return sysFstatIno(fd);
+}
+
+/** Directory entries, unsorted, without "." and "..". */
 export function listDir(path: string): string[] {
-  return readdirSync(path);
+  return sysListDir(path);
 }
 
 export type FsFault = 'vanished' | 'denied' | 'other';
