@@ -16,7 +16,7 @@ export interface DockerProxyArgs {
   containerPort: number;
 }
 
-export function isDockerProxy(p: Pick<Draft.Process, 'comm' | 'cmdline'>): boolean {
+export function isDockerProxy(p: { readonly comm: string; readonly cmdline: readonly string[] }): boolean {
   const argv0 = p.cmdline[0] ?? '';
   return p.comm === 'docker-proxy' || argv0 === 'docker-proxy' || argv0.endsWith('/docker-proxy');
 }
