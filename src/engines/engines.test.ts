@@ -22,6 +22,17 @@ import { runInTurtle, startTurtle } from './testing/turtle.js';
 const P = `wst${randomBytes(3).toString('hex')}`;
 const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
 
+/** Kills a containerd task, waits for it to stop, deletes task and container. */
+function removeCtr(ctr: string[], id: string): void {
+  trySh('ctr', [...ctr, 'task', 'kill', '-s', 'KILL', id]);
+  for (let i = 0; i < 50; i++) {
+    if (trySh('ctr', [...ctr, 'task', 'delete', id]) !== undefined) break;
+    if (!(trySh('ctr', [...ctr, 'task', 'ls']) ?? '').includes(id)) break;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
+  trySh('ctr', [...ctr, 'container', 'delete', id]);
+}
+
 function byName(d: Discovery, name: string): Container | undefined {
   return Object.values(d.containers).find((c) => c.name === name);
 }
@@ -93,6 +104,35 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     sh('docker', ['run', '-d', '--name', `${P}-none`, '--network', 'none', image, 'sleep', '100000']);
     sh('docker', ['create', '--name', `${P}-stopped`, image, 'sleep', '100000']);
     sh('ctr', [...CTR, 'run', '-d', '--label', `${P}=1`, ctrImage, `${P}-ctr`, 'sleep', '100000']);
+    // A Kubernetes-style pod in containerd's k8s.io namespace (as CRI labels it): sandbox + container.
+    const k8sImage = ensureContainerdImage(CONTAINERD_SOCKET, 'k8s.io');
+    for (const [kind, name] of [
+      ['sandbox', 'sb'],
+      ['container', 'app'],
+    ]) {
+      sh('ctr', [
+        '--address',
+        CONTAINERD_SOCKET,
+        '-n',
+        'k8s.io',
+        'run',
+        '-d',
+        '--label',
+        `io.cri-containerd.kind=${kind}`,
+        '--label',
+        `io.kubernetes.pod.name=${P}-kpod`,
+        '--label',
+        'io.kubernetes.pod.namespace=default',
+        '--label',
+        `io.kubernetes.pod.uid=${P}-uid`,
+        '--label',
+        `io.kubernetes.container.name=${name}`,
+        k8sImage,
+        `${P}-k8s-${name}`,
+        'sleep',
+        '100000',
+      ]);
+    }
     sh('podman', [
       'pod',
       'create',
@@ -128,12 +168,9 @@ describe('engines: containers from real Docker, containerd and podman engines', 
       ...['web', 'app', 'db', 'side', 'none', 'stopped', 'turtle'].map((n) => `${P}-${n}`),
     ]);
     trySh('docker', ['network', 'rm', `${P}-net`]);
-    trySh('ctr', [...CTR, 'task', 'kill', '-s', 'KILL', `${P}-ctr`]);
-    for (let i = 0; i < 20 && trySh('ctr', [...CTR, 'task', 'delete', `${P}-ctr`]) === undefined; i++) {
-      if (!(trySh('ctr', [...CTR, 'task', 'ls']) ?? '').includes(`${P}-ctr`)) break;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
-    }
-    trySh('ctr', [...CTR, 'container', 'delete', `${P}-ctr`]);
+    removeCtr(CTR, `${P}-ctr`);
+    for (const name of ['sb', 'app'])
+      removeCtr(['--address', CONTAINERD_SOCKET, '-n', 'k8s.io'], `${P}-k8s-${name}`);
     trySh('podman', ['pod', 'rm', '-f', `${P}-pod`]);
   });
 
@@ -225,6 +262,21 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(dupes.length, 1);
   });
 
+  it('lists every containerd namespace: CRI-labelled containers in k8s.io grouped by pod', () => {
+    const sb = byName(d, `${P}-kpod/sb`);
+    const app = byName(d, `${P}-kpod/app`);
+    assert.ok(sb && app, 'named <pod>/<container> after their CRI labels');
+    assert.equal(sb.type, 'cri');
+    assert.equal(app.namespace, 'k8s.io');
+    assert.equal(app.id, `${P}-k8s-app`);
+    assert.deepEqual(sb.groups, app.groups);
+    const g = d.groups[app.groups[0] as string];
+    assert.equal(g?.type, 'io.kubernetes.pod');
+    assert.equal(g?.name, `default/${P}-kpod`);
+    assert.equal(g?.labels['io.kubernetes.pod.uid'], `${P}-uid`);
+    assert.equal(g?.containers.length, 2);
+  });
+
   it('lists podman containers and groups them by pod', () => {
     const pc = byName(d, `${P}-pc`);
     assert.ok(pc);
@@ -273,6 +325,36 @@ describe('engines: containers from real Docker, containerd and podman engines', 
       assert.equal(byName(now, `${P}-late`), undefined);
     } finally {
       trySh('docker', ['rm', '-f', `${P}-late`]);
+    }
+  });
+
+  it('follows containerd and podman events too', async () => {
+    try {
+      sh('ctr', [...CTR, 'run', '-d', ctrImage, `${P}-ctr-late`, 'sleep', '100000']);
+      sh('podman', [
+        'run',
+        '-d',
+        '--name',
+        `${P}-pc-late`,
+        'localhost/wirescope-test/busybox:latest',
+        'sleep',
+        '100000',
+      ]);
+      let now = await until(
+        tracker,
+        (x) =>
+          byName(x, `${P}-ctr-late`)?.state === 'running' && byName(x, `${P}-pc-late`)?.state === 'running',
+      );
+      assert.ok(byName(now, `${P}-ctr-late`)?.pid);
+      assert.ok(byName(now, `${P}-pc-late`)?.pid);
+      removeCtr(CTR, `${P}-ctr-late`);
+      sh('podman', ['rm', '-f', `${P}-pc-late`]);
+      now = await until(tracker, (x) => !byName(x, `${P}-ctr-late`) && !byName(x, `${P}-pc-late`));
+      assert.equal(byName(now, `${P}-ctr-late`), undefined);
+      assert.equal(byName(now, `${P}-pc-late`), undefined);
+    } finally {
+      removeCtr(CTR, `${P}-ctr-late`);
+      trySh('podman', ['rm', '-f', `${P}-pc-late`]);
     }
   });
 
