@@ -28,7 +28,7 @@ export interface NetworkOptions {
    * sees for at most one discovery; `closeNetworkDiscovery()` releases all.
    */
   cache?: boolean;
-  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 2 fds each). */
+  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 4 fds each). */
   cacheLimit?: number;
   /** procfs root for the fd scan (tests). */
   procRoot?: string;
@@ -106,16 +106,25 @@ export async function discoverNetworks(
   const cacheLimit =
     options.cache === false
       ? 0
-      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 2))));
+      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 4))));
   pool ??= new WorkerPool();
+  const prof = process.env.WIRESCOPE_NET_PROFILE
+    ? (l: string) => process.stderr.write(`${l} ${(performance.now() - t0).toFixed(1)}\n`)
+    : () => {};
+  const t0 = performance.now();
   const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
+  prof('posted');
   // The /proc fd scan runs on this thread while the workers dump.
   const fds: FdScan | undefined = dumpOptions.sockets ? scanFds(options.procRoot) : undefined;
+  prof('fdscan');
   const { dumps, warnings: dumpWarnings } = await dumping;
+  prof('dumps');
   warnings.push(...dumpWarnings);
 
   await resolveNsids(pool, dumps, refs, warnings);
+  prof('nsids');
   applyWires(dumps, nsidCache);
+  prof('wires');
 
   const lookup = new ProcLookup(scan.processes, options.procRoot);
   if (fds) attachTapHolders(dumps, fds, lookup);
@@ -144,6 +153,7 @@ export async function discoverNetworks(
       nsids,
     };
   }
+  prof('built');
   pruneNsidCache(dumps);
   return { networks, warnings };
 }

@@ -5,6 +5,7 @@
  * objects. Relations inside the namespace are resolved here; relations into
  * other namespaces (IFLA_LINK_NETNSID) are returned as CrossRefs.
  */
+import { readSync } from 'node:fs';
 import { decodeAddr } from '../kernel/rtnetlink/addr.js';
 import {
   AF_INET,
@@ -39,6 +40,7 @@ import {
   IPPROTO_TCP,
   IPPROTO_UDP,
   SOCK_DIAG_BY_FAMILY,
+  TCP_LISTEN,
 } from '../kernel/sockdiag.js';
 import type { Draft } from '../model/types.js';
 import { decodeBridgePort } from './kinds/bridge.js';
@@ -47,11 +49,22 @@ import { classifyKindless } from './kinds/physical.js';
 import type { NlConn } from './nlconn.js';
 import type { ServiceMap } from './services.js';
 import { addSockets } from './sockets.js';
+import { parseSockStat, type SockStat } from './sockstat.js';
 import type { CrossRef, DumpOptions, NsDump } from './types.js';
 
 export interface NsConns {
   route: NlConn;
   diag: NlConn | undefined;
+  /** fds of /proc/thread-self/net/sockstat and sockstat6 opened inside the namespace (bound to it). */
+  sockstat?: [number, number];
+}
+
+const statBuf = Buffer.allocUnsafe(4096);
+
+/** Re-reads an open seq file from offset 0 (pread restarts it). */
+function preadText(fd: number): string {
+  const n = readSync(fd, statBuf, 0, statBuf.length, 0);
+  return statBuf.toString('latin1', 0, n);
 }
 
 const LINK_REQ = Buffer.alloc(IFINFOMSG_LEN);
@@ -59,12 +72,54 @@ const ADDR_REQ = Buffer.alloc(IFADDRMSG_LEN);
 const ROUTE_REQ = Buffer.alloc(RTMSG_LEN);
 const RULE_REQ = Buffer.alloc(FIB_RULE_HDR_LEN);
 const NEIGH_REQ = Buffer.alloc(NDMSG_LEN);
-const DIAG_REQS: [protocol: 'tcp' | 'udp', req: Buffer][] = [
-  ['tcp', buildInetDiagReq(AF_INET, IPPROTO_TCP)],
-  ['tcp', buildInetDiagReq(AF_INET6, IPPROTO_TCP)],
-  ['udp', buildInetDiagReq(AF_INET, IPPROTO_UDP)],
-  ['udp', buildInetDiagReq(AF_INET6, IPPROTO_UDP)],
-];
+const TCPF_LISTEN = 1 << TCP_LISTEN;
+const ALL = 0xffffffff;
+const req = (f: number, p: number, states: number) => buildInetDiagReq(f, p, states);
+const TCP4_LISTEN = req(AF_INET, IPPROTO_TCP, TCPF_LISTEN);
+const TCP6_LISTEN = req(AF_INET6, IPPROTO_TCP, TCPF_LISTEN);
+const TCP4_OTHER = req(AF_INET, IPPROTO_TCP, (ALL & ~TCPF_LISTEN) >>> 0);
+const TCP6_OTHER = req(AF_INET6, IPPROTO_TCP, (ALL & ~TCPF_LISTEN) >>> 0);
+const TCP4_ALL = req(AF_INET, IPPROTO_TCP, ALL);
+const TCP6_ALL = req(AF_INET6, IPPROTO_TCP, ALL);
+const UDP4 = req(AF_INET, IPPROTO_UDP, ALL);
+const UDP6 = req(AF_INET6, IPPROTO_UDP, ALL);
+
+/**
+ * The sock_diag requests worth sending. Listening sockets live in the small
+ * listening hash; everything else needs a walk of the global established hash,
+ * done only when the namespace's counters say it holds more TCP sockets than
+ * listeners, or TIME_WAIT ones. (Half-open NEW_SYN_RECV requests are not
+ * counted in "inuse" and are missed when nothing else needs the walk.)
+ */
+function socketDumps(
+  conns: NsConns,
+  warn: (code: string, msg: string) => void,
+): { plan: [string, 'tcp' | 'udp', Buffer][]; stat?: SockStat } {
+  let stat: SockStat | undefined;
+  if (conns.sockstat) {
+    try {
+      stat = parseSockStat(preadText(conns.sockstat[0]), preadText(conns.sockstat[1]));
+    } catch (e) {
+      warn('sockstat-unreadable', `sockstat: ${(e as Error).message}`);
+    }
+  }
+  if (!stat) {
+    return {
+      plan: [
+        ['tcp4', 'tcp', TCP4_ALL],
+        ['tcp6', 'tcp', TCP6_ALL],
+        ['udp4', 'udp', UDP4],
+        ['udp6', 'udp', UDP6],
+      ],
+    };
+  }
+  const plan: [string, 'tcp' | 'udp', Buffer][] = [];
+  if (stat.tcp4 > 0) plan.push(['tcp4 listen', 'tcp', TCP4_LISTEN]);
+  if (stat.tcp6 > 0) plan.push(['tcp6 listen', 'tcp', TCP6_LISTEN]);
+  if (stat.udp4 > 0) plan.push(['udp4', 'udp', UDP4]);
+  if (stat.udp6 > 0) plan.push(['udp6', 'udp', UDP6]);
+  return { plan, stat };
+}
 
 /**
  * Runs a dump, retrying once when the kernel flags it interrupted
@@ -150,37 +205,43 @@ export function dumpNamespace(
     cached: false,
   };
 
-  // Links first: every other table refers to them by ifindex.
-  const raws = dumpRetry(
+  // Links first: every other table refers to them by ifindex. Kind data is decoded inside the
+  // callback: the payload is a view into the receive buffer, overwritten by the next datagram.
+  const links = dumpRetry(
     conns.route,
     RTM_GETLINK,
     LINK_REQ,
     'RTM_GETLINK',
     (t, d) => {
       if (t !== RTM_NEWLINK) return undefined;
-      const l = decodeLink(d);
-      if (!l) issues.malformed++;
-      else if (l.truncated) issues.truncated++;
-      return l;
+      const raw = decodeLink(d);
+      if (!raw) {
+        issues.malformed++;
+        return undefined;
+      }
+      if (raw.truncated) issues.truncated++;
+      const iface = buildInterface(ino, raw, host);
+      const handler = raw.kind ? kindHandler(raw.kind) : undefined;
+      const lower = handler?.lower?.(raw.infoData);
+      raw.infoData = undefined;
+      raw.slaveData = undefined;
+      return { raw, iface, handler, lower };
     },
     warn,
   );
   const byIndex = new Map<number, Draft.Interface>();
   const ifaces = result.interfaces;
-  for (const raw of raws) {
-    const iface = buildInterface(ino, raw, host);
-    byIndex.set(raw.index, iface);
-    ifaces.push(iface);
+  for (const l of links) {
+    byIndex.set(l.raw.index, l.iface);
+    ifaces.push(l.iface);
   }
   // Relations: master/ports inside the namespace; IFLA_LINK and kind lower devices anywhere.
-  for (let i = 0; i < raws.length; i++) {
-    const raw = raws[i] as RawLink;
-    const iface = ifaces[i] as Draft.Interface;
+  for (let i = 0; i < links.length; i++) {
+    const { raw, iface, handler, lower } = links[i] as (typeof links)[number];
     if (raw.master) {
       iface.master = { netns: ino, index: raw.master };
       byIndex.get(raw.master)?.ports.push({ netns: ino, index: raw.index });
     }
-    const handler = raw.kind ? kindHandler(raw.kind) : undefined;
     let linkIndex = raw.link !== undefined && raw.link > 0 ? raw.link : undefined;
     if (
       linkIndex === undefined &&
@@ -191,10 +252,9 @@ export function dumpNamespace(
       // IFLA_LINK omitted because the lower device/peer has our own ifindex (in the other namespace).
       linkIndex = raw.index;
     }
-    const lowerIndex = handler?.lower?.(raw.infoData);
     const pairs: [CrossRef['field'], number | undefined][] = [
       ['link', linkIndex],
-      ['lower', lowerIndex],
+      ['lower', lower],
     ];
     for (const [field, index] of pairs) {
       if (index === undefined) continue;
@@ -275,21 +335,38 @@ export function dumpNamespace(
   }
   if (options.sockets && conns.diag) {
     const diag = conns.diag;
-    for (const [protocol, req] of DIAG_REQS) {
+    const run = (name: string, protocol: 'tcp' | 'udp', r: Buffer): number => {
+      let n = 0;
       tolerate(
         () =>
           diag.dump(
             SOCK_DIAG_BY_FAMILY,
-            req,
+            r,
             (_t, d) => {
               const s = decodeInetDiag(d, issues);
-              if (s) addSockets(result.sockets, protocol, s, services);
+              if (s) {
+                n++;
+                addSockets(result.sockets, protocol, s, services);
+              }
             },
-            `sock_diag ${protocol}${req[0] === AF_INET6 ? '6' : ''}`,
+            `sock_diag ${name}`,
           ),
         undefined,
         warn,
       );
+      return n;
+    };
+    const { plan, stat } = socketDumps(conns, warn);
+    let listen4 = 0;
+    let listen6 = 0;
+    for (const [name, protocol, r] of plan) {
+      const n = run(name, protocol, r);
+      if (r === TCP4_LISTEN) listen4 = n;
+      if (r === TCP6_LISTEN) listen6 = n;
+    }
+    if (stat) {
+      if (stat.tcp4 > listen4 || stat.tw > 0) run('tcp4', 'tcp', TCP4_OTHER);
+      if (stat.tcp6 > listen6 || stat.tw > 0) run('tcp6', 'tcp', TCP6_OTHER);
     }
   }
   if (issues.truncated)

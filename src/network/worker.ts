@@ -34,6 +34,7 @@ function cachedFds(): number[] {
   for (const c of cache.values()) {
     out.push(c.route.fd);
     if (c.diag) out.push(c.diag.fd);
+    if (c.sockstat) out.push(...c.sockstat);
   }
   return out;
 }
@@ -41,6 +42,7 @@ function cachedFds(): number[] {
 function closeConns(c: NsConns): void {
   c.route.close();
   c.diag?.close();
+  if (c.sockstat) for (const fd of c.sockstat) close(fd);
 }
 
 function release(keep: number[]): void {
@@ -69,7 +71,21 @@ function openConns(refs: string[], withDiag: boolean): NsConns {
             throw e;
           }
         }
-        return { route, diag };
+        const conns: NsConns = { route, diag };
+        if (withDiag) {
+          // Opened while inside: /proc/thread-self/net is this thread's namespace, and the open file stays bound to it.
+          try {
+            const a = open('/proc/thread-self/net/sockstat', O_RDONLY | O_CLOEXEC);
+            try {
+              conns.sockstat = [a, open('/proc/thread-self/net/sockstat6', O_RDONLY | O_CLOEXEC)];
+            } catch {
+              close(a);
+            }
+          } catch {
+            // Without counters every socket table is dumped in full.
+          }
+        }
+        return conns;
       });
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;

@@ -1,0 +1,206 @@
+/**
+ * Real-kernel fixtures for the network tests and benchmark: named network
+ * namespaces (ip-netns), links built with ip(8), and small python3 helpers
+ * that hold taps and sockets. Everything registers its own teardown; cleanup()
+ * runs them all (last first) and never throws. Names carry a random prefix.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import type { Draft } from '../../model/types.js';
+import type { NamespaceScan } from '../../namespaces/scan.js';
+
+export const randomPrefix = (): string => `wst${Math.random().toString(36).slice(2, 7)}`;
+
+export function ip(...args: string[]): string {
+  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/**
+ * Runs many ip commands with few processes (`ip [-n NS] -batch -`). A line may
+ * start with "-n NS" (which -batch itself does not accept): consecutive lines
+ * for the same namespace share one process, in order.
+ */
+export function ipBatch(lines: string[], force = false): void {
+  let ns: string | undefined;
+  let seg: string[] = [];
+  const flush = () => {
+    if (seg.length === 0) return;
+    execFileSync('ip', [...(force ? ['-force'] : []), ...(ns ? ['-n', ns] : []), '-batch', '-'], {
+      input: `${seg.join('\n')}\n`,
+      stdio: ['pipe', 'ignore', 'pipe'],
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    seg = [];
+  };
+  for (const line of lines) {
+    const m = /^-n (\S+) (.*)$/.exec(line);
+    const lineNs = m ? m[1] : undefined;
+    if (lineNs !== ns) {
+      flush();
+      ns = lineNs;
+    }
+    seg.push(m ? (m[2] as string) : line);
+  }
+  flush();
+}
+
+/** Python helper: hold a tap device (TUNSETIFF, IFF_TAP|IFF_NO_PI) and sleep. */
+const TAP_PY = `
+import fcntl, os, struct, sys, time
+fd = os.open('/dev/net/tun', os.O_RDWR)
+fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', sys.argv[1].encode(), 0x0002 | 0x1000))
+print('ready', fd, flush=True)
+time.sleep(100000)
+`;
+
+/**
+ * Python helper: listening sockets described as proto:family:addr:port[:v6only],
+ * optionally created inside another network namespace (setns there and back,
+ * so the process itself stays in its own namespace).
+ */
+const SOCK_PY = `
+import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+target = sys.argv[1]
+specs = sys.argv[2:]
+home = os.open('/proc/self/ns/net', os.O_RDONLY)
+if target != '-':
+    fd = os.open(target, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns')
+keep = []
+for spec in specs:
+    proto, fam, addr, port, *rest = spec.split(',')
+    af = socket.AF_INET6 if fam == '6' else socket.AF_INET
+    s = socket.socket(af, socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if af == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1 if rest and rest[0] == 'v6only' else 0)
+    s.bind((addr, int(port)))
+    if proto == 'tcp': s.listen(16)
+    keep.append(s)
+if target != '-':
+    if libc.setns(home, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns back')
+print('ready', ' '.join(str(os.fstat(s.fileno()).st_ino) for s in keep), flush=True)
+time.sleep(100000)
+`;
+
+export class NetFixtures {
+  readonly prefix = randomPrefix();
+  private readonly teardown: (() => void)[] = [];
+  readonly namespaces: string[] = [];
+
+  /** Adds named network namespaces `${prefix}-${name}` (bind mounts under /run/netns). */
+  netns(...names: string[]): string[] {
+    const full = names.map((n) => `${this.prefix}-${n}`);
+    for (const n of full) {
+      ip('netns', 'add', n);
+      this.namespaces.push(n);
+      this.teardown.push(() => {
+        try {
+          ip('netns', 'del', n);
+        } catch {
+          // already gone
+        }
+      });
+    }
+    return full;
+  }
+
+  /** Deletes a host-namespace link at cleanup (links inside namespaces die with them). */
+  hostLink(name: string): void {
+    this.teardown.push(() => {
+      try {
+        ip('link', 'del', name);
+      } catch {
+        // gone with its peer
+      }
+    });
+  }
+
+  /** Starts a python3 helper and waits for its "ready ..." line; returns the process and the words after "ready". */
+  async python(
+    script: string,
+    args: string[],
+    netns?: string,
+  ): Promise<{ child: ChildProcess; words: string[] }> {
+    const argv = netns
+      ? ['ip', 'netns', 'exec', netns, 'python3', '-c', script, ...args]
+      : ['python3', '-c', script, ...args];
+    const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.teardown.push(() => {
+      child.kill('SIGKILL');
+    });
+    let out = '';
+    let err = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      err += d.toString();
+    });
+    const words = await new Promise<string[]>((resolve, reject) => {
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d.toString();
+        const line = out.split('\n').find((l) => l.startsWith('ready'));
+        if (line !== undefined) resolve(line.split(' ').slice(1));
+      });
+      child.on('exit', (code) => reject(new Error(`python helper exited (${code}): ${err.trim()}`)));
+      setTimeout(() => reject(new Error(`python helper not ready: ${err.trim()}`)), 10_000).unref();
+    });
+    return { child, words };
+  }
+
+  tapHolder(name: string, netns: string): Promise<{ child: ChildProcess; words: string[] }> {
+    return this.python(TAP_PY, [name], netns);
+  }
+
+  /** Listening sockets from specs "tcp,4,0.0.0.0,8080" / "udp,6,::,53[,v6only]"; `inside` = create them in that netns from outside. */
+  sockets(
+    specs: string[],
+    opts: { netns?: string; inside?: string },
+  ): Promise<{ child: ChildProcess; words: string[] }> {
+    return this.python(SOCK_PY, [opts.inside ? `/run/netns/${opts.inside}` : '-', ...specs], opts.netns);
+  }
+
+  cleanup(): void {
+    for (const t of this.teardown.splice(0).reverse()) {
+      try {
+        t();
+      } catch {
+        // best effort
+      }
+    }
+  }
+}
+
+export const netnsIno = (name: string): number => statSync(`/run/netns/${name}`).ino;
+
+/** ifindex of a device, from ip(8) (the tests' independent view of the kernel). */
+export function ifindex(netns: string | undefined, dev: string): number {
+  const out = netns
+    ? ip('-n', netns, '-j', 'link', 'show', 'dev', dev)
+    : ip('-j', 'link', 'show', 'dev', dev);
+  const j = JSON.parse(out) as { ifindex: number }[];
+  return (j[0] as { ifindex: number }).ifindex;
+}
+
+/** A namespace scan holding just the given named network namespaces (what the namespace stage would report). */
+export function scanOf(names: string[], extra: Partial<Draft.Namespace>[] = []): NamespaceScan {
+  const namespaces: Record<string, Draft.Namespace> = {};
+  const add = (ns: Draft.Namespace) => {
+    namespaces[String(ns.ino)] = ns;
+  };
+  for (const n of names) {
+    const ino = netnsIno(n);
+    add({
+      type: 'net',
+      ino,
+      dev: 0,
+      processes: [],
+      leaders: [],
+      bindMounts: [{ path: `/run/netns/${n}`, mntns: 0, reachablePath: `/run/netns/${n}` }],
+      fds: [],
+      ref: `/run/netns/${n}`,
+    });
+  }
+  for (const e of extra)
+    add({ type: 'net', ino: 0, dev: 0, processes: [], leaders: [], bindMounts: [], fds: [], ...e });
+  return { namespaces, processes: {}, initial: {}, warnings: [], missingPrivileges: [] };
+}
