@@ -9,6 +9,7 @@ import { CliError } from './errors.js';
 import { registerLab } from './lab.js';
 import { registerNamespaces } from './namespaces.js';
 import { registerServe } from './serve.js';
+import { registerVerify } from './verify.js';
 
 const program = new Command('wirescope')
   .description(
@@ -23,6 +24,7 @@ registerNamespaces(program);
 registerDiscover(program);
 registerServe(program);
 registerLab(program);
+registerVerify(program);
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);

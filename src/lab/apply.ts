@@ -81,7 +81,7 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
 export const sysctlPath = (key: string): string => `/proc/sys/${key.replace(/\./g, '/')}`;
 
 /** Reads a sysctl of the namespace behind `fd` (the /proc/sys/net view follows the calling thread). */
-export function readSysctl(fd: number | undefined, key: string): string | undefined {
+export function readSysctl(fd: number | string | undefined, key: string): string | undefined {
   const read = () => {
     try {
       return readFileSync(sysctlPath(key), 'utf8').trim();
@@ -92,7 +92,7 @@ export function readSysctl(fd: number | undefined, key: string): string | undefi
   return fd === undefined ? read() : withNetns(fd, read);
 }
 
-export function writeSysctl(fd: number | undefined, key: string, value: string): void {
+export function writeSysctl(fd: number | string | undefined, key: string, value: string): void {
   const write = () => writeFileSync(sysctlPath(key), value);
   try {
     if (fd === undefined) write();
@@ -390,18 +390,20 @@ export async function labUp(lab: LoadedLab, opts: UpOptions = {}): Promise<UpRes
         const a = run.link(ns, d.name);
         const mine = a ? have.filter((x) => x.index === a.index) : [];
         const fx = addrFix(d.addrs, mine);
-        for (const c of fx.add) {
-          await run.act(
-            'create',
-            `add address ${c.address}/${c.prefixlen} to ${where(d)}`,
-            () => a && h?.addAddr(a.index, c, where(d)),
-          );
-        }
+        // Deletions first: removing an IPv4 primary address also removes the secondaries of its
+        // subnet (unless promote_secondaries), which would take a just-added address along.
         for (const c of fx.del) {
           await run.act(
             'delete',
             `delete address ${c.address}/${c.prefixlen} from ${where(d)}`,
             () => a && h?.delAddr(a.index, c, where(d)),
+          );
+        }
+        for (const c of fx.add) {
+          await run.act(
+            'create',
+            `add address ${c.address}/${c.prefixlen} to ${where(d)}`,
+            () => a && h?.addAddr(a.index, c, where(d)),
           );
         }
       }
