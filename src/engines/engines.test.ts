@@ -103,6 +103,9 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     ]);
     sh('docker', ['run', '-d', '--name', `${P}-none`, '--network', 'none', image, 'sleep', '100000']);
     sh('docker', ['create', '--name', `${P}-stopped`, image, 'sleep', '100000']);
+    // Created, never started: this machine cannot start privileged containers (no CAP_SYS_RESOURCE).
+    sh('docker', ['create', '--privileged', '--name', `${P}-priv`, image, 'sleep', '100000']);
+    sh('ctr', [...CTR, 'container', 'create', '--privileged', ctrImage, `${P}-ctrpriv`, 'sleep', '100000']);
     sh('ctr', [...CTR, 'run', '-d', '--label', `${P}=1`, ctrImage, `${P}-ctr`, 'sleep', '100000']);
     // A Kubernetes-style pod in containerd's k8s.io namespace (as CRI labels it): sandbox + container.
     const k8sImage = ensureContainerdImage(CONTAINERD_SOCKET, 'k8s.io');
@@ -165,10 +168,11 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     trySh('docker', [
       'rm',
       '-f',
-      ...['web', 'app', 'db', 'side', 'none', 'stopped', 'turtle'].map((n) => `${P}-${n}`),
+      ...['web', 'app', 'db', 'side', 'none', 'stopped', 'priv', 'turtle'].map((n) => `${P}-${n}`),
     ]);
     trySh('docker', ['network', 'rm', `${P}-net`]);
     removeCtr(CTR, `${P}-ctr`);
+    removeCtr(CTR, `${P}-ctrpriv`);
     for (const name of ['sb', 'app'])
       removeCtr(['--address', CONTAINERD_SOCKET, '-n', 'k8s.io'], `${P}-k8s-${name}`);
     trySh('podman', ['pod', 'rm', '-f', `${P}-pod`]);
@@ -239,6 +243,15 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(s.state, 'created');
     assert.equal(s.pid, undefined);
     assert.equal(s.netns, undefined);
+  });
+
+  it("reports the privileged flag from Docker's host config and containerd's OCI spec", () => {
+    assert.equal(byName(d, `${P}-priv`)?.privileged, true);
+    assert.equal(byName(d, `${P}-stopped`)?.privileged, false);
+    const cp = byName(d, `${P}-ctrpriv`);
+    assert.equal(cp?.privileged, true);
+    assert.equal(cp?.state, 'stopped');
+    assert.equal(byName(d, `${P}-ctr`)?.privileged, false);
   });
 
   it('lists containerd containers with their containerd namespace and task PID', () => {
