@@ -1,7 +1,11 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
-import { suite as namespaces } from './namespaces.js';
+
 import { suite as engines } from './engines.js';
+import { suite as forwardedPorts } from './forwarded-ports.js';
+import { suite as namespaces } from './namespaces.js';
+import { suite as network } from './network.js';
+import { suite as service } from './service.js';
 import type { BenchSuite } from './types.js';
 import { suite as views } from './views.js';
 
-export const suites: BenchSuite[] = [namespaces, views, engines];
+export const suites: BenchSuite[] = [namespaces, network, views, engines, service, forwardedPorts];

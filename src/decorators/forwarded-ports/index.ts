@@ -13,12 +13,11 @@
  * current discovery no longer sees are closed (a socket pins its namespace).
  */
 
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import {
   closeIptSocket,
   decodeEntries,
   decodeInfo,
-  legacyTableNames,
   openIptSocket,
   readLegacyTable,
 } from '../../kernel/iptables-legacy.js';
@@ -44,6 +43,12 @@ export interface ForwardedPortsOptions {
 
 interface NsConn {
   nft: NetlinkSocket;
+  /**
+   * /proc/thread-self/net/ip_tables_names opened inside the namespace: a proc
+   * net file stays bound to the namespace it was opened in, so re-reading it
+   * (pread at 0) lists that namespace's legacy tables without entering it again.
+   */
+  iptNames?: number;
   /** Raw socket for legacy ip_tables, opened when a legacy nat table was first seen. */
   ipt?: number;
 }
@@ -52,6 +57,7 @@ const conns = new Map<number, NsConn>();
 
 function closeConn(c: NsConn): void {
   c.nft.close();
+  if (c.iptNames !== undefined) closeSync(c.iptNames);
   if (c.ipt !== undefined) closeIptSocket(c.ipt);
 }
 
@@ -89,16 +95,15 @@ function legacyPresent(): boolean {
   return existsSync('/proc/self/net/ip_tables_names');
 }
 
-/** Legacy table names of a namespace, read through a member process when there is one (no setns). */
-function legacyNames(draft: Draft.Discovery, ino: number, refs: readonly string[]): string[] {
-  for (const pid of draft.namespaces[String(ino)]?.processes.slice(0, 3) ?? []) {
-    try {
-      return readFileSync(`/proc/${pid}/net/ip_tables_names`, 'latin1').split('\n').filter(Boolean);
-    } catch {
-      // The process went away; try the next, then enter the namespace.
-    }
-  }
-  return inNetns(refs, legacyTableNames);
+const IPT_NAMES = '/proc/thread-self/net/ip_tables_names';
+
+const namesBuf = Buffer.alloc(4096);
+
+/** Legacy table names of a namespace, from the proc file opened in it. */
+function legacyNames(c: NsConn): string[] {
+  if (c.iptNames === undefined) return [];
+  const n = readSync(c.iptNames, namesBuf, 0, namesBuf.length, 0);
+  return namesBuf.toString('latin1', 0, n).split('\n').filter(Boolean);
 }
 
 function warn(draft: Draft.Discovery, code: string, message: string, ns?: number): void {
@@ -147,7 +152,17 @@ function readNamespace(
   let conn = conns.get(ino);
   if (!conn) {
     try {
-      conn = inNetns(refs, () => ({ nft: openNfnetlink() }));
+      conn = inNetns(refs, () => {
+        const c: NsConn = { nft: openNfnetlink() };
+        if (legacy) {
+          try {
+            c.iptNames = openSync(IPT_NAMES, 'r');
+          } catch {
+            // ip_tables is not loaded after all: no legacy tables anywhere.
+          }
+        }
+        return c;
+      });
       conns.set(ino, conn);
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
@@ -170,7 +185,7 @@ function readNamespace(
   }
   if (legacy) {
     try {
-      if (legacyNames(draft, ino, refs).includes('nat')) {
+      if (legacyNames(conn).includes('nat')) {
         const c = conn;
         if (c.ipt === undefined) c.ipt = inNetns(refs, openIptSocket);
         const raw = readLegacyTable(c.ipt, 'nat');
