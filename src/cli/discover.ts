@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
+import { closeNetworkDiscovery } from '../network/discover.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { DiscoveryResultSchema, TargetDiscoveryResultSchema } from '../views/ghostwire-v1/schema.js';
 import { bundleSchema, nativeJsonSchema, toNativeJson } from '../views/native.js';
@@ -138,6 +139,8 @@ export function registerDiscover(program: Command): void {
         d = await discover(tracker ? { containers: tracker } : {});
       } finally {
         tracker?.close();
+        // The network stage keeps per-namespace sockets and workers for warm rediscoveries; one shot needs none.
+        await closeNetworkDiscovery();
       }
       const color =
         flags.color ??

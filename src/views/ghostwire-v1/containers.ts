@@ -71,6 +71,19 @@ const normaliseCaps = (caps: string): string => {
 
 const isPodGroup = (type: string): boolean => /(^|\.)pod$/.test(type);
 
+/**
+ * Whether a pod member is its pod's sandbox (the "pause" container holding
+ * the pod's namespaces), from the labels CRI runtimes set; undefined for
+ * containers outside CRI. Ghostwire's web UI reads `sandbox` when present.
+ */
+export function isSandbox(c: Container): boolean | undefined {
+  const cri = c.labels['io.cri-containerd.kind'];
+  if (cri !== undefined) return cri === 'sandbox';
+  const dockershim = c.labels['io.kubernetes.docker.type'];
+  if (dockershim !== undefined) return dockershim === 'podsandbox';
+  return undefined;
+}
+
 export interface NetnsContainers {
   containers: V1Container[];
   groups: ContainerGroup[];
@@ -110,6 +123,7 @@ export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContain
       const type = v1ContainerType(c.type);
       const labels: Record<string, string> = { ...c.labels };
       if (c.privileged) labels[PRIVILEGED_LABEL] = '';
+      const sandbox = isSandbox(c);
       v1 = {
         ...common,
         name: c.name || c.id,
@@ -120,12 +134,13 @@ export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContain
         labels,
         'container-id': c.id,
       };
+      if (sandbox !== undefined) v1.sandbox = sandbox;
       const engine = d.engines[c.engine];
       if (engine) v1['api-path'] = engine.api;
       for (const gid of c.groups) {
         const g = d.groups[gid] ?? Object.values(d.groups).find((x) => x.id === gid);
         if (g === undefined || !isPodGroup(g.type)) continue;
-        const id = groupId(g.id);
+        const id = groupId(ns.ino, g.id);
         let group = groups.get(id);
         if (group === undefined) {
           group = { id, name: g.name, type: 'pod', 'type-text': 'Pod', 'container-idrefs': [] };

@@ -17,5 +17,10 @@ export const contId = (pid: number): string => `cont-${pid}`;
 /** A bind-mount "container" has no process; Ghostwire's server names it after the netns. */
 export const bindmountId = (netnsIno: number): string => `bmnt-${netnsIno}`;
 export const pidnsId = (ino: number): string => `pidns-${ino}`;
-/** Container groups are named after the native group id, which is stable. */
-export const groupId = (nativeGroupId: string): string => `group-${nativeGroupId}`;
+/**
+ * v1 groups are per network namespace ("network stack-aggregating"); a
+ * native group (a pod, say) whose members a scan finds in two namespaces
+ * becomes two v1 groups, so ids stay unique within the document.
+ */
+export const groupId = (netnsIno: number, nativeGroupId: string): string =>
+  `group-${netnsIno}-${nativeGroupId}`;

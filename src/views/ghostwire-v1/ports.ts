@@ -140,9 +140,21 @@ export function makePortViews(ctx: V1Context): (ns: NetworkNamespace) => PortVie
       (s.family === 'inet' ? out.transport.ipv4 : out.transport.ipv6).push(port);
     }
 
+    // The native model keeps one entry per source (an nftables DNAT rule and
+    // the docker-proxy serving the same port, say); v1 has no source, so
+    // entries that read the same are one, with their owners merged.
+    const seen = new Map<string, V1ForwardedPort>();
     for (const fp of ns.forwardedPorts) {
       const v1 = v1ForwardedPort(fp, serviceName, nifsFor);
-      v1.owners = fp.owners.map((o) => owner(ctx, o.pid, o));
+      const key = `${v1.protocol}|${v1.ip}|${v1.port}|${v1['port-end'] ?? ''}|${v1['forward-ip']}|${v1['forward-port']}|${v1.netnsid}`;
+      const owners = fp.owners.map((o) => owner(ctx, o.pid, o));
+      const same = seen.get(key);
+      if (same) {
+        for (const o of owners) if (!same.owners.some((x) => x.pid === o.pid)) same.owners.push(o);
+        continue;
+      }
+      v1.owners = owners;
+      seen.set(key, v1);
       (fp.family === 'inet' ? out.forwarded.ipv4 : out.forwarded.ipv6).push(v1);
     }
     return out;

@@ -313,6 +313,8 @@ export const ContainerSchema = Type.Object(
     capbnd: Opt(Type.String({ pattern: '^0x[0-9a-f]+$' })),
     /** The engine's container id (read by Ghostwire's web UI; wirescope extension to the spec). */
     'container-id': Opt(Type.String()),
+    /** A CRI pod's sandbox container (read by Ghostwire's web UI; wirescope extension). */
+    sandbox: Opt(Type.Boolean()),
   },
   { $id: 'Container' },
 );

@@ -308,7 +308,7 @@ describe('Ghostwire v1 view of a native discovery', () => {
         prefix: 'kind-control-plane',
         api: '/proc/77/root/run/containerd/containerd.sock',
         cid: 'k8s-nginx',
-        group: 'group-pod-mypod',
+        group: `group-${POD}-pod-mypod`,
         pidnsRef: `pidns-${INNER_PIDNS}`,
       },
     );
@@ -326,7 +326,7 @@ describe('Ghostwire v1 view of a native discovery', () => {
     // Only pods are v1 container groups; compose projects travel as labels.
     assert.deepEqual(n['container-groups'], [
       {
-        id: 'group-pod-mypod',
+        id: `group-${POD}-pod-mypod`,
         name: 'mypod',
         type: 'pod',
         'type-text': 'Pod',
@@ -424,5 +424,47 @@ describe('Ghostwire v1 view of a native discovery', () => {
     assert.ok(c);
     c.capbnd = '1ffffffffff';
     assert.match(v1Errors(again).join('\n'), /capbnd/);
+  });
+
+  it('marks a CRI pod sandbox as such, from the runtime labels', () => {
+    const n = netns(v1(), POD);
+    assert.deepEqual(
+      n.containers.map((c) => [c.name, c.sandbox]),
+      [
+        ['k8s_POD_mypod', true],
+        ['nginx', false],
+      ],
+    );
+  });
+
+  it('keeps group ids unique when a group spans namespaces', () => {
+    const d = sampleDiscovery();
+    const pod = d.networks[`${POD}`];
+    const nginx = pod?.tenants.pop();
+    assert.ok(nginx);
+    const other = { ...pod, ino: 4026533000, tenants: [nginx], interfaces: [] } as Draft.NetworkNamespace;
+    d.networks[`${other.ino}`] = other;
+    const doc = v1(d);
+    const ids = doc['network-namespaces'].flatMap((n) => n['container-groups'].map((g) => g.id));
+    assert.deepEqual(ids, [`group-${POD}-pod-mypod`, 'group-4026533000-pod-mypod']);
+    assert.deepEqual(danglingRefs(doc), []);
+  });
+
+  it('merges forwarded ports that read the same in v1 (one per source natively)', () => {
+    const d = sampleDiscovery();
+    const host = d.networks[`${HOST}`];
+    const fp = host?.forwardedPorts[0];
+    assert.ok(host && fp);
+    host.forwardedPorts.push({
+      ...fp,
+      source: 'docker-proxy',
+      owners: [{ pid: 500, starttime: 5000, comm: 'docker-proxy', cmdline: ['docker-proxy'] }],
+    });
+    const fwd = netns(v1(d), HOST)['forwarded-ports'].ipv4;
+    assert.equal(fwd.length, 1);
+    assert.deepEqual(
+      fwd[0]?.owners.map((o) => o.pid),
+      [1001, 500],
+    );
   });
 });
