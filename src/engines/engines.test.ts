@@ -17,7 +17,7 @@ import {
   sh,
   trySh,
 } from './testing/image.js';
-import { runInTurtle, startTurtle } from './testing/turtle.js';
+import { runInTurtle, startInnerEngine, startTurtle } from './testing/turtle.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
@@ -160,6 +160,8 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     // An engine in a container (own mount, PID and network namespaces) with a container of its own.
     startTurtle(`${P}-turtle`);
     runInTurtle(`${P}-turtle`, `${P}-inner`, 'sleep', '100000');
+    // And a containerd inside a container of that containerd, with a container of its own.
+    startInnerEngine(`${P}-turtle`, `${P}-inner2`, `${P}-deep`);
     d = await discover({ containers: tracker, network: false });
   });
 
@@ -323,6 +325,17 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(inner.netns, proc.namespaces.net);
     assert.notEqual(inner.netns, turtle?.netns);
     assert.equal(proc.container, keyOf(d, `${P}-inner`));
+  });
+
+  it('prefixes containers of an engine two containers deep with both enclosing containers', () => {
+    const deep = byName(d, `${P}-deep`);
+    assert.ok(deep);
+    assert.equal(deep.prefix, `${P}-turtle/${P}-inner2`);
+    assert.equal(deep.state, 'stopped');
+    const engine = d.engines[deep.engine];
+    assert.equal(engine?.container, keyOf(d, `${P}-inner2`));
+    assert.equal(byName(d, `${P}-inner2`)?.prefix, `${P}-turtle`);
+    assert.equal(d.engines[byName(d, `${P}-inner2`)?.engine ?? '']?.container, keyOf(d, `${P}-turtle`));
   });
 
   it('follows engine events: new, stopped and removed containers show without a re-list', async () => {

@@ -48,3 +48,39 @@ export function runInTurtle(turtle: string, name: string, ...cmd: string[]): voi
 }
 
 export { ensureContainerdImage };
+
+/**
+ * A containerd inside a container of the turtle's containerd (two levels of
+ * turtles), with the host's binaries bind-mounted and CAP_SYS_ADMIN so it can
+ * unpack images; `deep` is a container created (not started) in it.
+ */
+export function startInnerEngine(turtle: string, inner: string, deep: string): void {
+  const ro = (p: string) => ['--mount', `type=bind,src=${p},dst=${p},options=rbind:ro`];
+  const tmpfs = (p: string) => ['--mount', `type=tmpfs,src=tmpfs,dst=${p},options=nosuid`];
+  const image = `docker.io/${ensureDockerImage()}`;
+  sh('docker', [
+    'exec',
+    turtle,
+    'ctr',
+    'run',
+    '-d',
+    '--cap-add',
+    'CAP_SYS_ADMIN',
+    ...ro('/usr'),
+    ...ro('/lib'),
+    ...ro('/lib64'),
+    ...tmpfs('/run'),
+    ...tmpfs('/var/lib/containerd'),
+    image,
+    inner,
+    '/usr/bin/containerd',
+  ]);
+  const exec = (id: string, ...args: string[]) =>
+    `docker exec -i ${turtle} ctr task exec --exec-id ${id} ${inner} /usr/bin/ctr ${args.join(' ')}`;
+  sh('bash', [
+    '-c',
+    `until ${exec('wait', 'version')} >/dev/null 2>&1; do sleep 0.1; done; ` +
+      `docker save ${ensureDockerImage()} | ${exec('import', 'images', 'import', '-')} >/dev/null && ` +
+      `${exec('create', 'container', 'create', image, deep, 'sleep', '100000')}`,
+  ]);
+}
