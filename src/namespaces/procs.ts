@@ -34,19 +34,30 @@ const isPid = (name: string): boolean => {
   return c >= 48 && c <= 57;
 };
 
-export function scanProcesses(state: ScanState, opts: ProcessSourceOptions): void {
+/** PIDs in procfs, in directory order. */
+export function listPids(procRoot: string): number[] {
   let names: string[];
   try {
-    names = listDir(state.procRoot);
+    names = listDir(procRoot);
   } catch (err) {
-    throw new Error(`cannot list ${state.procRoot}: ${errorText(err)}`);
+    throw new Error(`cannot list ${procRoot}: ${errorText(err)}`);
   }
+  const pids: number[] = [];
+  for (const name of names) if (isPid(name)) pids.push(Number(name));
+  return pids;
+}
+
+/** Scans the processes pids[from..to). */
+export function scanProcessRange(
+  state: ScanState,
+  pids: ArrayLike<number>,
+  from: number,
+  to: number,
+  opts: ProcessSourceOptions,
+): void {
   const linkTypes = opts.links ? [...state.types] : [];
   const readMnt = opts.needMnt && !state.types.has('mnt');
-  for (const name of names) {
-    if (!isPid(name)) continue;
-    scanProcess(state, Number(name), linkTypes, readMnt, opts);
-  }
+  for (let i = from; i < to; i++) scanProcess(state, pids[i] as number, linkTypes, readMnt, opts);
 }
 
 function vanished(state: ScanState, pid: number, what: string): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { lastHelperShare } from './parallel.js';
 import { scanNamespaces } from './scan.js';
 import {
   Fixtures,
@@ -53,6 +54,18 @@ describe('namespace scan on the real kernel', () => {
       assert.equal(p.namespaces.uts, nsIno('self', 'uts'));
       assert.deepEqual(p.nspid, [pid]);
       assert.ok(p.cgroups.length > 0);
+    });
+
+    it('finds the same when the process scan is shared with a helper thread', () => {
+      // Twice: the first lets the helper start, the second lets it join.
+      scanNamespaces({ threads: true });
+      const shared = scanNamespaces({ threads: true });
+      const share = lastHelperShare();
+      const single = scanNamespaces({ threads: false });
+      assert.deepEqual(shared.namespaces[netns], single.namespaces[netns]);
+      assert.deepEqual(shared.processes[pid], single.processes[pid]);
+      assert.deepEqual(shared.initial, single.initial);
+      assert.ok(share > 0, 'the helper scanned some processes');
     });
 
     it('limits the scan to the requested namespace types', () => {

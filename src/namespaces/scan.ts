@@ -18,12 +18,16 @@ import { readProcFile } from '../procfs/read.js';
 import { scanBindMounts } from './bindmounts.js';
 import { resolveHierarchy } from './hierarchy.js';
 import { leadersOf } from './leaders.js';
+import { type HelperMode, scanShared } from './parallel.js';
 import { missingPrivileges } from './privileges.js';
-import { scanProcesses } from './procs.js';
+import { listPids } from './procs.js';
 import { newState, type ScanState } from './state.js';
 
 /** Points between the scan's phases, for tests that change the host mid-scan. */
 export type ScanPhase = 'processes' | 'bindmounts' | 'hierarchy';
+
+/** Below this many processes a helper thread costs more than it saves. */
+export const PARALLEL_MIN = 256;
 
 export interface NamespaceScanOptions {
   /** Namespace types to discover (default: all eight). */
@@ -32,6 +36,13 @@ export interface NamespaceScanOptions {
   sources?: { processes?: boolean; tasks?: boolean; fds?: boolean; bindMounts?: boolean };
   /** procfs root, for tests (default /proc). */
   procRoot?: string;
+  /**
+   * Share the process scan with a helper thread: true always (starting it if
+   * needed), false never. Default: from the second scan of a process on, when
+   * there are at least PARALLEL_MIN processes and WIRESCOPE_SCAN_THREADS is
+   * not "0" — a one-shot command does not pay for starting the thread.
+   */
+  threads?: boolean;
   /** Test hook: called after each phase has finished. */
   onPhase?: (phase: ScanPhase) => void;
 }
@@ -52,12 +63,18 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
   const src = options.sources ?? {};
   const state = newState(procRoot, types);
 
-  scanProcesses(state, {
-    links: src.processes !== false,
-    tasks: src.tasks !== false,
-    fds: src.fds !== false,
-    needMnt: src.bindMounts !== false,
-  });
+  const pids = listPids(procRoot);
+  scanShared(
+    state,
+    pids,
+    {
+      links: src.processes !== false,
+      tasks: src.tasks !== false,
+      fds: src.fds !== false,
+      needMnt: src.bindMounts !== false,
+    },
+    helperMode(options.threads, pids.length),
+  );
   options.onPhase?.('processes');
   if (src.bindMounts !== false) scanBindMounts(state);
   options.onPhase?.('bindmounts');
@@ -70,6 +87,15 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
     warnings: state.warnings,
     missingPrivileges: ownMissingPrivileges(procRoot),
   };
+}
+
+let scans = 0;
+
+function helperMode(threads: boolean | undefined, processes: number): HelperMode {
+  scans++;
+  if (threads !== undefined) return threads ? 'always' : 'never';
+  if (process.env.WIRESCOPE_SCAN_THREADS === '0' || processes < PARALLEL_MIN || scans === 1) return 'never';
+  return 'warm';
 }
 
 function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processes'> {

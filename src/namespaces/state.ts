@@ -78,3 +78,47 @@ export function nsEntry(state: ScanState, type: NamespaceType, ino: number): NsE
   }
   return e;
 }
+
+/** What a helper thread found in its share of the processes (structured-clone friendly). */
+export interface PartialScan {
+  processes: Draft.Process[];
+  namespaces: {
+    type: NamespaceType;
+    ino: number;
+    processes: number[];
+    fds: Draft.Namespace['fds'];
+    paths: NsPath[];
+  }[];
+  mntOf: [number, number][];
+  warnings: Draft.Warning[];
+  vanished: number[];
+}
+
+export function toPartial(state: ScanState): PartialScan {
+  return {
+    processes: [...state.processes.values()],
+    namespaces: [...state.namespaces.values()].map((e) => ({
+      type: e.type,
+      ino: e.ino,
+      processes: [...e.processes],
+      fds: e.fds,
+      paths: e.paths,
+    })),
+    mntOf: [...state.mntOf],
+    warnings: state.warnings,
+    vanished: [...state.vanished],
+  };
+}
+
+export function mergePartial(state: ScanState, part: PartialScan): void {
+  for (const p of part.processes) state.processes.set(p.pid, p);
+  for (const n of part.namespaces) {
+    const e = nsEntry(state, n.type, n.ino);
+    for (const pid of n.processes) e.processes.add(pid);
+    e.fds.push(...n.fds);
+    for (const p of n.paths) addPath(e, p);
+  }
+  for (const [pid, mnt] of part.mntOf) state.mntOf.set(pid, mnt);
+  state.warnings.push(...part.warnings);
+  for (const pid of part.vanished) state.vanished.add(pid);
+}
