@@ -598,6 +598,21 @@ function isParentOrUnderlay(t: Topology, ns: string, name: string): boolean {
 
 /** Declared interfaces in the way: the host (or a kept node) already has one the lab does not own. */
 function preflight(run: Run, t: Topology, hostKey: string): void {
+  // An address the host already uses elsewhere would make both unreachable: refuse it.
+  const host = run.handle(hostKey);
+  if (host) {
+    const owner = new Map(run.links(hostKey).map((l) => [l.index, l]));
+    const used = host.addrs().filter((a) => owner.get(a.index)?.alias !== run.mark);
+    for (const d of t.ifs.filter((x) => x.ns === hostKey)) {
+      for (const c of d.addrs) {
+        const u = used.find((a) => a.address === c.address);
+        if (u)
+          throw new LabApplyError(
+            `address ${c.address} of ${where(d)} is already used by host interface ${owner.get(u.index)?.name ?? u.index}`,
+          );
+      }
+    }
+  }
   for (const d of t.ifs) {
     if (!run.handle(d.ns)) continue;
     const a = run.link(d.ns, d.name);

@@ -8,7 +8,8 @@
  * unpacked rootfs and the state file. Processes that carry the lab's mark but
  * are missing from the state file (a crashed run) are found in /proc too.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { writeSysctl } from './apply.js';
 import { routeDst } from './ip.js';
 import { ifaceMark, nftTable } from './marks.js';
@@ -24,7 +25,7 @@ import {
   starttimeOf,
   stopNode,
 } from './nodes.js';
-import { listStates, readState, removeState, writeState } from './state.js';
+import { listStates, readState, removeState, stateDir, writeState } from './state.js';
 import { HOST, nsLabel } from './topology.js';
 
 export interface DownResult {
@@ -132,6 +133,7 @@ export async function labDown(
         });
       throw new Error(`lab ${name}: down incomplete: ${errors.join('; ')}`);
     }
+    rmSync(join(stateDir(), `${name}.rootfs`), { recursive: true, force: true });
     removeState(name);
     return { name, removed, notUp: !st && removed.length === 0 };
   } finally {

@@ -223,9 +223,10 @@ export async function startContainerNode(
           `mount --bind ${shq(root)} ${shq(root)} && cd ${shq(root)} && mkdir -p .oldroot && pivot_root . .oldroot && ` +
           `exec /bin/sh -c 'umount -l /.oldroot; rmdir /.oldroot; exec "$@"' sh ${cmd.map(shq).join(' ')}`
         : `exec chroot ${shq(root)} ${cmd.map(shq).join(' ')}`;
+    // --kill-child: the container's init dies with the marked unshare process (PR_SET_PDEATHSIG).
     const inner = `hostname ${shq(hostname)} && ${enter}`;
     const joinCg = cgroups.map((d) => `echo $$ > ${shq(join(d, 'cgroup.procs'))}`).join(' && ');
-    const outer = `${joinCg ? `${joinCg} && ` : ''}exec -a "$0" unshare --mount --uts --ipc --net --pid --fork --mount-proc=${shq(join(root, 'proc'))} -- bash -c ${shq(inner)}`;
+    const outer = `${joinCg ? `${joinCg} && ` : ''}exec -a "$0" unshare --mount --uts --ipc --net --pid --fork --kill-child --mount-proc=${shq(join(root, 'proc'))} -- bash -c ${shq(inner)}`;
     const pid = spawnDetached('bash', ['-c', outer, mark]);
     await waitFor(
       () => argv0Of(pid) === mark && netnsInode(pid) !== netnsInode(process.pid),

@@ -49,6 +49,8 @@ export function reachPlan(t: Topology): ReachPair[] {
   const v4 = (d: DesiredIf) => d.addrs.find((a) => a.family === 'inet')?.address;
   const out: ReachPair[] = [];
   for (const a of holders) {
+    // A node without an IPv4 address has nothing to probe from.
+    if (!t.ifs.some((d) => d.node === a && v4(d))) continue;
     for (const b of holders) {
       if (a === b) continue;
       if (isBlocked(t.blocked, a, b)) {
