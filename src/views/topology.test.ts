@@ -66,6 +66,7 @@ describe('views of a real topology', () => {
   let nsA = 0;
   let nsB = 0;
   let ncPid = 0;
+  let tapPid = 0;
   let d: Discovery;
   let doc: DiscoveryResult;
 
@@ -93,6 +94,40 @@ describe('views of a real topology', () => {
       const nc = fx.start(['ip', 'netns', 'exec', A, 'busybox', 'nc', '-l', '-p', '8080']);
       ncPid = nc.pid ?? 0;
       await waitListening(ncPid, 8080);
+      // A macvlan on A's veth; a vxlan created in the hub over br0 and moved
+      // into B, so its underlay stays behind in another namespace.
+      ip('-n', A, 'link', 'add', 'mv0', 'link', 'eth0', 'type', 'macvlan', 'mode', 'bridge');
+      ip(
+        '-n',
+        H,
+        'link',
+        'add',
+        'vx42',
+        'type',
+        'vxlan',
+        'id',
+        '42',
+        'dev',
+        'br0',
+        'remote',
+        '10.77.0.3',
+        'dstport',
+        '4789',
+      );
+      ip('-n', H, 'link', 'set', 'vx42', 'netns', B);
+      // A tap in A, held open by a process (TUNSETIFF = 0x400454ca; IFF_TAP | IFF_NO_PI).
+      const tap = fx.start([
+        'ip',
+        'netns',
+        'exec',
+        A,
+        'python3',
+        '-c',
+        "import fcntl,os,struct,time\nfd=os.open('/dev/net/tun',os.O_RDWR)\n" +
+          "fcntl.ioctl(fd,0x400454ca,struct.pack('16sH',b'tap0',0x1002))\ntime.sleep(1e6)",
+      ]);
+      tapPid = tap.pid ?? 0;
+      for (let i = 0; i < 250 && !ip('-n', A, 'link', 'show').includes('tap0'); i++) await sleep(20);
       d = await discover();
       doc = toGhostwireV1(d);
     } catch (err) {
@@ -195,7 +230,11 @@ describe('views of a real topology', () => {
   it('lists the dual-stack listening port with its owning process, and its synthetic IPv4 twin', () => {
     const owners = [{ pid: ncPid, cmdline: 'busybox nc -l -p 8080', 'container-idref': `cont-${ncPid}` }];
     const ethA = ifindex(A, 'eth0');
-    const all = [`nif-${nsA}-1`, `nif-${nsA}-${ethA}`].sort();
+    // A wildcard address is carried by every interface of the namespace.
+    const all = (JSON.parse(ip('-j', '-n', A, 'link', 'show')) as { ifindex: number }[])
+      .map((l) => `nif-${nsA}-${l.ifindex}`)
+      .sort();
+    assert.ok(all.includes(`nif-${nsA}-${ethA}`));
     const v6 = netns(nsA)['transport-ports'].ipv6.filter((x) => x['local-port'] === 8080);
     assert.deepEqual(
       v6.map((x) => ({ ...x, 'network-interface-idrefs': [...x['network-interface-idrefs']].sort() })),
@@ -246,17 +285,18 @@ describe('views of a real topology', () => {
     const expected: [number, unknown[]][] = [
       [hub, ['bindmount', `/run/netns/${H}`, 0, 0, ['br0', 'va', 'vb']]],
       [nsA, ['proc', `busybox(${ncPid})`, ncPid, starttimeOf(ncPid), ['lo', 'eth0']]],
+      [nsA, ['proc', `python3(${tapPid})`, tapPid, starttimeOf(tapPid), ['lo', 'eth0']]],
     ];
     assert.deepEqual(
       mine.map((x) => [x.type, x.name, x.pid, x.starttime, x['network-interfaces']]),
       expected.sort((x, y) => x[0] - y[0]).map((x) => x[1]),
-      'the hub lo is DOWN and no capture target',
+      'DOWN interfaces (the hub lo, mv0, tap0) are no capture targets',
     );
   });
 
   it('spells the wires out in the text tree', () => {
     const text = renderTextTree(d, { netns: A });
-    assert.match(text, new RegExp(`^netns ${nsA} \\(busybox\\(${ncPid}\\)\\)$`, 'm'));
+    assert.match(text, new RegExp(`^netns ${nsA} \\(busybox\\(${ncPid}\\), python3\\(${tapPid}\\)\\)$`, 'm'));
     assert.match(text, new RegExp(`eth0 ⇄ va in netns ${hub} \\(/run/netns/${H}\\)`));
     assert.match(text, /10\.77\.0\.2\/24/);
     assert.match(text, /default via 10\.77\.0\.1 dev eth0/);
@@ -272,9 +312,41 @@ describe('views of a real topology', () => {
     assert.match(
       hubText,
       new RegExp(
-        `ports: va \\(⇄ eth0 in netns ${nsA} \\(busybox\\(${ncPid}\\)\\)\\), vb \\(⇄ eth0 in netns ${nsB}`,
+        `ports: va \\(⇄ eth0 in netns ${nsA} \\(busybox\\(${ncPid}\\), python3\\(${tapPid}\\)\\)\\), vb \\(⇄ eth0 in netns ${nsB}`,
       ),
     );
+  });
+
+  it('relates a macvlan to its parent, a vxlan to its underlay in another namespace, a tap to its holder', () => {
+    const ethA = ifindex(A, 'eth0');
+    const br = ifindex(H, 'br0');
+    assert.deepEqual(nif(nsA, 'mv0').macvlan, { idref: `nif-${nsA}-${ethA}`, index: ethA, name: 'eth0' });
+    assert.deepEqual(
+      nif(nsA, 'eth0').macvlans?.map((m) => m.name),
+      ['mv0'],
+    );
+    const vx = nif(nsB, 'vx42');
+    assert.equal(vx.kind, 'vxlan');
+    assert.deepEqual(vx.vxlan, {
+      idref: `nif-${hub}-${br}`,
+      vid: 42,
+      'arp-proxy': false,
+      'source-portrange': { low: 0, high: 0 },
+      'remote-port': 4789,
+      remote: { remote_ipv4: '10.77.0.3' },
+    });
+    assert.ok(
+      !nif(hub, 'br0').slaves?.some((s) => s.name === 'vx42'),
+      'a bridge underlay does not list its vxlan among its ports',
+    );
+    const tap = nif(nsA, 'tap0');
+    assert.equal(tap.kind, 'tuntap');
+    assert.equal(tap.tuntap?.mode, 'tap');
+    assert.deepEqual(
+      tap.tuntap?.processors.map((x) => [x.pid, x['container-idref']]),
+      [[tapPid, `cont-${tapPid}`]],
+    );
+    assert.ok(netns(nsA).containers.some((c) => c.id === `cont-${tapPid}` && c.type === 'proc'));
   });
 
   it('wirescope discover --json prints the same topology, valid v1', () => {

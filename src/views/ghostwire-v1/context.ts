@@ -89,10 +89,11 @@ export function buildContext(discovery: Discovery): V1Context {
       const macvlanParent = lookupInterface(ctx, nif.macvlan?.parent ?? nif.ipvlan?.parent);
       if (macvlanParent) childrenOf(macvlanParent).macvlans.push(nif);
       // Ghostwire relates vlans and vxlans to their parent/underlay as its
-      // "slaves" (network/vlan.go, network/vxlan.go); its web UI tells vxlan
-      // overlays apart from bridge ports by their vxlan object.
+      // "slaves" (network/vlan.go, network/vxlan.go). Its web UI keeps every
+      // slave of a bridge as a bridge port, though, so a vxlan whose underlay
+      // is a bridge is not listed there (its own vxlan.idref still says it).
       const lower = lookupInterface(ctx, nif.vlan?.parent ?? nif.vxlan?.underlay);
-      if (lower) childrenOf(lower).slaves.push(nif);
+      if (lower && !(nif.vxlan && lower.kind === 'bridge')) childrenOf(lower).slaves.push(nif);
     }
   }
   for (const c of ctx.children.values()) {
