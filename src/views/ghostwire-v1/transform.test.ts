@@ -467,4 +467,18 @@ describe('Ghostwire v1 view of a native discovery', () => {
       [1001, 500],
     );
   });
+
+  it('does not list a vxlan among the ports of a bridge it runs over', () => {
+    const d = sampleDiscovery();
+    const vx = d.networks[`${BLUE}`]?.interfaces.find((i) => i.name === 'vx42');
+    assert.ok(vx?.vxlan);
+    vx.vxlan.underlay = { netns: HOST, index: 3 };
+    const doc = v1(d);
+    assert.deepEqual(
+      nif(doc, HOST, 'br0').slaves?.map((s) => s.name),
+      ['veth12'],
+    );
+    assert.equal(nif(doc, BLUE, 'vx42').vxlan?.idref, `nif-${HOST}-3`);
+    assert.equal(nif(doc, HOST, 'eth0').slaves, undefined);
+  });
 });
