@@ -79,6 +79,12 @@ export const NamespaceSchema = Type.Object(
     fds: Type.Array(FdHolderSchema),
     /** A path that opens this namespace later, even if no process is attached. */
     ref: Opt(Type.String()),
+    /**
+     * PIDs whose pid_for_children / time_for_children link names this
+     * namespace while their own does not: their next child will be in it
+     * (after unshare(CLONE_NEWPID|CLONE_NEWTIME), before the first fork).
+     */
+    forChildrenOf: Opt(Type.Array(Type.Integer())),
   },
   { $id: 'Namespace' },
 );

@@ -117,8 +117,10 @@ function scanProcess(
         try {
           const ino = readNsIno(childPath);
           if (ino !== undefined && ino !== nsOf[type]) extra.push({ type, ino, path: childPath });
-        } catch (err) {
-          if (classify(err) !== 'denied') throw err;
+        } catch {
+          // Not an exit: a new PID namespace cannot be named until its first
+          // process exists (pidns_for_children_get returns NULL while it has
+          // no child_reaper), so readlink fails with ENOENT until then.
         }
       }
     }
@@ -188,6 +190,7 @@ function scanProcess(
     }
     for (const t of extra) {
       const e = nsEntry(state, t.type, t.ino);
+      e.forChildren.add(pid);
       addPath(e, { path: t.path, rank: 2, pid });
     }
     if (opts.fds && denied === undefined) {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { lastHelperShare } from './parallel.js';
 import { scanNamespaces } from './scan.js';
 import {
@@ -239,6 +241,105 @@ describe('namespace scan on the real kernel', () => {
       const net = scan.namespaces[p.namespaces.net ?? 0];
       assert.ok(net);
       assert.equal(net.owner, inner.ino, 'the network namespace is owned by the innermost user namespace');
+    });
+  });
+
+  describe('a UTS namespace held only by one thread of a process', () => {
+    let worker: Worker | undefined;
+    let tid = 0;
+    let uts = 0;
+    before(async () => {
+      const libc = new URL('../kernel/libc.js', import.meta.url).href;
+      // A thread may unshare its own UTS namespace; the rest of the process stays.
+      worker = new Worker(
+        `const { parentPort } = require('node:worker_threads');
+         import(${JSON.stringify(libc)}).then((libc) => {
+           libc.unshare(libc.CLONE_NEWUTS);
+           const ino = require('node:fs').statSync('/proc/thread-self/ns/uts').ino;
+           parentPort.postMessage({ tid: libc.gettid(), ino });
+           setInterval(() => {}, 1 << 30);
+         });`,
+        { eval: true },
+      );
+      const msg = await new Promise<{ tid: number; ino: number }>((resolve, reject) => {
+        worker?.once('message', resolve);
+        worker?.once('error', reject);
+      });
+      tid = msg.tid;
+      uts = msg.ino;
+    });
+    after(async () => {
+      await worker?.terminate();
+    });
+
+    it('attaches the namespace to the process through its task, with the task link as ref', () => {
+      assert.notEqual(uts, nsIno('self', 'uts'));
+      const scan = scanNamespaces();
+      const ns = scan.namespaces[uts];
+      assert.ok(ns, 'namespace found');
+      assert.deepEqual(ns.processes, [process.pid]);
+      assert.equal(ns.ref, `/proc/${process.pid}/task/${tid}/ns/uts`);
+      // The process itself (its main thread) stays in the initial one.
+      assert.equal(scan.processes[process.pid]?.namespaces.uts, nsIno('self', 'uts'));
+    });
+
+    it('does not find it when tasks are not a source', () => {
+      assert.equal(scanNamespaces({ sources: { tasks: false } }).namespaces[uts], undefined);
+    });
+  });
+
+  describe('namespaces no process has entered yet', () => {
+    let timePid = 0;
+    let pidPid = 0;
+    before(async () => {
+      // unshare(CLONE_NEWTIME) only sets time_for_children, and the next
+      // exec() moves the caller in (timens_commit), so the unshare CLI cannot
+      // show it: a Node process calls unshare itself and stays.
+      const libc = new URL('../kernel/libc.js', import.meta.url).href;
+      const child = fx.adopt(
+        spawn(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const libc = await import(${JSON.stringify(libc)});
+             libc.unshare(libc.CLONE_NEWTIME);
+             process.stdout.write('ready\\n');
+             setInterval(() => {}, 1 << 30);`,
+          ],
+          { detached: true, stdio: ['ignore', 'pipe', 'inherit'] },
+        ),
+      );
+      await new Promise<void>((resolve, reject) => {
+        child.stdout?.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`time namespace holder exited with ${code}`)));
+      });
+      child.stdout?.destroy();
+      timePid = child.pid ?? 0;
+      // Without --fork, unshare(CLONE_NEWPID) only sets pid_for_children.
+      const t2 = token();
+      fx.start(['unshare', '--pid', 'sleep', t2]);
+      [pidPid = 0] = await waitForSleep(t2);
+    });
+
+    it('finds a time namespace through time_for_children, held for the children of that process', () => {
+      const scan = scanNamespaces();
+      const ino = statSync(`/proc/${timePid}/ns/time_for_children`).ino;
+      const ns = scan.namespaces[ino];
+      assert.ok(ns, 'namespace found');
+      assert.equal(ns.type, 'time');
+      assert.deepEqual(ns.processes, []);
+      assert.deepEqual(ns.forChildrenOf, [timePid]);
+      assert.equal(ns.ref, `/proc/${timePid}/ns/time_for_children`);
+      assert.equal(scan.processes[timePid]?.namespaces.time, scan.initial.time);
+    });
+
+    it('still reports a process whose new PID namespace the kernel cannot name yet', () => {
+      // The kernel refuses pid_for_children until the namespace has an init.
+      assert.throws(() => statSync(`/proc/${pidPid}/ns/pid_for_children`));
+      const scan = scanNamespaces();
+      assert.equal(scan.processes[pidPid]?.namespaces.pid, scan.initial.pid);
+      assert.ok(!scan.warnings.some((w) => w.pid === pidPid));
     });
   });
 

@@ -108,12 +108,17 @@ function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processe
   for (const e of [...state.namespaces.values()].sort((a, b) => a.ino - b.ino)) {
     const members = new Set([...e.processes].filter((pid) => !state.vanished.has(pid)));
     const fds = e.fds.filter((f) => !state.vanished.has(f.pid));
-    const forChildren = e.paths.some(
-      (p) => p.rank === 2 && p.pid !== undefined && !state.vanished.has(p.pid),
-    );
+    const forChildren = [...e.forChildren].filter((pid) => !state.vanished.has(pid)).sort((a, b) => a - b);
     // Held by nothing that still exists: it went away with its last holder.
-    if (members.size === 0 && e.bindMounts.length === 0 && fds.length === 0 && !e.hidden && !forChildren)
+    if (
+      members.size === 0 &&
+      e.bindMounts.length === 0 &&
+      fds.length === 0 &&
+      !e.hidden &&
+      forChildren.length === 0
+    ) {
       continue;
+    }
     const ns: Draft.Namespace = {
       type: e.type,
       ino: e.ino,
@@ -127,6 +132,7 @@ function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processe
     if (e.parent !== undefined) ns.parent = e.parent;
     if (e.ownerUid !== undefined) ns.ownerUid = e.ownerUid;
     if (e.ref !== undefined) ns.ref = e.ref;
+    if (forChildren.length > 0) ns.forChildrenOf = forChildren;
     namespaces[e.ino] = ns;
   }
   return { namespaces, processes };

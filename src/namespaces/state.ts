@@ -30,6 +30,8 @@ export interface NsEntry {
   ino: number;
   /** PIDs with at least one task attached. */
   processes: Set<number>;
+  /** PIDs whose *_for_children link names this namespace (and whose own link does not). */
+  forChildren: Set<number>;
   bindMounts: Draft.Namespace['bindMounts'];
   fds: Draft.Namespace['fds'];
   /**
@@ -73,7 +75,7 @@ export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): S
 export function nsEntry(state: ScanState, type: NamespaceType, ino: number): NsEntry {
   let e = state.namespaces.get(ino);
   if (e === undefined) {
-    e = { type, ino, processes: new Set(), bindMounts: [], fds: [], paths: [] };
+    e = { type, ino, processes: new Set(), forChildren: new Set(), bindMounts: [], fds: [], paths: [] };
     state.namespaces.set(ino, e);
   }
   return e;
@@ -86,6 +88,7 @@ export interface PartialScan {
     type: NamespaceType;
     ino: number;
     processes: number[];
+    forChildren: number[];
     fds: Draft.Namespace['fds'];
     paths: NsPath[];
   }[];
@@ -101,6 +104,7 @@ export function toPartial(state: ScanState): PartialScan {
       type: e.type,
       ino: e.ino,
       processes: [...e.processes],
+      forChildren: [...e.forChildren],
       fds: e.fds,
       paths: e.paths,
     })),
@@ -115,6 +119,7 @@ export function mergePartial(state: ScanState, part: PartialScan): void {
   for (const n of part.namespaces) {
     const e = nsEntry(state, n.type, n.ino);
     for (const pid of n.processes) e.processes.add(pid);
+    for (const pid of n.forChildren) e.forChildren.add(pid);
     e.fds.push(...n.fds);
     for (const p of n.paths) addPath(e, p);
   }

@@ -30,6 +30,7 @@ function heldBy(scan: NamespaceScan, ns: Ns, ownMnt: number | undefined): string
     parts.push(b.mntns === ownMnt ? `bind mount ${b.path}` : `bind mount ${b.path} (in mnt ${b.mntns})`);
   }
   for (const f of ns.fds) parts.push(`fd ${f.fd} of ${proc(scan, f.pid)}`);
+  for (const pid of ns.forChildrenOf ?? []) parts.push(`${ns.type}_for_children of ${proc(scan, pid)}`);
   if (parts.length === 0) return ns.processes.length === 0 ? 'kernel only (parent/owner of others)' : '-';
   return parts.join(', ');
 }

@@ -39,6 +39,12 @@ export class Fixtures {
     return child;
   }
 
+  /** A process started elsewhere, SIGKILLed (with its group) at cleanup. */
+  adopt(child: ChildProcess): ChildProcess {
+    this.teardown.push(() => killGroup(child));
+    return child;
+  }
+
   netnsAdd(name: string): number {
     execFileSync('ip', ['netns', 'add', name], { stdio: 'pipe' });
     this.teardown.push(() => {
