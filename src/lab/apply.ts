@@ -15,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { withNetns } from '../kernel/netns.js';
 import type { LoadedLab } from './load.js';
 import { ifaceMark, nftTable } from './marks.js';
-import { type LinkState, NsHandle, type RouteState } from './netlink-ops.js';
+import { type LinkState, MACVLAN_MODES, NsHandle, type RouteState } from './netlink-ops.js';
 import {
   markOfComment,
   natSpec,
@@ -33,7 +33,7 @@ import {
   startNetnsNode,
   stopNode,
 } from './nodes.js';
-import { addrFix, describeFix, linkFix, routeFix, routeText, type Step } from './plan.js';
+import { addrFix, describeFix, linkFix, replaceReason, routeFix, routeText, type Step } from './plan.js';
 import type { NodeDecl } from './schema.js';
 import { type LabState, readState, removeState, stateDir, writeState } from './state.js';
 import { type DesiredIf, HOST, ifKey, type LabNode, nsLabel, type Topology } from './topology.js';
@@ -261,6 +261,17 @@ export async function labUp(lab: LoadedLab, opts: UpOptions = {}): Promise<UpRes
         const d = declared.get(ifKey(ns, l.name));
         const owned = l.alias === mark || (nodeNs && !isParentOrUnderlay(t, ns, l.name));
         if (!owned) continue;
+        const why =
+          d && d.kind === l.kind
+            ? replaceReason(d, l, (n2, nm) => run.link(n2, nm)?.index, MACVLAN_MODES)
+            : undefined;
+        if (why && d) {
+          await run.act('delete', `delete ${l.kind} ${nsLabel(ns)}:${l.name} to re-create it (${why})`, () =>
+            run.handle(ns)?.delLink(l.index, l.name),
+          );
+          run.dirty(ns);
+          continue;
+        }
         if (!d || d.kind !== l.kind) {
           await run.act(
             'delete',

@@ -45,6 +45,7 @@ const IFLA_MASTER = 10;
 const IFLA_LINKINFO = 18;
 const IFLA_IFALIAS = 20;
 const IFLA_NET_NS_FD = 28;
+const IFLA_LINK_NETNSID = 37;
 const IFLA_INFO_KIND = 1;
 const IFLA_INFO_DATA = 2;
 const VETH_INFO_PEER = 1;
@@ -111,6 +112,12 @@ export interface LinkState {
   mac?: string;
   master?: number;
   up: boolean;
+  /** IFLA_LINK: veth peer or lower device index (in the namespace IFLA_LINK_NETNSID names, if any). */
+  link?: number;
+  /** The lower device is in another namespace (IFLA_LINK_NETNSID present). */
+  linkElsewhere?: boolean;
+  macvlanMode?: number;
+  vxlan?: { vni?: number; remote?: string; local?: string; port?: number; link?: number };
 }
 
 export interface AddrState {
@@ -369,7 +376,9 @@ export class NsHandle {
       if (m.type !== RTM_NEWLINK || m.data.length < 16) continue;
       const a = parseAttrs(m.data, 16).map;
       const info = a.get(IFLA_LINKINFO);
-      const kind = info ? str(parseAttrs(info).map.get(IFLA_INFO_KIND)) : undefined;
+      const im = info ? parseAttrs(info).map : undefined;
+      const kind = str(im?.get(IFLA_INFO_KIND));
+      const data = im?.get(IFLA_INFO_DATA);
       const l: LinkState = {
         index: m.data.readInt32LE(4),
         name: str(a.get(IFLA_IFNAME)) ?? '',
@@ -383,6 +392,30 @@ export class NsHandle {
       if (mac) l.mac = mac;
       const master = u32(a.get(IFLA_MASTER));
       if (master) l.master = master;
+      const link = u32(a.get(IFLA_LINK));
+      if (link) l.link = link;
+      if (a.has(IFLA_LINK_NETNSID)) l.linkElsewhere = true;
+      if (data && kind === 'macvlan') {
+        const mode = u32(parseAttrs(data).map.get(IFLA_MACVLAN_MODE));
+        if (mode !== undefined) l.macvlanMode = mode;
+      }
+      if (data && kind === 'vxlan') {
+        const v = parseAttrs(data).map;
+        const ipOf = (x: Buffer | undefined) =>
+          x && (x.length === 4 || x.length === 16) ? bytesToIp(x) : undefined;
+        const vx: NonNullable<LinkState['vxlan']> = {};
+        const vni = u32(v.get(IFLA_VXLAN_ID));
+        if (vni !== undefined) vx.vni = vni;
+        const remote = ipOf(v.get(IFLA_VXLAN_GROUP)) ?? ipOf(v.get(IFLA_VXLAN_GROUP6));
+        if (remote && remote !== '0.0.0.0' && remote !== '::') vx.remote = remote;
+        const local = ipOf(v.get(IFLA_VXLAN_LOCAL)) ?? ipOf(v.get(IFLA_VXLAN_LOCAL6));
+        if (local && local !== '0.0.0.0' && local !== '::') vx.local = local;
+        const port = v.get(IFLA_VXLAN_PORT);
+        if (port && port.length >= 2) vx.port = port.readUInt16BE(0);
+        const ul = u32(v.get(IFLA_VXLAN_LINK));
+        if (ul) vx.link = ul;
+        l.vxlan = vx;
+      }
       out.push(l);
     }
     return out;

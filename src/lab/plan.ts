@@ -34,6 +34,39 @@ export function linkFix(d: DesiredIf, a: LinkState, mark: string, masterIndex: n
   return f;
 }
 
+/**
+ * Why an existing interface of the right kind must be replaced rather than
+ * changed: macvlan and VXLAN parameters are fixed at creation (the kernel
+ * rejects most changes), so a difference means delete and create. Parent and
+ * underlay indexes are only compared when they live in the same namespace.
+ */
+export function replaceReason(
+  d: DesiredIf,
+  a: LinkState,
+  indexIn: (ns: string, name: string) => number | undefined,
+  modes: Record<string, number>,
+): string | undefined {
+  if (d.macvlan) {
+    if (a.macvlanMode !== undefined && a.macvlanMode !== modes[d.macvlan.mode]) return 'macvlan mode differs';
+    if (d.macvlan.parentNs === d.ns && !a.linkElsewhere) {
+      const p = indexIn(d.ns, d.macvlan.parent);
+      if (p !== undefined && a.link !== p) return 'macvlan parent differs';
+    }
+  }
+  if (d.vxlan && a.vxlan) {
+    const v = d.vxlan;
+    if (a.vxlan.vni !== v.vni) return `VNI ${a.vxlan.vni} is not ${v.vni}`;
+    if ((v.remote ?? undefined) !== (a.vxlan.remote ?? undefined)) return 'remote differs';
+    if (v.local !== undefined && a.vxlan.local !== v.local) return 'local differs';
+    if (a.vxlan.port !== undefined && a.vxlan.port !== v.port) return 'port differs';
+    if (v.underlay && (v.underlayNs ?? d.ns) === d.ns) {
+      const u = indexIn(d.ns, v.underlay);
+      if (u !== undefined && a.vxlan.link !== u) return 'underlay differs';
+    }
+  }
+  return undefined;
+}
+
 export function describeFix(f: LinkFix, a: LinkState): string[] {
   const out: string[] = [];
   if (f.mtu !== undefined) out.push(`mtu ${a.mtu} -> ${f.mtu}`);
