@@ -149,27 +149,47 @@ export function scanShared(
   drain(state, shared, ctrl, opts);
   if (h === undefined) return;
   if (Atomics.compareExchange(ctrl, STATE, PENDING, CLOSED) === PENDING) return;
-  // The helper joined: wait for the chunks it claimed (bounded: a chunk is
-  // a few milliseconds of procfs reads).
+  const failure = collect(state, h, ctrl, id);
+  if (failure === undefined) return;
+  // The helper's chunks are lost: retire it and scan everything here, so
+  // the result is complete, if slower.
+  helperBroken = true;
+  helper = undefined;
+  void h.worker.terminate();
+  state.namespaces.clear();
+  state.processes.clear();
+  state.mntOf.clear();
+  state.vanished.clear();
+  state.warnings.length = 0;
+  drain(state, shared, new Int32Array(new SharedArrayBuffer(8)), opts);
+  state.warnings.push({ code: 'scan-helper-failed', message: `${failure}; scanned on one thread instead` });
+}
+
+/**
+ * Waits for the chunks the helper claimed (bounded: a chunk is a few
+ * milliseconds of procfs reads) and merges its findings; returns what went
+ * wrong, if anything.
+ */
+function collect(state: ScanState, h: Helper, ctrl: Int32Array, id: number): string | undefined {
   const deadline = Date.now() + 10_000;
   while (Atomics.load(ctrl, STATE) === JOINED) {
-    if (Date.now() > deadline) throw new Error('namespace scan helper thread did not finish');
+    if (Date.now() > deadline) return 'the namespace scan helper thread did not finish';
     Atomics.wait(ctrl, STATE, JOINED, 100);
   }
   for (;;) {
     const msg = receiveMessageOnPort(h.port);
     if (msg === undefined) {
-      if (Date.now() > deadline) throw new Error('namespace scan helper thread sent no result');
+      if (Date.now() > deadline) return 'the namespace scan helper thread sent no result';
       Atomics.wait(ctrl, STATE, DONE, 1);
       continue;
     }
     const r = msg.message as JobResult;
     if (r.id !== id) continue; // stale answer of an earlier, closed job
-    if (r.error !== undefined) throw new Error(`namespace scan helper thread failed: ${r.error}`);
+    if (r.error !== undefined) return `the namespace scan helper thread failed: ${r.error}`;
     if (r.part !== undefined) {
       lastShare = r.part.processes.length;
       mergePartial(state, r.part);
     }
-    return;
+    return undefined;
   }
 }
