@@ -268,7 +268,7 @@ class Tracker implements EngineTracker {
 
       for (const c of client.containers.values()) {
         if (c.namespace === 'moby' && dockerIds.has(c.id)) continue;
-        const key = c.namespace !== undefined ? `${t.id}/${c.namespace}/${c.id}` : `${t.id}/${c.id}`;
+        const key = containerKey(t.id, c);
         const out: Draft.Container = {
           id: c.id,
           name: c.name,
@@ -364,6 +364,17 @@ class Tracker implements EngineTracker {
     out.starttime = proc.starttime;
     if (proc.namespaces.net !== undefined) out.netns = proc.namespaces.net;
   }
+}
+
+/**
+ * The key of a container in Discovery.containers (and Process.container,
+ * Group.containers, Engine.container): Docker and podman ids are random 256-bit
+ * hex, unique across engines and stable across engine restarts, so they are
+ * the key as they are; containerd ids are chosen by clients and unique only
+ * per containerd namespace, so they are scoped "<engine>/<namespace>/<id>".
+ */
+export function containerKey(engineId: string, c: Pick<CachedContainer, 'id' | 'namespace'>): string {
+  return c.namespace !== undefined ? `${engineId}/${c.namespace}/${c.id}` : c.id;
 }
 
 function addGroups(
