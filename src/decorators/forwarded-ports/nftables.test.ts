@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { decodeChain, decodeRule, decodeTable, type NftRule } from '../../kernel/nftables/messages.js';
 import { NFPROTO_IPV4 } from '../../kernel/nftables/nfnetlink.js';
 import { CHAINS, RULES, TABLES } from '../../kernel/nftables/recorded.js';
+import * as S from '../../kernel/nftables/recorded-sets.js';
 import type { NftRuleset } from '../../kernel/nftables/ruleset.js';
+import { decodeSet, decodeSetElems } from '../../kernel/nftables/sets.js';
 import { forwardsOf } from './natgraph.js';
 import { natTablesOf, translateRule } from './nftables.js';
 
@@ -18,6 +20,7 @@ const recorded: NftRuleset = {
   tables: TABLES.map(msg).map(decodeTable),
   chains: CHAINS.map(msg).map(decodeChain),
   rules: RULES.map(msg).map(decodeRule),
+  sets: [],
   errors: [],
 };
 
@@ -130,5 +133,58 @@ describe('rules that cannot be understood', () => {
     const proto = dnatRule.exprs.slice(0, 2); // meta l4proto; cmp eq tcp
     const udp = proto.map((e) => (e.type === 'cmp' ? { ...e, value: Buffer.from([17]) } : e));
     assert.deepEqual(translateRule({ ...dnatRule, exprs: [...udp, ...dnatRule.exprs] }).rules, []);
+  });
+});
+
+describe('DNAT through sets, maps and verdict maps (recorded nftables ruleset)', () => {
+  const setsRs = (): NftRuleset => {
+    const sets = S.SETS.map(msg).map(decodeSet);
+    const elems = S.SET_ELEMS.map(msg).map(decodeSetElems);
+    return {
+      tables: S.TABLES.map(msg).map(decodeTable),
+      chains: S.CHAINS.map(msg).map(decodeChain),
+      rules: S.RULES.map(msg).map(decodeRule),
+      sets: sets.map((s) => ({
+        ...s,
+        elems: elems.filter((b) => b.table === s.table && b.set === s.name).flatMap((b) => b.elems),
+      })),
+      errors: [],
+    };
+  };
+  const all = forwardsByTable(setsRs());
+
+  it("follows kube-proxy's nftables mode: service verdict map → service chain → numgen verdict map → endpoint DNAT", () => {
+    const kp = all.get('ip kube-proxy');
+    assert.deepEqual(kp?.notes, []);
+    assert.deepEqual(
+      kp?.forwards.map((f) => [f.chain, brief(f)]),
+      [
+        ['ip kube-proxy endpoint-A', 'tcp 10.96.0.10:80 -> 10.244.0.5:8080'],
+        ['ip kube-proxy endpoint-B', 'tcp 10.96.0.10:80 -> 10.244.0.6:8080'],
+      ],
+    );
+  });
+
+  it('expands anonymous sets, interval sets of ports and addresses, and DNAT maps of address . port', () => {
+    const w = all.get('ip wstsets');
+    assert.deepEqual(w?.notes, []);
+    assert.deepEqual(w?.forwards.map(brief), [
+      'tcp 0.0.0.0:81 -> 10.1.1.9:80',
+      'tcp 0.0.0.0:82 -> 10.1.1.9:80',
+      'tcp 0.0.0.0:8000-8005 -> 10.1.1.10:8000',
+      'tcp 0.0.0.0:8010 -> 10.1.1.10:8010',
+      'tcp 0.0.0.0:9001 -> 10.1.1.7:91',
+      'tcp 0.0.0.0:9002 -> 10.1.1.8:92',
+      'tcp 198.51.100.0/24:7777 -> 10.1.1.11:77',
+      'tcp 198.51.100.0/24:7778 -> 10.1.1.12:78',
+      'tcp 203.0.113.5:7778 -> 10.1.1.12:78',
+    ]);
+  });
+
+  it('without the set contents, skips those rules and says which set was not read', () => {
+    const rs = { ...setsRs(), sets: [] };
+    const kp = forwardsByTable(rs).get('ip kube-proxy');
+    assert.deepEqual(kp?.forwards, []);
+    assert.match(kp?.notes.join('\n') ?? '', /verdict map @service-ips is not read/);
   });
 });

@@ -7,10 +7,13 @@
  * Covers native nft syntax (`tcp dport 8080 dnat to 10.1.1.2:80`, ranges,
  * prefixes, inet tables with `meta nfproto`) and iptables-nft's compatibility
  * expressions (xt `tcp`/`udp`/`addrtype`/`multiport` matches, `DNAT` target rev
- * 0/1/2), which is what Docker and kube-proxy produce through iptables-nft.
- * A rule whose meaning we cannot establish (unknown expression, set or map
- * lookup on what decides the forward) is skipped with a note when it could
- * forward — never guessed.
+ * 0/1/2), which is what Docker and kube-proxy produce through iptables-nft,
+ * and set/map/verdict-map lookups (anonymous sets, interval sets, `dnat to
+ * tcp dport map {...}`, kube-proxy's nftables mode with its service verdict
+ * map and numgen endpoint maps), one evaluation branch per element.
+ * A rule whose meaning we cannot establish (unknown expression, a lookup in a
+ * set that was not read) is skipped with a note when it could forward —
+ * never guessed.
  */
 import {
   NFT_CMP_EQ,
@@ -19,10 +22,14 @@ import {
   NFT_CMP_LT,
   NFT_CMP_LTE,
   NFT_FIB_RESULT_ADDRTYPE,
+  NFT_FIB_RESULT_OIFNAME,
   NFT_GOTO,
   NFT_JUMP,
+  NFT_LOOKUP_F_INV,
+  NFT_META_IIFNAME,
   NFT_META_L4PROTO,
   NFT_META_NFPROTO,
+  NFT_META_OIFNAME,
   NFT_META_PROTOCOL,
   NFT_NAT_DNAT,
   NFT_PAYLOAD_NETWORK_HEADER,
@@ -31,10 +38,12 @@ import {
   NFTA_FIB_F_DADDR,
   NftDecodeError,
   type NftExpr,
+  type Verdict,
 } from '../../kernel/nftables/expr.js';
 import { NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, type NftRule } from '../../kernel/nftables/messages.js';
 import { familyName, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from '../../kernel/nftables/nfnetlink.js';
-import type { NftRuleset } from '../../kernel/nftables/ruleset.js';
+import { type NftRuleset, type NftSetContents, setKey } from '../../kernel/nftables/ruleset.js';
+import { elementRanges } from '../../kernel/nftables/sets.js';
 import { decodeXtNat } from '../../kernel/nftables/xt.js';
 import {
   type Action,
@@ -44,6 +53,7 @@ import {
   type NatChain,
   type NatRule,
   type NatTable,
+  type PortRange,
 } from './natgraph.js';
 import { xtMatch } from './xtmatch.js';
 
@@ -115,216 +125,380 @@ function maskLen(mask: Buffer): number | undefined {
 }
 
 export interface RuleResult {
-  /** One NatRule, or several when a match lists several ports (multiport). */
+  /** NatRules the rule stands for: several when a match lists ports (multiport) or a set is looked up. */
   rules: NatRule[];
-  /** Why the rule was skipped, when it could have forwarded ports. */
+  /** Why (part of) the rule was skipped, when it could have forwarded ports. */
   skipped?: string;
 }
 
-/** Translates one nf_tables rule (its table's family sets the address family of ip/ip6 tables). Pure. */
-export function translateRule(rule: NftRule): RuleResult {
-  const regs = new Map<number, Sym>();
-  const match: Match = {};
-  const fam = familyOf(rule.family);
-  if (fam) match.family = fam;
-  let action: Action = { kind: 'none' };
-  let uncertain: string | undefined;
-  let vmap = false;
-  const extraPorts: { min: number; max: number }[][] = [];
-  let impossible = false;
+/** Resolves a set name of the rule's table to its contents, when they were read. */
+export type SetLookup = (name: string) => NftSetContents | undefined;
 
-  const set = (r: number, s: Sym) => regs.set(reg32(r), s);
-  const get = (r: number): Sym => regs.get(reg32(r)) ?? { k: 'unknown' };
-  const narrow = (m: Match) => {
-    const merged = mergeMatch(match, m);
-    if (!merged) impossible = true;
-    else Object.assign(match, merged);
-  };
-  const ipFamily = (): Family | undefined => match.family;
+/** Upper bound of evaluation branches per rule (one per set element looked up). */
+const MAX_BRANCHES = 1 << 16;
 
-  for (const e of rule.exprs) {
-    switch (e.type) {
-      case 'meta':
-        if (e.dreg !== undefined) set(e.dreg, { k: 'meta', key: e.key });
-        break;
-      case 'payload':
-        if (e.dreg !== undefined) set(e.dreg, { k: 'payload', base: e.base, offset: e.offset, len: e.len });
-        break;
-      case 'bitwise': {
-        const src = get(e.sreg);
-        const xorZero = !e.xor || e.xor.every((x) => x === 0);
-        if (src.k === 'payload' && e.op === 0 && e.mask && xorZero) set(e.dreg, { ...src, mask: e.mask });
-        else set(e.dreg, { k: 'unknown' });
-        break;
-      }
-      case 'immediate':
-        if (e.dreg === 0 && e.verdict) {
-          if ((e.verdict.code === NFT_JUMP || e.verdict.code === NFT_GOTO) && e.verdict.chain)
-            action = { kind: e.verdict.code === NFT_JUMP ? 'jump' : 'goto', chain: e.verdict.chain };
-        } else if (e.value) set(e.dreg, { k: 'const', value: e.value });
-        break;
-      case 'fib':
-        set(e.dreg, { k: 'fib', result: e.result, flags: e.flags });
-        break;
-      case 'cmp':
-        cmp(get(e.sreg), e.op, e.value);
-        break;
-      case 'range': {
-        const s = get(e.sreg);
-        if (e.op === NFT_RANGE_EQ && isDport(s) && e.from.length >= 2 && e.to.length >= 2)
-          narrow({ dport: { min: e.from.readUInt16BE(0), max: e.to.readUInt16BE(0) } });
-        break;
-      }
-      case 'lookup': {
-        const s = get(e.sreg);
-        if (e.dreg === 0) {
-          vmap = true;
-          uncertain ??= `verdict map @${e.set} is not read`;
-        } else if (e.dreg !== undefined) {
-          set(e.dreg, { k: 'unknown' });
-          uncertain ??= `map @${e.set} is not read`;
-        } else if (e.flags & 1) {
-          // NFT_LOOKUP_F_INV: "not in set" narrows nothing we report.
-        } else if (isDport(s) || isDaddr(s) || s.k === 'unknown' || isL4proto(s)) {
-          uncertain ??= `set @${e.set} is not read`;
-        }
-        break;
-      }
-      case 'nat':
-        if (e.natType === NFT_NAT_DNAT) action = natAction(e);
-        break;
-      case 'match':
-        applyXt(e.name, e.rev, e.info);
-        break;
-      case 'target':
-        if (e.name === 'DNAT') {
-          try {
-            const r = decodeXtNat(e.info, e.rev, rule.family === NFPROTO_IPV6);
-            const a: Action = { kind: 'dnat', family: r.family };
-            if (r.minAddress) a.address = r.minAddress;
-            if (r.minPort !== undefined) {
-              a.port = r.minPort;
-              if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
-            }
-            action = a;
-          } catch (err) {
-            if (err instanceof NftDecodeError) uncertain ??= err.message;
-            else throw err;
-          }
-        }
-        break;
-      case 'other':
-        if (e.dreg !== undefined) set(e.dreg, { k: 'unknown' });
-        if (!HARMLESS.has(e.name)) uncertain ??= `unknown expression "${e.name}"`;
-        break;
-    }
+interface State {
+  regs: Map<number, Sym>;
+  match: Match;
+  action: Action;
+  uncertain?: string;
+  /** A verdict map that was not read decides where packets go. */
+  vmap: boolean;
+  impossible: boolean;
+  ports: PortRange[][];
+}
+
+const clone = (st: State): State => ({
+  ...st,
+  regs: new Map(st.regs),
+  match: { ...st.match },
+  ports: [...st.ports],
+});
+
+const align4 = (n: number) => (n + 3) & ~3;
+
+/** Bytes a register load of this kind occupies (concatenated set keys are laid out by it). */
+function symLen(s: Sym): number {
+  switch (s.k) {
+    case 'payload':
+      return s.len;
+    case 'const':
+      return s.value.length;
+    case 'meta':
+      if (s.key === NFT_META_L4PROTO || s.key === NFT_META_NFPROTO) return 1;
+      if (s.key === NFT_META_PROTOCOL) return 2;
+      return s.key === NFT_META_IIFNAME || s.key === NFT_META_OIFNAME ? 16 : 4;
+    case 'fib':
+      return s.result === NFT_FIB_RESULT_OIFNAME ? 16 : 4;
+    default:
+      return 4;
   }
+}
 
-  if (impossible) return { rules: [] };
-  const relevant = action.kind !== 'none' || vmap;
-  if (uncertain) return relevant ? { rules: [], skipped: uncertain } : { rules: [] };
-  if (extraPorts.length === 0) return { rules: [{ match, action }] };
-  // multiport: one NatRule per listed destination port (range).
+/**
+ * Translates one nf_tables rule (its table's family sets the address family of
+ * ip/ip6 tables). A lookup in a set whose elements were read forks the
+ * evaluation: one branch per element, with the element's key as a requirement
+ * and its data (map) or verdict (verdict map) as what the rule does. Pure.
+ */
+export function translateRule(rule: NftRule, sets?: SetLookup): RuleResult {
   const out: NatRule[] = [];
-  for (const p of extraPorts[0] ?? []) {
-    const m = mergeMatch(match, { dport: p });
-    if (m) out.push({ match: m, action });
-  }
-  return { rules: out };
+  let skipped: string | undefined;
+  let budget = MAX_BRANCHES;
+  const start: State = {
+    regs: new Map(),
+    match: {},
+    action: { kind: 'none' },
+    vmap: false,
+    impossible: false,
+    ports: [],
+  };
+  const fam = familyOf(rule.family);
+  if (fam) start.match.family = fam;
+  run(0, start);
+  return skipped !== undefined ? { rules: out, skipped } : { rules: out };
 
-  function cmp(s: Sym, op: number, v: Buffer): void {
-    if (isL4proto(s)) {
-      if (op === NFT_CMP_EQ && v.length >= 1) narrow({ protocol: v.readUInt8(0) });
-    } else if (s.k === 'meta' && s.key === NFT_META_NFPROTO) {
-      const f = v.length >= 1 ? familyOf(v.readUInt8(0)) : undefined;
-      if (op === NFT_CMP_EQ && f) narrow({ family: f });
-    } else if (s.k === 'meta' && s.key === NFT_META_PROTOCOL) {
-      // Ethertype, network order: 0x0800 IPv4, 0x86dd IPv6.
-      const t = v.length >= 2 ? v.readUInt16BE(0) : 0;
-      if (op === NFT_CMP_EQ && (t === 0x0800 || t === 0x86dd))
-        narrow({ family: t === 0x0800 ? 'inet' : 'inet6' });
-    } else if (isDaddr(s) && s.k === 'payload') {
-      if (op !== NFT_CMP_EQ) return;
-      const full = ipFamily() === 'inet' ? 4 : 16;
-      const addr = Buffer.alloc(full);
-      const masked = s.mask ? Buffer.from(v.map((x, i) => x & (s.mask?.[i] ?? 0))) : v;
-      masked.copy(addr, 0, 0, Math.min(full, s.len));
-      const prefixlen = s.mask ? maskLen(s.mask.subarray(0, s.len)) : s.len * 8;
-      if (prefixlen === undefined) uncertain ??= 'destination address compared under a non-prefix mask';
-      else narrow({ daddr: { address: addr, prefixlen } });
-    } else if (isDport(s)) {
-      if (v.length < 2) return;
-      const p = v.readUInt16BE(0);
-      if (op === NFT_CMP_EQ) narrow({ dport: { min: p, max: p } });
-      else if (op === NFT_CMP_GTE) narrow({ dport: { min: p, max: 65535 } });
-      else if (op === NFT_CMP_GT) narrow({ dport: { min: p + 1, max: 65535 } });
-      else if (op === NFT_CMP_LTE) narrow({ dport: { min: 0, max: p } });
-      else if (op === NFT_CMP_LT) narrow({ dport: { min: 0, max: p - 1 } });
-    } else if (s.k === 'fib' && s.result === NFT_FIB_RESULT_ADDRTYPE && s.flags & NFTA_FIB_F_DADDR) {
-      // `fib daddr type local`: the value is the RTN_* type in host order (RTN_LOCAL = 2).
-      if (op === NFT_CMP_EQ && v.length >= 4 && v.readUInt32LE(0) === 2) narrow({ localDest: true });
+  function finish(st: State): void {
+    if (st.impossible) return;
+    const relevant = st.action.kind !== 'none' || st.vmap;
+    if (st.uncertain) {
+      if (relevant) skipped ??= st.uncertain;
+      return;
     }
-    // Anything else (interface names, marks, ct state...) does not change which port is forwarded.
-  }
-
-  function applyXt(name: string, rev: number, info: Buffer): void {
-    const r = xtMatch(name, rev, info);
-    if (r.uncertain) uncertain ??= r.uncertain;
-    if (r.match) narrow(r.match);
-    if (r.ports) extraPorts.push(r.ports);
-  }
-
-  function natAction(e: Extract<NftExpr, { type: 'nat' }>): Action {
-    const a: Action = { kind: 'dnat' };
-    const f = familyOf(e.family);
-    if (f) a.family = f;
-    if (e.regAddrMin !== undefined) {
-      const s = get(e.regAddrMin);
-      if (s.k !== 'const') {
-        uncertain ??= 'DNAT address comes from a register we cannot follow';
-        return a;
-      }
-      a.address = Buffer.from(s.value.subarray(0, f === 'inet6' ? 16 : 4));
+    if (st.ports.length === 0) {
+      out.push({ match: st.match, action: st.action });
+      return;
     }
-    if (e.regProtoMin !== undefined) {
-      const s = get(e.regProtoMin);
-      if (s.k !== 'const' || s.value.length < 2) {
-        uncertain ??= 'DNAT port comes from a register we cannot follow';
-        return a;
-      }
-      a.port = s.value.readUInt16BE(0);
-      if (e.regProtoMax !== undefined) {
-        const mx = get(e.regProtoMax);
-        if (mx.k === 'const' && mx.value.length >= 2 && mx.value.readUInt16BE(0) > a.port)
-          a.portEnd = mx.value.readUInt16BE(0);
-      }
+    // multiport: one NatRule per listed destination port (range).
+    for (const p of st.ports[0] ?? []) {
+      const m = mergeMatch(st.match, { dport: p });
+      if (m) out.push({ match: m, action: st.action });
     }
-    return a;
   }
 
-  function isL4proto(s: Sym): boolean {
-    if (s.k === 'meta') return s.key === NFT_META_L4PROTO;
-    // ip protocol (IPv4 header byte 9) / ip6 nexthdr (byte 6)
-    if (s.k !== 'payload' || s.base !== NFT_PAYLOAD_NETWORK_HEADER || s.len !== 1 || s.mask) return false;
-    return (ipFamily() === 'inet' && s.offset === 9) || (ipFamily() === 'inet6' && s.offset === 6);
+  function run(from: number, st: State): void {
+    const set = (r: number, sym: Sym) => st.regs.set(reg32(r), sym);
+    const get = (r: number): Sym => st.regs.get(reg32(r)) ?? { k: 'unknown' };
+    for (let i = from; i < rule.exprs.length; i++) {
+      const e = rule.exprs[i] as NftExpr;
+      switch (e.type) {
+        case 'meta':
+          if (e.dreg !== undefined) set(e.dreg, { k: 'meta', key: e.key });
+          break;
+        case 'payload':
+          if (e.dreg !== undefined) set(e.dreg, { k: 'payload', base: e.base, offset: e.offset, len: e.len });
+          break;
+        case 'bitwise': {
+          const src = get(e.sreg);
+          const xorZero = !e.xor || e.xor.every((x) => x === 0);
+          if (src.k === 'payload' && e.op === 0 && e.mask && xorZero) set(e.dreg, { ...src, mask: e.mask });
+          else set(e.dreg, { k: 'unknown' });
+          break;
+        }
+        case 'immediate':
+          if (e.dreg === 0 && e.verdict) st.action = verdictAction(e.verdict);
+          else if (e.value) setConst(st, e.dreg, e.value);
+          break;
+        case 'fib':
+          set(e.dreg, { k: 'fib', result: e.result, flags: e.flags });
+          break;
+        case 'cmp':
+          cmp(st, get(e.sreg), e.op, e.value);
+          break;
+        case 'range':
+          if (e.op === NFT_RANGE_EQ) rangeCond(st, get(e.sreg), e.from, e.to);
+          break;
+        case 'lookup': {
+          const contents = sets?.(e.set);
+          const s = get(e.sreg);
+          if (e.flags & NFT_LOOKUP_F_INV) {
+            // "not in set" narrows nothing we report.
+          } else if (!contents) {
+            if (e.dreg === 0) {
+              st.vmap = true;
+              st.uncertain ??= `verdict map @${e.set} is not read`;
+            } else if (e.dreg !== undefined) {
+              set(e.dreg, { k: 'unknown' });
+              st.uncertain ??= `map @${e.set} is not read`;
+            } else if (isDport(st, s) || isDaddr(st, s) || isL4proto(st, s) || s.k === 'unknown') {
+              st.uncertain ??= `set @${e.set} is not read`;
+            }
+          } else {
+            const comps = components(st, e.sreg, contents.keyLen);
+            if (!comps) {
+              st.uncertain ??= `key layout of set @${e.set} not understood`;
+              if (e.dreg === 0) st.vmap = true;
+              break;
+            }
+            for (const r of elementRanges(contents, contents.elems)) {
+              if (--budget < 0) {
+                skipped ??= `more than ${MAX_BRANCHES} set elements`;
+                return;
+              }
+              const b = clone(st);
+              if (r.from && r.to)
+                for (const c of comps)
+                  rangeCond(
+                    b,
+                    c.sym,
+                    r.from.subarray(c.off, c.off + c.len),
+                    r.to.subarray(c.off, c.off + c.len),
+                  );
+              if (e.dreg === 0) b.action = r.elem.verdict ? verdictAction(r.elem.verdict) : { kind: 'none' };
+              else if (e.dreg !== undefined) {
+                if (r.elem.value) setConst(b, e.dreg, r.elem.value);
+                else b.regs.set(reg32(e.dreg), { k: 'unknown' });
+              }
+              run(i + 1, b);
+            }
+            return; // every branch ran the rest of the rule
+          }
+          break;
+        }
+        case 'nat':
+          if (e.natType === NFT_NAT_DNAT) st.action = natAction(st, e);
+          break;
+        case 'match': {
+          const r = xtMatch(e.name, e.rev, e.info);
+          if (r.uncertain) st.uncertain ??= r.uncertain;
+          if (r.match) narrow(st, r.match);
+          if (r.ports) st.ports.push(r.ports);
+          break;
+        }
+        case 'target':
+          if (e.name === 'DNAT') {
+            try {
+              const r = decodeXtNat(e.info, e.rev, rule.family === NFPROTO_IPV6);
+              const a: Action = { kind: 'dnat', family: r.family };
+              if (r.minAddress) a.address = r.minAddress;
+              if (r.minPort !== undefined) {
+                a.port = r.minPort;
+                if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
+              }
+              st.action = a;
+            } catch (err) {
+              if (!(err instanceof NftDecodeError)) throw err;
+              st.uncertain ??= err.message;
+              st.action = { kind: 'dnat' };
+            }
+          }
+          break;
+        case 'other':
+          if (e.dreg !== undefined) set(e.dreg, { k: 'unknown' });
+          if (!HARMLESS.has(e.name)) st.uncertain ??= `unknown expression "${e.name}"`;
+          break;
+      }
+    }
+    finish(st);
   }
-  function isDaddr(s: Sym): boolean {
-    if (s.k !== 'payload' || s.base !== NFT_PAYLOAD_NETWORK_HEADER) return false;
-    // IPv4 daddr at 16 (4 bytes), IPv6 daddr at 24 (16 bytes); shorter loads compare a prefix.
-    if (ipFamily() === 'inet') return s.offset === 16 && s.len <= 4;
-    if (ipFamily() === 'inet6') return s.offset === 24 && s.len <= 16;
-    return false;
+}
+
+/**
+ * Loads a constant: a value longer than four bytes fills consecutive 32-bit
+ * registers, so a map value like `address . port` is readable from the
+ * register that holds each part.
+ */
+function setConst(st: State, reg: number, value: Buffer): void {
+  const idx = reg32(reg);
+  for (let k = 0; k * 4 < value.length; k++)
+    st.regs.set(idx + k, { k: 'const', value: value.subarray(k * 4) });
+}
+
+function verdictAction(v: Verdict): Action {
+  if ((v.code === NFT_JUMP || v.code === NFT_GOTO) && v.chain)
+    return { kind: v.code === NFT_JUMP ? 'jump' : 'goto', chain: v.chain };
+  return { kind: 'none' };
+}
+
+function narrow(st: State, m: Match): void {
+  const merged = mergeMatch(st.match, m);
+  if (!merged) st.impossible = true;
+  else st.match = merged;
+}
+
+/** The symbols a set key of `keyLen` bytes is made of, starting at register `sreg` (concatenations span registers). */
+function components(
+  st: State,
+  sreg: number,
+  keyLen: number,
+): { sym: Sym; off: number; len: number }[] | undefined {
+  const out: { sym: Sym; off: number; len: number }[] = [];
+  let idx = reg32(sreg);
+  let off = 0;
+  while (off < keyLen) {
+    const sym = st.regs.get(idx) ?? { k: 'unknown' };
+    const len = Math.min(symLen(sym), keyLen - off);
+    out.push({ sym, off, len });
+    off += align4(len);
+    idx += align4(len) / 4;
   }
-  function isDport(s: Sym): boolean {
-    // TCP/UDP/SCTP destination port: transport header offset 2, two bytes.
-    return (
-      s.k === 'payload' && s.base === NFT_PAYLOAD_TRANSPORT_HEADER && s.offset === 2 && s.len === 2 && !s.mask
-    );
+  return off === align4(keyLen) ? out : undefined;
+}
+
+/** A key component between `from` and `to` (inclusive, packet byte order). */
+function rangeCond(st: State, s: Sym, from: Buffer, to: Buffer): void {
+  if (from.equals(to)) {
+    cmp(st, s, NFT_CMP_EQ, from);
+    return;
   }
+  if (isDport(st, s) && from.length >= 2 && to.length >= 2) {
+    narrow(st, { dport: { min: from.readUInt16BE(0), max: to.readUInt16BE(0) } });
+  } else if (isDaddr(st, s) && s.k === 'payload') {
+    // An address range narrows the forward only when it is a prefix: from = net, to = net | ~mask.
+    const full = st.match.family === 'inet' ? 4 : 16;
+    let len = 0;
+    while (len < from.length * 8) {
+      const byte = len >> 3;
+      const bit = 7 - (len & 7);
+      if ((((from[byte] ?? 0) >> bit) & 1) !== (((to[byte] ?? 0) >> bit) & 1)) break;
+      len++;
+    }
+    for (let k = len; k < from.length * 8; k++) {
+      const byte = k >> 3;
+      const bit = 7 - (k & 7);
+      if (((from[byte] ?? 0) >> bit) & 1 || !(((to[byte] ?? 0) >> bit) & 1)) {
+        st.uncertain ??= 'destination address range that is not a prefix';
+        return;
+      }
+    }
+    const address = Buffer.alloc(full);
+    from.copy(address, 0, 0, Math.min(full, s.len));
+    narrow(st, { daddr: { address, prefixlen: len } });
+  } else if (isL4proto(st, s)) {
+    st.uncertain ??= 'protocol range';
+  }
+}
+
+function cmp(st: State, s: Sym, op: number, v: Buffer): void {
+  if (isL4proto(st, s)) {
+    if (op === NFT_CMP_EQ && v.length >= 1) narrow(st, { protocol: v.readUInt8(0) });
+  } else if (s.k === 'meta' && s.key === NFT_META_NFPROTO) {
+    const f = v.length >= 1 ? familyOf(v.readUInt8(0)) : undefined;
+    if (op === NFT_CMP_EQ && f) narrow(st, { family: f });
+  } else if (s.k === 'meta' && s.key === NFT_META_PROTOCOL) {
+    // Ethertype, network order: 0x0800 IPv4, 0x86dd IPv6.
+    const t = v.length >= 2 ? v.readUInt16BE(0) : 0;
+    if (op === NFT_CMP_EQ && (t === 0x0800 || t === 0x86dd))
+      narrow(st, { family: t === 0x0800 ? 'inet' : 'inet6' });
+  } else if (isDaddr(st, s) && s.k === 'payload') {
+    if (op !== NFT_CMP_EQ) return;
+    const full = st.match.family === 'inet' ? 4 : 16;
+    const addr = Buffer.alloc(full);
+    const masked = s.mask ? Buffer.from(v.map((x, i) => x & (s.mask?.[i] ?? 0))) : v;
+    masked.copy(addr, 0, 0, Math.min(full, s.len));
+    const prefixlen = s.mask ? maskLen(s.mask.subarray(0, s.len)) : s.len * 8;
+    if (prefixlen === undefined) st.uncertain ??= 'destination address compared under a non-prefix mask';
+    else narrow(st, { daddr: { address: addr, prefixlen } });
+  } else if (isDport(st, s)) {
+    if (v.length < 2) return;
+    const p = v.readUInt16BE(0);
+    if (op === NFT_CMP_EQ) narrow(st, { dport: { min: p, max: p } });
+    else if (op === NFT_CMP_GTE) narrow(st, { dport: { min: p, max: 65535 } });
+    else if (op === NFT_CMP_GT) narrow(st, { dport: { min: p + 1, max: 65535 } });
+    else if (op === NFT_CMP_LTE) narrow(st, { dport: { min: 0, max: p } });
+    else if (op === NFT_CMP_LT) narrow(st, { dport: { min: 0, max: p - 1 } });
+  } else if (s.k === 'fib' && s.result === NFT_FIB_RESULT_ADDRTYPE && s.flags & NFTA_FIB_F_DADDR) {
+    // `fib daddr type local`: the value is the RTN_* type in host order (RTN_LOCAL = 2).
+    if (op === NFT_CMP_EQ && v.length >= 4 && v.readUInt32LE(0) === 2) narrow(st, { localDest: true });
+  }
+  // Anything else (interface names, marks, ct state...) does not change which port is forwarded.
+}
+
+function natAction(st: State, e: Extract<NftExpr, { type: 'nat' }>): Action {
+  const get = (r: number): Sym => st.regs.get(reg32(r)) ?? { k: 'unknown' };
+  const a: Action = { kind: 'dnat' };
+  const f = familyOf(e.family);
+  if (f) a.family = f;
+  if (e.regAddrMin !== undefined) {
+    const s = get(e.regAddrMin);
+    if (s.k !== 'const') {
+      st.uncertain ??= 'DNAT address comes from a register we cannot follow';
+      return a;
+    }
+    a.address = Buffer.from(s.value.subarray(0, f === 'inet6' ? 16 : 4));
+  }
+  if (e.regProtoMin !== undefined) {
+    const s = get(e.regProtoMin);
+    if (s.k !== 'const' || s.value.length < 2) {
+      st.uncertain ??= 'DNAT port comes from a register we cannot follow';
+      return a;
+    }
+    const port = s.value.readUInt16BE(0);
+    a.port = port;
+    if (e.regProtoMax !== undefined) {
+      const mx = get(e.regProtoMax);
+      if (mx.k === 'const' && mx.value.length >= 2 && mx.value.readUInt16BE(0) > a.port)
+        a.portEnd = mx.value.readUInt16BE(0);
+    }
+  }
+  return a;
+}
+
+function isL4proto(st: State, s: Sym): boolean {
+  if (s.k === 'meta') return s.key === NFT_META_L4PROTO;
+  // ip protocol (IPv4 header byte 9) / ip6 nexthdr (byte 6)
+  if (s.k !== 'payload' || s.base !== NFT_PAYLOAD_NETWORK_HEADER || s.len !== 1 || s.mask) return false;
+  return (st.match.family === 'inet' && s.offset === 9) || (st.match.family === 'inet6' && s.offset === 6);
+}
+
+function isDaddr(st: State, s: Sym): boolean {
+  if (s.k !== 'payload' || s.base !== NFT_PAYLOAD_NETWORK_HEADER) return false;
+  // IPv4 daddr at 16 (4 bytes), IPv6 daddr at 24 (16 bytes); shorter loads compare a prefix.
+  if (st.match.family === 'inet') return s.offset === 16 && s.len <= 4;
+  if (st.match.family === 'inet6') return s.offset === 24 && s.len <= 16;
+  return false;
+}
+
+function isDport(_st: State, s: Sym): boolean {
+  // TCP/UDP/SCTP destination port: transport header offset 2, two bytes.
+  return (
+    s.k === 'payload' && s.base === NFT_PAYLOAD_TRANSPORT_HEADER && s.offset === 2 && s.len === 2 && !s.mask
+  );
 }
 
 /** Builds NatTables from a ruleset (NAT families only). Pure. */
 export function natTablesOf(rs: NftRuleset): NatTable[] {
+  const sets = new Map(rs.sets.map((x) => [setKey(x.family, x.table, x.name), x]));
   const tables = new Map<string, NatTable>();
   const key = (family: number, table: string) => `${family}/${table}`;
   for (const t of rs.tables) {
@@ -344,7 +518,7 @@ export function natTablesOf(rs: NftRuleset): NatTable[] {
     const table = tables.get(key(r.family, r.table));
     const chain: NatChain | undefined = table?.chains.get(r.chain);
     if (!table || !chain) continue;
-    const res = translateRule(r);
+    const res = translateRule(r, (name) => sets.get(setKey(r.family, r.table, name)));
     if (res.skipped) chain.skipped.push(`rule ${r.handle ?? '?'} skipped: ${res.skipped}`);
     chain.rules.push(...res.rules);
   }

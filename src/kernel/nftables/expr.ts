@@ -56,7 +56,11 @@ export const NFT_RANGE_NEQ = 1;
 // enum nft_bitwise_ops
 export const NFT_BITWISE_MASK_XOR = 0;
 
+// enum nft_lookup_flags
+export const NFT_LOOKUP_F_INV = 1;
+
 // enum nft_fib_result / flags
+export const NFT_FIB_RESULT_OIFNAME = 2;
 export const NFT_FIB_RESULT_ADDRTYPE = 3;
 export const NFTA_FIB_F_DADDR = 1 << 1;
 

@@ -28,7 +28,9 @@ describe('readRuleset on the real kernel', () => {
         `table ip ${P} {`,
         '  chain pre { type nat hook prerouting priority dstnat; policy accept;',
         '    tcp dport 8080 dnat to 10.1.1.2:80',
+        '    tcp dport { 81, 82 } dnat to 10.1.1.3:80',
         '  }',
+        '  set unused { type ipv4_addr; elements = { 10.0.0.1 } }',
         '}',
         `table bridge ${P}b {`,
         '  chain f { type filter hook forward priority 0; }',
@@ -61,6 +63,19 @@ describe('readRuleset on the real kernel', () => {
     }
   });
 
+  it('reads the sets that rules look up, with their elements, and only those', () => {
+    const sock = withNetns(`/run/netns/${FULL}`, () => openNfnetlink());
+    try {
+      const rs = readRuleset(sock);
+      assert.deepEqual(rs.errors, []);
+      const mine = rs.sets.filter((x) => x.table === P);
+      assert.equal(mine.length, 1);
+      assert.deepEqual(mine[0]?.elems.map((e) => e.key?.readUInt16BE(0)).sort(), [81, 82]);
+    } finally {
+      sock.close();
+    }
+  });
+
   it('limits chains and rules to the requested families but still lists every table', () => {
     const sock = withNetns(`/run/netns/${FULL}`, () => openNfnetlink());
     try {
@@ -76,7 +91,7 @@ describe('readRuleset on the real kernel', () => {
   it('stops after the table dump in a namespace without tables', () => {
     const sock = withNetns(`/run/netns/${EMPTY}`, () => openNfnetlink());
     try {
-      assert.deepEqual(readRuleset(sock), { tables: [], chains: [], rules: [], errors: [] });
+      assert.deepEqual(readRuleset(sock), { tables: [], chains: [], rules: [], sets: [], errors: [] });
     } finally {
       sock.close();
     }

@@ -6,9 +6,10 @@
  * The three dumps are separate kernel walks, so a concurrent ruleset change
  * can land between them; every reply carries the ruleset generation in
  * nfgenmsg.res_id (nf_tables_api.c: nfnl_fill_hdr(..., nft_base_seq(net))),
- * so differing generations (or NLM_F_DUMP_INTR) mean "read again".
+ * so differing generations (or NLM_F_DUMP_INTR) mean "read again". Sets
+ * are read only when a rule looks one up, and only those sets.
  */
-import { NETLINK_NETFILTER, NetlinkSocket, type NlMsg } from '../netlink.js';
+import { AttrBuilder, NETLINK_NETFILTER, NetlinkSocket, type NlMsg } from '../netlink.js';
 import { NftDecodeError } from './expr.js';
 import {
   decodeChain,
@@ -22,21 +23,82 @@ import {
   NFNL_SUBSYS_NFTABLES,
   NFT_MSG_GETCHAIN,
   NFT_MSG_GETRULE,
+  NFT_MSG_GETSET,
+  NFT_MSG_GETSETELEM,
   NFT_MSG_GETTABLE,
   nftDump,
   parseNfgenmsg,
 } from './nfnetlink.js';
+import { decodeSet, decodeSetElems, type NftSet, type NftSetElem } from './sets.js';
 
 export interface NftRuleset {
   tables: NftTable[];
   chains: NftChain[];
   rules: NftRule[];
+  /** Sets and maps that rules of the read tables look up, with their elements. */
+  sets: NftSetContents[];
   /** One line per object that could not be decoded (the object is left out). */
   errors: string[];
 }
 
-/** NFT_MSG_NEWTABLE/NEWCHAIN/NEWRULE: the message types of dump replies. */
-const NEW_OF = { [NFT_MSG_GETTABLE]: 0, [NFT_MSG_GETCHAIN]: 3, [NFT_MSG_GETRULE]: 6 } as const;
+export interface NftSetContents extends NftSet {
+  elems: NftSetElem[];
+}
+
+/** NFT_MSG_NEWTABLE/NEWCHAIN/NEWRULE/NEWSET/NEWSETELEM: the message types of dump replies. */
+const NEW_OF = {
+  [NFT_MSG_GETTABLE]: 0,
+  [NFT_MSG_GETCHAIN]: 3,
+  [NFT_MSG_GETRULE]: 6,
+  [NFT_MSG_GETSET]: 9,
+  [NFT_MSG_GETSETELEM]: 12,
+} as const;
+
+/** Sets a ruleset's lookups name, as family/table/set keys. */
+export const setKey = (family: number, table: string, set: string): string => `${family}/${table}/${set}`;
+
+/** Upper bound of elements read per set: beyond it the set is reported as not read. */
+export const MAX_SET_ELEMS = 65536;
+
+/** Dumps the sets the rules look up and their elements. */
+function readSets(
+  sock: NetlinkSocket,
+  rules: readonly NftRule[],
+): { sets: NftSetContents[]; errors: string[]; generations: Set<number>; interrupted: boolean } {
+  const wanted = new Set<string>();
+  for (const r of rules)
+    for (const e of r.exprs) if (e.type === 'lookup') wanted.add(setKey(r.family, r.table, e.set));
+  const out = {
+    sets: [] as NftSetContents[],
+    errors: [] as string[],
+    generations: new Set<number>(),
+    interrupted: false,
+  };
+  if (wanted.size === 0) return out;
+  const d = nftDump(sock, NFT_MSG_GETSET);
+  out.interrupted ||= d.interrupted;
+  const sets = decodeDump(d.messages, NFT_MSG_GETSET, decodeSet);
+  out.errors.push(...sets.errors);
+  for (const g of sets.generations) out.generations.add(g);
+  for (const set of sets.items) {
+    if (!wanted.has(setKey(set.family, set.table, set.name))) continue;
+    // NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET select the set to dump.
+    const attrs = new AttrBuilder().str(1, set.table).str(2, set.name).build();
+    const e = nftDump(sock, NFT_MSG_GETSETELEM, set.family, attrs);
+    out.interrupted ||= e.interrupted;
+    const batches = decodeDump(e.messages, NFT_MSG_GETSETELEM, decodeSetElems);
+    out.errors.push(...batches.errors.map((m) => `set ${set.name}: ${m}`));
+    for (const g of batches.generations) out.generations.add(g);
+    const elems = batches.items.flatMap((b) => b.elems);
+    if (batches.errors.length > 0) continue;
+    if (elems.length > MAX_SET_ELEMS) {
+      out.errors.push(`set ${set.name}: ${elems.length} elements, more than the ${MAX_SET_ELEMS} read`);
+      continue;
+    }
+    out.sets.push({ ...set, elems });
+  }
+  return out;
+}
 
 /** Decodes dump replies; objects that do not decode become error lines. Pure. */
 export function decodeDump<T>(
@@ -64,26 +126,36 @@ export function decodeDump<T>(
 
 /** Reads the ruleset through `sock`; `families` limits chains/rules to tables of those families. */
 export function readRuleset(sock: NetlinkSocket, families?: ReadonlySet<number>): NftRuleset {
-  let last: NftRuleset = { tables: [], chains: [], rules: [], errors: [] };
+  let last: NftRuleset = { tables: [], chains: [], rules: [], sets: [], errors: [] };
   for (let attempt = 0; attempt < 3; attempt++) {
     const t = nftDump(sock, NFT_MSG_GETTABLE);
     const tables = decodeDump(t.messages, NFT_MSG_GETTABLE, decodeTable);
     const wanted = families ? tables.items.filter((x) => families.has(x.family)) : tables.items;
-    if (wanted.length === 0) return { tables: tables.items, chains: [], rules: [], errors: tables.errors };
+    if (wanted.length === 0)
+      return { tables: tables.items, chains: [], rules: [], sets: [], errors: tables.errors };
     const c = nftDump(sock, NFT_MSG_GETCHAIN);
     const chains = decodeDump(c.messages, NFT_MSG_GETCHAIN, decodeChain);
     const r = nftDump(sock, NFT_MSG_GETRULE);
     const rules = decodeDump(r.messages, NFT_MSG_GETRULE, decodeRule);
     const keep = <X extends { family: number }>(xs: X[]) =>
       families ? xs.filter((x) => families.has(x.family)) : xs;
+    const kept = keep(rules.items);
+    const sets = readSets(sock, kept);
     last = {
       tables: tables.items,
       chains: keep(chains.items),
-      rules: keep(rules.items),
-      errors: [...tables.errors, ...chains.errors, ...rules.errors],
+      rules: kept,
+      sets: sets.sets,
+      errors: [...tables.errors, ...chains.errors, ...rules.errors, ...sets.errors],
     };
-    const gens = new Set([...tables.generations, ...chains.generations, ...rules.generations]);
-    if (!t.interrupted && !c.interrupted && !r.interrupted && gens.size <= 1) return last;
+    const gens = new Set([
+      ...tables.generations,
+      ...chains.generations,
+      ...rules.generations,
+      ...sets.generations,
+    ]);
+    if (!t.interrupted && !c.interrupted && !r.interrupted && !sets.interrupted && gens.size <= 1)
+      return last;
   }
   return last;
 }
