@@ -42,6 +42,12 @@ export interface NetworkResult {
 let pool: WorkerPool | undefined;
 /** (X, nsid) → Y, valid while both X and Y are held by cached sockets (see wires.ts). */
 const nsidCache: NsidMap = new Map();
+/**
+ * (X, nsid) pairs no scanned namespace answered to: valid while X stays held
+ * and no namespace joins the scan (only a new one could be the answer).
+ */
+const nsidMisses = new Map<number, Set<number>>();
+let lastScanned = new Set<number>();
 let nofile: number | undefined;
 
 /** Releases every cached namespace socket and stops the workers. */
@@ -49,6 +55,8 @@ export async function closeNetworkDiscovery(): Promise<void> {
   const p = pool;
   pool = undefined;
   nsidCache.clear();
+  nsidMisses.clear();
+  lastScanned = new Set();
   if (p) await p.close();
 }
 
@@ -121,6 +129,14 @@ export async function discoverNetworks(
   prof('dumps');
   warnings.push(...dumpWarnings);
 
+  const scanned = new Set(refs.keys());
+  for (const ino of scanned) {
+    if (!lastScanned.has(ino)) {
+      nsidMisses.clear();
+      break;
+    }
+  }
+  lastScanned = scanned;
   await resolveNsids(pool, dumps, refs, warnings);
   prof('nsids');
   applyWires(dumps, nsidCache);
@@ -168,7 +184,12 @@ async function resolveNsids(
   const asked = new Map<number, Set<number>>();
   for (const pass of [1, 2] as const) {
     const unresolved = unresolvedNsids(dumps, nsidCache);
-    if (unresolved.size === 0) return;
+    for (const [x, ns] of unresolved) {
+      const miss = nsidMisses.get(x);
+      if (miss) for (const n of miss) ns.delete(n);
+      if (ns.size === 0) unresolved.delete(x);
+    }
+    if (unresolved.size === 0) break;
     const queries = candidateQueries(dumps, unresolved, refs, asked, pass);
     if (queries.length === 0) continue;
     const r = await p.nsids(queries);
@@ -177,6 +198,10 @@ async function resolveNsids(
       const m = getOrInit(nsidCache, a.ino, () => new Map());
       for (const [nsid, y] of a.found) m.set(nsid, y);
     }
+  }
+  for (const [x, ns] of unresolvedNsids(dumps, nsidCache)) {
+    const miss = getOrInit(nsidMisses, x, () => new Set<number>());
+    for (const n of ns) miss.add(n);
   }
 }
 
@@ -194,6 +219,7 @@ function pruneNsidCache(dumps: NsDump[]): void {
     }
     for (const [n, y] of m) if (!held.has(y)) m.delete(n);
   }
+  for (const x of nsidMisses.keys()) if (!held.has(x)) nsidMisses.delete(x);
 }
 
 function attachOwners(d: NsDump, fds: FdScan, lookup: ProcLookup): void {

@@ -153,7 +153,19 @@ function dumpRetry<T>(
   }
 }
 
-function buildInterface(ino: number, raw: RawLink, host: boolean): Draft.Interface {
+/**
+ * The peer/lower ifindex named by IFLA_LINK. Kernels before 5.15 omitted IFLA_LINK
+ * when it equalled the device's own ifindex (nla_put_iflink), which for a device
+ * with ndo_get_iflink means the peer/lower device sits at the same ifindex in the
+ * link namespace; newer kernels always send it when IFLA_LINK_NETNSID is present.
+ * 0 means "none" (a veth whose peer is gone).
+ */
+export function iflinkIndex(raw: RawLink, hasIflink: boolean): number | undefined {
+  if (raw.link !== undefined) return raw.link > 0 ? raw.link : undefined;
+  return raw.linkNetnsId !== undefined && hasIflink ? raw.index : undefined;
+}
+
+export function buildInterface(ino: number, raw: RawLink, host: boolean): Draft.Interface {
   const iface: Draft.Interface = {
     netns: ino,
     index: raw.index,
@@ -242,16 +254,7 @@ export function dumpNamespace(
       iface.master = { netns: ino, index: raw.master };
       byIndex.get(raw.master)?.ports.push({ netns: ino, index: raw.index });
     }
-    let linkIndex = raw.link !== undefined && raw.link > 0 ? raw.link : undefined;
-    if (
-      linkIndex === undefined &&
-      raw.link === undefined &&
-      raw.linkNetnsId !== undefined &&
-      handler?.hasIflink
-    ) {
-      // IFLA_LINK omitted because the lower device/peer has our own ifindex (in the other namespace).
-      linkIndex = raw.index;
-    }
+    const linkIndex = iflinkIndex(raw, handler?.hasIflink === true);
     const pairs: [CrossRef['field'], number | undefined][] = [
       ['link', linkIndex],
       ['lower', lower],

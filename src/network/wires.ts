@@ -13,7 +13,11 @@
  *     paired with an interface at index j in Y whose own IFLA_LINK points back
  *     at a with some nsid. Those Ys are asked first — usually exactly one.
  *  3. Fallback (macvlan/vxlan/tunnel lower devices, which do not point back):
- *     every other namespace with an interface at index j.
+ *     every other namespace with an interface at index j. Not for veths: both
+ *     ends report their peer, so a veth nobody points back to has its peer in
+ *     a namespace the scan did not find.
+ *  4. Misses are remembered while no new namespace appears, so an nsid naming
+ *     an invisible namespace is not asked about again on every run.
  *
  * Symmetry only *proposes*: each mapping is confirmed by the kernel
  * (RTM_GETNSID), so a wrong pairing is impossible even when indices collide
@@ -78,6 +82,8 @@ export function candidateQueries(
     for (const c of d.cross) {
       if (!nsids.has(c.nsid)) continue;
       const own = d.interfaces[c.i] as Draft.Interface;
+      // Both ends of a veth report their peer: if no namespace points back, the peer namespace is not in the scan.
+      if (pass === 2 && own.kind === 'veth') continue;
       const cands = pass === 1 ? pointsBack.get(`${c.index}/${own.index}`) : hasIndex.get(c.index);
       for (const y of cands ?? []) if (y !== x && !already.has(y) && refs.has(y)) targets.add(y);
     }

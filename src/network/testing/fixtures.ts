@@ -84,6 +84,27 @@ print('ready', ' '.join(str(os.fstat(s.fileno()).st_ino) for s in keep), flush=T
 time.sleep(100000)
 `;
 
+/** Python helper: the same listening socket inside each of many namespaces (setns there and back). */
+const EACH_PY = `
+import ctypes, os, socket, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+proto, fam, addr, port = sys.argv[1].split(',')
+home = os.open('/proc/self/ns/net', os.O_RDONLY)
+keep = []
+for path in sys.argv[2:]:
+    fd = os.open(path, os.O_RDONLY)
+    if libc.setns(fd, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns')
+    os.close(fd)
+    s = socket.socket(socket.AF_INET6 if fam == '6' else socket.AF_INET, socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, int(port)))
+    if proto == 'tcp': s.listen(16)
+    keep.append(s)
+if libc.setns(home, 0x40000000) != 0: raise OSError(ctypes.get_errno(), 'setns back')
+print('ready', len(keep), flush=True)
+time.sleep(100000)
+`;
+
 export class NetFixtures {
   readonly prefix = randomPrefix();
   private readonly teardown: (() => void)[] = [];
@@ -104,6 +125,31 @@ export class NetFixtures {
       });
     }
     return full;
+  }
+
+  /** Registers a namespace created elsewhere (e.g. by an ip batch) for deletion at cleanup, batched. */
+  registerNetns(name: string): void {
+    if (this.batchedNetns.length === 0) {
+      this.teardown.push(() => {
+        try {
+          ipBatch(
+            this.batchedNetns.splice(0).map((n) => `netns del ${n}`),
+            true,
+          );
+        } catch {
+          // some were gone already
+        }
+      });
+    }
+    this.batchedNetns.push(name);
+    this.namespaces.push(name);
+  }
+
+  private readonly batchedNetns: string[] = [];
+
+  /** One python3 process creating a listening socket from `spec` in each namespace (by path) through setns. */
+  socketsInEach(paths: string[], spec: string): Promise<{ child: ChildProcess; words: string[] }> {
+    return this.python(EACH_PY, [spec, ...paths]);
   }
 
   /** Deletes a host-namespace link at cleanup (links inside namespaces die with them). */
@@ -180,6 +226,12 @@ export function ifindex(netns: string | undefined, dev: string): number {
   const j = JSON.parse(out) as { ifindex: number }[];
   return (j[0] as { ifindex: number }).ifindex;
 }
+
+/** The host's network namespace as a scan entry (opened through this process). */
+export const hostNetns = (): Partial<Draft.Namespace> => ({
+  ino: statSync('/proc/self/ns/net').ino,
+  ref: '/proc/self/ns/net',
+});
 
 /** A namespace scan holding just the given named network namespaces (what the namespace stage would report). */
 export function scanOf(names: string[], extra: Partial<Draft.Namespace>[] = []): NamespaceScan {
