@@ -94,18 +94,33 @@ export function createApp(opts: AppOptions): ServiceApp {
   const snapshot = async (c: Context): Promise<Snapshot> =>
     cache.get({ fresh: c.req.query('fresh') === '1' });
 
-  /** Sends a memoised JSON rendering, with a per-generation ETag. */
-  const sendJson = (c: Context, snap: Snapshot, view: string, build: () => unknown): Response => {
+  /**
+   * Sends a memoised JSON rendering, with a per-generation ETag; gzip when the
+   * client accepts it (a 500-namespace document shrinks ~15×), also memoised.
+   */
+  const sendJson = async (
+    c: Context,
+    snap: Snapshot,
+    view: string,
+    build: () => unknown,
+  ): Promise<Response> => {
     const etag = `"g${snap.generation}-${view}"`;
     const headers: Record<string, string> = {
       etag,
       'cache-control': 'no-cache',
+      vary: 'accept-encoding',
       'x-wirescope-generation': String(snap.generation),
     };
     if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-    return new Response(DiscoveryCache.render(snap, view, build), {
-      headers: { 'content-type': 'application/json', ...headers },
-    });
+    const body = DiscoveryCache.render(snap, view, build);
+    headers['content-type'] = 'application/json';
+    if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+      const gz = await DiscoveryCache.gzip(snap, view, body);
+      return new Response(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), {
+        headers: { ...headers, 'content-encoding': 'gzip' },
+      });
+    }
+    return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers });
   };
 
   app.get('/healthz', (c) =>

@@ -5,6 +5,7 @@
  * grows older than `maxAgeMs` (sockets and DNS files have no change
  * notifications, so nothing is trusted forever).
  */
+import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
 
@@ -15,7 +16,9 @@ export interface Snapshot {
   /** Monotonic time (ms) when the discovery finished. */
   readonly at: number;
   /** Serialisations memoised per view: built once per generation. */
-  readonly rendered: Map<string, string>;
+  readonly rendered: Map<string, Buffer>;
+  /** gzip of a rendering, made once per generation and view (in the background: zlib's thread pool). */
+  readonly gzipped: Map<string, Promise<Buffer>>;
 }
 
 export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
@@ -23,6 +26,13 @@ export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Sn
 export interface CacheOptions {
   /** Rediscover when the result is older than this, even without change events (default 60 s). */
   maxAgeMs?: number;
+  /**
+   * After a change, a result younger than this is still served at once while
+   * the new discovery runs in the background (default 2 s). On a host where
+   * namespaces come and go every second this keeps answers fast; staleness is
+   * bounded by this plus one discovery. `?fresh=1` always waits.
+   */
+  graceMs?: number;
 }
 
 export class DiscoveryCache {
@@ -42,7 +52,10 @@ export class DiscoveryCache {
     opts: CacheOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+    this.graceMs = opts.graceMs ?? 2000;
   }
+  private readonly graceMs: number;
+  private lastDurationMs = 0;
 
   get generation(): number {
     return this.current?.generation ?? 0;
@@ -68,8 +81,22 @@ export class DiscoveryCache {
 
   /** The current snapshot, or the in-flight/new discovery when there is none or it is stale. */
   async get(opts: { fresh?: boolean } = {}): Promise<Snapshot> {
-    if (opts.fresh) this.markDirty();
-    if (!this.stale && this.current) return this.current;
+    if (opts.fresh) {
+      this.markDirty();
+      return this.refresh();
+    }
+    const cur = this.current;
+    if (cur && !this.stale) return cur;
+    const now = performance.now();
+    // Grace grows with the cost of a discovery, so a host where namespaces churn every
+    // second does not spend all its time rediscovering (at most half of it, see below).
+    const grace = Math.min(Math.max(this.graceMs, 2 * this.lastDurationMs), this.maxAgeMs);
+    if (cur && now - cur.at < grace) {
+      // Changed, but recently discovered: answer now, refresh behind the scenes (stale-while-revalidate),
+      // and never start the next discovery sooner than one discovery's duration after the last.
+      if (!this.inflight && now - cur.at >= this.lastDurationMs) this.refresh().catch(() => undefined);
+      return cur;
+    }
     return this.refresh();
   }
 
@@ -82,13 +109,16 @@ export class DiscoveryCache {
     // Never run two discoveries at once: a newer one queues behind the running one.
     const p = (chained ? chained.catch(() => undefined) : Promise.resolve()).then(async () => {
       this.discoveries++;
+      const t0 = performance.now();
       const discovery = await this.run();
+      this.lastDurationMs = performance.now() - t0;
       const previous = this.current;
       const snap: Snapshot = {
         generation: (previous?.generation ?? 0) + 1,
         discovery,
         at: performance.now(),
         rendered: new Map(),
+        gzipped: new Map(),
       };
       this.current = snap;
       this.currentEpoch = startEpoch;
@@ -123,12 +153,23 @@ export class DiscoveryCache {
   }
 
   /** Memoised serialisation of a view of the snapshot. */
-  static render(snap: Snapshot, view: string, build: () => unknown): string {
+  static render(snap: Snapshot, view: string, build: () => unknown): Buffer {
     let s = snap.rendered.get(view);
     if (s === undefined) {
-      s = JSON.stringify(build());
+      s = Buffer.from(JSON.stringify(build()));
       snap.rendered.set(view, s);
     }
     return s;
+  }
+
+  static gzip(snap: Snapshot, view: string, body: Buffer): Promise<Buffer> {
+    let p = snap.gzipped.get(view);
+    if (p === undefined) {
+      p = new Promise<Buffer>((resolve, reject) =>
+        gzip(body, { level: 6 }, (err, out) => (err ? reject(err) : resolve(out))),
+      );
+      snap.gzipped.set(view, p);
+    }
+    return p;
   }
 }

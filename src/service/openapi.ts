@@ -110,7 +110,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           name: 'fresh',
           in: 'query',
           required: false,
-          description: 'set to 1 to wait for a discovery that starts after this request',
+          description:
+            'set to 1 to wait for a discovery that starts after this request. Without it, a result is reused ' +
+            'until a change is noticed (netlink, namespace census, engine events; about once a second), and ' +
+            'for up to 2 s after a change while the next discovery runs.',
           schema: { type: 'string', enum: ['1'] },
         },
       },

@@ -365,13 +365,18 @@ export interface Row {
 /** Folded above this many bridge ports / routed veths unless the user expands them. */
 export const FOLD_AT = 6;
 
+/** Card rows show routable addresses; link-local IPv6 (every interface has one) only in the details. */
 function shown(a: { family: string; address: string; scope: string }, s: Settings): boolean {
-  if (a.family === 'inet6' && !s.ipv6) return false;
+  if (a.family === 'inet6' && (!s.ipv6 || a.scope === 'link' || a.address.toLowerCase().startsWith('fe80:')))
+    return false;
   return true;
 }
 
 function rowOf(netns: number, i: Interface, s: Settings, indent: boolean): Row {
-  const addrs = i.addresses.filter((a) => shown(a, s));
+  // IPv4 first: it is what people look for on a wiring diagram.
+  const addrs = i.addresses
+    .filter((a) => shown(a, s))
+    .sort((x, y) => Number(x.family === 'inet6') - Number(y.family === 'inet6'));
   const first = addrs[0];
   return {
     key: ikey(netns, i.index),

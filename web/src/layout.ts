@@ -21,7 +21,7 @@ import {
 export const ROW_H = 20;
 export const HEAD_H = 42;
 export const PAD_B = 6;
-export const LEAF_W = 240;
+export const LEAF_W = 260;
 export const HUB_W = 300;
 export const GUTTER = 36;
 export const SEC_HEAD = 40;

@@ -53,6 +53,8 @@ const state = {
   route: { view: 'wiring' } as Route,
   changedNs: new Map<number, 'added' | 'changed'>(),
   changedIfaces: new Set<string>(),
+  /** When each mark was set: marks fade after MARK_MS so the newest changes stand out. */
+  markedAt: new Map<string, number>(),
   changeLog: [] as ChangeLogEntry[],
   live: false,
   error: '',
@@ -357,6 +359,7 @@ function renderChanges(): void {
 }
 
 function clearChanges(): void {
+  state.markedAt.clear();
   state.changedNs.clear();
   state.changedIfaces.clear();
   state.changeLog = [];
@@ -413,7 +416,7 @@ async function load(): Promise<void> {
   renderStatus();
 }
 
-function recordChanges(e: ChangeEvent): void {
+function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
   const g = state.graph;
   const at = new Date();
   const name = (ino: number) => g?.cards.get(ino)?.title ?? `netns ${ino}`;
@@ -428,7 +431,11 @@ function recordChanges(e: ChangeEvent): void {
     state.changeLog.unshift({ at, kind: 'changed', text: `~ ${name(ino)}`, href: `#/wiring/${ino}` });
   }
   for (const ino of e.changes.namespaces.removed)
-    state.changeLog.unshift({ at, kind: 'removed', text: `− netns ${ino} vanished` });
+    state.changeLog.unshift({
+      at,
+      kind: 'removed',
+      text: `− ${previous?.cards.get(ino)?.title ?? `netns ${ino}`} vanished`,
+    });
   for (const i of [...e.changes.interfaces.added, ...e.changes.interfaces.changed])
     state.changedIfaces.add(ikey(i.netns, i.index));
   for (const id of e.changes.containers.added)
@@ -439,7 +446,11 @@ function recordChanges(e: ChangeEvent): void {
       href: `#/container/${encodeURIComponent(id)}`,
     });
   for (const id of e.changes.containers.removed)
-    state.changeLog.unshift({ at, kind: 'removed', text: `− container ${id.slice(0, 12)}` });
+    state.changeLog.unshift({
+      at,
+      kind: 'removed',
+      text: `− container ${previous?.discovery.containers[id]?.name ?? id.slice(0, 12)}`,
+    });
   state.changeLog = state.changeLog.slice(0, 200);
 }
 
@@ -450,6 +461,7 @@ async function onChange(e: ChangeEvent): Promise<void> {
   if (reloading) return;
   while (pending) {
     const ev = pending;
+    const previous = state.graph;
     pending = undefined;
     reloading = load();
     try {
@@ -459,7 +471,7 @@ async function onChange(e: ChangeEvent): Promise<void> {
     } finally {
       reloading = undefined;
     }
-    recordChanges(ev);
+    recordChanges(ev, previous);
     relayout(true);
     renderStatus();
     renderChanges();
@@ -506,6 +518,10 @@ async function start(): Promise<void> {
   }
   onRoute();
   lastWidth = wiring.width;
+  // For tests and the benchmark: when the first complete wiring view was on screen, and how big it is.
+  document.body.dataset.readyMs = String(Math.round(performance.now()));
+  document.body.dataset.cards = String(state.layout?.cards.length ?? 0);
+  document.body.dataset.wires = String(state.layout?.paths.length ?? 0);
   document.body.dataset.ready = String(state.generation);
   subscribe(
     (e) => void onChange(e),

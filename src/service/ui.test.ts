@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { type RunningService, startService } from './server.js';
+import { type Browser, launchBrowser } from './testing/browser.js';
+import { buildTopology, type Topology } from './testing/topology.js';
+
+// Screenshots land in the git-ignored screenshots/ folder of the package.
+const SHOTS = resolve(import.meta.dirname, '../../screenshots');
+
+describe('web UI in headless Chromium on a real topology', () => {
+  let topo: Topology;
+  let svc: RunningService;
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  before(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    topo = buildTopology();
+    svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false });
+    browser = await launchBrowser();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    // Only this test's namespaces (plus the host hub): other tests' namespaces may exist on this machine.
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+  });
+  after(async () => {
+    await browser?.close();
+    await svc?.close();
+    topo?.destroy();
+  });
+
+  const card = (ino: number) => page.locator(`.card[data-ino="${ino}"]`);
+
+  it('shows the host as hub, a card per test namespace and the bridge as a segment with both namespaces', async () => {
+    await card(topo.ns.a!).waitFor();
+    assert.equal(await card(topo.ns.a!).locator('.title').textContent(), `${topo.prefix}a`);
+    assert.equal(await card(topo.ns.b!).locator('.title').textContent(), `${topo.prefix}b`);
+    assert.equal(await page.locator('.card.hub.kind-host').count(), 1);
+    const seg = page.locator('.section-head', { hasText: topo.bridge });
+    await seg.waitFor();
+    assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^2 namespaces$/);
+    // Host side: the bridge with its two ports listed under it.
+    const host = page.locator('.card.hub.kind-host');
+    for (const n of [topo.bridge, `${topo.prefix}va`, `${topo.prefix}vb`])
+      assert.equal(await host.locator('.row .name', { hasText: new RegExp(`^${n}$`) }).count(), 1, n);
+    // Leaf rows: eth0 with its address, eth1 (the a–b veth).
+    const a = card(topo.ns.a!);
+    assert.match(
+      (await a.locator('.row', { hasText: 'eth0' }).locator('.addr').textContent()) ?? '',
+      new RegExp(`^${topo.net.replace(/\./g, '\\.')}\\.2/24`),
+    );
+    assert.equal(await a.locator('.row .name', { hasText: 'eth1' }).count(), 1);
+    await page.screenshot({ path: `${SHOTS}/wiring.png` });
+  });
+
+  it('draws wires: a stub from each eth0 to the bridge bus, a trunk from the bridge, and the a–b veth', async () => {
+    const keyOf = async (ino: number, name: string) =>
+      page
+        .locator(`.card[data-ino="${ino}"] .row`, {
+          has: page.locator('.name', { hasText: new RegExp(`^${name}$`) }),
+        })
+        .getAttribute('data-key');
+    const a0 = (await keyOf(topo.ns.a!, 'eth0'))!;
+    const a1 = (await keyOf(topo.ns.a!, 'eth1'))!;
+    const b1 = (await keyOf(topo.ns.b!, 'eth1'))!;
+    const hits = await page
+      .locator('svg.wires path.hit')
+      .evaluateAll((ps: { getAttribute(n: string): string | null }[]) =>
+        ps.map((p) => p.getAttribute('data-keys') ?? ''),
+      );
+    assert.ok(
+      hits.some((k) => k.split(' ').includes(a0)),
+      'stub of a/eth0',
+    );
+    assert.ok(
+      hits.some((k) => k.split(' ').includes(a1) && k.split(' ').includes(b1)),
+      'wire a/eth1 — b/eth1',
+    );
+    const bridgeKey = await page
+      .locator('.card.hub .row', { has: page.locator('.name', { hasText: new RegExp(`^${topo.bridge}$`) }) })
+      .getAttribute('data-key');
+    assert.ok(
+      hits.some((k) => k === bridgeKey),
+      'trunk from the bridge',
+    );
+  });
+
+  it('highlights a selected interface end to end: the peer in the host, the bridge, the wires', async () => {
+    await card(topo.ns.a!).locator('.row', { hasText: 'eth0' }).click();
+    const host = page.locator('.card.hub.kind-host');
+    await host.locator('.row.sel', { hasText: `${topo.prefix}va` }).waitFor();
+    assert.equal(
+      await host.locator('.row.sel .name', { hasText: new RegExp(`^${topo.bridge}$`) }).count(),
+      1,
+    );
+    assert.ok((await page.locator('svg.wires path.w.sel').count()) >= 2, 'stub and trunk highlighted');
+    assert.equal(await card(topo.ns.b!).locator('.row.sel').count(), 0, 'b is not part of a/eth0');
+    assert.match(page.url(), new RegExp(`#/wiring/${topo.ns.a}/\\d+`), 'the selection is a deep link');
+    assert.match((await page.locator('#selection').textContent()) ?? '', new RegExp(`${topo.prefix}va`));
+    await page.screenshot({ path: `${SHOTS}/wiring-selected.png` });
+  });
+
+  it('shows details of a namespace: interfaces with addresses, MTU and state, routes', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    const ifs = page.locator('#sec-interfaces table');
+    await ifs.waitFor();
+    const eth1 = ifs.locator('tr', { has: page.locator('a.ifname', { hasText: /^eth1$/ }) });
+    assert.equal(await eth1.locator('td').nth(3).textContent(), '1400');
+    assert.equal(await eth1.locator('td').nth(2).textContent(), 'up');
+    assert.match((await eth1.locator('td').nth(7).textContent()) ?? '', new RegExp(`eth1 @ ${topo.prefix}b`));
+    const eth0 = ifs.locator('tr', { has: page.locator('a.ifname', { hasText: /^eth0$/ }) });
+    assert.match(
+      (await eth0.locator('td').nth(5).textContent()) ?? '',
+      new RegExp(`${topo.net.replace(/\./g, '\\.')}\\.2/24`),
+    );
+    const def = page.locator('#sec-routes tr', { hasText: '0.0.0.0/0' });
+    assert.match((await def.textContent()) ?? '', new RegExp(`${topo.net.replace(/\./g, '\\.')}\\.1`));
+    assert.match(
+      (await page.locator('.details-head').textContent()) ?? '',
+      new RegExp(`bind-mounted at /run/netns/${topo.prefix}a`),
+    );
+    await page.screenshot({ path: `${SHOTS}/details.png`, fullPage: true });
+  });
+
+  it('shows a namespace created while the page is open, marked as new', async () => {
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    await card(topo.ns.a!).waitFor();
+    const ino = topo.addLeaf('c', 4);
+    await page.locator(`.card[data-ino="${ino}"].chg-added`).waitFor({ timeout: 20_000 });
+    assert.equal(await card(ino).locator('.title').textContent(), `${topo.prefix}c`);
+    assert.match((await page.locator('#changes').textContent()) ?? '', new RegExp(`\\+ ${topo.prefix}c`));
+    const seg = page.locator('.section-head', { hasText: topo.bridge });
+    assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^3 namespaces$/);
+    await page.screenshot({ path: `${SHOTS}/live.png` });
+  });
+
+  it('searches by IP address, switches to the dark theme and exports the diagram as SVG', async () => {
+    await page.fill('#search', `${topo.net}.3`);
+    await page.waitForFunction(`!document.querySelector('.card[data-ino="${topo.ns.a}"]')`);
+    assert.equal(await card(topo.ns.b!).count(), 1);
+    await page.fill('#search', topo.prefix);
+    await card(topo.ns.a!).waitFor();
+    await page.click('#theme');
+    assert.equal(await page.evaluate('document.documentElement.dataset.theme'), 'dark');
+    await page.screenshot({ path: `${SHOTS}/wiring-dark.png` });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-svg')]);
+    const path = await download.path();
+    const { readFileSync } = await import('node:fs');
+    const svg = readFileSync(path, 'utf8');
+    assert.match(svg, /^<svg /);
+    assert.ok(svg.includes(`${topo.prefix}a`) && svg.includes(topo.bridge));
+    assert.deepEqual(errors, [], 'no script errors in the page');
+  });
+});
