@@ -83,7 +83,7 @@ function scanProcess(
     if (stat === undefined) return;
     // A zombie has released its namespaces (exit_task_namespaces) and its
     // ns links no longer resolve: nothing to relate.
-    if (stat.state === 'Z') return;
+    if (stat.state === 'Z' || stat.state === 'X') return;
     step = 'status';
     const status = parseStatus(readProcFile(`${base}/status`, true));
     step = 'cmdline';

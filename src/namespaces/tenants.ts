@@ -6,6 +6,7 @@
  * (pid, starttime) and dropped with a warning if the PID changed hands
  * while its files were read.
  */
+import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
 import { classify, errorText, readProcFile } from '../procfs/read.js';
@@ -31,6 +32,7 @@ interface Candidate {
   starttime: number;
   comm: string;
   uts?: number;
+  mnt?: number;
   container?: string;
 }
 
@@ -58,7 +60,13 @@ export function collectTenants(
     for (const pid of ns.leaders) {
       const p = scan.processes[pid];
       if (p === undefined) continue;
-      add(ns.ino, { pid, starttime: p.starttime, comm: p.comm, uts: p.namespaces.uts });
+      add(ns.ino, {
+        pid,
+        starttime: p.starttime,
+        comm: p.comm,
+        uts: p.namespaces.uts,
+        mnt: p.namespaces.mnt,
+      });
     }
   }
   for (const c of Object.values(containers)) {
@@ -75,15 +83,22 @@ export function collectTenants(
     }
     const netns = c.netns ?? p.namespaces.net;
     if (netns === undefined) continue;
-    add(netns, { pid: p.pid, starttime: p.starttime, comm: p.comm, uts: p.namespaces.uts, container: c.id });
+    add(netns, {
+      pid: p.pid,
+      starttime: p.starttime,
+      comm: p.comm,
+      uts: p.namespaces.uts,
+      mnt: p.namespaces.mnt,
+      container: c.id,
+    });
   }
 
-  const utsCache = new Map<number, UtsNames | undefined>();
+  const caches: Caches = { uts: new Map(), etc: new Map() };
   const out = new Map<number, Draft.Tenant[]>();
   for (const [netns, m] of byNetns) {
     const list: Draft.Tenant[] = [];
     for (const c of [...m.values()].sort((a, b) => a.pid - b.pid)) {
-      const t = options.dns ? withDns(c, procRoot, utsCache, warnings) : tenant(c, { hosts: [] });
+      const t = options.dns ? withDns(c, procRoot, caches, warnings) : tenant(c, { hosts: [] });
       if (t !== undefined) list.push(t);
     }
     out.set(netns, list);
@@ -97,16 +112,41 @@ function tenant(c: Candidate, dns: Draft.Dns): Draft.Tenant {
   return t;
 }
 
+interface Caches {
+  uts: Map<number, UtsNames | undefined>;
+  /** By view: mount namespace + root directory (see etcView). */
+  etc: Map<string, Draft.Dns>;
+}
+
+/**
+ * Processes in the same mount namespace with the same root directory see
+ * the same files, so their /etc is read once: on a host with a thousand
+ * tenants that share the host's root this saves thousands of reads.
+ */
+function etcView(c: Candidate, base: string): string | undefined {
+  if (c.mnt === undefined) return undefined;
+  const st = statSync(`${base}/root`);
+  return `${c.mnt}:${st.dev}:${st.ino}`;
+}
+
 function withDns(
   c: Candidate,
   procRoot: string,
-  utsCache: Map<number, UtsNames | undefined>,
+  caches: Caches,
   warnings: Draft.Warning[],
 ): Draft.Tenant | undefined {
   const base = `${procRoot}/${c.pid}`;
+  const utsCache = caches.uts;
   let dns: Draft.Dns;
   try {
-    dns = readEtcDns(`${base}/root`);
+    const view = etcView(c, base);
+    const cached = view === undefined ? undefined : caches.etc.get(view);
+    if (cached !== undefined) {
+      dns = structuredClone(cached);
+    } else {
+      dns = readEtcDns(`${base}/root`);
+      if (view !== undefined) caches.etc.set(view, structuredClone(dns));
+    }
   } catch (err) {
     if (classify(err) === 'vanished' && !sameProcess(base, c.starttime)) return gone(c, warnings);
     warnings.push({
