@@ -96,7 +96,7 @@ export function registerDiscover(program: Command): void {
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default text)`)
     .option(
       '--netns <ino|name>',
-      'text: show only the network namespace with this inode, tenant, container or bind mount',
+      'text: show only the network namespace with this inode, tenant, container, bind mount, or "host"',
     )
     .option(
       '--schema',

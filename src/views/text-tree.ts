@@ -117,7 +117,9 @@ export class TreeContext {
     const d = this.discovery;
     const ns = d.networks[ino];
     let name = '';
-    if (ns) {
+    // The host's namespace is simply "host": its many tenants are listed in its own block.
+    if (ns?.isInitial) name = 'host';
+    else if (ns) {
       const tenants = ns.tenants.filter((t) => !(t.pid === 2 && d.processes[t.pid]?.ppid === 0));
       name = tenants
         .slice(0, 3)
@@ -126,7 +128,6 @@ export class TreeContext {
       if (tenants.length > 3) name += `, +${tenants.length - 3}`;
     }
     if (name === '') name = holderPath(d, ino) ?? '';
-    if (ns?.isInitial) name = name ? `host: ${name}` : 'host';
     this.names.set(ino, name);
     return name;
   }
@@ -169,6 +170,7 @@ function holderPath(d: Discovery, ino: number): string | undefined {
 
 function matchesFilter(ctx: TreeContext, ns: NetworkNamespace, filter: string): boolean {
   if (String(ns.ino) === filter || `net:[${ns.ino}]` === filter) return true;
+  if (filter === 'host' && ns.isInitial) return true;
   const d = ctx.discovery;
   for (const t of ns.tenants) {
     const n = tenantName(d, t);

@@ -3,6 +3,7 @@
  * `forwarded-ports`, each port related to its owning processes (and their
  * tenants) and to the interfaces whose addresses it is bound to.
  */
+import { BlockList } from 'node:net';
 import type { ForwardedPort, NetworkNamespace, Socket } from '../../model/types.js';
 import type { V1Context } from './context.js';
 import { nifId } from './ids.js';
@@ -145,8 +146,8 @@ export function makePortViews(ctx: V1Context): (ns: NetworkNamespace) => PortVie
     // entries that read the same are one, with their owners merged.
     const seen = new Map<string, V1ForwardedPort>();
     for (const fp of ns.forwardedPorts) {
-      const v1 = v1ForwardedPort(fp, serviceName, nifsFor);
-      const key = `${v1.protocol}|${v1.ip}|${v1.port}|${v1['port-end'] ?? ''}|${v1['forward-ip']}|${v1['forward-port']}|${v1.netnsid}`;
+      const v1 = v1ForwardedPort(ns, fp, serviceName, nifsFor);
+      const key = `${v1.protocol}|${v1.ip}/${v1['ip-prefixlen'] ?? ''}|${v1.port}|${v1['port-end'] ?? ''}|${v1['forward-ip']}|${v1['forward-port']}|${v1.netnsid}`;
       const owners = fp.owners.map((o) => owner(ctx, o.pid, o));
       const same = seen.get(key);
       if (same) {
@@ -161,15 +162,49 @@ export function makePortViews(ctx: V1Context): (ns: NetworkNamespace) => PortVie
   };
 }
 
+/**
+ * A DNAT rule may match a destination prefix ("198.51.100.0/24") rather than
+ * one address; v1's `ip` holds an address, so the prefix length travels in
+ * `ip-prefixlen`, and the interfaces are those with an address inside it.
+ */
+export function splitHostMatch(hostAddress: string): { ip: string; prefixlen?: number } {
+  const slash = hostAddress.indexOf('/');
+  if (slash < 0) return { ip: hostAddress };
+  const ip = hostAddress.slice(0, slash);
+  const prefixlen = Number.parseInt(hostAddress.slice(slash + 1), 10);
+  const full = ip.includes(':') ? 128 : 32;
+  return Number.isInteger(prefixlen) && prefixlen < full ? { ip, prefixlen } : { ip };
+}
+
+function nifsInPrefix(ns: NetworkNamespace, ip: string, prefixlen: number): string[] {
+  const type = ip.includes(':') ? 'ipv6' : 'ipv4';
+  const block = new BlockList();
+  try {
+    block.addSubnet(ip, prefixlen, type);
+  } catch {
+    return [];
+  }
+  return [...ns.interfaces]
+    .sort((a, b) => a.index - b.index)
+    .filter((n) =>
+      n.addresses.some(
+        (a) => a.family === (type === 'ipv4' ? 'inet' : 'inet6') && block.check(a.address, type),
+      ),
+    )
+    .map((n) => nifId(ns.ino, n.index));
+}
+
 function v1ForwardedPort(
+  ns: NetworkNamespace,
   fp: ForwardedPort,
   serviceName: (protocol: string, port: number) => string,
   nifsFor: (address: string) => string[],
 ): V1ForwardedPort {
+  const host = splitHostMatch(fp.hostAddress);
   const v1: V1ForwardedPort = {
     family: familyNumber(fp.family),
     protocol: fp.protocol,
-    ip: fp.hostAddress,
+    ip: host.ip,
     port: fp.hostPort,
     servicename: serviceName(fp.protocol, fp.hostPort),
     'forward-ip': fp.destAddress,
@@ -177,8 +212,10 @@ function v1ForwardedPort(
     'forward-servicename': serviceName(fp.protocol, fp.destPort),
     netnsid: fp.destNetns ?? 0,
     owners: [],
-    'network-interface-refs': nifsFor(fp.hostAddress),
+    'network-interface-refs':
+      host.prefixlen === undefined ? nifsFor(host.ip) : nifsInPrefix(ns, host.ip, host.prefixlen),
   };
+  if (host.prefixlen !== undefined) v1['ip-prefixlen'] = host.prefixlen;
   if (fp.hostPortEnd !== undefined && fp.hostPortEnd !== fp.hostPort) v1['port-end'] = fp.hostPortEnd;
   return v1;
 }

@@ -250,6 +250,8 @@ export const ForwardedPortSchema = Type.Object(
     family: Type.Integer(),
     protocol: Type.String(),
     ip: IPvXAddressSchema,
+    /** The rule matches a whole prefix `ip`/`ip-prefixlen`, not one address (wirescope extension). */
+    'ip-prefixlen': Opt(Type.Integer({ minimum: 0, maximum: 128 })),
     port: Type.Integer({ minimum: 0, maximum: 65535 }),
     /** Last port of a forwarded range (wirescope extension). */
     'port-end': Opt(Type.Integer({ minimum: 0, maximum: 65535 })),

@@ -481,4 +481,16 @@ describe('Ghostwire v1 view of a native discovery', () => {
     assert.equal(nif(doc, BLUE, 'vx42').vxlan?.idref, `nif-${HOST}-3`);
     assert.equal(nif(doc, HOST, 'eth0').slaves, undefined);
   });
+
+  it('passes a forwarded destination prefix on as address plus prefix length, with the interfaces inside it', () => {
+    const d = sampleDiscovery();
+    const host = d.networks[`${HOST}`];
+    const fp = host?.forwardedPorts[0];
+    assert.ok(host && fp);
+    fp.hostAddress = '172.20.0.0/16';
+    const [f] = netns(v1(d), HOST)['forwarded-ports'].ipv4;
+    assert.equal(f?.ip, '172.20.0.0');
+    assert.equal(f?.['ip-prefixlen'], 16);
+    assert.deepEqual(f?.['network-interface-refs'], [`nif-${HOST}-3`], 'br0 carries 172.20.0.1/16');
+  });
 });
