@@ -56,8 +56,9 @@ export function scanProcessRange(
   opts: ProcessSourceOptions,
 ): void {
   const linkTypes = opts.links ? [...state.types] : [];
+  const perTask = linkTypes.filter((t) => TASK_TYPES.has(t));
   const readMnt = opts.needMnt && !state.types.has('mnt');
-  for (let i = from; i < to; i++) scanProcess(state, pids[i] as number, linkTypes, readMnt, opts);
+  for (let i = from; i < to; i++) scanProcess(state, pids[i] as number, linkTypes, perTask, readMnt, opts);
 }
 
 function vanished(state: ScanState, pid: number, what: string): void {
@@ -73,6 +74,7 @@ function scanProcess(
   state: ScanState,
   pid: number,
   linkTypes: readonly NamespaceType[],
+  perTask: readonly NamespaceType[],
   readMnt: boolean,
   opts: ProcessSourceOptions,
 ): void {
@@ -111,7 +113,8 @@ function scanProcess(
         throw err;
       }
       // pid_for_children / time_for_children can name a namespace no process
-      // is in yet (after unshare(CLONE_NEWPID|CLONE_NEWTIME), before fork).
+      // is in yet: after unshare(CLONE_NEWPID) until the first fork, after
+      // unshare(CLONE_NEWTIME) until the next fork or exec.
       if ((type === 'pid' || type === 'time') && nsOf[type] !== undefined) {
         const childPath = `${base}/ns/${type}_for_children`;
         try {
@@ -137,7 +140,6 @@ function scanProcess(
     // one, whose links equal /proc/PID/ns. A thread that called setns()
     // is attached to a different namespace than its process.
     const taskNs: { type: NamespaceType; ino: number; path: string }[] = [];
-    const perTask = linkTypes.filter((t) => TASK_TYPES.has(t));
     if (opts.tasks && status.threads > 1 && perTask.length > 0 && denied === undefined) {
       step = 'tasks';
       for (const tid of listDir(`${base}/task`)) {
