@@ -65,7 +65,7 @@ export function natSpec(t: Topology, table: string): NftTableSpec | undefined {
     table,
     chains: [
       { name: 'prerouting', hook: 'type nat hook prerouting priority dstnat; policy accept;' },
-      { name: 'output', hook: 'type nat hook output priority dstnat; policy accept;' },
+      { name: 'output', hook: 'type nat hook output priority -100; policy accept;' },
       { name: 'postrouting', hook: 'type nat hook postrouting priority srcnat; policy accept;' },
     ],
     rules,
