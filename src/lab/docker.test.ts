@@ -1,0 +1,94 @@
+/**
+ * The Docker-node example on the real kernel: two containers created through
+ * the Docker Engine API (network mode "none") and a plain namespace on a
+ * bridge in its own namespace; one container isolated.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { ensureDockerImage } from '../engines/testing/image.js';
+import { dockerClient } from './nodes.js';
+import { readState } from './state.js';
+import {
+  cleanup,
+  cli,
+  driftOf,
+  footprint,
+  perturbationTests,
+  ping,
+  type TestLab,
+  uniqueLab,
+} from './testing.js';
+
+describe('lab: docker-node example (containers via the Docker API on a namespaced bridge)', () => {
+  let t: TestLab | undefined;
+  const lab = (): TestLab => {
+    if (!t) throw new Error('lab not set up');
+    return t;
+  };
+
+  before(async () => {
+    // The image the example names (a busybox rootfs imported with `docker import`).
+    ensureDockerImage('wirescope-test/busybox:latest');
+    t = uniqueLab('docker.yaml');
+    const r = await cli('lab', 'up', t.file);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(() => cleanup(t));
+
+  it('creates labelled containers with no network of their own', async () => {
+    const id = readState(lab().name)?.nodes.d1?.containerId;
+    assert.ok(id);
+    const info = await dockerClient().getContainer(id).inspect();
+    assert.equal(info.HostConfig.NetworkMode, 'none');
+    assert.equal(info.Config.Labels['wirescope.lab'], lab().name);
+    assert.equal(info.Config.Labels['wirescope.node'], 'd1');
+    assert.ok(info.State.Running);
+  });
+
+  it('a second up changes nothing', async () => {
+    const r = await cli('lab', 'up', lab().file);
+    assert.match(r.stdout, /up to date, nothing to do/);
+  });
+
+  it('carries traffic between the containers and the namespace, and not to the isolated one', () => {
+    const n = lab().name;
+    assert.ok(ping(n, 'd1', '10.77.0.3'), 'd1 -> n1');
+    assert.ok(ping(n, 'n1', '10.77.0.1'), 'n1 -> d1');
+    assert.ok(!ping(n, 'd1', '10.77.0.2'), 'd1 -> d2 is cut');
+    assert.ok(!ping(n, 'd2', '10.77.0.3'), 'd2 -> n1 is cut');
+  });
+
+  it('verify is clean, with the reachability matrix', async () => {
+    const r = await cli('verify', '--reach', '--json', lab().file);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(driftOf(r), []);
+  });
+
+  perturbationTests(
+    lab,
+    {
+      veth: { node: 'd1', ifname: 'eth1', expect: /^- br0:p1 <-> d1:eth1 \(veth\): declared, missing/ },
+      address: {
+        node: 'n1',
+        ifname: 'eth1',
+        from: '10.77.0.3/24',
+        to: '10.77.0.30/24',
+        expect: /^~ n1:eth1\.ipv4: declared 10\.77\.0\.3\/24, found 10\.77\.0\.30\/24/,
+      },
+      route: {
+        node: 'n1',
+        dst: '10.78.0.0/16',
+        expect: /^- route 10\.78\.0\.0\/16 via 10\.77\.0\.1 in n1: declared, missing/,
+      },
+      partition: { node: 'd1', expect: /^- partition rule partition:d2 in d1: declared, missing/ },
+      kill: { node: 'd2', expect: /^- node d2 \(docker\): declared, not running/ },
+    },
+    it,
+    assert,
+  );
+
+  it('down removes the containers and leaves nothing behind', async () => {
+    assert.equal((await cli('lab', 'down', lab().name)).code, 0);
+    assert.deepEqual(await footprint(lab().name), []);
+  });
+});
