@@ -11,7 +11,7 @@ import {
   openIptSocket,
   readLegacyTable,
 } from './iptables-legacy.js';
-import { NAT_ENTRIES, NAT_INFO } from './iptables-legacy.recorded.js';
+import { NAT_ENTRIES, NAT_INFO, NAT6_ENTRIES, NAT6_INFO } from './iptables-legacy.recorded.js';
 import { withNetns } from './netns.js';
 
 describe('legacy ip_tables entries (recorded from the kernel)', () => {
@@ -51,9 +51,24 @@ describe('legacy ip_tables entries (recorded from the kernel)', () => {
     );
   });
 
+  it('decodes ip6_tables entries (struct ip6t_entry: 16-byte addresses, IP6T_F_PROTO)', () => {
+    const e6 = decodeEntries(Buffer.from(NAT6_ENTRIES, 'hex'), decodeInfo(Buffer.from(NAT6_INFO, 'hex')), 6);
+    const jump = e6.find((e) => e.chain === 'PREROUTING' && (e.target.verdict ?? -1) >= 0);
+    assert.equal(jump?.dst.toString('hex'), '20010db8000000000000000000000010');
+    assert.equal(jump?.dmsk.toString('hex'), 'f'.repeat(32));
+    assert.equal(jump?.proto, 0);
+    const dnat = e6.find((e) => e.chain === 'WST6' && e.target.name === 'DNAT');
+    assert.equal(dnat?.proto, 6);
+    assert.deepEqual(
+      dnat?.matches.map((m) => m.name),
+      ['tcp'],
+    );
+    assert.equal(e6.find((e) => e.chain === 'OUTPUT' && e.target.name === 'DNAT')?.proto, 17);
+  });
+
   it('rejects a blob with broken offsets', () => {
     const blob = Buffer.from(NAT_ENTRIES, 'hex');
-    blob.writeUInt16LE(7, 90); // next_offset of the first entry
+    blob.writeUInt16LE(7, 90); // next_offset of the first entry (struct ipt_entry offset 90)
     assert.throws(() => decodeEntries(blob, info), IptDecodeError);
     assert.throws(
       () => decodeEntries(Buffer.from(NAT_ENTRIES, 'hex').subarray(0, 150), info),

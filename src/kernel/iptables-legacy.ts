@@ -1,14 +1,16 @@
 /**
- * Legacy ip_tables (x_tables, not nf_tables) read in-process: getsockopt
- * IPT_SO_GET_INFO / IPT_SO_GET_ENTRIES on a raw IPv4 socket created in the
- * target network namespace (include/uapi/linux/netfilter_ipv4/ip_tables.h,
+ * Legacy ip_tables / ip6_tables (x_tables, not nf_tables) read in-process:
+ * getsockopt IPT_SO_GET_INFO / IPT_SO_GET_ENTRIES (IP6T_SO_* for IPv6) on a
+ * raw socket created in the target network namespace
+ * (include/uapi/linux/netfilter_ipv4/ip_tables.h, netfilter_ipv6/ip6_tables.h,
  * net/ipv4/netfilter/ip_tables.c), and a pure decoder of the entry blob.
  *
  * Safety: since Linux 5.x x_tables tables are instantiated per namespace on
  * first use — IPT_SO_GET_INFO for a table that does not exist yet *creates* it
  * (xt_find_table_lock → template → table_init) and may load modules. So the
  * reader asks only for tables listed in /proc/thread-self/net/ip_tables_names
- * of the namespace it is in; a namespace without legacy tables is never touched.
+ * (ip6_tables_names) of the namespace it is in; a namespace without legacy
+ * tables is never touched.
  */
 import { readFileSync } from 'node:fs';
 import koffi from 'koffi';
@@ -19,18 +21,32 @@ const getsockoptC = libc.func(
   'int getsockopt(int fd, int level, int name, _Inout_ void *val, _Inout_ uint32_t *len)',
 );
 
+export type IpFamily = 4 | 6;
+
 const AF_INET = 2;
+const AF_INET6 = 10;
 const SOCK_RAW = 3;
 const SOCK_CLOEXEC = 0o2000000;
 const IPPROTO_RAW = 255;
 const SOL_IP = 0;
+const SOL_IPV6 = 41;
+/** IPT_SO_GET_INFO / IPT_SO_GET_ENTRIES; IP6T_SO_* have the same numbers. */
 const IPT_SO_GET_INFO = 64;
 const IPT_SO_GET_ENTRIES = 65;
 const XT_TABLE_MAXNAMELEN = 32;
 const NF_INET_NUMHOOKS = 5;
 
-/** sizeof(struct ipt_entry) on x86_64: ipt_ip (84) + nfcache, offsets, comefrom (12) + xt_counters (16). */
-export const IPT_ENTRY_SIZE = 112;
+/**
+ * struct ipt_entry / ip6t_entry layout on x86_64: size, where target_offset
+ * sits (next_offset follows it), and the header fields.
+ * ipt_entry: ipt_ip (84) + nfcache, offsets, comefrom (12) + xt_counters (16) = 112.
+ * ip6t_entry: ip6t_ip6 (136) + nfcache, offsets, comefrom (12) + pad (4) + counters (16) = 168.
+ */
+const LAYOUT = {
+  4: { size: 112, targetOffset: 88, addrLen: 4, dst: 4, dmsk: 12, proto: 80, flags: 82, invflags: 83 },
+  6: { size: 168, targetOffset: 140, addrLen: 16, dst: 16, dmsk: 48, proto: 128, flags: 131, invflags: 132 },
+} as const;
+export const IPT_ENTRY_SIZE = LAYOUT[4].size;
 /** sizeof(struct xt_entry_match) == sizeof(struct xt_entry_target): u16 size, char name[29], u8 revision. */
 export const XT_ENTRY_HDR = 32;
 
@@ -52,13 +68,14 @@ export interface IptEntry {
   offset: number;
   /** Chain the entry belongs to: a built-in chain (PREROUTING...) or a user chain name. */
   chain: string;
-  src: Buffer;
   dst: Buffer;
-  smsk: Buffer;
   dmsk: Buffer;
+  /** IP protocol the entry requires; 0 = any. */
   proto: number;
-  flags: number;
-  invflags: number;
+  dstInverted: boolean;
+  protoInverted: boolean;
+  /** The jump is a goto (IPT_F_GOTO / IP6T_F_GOTO). */
+  goto: boolean;
   matches: IptMatch[];
   target: {
     name: string;
@@ -68,9 +85,12 @@ export interface IptEntry {
   };
 }
 
-export const IPT_F_GOTO = 0x02;
-export const IPT_INV_DSTIP = 0x10;
-export const IPT_INV_PROTO = 0x40;
+// ipt_ip.flags / ip6t_ip6.flags and invflags.
+const IPT_F_GOTO = 0x02;
+const IP6T_F_PROTO = 0x01;
+const IP6T_F_GOTO = 0x04;
+const IPT_INV_DSTIP = 0x10; // IP6T_INV_DSTIP too
+const IPT_INV_PROTO = 0x40; // IP6T_INV_PROTO too
 /** Standard-target verdicts: XT_RETURN = -NF_REPEAT - 1. */
 export const XT_RETURN = -5;
 
@@ -105,7 +125,12 @@ export function decodeInfo(b: Buffer): IptInfo {
  * entry, named "ERROR", ends the table) — the layout libiptc writes.
  * Standard-target jumps are byte offsets of the target chain's first entry.
  */
-export function decodeEntries(blob: Buffer, info: Pick<IptInfo, 'validHooks' | 'hookEntry'>): IptEntry[] {
+export function decodeEntries(
+  blob: Buffer,
+  info: Pick<IptInfo, 'validHooks' | 'hookEntry'>,
+  family: IpFamily = 4,
+): IptEntry[] {
+  const L = LAYOUT[family];
   const hookAt = new Map<number, string>();
   for (let h = 0; h < NF_INET_NUMHOOKS; h++)
     if (info.validHooks & (1 << h)) hookAt.set(info.hookEntry[h] ?? -1, HOOK_CHAINS[h] ?? `HOOK${h}`);
@@ -113,21 +138,17 @@ export function decodeEntries(blob: Buffer, info: Pick<IptInfo, 'validHooks' | '
   let chain = '';
   let off = 0;
   while (off < blob.length) {
-    if (off + IPT_ENTRY_SIZE > blob.length) throw new IptDecodeError(`entry at ${off} truncated`);
-    const targetOffset = blob.readUInt16LE(off + 88);
-    const nextOffset = blob.readUInt16LE(off + 90);
-    if (
-      nextOffset < IPT_ENTRY_SIZE + XT_ENTRY_HDR ||
-      off + nextOffset > blob.length ||
-      targetOffset < IPT_ENTRY_SIZE
-    )
+    if (off + L.size > blob.length) throw new IptDecodeError(`entry at ${off} truncated`);
+    const targetOffset = blob.readUInt16LE(off + L.targetOffset);
+    const nextOffset = blob.readUInt16LE(off + L.targetOffset + 2);
+    if (nextOffset < L.size + XT_ENTRY_HDR || off + nextOffset > blob.length || targetOffset < L.size)
       throw new IptDecodeError(
         `entry at ${off} has bad offsets (target ${targetOffset}, next ${nextOffset})`,
       );
     const hook = hookAt.get(off);
     if (hook) chain = hook;
     const matches: IptMatch[] = [];
-    for (let m = off + IPT_ENTRY_SIZE; m < off + targetOffset; ) {
+    for (let m = off + L.size; m < off + targetOffset; ) {
       const size = blob.readUInt16LE(m);
       if (size < XT_ENTRY_HDR || m + size > off + targetOffset)
         throw new IptDecodeError(`match at ${m} has bad size ${size}`);
@@ -152,16 +173,19 @@ export function decodeEntries(blob: Buffer, info: Pick<IptInfo, 'validHooks' | '
     }
     const target: IptEntry['target'] = { name: tname, rev: blob.readUInt8(t + 31), data: tdata };
     if (tname === '' && tdata.length >= 4) target.verdict = tdata.readInt32LE(0);
+    const flags = blob.readUInt8(off + L.flags);
+    const invflags = blob.readUInt8(off + L.invflags);
+    // ip6t_ip6.proto counts only with IP6T_F_PROTO; ipt_ip.proto 0 means any.
+    const proto = family === 6 && !(flags & IP6T_F_PROTO) ? 0 : blob.readUInt16LE(off + L.proto);
     out.push({
       offset: off,
       chain,
-      src: blob.subarray(off, off + 4),
-      dst: blob.subarray(off + 4, off + 8),
-      smsk: blob.subarray(off + 8, off + 12),
-      dmsk: blob.subarray(off + 12, off + 16),
-      proto: blob.readUInt16LE(off + 80),
-      flags: blob.readUInt8(off + 82),
-      invflags: blob.readUInt8(off + 83),
+      dst: blob.subarray(off + L.dst, off + L.dst + L.addrLen),
+      dmsk: blob.subarray(off + L.dmsk, off + L.dmsk + L.addrLen),
+      proto,
+      dstInverted: (invflags & IPT_INV_DSTIP) !== 0,
+      protoInverted: (invflags & IPT_INV_PROTO) !== 0,
+      goto: (flags & (family === 6 ? IP6T_F_GOTO : IPT_F_GOTO)) !== 0,
       matches,
       target,
     });
@@ -170,25 +194,29 @@ export function decodeEntries(blob: Buffer, info: Pick<IptInfo, 'validHooks' | '
   return out;
 }
 
-/** Tables listed for the calling thread's network namespace; [] when ip_tables is not loaded. */
-export function legacyTableNames(): string[] {
+/** The proc file listing a namespace's legacy tables (of the namespace the reading thread is in). */
+export const tableNamesPath = (family: IpFamily): string =>
+  `/proc/thread-self/net/${family === 6 ? 'ip6' : 'ip'}_tables_names`;
+
+/** Tables listed for the calling thread's network namespace; [] when ip(6)_tables is not loaded. */
+export function legacyTableNames(family: IpFamily = 4): string[] {
   try {
-    return readFileSync('/proc/thread-self/net/ip_tables_names', 'latin1').split('\n').filter(Boolean);
+    return readFileSync(tableNamesPath(family), 'latin1').split('\n').filter(Boolean);
   } catch {
     return [];
   }
 }
 
-function getsockopt(fd: number, name: number, buf: Buffer): number {
+function getsockopt(fd: number, level: number, name: number, buf: Buffer): number {
   const len = [buf.length];
-  if ((getsockoptC(fd, SOL_IP, name, buf, len) as number) < 0)
+  if ((getsockoptC(fd, level, name, buf, len) as number) < 0)
     throw new SyscallError('getsockopt', errno(), `IPT ${name}`);
   return len[0] ?? 0;
 }
 
-/** Opens a raw IPv4 socket in the calling thread's network namespace (needs CAP_NET_RAW there). */
-export function openIptSocket(): number {
-  return socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+/** Opens a raw socket of the family in the calling thread's network namespace (needs CAP_NET_RAW there). */
+export function openIptSocket(family: IpFamily = 4): number {
+  return socket(family === 6 ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
 }
 
 export function closeIptSocket(fd: number): void {
@@ -200,18 +228,23 @@ export function closeIptSocket(fd: number): void {
  * raw ipt_getinfo struct and entry blob (decode with decodeInfo/decodeEntries).
  * The caller must have checked that the table exists (see legacyTableNames).
  */
-export function readLegacyTable(fd: number, table: string): { info: Buffer; entries: Buffer } {
+export function readLegacyTable(
+  fd: number,
+  table: string,
+  family: IpFamily = 4,
+): { info: Buffer; entries: Buffer } {
+  const level = family === 6 ? SOL_IPV6 : SOL_IP;
   for (let attempt = 0; ; attempt++) {
     const ib = Buffer.alloc(84);
     ib.write(table, 0, XT_TABLE_MAXNAMELEN - 1, 'latin1');
-    getsockopt(fd, IPT_SO_GET_INFO, ib);
+    getsockopt(fd, level, IPT_SO_GET_INFO, ib);
     const info = decodeInfo(ib);
     // struct ipt_get_entries: name[32], u32 size, then the entries at offset 40 (8-byte aligned).
     const eb = Buffer.alloc(40 + info.size);
     eb.write(table, 0, XT_TABLE_MAXNAMELEN - 1, 'latin1');
     eb.writeUInt32LE(info.size, XT_TABLE_MAXNAMELEN);
     try {
-      getsockopt(fd, IPT_SO_GET_ENTRIES, eb);
+      getsockopt(fd, level, IPT_SO_GET_ENTRIES, eb);
     } catch (e) {
       // EAGAIN: the table changed size between the two calls; read again.
       if (e instanceof SyscallError && e.errno === EAGAIN && attempt < 3) continue;

@@ -23,13 +23,15 @@ const DECOY = `${P}x`;
 // A /24 no other fixture on this machine is likely to use.
 const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
 const DEST_IP = `${NET}.2`;
+const NET6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+const DEST_IP6 = `${NET6}::2`;
 
 const sh = (cmd: string, args: string[], input?: string) =>
   execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8' });
 const inNs = (ns: string, args: string[], input?: string) => sh('ip', ['netns', 'exec', ns, ...args], input);
 const ino = (ns: string) => statSync(`/run/netns/${ns}`).ino;
 
-function listenIn(ns: string, port: number): Promise<ChildProcess> {
+function listenIn(ns: string, port: number, host = '0.0.0.0'): Promise<ChildProcess> {
   const child = spawn(
     'ip',
     [
@@ -38,7 +40,7 @@ function listenIn(ns: string, port: number): Promise<ChildProcess> {
       ns,
       process.execPath,
       '-e',
-      `require('net').createServer().listen(${port}, '0.0.0.0', () => console.log('ready'))`,
+      `require('net').createServer().listen({ port: ${port}, host: '${host}', ipv6Only: true }, () => console.log('ready'))`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
@@ -50,6 +52,7 @@ function listenIn(ns: string, port: number): Promise<ChildProcess> {
 
 describe('forwarded ports in real network namespaces', () => {
   let listener: ChildProcess | undefined;
+  let listener6: ChildProcess | undefined;
   let d: Discovery;
   const forwardsOf = (ns: string) => d.networks[String(ino(ns))]?.forwardedPorts ?? [];
 
@@ -60,6 +63,8 @@ describe('forwarded ports in real network namespaces', () => {
     inNs(FWD, ['ip', 'link', 'set', `${P}a`, 'up']);
     inNs(DEST, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}b`]);
     inNs(DEST, ['ip', 'link', 'set', `${P}b`, 'up']);
+    inNs(FWD, ['ip', '-6', 'addr', 'add', `${NET6}::1/64`, 'dev', `${P}a`, 'nodad']);
+    inNs(DEST, ['ip', '-6', 'addr', 'add', `${DEST_IP6}/64`, 'dev', `${P}b`, 'nodad']);
     // The decoy holds the same address on a device nobody routes to (a veth with both ends inside).
     inNs(DECOY, ['ip', 'link', 'add', `${P}y`, 'type', 'veth', 'peer', 'name', `${P}z`]);
     inNs(DECOY, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}y`]);
@@ -106,12 +111,29 @@ describe('forwarded ports in real network namespaces', () => {
       '--to-destination',
       `${DEST_IP}:80`,
     ]);
+    inNs(FWD, [
+      'ip6tables-legacy',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8443',
+      '-j',
+      'DNAT',
+      '--to-destination',
+      `[${DEST_IP6}]:443`,
+    ]);
     listener = await listenIn(DEST, 80);
+    listener6 = await listenIn(DEST, 443, '::');
     d = await discover({});
   });
 
   after(() => {
     listener?.kill();
+    listener6?.kill();
     closeForwardedPortSockets();
     for (const ns of [FWD, DEST, DECOY]) {
       try {
@@ -150,15 +172,29 @@ describe('forwarded ports in real network namespaces', () => {
   it('reads an iptables-legacy DNAT rule through ip_tables getsockopt', () => {
     const f = forwardsOf(FWD).find((x) => x.hostPort === 8082);
     assert.equal(f?.source, 'iptables');
-    assert.equal(f?.chain, 'nat PREROUTING');
+    assert.equal(f?.chain, 'ip nat PREROUTING');
     assert.equal(f?.destNetns, ino(DEST));
     assert.equal(f?.owners[0]?.pid, listener?.pid);
+  });
+
+  it('reads an ip6tables-legacy DNAT rule to an IPv6 destination', () => {
+    const f = forwardsOf(FWD).find((x) => x.hostPort === 8443);
+    assert.equal(f?.source, 'iptables');
+    assert.equal(f?.family, 'inet6');
+    assert.equal(f?.chain, 'ip6 nat PREROUTING');
+    assert.equal(f?.destAddress, DEST_IP6);
+    assert.equal(f?.destNetns, ino(DEST));
+    assert.deepEqual(
+      f?.owners.map((o) => o.pid),
+      [listener6?.pid],
+    );
   });
 
   it('reports no forwards in the namespaces without rules, and no legacy table was created there', () => {
     assert.deepEqual(forwardsOf(DEST), []);
     assert.deepEqual(forwardsOf(DECOY), []);
     assert.equal(inNs(DEST, ['cat', '/proc/net/ip_tables_names']).trim(), '');
+    assert.equal(inNs(DEST, ['cat', '/proc/net/ip6_tables_names']).trim(), '');
   });
 
   it('warns, and does not crash, for a namespace that vanished before its rules were read', () => {

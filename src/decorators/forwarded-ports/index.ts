@@ -18,8 +18,11 @@ import {
   closeIptSocket,
   decodeEntries,
   decodeInfo,
+  type IpFamily,
+  IptDecodeError,
   openIptSocket,
   readLegacyTable,
+  tableNamesPath,
 } from '../../kernel/iptables-legacy.js';
 import { SyscallError } from '../../kernel/libc.js';
 import { NetlinkError, type NetlinkSocket } from '../../kernel/netlink.js';
@@ -44,21 +47,27 @@ export interface ForwardedPortsOptions {
 interface NsConn {
   nft: NetlinkSocket;
   /**
-   * /proc/thread-self/net/ip_tables_names opened inside the namespace: a proc
-   * net file stays bound to the namespace it was opened in, so re-reading it
-   * (pread at 0) lists that namespace's legacy tables without entering it again.
+   * /proc/thread-self/net/ip{,6}_tables_names opened inside the namespace: a
+   * proc net file stays bound to the namespace it was opened in, so re-reading
+   * it (pread at 0) lists that namespace's legacy tables without entering it again.
    */
-  iptNames?: number;
-  /** Raw socket for legacy ip_tables, opened when a legacy nat table was first seen. */
-  ipt?: number;
+  iptNames: Partial<Record<IpFamily, number>>;
+  /** Raw sockets for legacy ip(6)_tables, opened when a legacy nat table was first seen. */
+  ipt: Partial<Record<IpFamily, number>>;
 }
+
+const FAMILIES: readonly IpFamily[] = [4, 6];
 
 const conns = new Map<number, NsConn>();
 
 function closeConn(c: NsConn): void {
   c.nft.close();
-  if (c.iptNames !== undefined) closeSync(c.iptNames);
-  if (c.ipt !== undefined) closeIptSocket(c.ipt);
+  for (const f of FAMILIES) {
+    const names = c.iptNames[f];
+    const sock = c.ipt[f];
+    if (names !== undefined) closeSync(names);
+    if (sock !== undefined) closeIptSocket(sock);
+  }
 }
 
 /** Closes every cached socket (tests, shutdown). */
@@ -90,19 +99,18 @@ function inNetns<T>(refs: readonly string[], fn: () => T): T {
   throw last;
 }
 
-/** Whether ip_tables (legacy) is in the kernel at all: its proc file exists in every namespace if so. */
-function legacyPresent(): boolean {
-  return existsSync('/proc/self/net/ip_tables_names');
+/** Families whose legacy x_tables are in the kernel at all: their proc file exists in every namespace if so. */
+function legacyFamilies(): IpFamily[] {
+  return FAMILIES.filter((f) => existsSync(`/proc/self/net/${f === 6 ? 'ip6' : 'ip'}_tables_names`));
 }
-
-const IPT_NAMES = '/proc/thread-self/net/ip_tables_names';
 
 const namesBuf = Buffer.alloc(4096);
 
 /** Legacy table names of a namespace, from the proc file opened in it. */
-function legacyNames(c: NsConn): string[] {
-  if (c.iptNames === undefined) return [];
-  const n = readSync(c.iptNames, namesBuf, 0, namesBuf.length, 0);
+function legacyNames(c: NsConn, family: IpFamily): string[] {
+  const fd = c.iptNames[family];
+  if (fd === undefined) return [];
+  const n = readSync(fd, namesBuf, 0, namesBuf.length, 0);
   return namesBuf.toString('latin1', 0, n).split('\n').filter(Boolean);
 }
 
@@ -115,24 +123,18 @@ function missing(draft: Draft.Discovery, capability: string, effect: string): vo
     draft.missingPrivileges.push({ capability, effect });
 }
 
-/** Turns a kernel error into a warning; true if it was one we understand. */
-function kernelFault(draft: Draft.Discovery, e: unknown, ino: number, what: string, cap: string): boolean {
+/** Turns an error while reading one namespace into a warning (the discovery goes on). */
+function fault(draft: Draft.Discovery, e: unknown, ino: number, what: string, cap: string): void {
   const errno = e instanceof SyscallError || e instanceof NetlinkError ? e.errno : undefined;
-  if (errno === undefined) return false;
+  const text = e instanceof Error ? e.message : String(e);
   if (errno === 1 || errno === 13) {
-    warn(
-      draft,
-      'forwards-denied',
-      `netns ${ino}: reading ${what} needs ${cap} (${(e as Error).message})`,
-      ino,
-    );
+    warn(draft, 'forwards-denied', `netns ${ino}: reading ${what} needs ${cap} (${text})`, ino);
     missing(draft, cap, `${what} (port forwards) are not read`);
   } else if (errno === 2 || errno === 3) {
     warn(draft, 'netns-vanished', `netns ${ino} vanished while reading ${what}`, ino);
   } else {
-    warn(draft, 'forwards-read-failed', `netns ${ino}: reading ${what} failed: ${(e as Error).message}`, ino);
+    warn(draft, 'forwards-read-failed', `netns ${ino}: reading ${what} failed: ${text}`, ino);
   }
-  return true;
 }
 
 type Found = Omit<Forward, 'chain'> & {
@@ -145,7 +147,7 @@ function readNamespace(
   draft: Draft.Discovery,
   ino: number,
   opts: ForwardedPortsOptions,
-  legacy: boolean,
+  legacy: readonly IpFamily[],
 ): Found[] {
   const refs = refsOf(draft, ino);
   const found: Found[] = [];
@@ -153,12 +155,12 @@ function readNamespace(
   if (!conn) {
     try {
       conn = inNetns(refs, () => {
-        const c: NsConn = { nft: openNfnetlink() };
-        if (legacy) {
+        const c: NsConn = { nft: openNfnetlink(), iptNames: {}, ipt: {} };
+        for (const f of legacy) {
           try {
-            c.iptNames = openSync(IPT_NAMES, 'r');
+            c.iptNames[f] = openSync(tableNamesPath(f), 'r');
           } catch {
-            // ip_tables is not loaded after all: no legacy tables anywhere.
+            // Not loaded after all: no legacy tables of this family anywhere.
           }
         }
         return c;
@@ -166,7 +168,7 @@ function readNamespace(
       conns.set(ino, conn);
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
-      if (!kernelFault(draft, e, ino, 'nftables rules', 'CAP_SYS_ADMIN')) throw e;
+      fault(draft, e, ino, 'nftables rules', 'CAP_SYS_ADMIN');
       return found;
     }
   }
@@ -180,30 +182,41 @@ function readNamespace(
         for (const f of forwards) found.push({ ...f, source: 'nftables', netns: ino });
       }
     } catch (e) {
-      if (!kernelFault(draft, e, ino, 'nftables rules', 'CAP_NET_ADMIN')) throw e;
+      fault(draft, e, ino, 'nftables rules', 'CAP_NET_ADMIN');
     }
   }
-  if (legacy) {
+  for (const family of legacy) {
+    const what = family === 6 ? 'legacy ip6tables rules' : 'legacy iptables rules';
     try {
-      if (legacyNames(conn).includes('nat')) {
-        const c = conn;
-        if (c.ipt === undefined) c.ipt = inNetns(refs, openIptSocket);
-        const raw = readLegacyTable(c.ipt, 'nat');
-        const entries = decodeEntries(raw.entries, decodeInfo(raw.info));
-        const { forwards, notes } = forwardsOf(legacyNatTable(entries));
-        for (const n of notes) warn(draft, 'forward-rule-skipped', `netns ${ino}: iptables-legacy ${n}`, ino);
-        for (const f of forwards) found.push({ ...f, source: 'iptables', netns: ino });
+      if (!legacyNames(conn, family).includes('nat')) continue;
+      const c = conn;
+      let fd = c.ipt[family];
+      if (fd === undefined) {
+        try {
+          fd = inNetns(refs, () => openIptSocket(family));
+          c.ipt[family] = fd;
+        } catch (e) {
+          if (e instanceof NetnsRestoreError) throw e;
+          // A raw socket needs CAP_NET_RAW in the namespace's user namespace.
+          fault(draft, e, ino, what, 'CAP_NET_RAW');
+          continue;
+        }
       }
+      const raw = readLegacyTable(fd, 'nat', family);
+      const entries = decodeEntries(raw.entries, decodeInfo(raw.info), family);
+      const { forwards, notes } = forwardsOf(legacyNatTable(entries, family));
+      for (const n of notes) warn(draft, 'forward-rule-skipped', `netns ${ino}: ${what}: ${n}`, ino);
+      for (const f of forwards) found.push({ ...f, source: 'iptables', netns: ino });
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
-      if (e instanceof Error && e.name === 'IptDecodeError')
+      if (e instanceof IptDecodeError)
         warn(
           draft,
           'forward-rule-skipped',
-          `netns ${ino}: legacy iptables nat table not decoded: ${e.message}`,
+          `netns ${ino}: ${what}: nat table not decoded: ${e.message}`,
           ino,
         );
-      else if (!kernelFault(draft, e, ino, 'legacy iptables rules', 'CAP_NET_ADMIN')) throw e;
+      else fault(draft, e, ino, what, 'CAP_NET_ADMIN');
     }
   }
   return found;
@@ -217,7 +230,7 @@ export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPo
       closeConn(c);
       conns.delete(ino);
     }
-  const legacy = opts.iptablesLegacy !== false && legacyPresent();
+  const legacy = opts.iptablesLegacy !== false ? legacyFamilies() : [];
   const found: Found[] = [];
   for (const key of keys) found.push(...readNamespace(draft, Number(key), opts, legacy));
   if (opts.dockerProxy !== false) {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeEntries, decodeInfo, type IptEntry } from '../../kernel/iptables-legacy.js';
-import { NAT_ENTRIES, NAT_INFO } from '../../kernel/iptables-legacy.recorded.js';
+import { NAT_ENTRIES, NAT_INFO, NAT6_ENTRIES, NAT6_INFO } from '../../kernel/iptables-legacy.recorded.js';
 import { legacyNatTable } from './iptables-legacy.js';
 import { forwardsOf } from './natgraph.js';
 
@@ -22,9 +22,30 @@ describe('legacy iptables nat entries → forwards (recorded table)', () => {
         f.destPort,
       ]),
       [
-        ['nat WSTCHAIN', 'tcp', '192.0.2.10', 9090, undefined, '10.1.1.2', 90],
-        ['nat OUTPUT', 'udp', '0.0.0.0', 5000, undefined, '10.1.1.3', 5000],
-        ['nat OUTPUT', 'udp', '0.0.0.0', 6000, 6005, '10.1.1.3', 6000],
+        ['ip nat WSTCHAIN', 'tcp', '192.0.2.10', 9090, undefined, '10.1.1.2', 90],
+        ['ip nat OUTPUT', 'udp', '0.0.0.0', 5000, undefined, '10.1.1.3', 5000],
+        ['ip nat OUTPUT', 'udp', '0.0.0.0', 6000, 6005, '10.1.1.3', 6000],
+      ],
+    );
+  });
+
+  it('reads ip6tables-legacy DNAT with IPv6 addresses', () => {
+    const e6 = decodeEntries(Buffer.from(NAT6_ENTRIES, 'hex'), decodeInfo(Buffer.from(NAT6_INFO, 'hex')), 6);
+    const { forwards, notes } = forwardsOf(legacyNatTable(e6, 6));
+    assert.deepEqual(notes, []);
+    assert.deepEqual(
+      forwards.map((f) => [
+        f.chain,
+        f.family,
+        f.protocol,
+        f.hostAddress,
+        f.hostPort,
+        f.destAddress,
+        f.destPort,
+      ]),
+      [
+        ['ip6 nat WST6', 'inet6', 'tcp', '2001:db8::10', 9443, 'fd00::5', 443],
+        ['ip6 nat OUTPUT', 'inet6', 'udp', '::', 5353, 'fd00::6', 53],
       ],
     );
   });
@@ -40,7 +61,7 @@ describe('legacy iptables nat entries → forwards (recorded table)', () => {
     assert.equal(notes.length, 1);
     assert.match(
       notes[0] ?? '',
-      /^nat WSTCHAIN: entry at offset \d+ skipped: NAT target rev \d info too short/,
+      /^ip nat WSTCHAIN: entry at offset \d+ skipped: NAT target rev \d info too short/,
     );
   });
 

@@ -1,11 +1,11 @@
 /**
- * Legacy ip_tables "nat" entries → NatTable (pure). The entry's own header
+ * Legacy ip_tables / ip6_tables "nat" entries → NatTable (pure). The entry's own header
  * gives destination address/mask and protocol; its xt matches go through the
  * same decoder as iptables-nft's; the target is a jump (standard target with
  * a byte offset), a DNAT (nf_nat_ipv4_multi_range_compat / nf_nat_range[2]),
  * or anything else (ignored).
  */
-import { IPT_F_GOTO, IPT_INV_DSTIP, IPT_INV_PROTO, type IptEntry } from '../../kernel/iptables-legacy.js';
+import type { IpFamily, IptEntry } from '../../kernel/iptables-legacy.js';
 import { NftDecodeError } from '../../kernel/nftables/expr.js';
 import { decodeXtNat } from '../../kernel/nftables/xt.js';
 import {
@@ -33,7 +33,8 @@ function prefixOf(mask: Buffer): number | undefined {
   return n;
 }
 
-export function legacyNatTable(entries: readonly IptEntry[], table = 'nat'): NatTable {
+export function legacyNatTable(entries: readonly IptEntry[], family: IpFamily = 4, table = 'nat'): NatTable {
+  const fam = family === 6 ? 'inet6' : 'inet';
   const chains = new Map<string, NatChain>();
   const chainAt = new Map<number, string>();
   for (const e of entries) {
@@ -46,15 +47,14 @@ export function legacyNatTable(entries: readonly IptEntry[], table = 'nat'): Nat
     const chain = chains.get(e.chain);
     if (!chain) continue;
     let uncertain: string | undefined;
-    let match: Match | undefined = { family: 'inet' };
+    let match: Match | undefined = { family: fam };
     const narrow = (m: Match) => {
       match = match ? mergeMatch(match, m) : undefined;
     };
-    if (e.proto !== 0 && !(e.invflags & IPT_INV_PROTO)) narrow({ protocol: e.proto });
+    if (e.proto !== 0 && !e.protoInverted) narrow({ protocol: e.proto });
     const plen = prefixOf(e.dmsk);
     if (plen === undefined) uncertain ??= 'destination mask is not a prefix';
-    else if (plen > 0 && !(e.invflags & IPT_INV_DSTIP))
-      narrow({ daddr: { address: Buffer.from(e.dst), prefixlen: plen } });
+    else if (plen > 0 && !e.dstInverted) narrow({ daddr: { address: Buffer.from(e.dst), prefixlen: plen } });
     const portLists: { min: number; max: number }[][] = [];
     for (const m of e.matches) {
       const r = xtMatch(m.name, m.rev, m.data);
@@ -66,12 +66,12 @@ export function legacyNatTable(entries: readonly IptEntry[], table = 'nat'): Nat
     const jump = e.target.name === '' && e.target.verdict !== undefined && e.target.verdict >= 0;
     if (jump && e.target.verdict !== undefined) {
       const to = chainAt.get(e.target.verdict);
-      if (to) action = { kind: e.flags & IPT_F_GOTO ? 'goto' : 'jump', chain: to };
+      if (to) action = { kind: e.goto ? 'goto' : 'jump', chain: to };
       else uncertain ??= `jump to offset ${e.target.verdict}, which starts no chain`;
     } else if (e.target.name === 'DNAT') {
       try {
-        const r = decodeXtNat(e.target.data, e.target.rev, false);
-        const a: Action = { kind: 'dnat', family: 'inet' };
+        const r = decodeXtNat(e.target.data, e.target.rev, family === 6);
+        const a: Action = { kind: 'dnat', family: fam };
         if (r.minAddress) a.address = r.minAddress;
         if (r.minPort !== undefined) {
           a.port = r.minPort;
@@ -99,5 +99,5 @@ export function legacyNatTable(entries: readonly IptEntry[], table = 'nat'): Nat
       }
     chain.rules.push(...rules);
   }
-  return { label: table, family: 'inet', chains };
+  return { label: `${family === 6 ? 'ip6' : 'ip'} ${table}`, family: fam, chains };
 }
