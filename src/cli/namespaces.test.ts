@@ -46,6 +46,8 @@ describe('wirescope namespaces', () => {
     assert.ok(line, r.stdout);
     assert.match(line, new RegExp(`bind mount /run/netns/${name}`));
     assert.doesNotMatch(r.stdout, /^user/m);
+    const orphans = r.stdout.slice(r.stdout.indexOf('HELD WITHOUT A PROCESS'));
+    assert.match(orphans, new RegExp(`^net:\\[${bound}\\]  bind mount /run/netns/${name}$`, 'm'));
   });
 
   it('prints the model part as JSON with --json', () => {

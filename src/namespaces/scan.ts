@@ -14,7 +14,7 @@ import { statSync } from 'node:fs';
 import { NamespaceTypes } from '../model/schema.js';
 import type { Draft, NamespaceType } from '../model/types.js';
 import { parseStatus } from '../procfs/parse.js';
-import { readProcFile } from '../procfs/read.js';
+import { readNsIno, readProcFile } from '../procfs/read.js';
 import { scanBindMounts } from './bindmounts.js';
 import { resolveHierarchy } from './hierarchy.js';
 import { leadersOf } from './leaders.js';
@@ -55,6 +55,8 @@ export interface NamespaceScan {
   initial: Draft.Discovery['initial'];
   warnings: Draft.Warning[];
   missingPrivileges: Draft.Discovery['missingPrivileges'];
+  /** wirescope's own mount namespace: bind mounts in it are reachable by their path as is. */
+  ownMntns?: number;
 }
 
 export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceScan {
@@ -86,6 +88,7 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
     initial: initialNamespaces(state),
     warnings: state.warnings,
     missingPrivileges: ownMissingPrivileges(procRoot),
+    ...ownMnt(procRoot),
   };
 }
 
@@ -176,6 +179,15 @@ function initialNamespaces(state: ScanState): Draft.Discovery['initial'] {
     }
   }
   return out;
+}
+
+function ownMnt(procRoot: string): { ownMntns?: number } {
+  try {
+    const ino = readNsIno(`${procRoot}/self/ns/mnt`);
+    return ino === undefined ? {} : { ownMntns: ino };
+  } catch {
+    return {};
+  }
 }
 
 function ownMissingPrivileges(procRoot: string): Draft.Discovery['missingPrivileges'] {

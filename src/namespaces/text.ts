@@ -40,7 +40,7 @@ function label(scan: NamespaceScan, ns: Ns): string {
   if (scan.initial[ns.type] === ns.ino) bits.push('initial');
   if (ns.ownerUid !== undefined) bits.push(`uid ${ns.ownerUid}`);
   bits.push(`procs ${ns.processes.length}`);
-  if (ns.processes.length === 0) bits.push(`held by ${heldBy(scan, ns, scan.initial.mnt)}`);
+  if (ns.processes.length === 0) bits.push(`held by ${heldBy(scan, ns, scan.ownMntns)}`);
   if (ns.leaders.length > 0) bits.push(`leaders ${leaders(scan, ns)}`);
   return bits.join('  ');
 }
@@ -106,7 +106,7 @@ export function renderNamespaces(scan: NamespaceScan): string {
     String(ns.ino) + (scan.initial[ns.type] === ns.ino ? '*' : ''),
     String(ns.processes.length),
     ns.owner === undefined ? '-' : String(ns.owner),
-    heldBy(scan, ns, scan.initial.mnt),
+    heldBy(scan, ns, scan.ownMntns),
     leaders(scan, ns),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => (r[i] ?? '').length)));
@@ -117,6 +117,12 @@ export function renderNamespaces(scan: NamespaceScan): string {
       .join('  ')
       .trimEnd();
   lines.push('NAMESPACES (* = initial)', fmt(header), ...table.map(fmt));
+  // What lsns cannot show at all, gathered so it is not lost in a long table.
+  const orphans = rows.filter((ns) => ns.processes.length === 0);
+  if (orphans.length > 0) {
+    lines.push('', 'HELD WITHOUT A PROCESS');
+    for (const ns of orphans) lines.push(`${ns.type}:[${ns.ino}]  ${heldBy(scan, ns, scan.ownMntns)}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
