@@ -39,38 +39,44 @@ export function splitCidr(cidr: string, family: 'inet' | 'inet6'): [string, numb
 }
 
 /**
- * One v1 route per next hop: v1 has room for a single device and gateway, so
+ * Appends one v1 route per next hop: v1 has room for a single device and gateway, so
  * a multipath route becomes one entry per path (same destination, table and
  * metric) instead of losing its paths.
  */
-export function v1Routes(ctx: V1Context, netnsIno: number, route: Route): IPRoute[] {
+export function v1Routes(ctx: V1Context, netnsIno: number, route: Route, out: IPRoute[]): void {
+  if (route.nexthops.length === 0) {
+    out.push(v1Route(ctx, netnsIno, route, route.dev, route.gateway));
+    return;
+  }
+  for (const h of route.nexthops) out.push(v1Route(ctx, netnsIno, route, h.dev, h.gateway));
+}
+
+/** One route object, built as a single literal: thousands of them per host, so no spreads. */
+function v1Route(
+  ctx: V1Context,
+  netnsIno: number,
+  route: Route,
+  dev: number | undefined,
+  gateway: string | undefined,
+): IPRoute {
   const [destination, prefixlen] = splitCidr(route.dst, route.family);
-  const type = route.type.toLowerCase();
-  const base = {
+  const type = ROUTE_TYPES.has(route.type) ? route.type : route.type.toLowerCase();
+  const nif = dev === undefined ? undefined : ctx.interfaces.get(netnsIno)?.get(dev);
+  const r: IPRoute = {
     family: familyNumber(route.family),
     type: (ROUTE_TYPES.has(type) ? type : 'unspec') as RouteType,
     destination,
     'destination-prefixlen': prefixlen,
+    // The spec: "If -1 or 0, then no network interface is passed".
+    index: dev ?? 0,
+    'network-interface-idref': nif ? nifId(nif.netns, nif.index) : '',
     preference: preferenceBits(route.pref),
     priority: route.metric ?? 0,
     table: route.table,
   };
-  const hops =
-    route.nexthops.length > 0
-      ? route.nexthops.map((h) => ({ dev: h.dev, gateway: h.gateway }))
-      : [{ dev: route.dev, gateway: route.gateway }];
-  return hops.map((h) => {
-    const nif = h.dev === undefined ? undefined : lookupInterface(ctx, { netns: netnsIno, index: h.dev });
-    const r: IPRoute = {
-      ...base,
-      // The spec: "If -1 or 0, then no network interface is passed".
-      index: h.dev ?? 0,
-      'network-interface-idref': nif ? nifId(nif.netns, nif.index) : '',
-    };
-    if (h.gateway) {
-      r['next-hop'] = h.gateway;
-      r.nexthop = h.gateway;
-    }
-    return r;
-  });
+  if (gateway) {
+    r['next-hop'] = gateway;
+    r.nexthop = gateway;
+  }
+  return r;
 }

@@ -62,7 +62,7 @@ export function toGhostwireV1(discovery: Discovery, options: V1Options = {}): Di
     const ipv6: IPRoute[] = [];
     for (const r of ns.routes) {
       const list = r.family === 'inet' ? ipv4 : ipv6;
-      for (const v1 of v1Routes(ctx, ns.ino, r)) list.push(v1);
+      v1Routes(ctx, ns.ino, r, list);
     }
     const ports = portViews(ns);
     return {
