@@ -3,7 +3,7 @@
  * every table is passed on; the `table` field tells them apart.
  */
 import type { Route } from '../../model/types.js';
-import { lookupInterface, type V1Context } from './context.js';
+import type { V1Context } from './context.js';
 import { nifId } from './ids.js';
 import { familyNumber } from './interfaces.js';
 import { type IPRoute, type RouteType, RouteTypes } from './schema.js';
