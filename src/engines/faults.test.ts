@@ -166,6 +166,61 @@ describe('engines: faults', () => {
     });
   });
 
+  it('re-syncs an engine whose event stream breaks while it keeps running', async () => {
+    // A real containerd behind a "containerd"-named proxy process that cuts
+    // every open connection on SIGUSR1: the engine stays, its event stream breaks.
+    const real = await startContainerd(join(dir, 'proxied'));
+    const fake = join(dir, 'containerd');
+    symlinkSync(process.execPath, fake);
+    const sock = join(dir, 'proxy.sock');
+    const proxy = `
+      const net = require('net'); const conns = new Set();
+      net.createServer((c) => {
+        const u = net.connect(${JSON.stringify(real.socket)});
+        c.pipe(u); u.pipe(c); conns.add(c); conns.add(u);
+        const drop = () => { c.destroy(); u.destroy(); conns.delete(c); conns.delete(u); };
+        c.on('error', drop); u.on('error', drop); c.on('close', drop); u.on('close', drop);
+      }).listen(${JSON.stringify(sock)}, () => console.log('up'));
+      process.on('SIGUSR1', () => { for (const c of conns) c.destroy(); conns.clear(); });`;
+    const child: ChildProcess = spawn(fake, ['-e', proxy], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const tracker = createEngineTracker();
+    try {
+      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      const image = ensureContainerdImage(real.socket);
+      sh('ctr', ['--address', real.socket, 'container', 'create', image, `${P}-proxied`, 'sleep', '1']);
+      const pid = child.pid as number;
+      const find = (d: Discovery) =>
+        Object.values(d.containers).find(
+          (c) => c.name === `${P}-proxied` && d.engines[c.engine]?.pid === pid,
+        );
+      const d1 = await discover({ containers: tracker, network: false });
+      assert.ok(find(d1), 'listed through the proxy');
+      assert.deepEqual(engineWarnings(d1, pid), []);
+      child.kill('SIGUSR1');
+      await new Promise((r) => setTimeout(r, 300));
+      const d2 = await discover({ containers: tracker, network: false });
+      assert.deepEqual(engineWarnings(d2, pid), ['engine-resync']);
+      assert.ok(find(d2), 'still listed after the re-sync');
+      const d3 = await discover({ containers: tracker, network: false });
+      assert.deepEqual(engineWarnings(d3, pid), []);
+      // The new event stream works: a container created now shows up.
+      sh('ctr', ['--address', real.socket, 'container', 'create', image, `${P}-after`, 'sleep', '1']);
+      let seen = false;
+      for (let i = 0; i < 50 && !seen; i++) {
+        const d = await discover({ containers: tracker, network: false });
+        seen = Object.values(d.containers).some(
+          (c) => c.name === `${P}-after` && d.engines[c.engine]?.pid === pid,
+        );
+        if (!seen) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(seen, 'events flow again after the re-sync');
+    } finally {
+      tracker.close();
+      child.kill('SIGKILL');
+      await real.stop();
+    }
+  });
+
   it('skips a container removed between listing and inspecting', async () => {
     const image = ensureDockerImage();
     const names = [`${P}-gone`, `${P}-stays`];

@@ -44,6 +44,7 @@ export async function startContainerd(dir: string): Promise<TestContainerd> {
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        child.ref(); // keep the event loop alive until it has exited
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
         setTimeout(() => child.kill('SIGKILL'), 5000).unref();
