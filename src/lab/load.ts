@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { type LabDecl, LabDeclSchema } from './schema.js';
 import { buildTopology, type Path, type Topology } from './topology.js';
 
@@ -81,22 +81,25 @@ export function parseLab(text: string, file = '<lab>'): LoadedLab {
       doc.errors.map((e) => ({ ...pos(e.pos[0]), message: e.message.split('\n')[0] ?? e.message })),
     );
   }
+  /** A map key's own position (errors about a field point at its name, not its value). */
+  const keyPos = (path: Path): { line: number; col: number } | undefined => {
+    const last = path[path.length - 1];
+    if (typeof last !== 'string') return undefined;
+    const parent = doc.getIn(path.slice(0, -1), true);
+    if (!isMap(parent)) return undefined;
+    for (const item of parent.items) {
+      const k = item.key;
+      if (isScalar(k) && String(k.value) === last && k.range) return pos(k.range[0]);
+    }
+    return undefined;
+  };
   const locate = (path: Path): { line: number; col: number } => {
-    // Walk down as far as the path exists; a missing field points at its parent.
+    const k = keyPos(path);
+    if (k) return k;
+    // Walk up as far as the path exists; a missing field points at its parent.
     for (let n = path.length; n >= 0; n--) {
       const node = doc.getIn(path.slice(0, n), true);
       if (isNode(node) && node.range) return pos(node.range[0]);
-      if (n === path.length && n > 0) {
-        // A map key (unknown field) has no value node: find the key itself.
-        const parent = doc.getIn(path.slice(0, n - 1), true);
-        if (isNode(parent) && 'items' in parent && Array.isArray(parent.items)) {
-          for (const item of parent.items as { key?: unknown }[]) {
-            const k = item.key;
-            if (isNode(k) && 'value' in k && String(k.value) === String(path[n - 1]) && k.range)
-              return pos(k.range[0]);
-          }
-        }
-      }
     }
     return { line: 1, col: 1 };
   };
@@ -104,8 +107,13 @@ export function parseLab(text: string, file = '<lab>'): LoadedLab {
   if (!Value.Check(LabDeclSchema, value)) {
     const errs: LabError[] = [];
     const seen = new Set<string>();
-    for (const raw of Value.Errors(LabDeclSchema, value)) {
-      const e = refine(raw);
+    const all = [...Value.Errors(LabDeclSchema, value)].map(refine);
+    // A missing field also fails its type check: say only that it is missing.
+    const required = new Set(
+      all.filter((e) => e.type === ValueErrorType.ObjectRequiredProperty).map((e) => e.path),
+    );
+    for (const e of all) {
+      if (required.has(e.path) && e.type !== ValueErrorType.ObjectRequiredProperty) continue;
       const segs = e.path
         .split('/')
         .slice(1)

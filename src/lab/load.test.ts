@@ -1,0 +1,97 @@
+/** Lab file validation: every problem found before anything is touched, with line and column. */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { LabFileError, loadLab, parseLab } from './load.js';
+import { EXAMPLES } from './testing.js';
+
+function errors(text: string): string[] {
+  try {
+    parseLab(text, 'lab.yaml');
+  } catch (e) {
+    if (e instanceof LabFileError) return e.errors.map((x) => `${x.line}:${x.col}: ${x.message}`);
+    throw e;
+  }
+  return [];
+}
+
+const base = `name: t
+nodes:
+  a: { kind: netns }
+  b: { kind: netns }
+`;
+
+describe('lab file validation', () => {
+  it('accepts every example in the repository', () => {
+    const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.yaml'));
+    assert.ok(files.length >= 4);
+    for (const f of files) assert.doesNotThrow(() => loadLab(join(EXAMPLES, f)), f);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    const e = errors('name: t\nnodes:\n  a: { kind: netns\n');
+    assert.equal(e.length >= 1, true);
+    assert.match(e[0] ?? '', /^\d+:\d+: /);
+  });
+
+  it('reports schema errors at the offending node: unknown kind, unknown field, missing field', () => {
+    const unknownKind = errors(`${base}  c: { kind: vm }\n`);
+    assert.match(unknownKind[0] ?? '', /^5:\d+: /);
+    const unknownField = errors(`${base}  c: { kind: netns, colour: blue }\n`);
+    assert.deepEqual(unknownField, ['5:21: unknown field "colour"']);
+    const missing = errors('nodes:\n  a: { kind: netns }\n');
+    assert.deepEqual(missing, ['1:1: missing required field "name"']);
+    const badMtu = errors(`${base}links:\n  - endpoints: ["a:x", "b:x"]\n    mtu: 20\n`);
+    assert.match(badMtu[0] ?? '', /^7:10: mtu: Expected integer to be greater or equal to 68/);
+  });
+
+  it('reports unknown nodes in endpoints', () => {
+    assert.deepEqual(errors(`${base}links:\n  - endpoints: ["a:eth0", "c:eth0"]\n`), [
+      '6:27: unknown node "c" in endpoint',
+    ]);
+  });
+
+  it('reports duplicate interface names in one namespace and over-long names', () => {
+    const dup = errors(
+      `${base}links:\n  - endpoints: ["a:eth0", "b:eth0"]\n  - endpoints: ["a:eth0", "b:eth1"]\n`,
+    );
+    assert.equal(dup.length, 1);
+    assert.match(dup[0] ?? '', /^7:17: interface "eth0" is declared twice in namespace of node "a"/);
+    // IFNAMSIZ is 16 with the NUL: 15 bytes fit, 16 do not.
+    assert.deepEqual(errors(`${base}links:\n  - endpoints: ["a:fifteen-bytes-x", "b:eth0"]\n`), []);
+    const longer = errors(`${base}links:\n  - endpoints: ["a:sixteen-bytes-xy", "b:eth0"]\n`);
+    assert.deepEqual(longer, [
+      '6:17: interface name "sixteen-bytes-xy" is 16 bytes; Linux allows at most 15',
+    ]);
+  });
+
+  it('reports address conflicts and malformed addresses', () => {
+    const conflict = errors(
+      `${base}links:\n  - endpoints:\n      - { node: a, name: e0, ipv4: 10.0.0.1/24 }\n      - { node: b, name: e0, ipv4: 10.0.0.1/24 }\n`,
+    );
+    assert.deepEqual(conflict, ['8:9: address 10.0.0.1 is also assigned to a:e0']);
+    const bad = errors(
+      `${base}links:\n  - endpoints:\n      - { node: a, name: e0, ipv4: 10.0.0.300/24 }\n      - b:e0\n`,
+    );
+    assert.deepEqual(bad, ['7:30: "10.0.0.300/24" is not an IPv4 address with prefix']);
+  });
+
+  it('reports kind mismatches: a route on a bridge, a macvlan without parent, a partition of an unknown node', () => {
+    const e = errors(
+      `${base}  br: { kind: bridge, routes: [] }\nlinks:\n  - type: macvlan\n    endpoint: a:m0\npartitions:\n  - isolate: [zz]\n`,
+    );
+    assert.deepEqual(e, [
+      '5:23: "routes" does not apply to a bridge node',
+      '7:5: a macvlan link needs "parent" ("node:interface")',
+      '10:15: "zz" is not a netns, container or docker node',
+    ]);
+  });
+
+  it('reports a file that cannot be read in one line', () => {
+    assert.throws(
+      () => loadLab('/nonexistent/lab.yaml'),
+      /\/nonexistent\/lab\.yaml:0:0: cannot read: ENOENT/,
+    );
+  });
+});
