@@ -176,4 +176,15 @@ describe('text tree view', () => {
     assert.match(t, /policy rules \(4\)/);
     assert.match(t, /100: from 192\.168\.99\.0\/24 lookup 100/);
   });
+
+  it('shows a few warnings of each kind and counts the rest', () => {
+    const s = sampleDiscovery();
+    for (let i = 0; i < 12; i++) {
+      s.warnings.push({ code: 'netns-enter-failed', message: `cannot enter network namespace ${i}`, ns: i });
+    }
+    const t = renderTextTree(deepFreeze(s) as Discovery);
+    assert.match(t, /13 warning\(s\):\n {2}process-vanished: process 4242 vanished during the scan\n/);
+    assert.equal(t.match(/netns-enter-failed: cannot enter/g)?.length, 5);
+    assert.match(t, /netns-enter-failed: … and 7 more \(--format native lists all\)\n$/);
+  });
 });

@@ -70,6 +70,8 @@ function palette(color: boolean): Palette {
   };
 }
 
+const WARNINGS_PER_CODE = 5;
+
 /** Well-known routing tables (/etc/iproute2/rt_tables). */
 const TABLES: Record<number, string> = { 253: 'default', 254: 'main', 255: 'local' };
 const tableName = (t: number): string => TABLES[t] ?? String(t);
@@ -221,7 +223,21 @@ export function renderTextTree(discovery: Discovery, options: TextTreeOptions = 
   );
   if (discovery.warnings.length > 0) {
     out.push(p.warn(`${discovery.warnings.length} warning(s):`));
-    for (const w of discovery.warnings) out.push(p.warn(`  ${w.code}: ${w.message}`));
+    // An unprivileged run warns once per namespace: a few of each kind say it, the native JSON has all.
+    const byCode = new Map<string, string[]>();
+    for (const w of discovery.warnings) {
+      const list = byCode.get(w.code) ?? [];
+      list.push(w.message);
+      byCode.set(w.code, list);
+    }
+    for (const [code, messages] of byCode) {
+      for (const m of messages.slice(0, WARNINGS_PER_CODE)) out.push(p.warn(`  ${code}: ${m}`));
+      if (messages.length > WARNINGS_PER_CODE) {
+        out.push(
+          p.warn(`  ${code}: … and ${messages.length - WARNINGS_PER_CODE} more (--format native lists all)`),
+        );
+      }
+    }
   }
   for (const m of discovery.missingPrivileges) out.push(p.warn(`missing ${m.capability}: ${m.effect}`));
   return `${out.join('\n')}\n`;
