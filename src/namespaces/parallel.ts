@@ -67,6 +67,9 @@ function getHelper(): Helper | undefined {
     const worker = new Worker(new URL('./scan-worker.js', import.meta.url), {
       workerData: { port: port2, ready },
       transferList: [port2],
+      // Inherited --input-type (from `node --input-type=module -e …`) would
+      // make loading the worker's file fail.
+      execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')),
     });
     worker.unref();
     port1.unref();
