@@ -94,9 +94,12 @@ export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContain
   const containers: V1Container[] = [];
   const groups = new Map<string, ContainerGroup>();
   const tenantPids = ctx.tenantPids.get(ns.ino);
+  // A process listed twice (leader and a container's initial process) is one v1 container: ids are unique.
+  const done = new Set<number>();
 
   for (const t of ns.tenants) {
-    if (!tenantPids?.has(t.pid)) continue;
+    if (!tenantPids?.has(t.pid) || done.has(t.pid)) continue;
+    done.add(t.pid);
     const proc = d.processes[t.pid];
     if (isKthreadd(t, proc)) continue;
     const pidns = proc?.namespaces.pid ?? 0;

@@ -25,7 +25,10 @@ export function mobyshark(discovery: Discovery, options: V1Options = {}): Target
       .sort((a, b) => a.index - b.index)
       .filter((n) => v1Operstate(n.operstate) !== 'DOWN')
       .map((n) => n.name);
-    const tenants = ns.tenants.filter((t) => !isKthreadd(t, discovery.processes[t.pid]));
+    const seen = new Set<number>();
+    const tenants = ns.tenants.filter(
+      (t) => !isKthreadd(t, discovery.processes[t.pid]) && !seen.has(t.pid) && seen.add(t.pid) !== undefined,
+    );
     if (tenants.length === 0) {
       targets.push({
         name: holderName(ctx, ns.ino),

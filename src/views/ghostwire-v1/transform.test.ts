@@ -493,4 +493,16 @@ describe('Ghostwire v1 view of a native discovery', () => {
     assert.equal(f?.['ip-prefixlen'], 16);
     assert.deepEqual(f?.['network-interface-refs'], [`nif-${HOST}-3`], 'br0 carries 172.20.0.1/16');
   });
+
+  it('shows a tenant listed twice once', () => {
+    const d = sampleDiscovery();
+    const guest = d.networks[`${GUEST}`];
+    const t = guest?.tenants[0];
+    assert.ok(guest && t);
+    guest.tenants.push({ ...t });
+    assert.deepEqual(
+      netns(v1(d), GUEST).containers.map((c) => c.id),
+      ['cont-1000'],
+    );
+  });
 });
