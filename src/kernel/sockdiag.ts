@@ -48,6 +48,23 @@ export function buildInetDiagReq(family: number, protocol: number, states = 0xff
   return b;
 }
 
+/** TCPDIAG_GETSOCK (inet_diag.h): the original request type, still served by inet_diag_rcv_msg_compat. */
+export const TCPDIAG_GETSOCK = 18;
+export const INET_DIAG_REQ_V1_LEN = 60;
+
+/**
+ * struct inet_diag_req { __u8 idiag_family, idiag_src_len, idiag_dst_len, idiag_ext;
+ * struct inet_diag_sockid id; __u32 idiag_states; __u32 idiag_dbs; } for TCPDIAG_GETSOCK.
+ * The kernel turns it into a v2 request with sdiag_family = AF_UNSPEC
+ * (inet_diag_dump_compat), so one walk of the global TCP hash answers for
+ * IPv4 and IPv6 at once — half the cost of two SOCK_DIAG_BY_FAMILY dumps.
+ */
+export function buildTcpDiagCompatReq(states = 0xffffffff): Buffer {
+  const b = Buffer.alloc(INET_DIAG_REQ_V1_LEN);
+  b.writeUInt32LE(states >>> 0, 52);
+  return b;
+}
+
 export interface RawInetSocket {
   family: 'inet' | 'inet6';
   state: number;

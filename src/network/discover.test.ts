@@ -98,9 +98,12 @@ describe('network discovery on the real kernel', () => {
     ]);
     const tap = await fx.tapHolder(`${P}t`, N('t1'));
     tapPid = tap.child.pid as number;
-    const s1 = await fx.sockets(['tcp,4,0.0.0.0,8081', 'udp,6,::,5353', 'tcp,6,::,8082,v6only'], {
-      netns: N('s1'),
-    });
+    const s1 = await fx.sockets(
+      ['tcp,4,0.0.0.0,8081', 'udp,6,::,5353', 'tcp,6,::,8082,v6only', 'connect,6,::1,8082'],
+      {
+        netns: N('s1'),
+      },
+    );
     sockPid = s1.child.pid as number;
     // A process in the host namespace creates sockets inside s2, which no process is attached to.
     const s2 = await fx.sockets(['tcp,4,127.0.0.1,9091', 'udp,4,0.0.0.0,9092'], { inside: N('s2') });
@@ -338,7 +341,25 @@ describe('network discovery on the real kernel', () => {
     // IPV6_V6ONLY: no synthetic IPv4 twin.
     assert.equal(by('tcp/inet6/:::8082').length, 1);
     assert.equal(by('tcp/inet/0.0.0.0:8082').length, 0);
-    assert.equal(socks.length, 4);
+    // A connection to it: the client end (owned) and the not yet accepted server end (no file, no owner).
+    const conn = net('s1').sockets.filter((s) => s.macrostate === 'connected');
+    assert.deepEqual(
+      conn
+        .map((s) => [
+          s.family,
+          s.state,
+          s.localAddress,
+          s.remoteAddress,
+          s.localPort === 8082 || s.remotePort === 8082,
+          s.owners.map((o) => o.pid),
+        ])
+        .sort(),
+      [
+        ['inet6', 'established', '::1', '::1', true, []],
+        ['inet6', 'established', '::1', '::1', true, [sockPid]],
+      ],
+    );
+    assert.equal(socks.length, 6);
   });
 
   it('reads sockets of a namespace no process is attached to, owned by a process elsewhere', () => {

@@ -36,11 +36,14 @@ import { decodeRoute } from '../kernel/rtnetlink/route.js';
 import { decodeRule } from '../kernel/rtnetlink/rule.js';
 import {
   buildInetDiagReq,
+  buildTcpDiagCompatReq,
   decodeInetDiag,
+  INET_DIAG_REQ_V1_LEN,
   IPPROTO_TCP,
   IPPROTO_UDP,
   SOCK_DIAG_BY_FAMILY,
   TCP_LISTEN,
+  TCPDIAG_GETSOCK,
 } from '../kernel/sockdiag.js';
 import type { Draft } from '../model/types.js';
 import { decodeBridgePort } from './kinds/bridge.js';
@@ -81,6 +84,8 @@ const TCP4_OTHER = req(AF_INET, IPPROTO_TCP, (ALL & ~TCPF_LISTEN) >>> 0);
 const TCP6_OTHER = req(AF_INET6, IPPROTO_TCP, (ALL & ~TCPF_LISTEN) >>> 0);
 const TCP4_ALL = req(AF_INET, IPPROTO_TCP, ALL);
 const TCP6_ALL = req(AF_INET6, IPPROTO_TCP, ALL);
+const TCP_OTHER_BOTH = buildTcpDiagCompatReq((ALL & ~TCPF_LISTEN) >>> 0);
+const TCP_ALL_BOTH = buildTcpDiagCompatReq(ALL);
 const UDP4 = req(AF_INET, IPPROTO_UDP, ALL);
 const UDP6 = req(AF_INET6, IPPROTO_UDP, ALL);
 
@@ -106,8 +111,7 @@ function socketDumps(
   if (!stat) {
     return {
       plan: [
-        ['tcp4', 'tcp', TCP4_ALL],
-        ['tcp6', 'tcp', TCP6_ALL],
+        ['tcp', 'tcp', TCP_ALL_BOTH],
         ['udp4', 'udp', UDP4],
         ['udp6', 'udp', UDP6],
       ],
@@ -338,12 +342,13 @@ export function dumpNamespace(
   }
   if (options.sockets && conns.diag) {
     const diag = conns.diag;
-    const run = (name: string, protocol: 'tcp' | 'udp', r: Buffer): number => {
+    const run = (name: string, protocol: 'tcp' | 'udp', r: Buffer): number | undefined => {
       let n = 0;
-      tolerate(
-        () =>
+      const type = r.length === INET_DIAG_REQ_V1_LEN ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
+      const ok = tolerate(
+        () => {
           diag.dump(
-            SOCK_DIAG_BY_FAMILY,
+            type,
             r,
             (_t, d) => {
               const s = decodeInetDiag(d, issues);
@@ -353,23 +358,38 @@ export function dumpNamespace(
               }
             },
             `sock_diag ${name}`,
-          ),
-        undefined,
+          );
+          return true;
+        },
+        false,
         warn,
       );
-      return n;
+      return ok ? n : undefined;
     };
     const { plan, stat } = socketDumps(conns, warn);
     let listen4 = 0;
     let listen6 = 0;
     for (const [name, protocol, r] of plan) {
       const n = run(name, protocol, r);
-      if (r === TCP4_LISTEN) listen4 = n;
-      if (r === TCP6_LISTEN) listen6 = n;
+      if (r === TCP_ALL_BOTH && n === undefined) {
+        // A kernel without the compat request: one walk per family.
+        run('tcp4', 'tcp', TCP4_ALL);
+        run('tcp6', 'tcp', TCP6_ALL);
+      }
+      if (r === TCP4_LISTEN) listen4 = n ?? 0;
+      if (r === TCP6_LISTEN) listen6 = n ?? 0;
     }
     if (stat) {
-      if (stat.tcp4 > listen4 || stat.tw > 0) run('tcp4', 'tcp', TCP4_OTHER);
-      if (stat.tcp6 > listen6 || stat.tw > 0) run('tcp6', 'tcp', TCP6_OTHER);
+      // Connected/closing/TIME_WAIT sockets need the walk of the global established hash.
+      const need4 = stat.tcp4 > listen4 || stat.tw > 0;
+      const need6 = stat.tcp6 > listen6 || stat.tw > 0;
+      if (need4 && need6) {
+        if (run('tcp', 'tcp', TCP_OTHER_BOTH) === undefined) {
+          run('tcp4', 'tcp', TCP4_OTHER);
+          run('tcp6', 'tcp', TCP6_OTHER);
+        }
+      } else if (need4) run('tcp4', 'tcp', TCP4_OTHER);
+      else if (need6) run('tcp6', 'tcp', TCP6_OTHER);
     }
   }
   if (issues.truncated)

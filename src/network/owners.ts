@@ -3,9 +3,11 @@
  * file descriptors → the interface name from /proc/[pid]/fdinfo ("iff:" line,
  * drivers/net/tun.c tun_chr_show_fdinfo). Threads normally share their
  * process's fd table, so the thread group leader's fd directory is enough.
+ * The namespace stage's koffi-backed procfs helpers keep the syscalls lean.
  */
-import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
+import { listDir, readLink, readProcFile } from '../procfs/read.js';
 
 export interface ProcInfo {
   pid: number;
@@ -41,7 +43,7 @@ export function scanFds(procRoot = '/proc'): FdScan {
   const tuns: FdScan['tuns'] = [];
   let pids: string[];
   try {
-    pids = readdirSync(procRoot);
+    pids = listDir(procRoot);
   } catch {
     return { sockets, tuns };
   }
@@ -52,14 +54,14 @@ export function scanFds(procRoot = '/proc'): FdScan {
     const dir = `${procRoot}/${p}/fd`;
     let fds: string[];
     try {
-      fds = readdirSync(dir);
+      fds = listDir(dir);
     } catch {
       continue; // exited, or a kernel thread
     }
     for (const f of fds) {
       let target: string;
       try {
-        target = readlinkSync(`${dir}/${f}`);
+        target = readLink(`${dir}/${f}`);
       } catch {
         continue;
       }
@@ -70,7 +72,7 @@ export function scanFds(procRoot = '/proc'): FdScan {
         else sockets.set(ino, [pid, Number(f)]);
       } else if (target === '/dev/net/tun') {
         try {
-          const iff = parseIff(readFileSync(`${procRoot}/${p}/fdinfo/${f}`, 'utf8'));
+          const iff = parseIff(readProcFile(`${procRoot}/${p}/fdinfo/${f}`, true));
           if (iff) tuns.push({ pid, fd: Number(f), iff });
         } catch {
           // closed meanwhile
@@ -120,9 +122,9 @@ export class ProcLookup {
 
   private read(pid: number): ProcInfo | null {
     try {
-      const st = parseStat(readFileSync(`${this.procRoot}/${pid}/stat`, 'utf8'));
+      const st = parseStat(readProcFile(`${this.procRoot}/${pid}/stat`, true));
       if (!st) return null;
-      const cmd = readFileSync(`${this.procRoot}/${pid}/cmdline`, 'utf8');
+      const cmd = readProcFile(`${this.procRoot}/${pid}/cmdline`, true);
       const info: ProcInfo = {
         pid,
         starttime: st.starttime,

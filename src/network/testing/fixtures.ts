@@ -71,6 +71,11 @@ keep = []
 for spec in specs:
     proto, fam, addr, port, *rest = spec.split(',')
     af = socket.AF_INET6 if fam == '6' else socket.AF_INET
+    if proto == 'connect':
+        c = socket.socket(af, socket.SOCK_STREAM)
+        c.connect((addr, int(port)))
+        keep.append(c)
+        continue
     s = socket.socket(af, socket.SOCK_STREAM if proto == 'tcp' else socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if af == socket.AF_INET6:
@@ -197,7 +202,10 @@ export class NetFixtures {
     return this.python(TAP_PY, [name], netns);
   }
 
-  /** Listening sockets from specs "tcp,4,0.0.0.0,8080" / "udp,6,::,53[,v6only]"; `inside` = create them in that netns from outside. */
+  /**
+   * Listening sockets from specs "tcp,4,0.0.0.0,8080" / "udp,6,::,53[,v6only]", or a TCP
+   * connection "connect,4,127.0.0.1,8080"; `inside` = create them in that netns from outside.
+   */
   sockets(
     specs: string[],
     opts: { netns?: string; inside?: string },
