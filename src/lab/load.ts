@@ -63,8 +63,12 @@ function describe(e: ValueError): string {
       return `missing required field "${key}"`;
     case ValueErrorType.ObjectAdditionalProperties:
       return `unknown field "${key}"`;
-    case ValueErrorType.Union:
-      return `${e.message.toLowerCase()} at "${key}"`;
+    case ValueErrorType.Union: {
+      const anyOf = (e.schema as { anyOf?: { const?: unknown }[] }).anyOf ?? [];
+      if (anyOf.length > 0 && anyOf.every((v) => v.const !== undefined))
+        return `${key}: expected one of ${anyOf.map((v) => String(v.const)).join(', ')}`;
+      return `${key}: unexpected value`;
+    }
     default:
       return key ? `${key}: ${e.message}` : e.message;
   }
