@@ -15,9 +15,14 @@ function proc(scan: NamespaceScan, pid: number): string {
   return p === undefined ? String(pid) : `${pid} ${p.comm}`;
 }
 
+/** In a PID namespace, a leader's PID as seen inside it is worth showing ("as 1"). */
 function leaders(scan: NamespaceScan, ns: Ns): string {
   if (ns.leaders.length === 0) return '-';
-  const shown = ns.leaders.slice(0, MAX_LEADERS).map((pid) => proc(scan, pid));
+  const shown = ns.leaders.slice(0, MAX_LEADERS).map((pid) => {
+    const inner = ns.type === 'pid' ? scan.processes[pid]?.nspid : undefined;
+    const own = inner !== undefined && inner.length > 1 ? inner[inner.length - 1] : undefined;
+    return own === undefined ? proc(scan, pid) : `${proc(scan, pid)} (as ${own})`;
+  });
   const more = ns.leaders.length - shown.length;
   return more > 0 ? `${shown.join(', ')} +${more} more` : shown.join(', ');
 }
