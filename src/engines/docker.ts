@@ -101,6 +101,8 @@ export class DockerClient implements EngineClient {
   /** No timeout: the events stream is idle for long stretches. */
   private readonly eventsDocker: Docker;
   private events: NodeJS.ReadableStream | undefined;
+  /** Aborts every request in flight on close(), so a hanging engine holds no socket open. */
+  protected readonly abort = new AbortController();
   private closed = false;
   /** Events that arrived while the initial list ran; applied after it. */
   private buffered: EngineEvent[] | undefined;
@@ -122,7 +124,15 @@ export class DockerClient implements EngineClient {
   }
 
   async start(): Promise<void> {
-    const v = await withTimeout(this.docker.version(), this.opts.timeoutMs, 'version');
+    // dockerode's version() takes options (abortSignal) at runtime; its typings omit them.
+    const version = this.docker.version as unknown as (o: {
+      abortSignal: AbortSignal;
+    }) => Promise<Docker.DockerVersion>;
+    const v = await withTimeout(
+      version.call(this.docker, { abortSignal: this.abort.signal }),
+      this.opts.timeoutMs,
+      'version',
+    );
     this.version = v.Version;
     this.buffered = [];
     await this.subscribe();
@@ -134,6 +144,7 @@ export class DockerClient implements EngineClient {
 
   close(): void {
     this.closed = true;
+    this.abort.abort();
     const s = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
     s?.destroy?.();
     this.events = undefined;
@@ -141,7 +152,7 @@ export class DockerClient implements EngineClient {
 
   private async subscribe(): Promise<void> {
     const stream = await withTimeout(
-      this.eventsDocker.getEvents(this.eventOptions()),
+      this.eventsDocker.getEvents({ ...this.eventOptions(), abortSignal: this.abort.signal }),
       this.opts.timeoutMs,
       'events',
     );
@@ -201,7 +212,7 @@ export class DockerClient implements EngineClient {
   protected async inspect(id: string): Promise<CachedContainer | undefined> {
     try {
       const info = await withTimeout(
-        this.docker.getContainer(id).inspect(),
+        this.docker.getContainer(id).inspect({ abortSignal: this.abort.signal }),
         this.opts.timeoutMs,
         `inspect ${id}`,
       );
@@ -214,7 +225,7 @@ export class DockerClient implements EngineClient {
 
   async syncContainers(): Promise<void> {
     const list = await withTimeout(
-      this.docker.listContainers({ all: true }),
+      this.docker.listContainers({ all: true, abortSignal: this.abort.signal }),
       this.opts.timeoutMs,
       'containers',
     );
@@ -224,7 +235,11 @@ export class DockerClient implements EngineClient {
   }
 
   async syncNetworks(): Promise<void> {
-    const nets = await withTimeout(this.docker.listNetworks(), this.opts.timeoutMs, 'networks');
+    const nets = await withTimeout(
+      this.docker.listNetworks({ abortSignal: this.abort.signal }),
+      this.opts.timeoutMs,
+      'networks',
+    );
     this.networks = nets.map(dockerNetwork);
   }
 

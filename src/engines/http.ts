@@ -1,10 +1,15 @@
 /** JSON over HTTP on a unix socket, with a hard timeout (for podman's libpod API). */
 import { request } from 'node:http';
 
-export function getJson(socketPath: string, path: string, timeoutMs: number): Promise<unknown> {
+export function getJson(
+  socketPath: string,
+  path: string,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { socketPath, path, method: 'GET', timeout: timeoutMs, headers: { host: 'd' } },
+      { socketPath, path, method: 'GET', timeout: timeoutMs, headers: { host: 'd' }, signal },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));

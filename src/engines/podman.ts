@@ -69,11 +69,13 @@ export class PodmanClient extends DockerClient {
 
   override async syncNetworks(): Promise<void> {
     this.networks = podmanNetworks(
-      await getJson(this.opts.api, `${LIBPOD}/networks/json`, this.opts.timeoutMs),
+      await getJson(this.opts.api, `${LIBPOD}/networks/json`, this.opts.timeoutMs, this.abort.signal),
     );
   }
 
   override async syncPods(): Promise<void> {
-    this.pods = podmanPods(await getJson(this.opts.api, `${LIBPOD}/pods/json`, this.opts.timeoutMs));
+    this.pods = podmanPods(
+      await getJson(this.opts.api, `${LIBPOD}/pods/json`, this.opts.timeoutMs, this.abort.signal),
+    );
   }
 }
