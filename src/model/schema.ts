@@ -400,6 +400,12 @@ export const ForwardedPortSchema = Type.Object(
     source: Type.Union([Type.Literal('nftables'), Type.Literal('iptables'), Type.Literal('docker-proxy')]),
     /** Chain/table where the rule lives, for nft/iptables. */
     chain: Opt(Type.String()),
+    /**
+     * A REDIRECT (nft `redirect`, iptables `-j REDIRECT`): the port is forwarded
+     * to the forwarding namespace itself (the receiving interface's address, or
+     * loopback for local traffic), so destAddress is the matched host address.
+     */
+    redirect: Opt(Type.Boolean()),
     /** Network namespace whose rule forwards the port. */
     netns: Type.Integer(),
     /** Network namespace that serves the destination, when resolved. */

@@ -23,7 +23,8 @@ const DECOY = `${P}x`;
 // A /24 no other fixture on this machine is likely to use.
 const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
 const DEST_IP = `${NET}.2`;
-const NET6 = `fd${randomBytes(1).toString('hex')}:${randomBytes(2).toString('hex')}:1`;
+// Words without leading zeros, so the text is already in RFC 5952 form.
+const NET6 = `fd${randomInt(0x10, 0x100).toString(16)}:${randomInt(0x1000, 0x10000).toString(16)}:1`;
 const DEST_IP6 = `${NET6}::2`;
 
 const sh = (cmd: string, args: string[], input?: string) =>
@@ -53,6 +54,7 @@ function listenIn(ns: string, port: number, host = '0.0.0.0'): Promise<ChildProc
 describe('forwarded ports in real network namespaces', () => {
   let listener: ChildProcess | undefined;
   let listener6: ChildProcess | undefined;
+  let local: ChildProcess | undefined;
   let d: Discovery;
   const forwardsOf = (ns: string) => d.networks[String(ino(ns))]?.forwardedPorts ?? [];
 
@@ -76,6 +78,7 @@ describe('forwarded ports in real network namespaces', () => {
         '  chain pre {',
         '    type nat hook prerouting priority dstnat; policy accept;',
         `    tcp dport 8080 dnat to ${DEST_IP}:80`,
+        '    tcp dport 8090 redirect to :8091',
         '  }',
         '}',
         '',
@@ -126,6 +129,37 @@ describe('forwarded ports in real network namespaces', () => {
       '--to-destination',
       `[${DEST_IP6}]:443`,
     ]);
+    inNs(FWD, [
+      'iptables-nft',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8092',
+      '-j',
+      'REDIRECT',
+      '--to-ports',
+      '8091',
+    ]);
+    inNs(FWD, [
+      'iptables-legacy',
+      '-t',
+      'nat',
+      '-A',
+      'PREROUTING',
+      '-p',
+      'tcp',
+      '--dport',
+      '8093',
+      '-j',
+      'REDIRECT',
+      '--to-ports',
+      '8091',
+    ]);
+    local = await listenIn(FWD, 8091);
     listener = await listenIn(DEST, 80);
     listener6 = await listenIn(DEST, 443, '::');
     d = await discover({});
@@ -134,6 +168,7 @@ describe('forwarded ports in real network namespaces', () => {
   after(() => {
     listener?.kill();
     listener6?.kill();
+    local?.kill();
     closeForwardedPortSockets();
     for (const ns of [FWD, DEST, DECOY]) {
       try {
@@ -188,6 +223,18 @@ describe('forwarded ports in real network namespaces', () => {
       f?.owners.map((o) => o.pid),
       [listener6?.pid],
     );
+  });
+
+  it('reads REDIRECTs (nft redirect, iptables-nft and iptables-legacy REDIRECT) as forwards to the namespace itself', () => {
+    const got = forwardsOf(FWD)
+      .filter((x) => x.redirect)
+      .map((x) => [x.hostPort, x.source, x.destAddress, x.destPort, x.destNetns, x.owners.map((o) => o.pid)])
+      .sort((a, b) => Number(a[0]) - Number(b[0]));
+    assert.deepEqual(got, [
+      [8090, 'nftables', '0.0.0.0', 8091, ino(FWD), [local?.pid]],
+      [8092, 'nftables', '0.0.0.0', 8091, ino(FWD), [local?.pid]],
+      [8093, 'iptables', '0.0.0.0', 8091, ino(FWD), [local?.pid]],
+    ]);
   });
 
   it('reports no forwards in the namespaces without rules, and no legacy table was created there', () => {

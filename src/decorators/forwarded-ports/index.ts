@@ -267,6 +267,7 @@ export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPo
     };
     if (f.hostPortEnd !== undefined) fp.hostPortEnd = f.hostPortEnd;
     if (f.chain !== undefined) fp.chain = f.chain;
+    if (f.redirect) fp.redirect = true;
     if (r.destNetns !== undefined) fp.destNetns = r.destNetns;
     if (r.container !== undefined) fp.container = r.container;
     net.forwardedPorts.push(fp);

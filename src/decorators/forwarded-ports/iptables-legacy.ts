@@ -68,6 +68,20 @@ export function legacyNatTable(entries: readonly IptEntry[], family: IpFamily = 
       const to = chainAt.get(e.target.verdict);
       if (to) action = { kind: e.goto ? 'goto' : 'jump', chain: to };
       else uncertain ??= `jump to offset ${e.target.verdict}, which starts no chain`;
+    } else if (e.target.name === 'REDIRECT') {
+      try {
+        // ipt_REDIRECT rev 0: nf_nat_ipv4_multi_range_compat; ip6t_REDIRECT: nf_nat_range.
+        const r = decodeXtNat(e.target.data, family === 6 ? 1 : 0, family === 6);
+        const a: Action = { kind: 'redirect' };
+        if (r.minPort !== undefined) {
+          a.port = r.minPort;
+          if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
+        }
+        action = a;
+      } catch (err) {
+        if (!(err instanceof NftDecodeError)) throw err;
+        uncertain ??= err.message;
+      }
     } else if (e.target.name === 'DNAT') {
       try {
         const r = decodeXtNat(e.target.data, e.target.rev, family === 6);
@@ -84,7 +98,7 @@ export function legacyNatTable(entries: readonly IptEntry[], family: IpFamily = 
       }
     }
     // Entries that neither jump nor DNAT cannot forward; contradictory ones match no packet.
-    if ((!jump && e.target.name !== 'DNAT') || !match) continue;
+    if ((!jump && e.target.name !== 'DNAT' && e.target.name !== 'REDIRECT') || !match) continue;
     if (uncertain) {
       chain.skipped.push(`entry at offset ${e.offset} skipped: ${uncertain}`);
       continue;

@@ -35,6 +35,8 @@ export interface Match {
 export type Action =
   | { kind: 'jump' | 'goto'; chain: string }
   | { kind: 'dnat'; family?: Family; address?: Buffer; port?: number; portEnd?: number }
+  /** To the forwarding namespace itself (the receiving interface's address). */
+  | { kind: 'redirect'; port?: number; portEnd?: number }
   | { kind: 'none' };
 
 export interface NatRule {
@@ -151,7 +153,7 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
       if (a.kind === 'jump' || a.kind === 'goto') {
         const next = table.chains.get(a.chain);
         if (next && !stack.includes(next.name)) walk(next, m, [...stack, next.name]);
-      } else if (a.kind === 'dnat') {
+      } else if (a.kind === 'dnat' || a.kind === 'redirect') {
         const f = toForward(table, `${table.label} ${chain.name}`, m, a);
         if (f)
           forwards.set(
@@ -163,6 +165,7 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
               f.hostPortEnd,
               f.destAddress,
               f.destPort,
+              f.redirect,
             ]),
             f,
           );
@@ -178,11 +181,28 @@ function toForward(
   table: NatTable,
   chain: string,
   m: Match,
-  a: Extract<Action, { kind: 'dnat' }>,
+  a: Extract<Action, { kind: 'dnat' | 'redirect' }>,
 ): Forward | undefined {
   const protocol = m.protocol !== undefined ? PROTOCOLS[m.protocol] : undefined;
   // A DNAT without a destination port match forwards whole addresses, not ports.
   if (!protocol || !m.dport) return undefined;
+  if (a.kind === 'redirect') {
+    const family = m.family ?? table.family;
+    if (!family) return undefined;
+    const f: Forward = {
+      protocol,
+      family,
+      hostAddress: hostAddressOf(family, m),
+      hostPort: m.dport.min,
+      // The receiving interface's own address: the matched one when exact, else any.
+      destAddress: hostAddressOf(family, m, true),
+      destPort: a.port ?? m.dport.min,
+      chain,
+      redirect: true,
+    };
+    if (m.dport.max > m.dport.min) f.hostPortEnd = m.dport.max;
+    return f;
+  }
   const family =
     a.family ??
     m.family ??
@@ -193,18 +213,10 @@ function toForward(
   const dest =
     a.address ?? (m.daddr && m.daddr.prefixlen === m.daddr.address.length * 8 ? m.daddr.address : undefined);
   if (!dest) return undefined;
-  let hostAddress = family === 'inet' ? '0.0.0.0' : '::';
-  if (m.daddr) {
-    const full = m.daddr.address.length * 8;
-    hostAddress =
-      m.daddr.prefixlen === full
-        ? addrText(m.daddr.address)
-        : `${addrText(m.daddr.address)}/${m.daddr.prefixlen}`;
-  }
   const f: Forward = {
     protocol,
     family,
-    hostAddress,
+    hostAddress: hostAddressOf(family, m),
     hostPort: m.dport.min,
     destAddress: addrText(dest),
     destPort: a.port ?? m.dport.min,
@@ -212,4 +224,12 @@ function toForward(
   };
   if (m.dport.max > m.dport.min) f.hostPortEnd = m.dport.max;
   return f;
+}
+
+/** The matched destination: exact address, prefix (CIDR text), or the family's wildcard. */
+function hostAddressOf(family: Family, m: Match, exactOnly = false): string {
+  const any = family === 'inet' ? '0.0.0.0' : '::';
+  if (!m.daddr) return any;
+  if (m.daddr.prefixlen === m.daddr.address.length * 8) return addrText(m.daddr.address);
+  return exactOnly ? any : `${addrText(m.daddr.address)}/${m.daddr.prefixlen}`;
 }

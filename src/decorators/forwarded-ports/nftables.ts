@@ -69,7 +69,6 @@ const HARMLESS = new Set([
   'ct',
   'notrack',
   'masq',
-  'redir',
   'reject',
   'dynset',
   'objref',
@@ -298,6 +297,9 @@ export function translateRule(rule: NftRule, sets?: SetLookup): RuleResult {
         case 'nat':
           if (e.natType === NFT_NAT_DNAT) st.action = natAction(st, e);
           break;
+        case 'redir':
+          st.action = redirAction(st, e.regProtoMin, e.regProtoMax);
+          break;
         case 'match': {
           const r = xtMatch(e.name, e.rev, e.info);
           if (r.uncertain) st.uncertain ??= r.uncertain;
@@ -306,7 +308,23 @@ export function translateRule(rule: NftRule, sets?: SetLookup): RuleResult {
           break;
         }
         case 'target':
-          if (e.name === 'DNAT') {
+          if (e.name === 'REDIRECT') {
+            // ipt_REDIRECT rev 0 carries nf_nat_ipv4_multi_range_compat; ip6t_REDIRECT, nf_nat_range.
+            try {
+              const v6 = rule.family === NFPROTO_IPV6;
+              const r = decodeXtNat(e.info, v6 ? 1 : 0, v6);
+              const a: Action = { kind: 'redirect' };
+              if (r.minPort !== undefined) {
+                a.port = r.minPort;
+                if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
+              }
+              st.action = a;
+            } catch (err) {
+              if (!(err instanceof NftDecodeError)) throw err;
+              st.uncertain ??= err.message;
+              st.action = { kind: 'redirect' };
+            }
+          } else if (e.name === 'DNAT') {
             try {
               const r = decodeXtNat(e.info, e.rev, rule.family === NFPROTO_IPV6);
               const a: Action = { kind: 'dnat', family: r.family };
@@ -471,6 +489,21 @@ function natAction(st: State, e: Extract<NftExpr, { type: 'nat' }>): Action {
         a.portEnd = mx.value.readUInt16BE(0);
     }
   }
+  return a;
+}
+
+function redirAction(st: State, regMin: number | undefined, regMax: number | undefined): Action {
+  const a: Action = { kind: 'redirect' };
+  if (regMin === undefined) return a;
+  const s = st.regs.get(reg32(regMin));
+  if (s?.k !== 'const' || s.value.length < 2) {
+    st.uncertain ??= 'redirect port comes from a register we cannot follow';
+    return a;
+  }
+  a.port = s.value.readUInt16BE(0);
+  const mx = regMax !== undefined ? st.regs.get(reg32(regMax)) : undefined;
+  if (mx?.k === 'const' && mx.value.length >= 2 && mx.value.readUInt16BE(0) > a.port)
+    a.portEnd = mx.value.readUInt16BE(0);
   return a;
 }
 

@@ -240,6 +240,22 @@ describe('resolving a forward to the namespace, processes and container that ser
     assert.deepEqual(res.resolve(fwd('10.7.0.2', 444)).owners, []);
   });
 
+  it('resolves a REDIRECT to the forwarding namespace and its listeners on any local address', () => {
+    const d = draft(
+      topology('10.7.0.2', '10.8.0.2', [
+        listen('tcp', '10.7.0.2', 3128, 11),
+        listen('tcp', '::', 3128, 12, { dualStack: true }),
+        listen('tcp', '::1', 3128, 13),
+      ]),
+    );
+    const r = new Resolver(d).resolve({ ...fwd('0.0.0.0', 3128, 'tcp', A), redirect: true });
+    assert.equal(r.destNetns, A);
+    assert.deepEqual(
+      r.owners.map((o) => o.pid),
+      [11, 12],
+    );
+  });
+
   it("prefers the socket owner's container when containers share the namespace", () => {
     const sock = listen('tcp', '0.0.0.0', 80, 42);
     const owner = sock.owners[0];

@@ -95,12 +95,18 @@ export class Resolver {
     }
   }
 
-  resolve(f: { netns: number; protocol: string; destAddress: string; destPort: number }): Resolution {
+  resolve(f: {
+    netns: number;
+    protocol: string;
+    destAddress: string;
+    destPort: number;
+    redirect?: boolean;
+  }): Resolution {
     const bytes = addrBytes(f.destAddress);
     if (!bytes) return { owners: [], warning: `destination "${f.destAddress}" is not an address` };
     let destNetns: number | undefined;
     let warning: string | undefined;
-    if (isLoopback(bytes)) destNetns = f.netns;
+    if (isLoopback(bytes) || f.redirect) destNetns = f.netns;
     else {
       const held = this.holders.get(canon(f.destAddress)) ?? [];
       const nets = [...new Set(held.map((h) => h.netns))];
@@ -116,7 +122,7 @@ export class Resolver {
       }
     }
     if (destNetns === undefined) return warning ? { owners: [], warning } : { owners: [] };
-    const owners = this.listeners(destNetns, f.protocol, f.destAddress, f.destPort);
+    const owners = this.listeners(destNetns, f.protocol, f.destAddress, f.destPort, f.redirect === true);
     const r: Resolution = { destNetns, owners };
     const container = this.containerOf(destNetns, owners);
     if (container) r.container = container;
@@ -161,11 +167,13 @@ export class Resolver {
     return [...new Set(hit.map((h) => h.netns))];
   }
 
+  /** Owners of sockets serving `address:port`; `anyLocal` (redirects): on any address of the namespace. */
   private listeners(
     netns: number,
     protocol: string,
     address: string,
     port: number,
+    anyLocal = false,
   ): Draft.ForwardedPort['owners'] {
     const net = this.draft.networks[String(netns)];
     if (!net) return [];
@@ -177,6 +185,8 @@ export class Resolver {
       if (protocol === 'tcp' ? s.macrostate !== 'listening' : s.macrostate === 'connected') continue;
       const local = s.localAddress;
       const ok =
+        (anyLocal &&
+          (v4 ? s.family === 'inet' || (local === '::' && s.dualStack === true) : s.family === 'inet6')) ||
         canon(local) === want ||
         (v4 && s.family === 'inet' && local === '0.0.0.0') ||
         (!v4 && s.family === 'inet6' && local === '::') ||

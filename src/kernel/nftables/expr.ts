@@ -86,6 +86,8 @@ export type NftExpr =
       regProtoMax?: number;
       flags: number;
     }
+  /** `redirect [to :port]`: DNAT to the receiving interface's own address. */
+  | { type: 'redir'; regProtoMin?: number; regProtoMax?: number; flags: number }
   | { type: 'lookup'; set: string; sreg: number; dreg?: number; flags: number }
   | { type: 'fib'; dreg: number; result: number; flags: number }
   | { type: 'match'; name: string; rev: number; info: Buffer }
@@ -220,6 +222,15 @@ export function decodeExpr(name: string, data: Buffer | undefined): NftExpr {
       const pmax = r(6);
       if (amin !== undefined) e.regAddrMin = amin;
       if (amax !== undefined) e.regAddrMax = amax;
+      if (pmin !== undefined) e.regProtoMin = pmin;
+      if (pmax !== undefined) e.regProtoMax = pmax;
+      return e;
+    }
+    case 'redir': {
+      // NFTA_REDIR_REG_PROTO_MIN = 1, _MAX = 2, NFTA_REDIR_FLAGS = 3
+      const e: NftExpr = { type: 'redir', flags: be32(m.get(3)) ?? 0 };
+      const pmin = be32(m.get(1));
+      const pmax = be32(m.get(2));
       if (pmin !== undefined) e.regProtoMin = pmin;
       if (pmax !== undefined) e.regProtoMax = pmax;
       return e;
