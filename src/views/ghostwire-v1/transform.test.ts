@@ -505,4 +505,67 @@ describe('Ghostwire v1 view of a native discovery', () => {
       ['cont-1000'],
     );
   });
+
+  it('gives a vlan its id, EtherType and parent (as master, like Ghostwire), and lists it under the parent', () => {
+    const d = sampleDiscovery();
+    const host = d.networks[`${HOST}`];
+    const eth0 = host?.interfaces.find((i) => i.name === 'eth0');
+    assert.ok(host && eth0);
+    host.interfaces.push({
+      ...eth0,
+      index: 7,
+      name: 'eth0.100',
+      kind: 'vlan',
+      physical: undefined,
+      addresses: [],
+      link: { netns: HOST, index: 2 },
+      vlan: { id: 100, protocol: '802.1ad', parent: { netns: HOST, index: 2 } },
+    });
+    const doc = v1(d);
+    const vlan = nif(doc, HOST, 'eth0.100');
+    assert.deepEqual(vlan.vlan, { vid: 100, 'vlan-protocol': 0x88a8 });
+    assert.deepEqual(vlan.master, { idref: `nif-${HOST}-2`, index: 2, name: 'eth0' });
+    assert.deepEqual(
+      nif(doc, HOST, 'eth0').slaves?.map((x) => x.name),
+      ['eth0.100', 'vx42'],
+    );
+  });
+
+  it('relates bond slaves to their bond and an ipvlan to its parent', () => {
+    const d = sampleDiscovery();
+    const guest = d.networks[`${GUEST}`];
+    const eth0 = guest?.interfaces.find((i) => i.name === 'eth0');
+    assert.ok(guest && eth0);
+    const base = { ...eth0, addresses: [], veth: undefined, link: undefined, linkNetnsId: undefined };
+    guest.interfaces.push(
+      {
+        ...base,
+        index: 10,
+        name: 'bond0',
+        kind: 'bond',
+        bond: { mode: 'active-backup' },
+        ports: [{ netns: GUEST, index: 11 }],
+      },
+      { ...base, index: 11, name: 'dummy0', kind: 'dummy', master: { netns: GUEST, index: 10 } },
+      {
+        ...base,
+        index: 12,
+        name: 'ipv0',
+        kind: 'ipvlan',
+        ipvlan: { mode: 'l2', flags: [], parent: { netns: GUEST, index: 10 } },
+      },
+    );
+    const doc = v1(d);
+    assert.deepEqual(
+      nif(doc, GUEST, 'bond0').slaves?.map((x) => x.name),
+      ['dummy0'],
+    );
+    assert.deepEqual(nif(doc, GUEST, 'dummy0').master?.name, 'bond0');
+    assert.deepEqual(nif(doc, GUEST, 'ipv0').macvlan?.name, 'bond0');
+    assert.deepEqual(
+      nif(doc, GUEST, 'bond0').macvlans?.map((x) => x.name),
+      ['ipv0'],
+    );
+    assert.equal(nif(doc, GUEST, 'ipv0').peer, undefined);
+  });
 });
