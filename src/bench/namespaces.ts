@@ -26,14 +26,45 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-/** Wall time (ms) and peak RSS (MB, from /usr/bin/time %M) of one command. */
-function timedWithRss(argv: string[]): { ms: number; rssMb: number; stdout: string } {
-  // /usr/bin/time writes %M to stderr; spawnSync keeps both streams apart.
+/**
+ * Runs argv from a small Node wrapper that times it and reads its peak RSS
+ * with getrusage(RUSAGE_CHILDREN) (ru_maxrss, in KiB; struct rusage starts
+ * with two struct timeval, so it sits at byte 32): the wrapper has no other
+ * child, so the figure is the command's own. No dependency on time(1).
+ */
+const wrapper = `
+  import { spawnSync } from 'node:child_process';
+  import { createRequire } from 'node:module';
+  const koffi = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))})('koffi');
+  const getrusage = koffi.load('libc.so.6').func('int getrusage(int who, _Out_ uint8_t *usage)');
+  const argv = JSON.parse(process.argv[1]);
   const t0 = performance.now();
-  const r = execFileSyncBoth('/usr/bin/time', ['-f', '%M', ...argv]);
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = performance.now() - t0;
-  const kb = Number(r.stderr.trim().split('\n').pop());
-  return { ms, rssMb: kb / 1024, stdout: r.stdout };
+  const usage = Buffer.alloc(256);
+  getrusage(-1, usage);
+  process.stdout.write(JSON.stringify({
+    ms, rssKb: Number(usage.readBigInt64LE(32)), status: r.status, stdout: r.stdout,
+    stderr: (r.stderr ?? String(r.error)).split('\\n')[0],
+  }));`;
+
+/** Wall time (ms) and peak RSS (MB) of one command. */
+function timedWithRss(argv: string[]): { ms: number; rssMb: number; stdout: string } {
+  const out = execFileSyncBoth(process.execPath, [
+    '--input-type=module',
+    '-e',
+    wrapper,
+    JSON.stringify(argv),
+  ]);
+  const r = JSON.parse(out.stdout) as {
+    ms: number;
+    rssKb: number;
+    status: number | null;
+    stdout: string;
+    stderr: string;
+  };
+  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
+  return { ms: r.ms, rssMb: r.rssKb / 1024, stdout: r.stdout };
 }
 
 function execFileSyncBoth(cmd: string, args: string[]): { stdout: string; stderr: string } {

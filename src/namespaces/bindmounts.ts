@@ -9,11 +9,9 @@
  * read it through and is not searched.
  */
 
-import { parseMountinfo, parseNsLink, parseStat } from '../procfs/parse.js';
+import { parseMountinfoOfType, parseNsLink, parseStat } from '../procfs/parse.js';
 import { classify, errorText, readLink, readProcFile } from '../procfs/read.js';
 import { addPath, nsEntry, type ScanState } from './state.js';
-
-const isNsfs = (fstype: string): boolean => fstype === 'nsfs';
 
 export function scanBindMounts(state: ScanState): void {
   const root = state.procRoot;
@@ -94,7 +92,7 @@ function readVerified(state: ScanState, pid: number, mnt: number): string | { er
 }
 
 function record(state: ScanState, mnt: number, text: string, viaPid: number | undefined): void {
-  for (const m of parseMountinfo(text, isNsfs)) {
+  for (const m of parseMountinfoOfType(text, 'nsfs')) {
     const ns = parseNsLink(m.root);
     if (ns === undefined || !state.types.has(ns.type)) continue;
     const e = nsEntry(state, ns.type, ns.ino);

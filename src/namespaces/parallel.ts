@@ -137,6 +137,8 @@ export function scanShared(
   pids: number[],
   opts: ProcessSourceOptions,
   mode: HelperMode,
+  /** Tests: wait up to this long for the helper to claim the first chunk, so that it surely takes part. */
+  helperFirstMs = 0,
 ): void {
   const shared = new Int32Array(new SharedArrayBuffer(pids.length * 4));
   shared.set(pids);
@@ -148,6 +150,10 @@ export function scanShared(
   if (h !== undefined) {
     const job: Job = { id, procRoot: state.procRoot, types: [...state.types], opts, pids: shared, ctrl };
     h.port.postMessage(job);
+  }
+  if (h !== undefined && helperFirstMs > 0) {
+    const until = Date.now() + helperFirstMs;
+    while (Atomics.load(ctrl, NEXT) === 0 && Date.now() < until) Atomics.wait(ctrl, NEXT, 0, 1);
   }
   drain(state, shared, ctrl, opts);
   if (h === undefined) return;

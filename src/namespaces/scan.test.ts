@@ -59,9 +59,7 @@ describe('namespace scan on the real kernel', () => {
     });
 
     it('finds the same when the process scan is shared with a helper thread', () => {
-      // Twice: the first lets the helper start, the second lets it join.
-      scanNamespaces({ threads: true });
-      const shared = scanNamespaces({ threads: true });
+      const shared = scanNamespaces({ threads: true, helperFirstMs: 10_000 });
       const share = lastHelperShare();
       const single = scanNamespaces({ threads: false });
       assert.deepEqual(shared.namespaces[netns], single.namespaces[netns]);

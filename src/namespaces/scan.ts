@@ -43,6 +43,8 @@ export interface NamespaceScanOptions {
    * not "0" — a one-shot command does not pay for starting the thread.
    */
   threads?: boolean;
+  /** Tests: with threads, let the helper claim work first (wait up to this many ms). */
+  helperFirstMs?: number;
   /** Test hook: called after each phase has finished. */
   onPhase?: (phase: ScanPhase) => void;
 }
@@ -76,6 +78,7 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
       needMnt: src.bindMounts !== false,
     },
     helperMode(options.threads, pids.length),
+    options.helperFirstMs,
   );
   options.onPhase?.('processes');
   if (src.bindMounts !== false) scanBindMounts(state);

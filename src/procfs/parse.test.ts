@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseCgroup, parseCmdline, parseMountinfo, parseNsLink, parseStat, parseStatus } from './parse.js';
+import {
+  parseCgroup,
+  parseCmdline,
+  parseMountinfo,
+  parseMountinfoOfType,
+  parseNsLink,
+  parseStat,
+  parseStatus,
+} from './parse.js';
 
 describe('procfs parsers', () => {
   it('reads pid, comm, state, ppid and starttime from stat even when comm has spaces and parentheses', () => {
@@ -77,5 +85,13 @@ describe('procfs parsers', () => {
       ],
     );
     assert.equal(parseMountinfo(text).length, 3);
+    assert.deepEqual(
+      parseMountinfoOfType(text, 'nsfs'),
+      parseMountinfo(text, (t) => t === 'nsfs'),
+    );
+    assert.deepEqual(
+      parseMountinfoOfType(`${text}700 27 0:4 ipc:[1] /last rw - nsfs nsfs rw`, 'nsfs').length,
+      3,
+    );
   });
 });

@@ -160,8 +160,31 @@ export function unescapeMountField(s: string): string {
  * The mount point is relative to the reading process's root directory.
  */
 export function parseMountinfo(text: string, filter?: (fstype: string) => boolean): MountEntry[] {
+  return parseMountinfoLines(text.split('\n'), filter);
+}
+
+/**
+ * Only the mounts of one filesystem type, found by searching for its
+ * " - fstype " separator instead of parsing every line: a host with many
+ * mounts has few nsfs ones.
+ */
+export function parseMountinfoOfType(text: string, fstype: string): MountEntry[] {
+  const needle = ` - ${fstype} `;
+  const lines: string[] = [];
+  let at = text.indexOf(needle);
+  while (at >= 0) {
+    const start = text.lastIndexOf('\n', at) + 1;
+    let end = text.indexOf('\n', at);
+    if (end < 0) end = text.length;
+    lines.push(text.slice(start, end));
+    at = text.indexOf(needle, end);
+  }
+  return parseMountinfoLines(lines, (t) => t === fstype);
+}
+
+function parseMountinfoLines(all: readonly string[], filter?: (fstype: string) => boolean): MountEntry[] {
   const out: MountEntry[] = [];
-  for (const line of text.split('\n')) {
+  for (const line of all) {
     if (line === '') continue;
     const sep = line.indexOf(' - ');
     if (sep < 0) continue;
