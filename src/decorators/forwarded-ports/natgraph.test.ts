@@ -98,3 +98,19 @@ describe('walking chains', () => {
     assert.equal(addrText(Buffer.from('20010db8000000010000000000000001', 'hex')), '2001:db8:0:1::1');
   });
 });
+
+describe('pathological jump graphs', () => {
+  it('stops a walk whose paths multiply beyond the visit budget, and says so', () => {
+    // 30 chains, each jumping three times to the next: 3^16 paths even within the jump depth limit.
+    const chains = new Map<string, NatChain>();
+    for (let i = 0; i < 30; i++) {
+      const next = { match: {}, action: { kind: 'jump', chain: `c${i + 1}` } } as const;
+      chains.set(`c${i}`, chain(`c${i}`, i === 0, [next, next, next]));
+    }
+    const t: NatTable = { label: 'ip nat', family: 'inet', chains };
+    const t0 = performance.now();
+    const { notes } = forwardsOf(t);
+    assert.ok(performance.now() - t0 < 10_000);
+    assert.ok(notes.some((n) => /chain visits, the walk stopped early/.test(n)));
+  });
+});

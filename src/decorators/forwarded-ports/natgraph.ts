@@ -68,6 +68,9 @@ const PROTOCOLS: Record<number, 'tcp' | 'udp' | 'sctp'> = { 6: 'tcp', 17: 'udp',
 /** Maximum jump depth (the kernel's NFT_JUMP_STACK_SIZE is 16; xtables is similar). */
 const MAX_DEPTH = 16;
 
+/** Chain visits per table: bounds the walk on pathological jump graphs (paths can multiply). */
+export const MAX_VISITS = 1_000_000;
+
 /** Both requirements at once, or undefined when no packet can meet both. */
 export function mergeMatch(a: Match, b: Match): Match | undefined {
   const out: Match = { ...a };
@@ -137,7 +140,13 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
   const forwards = new Map<string, Forward>();
   const notes: string[] = [];
   const reported = new Set<string>();
+  let budget = MAX_VISITS;
   const walk = (chain: NatChain, acc: Match, stack: string[]): void => {
+    if (--budget < 0) {
+      if (budget === -1)
+        notes.push(`${table.label}: more than ${MAX_VISITS} chain visits, the walk stopped early`);
+      return;
+    }
     if (!reported.has(chain.name)) {
       reported.add(chain.name);
       for (const s of chain.skipped) notes.push(`${table.label} ${chain.name}: ${s}`);
