@@ -6,9 +6,17 @@
  * described once each through the kernel (owner, parent, owner UID), and
  * leaders are derived from the process tree.
  *
- * Faults never abort the scan: processes that exit are dropped with a
- * "process-vanished" warning, namespaces that go away with
- * "namespace-vanished", unreadable entries with "proc-denied".
+ * Faults never abort the scan; each becomes a warning and the scan goes on:
+ *  - "process-vanished": a process exited (or its PID changed hands) while it
+ *    was read; it and every relation through it are dropped;
+ *  - "namespace-vanished": no path opens the namespace any more (its last
+ *    holder went away during the scan); it is dropped;
+ *  - "proc-denied" / "proc-unreadable": a process's /proc entries could not
+ *    be read (EACCES on /proc/1/ns/* even for root in this sandbox); the
+ *    process is kept with the namespaces that were readable;
+ *  - "namespace-denied": found, but not openable; owner and parent unknown;
+ *  - "mountinfo-unreadable": bind mounts of one mount namespace not listed;
+ *  - "scan-helper-failed": the helper thread failed; scanned on one thread.
  */
 import { statSync } from 'node:fs';
 import { NamespaceTypes } from '../model/schema.js';
