@@ -17,7 +17,7 @@ import {
   sh,
   trySh,
 } from './testing/image.js';
-import { runInTurtle, startInnerEngine, startTurtle } from './testing/turtle.js';
+import { runInTurtle, startDockerInDocker, startInnerEngine, startTurtle } from './testing/turtle.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
@@ -162,6 +162,8 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     runInTurtle(`${P}-turtle`, `${P}-inner`, 'sleep', '100000');
     // And a containerd inside a container of that containerd, with a container of its own.
     startInnerEngine(`${P}-turtle`, `${P}-inner2`, `${P}-deep`);
+    // Docker in Docker.
+    startDockerInDocker(`${P}-dind`, `${P}-dindin`);
     d = await discover({ containers: tracker, network: false });
   });
 
@@ -170,7 +172,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     trySh('docker', [
       'rm',
       '-f',
-      ...['web', 'app', 'db', 'side', 'none', 'stopped', 'priv', 'turtle'].map((n) => `${P}-${n}`),
+      ...['web', 'app', 'db', 'side', 'none', 'stopped', 'priv', 'turtle', 'dind'].map((n) => `${P}-${n}`),
     ]);
     trySh('docker', ['network', 'rm', `${P}-net`]);
     removeCtr(CTR, `${P}-ctr`);
@@ -336,6 +338,27 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(engine?.container, keyOf(d, `${P}-inner2`));
     assert.equal(byName(d, `${P}-inner2`)?.prefix, `${P}-turtle`);
     assert.equal(d.engines[byName(d, `${P}-inner2`)?.engine ?? '']?.container, keyOf(d, `${P}-turtle`));
+  });
+
+  it('finds a dockerd inside a Docker container (Docker in Docker) and prefixes its containers', () => {
+    const inner = byName(d, `${P}-dindin`);
+    assert.ok(inner);
+    assert.equal(inner.type, 'docker');
+    assert.equal(inner.prefix, `${P}-dind`);
+    assert.equal(inner.state, 'running');
+    const engine = d.engines[inner.engine];
+    assert.equal(engine?.type, 'docker');
+    assert.equal(engine?.container, keyOf(d, `${P}-dind`));
+    assert.equal(engine?.pid, byName(d, `${P}-dind`)?.pid);
+    assert.equal(engine?.api, `/proc/${engine?.pid}/root/var/run/docker.sock`);
+    assert.equal(d.processes[String(inner.pid)]?.comm, 'sleep');
+    // The inner dockerd's own containerd is found too, without listing the container twice.
+    const innerContainerd = Object.values(d.engines).find(
+      (e) => e.type === 'containerd' && d.processes[String(e.pid)]?.ppid === engine?.pid,
+    );
+    assert.ok(innerContainerd, "inner dockerd's containerd");
+    assert.equal(innerContainerd.container, keyOf(d, `${P}-dind`));
+    assert.equal(Object.values(d.containers).filter((c) => c.id === inner.id).length, 1);
   });
 
   it('follows engine events: new, stopped and removed containers show without a re-list', async () => {

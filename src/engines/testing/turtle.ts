@@ -84,3 +84,49 @@ export function startInnerEngine(turtle: string, inner: string, deep: string): v
       `${exec('create', 'container', 'create', image, deep, 'sleep', '100000')}`,
   ]);
 }
+
+/**
+ * Docker in Docker: dockerd (with its own managed containerd) as the initial
+ * process of a Docker container, without iptables or a default bridge (its
+ * containers use --network none), its state on an exec-able tmpfs; `inner`
+ * is a running container of that inner dockerd.
+ */
+export function startDockerInDocker(name: string, inner: string): void {
+  const image = ensureDockerImage();
+  sh('docker', [
+    'run',
+    '-d',
+    '--name',
+    name,
+    '--cap-add',
+    'ALL',
+    '--cap-drop',
+    'SYS_RESOURCE',
+    '--security-opt',
+    'seccomp=unconfined',
+    '--security-opt',
+    'apparmor=unconfined',
+    '--security-opt',
+    'systempaths=unconfined',
+    '-v',
+    '/sys/fs/cgroup:/sys/fs/cgroup',
+    ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
+    '--tmpfs',
+    '/var/lib/docker:exec',
+    '--tmpfs',
+    '/run',
+    '--tmpfs',
+    '/etc/docker',
+    image,
+    'dockerd',
+    '--iptables=false',
+    '--ip6tables=false',
+    '--bridge=none',
+  ]);
+  sh('bash', [
+    '-c',
+    `until docker exec ${name} docker version >/dev/null 2>&1; do sleep 0.2; done; ` +
+      `docker save ${image} | docker exec -i ${name} docker load >/dev/null && ` +
+      `docker exec ${name} docker run -d --name ${inner} --network none ${image} sleep 100000`,
+  ]);
+}
