@@ -29,6 +29,7 @@ import { NetlinkError, type NetlinkSocket } from '../../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../../kernel/netns.js';
 import { openNfnetlink, readRuleset } from '../../kernel/nftables/ruleset.js';
 import type { Draft } from '../../model/types.js';
+import { getNofile } from '../../network/rlimit.js';
 import { dockerProxyForwards } from './docker-proxy.js';
 import { legacyNatTable } from './iptables-legacy.js';
 import { type Forward, forwardsOf } from './natgraph.js';
@@ -59,6 +60,16 @@ interface NsConn {
 const FAMILIES: readonly IpFamily[] = [4, 6];
 
 const conns = new Map<number, NsConn>();
+
+/**
+ * Namespaces whose sockets stay cached: up to three fds each within half of
+ * the fd limit (the network stage caches two per namespace in the other
+ * half); beyond, a namespace is entered on every discovery and its fds closed.
+ */
+function maxCached(): number {
+  const { soft } = getNofile();
+  return Number.isFinite(soft) ? Math.floor(soft / 6) : 100_000;
+}
 
 function closeConn(c: NsConn): void {
   c.nft.close();
@@ -152,6 +163,7 @@ function readNamespace(
   const refs = refsOf(draft, ino);
   const found: Found[] = [];
   let conn = conns.get(ino);
+  let temporary = false;
   if (!conn) {
     try {
       conn = inNetns(refs, () => {
@@ -165,13 +177,31 @@ function readNamespace(
         }
         return c;
       });
-      conns.set(ino, conn);
+      if (conns.size < maxCached()) conns.set(ino, conn);
+      else temporary = true;
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
       fault(draft, e, ino, 'nftables rules', 'CAP_SYS_ADMIN');
       return found;
     }
   }
+  try {
+    readWith(draft, ino, refs, conn, opts, legacy, found);
+  } finally {
+    if (temporary) closeConn(conn);
+  }
+  return found;
+}
+
+function readWith(
+  draft: Draft.Discovery,
+  ino: number,
+  refs: readonly string[],
+  conn: NsConn,
+  opts: ForwardedPortsOptions,
+  legacy: readonly IpFamily[],
+  found: Found[],
+): void {
   if (opts.nftables !== false) {
     try {
       const rs = readRuleset(conn.nft, NAT_FAMILIES);
@@ -219,7 +249,6 @@ function readNamespace(
       else fault(draft, e, ino, what, 'CAP_NET_ADMIN');
     }
   }
-  return found;
 }
 
 export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPortsOptions = {}): void {
