@@ -61,9 +61,9 @@ describe('wirescope discover options', () => {
 
   it('fails with one line and exit code 2 on bad options', () => {
     for (const [args, msg] of [
-      [['--format', 'yaml'], /--format: "yaml" is not one of text, v1, native, mobyshark/],
+      [['--format', 'yaml'], /--format: "yaml" is not one of text, v1, native, mobyshark, dot, mermaid/],
       [['--schema', '--format', 'text'], /--schema describes a JSON format/],
-      [['--json', '--netns', '1'], /--netns filters the text view/],
+      [['--json', '--netns', '1'], /--netns filters the text, dot and mermaid views/],
       [['--engine-budget', 'soon'], /--engine-budget: "soon" is not a number/],
     ] as const) {
       const r = run(...args);

@@ -12,12 +12,15 @@ import type { Discovery } from '../model/types.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { DiscoveryResultSchema, TargetDiscoveryResultSchema } from '../views/ghostwire-v1/schema.js';
+import { toDot, toMermaid } from '../views/graph.js';
 import { bundleSchema, nativeJsonSchema, toNativeJson } from '../views/native.js';
 import { matchingNetworks, renderTextTree } from '../views/text-tree.js';
 import { CliError } from './errors.js';
 
-export const FORMATS = ['text', 'v1', 'native', 'mobyshark'] as const;
+export const FORMATS = ['text', 'v1', 'native', 'mobyshark', 'dot', 'mermaid'] as const;
 export type Format = (typeof FORMATS)[number];
+/** Formats that draw a selection of namespaces (`--netns`), not a complete JSON document. */
+const PICTURES: readonly Format[] = ['text', 'dot', 'mermaid'];
 
 interface DiscoverFlags {
   json?: boolean;
@@ -78,6 +81,10 @@ export function render(
       return `${JSON.stringify(mobyshark(d, { hostname: hostname() }), null, indent)}\n`;
     case 'native':
       return `${toNativeJson(d, indent)}\n`;
+    case 'dot':
+      return toDot(d, { netns: opts.netns });
+    case 'mermaid':
+      return toMermaid(d, { netns: opts.netns });
     default:
       return renderTextTree(d, {
         color: opts.color,
@@ -96,7 +103,7 @@ export function registerDiscover(program: Command): void {
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default text)`)
     .option(
       '--netns <ino|name>',
-      'text: show only the network namespace with this inode, tenant, container, bind mount, or "host"',
+      'text, dot, mermaid: show only the network namespace with this inode, tenant, container, bind mount, or "host"',
     )
     .option(
       '--schema',
@@ -116,17 +123,17 @@ export function registerDiscover(program: Command): void {
         throw err;
       });
       if (flags.schema) {
-        if (flags.format !== undefined && format === 'text') {
-          throw new CliError('--schema describes a JSON format; the text view has none');
+        if (flags.format !== undefined && PICTURES.includes(format)) {
+          throw new CliError(`--schema describes a JSON format; the ${format} view has none`);
         }
         process.stdout.write(
           `${JSON.stringify(schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`,
         );
         return;
       }
-      if (flags.netns !== undefined && format !== 'text') {
+      if (flags.netns !== undefined && !PICTURES.includes(format)) {
         throw new CliError(
-          '--netns filters the text view; JSON documents are always complete (their references span namespaces)',
+          '--netns filters the text, dot and mermaid views; JSON documents are always complete (their references span namespaces)',
         );
       }
       const budget = Number(flags.engineBudget);
