@@ -27,6 +27,11 @@ describe('forwarded ports of a Docker container with a published port', () => {
     const image = ensureDockerImage();
     sh('docker', ['run', '-d', '--name', P, '-p', `${PORT}:80`, image, 'httpd', '-f', '-p', '80']);
     containerIp = sh('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', P]);
+    // httpd may need a moment to listen; the owners assertion needs its socket.
+    for (let i = 0; i < 50; i++) {
+      if (trySh('docker', ['exec', P, 'sh', '-c', 'netstat -ltn | grep -q ":80 "']) !== undefined) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     d = await discover({ containers: tracker });
     containerKey = Object.entries(d.containers).find(([, c]) => c.name === P)?.[0] ?? '';
   });
