@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
+import { scanNamespaces } from '../namespaces/scan.js';
 import { closeNetworkDiscovery, discoverNetworks, type NetworkResult } from './discover.js';
 import { ifindex, ip, ipBatch, NetFixtures, netnsIno, scanOf } from './testing/fixtures.js';
 
@@ -418,5 +419,30 @@ describe('network discovery on the real kernel', () => {
     const ab0 = r.networks[String(netnsIno(N('a')))]?.interfaces.find((i) => i.name === 'ab0');
     assert.equal(ab0?.veth?.peer, undefined);
     assert.deepEqual(ab0?.linkUnresolved, { netnsId: ab0?.linkNetnsId, index: ifindex(N('b'), 'ba0') });
+  });
+
+  it('with the namespace stage scan: finds owners of new and kept sockets between full fd scans', async () => {
+    const first = await discoverNetworks(scanNamespaces(), { ownerRescanMs: 60_000 });
+    const s1 = String(netnsIno(N('s1')));
+    const owners = (r: NetworkResult, port: number) =>
+      r.networks[s1]?.sockets
+        .filter((s) => s.localPort === port && !s.synthetic)
+        .flatMap((s) => s.owners.map((o) => o.pid));
+    assert.deepEqual(owners(first, 8081), [sockPid]);
+    // A process started after the full scan: found through the new-process path of the incremental run.
+    const late = await fx.sockets(['tcp,4,0.0.0.0,8090'], { netns: N('s1') });
+    const second = await discoverNetworks(scanNamespaces(), { ownerRescanMs: 60_000 });
+    assert.deepEqual(owners(second, 8081), [sockPid]);
+    assert.deepEqual(owners(second, 8090), [late.child.pid]);
+    assert.deepEqual(
+      second.networks[String(netnsIno(N('s2')))]?.sockets.map((s) => s.owners.map((o) => o.pid)),
+      [[outsidePid], [outsidePid]],
+    );
+    // The tap holder is re-checked too.
+    const tap = second.networks[String(netnsIno(N('t1')))]?.interfaces.find((i) => i.name === `${P}t`);
+    assert.deepEqual(
+      tap?.tuntap?.holders.map((h) => h.pid),
+      [tapPid],
+    );
   });
 });

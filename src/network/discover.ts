@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
-import { type FdScan, ProcLookup, scanFds } from './owners.js';
+import { type FdScan, OwnerTracker, ProcLookup, type TrackedProcess } from './owners.js';
 import { WorkerPool } from './pool.js';
 import { raiseNofile } from './rlimit.js';
 import type { DumpOptions, NsDump, NsJob } from './types.js';
@@ -32,6 +32,11 @@ export interface NetworkOptions {
   cacheLimit?: number;
   /** procfs root for the fd scan (tests). */
   procRoot?: string;
+  /**
+   * How long socket/tap owners learnt by a full /proc fd scan are re-checked
+   * incrementally instead of rescanned (ms, default 5000; 0 = full scan every run).
+   */
+  ownerRescanMs?: number;
 }
 
 export interface NetworkResult {
@@ -40,6 +45,7 @@ export interface NetworkResult {
 }
 
 let pool: WorkerPool | undefined;
+let owners: OwnerTracker | undefined;
 /** (X, nsid) → Y, valid while both X and Y are held by cached sockets (see wires.ts). */
 const nsidCache: NsidMap = new Map();
 /**
@@ -57,6 +63,7 @@ export async function closeNetworkDiscovery(): Promise<void> {
   nsidCache.clear();
   nsidMisses.clear();
   lastScanned = new Set();
+  owners = undefined;
   if (p) await p.close();
 }
 
@@ -122,9 +129,16 @@ export async function discoverNetworks(
   const t0 = performance.now();
   const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
   prof('posted');
-  // The /proc fd scan runs on this thread while the workers dump.
-  const fds: FdScan | undefined = dumpOptions.sockets ? scanFds(options.procRoot) : undefined;
-  prof('fdscan');
+  const procs = trackedProcesses(scan);
+  const rescanMs = options.ownerRescanMs ?? 5000;
+  if (!owners || owners.procRoot !== (options.procRoot ?? '/proc') || owners.rescanMs !== rescanMs) {
+    owners = new OwnerTracker(options.procRoot, rescanMs);
+  }
+  const tracker = owners;
+  // A full /proc fd scan runs on this thread while the workers dump; an incremental one needs the sockets first.
+  // Without the process list (a partial scan) new processes cannot be told apart: always scan fully.
+  const full = tracker.fullDue() || procs.length === 0;
+  let fds: FdScan | undefined = dumpOptions.sockets && full ? tracker.full(procs) : undefined;
   const { dumps, warnings: dumpWarnings } = await dumping;
   prof('dumps');
   warnings.push(...dumpWarnings);
@@ -142,6 +156,11 @@ export async function discoverNetworks(
   applyWires(dumps, nsidCache);
   prof('wires');
 
+  if (dumpOptions.sockets && !fds) {
+    const targets = new Map<number, number>();
+    for (const d of dumps) for (const sk of d.sockets) if (sk.inode) targets.set(sk.inode, d.ino);
+    fds = tracker.incremental(targets, procs);
+  }
   const lookup = new ProcLookup(scan.processes, options.procRoot);
   if (fds) attachTapHolders(dumps, fds, lookup);
 
@@ -220,6 +239,16 @@ function pruneNsidCache(dumps: NsDump[]): void {
     for (const [n, y] of m) if (!held.has(y)) m.delete(n);
   }
   for (const x of nsidMisses.keys()) if (!held.has(x)) nsidMisses.delete(x);
+}
+
+function trackedProcesses(scan: NamespaceScan): TrackedProcess[] {
+  const out: TrackedProcess[] = [];
+  for (const p of Object.values(scan.processes)) {
+    const t: TrackedProcess = { pid: p.pid, starttime: p.starttime };
+    if (p.namespaces.net !== undefined) t.netns = p.namespaces.net;
+    out.push(t);
+  }
+  return out;
 }
 
 function attachOwners(d: NsDump, fds: FdScan, lookup: ProcLookup): void {

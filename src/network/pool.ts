@@ -124,7 +124,7 @@ export class WorkerPool {
             keep,
             cacheLimit: perCache,
           });
-          return r.op === 'dump' ? r.dumps : [];
+          return r.op === 'dump' ? (JSON.parse(r.dumps) as NsDump[]) : [];
         } catch (e) {
           for (const j of part) {
             this.owner.delete(j.ino);

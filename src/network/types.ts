@@ -64,7 +64,7 @@ export type WorkerRequest =
   | { op: 'release'; id: number; keep: number[] };
 
 export type WorkerResponse =
-  | { op: 'dump'; id: number; dumps: NsDump[]; fds: number[] }
+  | { op: 'dump'; id: number /** JSON of NsDump[] */; dumps: string; fds: number[] }
   | { op: 'nsid'; id: number; answers: NsidAnswer[]; warnings: Draft.Warning[] }
   | { op: 'release'; id: number }
   | { op: 'error'; id: number; message: string };

@@ -225,7 +225,9 @@ if (port) {
         res = {
           op: 'dump',
           id: req.id,
-          dumps: dumpJobs(req.jobs, req.options, req.keep, req.cacheLimit),
+          // As JSON text: stringifying here (in parallel) and JSON.parse on the main thread cost
+          // about half of what structured cloning the same object graph does.
+          dumps: JSON.stringify(dumpJobs(req.jobs, req.options, req.keep, req.cacheLimit)),
           fds: cachedFds(),
         };
       } else if (req.op === 'nsid') {

@@ -2,7 +2,7 @@
  * RTM_NEWLINK decoding (struct ifinfomsg + IFLA_* attributes, include/uapi/linux/if_link.h).
  * Kind-specific IFLA_INFO_DATA is left as bytes for the per-kind decoders.
  */
-import { parseAttrList, parseAttrs, str, u8, u32 } from '../netlink.js';
+import { NLA_TYPE_MASK, parseAttrList, parseAttrs, str } from '../netlink.js';
 import {
   IFINFOMSG_LEN,
   IFLA_ADDRESS,
@@ -68,9 +68,9 @@ export interface RawLink {
 }
 
 /** struct rtnl_link_stats64: rx_packets, tx_packets, rx_bytes, tx_bytes, rx_errors, tx_errors, rx_dropped, tx_dropped, ... (__u64 each). */
-function stats64(b: Buffer | undefined): LinkStats | undefined {
-  if (!b || b.length < 64) return undefined;
-  const q = (i: number) => Number(b.readBigUInt64LE(i * 8));
+function stats64(b: Buffer, off: number): LinkStats {
+  // Counters stay far below 2^53; reading two u32 halves avoids BigInt allocations.
+  const q = (i: number) => b.readUInt32LE(off + i * 8) + b.readUInt32LE(off + i * 8 + 4) * 0x100000000;
   return {
     rxPackets: q(0),
     txPackets: q(1),
@@ -83,61 +83,105 @@ function stats64(b: Buffer | undefined): LinkStats | undefined {
   };
 }
 
-/** Decodes one RTM_NEWLINK payload; undefined if even the fixed header is short. */
+/** NUL-terminated string at [off, end). */
+function cstr(b: Buffer, off: number, end: number): string {
+  const z = b.indexOf(0, off);
+  return b.toString('utf8', off, z < 0 || z > end ? end : z);
+}
+
+/**
+ * Decodes one RTM_NEWLINK payload; undefined if even the fixed header is short.
+ * The hottest decoder (every interface of every namespace, ~50 attributes each),
+ * so it walks the attributes in place and only slices the nested ones it keeps.
+ */
 export function decodeLink(data: Buffer): RawLink | undefined {
   if (data.length < IFINFOMSG_LEN) return undefined;
-  const a = parseAttrs(data, IFINFOMSG_LEN);
-  const m = a.map;
   const link: RawLink = {
     index: data.readInt32LE(4),
     type: data.readUInt16LE(2),
     flags: data.readUInt32LE(8),
-    name: str(m.get(IFLA_IFNAME)) ?? '',
+    name: '',
     altnames: [],
-    truncated: a.truncated,
+    truncated: false,
   };
-  const alias = str(m.get(IFLA_IFALIAS));
-  if (alias) link.alias = alias;
-  const mtu = u32(m.get(IFLA_MTU));
-  if (mtu !== undefined) link.mtu = mtu;
-  const hw = mac(m.get(IFLA_ADDRESS));
-  if (hw !== undefined) link.mac = hw;
-  const brd = mac(m.get(IFLA_BROADCAST));
-  if (brd !== undefined) link.broadcast = brd;
-  const txq = u32(m.get(IFLA_TXQLEN));
-  if (txq !== undefined) link.txqlen = txq;
-  const op = u8(m.get(IFLA_OPERSTATE));
-  if (op !== undefined) link.operstate = op;
-  const st = stats64(m.get(IFLA_STATS64));
-  if (st) link.stats = st;
-  const master = u32(m.get(IFLA_MASTER));
-  if (master) link.master = master;
-  const lk = m.get(IFLA_LINK);
-  if (lk && lk.length >= 4) link.link = lk.readInt32LE(0);
-  const nsid = m.get(IFLA_LINK_NETNSID);
-  if (nsid && nsid.length >= 4) link.linkNetnsId = nsid.readInt32LE(0);
-  const pdev = str(m.get(IFLA_PARENT_DEV_NAME));
-  if (pdev) link.parentDev = pdev;
-  const pbus = str(m.get(IFLA_PARENT_DEV_BUS_NAME));
-  if (pbus) link.parentBus = pbus;
-  const props = m.get(IFLA_PROP_LIST);
-  if (props) {
-    for (const p of parseAttrList(props)) {
-      if (p.type === IFLA_ALT_IFNAME) link.altnames.push(str(p.value) ?? '');
+  let off = IFINFOMSG_LEN;
+  const n = data.length;
+  while (off + 4 <= n) {
+    const len = data.readUInt16LE(off);
+    if (len < 4 || off + len > n) {
+      link.truncated = true;
+      break;
     }
-  }
-  const info = m.get(IFLA_LINKINFO);
-  if (info) {
-    const li = parseAttrs(info);
-    if (li.truncated) link.truncated = true;
-    const kind = str(li.map.get(IFLA_INFO_KIND));
-    if (kind) link.kind = kind;
-    const d = li.map.get(IFLA_INFO_DATA);
-    if (d) link.infoData = d;
-    const sk = str(li.map.get(IFLA_INFO_SLAVE_KIND));
-    if (sk) link.slaveKind = sk;
-    const sd = li.map.get(IFLA_INFO_SLAVE_DATA);
-    if (sd) link.slaveData = sd;
+    const type = data.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    const v = off + 4;
+    const vlen = len - 4;
+    const end = off + len;
+    switch (type) {
+      case IFLA_IFNAME:
+        link.name = cstr(data, v, end);
+        break;
+      case IFLA_IFALIAS: {
+        const a = cstr(data, v, end);
+        if (a) link.alias = a;
+        break;
+      }
+      case IFLA_MTU:
+        if (vlen >= 4) link.mtu = data.readUInt32LE(v);
+        break;
+      case IFLA_ADDRESS:
+        if (vlen > 0) link.mac = mac(data.subarray(v, end));
+        break;
+      case IFLA_BROADCAST:
+        if (vlen > 0) link.broadcast = mac(data.subarray(v, end));
+        break;
+      case IFLA_TXQLEN:
+        if (vlen >= 4) link.txqlen = data.readUInt32LE(v);
+        break;
+      case IFLA_OPERSTATE:
+        if (vlen >= 1) link.operstate = data[v] as number;
+        break;
+      case IFLA_STATS64:
+        if (vlen >= 64) link.stats = stats64(data, v);
+        break;
+      case IFLA_MASTER:
+        if (vlen >= 4 && data.readUInt32LE(v)) link.master = data.readUInt32LE(v);
+        break;
+      case IFLA_LINK:
+        if (vlen >= 4) link.link = data.readInt32LE(v);
+        break;
+      case IFLA_LINK_NETNSID:
+        if (vlen >= 4) link.linkNetnsId = data.readInt32LE(v);
+        break;
+      case IFLA_PARENT_DEV_NAME: {
+        const p = cstr(data, v, end);
+        if (p) link.parentDev = p;
+        break;
+      }
+      case IFLA_PARENT_DEV_BUS_NAME: {
+        const p = cstr(data, v, end);
+        if (p) link.parentBus = p;
+        break;
+      }
+      case IFLA_PROP_LIST:
+        for (const p of parseAttrList(data.subarray(v, end))) {
+          if (p.type === IFLA_ALT_IFNAME) link.altnames.push(str(p.value) ?? '');
+        }
+        break;
+      case IFLA_LINKINFO: {
+        const li = parseAttrs(data.subarray(v, end));
+        if (li.truncated) link.truncated = true;
+        const kind = str(li.map.get(IFLA_INFO_KIND));
+        if (kind) link.kind = kind;
+        const d = li.map.get(IFLA_INFO_DATA);
+        if (d) link.infoData = d;
+        const sk = str(li.map.get(IFLA_INFO_SLAVE_KIND));
+        if (sk) link.slaveKind = sk;
+        const sd = li.map.get(IFLA_INFO_SLAVE_DATA);
+        if (sd) link.slaveData = sd;
+        break;
+      }
+    }
+    off += (len + 3) & ~3;
   }
   return link;
 }
