@@ -3,17 +3,25 @@
  * list the labs that are up. Exit 0 on success, 2 on error.
  */
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { labUp } from '../lab/apply.js';
-import { labDown, labStatus } from '../lab/down.js';
-import { LabFileError, loadLab } from '../lab/load.js';
+import type { LoadedLab } from '../lab/load.js';
 import { CliError } from './errors.js';
+
+// The lab modules load only when a lab command runs: other commands start faster.
+const labModules = async () => ({
+  ...(await import('../lab/load.js')),
+  ...(await import('../lab/apply.js')),
+  ...(await import('../lab/down.js')),
+});
 
 const progress = (line: string) => process.stderr.write(`wirescope lab: ${line}\n`);
 
-function load(file: string) {
+export async function loadLabFile(file: string): Promise<LoadedLab> {
+  const { LabFileError, loadLab } = await import('../lab/load.js');
   try {
-    return loadLab(file);
+    // The state file records where the lab came from: an absolute path stays valid from anywhere.
+    return loadLab(resolve(file));
   } catch (e) {
     if (e instanceof LabFileError) {
       // Every problem on its own line; the last one carries the exit.
@@ -35,7 +43,8 @@ export function registerLab(program: Command): void {
     .option('--dry-run', 'print the plan, change nothing')
     .option('--json', 'machine-readable output')
     .action(async (file: string, o: { dryRun?: boolean; json?: boolean }) => {
-      const l = load(file);
+      const l = await loadLabFile(file);
+      const { labUp } = await labModules();
       const r = await labUp(l, { dryRun: o.dryRun ?? false, progress: o.json ? () => {} : progress }).catch(
         (e: Error) => {
           throw new CliError(e.message, 2);
@@ -62,7 +71,8 @@ export function registerLab(program: Command): void {
     .argument('<file-or-name>', 'lab file or lab name')
     .option('--json', 'machine-readable output')
     .action(async (arg: string, o: { json?: boolean }) => {
-      const name = existsSync(arg) && /\.ya?ml$/i.test(arg) ? load(arg).topology.name : arg;
+      const name = existsSync(arg) && /\.ya?ml$/i.test(arg) ? (await loadLabFile(arg)).topology.name : arg;
+      const { labDown } = await labModules();
       const r = await labDown(name, { progress: o.json ? () => {} : progress }).catch((e: Error) => {
         throw new CliError(e.message, 2);
       });
@@ -75,7 +85,8 @@ export function registerLab(program: Command): void {
     .command('status')
     .description('the labs that are up and their nodes')
     .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) => {
+    .action(async (o: { json?: boolean }) => {
+      const { labStatus } = await labModules();
       const s = labStatus();
       if (o.json) {
         process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);

@@ -38,7 +38,7 @@ describe('lab: docker-node example (containers via the Docker API on a namespace
   it('creates labelled containers with no network of their own', async () => {
     const id = readState(lab().name)?.nodes.d1?.containerId;
     assert.ok(id);
-    const info = await dockerClient().getContainer(id).inspect();
+    const info = await (await dockerClient()).getContainer(id).inspect();
     assert.equal(info.HostConfig.NetworkMode, 'none');
     assert.equal(info.Config.Labels['wirescope.lab'], lab().name);
     assert.equal(info.Config.Labels['wirescope.node'], 'd1');

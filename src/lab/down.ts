@@ -99,7 +99,7 @@ export async function labDown(
         ]);
     }
     try {
-      const cs = await dockerClient().listContainers({
+      const cs = await (await dockerClient()).listContainers({
         all: true,
         filters: { label: [`${LABEL_LAB}=${name}`] },
       });

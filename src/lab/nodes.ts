@@ -14,7 +14,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import type { NodeDecl } from './schema.js';
 
 export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://')
@@ -272,14 +272,15 @@ function rmdirQuiet(d: string): void {
   }
 }
 
-let docker: Docker | undefined;
-export function dockerClient(): Docker {
-  docker ??= new Docker({ socketPath: DOCKER_SOCKET, timeout: 30000 });
+let docker: Promise<Docker> | undefined;
+/** The Docker client, loaded on first use: dockerode costs ~90 ms to import and most labs never need it. */
+export function dockerClient(): Promise<Docker> {
+  docker ??= import('dockerode').then((m) => new m.default({ socketPath: DOCKER_SOCKET, timeout: 30000 }));
   return docker;
 }
 
 export async function startDockerNode(lab: string, node: string, decl: NodeDecl): Promise<NodeState> {
-  const d = dockerClient();
+  const d = await dockerClient();
   const name = dockerName(lab, node);
   const cmd =
     decl.command === undefined
@@ -324,7 +325,7 @@ function dockerMessage(e: unknown): string {
 export async function stopNode(node: string, s: NodeState): Promise<void> {
   if (s.kind === 'docker' && s.containerId) {
     try {
-      await dockerClient().getContainer(s.containerId).remove({ force: true });
+      await (await dockerClient()).getContainer(s.containerId).remove({ force: true });
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode !== 404)
         throw new Error(`node ${node}: docker remove: ${dockerMessage(e)}`);

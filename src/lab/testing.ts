@@ -147,7 +147,7 @@ export async function footprint(lab: string): Promise<string[]> {
   )
     out.push('unpacked rootfs');
   try {
-    const cs = await dockerClient().listContainers({
+    const cs = await (await dockerClient()).listContainers({
       all: true,
       filters: { label: [`${LABEL_LAB}=${lab}`] },
     });
