@@ -54,13 +54,13 @@ export function schemaFor(format: Format): object {
     case 'v1':
       return bundleSchema(
         DiscoveryResultSchema,
-        'https://github.com/siemens/ghostwire/api/v1/DiscoveryResult',
+        'urn:wirescope:schema:ghostwire-v1:DiscoveryResult',
         'Ghostwire v1 DiscoveryResult (as wirescope emits it)',
       );
     case 'mobyshark':
       return bundleSchema(
         TargetDiscoveryResultSchema,
-        'https://github.com/siemens/ghostwire/api/v1/TargetDiscoveryResult',
+        'urn:wirescope:schema:ghostwire-v1:TargetDiscoveryResult',
         'Ghostwire v1 TargetDiscoveryResult',
       );
     default:

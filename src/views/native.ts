@@ -9,7 +9,8 @@ import { registerFormats } from './formats.js';
 
 registerFormats();
 
-export const NATIVE_SCHEMA_ID = 'https://github.com/wirescope/wirescope/schema/native/v1.json';
+/** A URN, not a URL: the schema is published by `wirescope discover --schema` and the service, not at an address. */
+export const NATIVE_SCHEMA_ID = 'urn:wirescope:schema:native:v1';
 
 /** The native model as JSON text: the model is plain data already, nothing is renamed. */
 export function toNativeJson(discovery: Discovery, indent?: number): string {
