@@ -77,6 +77,8 @@ interface InProcess {
   coldMs: number;
   ms: number;
   singleMs: number;
+  noFdsMs: number;
+  fds: number;
   helperShare: number;
   rssMb: number;
   namespaces: number;
@@ -94,6 +96,15 @@ function inProcess(runs: number): InProcess {
     const { scanNamespaces } = await import(${JSON.stringify(scanModule)});
     const { lastHelperShare } = await import(${JSON.stringify(parallelModule)});
     const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const { readdirSync } = await import('node:fs');
+    const countFds = () => {
+      let n = 0;
+      for (const p of readdirSync('/proc')) {
+        if (!/^[0-9]+$/.test(p)) continue;
+        try { n += readdirSync('/proc/' + p + '/fd').length; } catch {}
+      }
+      return n;
+    };
     let t0 = performance.now();
     let scan = scanNamespaces();
     const coldMs = performance.now() - t0;
@@ -102,6 +113,7 @@ function inProcess(runs: number): InProcess {
     scanNamespaces();
     const times = [];
     const single = [];
+    const noFds = [];
     let share = 0;
     for (let i = 0; i < ${runs}; i++) {
       t0 = performance.now();
@@ -111,11 +123,16 @@ function inProcess(runs: number): InProcess {
       t0 = performance.now();
       scanNamespaces({ threads: false });
       single.push(performance.now() - t0);
+      t0 = performance.now();
+      scanNamespaces({ threads: false, sources: { fds: false } });
+      noFds.push(performance.now() - t0);
     }
     process.stdout.write(JSON.stringify({
       coldMs,
       ms: median(times),
       singleMs: median(single),
+      noFdsMs: median(noFds),
+      fds: countFds(),
       helperShare: share,
       rssMb: process.resourceUsage().maxRSS / 1024,
       namespaces: Object.keys(scan.namespaces).length,
@@ -185,6 +202,10 @@ function measure(n: number, runs: number): BenchResult {
       'ratio lsns/scan': lsnsMs / ws.ms,
       'scan ms (repeat, one thread)': ws.singleMs,
       'ratio lsns/one-thread scan': lsnsMs / ws.singleMs,
+      // lsns reads no fds; every fd of every process costs one readlink.
+      'scan ms (one thread, no fd source)': ws.noFdsMs,
+      'ratio lsns/no-fd scan': lsnsMs / ws.noFdsMs,
+      'open fds on host': ws.fds,
       'helper share': ws.helperShare,
       'scan ms (first, cold)': ws.coldMs,
       'ratio lsns/cold scan': lsnsMs / ws.coldMs,
