@@ -90,6 +90,8 @@ describe('engines: containers from real Docker, containerd and podman engines', 
         '100000',
       ]);
     }
+    // A process entered into the container with `docker exec`: a child of the shim, not of the init.
+    sh('docker', ['exec', '-d', `${P}-web`, 'sleep', '100001']);
     sh('docker', [
       'run',
       '-d',
@@ -210,6 +212,19 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(web.netns, proc.namespaces.net);
     assert.notEqual(web.netns, d.initial.net);
     assert.equal(proc.container, keyOf(d, `${P}-web`));
+  });
+
+  it('assigns processes entered with docker exec to their container by its PID namespace', () => {
+    const web = byName(d, `${P}-web`);
+    const exec = Object.values(d.processes).find(
+      (p) =>
+        p.comm === 'sleep' &&
+        p.cmdline[1] === '100001' &&
+        p.namespaces.pid === d.processes[String(web?.pid)]?.namespaces.pid,
+    );
+    assert.ok(exec);
+    assert.notEqual(exec.ppid, web?.pid);
+    assert.equal(exec.container, keyOf(d, `${P}-web`));
   });
 
   it('groups compose-labelled containers into their project', () => {

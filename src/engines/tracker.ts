@@ -214,6 +214,8 @@ class Tracker implements EngineTracker {
     const initPids = new Map<number, string>();
     const engineOfKey = new Map<string, string>();
     const networks: EngineNetworks[] = [];
+    /** PID namespace → the one container whose initial process heads it (null: shared, ambiguous). */
+    const pidnsOwners = new Map<number, string | null>();
 
     const ready = [...this.tracked.values()].sort((a, b) => a.cand.pid - b.cand.pid);
     // Docker container ids, to drop their duplicates from any containerd's "moby" namespace.
@@ -283,7 +285,15 @@ class Tracker implements EngineTracker {
         if (c.namespace !== undefined) out.namespace = c.namespace;
         const pod = c.pod ?? podOf.get(c.id);
         this.relateProcess(c, out, engineProc, translator, scan, warnings, t.id);
-        if (out.pid !== undefined) initPids.set(out.pid, key);
+        if (out.pid !== undefined) {
+          initPids.set(out.pid, key);
+          const pidns = scan.processes[String(out.pid)]?.namespaces.pid;
+          // A container with a PID namespace of its own owns every process in it,
+          // also those not descending from its initial process (`docker exec`).
+          if (pidns !== undefined && pidns !== engineProc?.namespaces.pid) {
+            pidnsOwners.set(pidns, pidnsOwners.has(pidns) ? null : key);
+          }
+        }
         containers[key] = out;
         engineOfKey.set(key, t.id);
         addGroups(groups, key, out, t.id, pod, client.pods);
@@ -292,6 +302,12 @@ class Tracker implements EngineTracker {
 
     // Engines inside containers, and their containers' prefixes (outer/inner).
     const owner = containerOfProcesses(scan.processes, initPids);
+    for (const [pid, c] of owner) {
+      if (c !== null) continue;
+      const pidns = scan.processes[String(pid)]?.namespaces.pid;
+      const byNs = pidns !== undefined ? pidnsOwners.get(pidns) : undefined;
+      if (byNs) owner.set(pid, byNs);
+    }
     for (const t of ready) {
       const c = owner.get(t.cand.pid);
       if (c) {
