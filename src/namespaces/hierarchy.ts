@@ -20,7 +20,7 @@ import {
 import type { NamespaceType } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
 import { classify, errorText, fdIno, readProcFile } from '../procfs/read.js';
-import { type NsEntry, nsEntry, type ScanState } from './state.js';
+import { type NsEntry, type NsPath, nsEntry, type ScanState } from './state.js';
 
 /**
  * Inode behind an nsfs fd of ours. fstat, not readlink: an fd opened through
@@ -59,6 +59,7 @@ function openEntry(state: ScanState, e: NsEntry): number | undefined {
       fd = open(p.path, O_RDONLY | O_CLOEXEC);
     } catch (err) {
       if (err instanceof SyscallError && err.denied) denied = err;
+      else if (err instanceof SyscallError && err.vanished) dropStaleHolder(state, e, p);
       lastErr = err;
       continue;
     }
@@ -73,6 +74,7 @@ function openEntry(state: ScanState, e: NsEntry): number | undefined {
       return fd;
     }
     close(fd);
+    dropStaleHolder(state, e, p);
   }
   if (paths.length === 0) return undefined;
   if (denied !== undefined) {
@@ -109,6 +111,31 @@ function openEntry(state: ScanState, e: NsEntry): number | undefined {
   });
   state.namespaces.delete(e.ino);
   return undefined;
+}
+
+/**
+ * A bind mount that was unmounted, or an fd that was closed, after it was
+ * found no longer holds the namespace: drop that holder (the namespace may
+ * still be held otherwise). Process links are settled by the caller.
+ */
+function dropStaleHolder(state: ScanState, e: NsEntry, p: NsPath): void {
+  let what: string | undefined;
+  if (p.rank === 0 || p.rank === 3) {
+    const before = e.bindMounts.length;
+    e.bindMounts = e.bindMounts.filter((b) => b.reachablePath !== p.path);
+    if (e.bindMounts.length < before) what = `bind mount ${p.path}`;
+  } else if (p.rank === 4 && p.pid !== undefined) {
+    const fd = Number(p.path.slice(p.path.lastIndexOf('/') + 1));
+    const before = e.fds.length;
+    e.fds = e.fds.filter((f) => !(f.pid === p.pid && f.fd === fd));
+    if (e.fds.length < before) what = `fd ${fd} of process ${p.pid}`;
+  }
+  if (what === undefined) return;
+  state.warnings.push({
+    code: 'holder-vanished',
+    message: `${what} no longer holds ${e.type} namespace ${e.ino}; not listed`,
+    ns: e.ino,
+  });
 }
 
 function stillRunning(state: ScanState, pid: number, starttime: number): boolean {

@@ -368,6 +368,29 @@ describe('namespace scan on the real kernel', () => {
     });
   });
 
+  describe('a holder that goes away while another remains', () => {
+    it('drops the unmounted bind mount with a warning and keeps the namespace through its process', async () => {
+      const name = prefix();
+      const ino = fx.netnsAdd(name);
+      const t = token();
+      fx.start(['ip', 'netns', 'exec', name, 'sleep', t]);
+      const [pid = 0] = await waitForSleep(t);
+      assert.equal(nsIno(pid, 'net'), ino);
+      const scan = scanNamespaces({
+        onPhase: (phase) => {
+          if (phase === 'bindmounts') execFileSync('ip', ['netns', 'delete', name]);
+        },
+      });
+      const ns = scan.namespaces[ino];
+      assert.ok(ns, 'namespace kept');
+      assert.deepEqual(ns.processes, [pid]);
+      assert.equal(ns.ref, `/proc/${pid}/ns/net`);
+      const own = nsIno('self', 'mnt');
+      assert.ok(!ns.bindMounts.some((b) => b.mntns === own), JSON.stringify(ns.bindMounts));
+      assert.ok(scan.warnings.some((w) => w.code === 'holder-vanished' && w.ns === ino));
+    });
+  });
+
   describe('faults', () => {
     it('skips unreadable /proc entries with a warning (PID 1 here) and still names the initial namespaces', () => {
       const scan = scanNamespaces();
