@@ -14,6 +14,8 @@
  *  - "proc-denied" / "proc-unreadable": a process's /proc entries could not
  *    be read (EACCES on /proc/1/ns/* even for root in this sandbox); the
  *    process is kept with the namespaces that were readable;
+ *  - "holder-vanished": a bind mount or fd went away; the namespace stays
+ *    through its other holders;
  *  - "namespace-denied": found, but not openable; owner and parent unknown;
  *  - "mountinfo-unreadable": bind mounts of one mount namespace not listed;
  *  - "scan-helper-failed": the helper thread failed; scanned on one thread.
