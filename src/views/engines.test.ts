@@ -176,6 +176,17 @@ describe('Ghostwire v1 view of real engine containers', () => {
     }
   });
 
+  it('names the Docker network on the bridge the container’s veth leads to', () => {
+    const { netns } = container(`${P}-web`);
+    const eth0 = netns['network-interfaces'].find((i) => i.name === 'eth0');
+    const all = doc['network-namespaces'].flatMap((n) => n['network-interfaces']);
+    const peer = all.find((i) => i.id === eth0?.peer?.['peer-idref']);
+    const bridge = all.find((i) => i.id === peer?.master?.idref);
+    assert.equal(bridge?.kind, 'bridge');
+    assert.equal(bridge?.labels?.['gostwire/network/name'], `${P}-net`);
+    assert.equal(bridge?.alias, `${P}-net`);
+  });
+
   it('groups the podman pod’s containers in one namespace as a v1 pod', () => {
     const { c, netns } = container(`${P}-pc`);
     assert.equal(c.type, 'podman');

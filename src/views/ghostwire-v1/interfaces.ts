@@ -10,6 +10,10 @@ import type { IPAddress, NetworkInterface, NifRef, Owner } from './schema.js';
 
 const AF_INET = 2;
 const AF_INET6 = 10;
+/** Interface labels of Ghostwire's network decorators (decorator/dockernet, network/bridge.go). */
+export const NETWORK_NAME_LABEL = 'gostwire/network/name';
+export const INTERNAL_BRIDGE_LABEL = 'gostwire/bridge/internal';
+export const DEFAULT_BRIDGE_LABEL = 'gostwire/network/default-bridge';
 /** INFINITY_LIFE_TIME (include/net/addrconf.h): what the kernel reports for "forever". */
 const FOREVER = 0xffffffff;
 
@@ -125,11 +129,14 @@ export function v1Interface(ctx: V1Context, nif: Interface): NetworkInterface {
   };
   if (nif.alias) out.alias = nif.alias;
   if (nif.network) {
-    // Engine network names as labels, like Ghostwire's network decorators.
-    const labels: Record<string, string> = {
-      [`${nif.network.engine}/network/name`]: nif.network.name,
-    };
-    if (nif.network.id) labels[`${nif.network.engine}/network/id`] = nif.network.id;
+    // Engine network names as Ghostwire's network decorators put them
+    // (decorator/dockernet): the name as alias and in labels that its web UI
+    // reads to group bridges into networks and mark internal/default ones.
+    // An alias the interface has of its own is kept, not overwritten.
+    if (!nif.alias) out.alias = nif.network.name;
+    const labels: Record<string, string> = { [NETWORK_NAME_LABEL]: nif.network.name };
+    if (nif.network.internal) labels[INTERNAL_BRIDGE_LABEL] = 'true';
+    if (nif.network.default) labels[DEFAULT_BRIDGE_LABEL] = 'true';
     out.labels = labels;
   }
 

@@ -568,4 +568,22 @@ describe('Ghostwire v1 view of a native discovery', () => {
     );
     assert.equal(nif(doc, GUEST, 'ipv0').peer, undefined);
   });
+
+  it('names engine networks on their bridges as Ghostwire does: alias and gostwire/ labels', () => {
+    const br = nif(v1(), HOST, 'br0');
+    assert.equal(br.alias, 'backend');
+    assert.deepEqual(br.labels, { 'gostwire/network/name': 'backend' });
+    const d = sampleDiscovery();
+    const b = d.networks[`${HOST}`]?.interfaces.find((i) => i.name === 'br0');
+    assert.ok(b?.network);
+    b.alias = 'my own alias';
+    b.network = { ...b.network, internal: true, default: true };
+    const again = nif(v1(d), HOST, 'br0');
+    assert.equal(again.alias, 'my own alias', 'an alias of its own is kept');
+    assert.deepEqual(again.labels, {
+      'gostwire/network/name': 'backend',
+      'gostwire/bridge/internal': 'true',
+      'gostwire/network/default-bridge': 'true',
+    });
+  });
 });
