@@ -391,6 +391,31 @@ describe('namespace scan on the real kernel', () => {
     });
   });
 
+  describe('compared with lsns', () => {
+    it('finds every namespace lsns -J finds (unless its process has gone since)', () => {
+      const listed = JSON.parse(execFileSync('lsns', ['-J'], { encoding: 'utf8', maxBuffer: 1 << 28 })) as {
+        namespaces: { ns: number; type: string; pid: number }[];
+      };
+      const scan = scanNamespaces();
+      const missing = listed.namespaces.filter((l) => {
+        if (scan.namespaces[l.ns] !== undefined) return false;
+        // Other work on this host creates and removes namespaces all the
+        // time: a miss counts only if lsns's process is still in it.
+        try {
+          return statSync(`/proc/${l.pid}/ns/${l.type}`).ino === l.ns;
+        } catch {
+          return false;
+        }
+      });
+      assert.deepEqual(missing, []);
+      assert.ok(listed.namespaces.length > 0);
+      for (const l of listed.namespaces) {
+        const ns = scan.namespaces[l.ns];
+        if (ns) assert.equal(ns.type, l.type);
+      }
+    });
+  });
+
   describe('faults', () => {
     it('skips unreadable /proc entries with a warning (PID 1 here) and still names the initial namespaces', () => {
       const scan = scanNamespaces();
