@@ -61,13 +61,14 @@ export function v1Dns(dns: Dns): DnsConfiguration {
   };
 }
 
-const normaliseCaps = (caps: string): string => {
+/** CapBnd as 0x-hex without leading zeros; undefined (not "no capabilities") when unreadable. */
+export function normaliseCaps(caps: string): string | undefined {
   const hex = caps
     .toLowerCase()
     .replace(/^0x/, '')
     .replace(/^0+(?=.)/, '');
-  return /^[0-9a-f]+$/.test(hex) ? `0x${hex}` : '0x0';
-};
+  return /^[0-9a-f]+$/.test(hex) ? `0x${hex}` : undefined;
+}
 
 const isPodGroup = (type: string): boolean => /(^|\.)pod$/.test(type);
 
@@ -154,7 +155,8 @@ export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContain
         break; // v1 knows one group per container
       }
     }
-    if (proc) v1.capbnd = normaliseCaps(proc.capBnd);
+    const caps = proc ? normaliseCaps(proc.capBnd) : undefined;
+    if (caps) v1.capbnd = caps;
     containers.push(v1);
   }
 

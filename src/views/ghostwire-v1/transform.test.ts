@@ -586,4 +586,59 @@ describe('Ghostwire v1 view of a native discovery', () => {
       'gostwire/network/default-bridge': 'true',
     });
   });
+
+  it('still emits a valid document from odd native data: unknown states and types, vanished processes, dangling ids', () => {
+    const d = sampleDiscovery();
+    const host = d.networks[`${HOST}`];
+    const guest = d.networks[`${GUEST}`];
+    assert.ok(host && guest);
+    const eth0 = host.interfaces.find((i) => i.name === 'eth0');
+    assert.ok(eth0);
+    eth0.operstate = '7';
+    eth0.mac = 'AA:BB:CC:DD:EE:FF:00:11';
+    host.routes.push({ ...host.routes[0]!, type: 'RouteType(42)', pref: 'invalid', metric: undefined });
+    host.sockets.push({
+      ...host.sockets[0]!,
+      state: 'bogus',
+      macrostate: 'unconnected',
+      owners: [{ pid: 99999, starttime: 1, comm: 'gone', cmdline: [] }],
+    });
+    delete d.processes[1000]; // the guest tenant vanished between the scans
+    guest.tenants[0]!.container = 'no-such-container';
+    const pod = d.containers['k8s-nginx'];
+    assert.ok(pod);
+    pod.engine = 'no-such-engine';
+    pod.groups = ['no-such-group', 'pod-mypod'];
+    pod.state = 'weird';
+    d.processes[3000]!.capBnd = 'garbage';
+    const doc = v1(d);
+    assert.deepEqual(danglingRefs(doc), []);
+    const e = nif(doc, HOST, 'eth0');
+    assert.equal(e.operstate, 'UNKNOWN');
+    assert.equal(e.addresses.mac, 'aa:bb:cc:dd:ee:ff:00:11');
+    const odd = netns(doc, HOST).routes.ipv4.at(-1);
+    assert.deepEqual([odd?.type, odd?.preference, odd?.priority], ['unspec', '10', 0]);
+    const gone = netns(doc, HOST)['transport-ports'].ipv4.find((p) => p.owners[0]?.pid === 99999);
+    assert.deepEqual(
+      gone?.owners,
+      [{ pid: 99999, cmdline: 'gone' }],
+      'an unknown owner keeps its name, with no tenant',
+    );
+    assert.equal(gone?.state, 'closed');
+    const [sleeper] = netns(doc, GUEST).containers;
+    assert.deepEqual(
+      [sleeper?.type, sleeper?.name, sleeper?.cmdline, sleeper?.capbnd],
+      ['proc', 'sleep(1000)', 'sleep', undefined],
+    );
+    const nginx = netns(doc, POD).containers.find((c) => c.pid === 3100);
+    assert.deepEqual(
+      [nginx?.status, nginx?.['api-path'], nginx?.group],
+      ['running', undefined, `group-${POD}-pod-mypod`],
+    );
+    assert.equal(
+      netns(doc, POD).containers.find((c) => c.pid === 3000)?.capbnd,
+      undefined,
+      'unreadable, not zero',
+    );
+  });
 });
