@@ -391,6 +391,37 @@ describe('namespace scan on the real kernel', () => {
     });
   });
 
+  describe('while processes and namespaces come and go', () => {
+    it('never reports a relation to a process or namespace that is not in the result', () => {
+      // Two loops churning short-lived processes in new namespaces.
+      for (let i = 0; i < 2; i++) {
+        fx.start([
+          'sh',
+          '-c',
+          'while :; do unshare --net --uts sh -c "sleep 0.01" & unshare --pid --fork true; wait; done',
+        ]);
+      }
+      for (let round = 0; round < 15; round++) {
+        const scan = scanNamespaces({ threads: round % 2 === 0 });
+        for (const ns of Object.values(scan.namespaces)) {
+          for (const pid of ns.processes)
+            assert.ok(scan.processes[pid], `process ${pid} of ${ns.type}:${ns.ino}`);
+          for (const pid of ns.leaders) assert.ok(ns.processes.includes(pid), `leader ${pid} is a member`);
+          for (const f of ns.fds)
+            assert.equal(scan.processes[f.pid]?.starttime, f.starttime, `fd holder ${f.pid}`);
+          for (const pid of ns.forChildrenOf ?? []) assert.ok(scan.processes[pid], `for_children ${pid}`);
+        }
+        for (const p of Object.values(scan.processes)) {
+          for (const [type, ino] of Object.entries(p.namespaces)) {
+            const ns = scan.namespaces[ino];
+            assert.ok(ns, `${type}:${ino} of process ${p.pid}`);
+            assert.ok(ns.processes.includes(p.pid), `process ${p.pid} listed in ${type}:${ino}`);
+          }
+        }
+      }
+    });
+  });
+
   describe('compared with lsns', () => {
     it('finds every namespace lsns -J finds (unless its process has gone since)', () => {
       const listed = JSON.parse(execFileSync('lsns', ['-J'], { encoding: 'utf8', maxBuffer: 1 << 28 })) as {
