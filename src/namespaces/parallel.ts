@@ -1,14 +1,16 @@
 /**
  * The process scan shared with one helper thread. Reading procfs is nearly
- * all system-call time, independent per process, so a second thread halves
- * it on a two-core host. The scan stays synchronous for its caller: work is
+ * all system-call time, independent per process, so a second thread can
+ * nearly halve it when a second core is free (on a host whose cores are busy
+ * it gains little: see the benchmark). The scan stays synchronous for its caller: work is
  * handed out in chunks through an atomic counter in shared memory, so the
  * calling thread never waits for the helper to start (a cold helper simply
  * takes fewer or no chunks); at the end the caller either shuts the helper
  * out of this scan (it had not joined) or waits for the chunks it took and
  * receives its findings synchronously (receiveMessageOnPort).
  *
- * The helper is created on first use and kept (unref'd) for later scans.
+ * The helper is created when first wanted (see HelperMode) and kept
+ * (unref'd, so it never holds the process open) for later scans.
  */
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import type { NamespaceType } from '../model/types.js';
