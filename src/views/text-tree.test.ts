@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deepFreeze } from '../model/freeze.js';
 import type { Discovery } from '../model/types.js';
-import { BLUE, GUEST, HOST, sampleDiscovery } from './fixtures.js';
+import { BLUE, GUEST, HOST, sampleDiscovery, syntheticDiscovery } from './fixtures.js';
 import { matchingNetworks, renderTextTree } from './text-tree.js';
 
 const d = deepFreeze(sampleDiscovery()) as Discovery;
@@ -33,7 +33,7 @@ describe('text tree view', () => {
   it('shows bridge ports with where they lead, and the port’s master', () => {
     assert.match(
       block(HOST),
-      new RegExp(`ports: veth12 \\(⇄ eth0 in netns ${GUEST} \\(sleep\\(1000\\)\\)\\)`),
+      new RegExp(`ports \\(1\\): veth12 \\(⇄ eth0 in netns ${GUEST} \\(sleep\\(1000\\)\\)\\)`),
     );
     assert.match(block(HOST), /port of bridge br0/);
     assert.match(block(HOST), /docker network "backend"/);
@@ -186,5 +186,14 @@ describe('text tree view', () => {
     assert.match(t, /13 warning\(s\):\n {2}process-vanished: process 4242 vanished during the scan\n/);
     assert.equal(t.match(/netns-enter-failed: cannot enter/g)?.length, 5);
     assert.match(t, /netns-enter-failed: … and 7 more \(--format native lists all\)\n$/);
+  });
+
+  it('names at most 16 ports of a big bridge, counting the rest', () => {
+    const t = renderTextTree(deepFreeze(syntheticDiscovery(40)) as Discovery, { netns: 'host' });
+    assert.match(
+      t,
+      /ports \(41\): veth12 \(⇄ eth0 in netns 4026532475 \(sleep\(1000\)\)\), veth0 \(⇄ eth0 in netns 4026540000 \(sleep\(100000\)\)\), /,
+    );
+    assert.match(t, /veth14 \(⇄ eth0 in netns 4026540014 \(sleep\(100028\)\)\), … \+25 more\n/);
   });
 });

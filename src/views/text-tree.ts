@@ -71,6 +71,7 @@ function palette(color: boolean): Palette {
 }
 
 const WARNINGS_PER_CODE = 5;
+const PORTS_SHOWN = 16;
 
 /** Well-known routing tables (/etc/iproute2/rt_tables). */
 const TABLES: Record<number, string> = { 253: 'default', 254: 'main', 255: 'local' };
@@ -429,7 +430,10 @@ function interfaceNode(ctx: TreeContext, ns: NetworkNamespace, i: Interface, p: 
       .map((r) => ctx.lookup(r))
       .filter((x) => x !== undefined)
       .sort((a, b) => a.index - b.index);
-    wires.push(`ports: ${ports.map((x) => portLabel(ctx, x, ns.ino)).join(', ')}`);
+    // A lab bridge may have hundreds of ports; each port shows its own wire below.
+    const shown = ports.slice(0, PORTS_SHOWN).map((x) => portLabel(ctx, x, ns.ino));
+    const more = ports.length - shown.length;
+    wires.push(`ports (${ports.length}): ${shown.join(', ')}${more > 0 ? `, … +${more} more` : ''}`);
   }
   if (i.macvlan) {
     const parent = ctx.lookup(i.macvlan.parent);

@@ -312,7 +312,7 @@ describe('views of a real topology', () => {
     assert.match(
       hubText,
       new RegExp(
-        `ports: va \\(⇄ eth0 in netns ${nsA} \\(busybox\\(${ncPid}\\), python3\\(${tapPid}\\)\\)\\), vb \\(⇄ eth0 in netns ${nsB}`,
+        `ports \\(2\\): va \\(⇄ eth0 in netns ${nsA} \\(busybox\\(${ncPid}\\), python3\\(${tapPid}\\)\\)\\), vb \\(⇄ eth0 in netns ${nsB}`,
       ),
     );
   });
