@@ -8,7 +8,7 @@ const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
 function run(args: string[], wrap: string[] = []): { stdout: string; stderr: string; status: number | null } {
   const [cmd, ...rest] = [...wrap, process.execPath, bin, ...args];
-  const r = spawnSync(cmd ?? process.execPath, rest, { encoding: 'utf8' });
+  const r = spawnSync(cmd ?? process.execPath, rest, { encoding: 'utf8', maxBuffer: 1 << 28 });
   return { stdout: r.stdout, stderr: r.stderr, status: r.status };
 }
 
