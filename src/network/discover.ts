@@ -30,6 +30,8 @@ export interface NetworkOptions {
   cache?: boolean;
   /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 4 fds each). */
   cacheLimit?: number;
+  /** Worker threads (default: 2, or 1 on a single CPU); applies when the pool starts. */
+  workers?: number;
   /** procfs root for the fd scan (tests). */
   procRoot?: string;
   /**
@@ -122,13 +124,8 @@ export async function discoverNetworks(
     options.cache === false
       ? 0
       : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 4))));
-  pool ??= new WorkerPool();
-  const prof = process.env.WIRESCOPE_NET_PROFILE
-    ? (l: string) => process.stderr.write(`${l} ${(performance.now() - t0).toFixed(1)}\n`)
-    : () => {};
-  const t0 = performance.now();
+  pool ??= new WorkerPool(options.workers);
   const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
-  prof('posted');
   const procs = trackedProcesses(scan);
   const rescanMs = options.ownerRescanMs ?? 5000;
   if (!owners || owners.procRoot !== (options.procRoot ?? '/proc') || owners.rescanMs !== rescanMs) {
@@ -140,7 +137,6 @@ export async function discoverNetworks(
   const full = tracker.fullDue() || procs.length === 0;
   let fds: FdScan | undefined = dumpOptions.sockets && full ? tracker.full(procs) : undefined;
   const { dumps, warnings: dumpWarnings } = await dumping;
-  prof('dumps');
   warnings.push(...dumpWarnings);
 
   const scanned = new Set(refs.keys());
@@ -152,9 +148,7 @@ export async function discoverNetworks(
   }
   lastScanned = scanned;
   await resolveNsids(pool, dumps, refs, warnings);
-  prof('nsids');
   applyWires(dumps, nsidCache);
-  prof('wires');
 
   if (dumpOptions.sockets && !fds) {
     const targets = new Map<number, number>();
@@ -188,7 +182,6 @@ export async function discoverNetworks(
       nsids,
     };
   }
-  prof('built');
   pruneNsidCache(dumps);
   return { networks, warnings };
 }

@@ -19,7 +19,10 @@ import type {
 
 interface Slot {
   worker: Worker;
-  pending: Map<number, { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void }>;
+  pending: Map<
+    number,
+    { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; parts?: NsDump[] }
+  >;
   dead: boolean;
   /** fds the worker keeps cached; closed here if the worker dies (fds belong to the process, not the thread). */
   fds: number[];
@@ -28,18 +31,29 @@ interface Slot {
 let nextId = 1;
 
 function spawn(): Slot {
-  const worker = new Worker(new URL('./worker.js', import.meta.url));
+  const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
+    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+  });
   const slot: Slot = { worker, pending: new Map(), dead: false, fds: [] };
   worker.unref();
   worker.on('message', (res: WorkerResponse) => {
     const p = slot.pending.get(res.id);
     if (!p) return;
+    if (res.op === 'part') {
+      // Parsed now, while the worker goes on dumping.
+      for (const d of JSON.parse(res.dumps) as NsDump[]) (p.parts ??= []).push(d);
+      return;
+    }
     slot.pending.delete(res.id);
     if (slot.pending.size === 0) worker.unref();
     if (res.op === 'dump') slot.fds = res.fds;
     if (res.op === 'release') slot.fds = [];
     if (res.op === 'error') p.reject(new Error(res.message));
-    else p.resolve(res);
+    else if (res.op === 'dump' && p.parts) {
+      for (const d of JSON.parse(res.dumps) as NsDump[]) p.parts.push(d);
+      p.resolve({ ...res, dumps: '[]', parsed: p.parts });
+    } else p.resolve(res);
   });
   const fail = (err: Error) => {
     if (!slot.dead) for (const fd of slot.fds) close(fd);
@@ -58,7 +72,11 @@ export class WorkerPool {
   /** namespace inode → worker position, so a namespace meets its cached sockets again. */
   private owner = new Map<number, number>();
 
-  constructor(readonly size = Math.max(1, Math.min(2, availableParallelism()))) {}
+  readonly size: number;
+
+  constructor(size?: number) {
+    this.size = Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
+  }
 
   private slot(i: number): Slot {
     let s = this.slots[i];
@@ -124,7 +142,8 @@ export class WorkerPool {
             keep,
             cacheLimit: perCache,
           });
-          return r.op === 'dump' ? (JSON.parse(r.dumps) as NsDump[]) : [];
+          if (r.op !== 'dump') return [];
+          return r.parsed ?? (JSON.parse(r.dumps) as NsDump[]);
         } catch (e) {
           for (const j of part) {
             this.owner.delete(j.ino);

@@ -64,7 +64,17 @@ export type WorkerRequest =
   | { op: 'release'; id: number; keep: number[] };
 
 export type WorkerResponse =
-  | { op: 'dump'; id: number /** JSON of NsDump[] */; dumps: string; fds: number[] }
+  | {
+      op: 'dump';
+      id: number;
+      /** JSON of NsDump[] (the rest after any parts). */
+      dumps: string;
+      fds: number[];
+      /** Set on the main thread: all parts and the rest, parsed. */
+      parsed?: NsDump[];
+    }
+  /** Part of a dump answer sent ahead (JSON of NsDump[]). */
+  | { op: 'part'; id: number; dumps: string }
   | { op: 'nsid'; id: number; answers: NsidAnswer[]; warnings: Draft.Warning[] }
   | { op: 'release'; id: number }
   | { op: 'error'; id: number; message: string };
