@@ -42,7 +42,9 @@ function spawn(): Slot {
     if (!p) return;
     if (res.op === 'part') {
       // Parsed now, while the worker goes on dumping.
-      for (const d of JSON.parse(res.dumps) as NsDump[]) (p.parts ??= []).push(d);
+      const parts = p.parts ?? [];
+      p.parts = parts;
+      for (const d of JSON.parse(res.dumps) as NsDump[]) parts.push(d);
       return;
     }
     slot.pending.delete(res.id);
