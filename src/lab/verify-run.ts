@@ -43,7 +43,14 @@ export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promi
   for (const [n, s] of Object.entries(st?.nodes ?? {})) hints[n] = { pid: s.pid, starttime: s.starttime };
   const d =
     opts.discovery ??
-    (await discover({ dns: false, network: { sockets: false, neighbours: false, rules: false } }));
+    (await discover({
+      // Lab nodes are held by processes (their marks) and the host is the initial namespace:
+      // tasks, fds and bind mounts add nothing here but cost time on hosts with many namespaces.
+      sources: { processes: true, tasks: false, fds: false, bindMounts: false },
+      namespaceTypes: ['net'],
+      dns: false,
+      network: { sockets: false, neighbours: false, rules: false },
+    }));
   const located = locateNodes(t, d, hints);
   const pids = nodePids(lab, d, hints);
   const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
