@@ -4,50 +4,25 @@
  * k8s.io, ...), their containers and tasks (PIDs), and keeps them current
  * from the /events stream, re-listing only the namespace an event names.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
 import { CONTAINERD_PROTO, CONTAINERD_SERVICES } from './containerd-proto.js';
 import { sanitizeLabels } from './docker.js';
+import { grpcMessage, type MethodDef, method, serviceMethods, unary, unixClient } from './grpc.js';
 import type { CachedContainer, CachedNetwork, CachedPod, EngineClient } from './types.js';
 import { withTimeout } from './types.js';
 
-interface MethodDef {
-  requestSerialize: (v: unknown) => Buffer;
-  responseDeserialize: (b: Buffer) => unknown;
-}
-
 type Methods = Record<keyof typeof CONTAINERD_SERVICES, MethodDef>;
 
-let methods: Methods | undefined;
-
-/** Loads the protos once; proto-loader reads files, so the text goes through a temp file. */
 function loadMethods(): Methods {
-  if (methods) return methods;
-  const dir = mkdtempSync(join(tmpdir(), 'wirescope-proto-'));
-  try {
-    const file = join(dir, 'containerd.proto');
-    writeFileSync(file, CONTAINERD_PROTO);
-    const def = protoLoader.loadSync(file, { keepCase: true, longs: Number, enums: String, defaults: true });
-    const svc = (name: string, method: string): MethodDef => {
-      const s = def[`wirescope.containerd.${name}`] as unknown as Record<string, MethodDef> | undefined;
-      const m = s?.[method];
-      if (!m) throw new Error(`containerd proto: ${name}.${method} missing`);
-      return m;
-    };
-    methods = {
-      namespaces: svc('Namespaces', 'List'),
-      containers: svc('Containers', 'List'),
-      tasks: svc('Tasks', 'List'),
-      events: svc('Events', 'Subscribe'),
-      version: svc('Version', 'Version'),
-    };
-    return methods;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const svc = (name: string, m: string) =>
+    method(serviceMethods(CONTAINERD_PROTO, `wirescope.containerd.${name}`), m);
+  return {
+    namespaces: svc('Namespaces', 'List'),
+    containers: svc('Containers', 'List'),
+    tasks: svc('Tasks', 'List'),
+    events: svc('Events', 'Subscribe'),
+    version: svc('Version', 'Version'),
+  };
 }
 
 interface PbAny {
@@ -153,14 +128,7 @@ export class ContainerdClient implements EngineClient {
 
   constructor(private readonly opts: ContainerdClientOptions) {
     this.m = loadMethods();
-    this.client = new grpc.Client(`unix:${opts.api}`, grpc.credentials.createInsecure(), {
-      // No reconnect storm against a dead engine: the tracker re-syncs instead.
-      'grpc.initial_reconnect_backoff_ms': 1000,
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-      // grpc-js shares connections between clients of one target by default; a
-      // fresh client must see the socket as it is now (gone, replaced), not an old connection.
-      'grpc.use_local_subchannel_pool': 1,
-    });
+    this.client = unixClient(opts.api);
   }
 
   private unary<T>(
@@ -170,18 +138,7 @@ export class ContainerdClient implements EngineClient {
   ): Promise<T> {
     const md = new grpc.Metadata();
     if (ns) md.set('containerd-namespace', ns);
-    const def = this.m[key];
-    return new Promise<T>((resolve, reject) => {
-      this.client.makeUnaryRequest(
-        CONTAINERD_SERVICES[key],
-        def.requestSerialize,
-        def.responseDeserialize,
-        req,
-        md,
-        { deadline: Date.now() + this.opts.timeoutMs },
-        (err, res) => (err ? reject(new Error(grpcMessage(err))) : resolve(res as T)),
-      );
-    });
+    return unary<T>(this.client, CONTAINERD_SERVICES[key], this.m[key], req, this.opts.timeoutMs, md);
   }
 
   async start(): Promise<void> {
@@ -274,13 +231,6 @@ export class ContainerdClient implements EngineClient {
     const tasks = new Map(ts.tasks.map((t) => [t.container_id || t.id, t]));
     return cs.containers.map((c) => containerdContainer(ns, c, tasks.get(c.id)));
   }
-}
-
-/** grpc-js details carry a trailing resolver note; keep the cause. */
-export function grpcMessage(e: grpc.ServiceError): string {
-  const text = e.details || e.message;
-  const cause = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/.exec(text);
-  return cause?.[1] ? `not connected: ${cause[1]}` : text;
 }
 
 /** Cache key: containerd ids are unique per namespace only. */

@@ -77,33 +77,6 @@ describe('engines: faults', () => {
     }
   });
 
-  it('lists an engine it has no client for (CRI-O) with a warning instead of containers', async () => {
-    const fake = join(dir, 'crio');
-    symlinkSync(process.execPath, fake);
-    const sock = join(dir, 'crio.sock');
-    const child: ChildProcess = spawn(
-      fake,
-      [
-        '-e',
-        `require('net').createServer((c) => c.end()).listen(${JSON.stringify(sock)}, () => console.log('up'))`,
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    const tracker = createEngineTracker();
-    try {
-      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
-      const pid = child.pid as number;
-      const d = await discover({ containers: tracker, network: false });
-      const e = Object.values(d.engines).find((x) => x.pid === pid);
-      assert.equal(e?.type, 'crio');
-      assert.equal(e?.api, `/proc/${pid}/root${sock}`);
-      assert.deepEqual(engineWarnings(d, pid), ['engine-unsupported']);
-    } finally {
-      tracker.close();
-      child.kill('SIGKILL');
-    }
-  });
-
   describe('a containerd that loses its socket and restarts', () => {
     let cd: TestContainerd | undefined;
     let image = '';

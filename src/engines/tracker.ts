@@ -10,6 +10,7 @@ import { readFileSync, statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
 import { ContainerdClient } from './containerd.js';
+import { CriClient } from './cri.js';
 import { detectEngine, type EngineCandidate, engineTypeOf, isCandidate } from './detect.js';
 import { DockerClient } from './docker.js';
 import { PodmanClient } from './podman.js';
@@ -42,7 +43,7 @@ interface Tracked {
   /** Parent process is a dockerd: its containerd's "moby" namespace duplicates dockerd's containers. */
   dockerOwned: boolean;
   client: EngineClient | undefined;
-  status: 'syncing' | 'ready' | 'failed' | 'unsupported';
+  status: 'syncing' | 'ready' | 'failed';
   sync: Promise<void> | undefined;
   syncStarted: number;
   error: string | undefined;
@@ -184,11 +185,8 @@ class Tracker implements EngineTracker {
         client = new ContainerdClient({ ...opts, skipNamespaces: t.dockerOwned ? ['moby'] : [] });
         break;
       case 'crio':
-        // CRI-O speaks only the CRI gRPC API, which wirescope has no client for yet.
-        t.client = undefined;
-        t.status = 'unsupported';
-        t.sync = undefined;
-        return;
+        client = new CriClient(opts);
+        break;
     }
     t.client = client;
     const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
@@ -234,15 +232,6 @@ class Tracker implements EngineTracker {
         starttime: t.cand.starttime,
       };
       engines[t.id] = e;
-      if (t.status === 'unsupported') {
-        warnings.push({
-          code: 'engine-unsupported',
-          message: `${t.id}: no client for ${t.cand.type}; its containers are not listed`,
-          engine: t.id,
-          pid: t.cand.pid,
-        });
-        continue;
-      }
       if (t.status === 'syncing') {
         warnings.push({
           code: 'engine-sync-pending',

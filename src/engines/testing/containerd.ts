@@ -10,7 +10,12 @@ export interface TestContainerd {
   stop(): Promise<void>;
 }
 
-export async function startContainerd(dir: string): Promise<TestContainerd> {
+export interface ContainerdOptions {
+  /** Enable the CRI plugin with this sandbox (pause) image, host-network pods only (no CNI). */
+  criSandboxImage?: string;
+}
+
+export async function startContainerd(dir: string, options: ContainerdOptions = {}): Promise<TestContainerd> {
   mkdirSync(dir, { recursive: true });
   const socket = join(dir, 'c.sock');
   const conf = join(dir, 'config.toml');
@@ -20,7 +25,17 @@ export async function startContainerd(dir: string): Promise<TestContainerd> {
       'version = 2',
       `root = "${join(dir, 'root')}"`,
       `state = "${join(dir, 'state')}"`,
-      'disabled_plugins = ["io.containerd.grpc.v1.cri"]',
+      ...(options.criSandboxImage
+        ? [
+            '[plugins."io.containerd.grpc.v1.cri"]',
+            `  sandbox_image = "${options.criSandboxImage}"`,
+            // Pause containers get oom_score_adj -998, which needs CAP_SYS_RESOURCE (this root lacks it).
+            '  restrict_oom_score_adj = true',
+            '[plugins."io.containerd.grpc.v1.cri".cni]',
+            `  conf_dir = "${join(dir, 'cni')}"`,
+            '  bin_dir = "/usr/lib/cni"',
+          ]
+        : ['disabled_plugins = ["io.containerd.grpc.v1.cri"]']),
       `[grpc]\n  address = "${socket}"`,
       `[ttrpc]\n  address = "${socket}.ttrpc"`,
       '',

@@ -141,3 +141,24 @@ export function ensureContainerdImage(
   }
   return full;
 }
+
+export const PAUSE_IMAGE = 'wirescope-test/pause:latest';
+
+/** A pause image (CMD /pause) in a containerd namespace, as a CRI sandbox image. */
+export function ensurePauseImage(address: string, namespace = 'k8s.io'): string {
+  const full = `docker.io/${PAUSE_IMAGE}`;
+  const have = trySh('ctr', ['--address', address, '-n', namespace, 'images', 'ls', '-q']) ?? '';
+  if (have.split('\n').includes(full)) return full;
+  if (trySh('docker', ['image', 'inspect', PAUSE_IMAGE]) === undefined) {
+    withRootfs((tar) => sh('docker', ['import', '--change', 'CMD ["/pause"]', tar, PAUSE_IMAGE]));
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'wst-img-'));
+  try {
+    const archive = join(dir, 'image.tar');
+    sh('docker', ['save', '-o', archive, PAUSE_IMAGE]);
+    sh('ctr', ['--address', address, '-n', namespace, 'images', 'import', archive]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return full;
+}
