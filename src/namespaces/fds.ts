@@ -6,27 +6,14 @@
 
 import type { NamespaceType } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
-import { classify, listDir, readFdNs, readProcFile } from '../procfs/read.js';
+import { fdNamespaces, readProcFile } from '../procfs/read.js';
 import { addPath, nsEntry, type ScanState } from './state.js';
 
 /** Throws (vanished) when the process exited; the caller drops it. */
 export function scanFds(state: ScanState, pid: number, starttime: number): void {
   const base = `${state.procRoot}/${pid}/fd`;
-  let found: { type: NamespaceType; ino: number; fd: number }[] | undefined;
-  for (const name of listDir(base)) {
-    let link: { type: string; ino: number } | undefined;
-    try {
-      link = readFdNs(`${base}/${name}`);
-    } catch (err) {
-      // The fd was closed between getdents and readlink: not a holder.
-      if (classify(err) === 'vanished') continue;
-      throw err;
-    }
-    if (link === undefined || !state.types.has(link.type as NamespaceType)) continue;
-    if (found === undefined) found = [];
-    found.push({ type: link.type as NamespaceType, ino: link.ino, fd: Number(name) });
-  }
-  if (found === undefined) return;
+  const found = fdNamespaces(base).filter((f) => state.types.has(f.type as NamespaceType));
+  if (found.length === 0) return;
   // Relate fds to (pid, starttime) only after confirming that the PID still
   // names the process whose stat we read: a PID reused in between would
   // otherwise attribute another process's fds.
@@ -37,7 +24,7 @@ export function scanFds(state: ScanState, pid: number, starttime: number): void 
     throw err;
   }
   for (const f of found) {
-    const e = nsEntry(state, f.type, f.ino);
+    const e = nsEntry(state, f.type as NamespaceType, f.ino);
     e.fds.push({ pid, starttime, fd: f.fd });
     addPath(e, { path: `${base}/${f.fd}`, rank: 4, pid });
   }

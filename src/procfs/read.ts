@@ -4,7 +4,15 @@
  * nothing else (no fstat: procfs reports size 0 for its files, so a size hint
  * is useless there), and errors classified into "vanished" and "denied".
  */
-import { sysFstatIno, sysListDir, sysReadFdNs, sysReadFile, sysReadlink, sysReadNsIno } from './sys.js';
+import {
+  sysFdNamespaces,
+  sysFstatIno,
+  sysListDir,
+  sysReadFdNs,
+  sysReadFile,
+  sysReadlink,
+  sysReadNsIno,
+} from './sys.js';
 
 /**
  * Reads a whole procfs file as UTF-8; throws an fs-style error (see `classify`).
@@ -32,6 +40,11 @@ export function readNsIno(path: string): number | undefined {
 /** The namespace an fd link names, or undefined for every other kind of fd. */
 export function readFdNs(path: string): { type: string; ino: number } | undefined {
   return sysReadFdNs(path);
+}
+
+/** The fds in a /proc/PID/fd directory that refer to a namespace. */
+export function fdNamespaces(dir: string): { fd: number; type: string; ino: number }[] {
+  return sysFdNamespaces(dir);
 }
 
 /** Inode of an open file descriptor of ours. */
