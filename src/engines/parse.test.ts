@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
 import { specIsPrivileged } from './containerd.js';
+import { parseVerboseInfo } from './cri.js';
 import { engineTypeOf, pickApiSocket } from './detect.js';
 import { containerFromInspect, JsonLines, sanitizeLabels } from './docker.js';
 import { containerOfProcesses, PidTranslator, parseBootTime } from './relate.js';
@@ -116,6 +117,17 @@ describe('engines: parsing', () => {
     );
     assert.equal(specIsPrivileged({ process: { capabilities: { bounding: ['CAP_CHOWN'] } } }), false);
     assert.equal(specIsPrivileged('garbage'), false);
+  });
+
+  it('reads PID and privileged from a CRI verbose status, and nothing from malformed info', () => {
+    const spec = { process: { capabilities: { bounding: ['CAP_SYS_ADMIN'] } } };
+    assert.deepEqual(parseVerboseInfo({ info: JSON.stringify({ pid: 42, runtimeSpec: spec }) }), {
+      pid: 42,
+      privileged: true,
+    });
+    assert.deepEqual(parseVerboseInfo({ info: '{"pid": 0}' }), { privileged: false });
+    assert.deepEqual(parseVerboseInfo({ info: 'not json' }), { privileged: false });
+    assert.deepEqual(parseVerboseInfo(undefined), { privileged: false });
   });
 
   it('splits a chunked event stream into JSON objects and skips malformed lines', () => {
