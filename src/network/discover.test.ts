@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
@@ -97,6 +98,9 @@ describe('network discovery on the real kernel', () => {
       `-n ${n('s1')} link set lo up`,
       `-n ${n('s2')} link set lo up`,
     ]);
+    execFileSync('ip', ['netns', 'exec', N('r1'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=1']);
+    // New namespaces inherit IPv4 forwarding from the host (net.core.devconf_inherit_init_net = 0): set it.
+    execFileSync('ip', ['netns', 'exec', N('r2'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=0']);
     const tap = await fx.tapHolder(`${P}t`, N('t1'));
     tapPid = tap.child.pid as number;
     const s1 = await fx.sockets(
@@ -274,6 +278,8 @@ describe('network discovery on the real kernel', () => {
       protocol: 'unspec',
     });
     assert.ok(r.rules.some((x) => x.priority === 32766 && x.table === 254));
+    assert.deepEqual(r.forwarding, { ipv4: true, ipv6: false });
+    assert.deepEqual(net('r2').forwarding, { ipv4: false, ipv6: false });
     assert.deepEqual(
       r.neighbours.find((x) => x.address === '10.88.0.9'),
       {

@@ -169,7 +169,7 @@ export async function discoverNetworks(
       const y = map?.get(c.nsid);
       if (y !== undefined) nsids[String(c.nsid)] = y;
     }
-    networks[String(d.ino)] = {
+    const net: Draft.NetworkNamespace = {
       ino: d.ino,
       isInitial: d.ino === initial,
       interfaces: d.interfaces,
@@ -181,6 +181,8 @@ export async function discoverNetworks(
       tenants: [],
       nsids,
     };
+    if (d.forwarding) net.forwarding = d.forwarding;
+    networks[String(d.ino)] = net;
   }
   pruneNsidCache(dumps);
   return { networks, warnings };

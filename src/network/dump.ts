@@ -32,6 +32,13 @@ import { bits } from '../kernel/rtnetlink/format.js';
 import { type DecodeIssues, newIssues } from '../kernel/rtnetlink/issues.js';
 import { decodeLink, type RawLink } from '../kernel/rtnetlink/link.js';
 import { decodeNeigh } from '../kernel/rtnetlink/neigh.js';
+import {
+  decodeNetconf,
+  NETCONFA_IFINDEX_ALL,
+  NETCONFMSG_LEN,
+  RTM_GETNETCONF,
+  RTM_NEWNETCONF,
+} from '../kernel/rtnetlink/netconf.js';
 import { decodeRoute } from '../kernel/rtnetlink/route.js';
 import { decodeRule } from '../kernel/rtnetlink/rule.js';
 import {
@@ -75,6 +82,7 @@ const ADDR_REQ = Buffer.alloc(IFADDRMSG_LEN);
 const ROUTE_REQ = Buffer.alloc(RTMSG_LEN);
 const RULE_REQ = Buffer.alloc(FIB_RULE_HDR_LEN);
 const NEIGH_REQ = Buffer.alloc(NDMSG_LEN);
+const NETCONF_REQ = Buffer.alloc(NETCONFMSG_LEN);
 const TCPF_LISTEN = 1 << TCP_LISTEN;
 const ALL = 0xffffffff;
 const req = (f: number, p: number, states: number) => buildInetDiagReq(f, p, states);
@@ -340,6 +348,24 @@ export function dumpNamespace(
       warn,
     );
   }
+  tolerate(
+    () =>
+      conns.route.dump(
+        RTM_GETNETCONF,
+        NETCONF_REQ,
+        (t, d) => {
+          if (t !== RTM_NEWNETCONF) return;
+          const n = decodeNetconf(d);
+          if (n?.ifindex !== NETCONFA_IFINDEX_ALL || n.forwarding === undefined) return;
+          result.forwarding ??= {};
+          if (n.family === 'inet') result.forwarding.ipv4 = n.forwarding;
+          else result.forwarding.ipv6 = n.forwarding;
+        },
+        'RTM_GETNETCONF',
+      ),
+    undefined,
+    warn,
+  );
   if (options.sockets && conns.diag) {
     const diag = conns.diag;
     const run = (name: string, protocol: 'tcp' | 'udp', r: Buffer): number | undefined => {

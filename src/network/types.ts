@@ -38,6 +38,8 @@ export interface NsDump {
   /** Sockets without owners (filled on the main thread from the /proc fd scan). */
   sockets: Draft.Socket[];
   cross: CrossRef[];
+  /** The namespace-wide "all" forwarding switches (RTM_GETNETCONF). */
+  forwarding?: { ipv4?: boolean; ipv6?: boolean };
   warnings: Draft.Warning[];
   /** The namespace could not be read at all (vanished or denied). */
   failed?: boolean;

@@ -171,3 +171,14 @@ describe('address and flag formatting', () => {
     assert.equal(mac(Buffer.alloc(0)), undefined);
   });
 });
+
+describe('netconf decoder', () => {
+  it('reads the namespace-wide forwarding switch of the "all" entry', async () => {
+    const { decodeNetconf } = await import('./netconf.js');
+    const msg = (family: number, ifindex: number, fwd: number) =>
+      Buffer.concat([Buffer.from([family, 0, 0, 0]), new AttrBuilder().s32(1, ifindex).s32(2, fwd).build()]);
+    assert.deepEqual(decodeNetconf(msg(2, -1, 1)), { family: 'inet', ifindex: -1, forwarding: true });
+    assert.deepEqual(decodeNetconf(msg(10, 3, 0)), { family: 'inet6', ifindex: 3, forwarding: false });
+    assert.equal(decodeNetconf(Buffer.from([2])), undefined);
+  });
+});

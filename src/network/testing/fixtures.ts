@@ -193,7 +193,7 @@ export class NetFixtures {
         if (line !== undefined) resolve(line.split(' ').slice(1));
       });
       child.on('exit', (code) => reject(new Error(`python helper exited (${code}): ${err.trim()}`)));
-      setTimeout(() => reject(new Error(`python helper not ready: ${err.trim()}`)), 10_000).unref();
+      setTimeout(() => reject(new Error(`python helper not ready: ${err.trim()}`)), 30_000).unref();
     });
     return { child, words };
   }
