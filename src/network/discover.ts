@@ -13,7 +13,7 @@ import { WorkerPool } from './pool.js';
 import { raiseNofile } from './rlimit.js';
 import type { DumpOptions, NsDump, NsJob } from './types.js';
 import { getOrInit } from './util.js';
-import { applyWires, candidateQueries, type NsidMap, unresolvedNsids } from './wires.js';
+import { applyWires, candidateQueries, deriveReverse, type NsidMap, unresolvedNsids } from './wires.js';
 
 export interface NetworkOptions {
   /** Read sockets via sock_diag and their owners via /proc (default true). */
@@ -196,7 +196,15 @@ async function resolveNsids(
   warnings: Draft.Warning[],
 ): Promise<void> {
   const asked = new Map<number, Set<number>>();
-  for (const pass of [1, 2] as const) {
+  // Round 1 asks only from the lower inode of a symmetric pair (the other direction follows
+  // from the veth pairing), round 2 asks what is left, round 3 tries non-veth lower devices.
+  const rounds: [1 | 2, boolean][] = [
+    [1, true],
+    [1, false],
+    [2, false],
+  ];
+  for (const [pass, halve] of rounds) {
+    deriveReverse(dumps, nsidCache);
     const unresolved = unresolvedNsids(dumps, nsidCache);
     for (const [x, ns] of unresolved) {
       const miss = nsidMisses.get(x);
@@ -204,7 +212,7 @@ async function resolveNsids(
       if (ns.size === 0) unresolved.delete(x);
     }
     if (unresolved.size === 0) break;
-    const queries = candidateQueries(dumps, unresolved, refs, asked, pass);
+    const queries = candidateQueries(dumps, unresolved, refs, asked, pass, halve);
     if (queries.length === 0) continue;
     const r = await p.nsids(queries);
     warnings.push(...r.warnings);
@@ -213,6 +221,7 @@ async function resolveNsids(
       for (const [nsid, y] of a.found) m.set(nsid, y);
     }
   }
+  deriveReverse(dumps, nsidCache);
   for (const [x, ns] of unresolvedNsids(dumps, nsidCache)) {
     const miss = getOrInit(nsidMisses, x, () => new Set<number>());
     for (const n of ns) miss.add(n);

@@ -7,7 +7,7 @@ import { parseServices } from './services.js';
 import { addSockets, macrostate } from './sockets.js';
 import { parseSockStat } from './sockstat.js';
 import type { NsDump } from './types.js';
-import { applyWires, candidateQueries, unresolvedNsids } from './wires.js';
+import { applyWires, candidateQueries, deriveReverse, unresolvedNsids } from './wires.js';
 
 describe('/etc/services parser', () => {
   it('maps port/protocol to the first name and ignores comments and aliases', () => {
@@ -183,5 +183,27 @@ describe('wire resolution (pure part)', () => {
     assert.equal(b?.linkUnresolved, undefined);
     assert.deepEqual(c?.link, { netns: 300, index: 2 });
     assert.equal(ds[3]?.interfaces[0]?.veth?.peer, undefined, 'the decoy stays unresolved');
+  });
+
+  it('derives the reverse nsid of a confirmed veth pair, and only of a pair that points back', () => {
+    const nsids = new Map([
+      [
+        100,
+        new Map([
+          [0, 200],
+          [1, 300],
+        ]),
+      ],
+    ]);
+    deriveReverse(dumps, nsids);
+    assert.equal(nsids.get(200)?.get(0), 100, '200 sees 100 as its nsid 0');
+    assert.equal(nsids.get(300)?.get(3), 100);
+    assert.equal(nsids.get(400), undefined, 'the decoy learns nothing');
+    const halved = candidateQueries(dumps, unresolvedNsids(dumps, new Map()), refs, new Map(), 1, true);
+    assert.deepEqual(
+      halved.map((q) => [q.ino, q.targets.map((t) => t.ino).sort()]),
+      [[100, [200, 300, 400]]],
+      'only the lower inode of each pair asks',
+    );
   });
 });

@@ -55,6 +55,8 @@ export function candidateQueries(
   refs: Map<number, string>,
   asked: Map<number, Set<number>>,
   pass: 1 | 2,
+  /** Skip targets with a lower inode: they ask about us, and deriveReverse gives our answer. */
+  halve = false,
 ): NsidQuery[] {
   const byIno = new Map<number, NsDump>();
   for (const d of dumps) byIno.set(d.ino, d);
@@ -85,7 +87,9 @@ export function candidateQueries(
       // Both ends of a veth report their peer: if no namespace points back, the peer namespace is not in the scan.
       if (pass === 2 && own.kind === 'veth') continue;
       const cands = pass === 1 ? pointsBack.get(`${c.index}/${own.index}`) : hasIndex.get(c.index);
-      for (const y of cands ?? []) if (y !== x && !already.has(y) && refs.has(y)) targets.add(y);
+      for (const y of cands ?? []) {
+        if (y !== x && !already.has(y) && refs.has(y) && !(halve && y < x)) targets.add(y);
+      }
     }
     if (targets.size === 0) continue;
     for (const y of targets) already.add(y);
@@ -94,14 +98,46 @@ export function candidateQueries(
   return queries;
 }
 
+/**
+ * Completes the other direction of confirmed veth pairings: if nsid n in X is
+ * namespace Y (kernel-confirmed) and veth A (X, a) names its peer (n, j), the
+ * veth at (Y, j) *is* A's peer, so the nsid m it reports for A's side names X.
+ * Checked: that interface must be a veth pointing back at index a. One
+ * RTM_GETNSID thus resolves both ends of a pair.
+ */
+export function deriveReverse(dumps: NsDump[], nsids: NsidMap): void {
+  const byIno = indexInterfaces(dumps);
+  for (const d of dumps) {
+    const map = nsids.get(d.ino);
+    if (!map) continue;
+    for (const c of d.cross) {
+      if (c.field !== 'link') continue;
+      const y = map.get(c.nsid);
+      if (y === undefined || y === d.ino) continue;
+      const a = d.interfaces[c.i] as Draft.Interface;
+      if (a.kind !== 'veth') continue;
+      const peer = byIno.get(y)?.get(c.index);
+      const back = peer?.linkUnresolved;
+      if (!peer || peer.kind !== 'veth' || back?.netnsId === undefined || back.index !== a.index) continue;
+      const ym = getOrInit(nsids, y, () => new Map<number, number>());
+      if (!ym.has(back.netnsId)) ym.set(back.netnsId, d.ino);
+    }
+  }
+}
+
 /** Applies resolved cross-namespace relations; returns per namespace the nsid → inode map used. */
-export function applyWires(dumps: NsDump[], nsids: NsidMap): void {
+function indexInterfaces(dumps: NsDump[]): Map<number, Map<number, Draft.Interface>> {
   const byIno = new Map<number, Map<number, Draft.Interface>>();
   for (const d of dumps) {
     const m = new Map<number, Draft.Interface>();
     for (const f of d.interfaces) m.set(f.index, f);
     byIno.set(d.ino, m);
   }
+  return byIno;
+}
+
+export function applyWires(dumps: NsDump[], nsids: NsidMap): void {
+  const byIno = indexInterfaces(dumps);
   for (const d of dumps) {
     const map = nsids.get(d.ino);
     for (const c of d.cross) {
