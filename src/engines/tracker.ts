@@ -48,6 +48,8 @@ interface Tracked {
   syncStarted: number;
   error: string | undefined;
   failedAt: number;
+  /** A background retry after a failure is under way; `error` is the last failure. */
+  retrying: boolean;
 }
 
 export interface EngineTracker extends ContainerSource {
@@ -126,6 +128,7 @@ class Tracker implements EngineTracker {
         syncStarted: now,
         error: undefined,
         failedAt: 0,
+        retrying: false,
       };
       this.tracked.set(key, t);
       this.startSync(t);
@@ -150,8 +153,11 @@ class Tracker implements EngineTracker {
         });
         this.startSync(t);
       } else if (t.status === 'failed' && now - t.failedAt >= this.retryMs) {
+        const last = t.error;
         this.startSync(t);
         t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
+        t.retrying = true;
+        t.error = last;
       }
     }
 
@@ -172,6 +178,7 @@ class Tracker implements EngineTracker {
     t.status = 'syncing';
     t.syncStarted = Date.now();
     t.error = undefined;
+    t.retrying = false;
     let client: EngineClient;
     const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
     switch (t.cand.type) {
@@ -191,12 +198,16 @@ class Tracker implements EngineTracker {
     t.client = client;
     const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
       () => {
-        if (t.client === client) t.status = 'ready';
+        if (t.client !== client) return;
+        t.status = 'ready';
+        t.retrying = false;
+        t.error = undefined;
       },
       (e: unknown) => {
         if (t.client !== client) return;
         client.close();
         t.status = 'failed';
+        t.retrying = false;
         t.error = errorMessage(e);
         t.failedAt = Date.now();
       },
@@ -232,6 +243,15 @@ class Tracker implements EngineTracker {
         starttime: t.cand.starttime,
       };
       engines[t.id] = e;
+      if (t.status === 'syncing' && t.retrying) {
+        warnings.push({
+          code: 'engine-unreachable',
+          message: `${t.id} at ${t.cand.api}: ${t.error ?? 'not connected'} (retrying)`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
       if (t.status === 'syncing') {
         warnings.push({
           code: 'engine-sync-pending',
