@@ -118,7 +118,7 @@ export function deriveReverse(dumps: NsDump[], nsids: NsidMap): void {
       if (a.kind !== 'veth') continue;
       const peer = byIno.get(y)?.get(c.index);
       const back = peer?.linkUnresolved;
-      if (!peer || peer.kind !== 'veth' || back?.netnsId === undefined || back.index !== a.index) continue;
+      if (peer?.kind !== 'veth' || back?.netnsId === undefined || back.index !== a.index) continue;
       const ym = getOrInit(nsids, y, () => new Map<number, number>());
       if (!ym.has(back.netnsId)) ym.set(back.netnsId, d.ino);
     }
