@@ -157,6 +157,16 @@ export const suite: BenchSuite = {
       if (cold.status !== 200) throw new Error(`/json answered ${cold.status}: ${cold.body.slice(0, 200)}`);
       const netns = (JSON.parse(cold.body) as { 'network-namespaces': unknown[] })['network-namespaces']
         .length;
+      // Warm means settled: new veths keep the kernel busy for a moment (IPv6 addrconf/DAD notifications),
+      // so wait until two reads 1.5 s apart see the same generation (at most 20 s).
+      const generation = async () => Number((await raw(svc!.url, '/json')).headers['x-wirescope-generation']);
+      let g = await generation();
+      for (let i = 0; i < 13; i++) {
+        await new Promise((r) => setTimeout(r, 1500));
+        const next = await generation();
+        if (next === g) break;
+        g = next;
+      }
       await jsonLatency(svc, 20, 2); // warm up sockets and the memoised rendering
       const gen0 = Number((await raw(svc.url, '/healthz')).body.match(/"generation":(\d+)/)?.[1]);
       const times = await jsonLatency(svc, 20, quick ? 10 : 25);

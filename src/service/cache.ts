@@ -97,6 +97,9 @@ export class DiscoveryCache {
       if (!this.inflight && now - cur.at >= this.lastDurationMs) this.refresh().catch(() => undefined);
       return cur;
     }
+    // A discovery is running: share it even if a change arrived after it started (it is at most
+    // one discovery old), rather than queue behind it. Only ?fresh=1 waits for a newer one.
+    if (this.inflight) return this.inflight;
     return this.refresh();
   }
 
@@ -123,8 +126,10 @@ export class DiscoveryCache {
       this.current = snap;
       this.currentEpoch = startEpoch;
       this.lastError = undefined;
-      const changes = diffDiscoveries(previous?.discovery, discovery);
+      // Diffing 500 namespaces costs tens of milliseconds: only when someone listens.
+      const changes = this.listeners.size > 0 ? diffDiscoveries(previous?.discovery, discovery) : undefined;
       for (const l of this.listeners) {
+        if (!changes) break;
         try {
           l(snap, changes, previous);
         } catch {

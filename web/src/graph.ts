@@ -457,6 +457,20 @@ export function cardRows(net: NetworkNamespace, s: Settings, expanded: ReadonlyS
     });
   } else for (const i of routed) emit(i, false);
   for (const i of sorted) if (i.kind === 'loopback') emit(i, false);
+  if (rows.length === 0) {
+    // Say so rather than draw an empty card: a namespace with nothing but lo is isolated.
+    const onlyLo = net.interfaces.length > 0;
+    rows.push({
+      key: `note:${net.ino}`,
+      indent: false,
+      name: onlyLo ? 'lo only' : 'no interfaces',
+      kind: 'note',
+      addr: onlyLo ? 'isolated' : '',
+      mac: '',
+      up: true,
+      uplink: false,
+    });
+  }
   return rows;
 }
 

@@ -31,6 +31,7 @@ function rowHtml(r: Row, m: Marks): string {
   const cls = ['row'];
   if (r.indent) cls.push('indent');
   if (r.kind === 'fold') cls.push('fold');
+  else if (r.kind === 'note') cls.push('note');
   else if (!r.up) cls.push('down');
   if (m.selected.has(r.key)) cls.push('sel');
   if (m.changedIfaces.has(r.key)) cls.push('chg');
@@ -39,9 +40,11 @@ function rowHtml(r: Row, m: Marks): string {
     : r.name;
   return (
     `<div class="${cls.join(' ')}" data-key="${esc(r.key)}" title="${esc(title)}">` +
-    `<span class="port${r.uplink ? ' uplink' : ''}"></span>` +
+    `<span class="port${r.uplink ? ' uplink' : ''}${r.kind === 'note' ? ' none' : ''}"></span>` +
     `<span class="name">${esc(r.name)}</span>` +
-    (r.kind !== 'fold' ? `<span class="chip k-${esc(r.kind)}">${esc(r.kind)}</span>` : '') +
+    (r.kind !== 'fold' && r.kind !== 'note'
+      ? `<span class="chip k-${esc(r.kind)}">${esc(r.kind)}</span>`
+      : '') +
     `<span class="addr">${esc(r.mac ? `${r.addr} ${r.mac}`.trim() : r.addr)}</span></div>`
   );
 }
@@ -214,6 +217,7 @@ export class WiringView {
     const row = t.closest('.row') as HTMLElement | null;
     if (row?.dataset.key) {
       const key = row.dataset.key;
+      if (key.startsWith('note:')) return;
       if (key.startsWith('more:')) this.cb.toggleExpand(key.slice(5));
       else this.cb.select(this.marks.selected.has(key) && row.classList.contains('sel') ? undefined : key);
       return;
