@@ -35,7 +35,7 @@ import {
 } from './nodes.js';
 import { addrFix, describeFix, linkFix, replaceReason, routeFix, routeText, type Step } from './plan.js';
 import type { NodeDecl } from './schema.js';
-import { type LabState, readState, removeState, stateDir, writeState } from './state.js';
+import { type LabState, readState, removeState, stateDir, withLabLock, writeState } from './state.js';
 import { type DesiredIf, HOST, ifKey, type LabNode, nsLabel, type Topology } from './topology.js';
 
 export interface UpOptions {
@@ -166,6 +166,11 @@ const where = (d: { ns: string; name: string; node?: string }): string =>
   `${d.node ?? nsLabel(d.ns)}:${d.name}`;
 
 export async function labUp(lab: LoadedLab, opts: UpOptions = {}): Promise<UpResult> {
+  // A dry run reads only; a real run holds the lab's lock so two runs never interleave.
+  return opts.dryRun ? upLocked(lab, opts) : withLabLock(lab.topology.name, () => upLocked(lab, opts));
+}
+
+async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
   const t = lab.topology;
   const name = t.name;
   const mark = ifaceMark(name);

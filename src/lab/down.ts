@@ -25,7 +25,7 @@ import {
   starttimeOf,
   stopNode,
 } from './nodes.js';
-import { listStates, readState, removeState, stateDir, writeState } from './state.js';
+import { listStates, readState, removeState, stateDir, withLabLock, writeState } from './state.js';
 import { HOST, nsLabel } from './topology.js';
 
 export interface DownResult {
@@ -35,10 +35,11 @@ export interface DownResult {
   notUp: boolean;
 }
 
-export async function labDown(
-  name: string,
-  opts: { progress?: (l: string) => void } = {},
-): Promise<DownResult> {
+export function labDown(name: string, opts: { progress?: (l: string) => void } = {}): Promise<DownResult> {
+  return withLabLock(name, () => downLocked(name, opts));
+}
+
+async function downLocked(name: string, opts: { progress?: (l: string) => void }): Promise<DownResult> {
   const st = readState(name);
   const removed: string[] = [];
   const mark = ifaceMark(name);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import type { LabDecl } from './schema.js';
+import { withLabLock } from './state.js';
 import { cleanup, cli, footprint, rand, type TestLab, uniqueLab } from './testing.js';
 
 describe('lab up: failures roll back and say what failed', () => {
@@ -103,6 +104,25 @@ describe('lab up: failures roll back and say what failed', () => {
     assert.equal((await cli('lab', 'up', t.file)).stdout.includes('nothing to do'), true);
     rmSync(file);
     assert.equal((await cli('lab', 'down', t.name)).code, 0);
+  });
+
+  it('refuses an up or down of a lab that another run is changing', async () => {
+    const t = make(() => {});
+    // Hold the lab's lock as a running `up` would.
+    await withLabLock(t.name, async () => {
+      for (const args of [
+        ['lab', 'up', t.file],
+        ['lab', 'down', t.name],
+      ]) {
+        const r = await cli(...args);
+        assert.equal(r.code, 2);
+        assert.match(
+          r.stderr,
+          new RegExp(`lab ${t.name} is being changed by another wirescope \\(pid ${process.pid}\\)`),
+        );
+      }
+    });
+    assert.deepEqual(await footprint(t.name), []);
   });
 
   it('--dry-run on a new lab prints the plan and creates nothing', async () => {

@@ -77,3 +77,54 @@ export function listStates(): LabState[] {
   }
   return out;
 }
+
+/**
+ * Serialises `up` and `down` of one lab: a lock file holding the owner's pid,
+ * created exclusively; a lock whose owner is gone is taken over.
+ */
+export async function withLabLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
+  const lock = join(stateDir(), `${name}.lock`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) {
+        const owner = Number(readFileSafe(lock));
+        throw new Error(
+          `lab ${name} is being changed by another wirescope (pid ${owner || '?'}); try again when it is done`,
+        );
+      }
+      const owner = Number(readFileSafe(lock));
+      if (owner > 0 && owner !== process.pid && alive(owner)) {
+        throw new Error(
+          `lab ${name} is being changed by another wirescope (pid ${owner}); try again when it is done`,
+        );
+      }
+      rmSync(lock, { force: true }); // stale: its owner is gone
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+function readFileSafe(p: string): string {
+  try {
+    return readFileSync(p, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
