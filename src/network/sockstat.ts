@@ -17,10 +17,14 @@ export interface SockStat {
 }
 
 function field(text: string, proto: string, name: string): number | undefined {
-  const line = new RegExp(`^${proto}: (.*)$`, 'm').exec(text);
-  if (!line) return undefined;
-  const m = new RegExp(`(?:^| )${name} (\\d+)`).exec(line[1] as string);
-  return m ? Number(m[1]) : undefined;
+  // "PROTO: k1 v1 k2 v2 ..." — plain string search: this runs for every namespace.
+  let at = text.startsWith(`${proto}: `) ? 0 : text.indexOf(`\n${proto}: `);
+  if (at < 0) return undefined;
+  if (at > 0) at++;
+  const eol = text.indexOf('\n', at);
+  const words = text.slice(at + proto.length + 2, eol < 0 ? text.length : eol).split(' ');
+  for (let i = 0; i + 1 < words.length; i += 2) if (words[i] === name) return Number(words[i + 1]);
+  return undefined;
 }
 
 /** Pure parser over the text of sockstat and sockstat6; undefined when a counter is missing. */

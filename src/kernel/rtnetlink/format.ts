@@ -7,8 +7,8 @@ export function ipv4(b: Buffer, off = 0): string {
 
 /** RFC 5952 text form of an IPv6 address: lower case, longest zero run compressed, IPv4-mapped tail. */
 export function ipv6(b: Buffer, off = 0): string {
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push(b.readUInt16BE(off + i * 2));
+  const w = words;
+  for (let i = 0; i < 8; i++) w[i] = ((b[off + i * 2] as number) << 8) | (b[off + i * 2 + 1] as number);
   // ::ffff:a.b.c.d (RFC 5952 section 5)
   if (w[0] === 0 && w[1] === 0 && w[2] === 0 && w[3] === 0 && w[4] === 0 && w[5] === 0xffff) {
     return `::ffff:${ipv4(b, off + 12)}`;
@@ -29,9 +29,23 @@ export function ipv6(b: Buffer, off = 0): string {
     }
     i = j;
   }
-  const hex = (ws: number[]) => ws.map((x) => x.toString(16)).join(':');
-  if (bestStart < 0) return hex(w);
-  return `${hex(w.slice(0, bestStart))}::${hex(w.slice(bestStart + bestLen))}`;
+  const hex = (from: number, to: number) => {
+    let out = '';
+    for (let i = from; i < to; i++)
+      out += i === from ? (w[i] as number).toString(16) : `:${(w[i] as number).toString(16)}`;
+    return out;
+  };
+  if (bestStart < 0) return hex(0, 8);
+  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`;
+}
+
+const words: number[] = [0, 0, 0, 0, 0, 0, 0, 0];
+
+/** Address of `len` bytes at `off`: 4 → IPv4, 16 → IPv6, anything else → undefined. */
+export function ipAt(b: Buffer, off: number, len: number): string | undefined {
+  if (len === 4) return ipv4(b, off);
+  if (len === 16) return ipv6(b, off);
+  return undefined;
 }
 
 /** Address by length: 4 → IPv4, 16 → IPv6, anything else → undefined. */

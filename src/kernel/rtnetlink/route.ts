@@ -4,7 +4,7 @@
  * dump (IPv4, IPv6, and also IPMR/IP6MR/MPLS); only IPv4 and IPv6 are kept.
  */
 import type { Draft } from '../../model/types.js';
-import { parseAttrs, u8, u32 } from '../netlink.js';
+import { NLA_TYPE_MASK, parseAttrs, u32 } from '../netlink.js';
 import {
   ROUTE_PROTOCOLS,
   ROUTE_TYPES,
@@ -26,7 +26,7 @@ import {
   RTNH_F_NAMES,
   SCOPES,
 } from './constants.js';
-import { bits, familyName, ip } from './format.js';
+import { bits, familyName, ip, ipAt } from './format.js';
 import type { DecodeIssues } from './issues.js';
 
 /** RTA_VIA carries struct rtvia { __kernel_sa_family_t rtvia_family; __u8 rtvia_addr[]; }. */
@@ -70,46 +70,83 @@ export function decodeRoute(data: Buffer, issues?: DecodeIssues): Draft.Route | 
   }
   const family = familyName(data[0] as number);
   if (!family) return undefined;
-  const a = parseAttrs(data, RTMSG_LEN);
-  if (a.truncated && issues) issues.truncated++;
-  const m = a.map;
-  const dstLen = data[1] as number;
-  const srcLen = data[2] as number;
   const typeNum = data[7] as number;
   const protoNum = data[5] as number;
   const scopeNum = data[6] as number;
-  const dst = ip(m.get(RTA_DST)) ?? (family === 'inet' ? '0.0.0.0' : '::');
   const route: Draft.Route = {
     family,
     type: ROUTE_TYPES[typeNum] ?? String(typeNum),
     protocol: ROUTE_PROTOCOLS[protoNum] ?? String(protoNum),
     scope: SCOPES[scopeNum] ?? String(scopeNum),
-    // RTA_TABLE (u32) carries table ids above 255; rtm_table is 8 bits (RT_TABLE_COMPAT when large).
-    table: u32(m.get(RTA_TABLE)) ?? (data[4] as number),
-    dst: `${dst}/${dstLen}`,
+    // RTA_TABLE (u32) below carries table ids above 255; rtm_table is 8 bits (RT_TABLE_COMPAT when large).
+    table: data[4] as number,
+    dst: '',
     flags: bits(data.readUInt32LE(8), RTM_F_NAMES),
     nexthops: [],
   };
-  const src = ip(m.get(RTA_SRC));
-  if (src) route.src = `${src}/${srcLen}`;
-  const prefsrc = ip(m.get(RTA_PREFSRC));
-  if (prefsrc) route.prefsrc = prefsrc;
-  const gw = ip(m.get(RTA_GATEWAY)) ?? via(m.get(RTA_VIA));
+  let dst: string | undefined;
+  let gateway: string | undefined;
+  let via: string | undefined;
+  // Walked in place (no attribute map): routes are the most numerous messages.
+  const n = data.length;
+  let off = RTMSG_LEN;
+  while (off + 4 <= n) {
+    const len = data.readUInt16LE(off);
+    if (len < 4 || off + len > n) {
+      if (issues) issues.truncated++;
+      break;
+    }
+    const type = data.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    const v = off + 4;
+    const vlen = len - 4;
+    switch (type) {
+      case RTA_DST:
+        dst = ipAt(data, v, vlen);
+        break;
+      case RTA_SRC: {
+        const a = ipAt(data, v, vlen);
+        if (a) route.src = `${a}/${data[2]}`;
+        break;
+      }
+      case RTA_PREFSRC: {
+        const a = ipAt(data, v, vlen);
+        if (a) route.prefsrc = a;
+        break;
+      }
+      case RTA_GATEWAY:
+        gateway = ipAt(data, v, vlen);
+        break;
+      case RTA_VIA:
+        // struct rtvia { __kernel_sa_family_t rtvia_family; __u8 rtvia_addr[]; }
+        if (vlen > 2) via = ipAt(data, v + 2, vlen - 2);
+        break;
+      case RTA_OIF:
+        if (vlen >= 4 && data.readUInt32LE(v)) route.dev = data.readUInt32LE(v);
+        break;
+      case RTA_PRIORITY:
+        if (vlen >= 4) route.metric = data.readUInt32LE(v);
+        break;
+      case RTA_TABLE:
+        if (vlen >= 4) route.table = data.readUInt32LE(v);
+        break;
+      case RTA_PREF:
+        if (vlen >= 1 && family === 'inet6') route.pref = ROUTER_PREFS[data[v] as number] ?? String(data[v]);
+        break;
+      case RTA_METRICS: {
+        const mtu = u32(parseAttrs(data.subarray(v, v + vlen)).map.get(RTAX_MTU));
+        if (mtu) route.mtu = mtu;
+        break;
+      }
+      case RTA_MULTIPATH:
+        route.nexthops = decodeMultipath(data.subarray(v, v + vlen), issues);
+        break;
+    }
+    off += (len + 3) & ~3;
+  }
+  route.dst = `${dst ?? (family === 'inet' ? '0.0.0.0' : '::')}/${data[1]}`;
+  const gw = gateway ?? via;
   if (gw) route.gateway = gw;
-  const oif = u32(m.get(RTA_OIF));
-  if (oif) route.dev = oif;
-  const metric = u32(m.get(RTA_PRIORITY));
-  if (metric !== undefined) route.metric = metric;
-  const pref = u8(m.get(RTA_PREF));
-  if (pref !== undefined && family === 'inet6') route.pref = ROUTER_PREFS[pref] ?? String(pref);
   const tos = data[3] as number;
   if (tos) route.tos = tos;
-  const metrics = m.get(RTA_METRICS);
-  if (metrics) {
-    const mtu = u32(parseAttrs(metrics).map.get(RTAX_MTU));
-    if (mtu) route.mtu = mtu;
-  }
-  const mp = m.get(RTA_MULTIPATH);
-  if (mp) route.nexthops = decodeMultipath(mp, issues);
   return route;
 }
