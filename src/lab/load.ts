@@ -16,6 +16,9 @@ export interface LabError {
   message: string;
 }
 
+/** file:line:col, or just the file for errors about the whole file (line 0). */
+const where = (file: string, e: LabError): string => (e.line > 0 ? `${file}:${e.line}:${e.col}` : file);
+
 export class LabFileError extends Error {
   constructor(
     readonly file: string,
@@ -24,14 +27,14 @@ export class LabFileError extends Error {
     const first = errors[0];
     super(
       first
-        ? `${file}:${first.line}:${first.col}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
+        ? `${where(file, first)}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
         : `${file}: invalid`,
     );
     this.name = 'LabFileError';
   }
   /** Every error, one per line, as file:line:col: message. */
   details(): string {
-    return this.errors.map((e) => `${this.file}:${e.line}:${e.col}: ${e.message}`).join('\n');
+    return this.errors.map((e) => `${where(this.file, e)}: ${e.message}`).join('\n');
   }
 }
 
