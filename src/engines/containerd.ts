@@ -117,6 +117,7 @@ export class ContainerdClient implements EngineClient {
   readonly networks: CachedNetwork[] = [];
   readonly pods: CachedPod[] = [];
   broken: Error | undefined;
+  onChange: (() => void) | undefined;
 
   private readonly client: grpc.Client;
   private readonly m: Methods;
@@ -220,6 +221,7 @@ export class ContainerdClient implements EngineClient {
     if (this.nsSeq.get(ns) !== n) return; // a newer re-list of this namespace is under way
     for (const [k, c] of this.containers) if (c.namespace === ns) this.containers.delete(k);
     for (const c of list) this.containers.set(key(c), c);
+    if (!this.buffered) this.onChange?.();
   }
 
   private async listNamespace(ns: string): Promise<CachedContainer[]> {

@@ -103,6 +103,7 @@ export class CriClient implements EngineClient {
   readonly networks: CachedNetwork[] = [];
   readonly pods: CachedPod[] = [];
   broken: Error | undefined;
+  onChange: (() => void) | undefined;
 
   private readonly client: grpc.Client;
   private readonly m: Record<string, MethodDef>;
@@ -194,7 +195,17 @@ export class CriClient implements EngineClient {
       }),
     ]);
     for (const id of this.verbose.keys()) if (!next.has(id)) this.verbose.delete(id);
+    const before = signature(this.containers);
     this.containers.clear();
     for (const [id, c] of next) this.containers.set(id, c);
+    if (this.timer && signature(this.containers) !== before) this.onChange?.();
   }
+}
+
+/** What a poll can change: the set of containers, their states and PIDs. */
+function signature(cs: ReadonlyMap<string, CachedContainer>): string {
+  return [...cs.values()]
+    .map((c) => `${c.id}:${c.state}:${c.pid ?? ''}`)
+    .sort()
+    .join(',');
 }

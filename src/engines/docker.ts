@@ -96,6 +96,7 @@ export class DockerClient implements EngineClient {
   networks: CachedNetwork[] = [];
   pods: CachedPod[] = [];
   broken: Error | undefined;
+  onChange: (() => void) | undefined;
 
   protected readonly docker: Docker;
   /** No timeout: the events stream is idle for long stretches. */
@@ -186,14 +187,20 @@ export class DockerClient implements EngineClient {
       const n = (this.seq.get(id) ?? 0) + 1;
       this.seq.set(id, n);
       if (action === 'destroy' || action === 'remove') {
-        this.containers.delete(id);
+        if (this.containers.delete(id)) this.changed();
         return;
       }
       void this.refreshContainer(id, n);
     } else if (type === 'network' && (action === 'create' || action === 'destroy' || action === 'remove')) {
-      this.syncNetworks().catch(() => {});
+      this.syncNetworks().then(
+        () => this.changed(),
+        () => {},
+      );
     } else if (type === 'pod') {
-      this.syncPods().catch(() => {});
+      this.syncPods().then(
+        () => this.changed(),
+        () => {},
+      );
     }
   }
 
@@ -203,6 +210,7 @@ export class DockerClient implements EngineClient {
       if (this.seq.get(id) !== n) return; // a newer event owns this container now
       if (c) this.containers.set(c.id, c);
       else this.containers.delete(id);
+      this.changed();
     } catch {
       // Transient failure: keep the previous state; the event stream or a resync corrects it.
     }
@@ -221,6 +229,11 @@ export class DockerClient implements EngineClient {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw e;
     }
+  }
+
+  /** Tells the tracker about a change, unless the initial list is still running. */
+  protected changed(): void {
+    if (!this.buffered) this.onChange?.();
   }
 
   async syncContainers(): Promise<void> {

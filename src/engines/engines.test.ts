@@ -378,9 +378,12 @@ describe('engines: containers from real Docker, containerd and podman engines', 
   });
 
   it('follows engine events: new, stopped and removed containers show without a re-list', async () => {
-    sh('docker', ['run', '-d', '--name', `${P}-late`, image, 'sleep', '100000']);
+    let changes = 0;
+    const unsubscribe = tracker.onChange(() => changes++);
     try {
+      sh('docker', ['run', '-d', '--name', `${P}-late`, image, 'sleep', '100000']);
       let now = await until(tracker, (x) => byName(x, `${P}-late`)?.state === 'running');
+      assert.ok(changes > 0, 'the tracker told its listeners about the new container');
       assert.equal(byName(now, `${P}-late`)?.state, 'running');
       sh('docker', ['kill', `${P}-late`]);
       now = await until(tracker, (x) => byName(x, `${P}-late`)?.state === 'exited');
@@ -389,6 +392,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
       now = await until(tracker, (x) => byName(x, `${P}-late`) === undefined);
       assert.equal(byName(now, `${P}-late`), undefined);
     } finally {
+      unsubscribe();
       trySh('docker', ['rm', '-f', `${P}-late`]);
     }
   });

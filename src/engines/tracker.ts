@@ -55,6 +55,12 @@ interface Tracked {
 export interface EngineTracker extends ContainerSource {
   /** Stops every event stream and client; the tracker can still be used (it re-syncs). */
   close(): void;
+  /**
+   * Calls `listener` whenever an engine's cache changed between discoveries
+   * (an event or poll was applied, or a slow engine finished its sync), so a
+   * service can discover again. Returns the unsubscribe function.
+   */
+  onChange(listener: () => void): () => void;
 }
 
 export function createEngineTracker(options: EngineTrackerOptions = {}): EngineTracker {
@@ -69,6 +75,7 @@ class Tracker implements EngineTracker {
   private readonly retryMs: number;
   private readonly tracked = new Map<string, Tracked>();
   private lastNetworks: EngineNetworks[] = [];
+  private readonly listeners = new Set<() => void>();
   private bootTime: number | undefined;
   private selfMntns: number | undefined;
 
@@ -97,6 +104,21 @@ class Tracker implements EngineTracker {
 
   networks(): EngineNetworks[] {
     return this.lastNetworks;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(): void {
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch {
+        // A listener's failure is its own; the tracker goes on.
+      }
+    }
   }
 
   async snapshot(scan: NamespaceScan): Promise<Workloads> {
@@ -196,12 +218,17 @@ class Tracker implements EngineTracker {
         break;
     }
     t.client = client;
+    client.onChange = () => {
+      if (t.client === client) this.notify();
+    };
     const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
       () => {
         if (t.client !== client) return;
         t.status = 'ready';
         t.retrying = false;
         t.error = undefined;
+        // Discoveries went out without this engine: tell the service they are stale.
+        if (Date.now() > t.syncStarted + this.budget) this.notify();
       },
       (e: unknown) => {
         if (t.client !== client) return;

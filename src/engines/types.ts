@@ -49,6 +49,8 @@ export interface EngineClient {
   readonly pods: readonly CachedPod[];
   /** Set once the event stream broke: the cache may be stale and must be re-synced. */
   readonly broken: Error | undefined;
+  /** Called after an engine event (or poll) changed the cache, once start() has finished. */
+  onChange: (() => void) | undefined;
   /** Subscribes to events, lists everything, then applies the events seen meanwhile. */
   start(): Promise<void>;
   close(): void;
