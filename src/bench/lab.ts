@@ -13,6 +13,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 import { labDown } from '../lab/down.js';
+import { loadLab } from '../lab/load.js';
+import { runVerify } from '../lab/verify-run.js';
+import { closeNetworkDiscovery } from '../network/discover.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -87,6 +90,14 @@ export const suite: BenchSuite = {
       const verify = await run(process.execPath, [CLI, 'verify', file]);
       if (verify.code !== 0) throw new Error(`verify not clean: ${verify.out.slice(0, 300)}`);
       const verify2 = await run(process.execPath, [CLI, 'verify', file]);
+      // In-process, as the service runs it: the second discovery is warm (cached netlink sockets).
+      const lab = loadLab(file);
+      await runVerify(lab);
+      const tw = performance.now();
+      const warm = await runVerify(lab);
+      const warmMs = performance.now() - tw;
+      if (!warm.clean) throw new Error('in-process verify not clean');
+      await closeNetworkDiscovery();
       const down = await run(process.execPath, [CLI, 'lab', 'down', name]);
       if (down.code !== 0) throw new Error(`lab down failed: ${down.out}`);
 
@@ -109,9 +120,10 @@ export const suite: BenchSuite = {
       results.push({
         name: `verify, star of ${n} nodes`,
         figures: {
-          'wirescope s': s(Math.min(verify.ms, verify2.ms)),
+          'wirescope CLI s': s(Math.min(verify.ms, verify2.ms)),
+          'in-process, warm s': s(warmMs),
           'ip -j dump of every netns s': s(sDump.ms),
-          'ratio ip/wirescope': sDump.ms / Math.min(verify.ms, verify2.ms),
+          'ratio ip/wirescope CLI': sDump.ms / Math.min(verify.ms, verify2.ms),
         },
         goal: { text: 'verify < 1 s for 200 nodes', met: Math.min(verify.ms, verify2.ms) < 1000 },
       });
