@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { type RunningService, startService } from './server.js';
 import { type Browser, launchBrowser } from './testing/browser.js';
 import { buildTopology, type Topology } from './testing/topology.js';
@@ -17,10 +18,21 @@ describe('web UI in headless Chromium on a real topology', () => {
   let page: Page;
   const errors: string[] = [];
 
+  let containerId = '';
+  const cname = () => `${topo.prefix}web`;
+
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     topo = buildTopology();
-    svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false });
+    // A Docker container on its own network, in a compose project, with a non-default capability.
+    ensureDockerImage();
+    sh('docker', ['network', 'create', `${topo.prefix}net`]);
+    containerId = sh('docker', [
+      'run', '-d', '--name', cname(), '--network', `${topo.prefix}net`,
+      '--label', `com.docker.compose.project=${topo.prefix}proj`, '--label', 'com.docker.compose.service=web',
+      '--cap-add', 'NET_ADMIN', '-p', '127.0.0.1::8080', TEST_IMAGE, 'httpd', '-f', '-p', '8080',
+    ]); // biome-ignore format: argument list
+    svc = await startService({ listen: { host: '127.0.0.1', port: 0 } });
     browser = await launchBrowser();
     page = await browser.context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
@@ -31,6 +43,8 @@ describe('web UI in headless Chromium on a real topology', () => {
   after(async () => {
     await browser?.close();
     await svc?.close();
+    trySh('docker', ['rm', '-f', cname()]);
+    trySh('docker', ['network', 'rm', `${topo.prefix}net`]);
     topo?.destroy();
   });
 
@@ -127,13 +141,57 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/details.png`, fullPage: true });
   });
 
+  it('shows a Docker container as a card titled by its name, engine and compose project, on its network', async () => {
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    const c = page.locator('.card', { has: page.locator('.title', { hasText: new RegExp(`^${cname()}$`) }) });
+    await c.waitFor({ timeout: 20_000 });
+    const sub = (await c.locator('.sub').textContent()) ?? '';
+    assert.match(sub, /docker/);
+    assert.match(sub, new RegExp(`${topo.prefix}proj`));
+    assert.match(
+      (await c.locator('.row', { hasText: 'eth0' }).locator('.addr').textContent()) ?? '',
+      /^\d+\.\d+\.\d+\.\d+\/\d+/,
+    );
+    const seg = page.locator('.section-head', { hasText: `network "${topo.prefix}net"` });
+    assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^1 namespace$/);
+    await page.screenshot({ path: `${SHOTS}/wiring-container.png` });
+  });
+
+  it('shows container details: command, PID, capabilities with the non-default ones highlighted, labels, port owners', async () => {
+    await page.goto(`${svc.url}/#/container/${containerId}`);
+    await page.locator('.details-head', { hasText: cname() }).waitFor();
+    assert.equal(await page.locator('.cap.cap-extra', { hasText: /^NET_ADMIN$/ }).count(), 1);
+    assert.equal(
+      await page.locator('.cap.cap-extra', { hasText: /^CHOWN$/ }).count(),
+      0,
+      'default caps are not highlighted',
+    );
+    assert.equal(await page.locator('.cap', { hasText: /^CHOWN$/ }).count(), 1);
+    assert.match((await page.locator('.details').textContent()) ?? '', /httpd -f -p 8080/);
+    assert.match(
+      (await page.locator('.labels').textContent()) ?? '',
+      new RegExp(`com.docker.compose.project=${topo.prefix}proj`),
+    );
+    await page.click('.kv a[href^="#/netns/"]');
+    const port = page.locator('#sec-ports tr', { hasText: '8080' }).first();
+    await port.waitFor();
+    assert.match((await port.textContent()) ?? '', /httpd/);
+    await page.screenshot({ path: `${SHOTS}/details-container.png`, fullPage: true });
+  });
+
   it('shows a namespace created while the page is open, marked as new', async () => {
     await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
     await card(topo.ns.a!).waitFor();
     const ino = topo.addLeaf('c', 4);
     await page.locator(`.card[data-ino="${ino}"].chg-added`).waitFor({ timeout: 20_000 });
     assert.equal(await card(ino).locator('.title').textContent(), `${topo.prefix}c`);
-    assert.match((await page.locator('#changes').textContent()) ?? '', new RegExp(`\\+ ${topo.prefix}c`));
+    assert.equal(await page.locator(`#nslist li.chg-added[data-ino="${ino}"]`).count(), 1);
+    // The change log follows the search: our namespace by name, or inside a burst line when other
+    // tools created many namespaces in the same moment.
+    assert.match(
+      (await page.locator('#changes').textContent()) ?? '',
+      new RegExp(`\\+ (${topo.prefix}c|\\d+ namespaces)`),
+    );
     const seg = page.locator('.section-head', { hasText: topo.bridge });
     assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^3 namespaces$/);
     await page.screenshot({ path: `${SHOTS}/live.png` });

@@ -28,6 +28,8 @@ interface ChangeLogEntry {
   text: string;
   href?: string;
   kind: 'added' | 'removed' | 'changed';
+  /** Names the entry is about, so the log follows the navigator's search. */
+  search: string;
 }
 
 const SETTINGS_KEY = 'wirescope.settings';
@@ -212,6 +214,7 @@ search.addEventListener('input', () => {
     history.replaceState(null, '', `${base}${state.query ? `?q=${encodeURIComponent(state.query)}` : ''}`);
     relayout(false);
     renderNavList();
+    renderChanges();
   }, 120);
 });
 
@@ -343,6 +346,14 @@ function renderStatus(): void {
 function renderChanges(): void {
   changesList.replaceChildren(
     ...state.changeLog
+      .filter(
+        (e) =>
+          !state.query ||
+          state.query
+            .toLowerCase()
+            .split(/\s+/)
+            .some((t) => e.search.toLowerCase().includes(t)),
+      )
       .slice(0, 30)
       .map((e) =>
         h(
@@ -416,40 +427,74 @@ async function load(): Promise<void> {
   renderStatus();
 }
 
+const MARK_MS = 120_000;
+/** A burst (another tool creating 500 namespaces) becomes one log line, not 500. */
+const BURST = 5;
+
 function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
   const g = state.graph;
   const at = new Date();
-  const name = (ino: number) => g?.cards.get(ino)?.title ?? `netns ${ino}`;
-  state.changedNs.clear();
-  state.changedIfaces.clear();
+  const now = Date.now();
+  const name = (ino: number) => g?.cards.get(ino)?.title ?? previous?.cards.get(ino)?.title ?? `netns ${ino}`;
+  // Marks accumulate (a namespace usually arrives in steps: created, then wired) and fade with age.
+  for (const [k, t] of state.markedAt) {
+    if (now - t < MARK_MS) continue;
+    state.markedAt.delete(k);
+    if (k.startsWith('ns:')) state.changedNs.delete(Number(k.slice(3)));
+    else state.changedIfaces.delete(k);
+  }
+  const log = (kind: ChangeLogEntry['kind'], sign: string, inos: readonly number[], what: string) => {
+    if (inos.length > BURST) {
+      const names = inos.slice(0, 3).map(name).join(', ');
+      state.changeLog.unshift({
+        at,
+        kind,
+        text: `${sign} ${inos.length} ${what} (${names}, …)`,
+        search: inos.map(name).join(' '),
+      });
+      return;
+    }
+    for (const ino of inos) {
+      state.changeLog.unshift({
+        at,
+        kind,
+        text: `${sign} ${name(ino)}${kind === 'removed' ? ' vanished' : ''}`,
+        href: kind === 'removed' ? undefined : `#/wiring/${ino}`,
+        search: name(ino),
+      });
+    }
+  };
   for (const ino of e.changes.namespaces.added) {
     state.changedNs.set(ino, 'added');
-    state.changeLog.unshift({ at, kind: 'added', text: `+ ${name(ino)}`, href: `#/wiring/${ino}` });
+    state.markedAt.set(`ns:${ino}`, now);
   }
   for (const ino of e.changes.namespaces.changed) {
+    if (state.changedNs.get(ino) === 'added') continue;
     state.changedNs.set(ino, 'changed');
-    state.changeLog.unshift({ at, kind: 'changed', text: `~ ${name(ino)}`, href: `#/wiring/${ino}` });
+    state.markedAt.set(`ns:${ino}`, now);
   }
-  for (const ino of e.changes.namespaces.removed)
-    state.changeLog.unshift({
-      at,
-      kind: 'removed',
-      text: `− ${previous?.cards.get(ino)?.title ?? `netns ${ino}`} vanished`,
-    });
-  for (const i of [...e.changes.interfaces.added, ...e.changes.interfaces.changed])
+  for (const ino of e.changes.namespaces.removed) {
+    state.changedNs.delete(ino);
+    state.markedAt.delete(`ns:${ino}`);
+  }
+  log('removed', '−', e.changes.namespaces.removed, 'namespaces vanished');
+  log('changed', '~', e.changes.namespaces.changed, 'namespaces changed');
+  log('added', '+', e.changes.namespaces.added, 'namespaces');
+  for (const i of [...e.changes.interfaces.added, ...e.changes.interfaces.changed]) {
     state.changedIfaces.add(ikey(i.netns, i.index));
+    state.markedAt.set(ikey(i.netns, i.index), now);
+  }
+  const cname = (id: string) =>
+    g?.discovery.containers[id]?.name ?? previous?.discovery.containers[id]?.name ?? id.slice(0, 12);
+  for (const id of e.changes.containers.removed)
+    state.changeLog.unshift({ at, kind: 'removed', text: `− container ${cname(id)}`, search: cname(id) });
   for (const id of e.changes.containers.added)
     state.changeLog.unshift({
       at,
       kind: 'added',
-      text: `+ container ${g?.discovery.containers[id]?.name ?? id}`,
+      text: `+ container ${cname(id)}`,
       href: `#/container/${encodeURIComponent(id)}`,
-    });
-  for (const id of e.changes.containers.removed)
-    state.changeLog.unshift({
-      at,
-      kind: 'removed',
-      text: `− container ${previous?.discovery.containers[id]?.name ?? id.slice(0, 12)}`,
+      search: cname(id),
     });
   state.changeLog = state.changeLog.slice(0, 200);
 }
