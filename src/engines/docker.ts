@@ -3,6 +3,7 @@
  * used for podman's Docker-compatible API (see podman.ts). Keeps a cache of
  * containers and networks current from the /events stream.
  */
+import { setMaxListeners } from 'node:events';
 import Docker from 'dockerode';
 import type { CachedContainer, CachedNetwork, CachedPod, ContainerType, EngineClient } from './types.js';
 import { mapLimit, withTimeout } from './types.js';
@@ -118,6 +119,9 @@ export class DockerClient implements EngineClient {
     // error says what happened ("no answer within") rather than "socket hang up".
     this.docker = new Docker({ socketPath: opts.api, timeout: opts.timeoutMs + 250 });
     this.eventsDocker = new Docker({ socketPath: opts.api });
+    // One listener per request in flight (each is removed when its request ends);
+    // a sync runs 8 inspects in parallel next to the events stream and list calls.
+    setMaxListeners(64, this.abort.signal);
   }
 
   protected eventOptions(): Docker.GetEventsOptions {
