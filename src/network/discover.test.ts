@@ -420,6 +420,31 @@ describe('network discovery on the real kernel', () => {
     );
   });
 
+  it('reads a namespace held only by an open fd of another process', async () => {
+    const [held] = fx.netns('fdheld');
+    ip('-n', held as string, 'link', 'add', 'fdv0', 'type', 'veth', 'peer', 'name', 'fdv1', 'netns', N('a'));
+    const ino = netnsIno(held as string);
+    const { pid, fd } = await fx.holdNetnsFd(held as string);
+    // Drop the bind mount: only the fd keeps the namespace alive now.
+    ip('netns', 'del', held as string);
+    const r = await discoverNetworks(
+      scanOf([N('a')], [{ ino, fds: [{ pid, starttime: 0, fd }], processes: [], bindMounts: [] }]),
+    );
+    assert.deepEqual(r.warnings, []);
+    const fdv0 = r.networks[String(ino)]?.interfaces.find((i) => i.name === 'fdv0');
+    assert.deepEqual(fdv0?.veth?.peer, ref('a', 'fdv1'));
+  });
+
+  it('records a warning for a ref that is not a network namespace (setns refuses it)', async () => {
+    const r = await discoverNetworks(scanOf([N('c')], [{ ino: 2, ref: '/etc/hostname' }]));
+    assert.deepEqual(
+      r.warnings.map((w) => [w.code, w.ns]),
+      [['netns-enter-failed', 2]],
+    );
+    assert.match(r.warnings[0]?.message ?? '', /cannot enter network namespace 2: setns/);
+    assert.ok(r.networks[String(netnsIno(N('c')))]);
+  });
+
   it('leaves a link unresolved, never guessed, when the peer namespace is not in the scan', async () => {
     const r = await discoverNetworks(scanOf([N('a')]));
     const ab0 = r.networks[String(netnsIno(N('a')))]?.interfaces.find((i) => i.name === 'ab0');

@@ -110,6 +110,14 @@ print('ready', len(keep), flush=True)
 time.sleep(100000)
 `;
 
+/** Python helper: hold an fd of a namespace path and sleep. */
+const HOLD_PY = `
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY)
+print('ready', fd, flush=True)
+time.sleep(100000)
+`;
+
 export class NetFixtures {
   readonly prefix = randomPrefix();
   private readonly teardown: (() => void)[] = [];
@@ -189,13 +197,23 @@ export class NetFixtures {
     const words = await new Promise<string[]>((resolve, reject) => {
       child.stdout?.on('data', (d: Buffer) => {
         out += d.toString();
-        const line = out.split('\n').find((l) => l.startsWith('ready'));
+        // Complete lines only: a chunk may end in the middle of the ready line.
+        const line = out
+          .split('\n')
+          .slice(0, -1)
+          .find((l) => l.startsWith('ready'));
         if (line !== undefined) resolve(line.split(' ').slice(1));
       });
       child.on('exit', (code) => reject(new Error(`python helper exited (${code}): ${err.trim()}`)));
       setTimeout(() => reject(new Error(`python helper not ready: ${err.trim()}`)), 30_000).unref();
     });
     return { child, words };
+  }
+
+  /** A process holding an open fd of the named namespace; returns its pid and the fd number. */
+  async holdNetnsFd(netns: string): Promise<{ pid: number; fd: number }> {
+    const { child, words } = await this.python(HOLD_PY, [`/run/netns/${netns}`]);
+    return { pid: child.pid as number, fd: Number(words[0]) };
   }
 
   tapHolder(name: string, netns: string): Promise<{ child: ChildProcess; words: string[] }> {
