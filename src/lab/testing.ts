@@ -182,7 +182,7 @@ export interface Perturbations {
   address: { node: string; ifname: string; from: string; to: string; expect: RegExp };
   /** A declared route to delete ("default" or a CIDR). */
   route: { node: string; dst: string; expect: RegExp };
-  /** A node whose partition rules get flushed. */
+  /** A node one of whose partition rules gets deleted. */
   partition?: { node: string; expect: RegExp };
   /** A node whose process gets killed. */
   kill: { node: string; expect: RegExp };
@@ -242,7 +242,28 @@ export function perturbationTests(
     const part = p.partition;
     it('reports a dropped partition rule once, and up repairs it', async () => {
       const t = lab();
-      const r = inNode(t.name, part.node, ['nft', 'flush', 'chain', 'inet', nftTable(t.name), 'input']);
+      // Delete one rule (the first, by handle): a node may have one per blocked peer and family.
+      const list = inNode(t.name, part.node, [
+        'nft',
+        '-a',
+        'list',
+        'chain',
+        'inet',
+        nftTable(t.name),
+        'input',
+      ]);
+      const handle = /drop comment .*# handle (\d+)/.exec(list.out)?.[1];
+      assert.ok(handle, list.out);
+      const r = inNode(t.name, part.node, [
+        'nft',
+        'delete',
+        'rule',
+        'inet',
+        nftTable(t.name),
+        'input',
+        'handle',
+        handle,
+      ]);
       assert.equal(r.code, 0, r.out);
       await check(part.expect);
     });
