@@ -52,7 +52,8 @@ let owners: OwnerTracker | undefined;
 const nsidCache: NsidMap = new Map();
 /**
  * (X, nsid) pairs no scanned namespace answered to: valid while X stays held
- * and no namespace joins the scan (only a new one could be the answer).
+ * and no namespace joins the set of namespaces read (only a new one could be
+ * the answer — or one whose dump failed last time).
  */
 const nsidMisses = new Map<number, Set<number>>();
 let lastScanned = new Set<number>();
@@ -139,7 +140,8 @@ export async function discoverNetworks(
   const { dumps, warnings: dumpWarnings } = await dumping;
   warnings.push(...dumpWarnings);
 
-  const scanned = new Set(refs.keys());
+  // Misses stay valid only while no namespace joins the set of those read completely.
+  const scanned = new Set(dumps.filter((d) => !d.failed).map((d) => d.ino));
   for (const ino of scanned) {
     if (!lastScanned.has(ino)) {
       nsidMisses.clear();
