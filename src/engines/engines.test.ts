@@ -106,6 +106,18 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     ]);
     sh('docker', ['run', '-d', '--name', `${P}-none`, '--network', 'none', image, 'sleep', '100000']);
     sh('docker', ['create', '--name', `${P}-stopped`, image, 'sleep', '100000']);
+    // A nerdctl-made container carries its name in a label.
+    sh('ctr', [
+      ...CTR,
+      'container',
+      'create',
+      '--label',
+      `nerdctl/name=${P}-nerdname`,
+      ctrImage,
+      `${P}-nerdid`,
+      'sleep',
+      '1',
+    ]);
     // Created, never started: this machine cannot start privileged containers (no CAP_SYS_RESOURCE).
     sh('docker', ['create', '--privileged', '--name', `${P}-priv`, image, 'sleep', '100000']);
     sh('ctr', [...CTR, 'container', 'create', '--privileged', ctrImage, `${P}-ctrpriv`, 'sleep', '100000']);
@@ -180,6 +192,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     trySh('docker', ['network', 'rm', `${P}-net`]);
     removeCtr(CTR, `${P}-ctr`);
     removeCtr(CTR, `${P}-ctrpriv`);
+    removeCtr(CTR, `${P}-nerdid`);
     for (const name of ['sb', 'app'])
       removeCtr(['--address', CONTAINERD_SOCKET, '-n', 'k8s.io'], `${P}-k8s-${name}`);
     trySh('podman', ['pod', 'rm', '-f', `${P}-pod`]);
@@ -287,6 +300,12 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     assert.equal(c.pid, Number(task?.trim().split(/\s+/)[1]));
     assert.ok(c.netns);
     assert.equal(d.engines[c.engine]?.api, `/proc/${d.engines[c.engine]?.pid}/root${CONTAINERD_SOCKET}`);
+  });
+
+  it('names nerdctl-made containers after their nerdctl/name label', () => {
+    const c = byName(d, `${P}-nerdname`);
+    assert.equal(c?.id, `${P}-nerdid`);
+    assert.equal(c?.type, 'containerd');
   });
 
   it('does not list dockerd\'s containers twice through its containerd "moby" namespace', () => {

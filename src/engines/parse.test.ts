@@ -7,6 +7,7 @@ import { parseVerboseInfo } from './cri.js';
 import { engineTypeOf, pickApiSocket } from './detect.js';
 import { containerFromInspect, JsonLines, sanitizeLabels } from './docker.js';
 import { containerOfProcesses, PidTranslator, parseBootTime } from './relate.js';
+import { addGroups } from './tracker.js';
 import { parseNetUnix } from './unix.js';
 
 // Recorded from /proc/<dockerd>/net/unix on the test machine.
@@ -178,5 +179,47 @@ describe('engines: relating PIDs and containers', () => {
     assert.equal(owner.get(24), 'inner');
     assert.equal(owner.get(10), null);
     assert.equal(owner.get(33), null);
+  });
+});
+
+describe('engines: groups from labels', () => {
+  const container = (labels: Record<string, string>): Draft.Container => ({
+    id: 'c',
+    name: 'c',
+    type: 'docker',
+    engine: 'docker-1',
+    state: 'running',
+    labels,
+    privileged: false,
+    groups: [],
+  });
+
+  it('groups compose projects and Kubernetes pods; empty or partial labels make no group', () => {
+    const groups: Record<string, Draft.Group> = {};
+    const a = container({ 'com.docker.compose.project': 'p', 'com.docker.compose.service': 'web' });
+    addGroups(groups, 'k1', a, 'docker-1', undefined, []);
+    const b = container({ 'com.docker.compose.project': '', 'com.docker.compose.service': 'x' });
+    addGroups(groups, 'k2', b, 'docker-1', undefined, []);
+    const c = container({ 'io.kubernetes.pod.namespace': 'ns' });
+    addGroups(groups, 'k3', c, 'docker-1', undefined, []);
+    const k = container({ 'io.kubernetes.pod.name': 'pod', 'io.kubernetes.pod.namespace': 'ns' });
+    addGroups(groups, 'k4', k, 'docker-1', undefined, []);
+    assert.deepEqual(a.groups, ['compose/docker-1/p']);
+    assert.deepEqual(b.groups, []);
+    assert.deepEqual(c.groups, []);
+    assert.deepEqual(k.groups, ['pod/docker-1/ns/pod']);
+    assert.equal(groups['pod/docker-1/ns/pod']?.name, 'ns/pod');
+    assert.deepEqual(Object.keys(groups).sort(), ['compose/docker-1/p', 'pod/docker-1/ns/pod']);
+  });
+
+  it('groups podman pod members under the pod, even a pod the list does not know (yet)', () => {
+    const groups: Record<string, Draft.Group> = {};
+    const m = container({});
+    addGroups(groups, 'k', m, 'podman-1', 'abc', [{ id: 'abc', name: 'mypod', labels: { x: 'y' } }]);
+    const n = container({});
+    addGroups(groups, 'n', n, 'podman-1', 'zzz', []);
+    assert.equal(groups['podman-pod/podman-1/abc']?.name, 'mypod');
+    assert.deepEqual(groups['podman-pod/podman-1/abc']?.labels, { x: 'y' });
+    assert.equal(groups['podman-pod/podman-1/zzz']?.name, 'zzz');
   });
 });

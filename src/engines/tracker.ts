@@ -429,7 +429,7 @@ export function containerKey(engineId: string, c: Pick<CachedContainer, 'id' | '
   return c.namespace !== undefined ? `${engineId}/${c.namespace}/${c.id}` : c.id;
 }
 
-function addGroups(
+export function addGroups(
   groups: Record<string, Draft.Group>,
   key: string,
   c: Draft.Container,
