@@ -47,13 +47,13 @@ describe('lab up: failures roll back and say what failed', () => {
 
   it('a route the kernel refuses half-way rolls back nodes, links and addresses', async () => {
     const t = make((d) => {
-      d.nodes.guest2?.routes?.push({ dst: '10.123.0.0/16', via: '192.0.2.1' });
+      d.nodes.guest2?.routes?.push({ dst: '10.123.0.0/16', via: '198.51.100.1' });
     });
     const r = await cli('lab', 'up', t.file);
     assert.equal(r.code, 2);
     assert.match(
       r.stderr,
-      /"add route 10\.123\.0\.0\/16 via 192\.0\.2\.1 in guest2" failed: .*Network is unreachable/,
+      /"add route 10\.123\.0\.0\/16 via 198\.51\.100\.1 in guest2" failed: .*Network is unreachable/,
     );
     assert.deepEqual(await footprint(t.name), []);
   });
@@ -91,7 +91,7 @@ describe('lab up: failures roll back and say what failed', () => {
       ...t.decl,
       nodes: {
         ...t.decl.nodes,
-        extra: { kind: 'netns' as const, routes: [{ dst: '10.9.0.0/16', via: '192.0.2.1' }] },
+        extra: { kind: 'netns' as const, routes: [{ dst: '10.9.0.0/16', via: '198.51.100.1' }] },
       },
     };
     const file = join(t.dir, `broken-${rand()}.yaml`);
