@@ -43,7 +43,8 @@ message PodSandbox {
 message ListPodSandboxRequest {}
 message ListPodSandboxResponse { repeated PodSandbox items = 1; }
 message PodSandboxStatusRequest { string pod_sandbox_id = 1; bool verbose = 2; }
-message PodSandboxStatusResponse { map<string, string> info = 2; }
+message PodSandboxStatus { string id = 1; int64 created_at = 4; }
+message PodSandboxStatusResponse { PodSandboxStatus status = 1; map<string, string> info = 2; }
 
 message ImageSpec { string image = 1; }
 message ContainerMetadata { string name = 1; uint32 attempt = 2; }

@@ -35,16 +35,20 @@ const CONTAINER_STATES: Record<string, string> = {
   CONTAINER_UNKNOWN: 'unknown',
 };
 
-/** PID and privileged flag from a verbose status "info" map (JSON under the "info" key). */
-export function parseVerboseInfo(info: Record<string, string> | undefined): {
+export interface VerboseInfo {
   pid?: number;
   privileged: boolean;
-} {
+  /** ms since the epoch. */
+  startedAt?: number;
+}
+
+/** PID and privileged flag from a verbose status "info" map (JSON under the "info" key). */
+export function parseVerboseInfo(info: Record<string, string> | undefined): VerboseInfo {
   const raw = info?.info;
   if (!raw) return { privileged: false };
   try {
     const doc = JSON.parse(raw) as { pid?: unknown; runtimeSpec?: unknown };
-    const out: { pid?: number; privileged: boolean } = { privileged: specIsPrivileged(doc.runtimeSpec) };
+    const out: VerboseInfo = { privileged: specIsPrivileged(doc.runtimeSpec) };
     if (typeof doc.pid === 'number' && doc.pid > 0) out.pid = doc.pid;
     return out;
   } catch {
@@ -52,10 +56,7 @@ export function parseVerboseInfo(info: Record<string, string> | undefined): {
   }
 }
 
-export function criSandboxContainer(
-  s: CriSandbox,
-  verbose: { pid?: number; privileged: boolean },
-): CachedContainer {
+export function criSandboxContainer(s: CriSandbox, verbose: VerboseInfo): CachedContainer {
   const running = s.state === 'SANDBOX_READY';
   const c: CachedContainer = {
     id: s.id,
@@ -66,13 +67,14 @@ export function criSandboxContainer(
     privileged: verbose.privileged,
   };
   if (running && verbose.pid) c.pid = verbose.pid;
+  if (running && verbose.startedAt) c.startedAt = verbose.startedAt;
   return c;
 }
 
 export function criContainer(
   c: CriContainer,
   sandbox: CriSandbox | undefined,
-  verbose: { pid?: number; privileged: boolean },
+  verbose: VerboseInfo,
 ): CachedContainer {
   const running = c.state === 'CONTAINER_RUNNING';
   const pod = sandbox?.metadata?.name;
@@ -87,6 +89,7 @@ export function criContainer(
   };
   if (c.image?.image) out.image = c.image.image;
   if (running && verbose.pid) out.pid = verbose.pid;
+  if (running && verbose.startedAt) out.startedAt = verbose.startedAt;
   return out;
 }
 
@@ -111,10 +114,7 @@ export class CriClient implements EngineClient {
   private closed = false;
   private polling = false;
   /** Verbose status per id and state: asked again only when the state changes. */
-  private readonly verbose = new Map<
-    string,
-    { state: string; info: { pid?: number; privileged: boolean } }
-  >();
+  private readonly verbose = new Map<string, { state: string; info: VerboseInfo }>();
 
   constructor(private readonly opts: CriClientOptions) {
     this.m = serviceMethods(CRI_PROTO, 'wirescope.cri.RuntimeService');
@@ -154,17 +154,16 @@ export class CriClient implements EngineClient {
   private async status(kind: 'sandbox' | 'container', id: string, state: string) {
     const known = this.verbose.get(id);
     if (known && known.state === state) return known.info;
+    type Res = { status?: { created_at?: number; started_at?: number } | null; info: Record<string, string> };
     const res =
       kind === 'sandbox'
-        ? await this.call<{ info: Record<string, string> }>('PodSandboxStatus', {
-            pod_sandbox_id: id,
-            verbose: true,
-          })
-        : await this.call<{ info: Record<string, string> }>('ContainerStatus', {
-            container_id: id,
-            verbose: true,
-          });
+        ? await this.call<Res>('PodSandboxStatus', { pod_sandbox_id: id, verbose: true })
+        : await this.call<Res>('ContainerStatus', { container_id: id, verbose: true });
     const info = parseVerboseInfo(res.info);
+    // Nanoseconds since the epoch: when the container started, or (sandboxes) was
+    // created — its pause process starts right after. Catches reused PIDs.
+    const ns = kind === 'sandbox' ? res.status?.created_at : res.status?.started_at;
+    if (ns && ns > 0) info.startedAt = Math.floor(ns / 1e6);
     this.verbose.set(id, { state, info });
     return info;
   }
