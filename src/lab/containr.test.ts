@@ -126,6 +126,31 @@ describe('lab: containr-style example (minimal container on a host bridge with N
     assert.equal((await cli('verify', lab().file)).code, 0);
   });
 
+  it('reports a foreign interface plugged into the lab bridge, and up leaves it alone', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const br = lab().hostIf.get('cbr0') as string;
+    const foreign = `${br.slice(0, 10)}f`;
+    assert.equal(
+      spawnSync('ip', ['link', 'add', foreign, 'type', 'veth', 'peer', 'name', `${foreign}p`]).status,
+      0,
+    );
+    try {
+      assert.equal(spawnSync('ip', ['link', 'set', foreign, 'master', br]).status, 0);
+      const r = await cli('verify', '--json', lab().file);
+      assert.equal(r.code, 1);
+      assert.deepEqual(
+        driftOf(r).map((x) => `${x.op} ${x.message}`),
+        [`+ host:${foreign} (veth): present, undeclared`],
+      );
+      // Not the lab's to delete: up changes nothing, the interface stays.
+      assert.match((await cli('lab', 'up', lab().file)).stdout, /nothing to do/);
+      assert.equal(spawnSync('ip', ['link', 'show', foreign]).status, 0);
+    } finally {
+      spawnSync('ip', ['link', 'del', foreign]);
+    }
+    assert.equal((await cli('verify', lab().file)).code, 0);
+  });
+
   perturbationTests(
     lab,
     {

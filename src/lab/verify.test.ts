@@ -141,6 +141,24 @@ describe('verifyLab (pure): drift between a declaration and a discovery', () => 
     ]);
   });
 
+  it('leaves alone host interfaces on bridges the lab does not declare', () => {
+    const d = copy();
+    const host = Object.values(d.networks).find((n) => n.isInitial);
+    const vagga = lab.topology.ifs.find((x) => x.node === 'host');
+    const hostIf = host?.interfaces.find((i) => i.name === vagga?.name);
+    assert.ok(host && hostIf);
+    const br = { ...hostIf, name: 'wstbr9', index: 9001, kind: 'bridge', alias: undefined, addresses: [] };
+    host.interfaces.push(br, {
+      ...hostIf,
+      name: 'wstfx9',
+      index: 9002,
+      alias: undefined,
+      addresses: [],
+      master: { netns: host.ino, index: 9001 },
+    });
+    assert.deepEqual(lines(d), [], 'a bridge the lab does not declare is none of its business');
+  });
+
   it('reports a node whose process is gone once, not its interfaces or its peers', () => {
     const d = copy();
     const st = readState(lab.topology.name)?.nodes.guest1;

@@ -301,7 +301,11 @@ export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): V
     for (const i of net.interfaces) {
       if (i.kind === 'loopback' || i.name === 'lo') continue;
       if (byKey.has(ifKey(ns, i.name))) continue;
-      if (!own && i.alias !== mark) continue;
+      // In a shared namespace, the lab's business is what carries its mark and what was plugged
+      // into one of its bridges (a port the file does not declare).
+      const masterName = i.master ? byRef(i.master)?.name : undefined;
+      const onLabBridge = masterName !== undefined && byKey.get(ifKey(ns, masterName))?.kind === 'bridge';
+      if (!own && i.alias !== mark && !onLabBridge) continue;
       if (own && isLowerDevice(t, ns, i.name)) continue;
       add({
         object: `interface ${nsLabel(ns)}:${i.name}`,
