@@ -46,11 +46,16 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     const first = await discoverNetworks(scan);
     const firstMs = performance.now() - t;
     const warm: number[] = [];
+    const cpu: number[] = [];
     let last = first;
     for (let i = 0; i < (quick ? 3 : 7); i++) {
       t = performance.now();
+      const c0 = process.cpuUsage();
       last = await discoverNetworks(scan);
       warm.push(performance.now() - t);
+      // CPU of all threads (workers included): what the run costs, independent of other load.
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
     }
     const rssMb = process.memoryUsage().rss / 1024 / 1024;
     // Sanity: every namespace has its veth wired to the host side, and its socket with an owner.
@@ -84,6 +89,8 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     const figures: BenchResult['figures'] = {
       'first ms': firstMs,
       'warm ms': warmMs,
+      'warm min ms': Math.min(...warm),
+      'warm CPU ms': median(cpu),
       'RSS MB': rssMb,
       'iproute2 ms': ipMs,
       'ratio warm': ipMs / warmMs,
