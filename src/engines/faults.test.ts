@@ -159,16 +159,26 @@ describe('engines: faults', () => {
     symlinkSync(process.execPath, fake);
     const sock = join(dir, 'proxy.sock');
     const proxy = `
-      const net = require('net'); const conns = new Set();
+      const net = require('net'); const conns = new Set(); let hang = false;
       net.createServer((c) => {
+        conns.add(c);
+        c.on('error', () => c.destroy()); c.on('close', () => conns.delete(c));
+        if (hang) return; // accepted, never relayed
         const u = net.connect(${JSON.stringify(real.socket)});
-        c.pipe(u); u.pipe(c); conns.add(c); conns.add(u);
-        const drop = () => { c.destroy(); u.destroy(); conns.delete(c); conns.delete(u); };
-        c.on('error', drop); u.on('error', drop); c.on('close', drop); u.on('close', drop);
+        c.pipe(u); u.pipe(c); conns.add(u);
+        u.on('error', () => { u.destroy(); c.destroy(); }); u.on('close', () => { conns.delete(u); c.destroy(); });
+        c.on('close', () => u.destroy());
       }).listen(${JSON.stringify(sock)}, () => console.log('up'));
-      process.on('SIGUSR1', () => { for (const c of conns) c.destroy(); conns.clear(); });`;
+      // SIGUSR1 cuts every open connection; SIGUSR2 toggles the hang.
+      process.on('SIGUSR1', () => { for (const c of conns) c.destroy(); conns.clear(); });
+      process.on('SIGUSR2', () => { hang = !hang; });`;
     const child: ChildProcess = spawn(fake, ['-e', proxy], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const tracker = createEngineTracker();
+    const tracker = createEngineTracker({
+      syncBudgetMs: 500,
+      requestTimeoutMs: 1000,
+      syncTimeoutMs: 1500,
+      retryMs: 200,
+    });
     try {
       await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
       const image = ensureContainerdImage(real.socket);
@@ -199,6 +209,23 @@ describe('engines: faults', () => {
         if (!seen) await new Promise((r) => setTimeout(r, 100));
       }
       assert.ok(seen, 'events flow again after the re-sync');
+
+      // A re-sync that hangs: the last known containers are shown, with a warning.
+      child.kill('SIGUSR2');
+      await new Promise((r) => setTimeout(r, 100));
+      child.kill('SIGUSR1');
+      await new Promise((r) => setTimeout(r, 300));
+      const d4 = await discover({ containers: tracker, network: false });
+      assert.deepEqual(engineWarnings(d4, pid), ['engine-resync', 'engine-stale']);
+      assert.ok(find(d4), 'last known state while the re-sync hangs');
+      child.kill('SIGUSR2');
+      let recovered = false;
+      for (let i = 0; i < 100 && !recovered; i++) {
+        const d = await discover({ containers: tracker, network: false });
+        recovered = engineWarnings(d, pid).length === 0 && find(d) !== undefined;
+        if (!recovered) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.ok(recovered, 'the engine recovers once it answers again');
     } finally {
       tracker.close();
       child.kill('SIGKILL');

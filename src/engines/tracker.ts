@@ -50,6 +50,11 @@ interface Tracked {
   failedAt: number;
   /** A background retry after a failure is under way; `error` is the last failure. */
   retrying: boolean;
+  /**
+   * The previous client while a re-sync after a lost event stream runs: its
+   * cache is the last known state, shown (with a warning) until the re-sync ends.
+   */
+  stale: EngineClient | undefined;
 }
 
 export interface EngineTracker extends ContainerSource {
@@ -151,6 +156,7 @@ class Tracker implements EngineTracker {
         error: undefined,
         failedAt: 0,
         retrying: false,
+        stale: undefined,
       };
       this.tracked.set(key, t);
       this.startSync(t);
@@ -173,7 +179,9 @@ class Tracker implements EngineTracker {
           engine: t.id,
           pid: t.cand.pid,
         });
+        const previous = t.client;
         this.startSync(t);
+        t.stale = previous;
       } else if (t.status === 'failed' && now - t.failedAt >= this.retryMs) {
         const last = t.error;
         this.startSync(t);
@@ -201,6 +209,7 @@ class Tracker implements EngineTracker {
     t.syncStarted = Date.now();
     t.error = undefined;
     t.retrying = false;
+    t.stale = undefined;
     let client: EngineClient;
     const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
     switch (t.cand.type) {
@@ -227,6 +236,7 @@ class Tracker implements EngineTracker {
         t.status = 'ready';
         t.retrying = false;
         t.error = undefined;
+        t.stale = undefined;
         // Discoveries went out without this engine: tell the service they are stale.
         if (Date.now() > t.syncStarted + this.budget) this.notify();
       },
@@ -235,6 +245,7 @@ class Tracker implements EngineTracker {
         client.close();
         t.status = 'failed';
         t.retrying = false;
+        t.stale = undefined;
         t.error = errorMessage(e);
         t.failedAt = Date.now();
       },
@@ -257,8 +268,8 @@ class Tracker implements EngineTracker {
     // Docker container ids, to drop their duplicates from any containerd's "moby" namespace.
     const dockerIds = new Set<string>();
     for (const t of ready) {
-      if (t.status === 'ready' && t.cand.type === 'docker' && t.client)
-        for (const id of t.client.containers.keys()) dockerIds.add(id);
+      const c = t.status === 'ready' ? t.client : t.status === 'syncing' ? t.stale : undefined;
+      if (t.cand.type === 'docker' && c) for (const id of c.containers.keys()) dockerIds.add(id);
     }
 
     for (const t of ready) {
@@ -279,7 +290,14 @@ class Tracker implements EngineTracker {
         });
         continue;
       }
-      if (t.status === 'syncing') {
+      if (t.status === 'syncing' && t.stale) {
+        warnings.push({
+          code: 'engine-stale',
+          message: `${t.id} at ${t.cand.api}: re-sync still running; its containers are as last known`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+      } else if (t.status === 'syncing') {
         warnings.push({
           code: 'engine-sync-pending',
           message: `${t.id} at ${t.cand.api}: no answer within ${this.budget} ms; its containers are missing from this discovery`,
@@ -288,7 +306,8 @@ class Tracker implements EngineTracker {
         });
         continue;
       }
-      if (t.status === 'failed' || !t.client) {
+      const client = t.status === 'syncing' ? t.stale : t.client;
+      if (t.status === 'failed' || !client) {
         warnings.push({
           code: 'engine-unreachable',
           message: `${t.id} at ${t.cand.api}: ${t.error ?? 'not connected'}`,
@@ -297,7 +316,6 @@ class Tracker implements EngineTracker {
         });
         continue;
       }
-      const client = t.client;
       if (client.version) e.version = client.version;
       networks.push({ engine: t.id, type: t.cand.type, pid: t.cand.pid, networks: client.networks });
       const engineProc = scan.processes[t.cand.pid];
