@@ -11,6 +11,7 @@ interface ServeFlags {
   token?: string;
   maxAge: string;
   watch: boolean;
+  worker: boolean;
 }
 
 export function registerServe(program: Command): void {
@@ -24,6 +25,7 @@ export function registerServe(program: Command): void {
     .option('--token <token>', 'require "Authorization: Bearer <token>" on the API (or env WIRESCOPE_TOKEN)')
     .option('--max-age <seconds>', 'rediscover results older than this even without change events', '60')
     .option('--no-watch', 'do not watch netlink/namespaces for changes (results expire by --max-age only)')
+    .option('--no-worker', 'discover on the serving thread instead of a worker thread')
     .action(async (flags: ServeFlags) => {
       let listen = DEFAULT_LISTEN;
       try {
@@ -53,6 +55,7 @@ export function registerServe(program: Command): void {
           token: token || undefined,
           maxAgeMs: maxAge * 1000,
           watch: flags.watch,
+          worker: flags.worker,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -193,7 +193,7 @@ export function createApp(opts: AppOptions): ServiceApp {
         push({
           event: 'change',
           id: String(snap.generation),
-          data: JSON.stringify({ generation: snap.generation, startedAt: snap.discovery.startedAt, changes }),
+          data: JSON.stringify({ generation: snap.generation, startedAt: snap.startedAt, changes }),
         });
       });
       stream.onAbort(() => {

@@ -9,17 +9,72 @@ import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
 
-export interface Snapshot {
-  /** Increments with every finished discovery. */
-  readonly generation: number;
-  readonly discovery: Discovery;
-  /** Monotonic time (ms) when the discovery finished. */
-  readonly at: number;
+/**
+ * What one discovery run produces: the model itself (discovered on this
+ * thread), or its serialisations made elsewhere (the discovery worker), so
+ * the serving thread never spends time on a 500-namespace model.
+ */
+export interface Product {
+  /** Pre-rendered views (JSON bytes) by view name; must hold 'native'. */
+  rendered: Map<string, Buffer>;
+  /** Changes against the previous run, computed where the previous model lives. */
+  changes?: ChangeSet;
+  /** Holder paths for the change watcher (bind mounts in other mount namespaces, fds). */
+  holders: string[];
+  startedAt: string;
+}
+
+/** Paths that keep process-less network namespaces alive (see watch.ts), from a model. */
+export function holderPaths(d: Discovery): string[] {
+  const out: string[] = [];
+  for (const ns of Object.values(d.namespaces)) {
+    if (ns.type !== 'net' || ns.processes.length > 0) continue;
+    for (const b of ns.bindMounts) if (b.reachablePath) out.push(b.reachablePath);
+    for (const f of ns.fds) out.push(`/proc/${f.pid}/fd/${f.fd}`);
+  }
+  return out;
+}
+
+export class Snapshot {
   /** Serialisations memoised per view: built once per generation. */
   readonly rendered: Map<string, Buffer>;
   /** gzip of a rendering, made once per generation and view (in the background: zlib's thread pool). */
-  readonly gzipped: Map<string, Promise<Buffer>>;
+  readonly gzipped = new Map<string, Promise<Buffer>>();
+  private model: Discovery | undefined;
+  readonly holders: readonly string[];
+  readonly startedAt: string;
+
+  constructor(
+    /** Increments with every finished discovery. */
+    readonly generation: number,
+    /** Monotonic time (ms) when the discovery finished. */
+    readonly at: number,
+    source: Discovery | Product,
+  ) {
+    if (isProduct(source)) {
+      this.rendered = source.rendered;
+      this.holders = source.holders;
+      this.startedAt = source.startedAt;
+    } else {
+      this.model = source;
+      this.rendered = new Map();
+      this.holders = holderPaths(source);
+      this.startedAt = source.startedAt;
+    }
+  }
+
+  /** The model; parsed from the native rendering on first use when it was discovered elsewhere. */
+  get discovery(): Discovery {
+    if (!this.model) {
+      const native = this.rendered.get('native');
+      if (!native) throw new Error('snapshot without a model or native rendering');
+      this.model = JSON.parse(native.toString('utf8')) as Discovery;
+    }
+    return this.model;
+  }
 }
+
+const isProduct = (x: Discovery | Product): x is Product => x instanceof Object && 'rendered' in x;
 
 export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
 
@@ -48,7 +103,7 @@ export class DiscoveryCache {
   lastError: string | undefined;
 
   constructor(
-    private readonly run: () => Promise<Discovery>,
+    private readonly run: () => Promise<Discovery | Product>,
     opts: CacheOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
@@ -61,9 +116,9 @@ export class DiscoveryCache {
     return this.current?.generation ?? 0;
   }
 
-  /** The last finished discovery, without triggering one. */
-  peek(): Discovery | undefined {
-    return this.current?.discovery;
+  /** The last finished snapshot, without triggering a discovery. */
+  peek(): Snapshot | undefined {
+    return this.current;
   }
 
   /** Something changed: the next request rediscovers (an in-flight one may already be stale). */
@@ -113,21 +168,17 @@ export class DiscoveryCache {
     const p = (chained ? chained.catch(() => undefined) : Promise.resolve()).then(async () => {
       this.discoveries++;
       const t0 = performance.now();
-      const discovery = await this.run();
+      const product = await this.run();
       this.lastDurationMs = performance.now() - t0;
       const previous = this.current;
-      const snap: Snapshot = {
-        generation: (previous?.generation ?? 0) + 1,
-        discovery,
-        at: performance.now(),
-        rendered: new Map(),
-        gzipped: new Map(),
-      };
+      const snap = new Snapshot((previous?.generation ?? 0) + 1, performance.now(), product);
       this.current = snap;
       this.currentEpoch = startEpoch;
       this.lastError = undefined;
-      // Diffing 500 namespaces costs tens of milliseconds: only when someone listens.
-      const changes = this.listeners.size > 0 ? diffDiscoveries(previous?.discovery, discovery) : undefined;
+      // Diffing 500 namespaces costs tens of milliseconds: here only for listeners, and only when
+      // the discovery did not bring its own diff (the worker computes it beside the previous model).
+      let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
+      if (!changes && this.listeners.size > 0) changes = diffDiscoveries(previous?.discovery, snap.discovery);
       for (const l of this.listeners) {
         if (!changes) break;
         try {

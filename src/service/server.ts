@@ -11,8 +11,9 @@ import { type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
 import { createApp } from './app.js';
-import { DiscoveryCache } from './cache.js';
+import { DiscoveryCache, type Product } from './cache.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
+import { WorkerRunner } from './runner.js';
 import { ChangeWatcher, type WatcherOptions } from './watch.js';
 
 export interface ServiceOptions {
@@ -23,8 +24,10 @@ export interface ServiceOptions {
   discoverOptions?: DiscoverOptions;
   /** Track container engines (default true; ignored when discoverOptions.containers is given). */
   engines?: boolean;
+  /** Discover in a worker thread (default true). */
+  worker?: boolean;
   /** Replaces discover() (benchmarks feed a prepared model through the same cache). */
-  run?: () => Promise<Discovery>;
+  run?: () => Promise<Discovery | Product>;
   maxAgeMs?: number;
   /** false: no change watcher (results expire by maxAgeMs only). */
   watch?: boolean | WatcherOptions;
@@ -48,14 +51,21 @@ export function defaultWebRoot(): string {
 
 export async function startService(opts: ServiceOptions = {}): Promise<RunningService> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
-  // One engine tracker for the service's lifetime: it keeps its event streams and caches between discoveries.
+  // Discoveries run in a worker thread (default): the serving thread only hands out ready bytes.
+  // In-process when the caller brings its own run function or container source.
+  const inProcess =
+    opts.run !== undefined || opts.discoverOptions?.containers !== undefined || opts.worker === false;
+  const runner = inProcess
+    ? undefined
+    : WorkerRunner.create(opts.engines !== false, opts.discoverOptions ?? {});
+  // In-process: one engine tracker for the service's lifetime (it keeps its event streams and caches).
   const tracker: EngineTracker | undefined =
-    opts.run || opts.discoverOptions?.containers || opts.engines === false
+    !inProcess || opts.run || opts.discoverOptions?.containers || opts.engines === false
       ? undefined
       : createEngineTracker();
   const discoverOptions: DiscoverOptions = { ...(opts.discoverOptions ?? {}) };
   if (tracker) discoverOptions.containers = tracker;
-  const run = opts.run ?? (() => discover(discoverOptions));
+  const run = opts.run ?? (runner ? () => runner.run() : () => discover(discoverOptions));
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
   const webRoot = opts.webRoot ?? defaultWebRoot();
 
@@ -86,18 +96,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       },
       {
         ...(typeof opts.watch === 'object' ? opts.watch : {}),
-        extraPaths: () => {
-          // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
-          const d = cache.peek();
-          if (!d) return [];
-          const out: string[] = [];
-          for (const ns of Object.values(d.namespaces)) {
-            if (ns.type !== 'net' || ns.processes.length > 0) continue;
-            for (const b of ns.bindMounts) if (b.reachablePath) out.push(b.reachablePath);
-            for (const f of ns.fds) out.push(`/proc/${f.pid}/fd/${f.fd}`);
-          }
-          return out;
-        },
+        // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
+        extraPaths: () => cache.peek()?.holders ?? [],
       },
     );
     for (const s of opts.eventSources ?? []) watcher.addSource(s);
@@ -106,6 +106,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       ?.onChange;
     if (tracker && typeof onChange === 'function')
       watcher.addSource((notify) => onChange.call(tracker, notify));
+    if (runner) watcher.addSource((notify) => runner.onEngineEvent(notify));
     watcher.start();
   }
 
@@ -127,6 +128,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       if (debounce) clearTimeout(debounce);
       watcher?.stop();
       tracker?.close();
+      await runner?.close();
       // Event streams never end by themselves: cut every connection.
       const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
       await new Promise<void>((r) => {

@@ -1,0 +1,80 @@
+/**
+ * Runs discoveries in the discovery worker (worker.ts) on behalf of the cache;
+ * restarts the worker when it dies, so one crash costs one request, not the service.
+ */
+import { Worker } from 'node:worker_threads';
+import type { DiscoverOptions } from '../discover.js';
+import type { Product } from './cache.js';
+import type { WorkerInit, WorkerReply } from './worker.js';
+
+export class WorkerRunner {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (p: Product) => void; reject: (e: Error) => void }>();
+  private closed = false;
+  private engineListeners = new Set<() => void>();
+
+  /** Engine events seen by the worker's engine tracker. */
+  onEngineEvent(l: () => void): () => void {
+    this.engineListeners.add(l);
+    return () => this.engineListeners.delete(l);
+  }
+
+  constructor(private readonly init: WorkerInit) {}
+
+  static create(engines: boolean, options: DiscoverOptions): WorkerRunner {
+    const { containers: _ignored, ...rest } = options;
+    return new WorkerRunner({ engines, options: rest });
+  }
+
+  private spawn(): Worker {
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: this.init });
+    w.on('message', (m: WorkerReply) => {
+      if ('event' in m) {
+        for (const l of this.engineListeners) l();
+        return;
+      }
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (!m.ok) {
+        p.reject(new Error(m.message));
+        return;
+      }
+      const rendered = new Map<string, Buffer>();
+      for (const [k, v] of Object.entries(m.views))
+        rendered.set(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
+      p.resolve({ rendered, changes: m.changes, holders: m.holders, startedAt: m.startedAt });
+    });
+    const fail = (err: Error) => {
+      if (this.worker === w) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    w.on('error', (err) => fail(new Error(`discovery worker failed: ${err.message}`)));
+    w.on('exit', (code) => {
+      if (!this.closed) fail(new Error(`discovery worker exited (${code})`));
+    });
+    return w;
+  }
+
+  run(): Promise<Product> {
+    if (this.closed) return Promise.reject(new Error('the service is shutting down'));
+    this.worker ??= this.spawn();
+    const id = this.nextId++;
+    const w = this.worker;
+    return new Promise<Product>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      w.postMessage({ id });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const w = this.worker;
+    this.worker = undefined;
+    for (const p of this.pending.values()) p.reject(new Error('the service is shutting down'));
+    this.pending.clear();
+    await w?.terminate();
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * The discovery worker: runs the whole pipeline, renders the views the
+ * service serves (native, Ghostwire v1, mobyshark) and diffs against the
+ * previous result, then hands the bytes over (transferred, not copied). The
+ * serving thread stays free while a 500-namespace host is rediscovered.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { type DiscoverOptions, discover } from '../discover.js';
+import { createEngineTracker } from '../engines/index.js';
+import type { Discovery } from '../model/types.js';
+import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
+import { holderPaths } from './cache.js';
+import { diffDiscoveries } from './diff.js';
+
+export interface WorkerInit {
+  engines: boolean;
+  options: Omit<DiscoverOptions, 'containers'>;
+}
+export interface WorkerRequest {
+  id: number;
+}
+export type WorkerReply =
+  | { event: 'engine'; id?: undefined }
+  | {
+      id: number;
+      ok: true;
+      views: Record<string, Uint8Array>;
+      changes: ReturnType<typeof diffDiscoveries>;
+      holders: string[];
+      startedAt: string;
+    }
+  | { id: number; ok: false; message: string };
+
+const init = workerData as WorkerInit;
+const tracker = init.engines ? createEngineTracker() : undefined;
+const options: DiscoverOptions = { ...init.options, ...(tracker ? { containers: tracker } : {}) };
+let previous: Discovery | undefined;
+// TextEncoder gives each view its own ArrayBuffer (Buffer.from may share a pool), so it can be transferred.
+const enc = new TextEncoder();
+
+parentPort?.on('message', async (req: WorkerRequest) => {
+  try {
+    const d = await discover(options);
+    const views = {
+      native: enc.encode(JSON.stringify(d)),
+      v1: enc.encode(JSON.stringify(toGhostwireV1(d))),
+      mobyshark: enc.encode(JSON.stringify(mobyshark(d))),
+    };
+    const reply: WorkerReply = {
+      id: req.id,
+      ok: true,
+      views,
+      changes: diffDiscoveries(previous, d),
+      holders: holderPaths(d),
+      startedAt: d.startedAt,
+    };
+    previous = d;
+    parentPort?.postMessage(
+      reply,
+      Object.values(views).map((v) => v.buffer as ArrayBuffer),
+    );
+  } catch (err) {
+    parentPort?.postMessage({
+      id: req.id,
+      ok: false,
+      message: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
+    } satisfies WorkerReply);
+  }
+});
+
+// Engine events (container renamed, labels changed, ...) when the tracker offers them: relayed to the watcher.
+const onChange = (tracker as unknown as { onChange?: (l: () => void) => () => void } | undefined)?.onChange;
+if (tracker && typeof onChange === 'function')
+  onChange.call(tracker, () => parentPort?.postMessage({ event: 'engine' }));
+
+parentPort?.on('close', () => tracker?.close());
