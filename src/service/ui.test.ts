@@ -6,7 +6,7 @@ import type { Page } from 'playwright-core';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { type RunningService, startService } from './server.js';
 import { type Browser, launchBrowser } from './testing/browser.js';
-import { buildTopology, type Topology } from './testing/topology.js';
+import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
 const SHOTS = resolve(import.meta.dirname, '../../screenshots');
@@ -24,6 +24,11 @@ describe('web UI in headless Chromium on a real topology', () => {
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
     topo = buildTopology();
+    // A macvlan in a and a vxlan in b, both on the host's bridge: parent and underlay wires across namespaces.
+    ip('link', 'add', 'link', topo.bridge, 'name', `${topo.prefix}mv`, 'type', 'macvlan', 'mode', 'bridge');
+    ip('link', 'set', `${topo.prefix}mv`, 'netns', `${topo.prefix}a`);
+    ip('link', 'add', `${topo.prefix}vx`, 'type', 'vxlan', 'id', '42', 'dev', topo.bridge, 'dstport', '4789');
+    ip('link', 'set', `${topo.prefix}vx`, 'netns', `${topo.prefix}b`);
     // A Docker container on its own network, in a compose project, with a non-default capability.
     ensureDockerImage();
     sh('docker', ['network', 'create', `${topo.prefix}net`]);
