@@ -149,6 +149,44 @@ describe('interface kinds', () => {
     });
   });
 
+  it('gre and ipip tunnels (hand-built): endpoints, TTL, keys; underlay from IFLA_LINK', () => {
+    // IFLA_GRE_IKEY = 4 / OKEY = 5 (__be32), LOCAL = 6, REMOTE = 7 (in_addr), TTL = 8 (u8)
+    const gre = new AttrBuilder()
+      .u32be(4, 77)
+      .u32be(5, 78)
+      .raw(6, Buffer.from([192, 0, 2, 1]))
+      .raw(7, Buffer.from([198, 51, 100, 2]))
+      .u8(8, 64);
+    const { raw, iface } = build(linkMsg(20, 'gre1', 'gretap', gre, 4));
+    assert.deepEqual(iface.tunnel, {
+      type: 'gretap',
+      local: '192.0.2.1',
+      remote: '198.51.100.2',
+      ttl: 64,
+      ikey: 77,
+      okey: 78,
+    });
+    assert.equal(iflinkIndex(raw, kindHandler('gretap')?.hasIflink === true), 4);
+    // IFLA_IPTUN_LOCAL = 2, REMOTE = 3, TTL = 4
+    const ipip = new AttrBuilder()
+      .raw(2, Buffer.from([10, 0, 0, 1]))
+      .raw(3, Buffer.from([10, 0, 0, 2]))
+      .u8(4, 0);
+    assert.deepEqual(build(linkMsg(21, 'tun0', 'ipip', ipip)).iface.tunnel, {
+      type: 'ipip',
+      local: '10.0.0.1',
+      remote: '10.0.0.2',
+      ttl: 0,
+    });
+  });
+
+  it('vrf (hand-built): its routing table', () => {
+    // IFLA_VRF_TABLE = 1 (u32)
+    assert.deepEqual(build(linkMsg(22, 'vrf-blue', 'vrf', new AttrBuilder().u32(1, 1001))).iface.vrf, {
+      table: 1001,
+    });
+  });
+
   it('keeps an unknown kind as its kind string', () => {
     const { iface } = build(linkMsg(14, 'x0', 'frobnicator', new AttrBuilder().u32(1, 1)));
     assert.equal(iface.kind, 'frobnicator');
