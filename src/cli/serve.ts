@@ -37,17 +37,6 @@ export function registerServe(program: Command): void {
       if (!Number.isFinite(maxAge) || maxAge <= 0)
         throw new CliError(`--max-age: "${flags.maxAge}" is not a positive number`);
       const token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
-      if (!isLoopback(listen.host)) {
-        const bar = '!'.repeat(78);
-        process.stderr.write(
-          `${bar}\n!! WARNING: wirescope listens on ${listen.host}:${listen.port}, beyond this machine's loopback.\n` +
-            '!! Anyone who can reach it sees every namespace, process, container, address and port of this host.\n' +
-            (token
-              ? '!! A bearer token is required for the API; the connection is NOT encrypted (no TLS).\n'
-              : '!! NO TOKEN is set: use --token or WIRESCOPE_TOKEN, or listen on 127.0.0.1.\n') +
-            `${bar}\n`,
-        );
-      }
       let svc: Awaited<ReturnType<typeof startService>>;
       try {
         svc = await startService({
@@ -64,6 +53,17 @@ export function registerServe(program: Command): void {
         if (e.code === 'EACCES')
           throw new CliError(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
         throw new CliError(`cannot start the service: ${e.message}`);
+      }
+      if (!isLoopback(listen.host)) {
+        const bar = '!'.repeat(78);
+        process.stderr.write(
+          `${bar}\n!! WARNING: wirescope listens on ${svc.address.host}:${svc.address.port}, beyond this machine's loopback.\n` +
+            '!! Anyone who can reach it sees every namespace, process, container, address and port of this host.\n' +
+            (token
+              ? '!! A bearer token is required for the API; the connection is NOT encrypted (no TLS).\n'
+              : '!! NO TOKEN is set: use --token or WIRESCOPE_TOKEN, or listen on 127.0.0.1.\n') +
+            `${bar}\n`,
+        );
       }
       process.stderr.write(`wirescope: serving on ${svc.url}/ (API ${svc.url}/api/openapi.json)\n`);
       // Warm the cache so the first visitor does not wait for a cold discovery.
