@@ -4,12 +4,7 @@
  * stack trace (set WIRESCOPE_DEBUG=1 to see one).
  */
 import { Command, CommanderError } from 'commander';
-import { registerDiscover } from './discover.js';
 import { CliError } from './errors.js';
-import { registerLab } from './lab.js';
-import { registerNamespaces } from './namespaces.js';
-import { registerServe } from './serve.js';
-import { registerVerify } from './verify.js';
 
 const program = new Command('wirescope')
   .description(
@@ -20,11 +15,28 @@ const program = new Command('wirescope')
   .showHelpAfterError()
   .exitOverride();
 
-registerNamespaces(program);
-registerDiscover(program);
-registerServe(program);
-registerLab(program);
-registerVerify(program);
+/**
+ * Commands load lazily: each pulls in a different part of the pipeline
+ * (engines, service, lab), and loading all of them costs a one-shot command a
+ * few hundred milliseconds. Only the named command is loaded; help, an unknown
+ * word or the default command (serve) load what they need.
+ */
+type Registrar = (program: Command) => void;
+const commands: Record<string, () => Promise<Registrar>> = {
+  namespaces: async () => (await import('./namespaces.js')).registerNamespaces,
+  discover: async () => (await import('./discover.js')).registerDiscover,
+  serve: async () => (await import('./serve.js')).registerServe,
+  lab: async () => (await import('./lab.js')).registerLab,
+  verify: async () => (await import('./verify.js')).registerVerify,
+};
+
+async function registerCommands(argv: readonly string[]): Promise<void> {
+  const first = argv.slice(2).find((a) => !a.startsWith('-'));
+  const wanted = first !== undefined && first in commands ? [first] : Object.keys(commands);
+  for (const name of Object.keys(commands)) {
+    if (wanted.includes(name)) (await commands[name]!())(program);
+  }
+}
 
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);
@@ -36,6 +48,7 @@ function fail(err: unknown): never {
 
 process.on('unhandledRejection', fail);
 try {
+  await registerCommands(process.argv);
   await program.parseAsync(process.argv);
 } catch (err) {
   fail(err);

@@ -69,7 +69,9 @@ export function collectTenants(
       });
     }
   }
-  for (const c of Object.values(containers)) {
+  // Tenant.container is the key of the container in Discovery.containers (for
+  // containerd that is engine/namespace/id, not the bare id).
+  for (const [key, c] of Object.entries(containers)) {
     if (c.pid === undefined || c.pid <= 0) continue;
     const p = scan.processes[c.pid];
     // Only the very process the engine reported: same PID *and* starttime.
@@ -89,7 +91,7 @@ export function collectTenants(
       comm: p.comm,
       uts: p.namespaces.uts,
       mnt: p.namespaces.mnt,
-      container: c.id,
+      container: key,
     });
   }
 
