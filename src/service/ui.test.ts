@@ -217,6 +217,14 @@ describe('web UI in headless Chromium on a real topology', () => {
     const svg = readFileSync(path, 'utf8');
     assert.match(svg, /^<svg /);
     assert.ok(svg.includes(`${topo.prefix}a`) && svg.includes(topo.bridge));
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('#export-png')]);
+    const head = readFileSync(await png.path()).subarray(0, 8);
+    assert.deepEqual([...head], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a], 'a PNG file');
+    const [data] = await Promise.all([page.waitForEvent('download'), page.click('#export-json')]);
+    const exported = JSON.parse(readFileSync(await data.path(), 'utf8')) as {
+      networks: Record<string, unknown>;
+    };
+    assert.ok(exported.networks[String(topo.ns.a)], 'the JSON export is the native discovery');
     assert.deepEqual(errors, [], 'no script errors in the page');
   });
 });

@@ -59,11 +59,23 @@ export async function fetchDiscovery(): Promise<{ discovery: Discovery; generati
 }
 
 /** Subscribes to change events; EventSource reconnects by itself. */
-export function subscribe(onChange: (e: ChangeEvent) => void, onStatus: (live: boolean) => void): () => void {
+export function subscribe(
+  onChange: (e: ChangeEvent) => void,
+  onStatus: (live: boolean) => void,
+  onHello: (generation: number) => void = () => {},
+): () => void {
   const t = token();
   const es = new EventSource(`api/events${t ? `?access_token=${encodeURIComponent(t)}` : ''}`);
   es.addEventListener('open', () => onStatus(true));
   es.addEventListener('error', () => onStatus(false));
+  // Sent on every (re)connect: after a gap the client compares generations and catches up.
+  es.addEventListener('hello', (ev) => {
+    try {
+      onHello(Number((JSON.parse((ev as MessageEvent<string>).data) as { generation: number }).generation));
+    } catch {
+      // ignore
+    }
+  });
   es.addEventListener('change', (ev) => {
     try {
       onChange(JSON.parse((ev as MessageEvent<string>).data) as ChangeEvent);

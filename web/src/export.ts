@@ -31,7 +31,7 @@ export function diagramSvg(l: Layout, selected: ReadonlySet<string>): string {
     `<rect width="100%" height="100%" fill="${c.bg}"/>`,
   );
   for (const p of l.paths) {
-    const sel = p.keys.some((k) => selected.has(k));
+    const sel = p.keys.every((k) => selected.has(k));
     out.push(
       `<path d="${p.d}" fill="none" stroke="${sel ? c.sel : p.kind === 'trunk' ? c.accent : c.wire}" stroke-width="${sel ? 3 : p.kind === 'trunk' ? 2.5 : 1.5}"/>`,
     );

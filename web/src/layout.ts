@@ -56,7 +56,7 @@ export interface WirePath {
   id: string;
   d: string;
   kind: string;
-  /** Interface keys this path belongs to: selecting any highlights it. */
+  /** Interface keys of the path's ends: it is highlighted when all of them are part of the selection. */
   keys: string[];
 }
 

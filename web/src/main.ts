@@ -574,6 +574,20 @@ async function start(): Promise<void> {
       state.live = live;
       renderStatus();
     },
+    (generation) => {
+      // Reconnected after missing events (or the service restarted): reload what we show.
+      if (generation !== 0 && generation !== state.generation) {
+        void onChange({
+          generation,
+          startedAt: '',
+          changes: {
+            namespaces: { added: [], removed: [], changed: [] },
+            interfaces: { added: [], removed: [], changed: [] },
+            containers: { added: [], removed: [], changed: [] },
+          },
+        });
+      }
+    },
   );
 }
 

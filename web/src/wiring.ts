@@ -72,7 +72,7 @@ export function wiresSvg(l: Layout, m: Marks): string {
   const base: string[] = [];
   const top: string[] = [];
   for (const p of l.paths) {
-    const sel = p.keys.some((k) => m.selected.has(k));
+    const sel = p.keys.every((k) => m.selected.has(k));
     const hit = `<path class="hit" d="${p.d}" data-keys="${esc(p.keys.join(' '))}"/>`;
     const vis = `<path class="w w-${p.kind}${sel ? ' sel' : ''}" d="${p.d}"/>`;
     (sel ? top : base).push(vis, hit);
@@ -101,7 +101,12 @@ export class WiringView {
     this.el = document.createElement('div');
     this.el.className = 'wiring';
     this.el.innerHTML =
-      '<div class="scroller"><div class="canvas"><div class="wires-layer"></div><div class="sections-layer"></div><div class="cards-layer"></div></div></div>';
+      '<div class="scroller"><div class="canvas"><div class="wires-layer"></div><div class="sections-layer"></div><div class="cards-layer"></div></div></div>' +
+      '<div class="legend" title="wire styles"><svg width="28" height="8"><path class="w w-trunk" d="M0 4H28"/></svg>bridge bus' +
+      '<svg width="28" height="8"><path class="w w-veth" d="M0 4H28"/></svg>veth' +
+      '<svg width="28" height="8"><path class="w w-macvlan" d="M0 4H28"/></svg>macvlan/ipvlan' +
+      '<svg width="28" height="8"><path class="w w-vlan" d="M0 4H28"/></svg>vlan' +
+      '<svg width="28" height="8"><path class="w w-vxlan" d="M0 4H28"/></svg>vxlan/tunnel underlay</div>';
     this.scroller = this.el.querySelector('.scroller')!;
     this.canvas = this.el.querySelector('.canvas')!;
     this.wires = this.el.querySelector('.wires-layer')!;
