@@ -13,6 +13,7 @@ import {
   inNode,
   perturbationTests,
   ping,
+  reaches,
   type TestLab,
   uniqueLab,
 } from './testing.js';
@@ -38,11 +39,11 @@ describe('lab: conlink-style example (switch, internet, vxlan overlay, macvlan)'
 
   it('carries traffic on the switch, to the internet node, over the overlay and through the macvlan', () => {
     const n = lab().name;
-    assert.ok(ping(n, 'h1', '10.0.0.2'), 'h1 -> h2 on the switch');
-    assert.ok(ping(n, 'h1', 'fd00:0:0:1::2'), 'h1 -> h2 over IPv6');
-    assert.ok(ping(n, 'h1', '8.8.8.8'), 'h1 -> internet through the router');
-    assert.ok(ping(n, 'vtep1', '10.1.0.2'), 'vtep1 -> vtep2 over VXLAN');
-    assert.ok(ping(n, 'm1', '192.168.100.1'), 'm1 (macvlan on vtep2:u0) -> vtep1 on the underlay');
+    assert.ok(reaches(n, 'h1', '10.0.0.2'), 'h1 -> h2 on the switch');
+    assert.ok(reaches(n, 'h1', 'fd00:0:0:1::2'), 'h1 -> h2 over IPv6');
+    assert.ok(reaches(n, 'h1', '8.8.8.8'), 'h1 -> internet through the router');
+    assert.ok(reaches(n, 'vtep1', '10.1.0.2'), 'vtep1 -> vtep2 over VXLAN');
+    assert.ok(reaches(n, 'm1', '192.168.100.1'), 'm1 (macvlan on vtep2:u0) -> vtep1 on the underlay');
   });
 
   it('blocks the isolated node', () => {

@@ -16,7 +16,7 @@ import {
   driftOf,
   footprint,
   perturbationTests,
-  ping,
+  reaches,
   type TestLab,
   uniqueLab,
 } from './testing.js';
@@ -96,7 +96,7 @@ describe('lab: containr-style example (minimal container on a host bridge with N
   });
 
   it('carries traffic host <-> container, and the port forward reaches the container web server', async () => {
-    assert.ok(ping(lab().name, 'box', bridgeAddr), 'container -> host bridge address');
+    assert.ok(reaches(lab().name, 'box', bridgeAddr), 'container -> host bridge address');
     // busybox httpd serves /etc of the container: its hostname file says "box".
     const r = await httpGet(`http://${bridgeAddr}:8080/hostname`);
     assert.equal(r.status, 200, 'port 8080 on the host is forwarded');

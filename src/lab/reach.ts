@@ -73,15 +73,23 @@ export function reachPlan(t: Topology): ReachPair[] {
 const pingCmd = (): string[] =>
   existsSync('/usr/bin/ping') || existsSync('/bin/ping') ? ['ping'] : ['busybox', 'ping'];
 
-/** One ICMP echo from inside the namespace of `pid` (1 s timeout). */
-export function probe(pid: number, address: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, ...pingCmd(), '-c', '1', '-W', '1', address], {
-      stdio: 'ignore',
+/**
+ * ICMP echo from inside the namespace of `pid` (1 s timeout per try). A pair
+ * expected to reach gets a few tries, so a busy host or a first ARP
+ * resolution does not pass for a partition.
+ */
+export async function probe(pid: number, address: string, tries = 1): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const c = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, ...pingCmd(), '-c', '1', '-W', '1', address], {
+        stdio: 'ignore',
+      });
+      c.on('error', () => resolve(false));
+      c.on('close', (code) => resolve(code === 0));
     });
-    c.on('error', () => resolve(false));
-    c.on('close', (code) => resolve(code === 0));
-  });
+    if (ok) return true;
+  }
+  return false;
 }
 
 export const pairKey = (p: { from: string; to: string }): string => ifKey(p.from, p.to);

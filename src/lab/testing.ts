@@ -116,8 +116,13 @@ export function inNode(lab: string, node: string, cmd: string[]): { code: number
   return { code: r.status ?? -1, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
 }
 
+/** One echo: for asserting that traffic is blocked. */
 export const ping = (lab: string, node: string, addr: string): boolean =>
   inNode(lab, node, ['busybox', 'ping', '-c', '1', '-W', '1', addr]).code === 0;
+
+/** Up to three echoes: for asserting that traffic flows (a first ARP or a busy host may drop one). */
+export const reaches = (lab: string, node: string, addr: string): boolean =>
+  [0, 1, 2].some(() => ping(lab, node, addr));
 
 /** Everything on the host that carries the lab's marks. Empty before up and after down. */
 export async function footprint(lab: string): Promise<string[]> {

@@ -11,6 +11,7 @@ import {
   footprint,
   perturbationTests,
   ping,
+  reaches,
   type TestLab,
   uniqueLab,
 } from './testing.js';
@@ -52,9 +53,9 @@ describe('lab: vagga-style example (host, gateway, bridge, guests, partition)', 
 
   it('carries traffic where declared: host to guests through gateway and bridge, guest to guest', () => {
     const n = lab().name;
-    assert.ok(ping(n, 'guest1', '172.18.0.2'), 'guest1 -> guest2 on the bridge');
-    assert.ok(ping(n, 'guest1', '172.18.255.1'), 'guest1 -> host through bridge and gateway');
-    assert.ok(ping(n, 'guest3', '172.18.255.1'), 'guest3 -> host');
+    assert.ok(reaches(n, 'guest1', '172.18.0.2'), 'guest1 -> guest2 on the bridge');
+    assert.ok(reaches(n, 'guest1', '172.18.255.1'), 'guest1 -> host through bridge and gateway');
+    assert.ok(reaches(n, 'guest3', '172.18.255.1'), 'guest3 -> host');
   });
 
   it('blocks traffic across the partition', () => {

@@ -92,7 +92,7 @@ export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promi
         if (!p) break;
         const pid = pids.get(p.from);
         if (pid === undefined || located[p.to] === undefined) continue;
-        checks.push({ ...p, reachable: await probe(pid, p.address) });
+        checks.push({ ...p, reachable: await probe(pid, p.address, p.expected ? 3 : 1) });
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));
