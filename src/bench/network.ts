@@ -5,8 +5,12 @@
  * network stage cold (fresh workers, every namespace entered) and warm
  * (cached sockets), the process RSS, and iproute2 doing the same work per
  * namespace (`ip -j link/addr/route` and `ss -tuna`) in the same run.
+ * "first" includes entering every namespace, the nsid queries and a full
+ * /proc fd scan for socket owners; "warm" runs reuse the cached sockets and
+ * re-check owners incrementally (within the 5 s full-rescan period).
  */
 import { execFileSync } from 'node:child_process';
+import { scanNamespaces } from '../namespaces/scan.js';
 import { closeNetworkDiscovery, discoverNetworks } from '../network/discover.js';
 import { hostNetns, ipBatch, NetFixtures, scanOf } from '../network/testing/fixtures.js';
 import type { BenchResult, BenchSuite } from './types.js';
@@ -40,7 +44,9 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     const specs = names.map((n) => `/run/netns/${n}`);
     await fx.socketsInEach(specs, 'tcp,4,0.0.0.0,8080');
 
+    // Our namespaces and the host's, with every process the namespace stage sees (owners need them).
     const scan = scanOf(names, [hostNetns()]);
+    scan.processes = scanNamespaces({ namespaceTypes: ['net'] }).processes;
     await closeNetworkDiscovery();
     let t = performance.now();
     const first = await discoverNetworks(scan);

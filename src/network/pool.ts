@@ -30,6 +30,18 @@ interface Slot {
 
 let nextId = 1;
 
+/** Weight of a namespace never dumped: about one small container namespace. */
+const DEFAULT_WEIGHT = 8;
+/** The host namespace usually carries most interfaces (every container's veth end). */
+const HOST_WEIGHT = 64;
+/** Rebalance only when a worker carries this much more than its share. */
+const REBALANCE_SLACK = 1.25;
+
+/** Cost estimate of dumping a namespace: a fixed part plus what it holds. */
+function weightOf(d: NsDump): number {
+  return 4 + d.interfaces.length * 2 + d.routes.length / 2 + d.neighbours.length / 4 + d.sockets.length / 2;
+}
+
 function spawn(): Slot {
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
     // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
@@ -73,6 +85,62 @@ export class WorkerPool {
   private slots: Slot[] = [];
   /** namespace inode → worker position, so a namespace meets its cached sockets again. */
   private owner = new Map<number, number>();
+  /** namespace inode → cost estimate from its last dump (see weightOf). */
+  private weight = new Map<number, number>();
+
+  /**
+   * Splits the jobs over the workers: sticky per inode (the worker holds its
+   * sockets), new ones to the lighter worker, and — when one namespace (a host
+   * with a thousand veths) makes a worker much heavier — the lightest
+   * namespaces of the heavy worker move over (re-entered once, then cached there).
+   */
+  private assign(jobs: NsJob[]): NsJob[][] {
+    const live = new Set(jobs.map((j) => j.ino));
+    for (const ino of this.owner.keys()) if (!live.has(ino)) this.owner.delete(ino);
+    for (const ino of this.weight.keys()) if (!live.has(ino)) this.weight.delete(ino);
+    const w = (j: NsJob) => this.weight.get(j.ino) ?? (j.host ? HOST_WEIGHT : DEFAULT_WEIGHT);
+    const load = new Array<number>(this.size).fill(0);
+    const parts: NsJob[][] = Array.from({ length: this.size }, () => []);
+    const fresh: NsJob[] = [];
+    for (const j of jobs) {
+      const at = this.owner.get(j.ino);
+      if (at === undefined) fresh.push(j);
+      else {
+        (parts[at] as NsJob[]).push(j);
+        load[at] = (load[at] as number) + w(j);
+      }
+    }
+    const lightest = () => {
+      let best = 0;
+      for (let i = 1; i < this.size; i++) if ((load[i] as number) < (load[best] as number)) best = i;
+      return best;
+    };
+    for (const j of fresh.sort((a, b) => w(b) - w(a))) {
+      const best = lightest();
+      (parts[best] as NsJob[]).push(j);
+      load[best] = (load[best] as number) + w(j);
+      this.owner.set(j.ino, best);
+    }
+    if (this.size > 1) {
+      const total = load.reduce((a, b) => a + b, 0);
+      const ideal = total / this.size;
+      for (let heavy = 0; heavy < this.size; heavy++) {
+        if ((load[heavy] as number) <= ideal * REBALANCE_SLACK) continue;
+        const part = (parts[heavy] as NsJob[]).sort((a, b) => w(a) - w(b));
+        while ((load[heavy] as number) > ideal * 1.02 && part.length > 1) {
+          const to = lightest();
+          const j = part[0] as NsJob;
+          if (to === heavy || (load[to] as number) + w(j) > ideal) break;
+          part.shift();
+          (parts[to] as NsJob[]).push(j);
+          load[heavy] = (load[heavy] as number) - w(j);
+          load[to] = (load[to] as number) + w(j);
+          this.owner.set(j.ino, to);
+        }
+      }
+    }
+    return parts;
+  }
 
   readonly size: number;
 
@@ -110,27 +178,7 @@ export class WorkerPool {
     cacheLimit: number,
   ): Promise<{ dumps: NsDump[]; warnings: Draft.Warning[] }> {
     for (let i = 0; i < this.size; i++) this.slot(i);
-    const keep = jobs.map((j) => j.ino);
-    const live = new Set(keep);
-    for (const ino of this.owner.keys()) if (!live.has(ino)) this.owner.delete(ino);
-    const load = new Array<number>(this.size).fill(0);
-    const parts: NsJob[][] = Array.from({ length: this.size }, () => []);
-    const fresh: NsJob[] = [];
-    for (const j of jobs) {
-      const w = this.owner.get(j.ino);
-      if (w === undefined) fresh.push(j);
-      else {
-        (parts[w] as NsJob[]).push(j);
-        load[w] = (load[w] as number) + 1;
-      }
-    }
-    for (const j of fresh) {
-      let best = 0;
-      for (let i = 1; i < this.size; i++) if ((load[i] as number) < (load[best] as number)) best = i;
-      (parts[best] as NsJob[]).push(j);
-      load[best] = (load[best] as number) + 1;
-      this.owner.set(j.ino, best);
-    }
+    const parts = this.assign(jobs);
     const perCache = Math.max(0, Math.floor(cacheLimit / this.size));
     const warnings: Draft.Warning[] = [];
     const results = await Promise.all(
@@ -141,11 +189,14 @@ export class WorkerPool {
             id: nextId++,
             jobs: part,
             options,
-            keep,
+            // Each worker keeps only its own namespaces: one moved to the other worker is released here.
+            keep: part.map((j) => j.ino),
             cacheLimit: perCache,
           });
           if (r.op !== 'dump') return [];
-          return r.parsed ?? (JSON.parse(r.dumps) as NsDump[]);
+          const dumps = r.parsed ?? (JSON.parse(r.dumps) as NsDump[]);
+          for (const d of dumps) this.weight.set(d.ino, weightOf(d));
+          return dumps;
         } catch (e) {
           for (const j of part) {
             this.owner.delete(j.ino);
