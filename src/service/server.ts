@@ -15,6 +15,7 @@ import { DiscoveryCache, type Product } from './cache.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
 import { WorkerRunner } from './runner.js';
 import { ChangeWatcher, type WatcherOptions } from './watch.js';
+import { ThreadedWatcher } from './watch-thread.js';
 
 export interface ServiceOptions {
   listen?: ListenAddress;
@@ -40,7 +41,7 @@ export interface RunningService {
   url: string;
   address: ListenAddress;
   cache: DiscoveryCache;
-  watcher: ChangeWatcher | undefined;
+  watcher: ChangeWatcher | ThreadedWatcher | undefined;
   close(): Promise<void>;
 }
 
@@ -69,7 +70,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
   const webRoot = opts.webRoot ?? defaultWebRoot();
 
-  let watcher: ChangeWatcher | undefined;
+  let watcher: ChangeWatcher | ThreadedWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
   const service = createApp({
     cache,
@@ -83,7 +84,9 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   });
 
   if (opts.watch !== false) {
-    watcher = new ChangeWatcher(
+    // The watcher gets its own thread unless everything runs in-process (tests with a custom run).
+    const Watcher = inProcess ? ChangeWatcher : ThreadedWatcher;
+    watcher = new Watcher(
       () => {
         cache.markDirty();
         // Someone is watching the event stream: rediscover now (coalescing bursts) so they see it.
@@ -126,7 +129,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     watcher,
     close: async () => {
       if (debounce) clearTimeout(debounce);
-      watcher?.stop();
+      await watcher?.stop();
       tracker?.close();
       await runner?.close();
       // Event streams never end by themselves: cut every connection.
