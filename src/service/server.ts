@@ -113,6 +113,13 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     watcher.start();
   }
 
+  // Sockets, DNS files and engine metadata have no change notifications: while someone watches the
+  // event stream, refresh results that outlived --max-age so those changes still reach them.
+  const ageCheck = setInterval(() => {
+    if (service.subscribers() > 0 && cache.stale) cache.refresh().catch(() => undefined);
+  }, 5000);
+  ageCheck.unref();
+
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve({ fetch: service.app.fetch, hostname: listen.host, port: listen.port }, () =>
       resolveServer(s),
@@ -129,6 +136,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     watcher,
     close: async () => {
       if (debounce) clearTimeout(debounce);
+      clearInterval(ageCheck);
       await watcher?.stop();
       tracker?.close();
       await runner?.close();
