@@ -46,6 +46,7 @@ export function ipBatch(lines: string[], force = false): void {
 
 /** Python helper: hold a tap device (TUNSETIFF, IFF_TAP|IFF_NO_PI) and sleep. */
 const TAP_PY = `
+import ctypes as _c; _c.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG: die with the test process
 import fcntl, os, struct, sys, time
 fd = os.open('/dev/net/tun', os.O_RDWR)
 fcntl.ioctl(fd, 0x400454ca, struct.pack('16sH', sys.argv[1].encode(), 0x0002 | 0x1000))
@@ -59,6 +60,7 @@ time.sleep(100000)
  * so the process itself stays in its own namespace).
  */
 const SOCK_PY = `
+import ctypes as _c; _c.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG: die with the test process
 import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 target = sys.argv[1]
@@ -91,6 +93,7 @@ time.sleep(100000)
 
 /** Python helper: the same listening socket inside each of many namespaces (setns there and back). */
 const EACH_PY = `
+import ctypes as _c; _c.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG: die with the test process
 import ctypes, os, socket, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 proto, fam, addr, port = sys.argv[1].split(',')
@@ -112,6 +115,7 @@ time.sleep(100000)
 
 /** Python helper: hold an fd of a namespace path and sleep. */
 const HOLD_PY = `
+import ctypes as _c; _c.CDLL(None).prctl(1, 9)  # PR_SET_PDEATHSIG: die with the test process
 import os, sys, time
 fd = os.open(sys.argv[1], os.O_RDONLY)
 print('ready', fd, flush=True)
