@@ -50,7 +50,10 @@ describe('wirescope serve', () => {
       WIRESCOPE_TOKEN: 'envtoken',
     });
     try {
-      assert.match(stderr, /WARNING: wirescope listens on 0\.0\.0\.0:[1-9]\d*, beyond this machine's loopback/);
+      assert.match(
+        stderr,
+        /WARNING: wirescope listens on 0\.0\.0\.0:[1-9]\d*, beyond this machine's loopback/,
+      );
       assert.match(stderr, /A bearer token is required/);
       const port = new URL(url!).port;
       assert.equal((await fetch(`http://127.0.0.1:${port}/api/openapi.json`)).status, 401);

@@ -32,7 +32,7 @@ export class ThreadedWatcher {
       if (!h || h === this.holdersSent) return;
       this.holdersSent = h;
       w.postMessage({ holders: [...h] } satisfies WatchWorkerIn);
-    }, this.opts.intervalMs ?? 1000);
+    }, this.opts.intervalMs ?? 500);
     this.poll.unref();
   }
 
