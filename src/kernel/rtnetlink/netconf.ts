@@ -4,7 +4,7 @@
  * "all" forwarding switch (net.ipv4.conf.all.forwarding / net.ipv6.conf.all.forwarding),
  * read here without entering the namespace's /proc/sys.
  */
-import { parseAttrs, s32 } from '../netlink.js';
+import { NLA_TYPE_MASK } from '../netlink.js';
 import { familyName } from './format.js';
 
 export const RTM_NEWNETCONF = 80;
@@ -21,15 +21,25 @@ export interface RawNetconf {
   forwarding?: boolean;
 }
 
+/** Walked in place: a host answers with one entry per device and family, and only "all" matters. */
 export function decodeNetconf(data: Buffer): RawNetconf | undefined {
   if (data.length < NETCONFMSG_LEN) return undefined;
   const family = familyName(data[0] as number);
   if (!family) return undefined;
-  const m = parseAttrs(data, NETCONFMSG_LEN).map;
-  const ifindex = s32(m.get(NETCONFA_IFINDEX));
+  let ifindex: number | undefined;
+  let forwarding: number | undefined;
+  const n = data.length;
+  let off = NETCONFMSG_LEN;
+  while (off + 4 <= n) {
+    const len = data.readUInt16LE(off);
+    if (len < 4 || off + len > n) break;
+    const type = data.readUInt16LE(off + 2) & NLA_TYPE_MASK;
+    if (len >= 8 && type === NETCONFA_IFINDEX) ifindex = data.readInt32LE(off + 4);
+    else if (len >= 8 && type === NETCONFA_FORWARDING) forwarding = data.readInt32LE(off + 4);
+    off += (len + 3) & ~3;
+  }
   if (ifindex === undefined) return undefined;
   const out: RawNetconf = { family, ifindex };
-  const fwd = s32(m.get(NETCONFA_FORWARDING));
-  if (fwd !== undefined) out.forwarding = fwd !== 0;
+  if (forwarding !== undefined) out.forwarding = forwarding !== 0;
   return out;
 }
