@@ -56,7 +56,8 @@ export function createApp(opts: AppOptions): ServiceApp {
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
     const msg = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    return problemResponse(problem(500, 'discovery-failed', msg));
+    if (err instanceof URIError) return problemResponse(problem(400, 'bad-request', `malformed URL: ${msg}`));
+    return problemResponse(problem(500, 'internal-error', msg));
   });
   app.notFound((c) => problemResponse(problem(404, 'not-found', `no resource at ${c.req.path}`)));
 
@@ -91,8 +92,14 @@ export function createApp(opts: AppOptions): ServiceApp {
     app.use('/api/*', guard);
   }
 
-  const snapshot = async (c: Context): Promise<Snapshot> =>
-    cache.get({ fresh: c.req.query('fresh') === '1' });
+  const snapshot = async (c: Context): Promise<Snapshot> => {
+    try {
+      return await cache.get({ fresh: c.req.query('fresh') === '1' });
+    } catch (err) {
+      const msg = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+      throw new ProblemError(problem(500, 'discovery-failed', `discovery failed: ${msg}`));
+    }
+  };
 
   /**
    * Sends a memoised JSON rendering, with a per-generation ETag; gzip when the
