@@ -30,7 +30,7 @@ import {
   nodeAlive,
   startContainerNode,
   startDockerNode,
-  startNetnsNode,
+  startNetnsNodes,
   stopNode,
 } from './nodes.js';
 import { addrFix, describeFix, linkFix, replaceReason, routeFix, routeText, type Step } from './plan.js';
@@ -229,31 +229,50 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
     if (start.length > 0) progress(`starting ${start.length} node(s)`);
     const hostsFile = containerHosts(t);
     let started = 0;
-    await pool(start, 16, async (n) => {
-      await run.act(
-        'create',
-        `start ${n.kind} node ${n.name}`,
-        async () => {
-          const s =
-            n.kind === 'netns'
-              ? await startNetnsNode(name, n.name)
-              : n.kind === 'container'
+    const undoNode = (n: string) => async () => {
+      const s = state.nodes[n];
+      run.handles.get(n)?.close();
+      run.handles.delete(n);
+      if (s) await stopNode(n, s);
+      delete state.nodes[n];
+    };
+    // Plain namespaces start in one batch; containers and docker nodes one by one (below).
+    const batch = start.filter((n) => n.kind === 'netns');
+    for (const n of batch) run.steps.push({ op: 'create', text: `start netns node ${n.name}` });
+    if (!dry && batch.length > 0) {
+      run.current = `start ${batch.length} netns node(s)`;
+      const got = await startNetnsNodes(
+        name,
+        batch.map((n) => n.name),
+      );
+      for (const [n, s] of got) {
+        state.nodes[n] = s;
+        run.undo.push({ text: `start netns node ${n}`, fn: undoNode(n) });
+        run.handles.set(n, NsHandle.open(n, `/proc/${s.pid}/ns/net`));
+      }
+      if (got.size > 20) progress(`  ${got.size} namespace(s) held`);
+    }
+    await pool(
+      start.filter((n) => n.kind !== 'netns'),
+      16,
+      async (n) => {
+        await run.act(
+          'create',
+          `start ${n.kind} node ${n.name}`,
+          async () => {
+            const s =
+              n.kind === 'container'
                 ? await startContainerNode(name, n.name, n.decl, stateDir(), { hosts: hostsFile })
                 : await startDockerNode(name, n.name, n.decl);
-          state.nodes[n.name] = s;
-          run.handles.set(n.name, NsHandle.open(n.name, `/proc/${s.pid}/ns/net`));
-          started++;
-          if (started % 50 === 0) progress(`  ${started}/${start.length} nodes`);
-        },
-        async () => {
-          const s = state.nodes[n.name];
-          run.handles.get(n.name)?.close();
-          run.handles.delete(n.name);
-          if (s) await stopNode(n.name, s);
-          delete state.nodes[n.name];
-        },
-      );
-    });
+            state.nodes[n.name] = s;
+            run.handles.set(n.name, NsHandle.open(n.name, `/proc/${s.pid}/ns/net`));
+            started++;
+            if (started % 50 === 0) progress(`  ${started} container(s)`);
+          },
+          undoNode(n.name),
+        );
+      },
+    );
     // Record the nodes at once: a crash from here on still leaves `down` something to find.
     if (!dry && start.length > 0) writeState({ ...state, nodes: { ...prev?.nodes, ...state.nodes } });
 
@@ -303,6 +322,7 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
     // 4. veth pairs.
     const veths = t.links.filter((l) => l.type === 'veth');
     if (veths.length > 20) progress(`wiring ${veths.length} veth pair(s)`);
+    const touched = new Set<string>();
     for (const l of veths) {
       const [a, b] = l.ifs.map((k) => declared.get(k)) as [DesiredIf, DesiredIf];
       const ha = run.link(a.ns, a.name);
@@ -331,9 +351,11 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
           }),
         () => run.deleteByName(a.ns, a.name),
       );
-      run.dirty(a.ns);
-      run.dirty(b.ns);
+      touched.add(a.ns);
+      touched.add(b.ns);
     }
+    // Re-read the namespaces once after the loop: a dump per pair would make 200 pairs quadratic.
+    for (const ns of touched) run.dirty(ns);
 
     // 5. macvlan and vxlan (their lower devices may be lab veths made just above).
     for (const d of t.ifs.filter((x) => x.kind === 'macvlan' || x.kind === 'vxlan')) {
