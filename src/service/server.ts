@@ -104,11 +104,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       },
     );
     for (const s of opts.eventSources ?? []) watcher.addSource(s);
-    // Engine events (container renamed, labels changed, ...) when the tracker offers them.
-    const onChange = (tracker as unknown as { onChange?: (l: () => void) => () => void } | undefined)
-      ?.onChange;
-    if (tracker && typeof onChange === 'function')
-      watcher.addSource((notify) => onChange.call(tracker, notify));
+    // Engine events (containers started, renamed, relabelled; late syncs) mark results stale.
+    if (tracker) watcher.addSource((notify) => tracker.onChange(notify));
     if (runner) watcher.addSource((notify) => runner.onEngineEvent(notify));
     watcher.start();
   }
