@@ -57,6 +57,7 @@ const nsidCache: NsidMap = new Map();
  */
 const nsidMisses = new Map<number, Set<number>>();
 let lastScanned = new Set<number>();
+
 let nofile: number | undefined;
 
 /** Releases every cached namespace socket and stops the workers. */
@@ -197,7 +198,11 @@ async function resolveNsids(
   refs: Map<number, string>,
   warnings: Draft.Warning[],
 ): Promise<void> {
+  // Never ask X about a namespace whose nsid in X is already known: an nsid, once assigned,
+  // stays while both live, so that namespace cannot be the answer for another nsid. ("No nsid
+  // yet" is not remembered: the kernel may assign one later.)
   const asked = new Map<number, Set<number>>();
+  for (const [x, m] of nsidCache) asked.set(x, new Set(m.values()));
   // Round 1 asks only from the lower inode of a symmetric pair (the other direction follows
   // from the veth pairing), round 2 asks what is left, round 3 tries non-veth lower devices.
   const rounds: [1 | 2, boolean][] = [
