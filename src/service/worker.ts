@@ -68,9 +68,7 @@ parentPort?.on('message', async (req: WorkerRequest) => {
   }
 });
 
-// Engine events (container renamed, labels changed, ...) when the tracker offers them: relayed to the watcher.
-const onChange = (tracker as unknown as { onChange?: (l: () => void) => () => void } | undefined)?.onChange;
-if (tracker && typeof onChange === 'function')
-  onChange.call(tracker, () => parentPort?.postMessage({ event: 'engine' }));
+// Engine events (containers started, renamed, relabelled; late syncs): relayed to the change watcher.
+tracker?.onChange(() => parentPort?.postMessage({ event: 'engine' }));
 
 parentPort?.on('close', () => tracker?.close());
