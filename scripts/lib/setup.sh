@@ -23,6 +23,7 @@ ws_install_packages() {
 
 ws_npm_ci() {
   # Never --omit=optional: koffi's prebuilt binary is an optional dependency.
+  node scripts/lib/prune-lock-optionals.mjs package-lock.json
   npm ci --no-audit --no-fund --loglevel=error
 }
 
