@@ -12,6 +12,7 @@ interface ServeFlags {
   maxAge: string;
   watch: boolean;
   worker: boolean;
+  verify: string[];
 }
 
 export function registerServe(program: Command): void {
@@ -26,6 +27,12 @@ export function registerServe(program: Command): void {
     .option('--max-age <seconds>', 'rediscover results older than this even without change events', '60')
     .option('--no-watch', 'do not watch netlink/namespaces for changes (results expire by --max-age only)')
     .option('--no-worker', 'discover on the serving thread instead of a worker thread')
+    .option(
+      '--verify <file>',
+      'verify a lab file after every discovery: drift at /api/verify, marked in the wiring view (repeatable)',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .action(async (flags: ServeFlags) => {
       let listen = DEFAULT_LISTEN;
       try {
@@ -37,6 +44,12 @@ export function registerServe(program: Command): void {
       if (!Number.isFinite(maxAge) || maxAge <= 0)
         throw new CliError(`--max-age: "${flags.maxAge}" is not a positive number`);
       const token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
+      // Validated before anything starts: a bad file is an error with line and column, exit 2.
+      const verify: string[] = [];
+      if (flags.verify.length > 0) {
+        const { loadLabFile } = await import('./lab.js');
+        for (const f of flags.verify) verify.push((await loadLabFile(f)).file);
+      }
       let svc: Awaited<ReturnType<typeof startService>>;
       try {
         svc = await startService({
@@ -45,6 +58,7 @@ export function registerServe(program: Command): void {
           maxAgeMs: maxAge * 1000,
           watch: flags.watch,
           worker: flags.worker,
+          verify,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -6,6 +6,7 @@
  *   GET /mobyshark          Ghostwire-v1 capture targets
  *   GET /api/discovery      native model        GET /api/netns/:ino, /api/containers/:id
  *   GET /api/events         server-sent events: what changed between discoveries
+ *   GET /api/verify         drift of the labs given with serve --verify
  *   GET /api/openapi.json   GET /api/schema     GET /healthz      GET /  the web UI
  */
 import { timingSafeEqual } from 'node:crypto';
@@ -14,6 +15,7 @@ import { streamSSE } from 'hono/streaming';
 import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
 import { isEmpty } from './diff.js';
+import { driftSummary, sameDrift, type VerifyReport } from './drift.js';
 import { openApiDocument } from './openapi.js';
 import { ProblemError, problem, problemResponse } from './problem.js';
 import { readStatic } from './static.js';
@@ -30,6 +32,8 @@ export interface AppOptions {
   health?: () => Record<string, unknown>;
   /** SSE keep-alive comment period (ms). */
   heartbeatMs?: number;
+  /** Labs are verified after each discovery (serve --verify): /api/verify and drift in change events. */
+  verify?: boolean;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -183,6 +187,30 @@ export function createApp(opts: AppOptions): ServiceApp {
     return sendJson(c, snap, `container-${ct.id}`, () => ct);
   });
 
+  // The drift report is small (a lab's differences): parsed once per snapshot for the event summaries.
+  const reports = new WeakMap<Snapshot, VerifyReport>();
+  const reportOf = (snap: Snapshot | undefined): VerifyReport | undefined => {
+    if (!snap || !opts.verify) return undefined;
+    let r = reports.get(snap);
+    const bytes = snap.rendered.get('verify');
+    if (!r && bytes) {
+      r = JSON.parse(bytes.toString('utf8')) as VerifyReport;
+      reports.set(snap, r);
+    }
+    return r;
+  };
+
+  app.get('/api/verify', async (c) => {
+    if (!opts.verify)
+      throw new ProblemError(
+        problem(404, 'verify-not-configured', 'no lab to verify: start the service with --verify FILE'),
+      );
+    const snap = await snapshot(c);
+    if (!snap.rendered.has('verify'))
+      throw new ProblemError(problem(503, 'verify-unavailable', 'this discovery carries no drift report'));
+    return sendJson(c, snap, 'verify', () => undefined);
+  });
+
   app.get('/api/schema', (c) => c.json(nativeJsonSchema()));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(version)));
 
@@ -195,12 +223,20 @@ export function createApp(opts: AppOptions): ServiceApp {
         queue.push(m);
         wake?.();
       };
-      const off = cache.onSnapshot((snap, changes) => {
-        if (isEmpty(changes)) return;
+      const off = cache.onSnapshot((snap, changes, previous) => {
+        const report = reportOf(snap);
+        // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
+        const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
+        if (isEmpty(changes) && !driftChanged) return;
         push({
           event: 'change',
           id: String(snap.generation),
-          data: JSON.stringify({ generation: snap.generation, startedAt: snap.startedAt, changes }),
+          data: JSON.stringify({
+            generation: snap.generation,
+            startedAt: snap.startedAt,
+            changes,
+            ...(report ? { drift: driftSummary(report) } : {}),
+          }),
         });
       });
       stream.onAbort(() => {

@@ -86,8 +86,28 @@ export function openApiDocument(version: string): Record<string, unknown> {
           description:
             'Event `hello` on connect ({generation}); event `change` after each discovery that changed ' +
             'something ({generation, startedAt, changes: {namespaces, interfaces, containers} each with ' +
-            'added/removed/changed}); `error` when a discovery failed. Reconnect with Last-Event-ID.',
+            'added/removed/changed}, and with `serve --verify` a drift summary `drift`: {clean, labs}); `error` when a discovery failed. Reconnect with Last-Event-ID.',
           responses: { '200': { description: 'text/event-stream' }, ...errors },
+        },
+      },
+      '/api/verify': {
+        get: {
+          summary: 'Drift of the labs given with `serve --verify FILE`',
+          description:
+            'After every discovery each lab file is verified against it (as `wirescope verify FILE` does): ' +
+            '{startedAt, clean, labs: [{lab, file, clean, nodes, drift: [{object, op, path?, declared?, ' +
+            'found?, message, netns?, index?, node?, ghosts?}], error?}]}. `op` is `-` (declared, missing), ' +
+            "`+` (present, undeclared, within the lab's namespaces) or `~` (declared X, found Y). " +
+            '`netns`/`index` name the kernel interface concerned; `ghosts` the declared interfaces a live ' +
+            'namespace lacks. Change events carry a summary ({clean, labs: [{lab, clean, missing, extra, ' +
+            'changed}]}).',
+          parameters: [{ $ref: '#/components/parameters/fresh' }],
+          responses: {
+            '200': { description: 'drift report', content: { 'application/json': {} } },
+            '304': { description: 'unchanged' },
+            '404': problem('the service runs without --verify'),
+            ...errors,
+          },
         },
       },
       '/api/schema': {

@@ -22,9 +22,9 @@ export class WorkerRunner {
 
   constructor(private readonly init: WorkerInit) {}
 
-  static create(engines: boolean, options: DiscoverOptions): WorkerRunner {
+  static create(engines: boolean, options: DiscoverOptions, verify?: string[]): WorkerRunner {
     const { containers: _ignored, ...rest } = options;
-    return new WorkerRunner({ engines, options: rest });
+    return new WorkerRunner({ engines, options: rest, ...(verify?.length ? { verify } : {}) });
   }
 
   private spawn(): Worker {

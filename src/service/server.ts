@@ -12,6 +12,7 @@ import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
+import { withDrift } from './drift.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
 import { WorkerRunner } from './runner.js';
 import { ChangeWatcher, type WatcherOptions } from './watch.js';
@@ -35,6 +36,8 @@ export interface ServiceOptions {
   /** Engine event subscriptions (e.g. the engine tracker's change events). */
   eventSources?: ((notify: () => void) => () => void)[];
   version?: string;
+  /** Lab files whose drift is computed after every discovery and served at /api/verify (serve --verify). */
+  verify?: string[];
 }
 
 export interface RunningService {
@@ -58,7 +61,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     opts.run !== undefined || opts.discoverOptions?.containers !== undefined || opts.worker === false;
   const runner = inProcess
     ? undefined
-    : WorkerRunner.create(opts.engines !== false, opts.discoverOptions ?? {});
+    : WorkerRunner.create(opts.engines !== false, opts.discoverOptions ?? {}, opts.verify);
   // In-process: one engine tracker for the service's lifetime (it keeps its event streams and caches).
   const tracker: EngineTracker | undefined =
     !inProcess || opts.run || opts.discoverOptions?.containers || opts.engines === false
@@ -66,7 +69,9 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       : createEngineTracker();
   const discoverOptions: DiscoverOptions = { ...(opts.discoverOptions ?? {}) };
   if (tracker) discoverOptions.containers = tracker;
-  const run = opts.run ?? (runner ? () => runner.run() : () => discover(discoverOptions));
+  const baseRun = opts.run ?? (runner ? () => runner.run() : () => discover(discoverOptions));
+  const verify = opts.verify?.length ? opts.verify : undefined;
+  const run = verify && !runner ? withDrift(baseRun, verify) : baseRun;
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
   const webRoot = opts.webRoot ?? defaultWebRoot();
 
@@ -77,6 +82,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     token: opts.token,
     version: opts.version,
+    verify: verify !== undefined,
     health: () => ({
       watchedNamespaces: watcher?.watchedNamespaces ?? 0,
       subscribers: service.subscribers(),

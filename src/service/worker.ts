@@ -7,14 +7,18 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
+import type { LoadedLab } from '../lab/load.js';
 import type { Discovery } from '../model/types.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
+import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 
 export interface WorkerInit {
   engines: boolean;
   options: Omit<DiscoverOptions, 'containers'>;
+  /** Lab files to verify after every discovery (serve --verify), already validated by the caller. */
+  verify?: string[];
 }
 export interface WorkerRequest {
   id: number;
@@ -35,8 +39,20 @@ const init = workerData as WorkerInit;
 const tracker = init.engines ? createEngineTracker() : undefined;
 const options: DiscoverOptions = { ...init.options, ...(tracker ? { containers: tracker } : {}) };
 let previous: Discovery | undefined;
+// Loaded once: the service validated the files at start, so this does not fail in practice.
+const labs = init.verify?.length ? loadVerifyLabs(init.verify) : undefined;
+labs?.catch(() => undefined); // awaited per discovery; a failure there is reported as the drift's error
 // TextEncoder gives each view its own ArrayBuffer (Buffer.from may share a pool), so it can be transferred.
 const enc = new TextEncoder();
+
+async function driftOrError(labs: Promise<LoadedLab[]>, d: Discovery): Promise<VerifyReport> {
+  try {
+    return await computeDrift(await labs, d);
+  } catch (err) {
+    const error = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+    return { startedAt: d.startedAt, clean: false, labs: [], error } satisfies VerifyReport;
+  }
+}
 
 parentPort?.on('message', async (req: WorkerRequest) => {
   try {
@@ -45,6 +61,8 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       native: enc.encode(JSON.stringify(d)),
       v1: enc.encode(JSON.stringify(toGhostwireV1(d))),
       mobyshark: enc.encode(JSON.stringify(mobyshark(d))),
+      // The drift of the declared labs, beside the model it was measured on (serve --verify).
+      ...(labs ? { verify: enc.encode(JSON.stringify(await driftOrError(labs, d))) } : {}),
     };
     const reply: WorkerReply = {
       id: req.id,

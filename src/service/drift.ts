@@ -1,0 +1,173 @@
+/**
+ * `serve --verify FILE`: the drift of declared labs, computed after every
+ * discovery next to the model (in the discovery worker, or in-process with
+ * --no-worker) and served as `/api/verify`; a compact summary rides along
+ * with each change event so the web UI can mark the wiring view live.
+ *
+ * verifyLab reports a missing interface at the node that should hold it,
+ * without a kernel object to point at (there is none). For the wiring view
+ * each such difference also gets its "ghosts": the declared interfaces that
+ * are absent from namespaces that are alive, with the namespace's inode, so
+ * the UI can draw a placeholder on the right card.
+ */
+import type { LoadedLab } from '../lab/load.js';
+import type { Drift } from '../lab/verify.js';
+import type { Discovery } from '../model/types.js';
+import { holderPaths, type Product } from './cache.js';
+
+/** A declared interface absent from a live namespace. */
+export interface Ghost {
+  netns: number;
+  name: string;
+  kind: string;
+  node: string;
+}
+
+export type ServiceDrift = Drift & { ghosts?: Ghost[] };
+
+export interface LabReport {
+  lab: string;
+  file: string;
+  clean: boolean;
+  drift: ServiceDrift[];
+  /** Network namespace inode per node (absent: not running). */
+  nodes: Record<string, number | undefined>;
+  /** Why the lab could not be verified this time (the drift is then empty and `clean` false). */
+  error?: string;
+}
+
+export interface VerifyReport {
+  /** Discovery this report belongs to (its startedAt). */
+  startedAt: string;
+  clean: boolean;
+  labs: LabReport[];
+  /** The lab files could not be loaded (the drift is then unknown). */
+  error?: string;
+}
+
+/** What a change event carries: counts only, the UI fetches /api/verify for the details. */
+export interface DriftSummary {
+  clean: boolean;
+  error?: string;
+  labs: { lab: string; clean: boolean; missing: number; extra: number; changed: number; error?: string }[];
+}
+
+const firstLine = (e: unknown): string =>
+  e instanceof Error ? (e.message.split('\n')[0] ?? '') : (String(e).split('\n')[0] ?? '');
+
+/** Loads and validates every lab file (throws LabFileError with line and column on the first bad one). */
+export async function loadVerifyLabs(files: readonly string[]): Promise<LoadedLab[]> {
+  const { loadLab } = await import('../lab/load.js');
+  return files.map((f) => loadLab(f));
+}
+
+/** The declared interfaces behind a missing link or bridge that live namespaces lack. */
+export function ghostsOf(lab: LoadedLab, d: Discovery, x: Drift, nodes: LabReport['nodes']): Ghost[] {
+  if (x.op !== '-') return [];
+  const t = lab.topology;
+  let keys: string[] = [];
+  if (x.object.startsWith('link ')) {
+    const label = x.object.slice('link '.length);
+    keys = t.links.find((l) => l.label === label)?.ifs ?? [];
+  } else if (x.object.startsWith('bridge ')) {
+    const [node = '', name = ''] = x.object.slice('bridge '.length).split(':');
+    keys = t.ifs
+      .filter((i) => i.node === node && i.name === name && i.link < 0)
+      .map((i) => `${i.ns}/${i.name}`);
+  } else return [];
+  const out: Ghost[] = [];
+  for (const k of keys) {
+    const decl = t.ifs.find((i) => `${i.ns}/${i.name}` === k);
+    if (!decl) continue;
+    const ino = nodes[decl.ns];
+    const net = ino === undefined ? undefined : d.networks[String(ino)];
+    if (!net || ino === undefined || net.interfaces.some((i) => i.name === decl.name)) continue;
+    out.push({ netns: ino, name: decl.name, kind: decl.kind, node: decl.node });
+  }
+  return out;
+}
+
+/**
+ * Verifies every lab against one discovery. runVerify adds the facts the
+ * model lacks (the lab's nft rules, declared sysctls), read in-process.
+ */
+export async function computeDrift(labs: readonly LoadedLab[], d: Discovery): Promise<VerifyReport> {
+  const { runVerify } = await import('../lab/verify-run.js');
+  const reports: LabReport[] = [];
+  for (const lab of labs) {
+    try {
+      const r = await runVerify(lab, { discovery: d });
+      reports.push({
+        lab: r.lab,
+        file: lab.file,
+        clean: r.clean,
+        nodes: r.nodes,
+        drift: r.drift.map((x) => {
+          const ghosts = ghostsOf(lab, d, x, r.nodes);
+          return ghosts.length > 0 ? { ...x, ghosts } : x;
+        }),
+      });
+    } catch (err) {
+      reports.push({
+        lab: lab.topology.name,
+        file: lab.file,
+        clean: false,
+        drift: [],
+        nodes: {},
+        error: `cannot verify: ${firstLine(err)}`,
+      });
+    }
+  }
+  return { startedAt: d.startedAt, clean: reports.every((r) => r.clean), labs: reports };
+}
+
+export function driftSummary(r: VerifyReport): DriftSummary {
+  return {
+    clean: r.clean,
+    ...(r.error ? { error: r.error } : {}),
+    labs: r.labs.map((l) => ({
+      lab: l.lab,
+      clean: l.clean,
+      missing: l.drift.filter((x) => x.op === '-').length,
+      extra: l.drift.filter((x) => x.op === '+').length,
+      changed: l.drift.filter((x) => x.op === '~').length,
+      ...(l.error ? { error: l.error } : {}),
+    })),
+  };
+}
+
+/** Same drift, different discovery? (Compares the differences, not the timestamps.) */
+export const sameDrift = (a: VerifyReport | undefined, b: VerifyReport | undefined): boolean =>
+  JSON.stringify(a?.error) === JSON.stringify(b?.error) &&
+  JSON.stringify(a?.labs.map((l) => [l.clean, l.error, l.drift.map((x) => [x.op, x.message])])) ===
+    JSON.stringify(b?.labs.map((l) => [l.clean, l.error, l.drift.map((x) => [x.op, x.message])]));
+
+/**
+ * In-process discovery (--no-worker) with --verify: the drift is computed
+ * here and stored as the snapshot's 'verify' rendering, as the worker does.
+ */
+export function withDrift(
+  run: () => Promise<Discovery | Product>,
+  files: readonly string[],
+): () => Promise<Discovery | Product> {
+  const labs = loadVerifyLabs(files);
+  labs.catch(() => undefined);
+  return async () => {
+    const r = await run();
+    if ('rendered' in r) return r; // someone else's renderings: nothing to measure against here
+    let report: VerifyReport;
+    try {
+      report = await computeDrift(await labs, r);
+    } catch (err) {
+      report = { startedAt: r.startedAt, clean: false, labs: [], error: firstLine(err) };
+    }
+    return {
+      rendered: new Map([
+        ['native', Buffer.from(JSON.stringify(r))],
+        ['verify', Buffer.from(JSON.stringify(report))],
+      ]),
+      holders: holderPaths(r),
+      startedAt: r.startedAt,
+    };
+  };
+}

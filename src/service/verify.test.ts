@@ -1,0 +1,217 @@
+/**
+ * `serve --verify FILE` on a real lab: the drift of the declaration is
+ * computed after every discovery (in the discovery worker) and served at
+ * /api/verify; change events carry a summary of it.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { labUp } from '../lab/apply.js';
+import { labDown } from '../lab/down.js';
+import { loadLab } from '../lab/load.js';
+import { inNode, rand } from '../lab/testing.js';
+import type { DriftSummary, VerifyReport } from './drift.js';
+import { type RunningService, startService } from './server.js';
+import { eventually, raw } from './testing/http.js';
+
+/** Three namespaces, a–b and a–c veths: small enough to build in a second. */
+export function driftLabYaml(name: string): string {
+  return `name: ${name}
+nodes:
+  a: { kind: netns }
+  b: { kind: netns }
+  c: { kind: netns }
+links:
+  - endpoints:
+      - { node: a, name: eth1, ipv4: 10.231.0.1/24 }
+      - { node: b, name: eth1, ipv4: 10.231.0.2/24 }
+  - endpoints:
+      - { node: a, name: eth2, ipv4: 10.231.1.1/24 }
+      - { node: c, name: eth1, ipv4: 10.231.1.2/24 }
+`;
+}
+
+/** Writes the lab file to a temp folder and brings the lab up. */
+export async function driftLab(): Promise<{ name: string; file: string; dir: string }> {
+  const name = `wst${rand()}`;
+  const dir = mkdtempSync(join(tmpdir(), 'wst-verify-'));
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, driftLabYaml(name));
+  await labUp(loadLab(file));
+  return { name, file, dir };
+}
+
+export async function dropDriftLab(l: { name: string; dir: string } | undefined): Promise<void> {
+  if (!l) return;
+  await labDown(l.name).catch(() => undefined);
+  rmSync(l.dir, { recursive: true, force: true });
+}
+
+/** Runs `ip` inside a lab node; fails the test when it fails. */
+export function ipIn(lab: string, node: string, ...args: string[]): void {
+  const r = inNode(lab, node, ['ip', ...args]);
+  assert.equal(r.code, 0, `ip ${args.join(' ')} in ${node}: ${r.out}`);
+}
+
+const LOOP = { host: '127.0.0.1', port: 0 };
+
+describe('serve --verify: drift of a declared lab at /api/verify and in change events', () => {
+  let lab: { name: string; file: string; dir: string } | undefined;
+  let svc: RunningService | undefined;
+
+  before(async () => {
+    lab = await driftLab();
+    svc = await startService({ listen: LOOP, engines: false, verify: [lab.file] });
+  });
+  after(async () => {
+    await svc?.close();
+    await dropDriftLab(lab);
+  });
+
+  const report = async (): Promise<VerifyReport> => {
+    const r = await raw(svc!.url, '/api/verify?fresh=1');
+    assert.equal(r.status, 200, r.body);
+    assert.match(String(r.headers['content-type']), /application\/json/);
+    return JSON.parse(r.body) as VerifyReport;
+  };
+
+  it('reports the lab clean right after up, with the namespace of every node', async () => {
+    const r = await report();
+    assert.equal(r.labs.length, 1);
+    const l = r.labs[0]!;
+    assert.equal(l.lab, lab!.name);
+    assert.equal(l.file, lab!.file);
+    assert.deepEqual(l.drift, []);
+    assert.equal(l.clean, true);
+    assert.equal(r.clean, true);
+    for (const n of ['a', 'b', 'c']) assert.equal(typeof l.nodes[n], 'number', `node ${n} located`);
+  });
+
+  it('is described in the OpenAPI document', async () => {
+    const o = JSON.parse((await raw(svc!.url, '/api/openapi.json')).body) as {
+      paths: Record<string, unknown>;
+    };
+    assert.ok(o.paths['/api/verify']);
+  });
+
+  it('shows a deleted veth (with ghosts on both live nodes) and a changed address, also in a change event', async () => {
+    const events: string[] = [];
+    const ac = new AbortController();
+    const res = await fetch(`${svc!.url}/api/events`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    const pump = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          events.push(dec.decode(value));
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    try {
+      await eventually(
+        async () => (events.join('').includes('event: hello') ? true : undefined),
+        5000,
+        'hello',
+      );
+      const before = (await report()).labs[0]!;
+      ipIn(lab!.name, 'a', 'link', 'del', 'eth2');
+      ipIn(lab!.name, 'b', 'addr', 'del', '10.231.0.2/24', 'dev', 'eth1');
+      ipIn(lab!.name, 'b', 'addr', 'add', '10.231.0.9/24', 'dev', 'eth1');
+      ipIn(lab!.name, 'c', 'link', 'add', 'x0', 'type', 'bridge');
+
+      // The change stream: the watcher sees the netlink changes, the worker rediscovers and verifies.
+      const summary = await eventually(
+        async () => {
+          for (const block of events.join('').split('\n\n')) {
+            const data = block.split('\n').find((l) => l.startsWith('data: '));
+            if (!block.includes('event: change') || !data) continue;
+            const e = JSON.parse(data.slice(6)) as { drift?: DriftSummary };
+            const s = e.drift?.labs.find((x) => x.lab === lab!.name);
+            if (s && s.missing >= 1 && s.changed >= 1 && s.extra >= 1) return e.drift;
+          }
+          return undefined;
+        },
+        20000,
+        'a change event with the drift summary',
+      );
+      assert.equal(summary.clean, false);
+      assert.deepEqual(summary.labs, [{ lab: lab!.name, clean: false, missing: 1, extra: 1, changed: 1 }]);
+
+      const l = (await report()).labs[0]!;
+      assert.equal(l.clean, false);
+      const lines = l.drift.map((x) => `${x.op} ${x.message}`).sort();
+      assert.deepEqual(lines, [
+        '+ c:x0 (bridge): present, undeclared',
+        '- a:eth2 <-> c:eth1 (veth): declared, missing',
+        '~ b:eth1.ipv4: declared 10.231.0.2/24, found 10.231.0.9/24',
+      ]);
+      // The missing veth: a placeholder for each end, on the card of the namespace that should hold it.
+      const missing = l.drift.find((x) => x.op === '-')!;
+      assert.deepEqual((missing.ghosts ?? []).map((g) => `${g.node}:${g.name}@${g.netns}`).sort(), [
+        `a:eth2@${before.nodes.a}`,
+        `c:eth1@${before.nodes.c}`,
+      ]);
+      // Changed and extra point at the kernel objects concerned.
+      const changed = l.drift.find((x) => x.op === '~')!;
+      assert.equal(changed.netns, before.nodes.b);
+      assert.equal(changed.declared, '10.231.0.2/24');
+      assert.equal(changed.found, '10.231.0.9/24');
+      const extra = l.drift.find((x) => x.op === '+')!;
+      assert.equal(extra.netns, before.nodes.c);
+      assert.equal(typeof extra.index, 'number');
+    } finally {
+      ac.abort();
+      await pump;
+    }
+  });
+});
+
+describe('serve without --verify', () => {
+  let svc: RunningService | undefined;
+  before(async () => {
+    svc = await startService({ listen: LOOP, engines: false, watch: false });
+  });
+  after(() => svc?.close());
+
+  it('answers /api/verify with a problem document saying how to enable it', async () => {
+    const r = await raw(svc!.url, '/api/verify');
+    assert.equal(r.status, 404);
+    assert.match(JSON.parse(r.body).detail, /--verify FILE/);
+  });
+});
+
+describe('serve --verify --no-worker: the drift is computed in-process the same way', () => {
+  let lab: { name: string; file: string; dir: string } | undefined;
+  let svc: RunningService | undefined;
+  before(async () => {
+    lab = await driftLab();
+    svc = await startService({
+      listen: LOOP,
+      engines: false,
+      worker: false,
+      watch: false,
+      verify: [lab.file],
+    });
+  });
+  after(async () => {
+    await svc?.close();
+    await dropDriftLab(lab);
+  });
+
+  it('is clean, then reports a downed interface as changed state', async () => {
+    const get = async () => JSON.parse((await raw(svc!.url, '/api/verify?fresh=1')).body) as VerifyReport;
+    assert.equal((await get()).clean, true);
+    ipIn(lab!.name, 'b', 'link', 'set', 'eth1', 'down');
+    const l = (await get()).labs[0]!;
+    assert.deepEqual(
+      l.drift.map((x) => `${x.op} ${x.message}`),
+      ['~ b:eth1.state: declared up, found down'],
+    );
+  });
+});
