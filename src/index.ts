@@ -1,4 +1,7 @@
 /** wirescope library entry point. */
 export { type DiscoverOptions, discover } from './discover.js';
+export { createEngineTracker, type EngineTracker } from './engines/index.js';
 export * as schema from './model/schema.js';
 export type * from './model/types.js';
+export { closeNetworkDiscovery } from './network/discover.js';
+export * as views from './views/index.js';
