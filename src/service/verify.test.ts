@@ -4,61 +4,16 @@
  * /api/verify; change events carry a summary of it.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { labUp } from '../lab/apply.js';
-import { labDown } from '../lab/down.js';
-import { loadLab } from '../lab/load.js';
-import { inNode, rand } from '../lab/testing.js';
 import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
 import { eventually, raw } from './testing/http.js';
-
-/** Three namespaces, a–b and a–c veths: small enough to build in a second. */
-export function driftLabYaml(name: string): string {
-  return `name: ${name}
-nodes:
-  a: { kind: netns }
-  b: { kind: netns }
-  c: { kind: netns }
-links:
-  - endpoints:
-      - { node: a, name: eth1, ipv4: 10.231.0.1/24 }
-      - { node: b, name: eth1, ipv4: 10.231.0.2/24 }
-  - endpoints:
-      - { node: a, name: eth2, ipv4: 10.231.1.1/24 }
-      - { node: c, name: eth1, ipv4: 10.231.1.2/24 }
-`;
-}
-
-/** Writes the lab file to a temp folder and brings the lab up. */
-export async function driftLab(): Promise<{ name: string; file: string; dir: string }> {
-  const name = `wst${rand()}`;
-  const dir = mkdtempSync(join(tmpdir(), 'wst-verify-'));
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, driftLabYaml(name));
-  await labUp(loadLab(file));
-  return { name, file, dir };
-}
-
-export async function dropDriftLab(l: { name: string; dir: string } | undefined): Promise<void> {
-  if (!l) return;
-  await labDown(l.name).catch(() => undefined);
-  rmSync(l.dir, { recursive: true, force: true });
-}
-
-/** Runs `ip` inside a lab node; fails the test when it fails. */
-export function ipIn(lab: string, node: string, ...args: string[]): void {
-  const r = inNode(lab, node, ['ip', ...args]);
-  assert.equal(r.code, 0, `ip ${args.join(' ')} in ${node}: ${r.out}`);
-}
+import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
 
 describe('serve --verify: drift of a declared lab at /api/verify and in change events', () => {
-  let lab: { name: string; file: string; dir: string } | undefined;
+  let lab: DriftLab | undefined;
   let svc: RunningService | undefined;
 
   before(async () => {
@@ -187,7 +142,7 @@ describe('serve without --verify', () => {
 });
 
 describe('serve --verify --no-worker: the drift is computed in-process the same way', () => {
-  let lab: { name: string; file: string; dir: string } | undefined;
+  let lab: DriftLab | undefined;
   let svc: RunningService | undefined;
   before(async () => {
     lab = await driftLab();

@@ -1,5 +1,6 @@
 /** Talks to the service's native API (/api/discovery) and its change stream (/api/events). */
 import type { Discovery } from '../../src/model/types.js';
+import type { DriftSummary, VerifyReport } from './drift.js';
 
 export interface InterfaceChange {
   netns: number;
@@ -15,6 +16,8 @@ export interface ChangeEvent {
   generation: number;
   startedAt: string;
   changes: ChangeSet;
+  /** With `serve --verify`: the lab drift after this discovery (details at /api/verify). */
+  drift?: DriftSummary;
 }
 
 const TOKEN_KEY = 'wirescope.token';
@@ -56,6 +59,27 @@ export async function fetchDiscovery(): Promise<{ discovery: Discovery; generati
     };
   }
   throw new ApiError(401, 'the bearer token was refused');
+}
+
+/**
+ * The lab drift report (`serve --verify`); undefined when the service verifies
+ * no lab (404). Asked after fetchDiscovery, so the token is already known.
+ */
+export async function fetchVerify(): Promise<VerifyReport | undefined> {
+  const t = token();
+  const res = await fetch('api/verify', { headers: t ? { authorization: `Bearer ${t}` } : {} });
+  if (res.status === 404) return undefined;
+  const text = await res.text();
+  if (!res.ok) {
+    let detail = res.statusText;
+    try {
+      detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
+    } catch {
+      // not a problem document
+    }
+    throw new ApiError(res.status, detail);
+  }
+  return JSON.parse(text) as VerifyReport;
 }
 
 /** Subscribes to change events; EventSource reconnects by itself. */

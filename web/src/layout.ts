@@ -78,6 +78,8 @@ export interface ViewState {
   collapsedCards: ReadonlySet<number>;
   collapsedSections: ReadonlySet<string>;
   width: number;
+  /** Rows appended to a card beyond its interfaces (lab drift: declared interfaces that are missing). */
+  extraRows?: (ino: number) => readonly Row[];
 }
 
 export function layout(g: Graph, v: ViewState): Layout {
@@ -94,7 +96,7 @@ export function layout(g: Graph, v: ViewState): Layout {
   ): PlacedCard => {
     const net = g.nets.get(ino)!;
     const collapsed = v.collapsedCards.has(ino);
-    const rows = collapsed ? [] : cardRows(net, v.settings, v.expanded);
+    const rows = collapsed ? [] : [...cardRows(net, v.settings, v.expanded), ...(v.extraRows?.(ino) ?? [])];
     const h = HEAD_H + rows.length * ROW_H + PAD_B;
     const c: PlacedCard = { ino, info: g.cards.get(ino)!, x, y, w, h, rows, hub, collapsed, segment };
     cards.push(c);

@@ -9,9 +9,17 @@
  *   any route may end in ?q=<search>
  */
 import './style.css';
-import { type ChangeEvent, fetchDiscovery, subscribe } from './api.js';
+import { type ChangeEvent, fetchDiscovery, fetchVerify, subscribe } from './api.js';
 import { containerDetails, netnsDetails } from './details.js';
 import { h } from './dom.js';
+import {
+  type DriftMarks,
+  driftMarks,
+  driftPanel,
+  driftStatus,
+  labelLabCards,
+  type VerifyReport,
+} from './drift.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { buildGraph, type Graph, ikey, matches, type Settings } from './graph.js';
 import { type Layout, layout, selectionClosure } from './layout.js';
@@ -60,6 +68,10 @@ const state = {
   changeLog: [] as ChangeLogEntry[],
   live: false,
   error: '',
+  /** Lab drift (serve --verify); verifyOn is false when the service verifies no lab. */
+  verifyOn: true,
+  verify: undefined as VerifyReport | undefined,
+  drift: driftMarks(undefined) as DriftMarks,
 };
 
 // ---- theme
@@ -133,6 +145,13 @@ const nsList = h('ul', { class: 'nslist', id: 'nslist' });
 const nsCount = h('span', { class: 'count' });
 const selectionBox = h('div', { class: 'selection', id: 'selection', hidden: true });
 const changesList = h('ul', { class: 'changes', id: 'changes' });
+const driftList = h('ul', { class: 'drift-list', id: 'drift' });
+const driftBox = h(
+  'div',
+  { class: 'panel drift-panel', id: 'drift-panel', hidden: true },
+  h('h4', null, 'Lab drift'),
+  driftList,
+);
 
 function checkbox(key: keyof Settings, label: string): HTMLElement {
   const input = h('input', {
@@ -155,6 +174,7 @@ nav.append(
   tabs,
   h('div', { class: 'panel grow' }, h('h4', null, 'Network namespaces ', nsCount), nsList),
   selectionBox,
+  driftBox,
   h(
     'div',
     { class: 'panel' },
@@ -223,7 +243,13 @@ function marks() {
   const g = state.graph;
   const selected = g && state.selected ? selectionClosure(g, state.selected) : new Set<string>();
   const focus = state.route.view === 'wiring' ? state.route.ino : undefined;
-  return { selected, changedNs: state.changedNs, changedIfaces: state.changedIfaces, focus };
+  return {
+    selected,
+    changedNs: state.changedNs,
+    changedIfaces: state.changedIfaces,
+    focus,
+    drift: state.drift,
+  };
 }
 
 function relayout(keepScroll: boolean): void {
@@ -237,6 +263,7 @@ function relayout(keepScroll: boolean): void {
     collapsedCards: state.collapsedCards,
     collapsedSections: state.collapsedSections,
     width: Math.max(800, wiring.width),
+    extraRows: (ino) => state.drift.ghosts.get(ino) ?? [],
   });
   wiring.render(g, state.layout, marks());
   if (keepScroll) wiring.restoreScroll(scroll);
@@ -339,6 +366,7 @@ function renderStatus(): void {
       ? `${Object.keys(d.networks).length} netns · ${Object.keys(d.containers).length} containers · gen ${state.generation} · ${Math.round(d.durationMs)} ms `
       : '',
     live,
+    driftStatus(state.verify),
     state.error ? h('div', { class: 'error' }, state.error) : '',
   );
 }
@@ -424,7 +452,28 @@ async function load(): Promise<void> {
   state.text = text;
   state.graph = buildGraph(discovery);
   state.error = '';
+  await loadDrift();
   renderStatus();
+}
+
+/** The lab drift measured on (at least) the discovery just loaded. */
+async function loadDrift(): Promise<void> {
+  if (!state.verifyOn) return;
+  try {
+    const r = await fetchVerify();
+    state.verifyOn = r !== undefined;
+    state.verify = r;
+  } catch (err) {
+    state.error = `lab drift: ${(err as Error).message}`;
+  }
+  state.drift = driftMarks(state.verify);
+  if (state.graph) labelLabCards(state.graph, state.verify);
+  renderDrift();
+}
+
+function renderDrift(): void {
+  driftBox.hidden = !state.verifyOn;
+  if (state.verifyOn) driftList.replaceChildren(...driftPanel(state.verify));
 }
 
 const MARK_MS = 120_000;

@@ -4,7 +4,9 @@
  * the DOM (the layout is computed, not measured), so 500 namespaces scroll
  * as smoothly as 5.
  */
+
 import { esc } from './dom.js';
+import { cardBadge, type DriftMarks, OP_CLASS, rowBadge, worst } from './drift.js';
 import type { Graph, Row } from './graph.js';
 import { HEAD_H, type Layout, type PlacedCard, ROW_H } from './layout.js';
 
@@ -23,6 +25,8 @@ export interface Marks {
   changedIfaces: ReadonlySet<string>;
   /** Namespace focussed through the navigator or a deep link. */
   focus?: number;
+  /** Lab drift (serve --verify): missing, undeclared and changed objects. */
+  drift?: DriftMarks;
 }
 
 const OVERSCAN = 600;
@@ -35,17 +39,24 @@ function rowHtml(r: Row, m: Marks): string {
   else if (!r.up) cls.push('down');
   if (m.selected.has(r.key)) cls.push('sel');
   if (m.changedIfaces.has(r.key)) cls.push('chg');
-  const title = r.iface
+  if (r.kind === 'ghost') cls.push('ghost');
+  const drift = m.drift?.ifaces.get(r.key);
+  const op = drift && worst(drift);
+  if (op) cls.push(`drift-${OP_CLASS[op]}`);
+  let title = r.iface
     ? `${r.iface.name} (${r.iface.kind}, ifindex ${r.iface.index}, ${r.iface.operstate}, mtu ${r.iface.mtu})`
-    : r.name;
+    : r.kind === 'ghost'
+      ? `${r.name}: ${r.addr} (lab drift)`
+      : r.name;
+  if (drift) title += `\n${drift.map((n) => n.text).join('\n')}`;
   return (
     `<div class="${cls.join(' ')}" data-key="${esc(r.key)}" title="${esc(title)}">` +
     `<span class="port${r.uplink ? ' uplink' : ''}${r.kind === 'note' ? ' none' : ''}"></span>` +
     `<span class="name">${esc(r.name)}</span>` +
     (r.kind !== 'fold' && r.kind !== 'note'
-      ? `<span class="chip k-${esc(r.kind)}">${esc(r.kind)}</span>`
+      ? `<span class="chip k-${esc(r.kind)}">${esc(r.kind === 'ghost' ? 'missing' : r.kind)}</span>`
       : '') +
-    `<span class="addr">${esc(r.mac ? `${r.addr} ${r.mac}`.trim() : r.addr)}</span></div>`
+    `<span class="addr">${esc(r.mac ? `${r.addr} ${r.mac}`.trim() : r.addr)}</span>${rowBadge(drift)}</div>`
   );
 }
 
@@ -56,11 +67,15 @@ export function cardHtml(c: PlacedCard, m: Marks): string {
   if (m.focus === c.ino) cls.push('focus');
   const chg = m.changedNs.get(c.ino);
   if (chg) cls.push(`chg-${chg}`);
+  const drift = m.drift?.cards.get(c.ino);
+  const op = drift && worst(drift);
+  if (op) cls.push('drift', `drift-${OP_CLASS[op]}`);
   return (
     `<div class="${cls.join(' ')}" data-ino="${c.ino}" style="left:${c.x}px;top:${c.y}px;width:${c.w}px;height:${c.h}px">` +
     `<div class="head" style="height:${HEAD_H}px"><span class="dot"></span>` +
     `<a class="title" href="#/netns/${c.ino}" title="${esc(c.info.title)} — details">${esc(c.info.title)}</a>` +
     (chg ? `<span class="badge">${chg === 'added' ? 'new' : 'changed'}</span>` : '') +
+    cardBadge(drift) +
     `<button class="collapse" data-ino="${c.ino}" title="${c.collapsed ? 'expand' : 'collapse'}">${c.collapsed ? '▸' : '▾'}</button>` +
     `<div class="sub" title="${esc(c.info.subtitle)}">${esc(c.info.subtitle)}</div></div>` +
     c.rows.map((r) => rowHtml(r, m)).join('') +
@@ -77,12 +92,31 @@ export function wiresSvg(l: Layout, m: Marks): string {
     const vis = `<path class="w w-${p.kind}${sel ? ' sel' : ''}" d="${p.d}"/>`;
     (sel ? top : base).push(vis, hit);
   }
+  // A declared veth that is missing: a dashed wire between the placeholders of its two ends.
+  for (const [ka, kb] of m.drift?.ghostWires ?? []) {
+    const a = l.anchors.get(ka);
+    const b = l.anchors.get(kb);
+    if (a && b) top.push(`<path class="w w-ghost" d="${ghostPath(a, b)}"/>`);
+  }
   const dots: string[] = [];
   for (const s of l.sections) {
     if (s.seg.hub < 0) continue;
     dots.push(`<circle class="bus-dot" cx="${s.laneX}" cy="${s.busY}" r="3"/>`);
   }
   return `<svg class="wires" width="${l.width}" height="${l.height}" xmlns="http://www.w3.org/2000/svg">${base.join('')}${top.join('')}${dots.join('')}</svg>`;
+}
+
+type Anchor = { xl: number; xr: number; y: number };
+
+/** Side to side when the cards are apart, else a bulge on the right of the column. */
+function ghostPath(a: Anchor, b: Anchor): string {
+  if (a.xl > b.xl) [a, b] = [b, a];
+  if (a.xr <= b.xl) {
+    const mx = (a.xr + b.xl) / 2;
+    return `M${a.xr} ${a.y}C${mx} ${a.y} ${mx} ${b.y} ${b.xl} ${b.y}`;
+  }
+  const bx = Math.max(a.xr, b.xr) + 18;
+  return `M${a.xr} ${a.y}C${bx} ${a.y} ${bx} ${b.y} ${b.xr} ${b.y}`;
 }
 
 export class WiringView {
@@ -222,7 +256,7 @@ export class WiringView {
     const row = t.closest('.row') as HTMLElement | null;
     if (row?.dataset.key) {
       const key = row.dataset.key;
-      if (key.startsWith('note:')) return;
+      if (key.startsWith('note:') || key.startsWith('ghost:')) return;
       if (key.startsWith('more:')) this.cb.toggleExpand(key.slice(5));
       else this.cb.select(this.marks.selected.has(key) && row.classList.contains('sel') ? undefined : key);
       return;

@@ -1,0 +1,228 @@
+/**
+ * Lab drift in the UI (`wirescope serve --verify FILE`): the service's
+ * /api/verify report turned into marks for the wiring view — changed (~),
+ * undeclared (+) and missing (−) interfaces on their rows, ghost rows for
+ * declared interfaces a live namespace lacks, card badges for what belongs
+ * to a whole node (routes, sysctls, rules) — and the drift panel that lists
+ * every difference with a link to the object.
+ */
+import './drift.css';
+import { esc, h } from './dom.js';
+import { type Graph, ikey, type Row } from './graph.js';
+
+export type DriftOp = '-' | '+' | '~';
+
+/** One difference, as /api/verify serves it (src/service/drift.ts). */
+export interface DriftItem {
+  object: string;
+  op: DriftOp;
+  path?: string;
+  declared?: string;
+  found?: string;
+  message: string;
+  netns?: number;
+  index?: number;
+  node?: string;
+  ghosts?: { netns: number; name: string; kind: string; node: string }[];
+}
+export interface LabReport {
+  lab: string;
+  file: string;
+  clean: boolean;
+  drift: DriftItem[];
+  nodes: Record<string, number | undefined>;
+  error?: string;
+}
+export interface VerifyReport {
+  startedAt: string;
+  clean: boolean;
+  labs: LabReport[];
+  error?: string;
+}
+/** The compact form change events carry. */
+export interface DriftSummary {
+  clean: boolean;
+  error?: string;
+  labs: { lab: string; clean: boolean; missing: number; extra: number; changed: number; error?: string }[];
+}
+
+export interface DriftNote {
+  op: DriftOp;
+  text: string;
+}
+
+/** What the wiring view marks, by interface key, ghost key and namespace. */
+export interface DriftMarks {
+  ifaces: ReadonlyMap<string, readonly DriftNote[]>;
+  cards: ReadonlyMap<number, readonly DriftNote[]>;
+  ghosts: ReadonlyMap<number, readonly Row[]>;
+  /** Ghost row keys of a missing veth's two ends (drawn as a dashed wire). */
+  ghostWires: readonly [string, string][];
+}
+
+export const OP_CLASS: Record<DriftOp, string> = { '-': 'missing', '+': 'extra', '~': 'changed' };
+export const OP_SIGN: Record<DriftOp, string> = { '-': '−', '+': '+', '~': '~' };
+
+export const ghostKey = (netns: number, name: string): string => `ghost:${netns}:${name}`;
+
+/** Short form for a tooltip or badge: `~ mtu: declared 1500, found 1400`. */
+function noteText(x: DriftItem): string {
+  if (x.op === '~' && x.path !== undefined && x.declared !== undefined && x.found !== undefined)
+    return `~ ${x.path}: declared ${x.declared}, found ${x.found}`;
+  return `${OP_SIGN[x.op]} ${x.message}`;
+}
+
+/** The namespace a node-level difference belongs to (its card), when the node is running. */
+function nodeIno(l: LabReport, x: DriftItem): number | undefined {
+  if (x.netns !== undefined) return x.netns;
+  if (x.node === undefined) return undefined;
+  return l.nodes[x.node] ?? l.nodes[`@${x.node}`];
+}
+
+export function driftMarks(r: VerifyReport | undefined): DriftMarks {
+  const ifaces = new Map<string, DriftNote[]>();
+  const cards = new Map<number, DriftNote[]>();
+  const ghosts = new Map<number, Row[]>();
+  const ghostWires: [string, string][] = [];
+  const push = <K>(m: Map<K, DriftNote[]>, k: K, n: DriftNote) => {
+    const a = m.get(k) ?? [];
+    a.push(n);
+    m.set(k, a);
+  };
+  for (const l of r?.labs ?? []) {
+    for (const x of l.drift) {
+      const note = { op: x.op, text: noteText(x) };
+      if (x.ghosts?.length) {
+        for (const g of x.ghosts) {
+          const rows = ghosts.get(g.netns) ?? [];
+          rows.push({
+            key: ghostKey(g.netns, g.name),
+            indent: false,
+            name: g.name,
+            kind: 'ghost',
+            addr: `declared ${g.kind}`,
+            mac: '',
+            up: false,
+            uplink: false,
+          });
+          ghosts.set(g.netns, rows);
+          push(cards, g.netns, note);
+        }
+        const [a, b] = x.ghosts;
+        if (a && b) ghostWires.push([ghostKey(a.netns, a.name), ghostKey(b.netns, b.name)]);
+        continue;
+      }
+      if (x.netns !== undefined && x.index !== undefined) {
+        push(ifaces, ikey(x.netns, x.index), note);
+        push(cards, x.netns, note);
+        continue;
+      }
+      const ino = nodeIno(l, x);
+      if (ino !== undefined) push(cards, ino, note);
+    }
+  }
+  return { ifaces, cards, ghosts, ghostWires };
+}
+
+/** The strongest mark of a set of notes: missing over changed over extra. */
+export function worst(notes: readonly DriftNote[]): DriftOp | undefined {
+  if (notes.some((n) => n.op === '-')) return '-';
+  if (notes.some((n) => n.op === '~')) return '~';
+  return notes.length > 0 ? '+' : undefined;
+}
+
+/** The badge at the end of an interface row (HTML string: the wiring view's hot path). */
+export function rowBadge(notes: readonly DriftNote[] | undefined): string {
+  const op = notes && worst(notes);
+  if (!notes || !op) return '';
+  return `<span class="dbadge d-${OP_CLASS[op]}" title="${esc(notes.map((n) => n.text).join('\n'))}">${OP_SIGN[op]}</span>`;
+}
+
+/** The badge in a card's head: how many differences the namespace has. */
+export function cardBadge(notes: readonly DriftNote[] | undefined): string {
+  const op = notes && worst(notes);
+  if (!notes || !op) return '';
+  return `<span class="dbadge card-drift d-${OP_CLASS[op]}" title="${esc(notes.map((n) => n.text).join('\n'))}">drift ${notes.length}</span>`;
+}
+
+/** A link target for a difference: the interface, the ghost's card, or the node's card. */
+function hrefOf(l: LabReport, x: DriftItem): string | undefined {
+  if (x.netns !== undefined && x.index !== undefined) return `#/wiring/${x.netns}/${x.index}`;
+  const g = x.ghosts?.[0];
+  if (g) return `#/wiring/${g.netns}`;
+  const ino = nodeIno(l, x);
+  return ino === undefined ? undefined : `#/wiring/${ino}`;
+}
+
+/** Summary line for the status bar: "lab clean" or "drift: 3". */
+export function driftStatus(r: VerifyReport | undefined): HTMLElement | '' {
+  if (!r) return '';
+  const n = r.labs.reduce((s, l) => s + l.drift.length, 0);
+  if (r.clean)
+    return h('span', { class: 'lab-badge clean', title: 'every lab matches its file' }, '✓ lab clean');
+  return h(
+    'span',
+    { class: 'lab-badge drift', title: 'the kernel differs from the lab file(s)' },
+    `⚠ drift ${n || ''}`.trim(),
+  );
+}
+
+/** The drift panel: per lab a clean badge or its differences, grouped by object. */
+export function driftPanel(r: VerifyReport | undefined): HTMLElement[] {
+  if (!r) return [h('li', { class: 'muted' }, 'waiting for the first verification…')];
+  if (r.error) return [h('li', { class: 'd-error' }, r.error)];
+  const out: HTMLElement[] = [];
+  for (const l of r.labs) {
+    const counts = (['-', '~', '+'] as const)
+      .map((op) => [op, l.drift.filter((x) => x.op === op).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([op, n]) => h('span', { class: `dcount d-${OP_CLASS[op]}` }, `${OP_SIGN[op]}${n}`));
+    out.push(
+      h(
+        'li',
+        { class: 'dlab', 'data-lab': l.lab, title: l.file },
+        h('span', { class: 'dlab-name' }, l.lab),
+        ' ',
+        l.error
+          ? h('span', { class: 'lab-badge drift' }, 'error')
+          : l.clean
+            ? h('span', { class: 'lab-badge clean' }, '✓ lab clean')
+            : counts,
+      ),
+    );
+    if (l.error) out.push(h('li', { class: 'd-error' }, l.error));
+    let last = '';
+    for (const x of l.drift) {
+      if (x.object !== last) {
+        out.push(h('li', { class: 'dobj' }, x.object));
+        last = x.object;
+      }
+      const href = hrefOf(l, x);
+      const text = noteText(x);
+      out.push(
+        h(
+          'li',
+          { class: `ditem d-${OP_CLASS[x.op]}`, 'data-op': OP_CLASS[x.op] },
+          href ? h('a', { href, title: x.message }, text) : h('span', { title: x.message }, text),
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Names each lab node's card after its node ("lab x · node a" in the
+ * subtitle) and lets search find it by lab and node name: a lab's
+ * namespaces are otherwise only titled by the command that holds them.
+ */
+export function labelLabCards(g: Graph, r: VerifyReport | undefined): void {
+  for (const l of r?.labs ?? []) {
+    for (const [node, ino] of Object.entries(l.nodes)) {
+      const c = ino === undefined ? undefined : g.cards.get(ino);
+      if (!c || c.kind === 'host') continue;
+      c.subtitle = `lab ${l.lab} · node ${node} · ${c.subtitle}`;
+      c.haystack += `\u0001${l.lab}\u0001${node}`.toLowerCase();
+    }
+  }
+}
