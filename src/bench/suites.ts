@@ -5,8 +5,18 @@ import { suite as forwardedPorts } from './forwarded-ports.js';
 import { suite as lab } from './lab.js';
 import { suite as namespaces } from './namespaces.js';
 import { suite as network } from './network.js';
+import { suite as serveVerify } from './serve-verify.js';
 import { suite as service } from './service.js';
 import type { BenchSuite } from './types.js';
 import { suite as views } from './views.js';
 
-export const suites: BenchSuite[] = [namespaces, network, views, engines, service, forwardedPorts, lab];
+export const suites: BenchSuite[] = [
+  namespaces,
+  network,
+  views,
+  engines,
+  service,
+  forwardedPorts,
+  lab,
+  serveVerify,
+];
