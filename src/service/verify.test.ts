@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { nftTable } from '../lab/marks.js';
+import { inNode } from '../lab/testing.js';
 import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
 import { eventually, raw } from './testing/http.js';
@@ -120,6 +122,87 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
       const extra = l.drift.find((x) => x.op === '+')!;
       assert.equal(extra.netns, before.nodes.c);
       assert.equal(typeof extra.index, 'number');
+    } finally {
+      ac.abort();
+      await pump;
+    }
+  });
+});
+
+describe('serve --verify: drift the model does not show (nft rules, sysctls)', () => {
+  let lab: DriftLab | undefined;
+  let svc: RunningService | undefined;
+  before(async () => {
+    lab = await driftLab();
+    svc = await startService({ listen: LOOP, engines: false, watch: false, verify: [lab.file] });
+  });
+  after(async () => {
+    await svc?.close();
+    await dropDriftLab(lab);
+  });
+
+  it('reports a dropped partition rule (a change event although the model is the same) and a changed sysctl', async () => {
+    const first = JSON.parse((await raw(svc!.url, '/api/verify?fresh=1')).body) as VerifyReport;
+    assert.equal(first.clean, true, JSON.stringify(first.labs[0]?.drift));
+    const events: string[] = [];
+    const ac = new AbortController();
+    const res = await fetch(`${svc!.url}/api/events`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    const pump = (async () => {
+      const dec = new TextDecoder();
+      try {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          events.push(dec.decode(value));
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    try {
+      await eventually(
+        async () => (events.join('').includes('event: hello') ? true : undefined),
+        5000,
+        'hello',
+      );
+      const list = inNode(lab!.name, 'b', [
+        'nft',
+        '-a',
+        'list',
+        'chain',
+        'inet',
+        nftTable(lab!.name),
+        'input',
+      ]);
+      const handle = /drop comment .*# handle (\d+)/.exec(list.out)?.[1];
+      assert.ok(handle, list.out);
+      const del = ['nft', 'delete', 'rule', 'inet', nftTable(lab!.name), 'input', 'handle', handle];
+      assert.equal(inNode(lab!.name, 'b', del).code, 0);
+      // Nothing netlink would announce, and the model does not carry nft rules: only the drift changed.
+      const get = async () =>
+        (JSON.parse((await raw(svc!.url, '/api/verify?fresh=1')).body) as VerifyReport).labs[0]!;
+      const rule = (await get()).drift.map((x) => `${x.op} ${x.message}`);
+      assert.equal(rule.length, 1, rule.join('\n'));
+      assert.match(rule[0] ?? '', /^- partition rule .* in b: declared, missing$/);
+      const summary = await eventually(
+        async () => {
+          for (const block of events.join('').split('\n\n')) {
+            const data = block.split('\n').find((x) => x.startsWith('data: '));
+            if (block.includes('event: change') && data)
+              return (JSON.parse(data.slice(6)) as { drift?: DriftSummary }).drift;
+          }
+          return undefined;
+        },
+        5000,
+        'a change event for the drift',
+      );
+      assert.deepEqual(summary.labs, [{ lab: lab!.name, clean: false, missing: 1, extra: 0, changed: 0 }]);
+
+      assert.equal(inNode(lab!.name, 'a', ['sh', '-c', 'echo 0 > /proc/sys/net/ipv4/ip_forward']).code, 0);
+      const both = (await get()).drift.map((x) => `${x.op} ${x.message}`);
+      assert.equal(both.length, 2, both.join('\n'));
+      assert.ok(both.includes('~ a net.ipv4.ip_forward: declared 1, found 0'), both.join('\n'));
     } finally {
       ac.abort();
       await pump;

@@ -17,11 +17,11 @@ export interface DriftLab {
   dir: string;
 }
 
-/** Three namespaces, a–b and a–c veths: small enough to build in a second. */
+/** Three namespaces, a–b and a–c veths, a sysctl and a partition: small enough to build in a second. */
 export function driftLabYaml(name: string): string {
   return `name: ${name}
 nodes:
-  a: { kind: netns }
+  a: { kind: netns, sysctls: { net.ipv4.ip_forward: 1 } }
   b: { kind: netns }
   c: { kind: netns }
 links:
@@ -31,6 +31,8 @@ links:
   - endpoints:
       - { node: a, name: eth2, ipv4: 10.231.1.1/24 }
       - { node: c, name: eth1, ipv4: 10.231.1.2/24 }
+partitions:
+  - split: [[b], [c]]
 `;
 }
 
