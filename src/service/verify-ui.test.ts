@@ -101,6 +101,9 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
       'extra + c:x0 (bridge): present, undeclared',
       'missing − a:eth2 <-> c:eth1 (veth): declared, missing',
     ]);
+    // The live-change log says what happened to the lab, the legend explains the dashed wire.
+    await page.locator('#changes li', { hasText: `lab ${lab!.name}: drift −1 ~1 +1` }).waitFor();
+    assert.equal(await page.locator('.legend .legend-drift').isVisible(), true);
     assert.deepEqual(errors, []);
     await card('a').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/drift-marks.png` });
@@ -116,5 +119,8 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     await page.locator('#drift-panel .ditem.d-missing a').click();
     await page.locator(`.card.focus[data-ino="${nodes.a}"]`).waitFor();
     await page.screenshot({ path: `${SHOTS}/drift-selected.png` });
+    await page.click('#theme');
+    await page.screenshot({ path: `${SHOTS}/drift-dark.png` });
+    await page.click('#theme');
   });
 });

@@ -154,6 +154,15 @@ function hrefOf(l: LabReport, x: DriftItem): string | undefined {
   return ino === undefined ? undefined : `#/wiring/${ino}`;
 }
 
+/** "clean", or the differences by kind: "drift −1 ~1 +1". */
+export function driftCounts(l: LabReport): string {
+  if (l.error) return 'cannot verify';
+  if (l.clean) return 'clean';
+  const n = (op: DriftOp) => l.drift.filter((x) => x.op === op).length;
+  const parts = (['-', '~', '+'] as const).filter((op) => n(op) > 0).map((op) => `${OP_SIGN[op]}${n(op)}`);
+  return `drift ${parts.join(' ')}`;
+}
+
 /** Summary line for the status bar: "lab clean" or "drift: 3". */
 export function driftStatus(r: VerifyReport | undefined): HTMLElement | '' {
   if (!r) return '';

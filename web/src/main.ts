@@ -14,6 +14,7 @@ import { containerDetails, netnsDetails } from './details.js';
 import { h } from './dom.js';
 import {
   type DriftMarks,
+  driftCounts,
   driftMarks,
   driftPanel,
   driftStatus,
@@ -462,6 +463,7 @@ async function loadDrift(): Promise<void> {
   try {
     const r = await fetchVerify();
     state.verifyOn = r !== undefined;
+    logDrift(state.verify, r);
     state.verify = r;
   } catch (err) {
     state.error = `lab drift: ${(err as Error).message}`;
@@ -469,6 +471,24 @@ async function loadDrift(): Promise<void> {
   state.drift = driftMarks(state.verify);
   if (state.graph) labelLabCards(state.graph, state.verify);
   renderDrift();
+}
+
+/** A line in the live-change log when a lab's drift changes (not on the first load). */
+function logDrift(before: VerifyReport | undefined, after: VerifyReport | undefined): void {
+  if (!before || !after) return;
+  for (const l of after.labs) {
+    const text = driftCounts(l);
+    const was = before.labs.find((b) => b.lab === l.lab);
+    if (was && driftCounts(was) === text) continue;
+    state.changeLog.unshift({
+      at: new Date(),
+      kind: l.clean ? 'added' : 'changed',
+      text: `lab ${l.lab}: ${text}`,
+      href: '#/wiring',
+      search: l.lab,
+    });
+  }
+  renderChanges();
 }
 
 function renderDrift(): void {

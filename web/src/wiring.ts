@@ -140,7 +140,8 @@ export class WiringView {
       '<svg width="28" height="8"><path class="w w-veth" d="M0 4H28"/></svg>veth' +
       '<svg width="28" height="8"><path class="w w-macvlan" d="M0 4H28"/></svg>macvlan/ipvlan' +
       '<svg width="28" height="8"><path class="w w-vlan" d="M0 4H28"/></svg>vlan' +
-      '<svg width="28" height="8"><path class="w w-vxlan" d="M0 4H28"/></svg>vxlan/tunnel underlay</div>';
+      '<svg width="28" height="8"><path class="w w-vxlan" d="M0 4H28"/></svg>vxlan/tunnel underlay' +
+      '<span class="legend-drift"><svg width="28" height="8"><path class="w w-ghost" d="M0 4H28"/></svg>missing (lab drift)</span></div>';
     this.scroller = this.el.querySelector('.scroller')!;
     this.canvas = this.el.querySelector('.canvas')!;
     this.wires = this.el.querySelector('.wires-layer')!;
@@ -166,6 +167,7 @@ export class WiringView {
   render(g: Graph, l: Layout, m: Marks): void {
     this.layout = l;
     this.marks = m;
+    this.el.classList.toggle('has-ghosts', (m.drift?.ghosts.size ?? 0) > 0);
     this.canvas.style.width = `${l.width}px`;
     this.canvas.style.height = `${l.height}px`;
     this.wires.innerHTML = wiresSvg(l, m);
@@ -190,6 +192,7 @@ export class WiringView {
   mark(m: Marks): void {
     if (!this.layout) return;
     this.marks = m;
+    this.el.classList.toggle('has-ghosts', (m.drift?.ghosts.size ?? 0) > 0);
     this.wires.innerHTML = wiresSvg(this.layout, m);
     for (const el of this.rendered.values()) el.remove();
     this.rendered.clear();
