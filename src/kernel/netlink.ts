@@ -254,10 +254,28 @@ export function parseError(data: Buffer): { errno: number; extAck?: string } {
 
 let nextSeq = (Date.now() & 0xffff) << 8;
 
+/**
+ * One receive buffer per thread (module state is per worker thread), shared by
+ * every socket of that thread: wirescope caches sockets for a thousand
+ * namespaces, which must not pin a thousand buffers. The kernel fills a dump
+ * datagram up to max(PAGE_SIZE, min(rcvbuf, 32 KiB)) (netlink_dump), so
+ * 64 KiB always holds one. Replies are decoded or copied before the next recv.
+ */
+const rbuf = Buffer.allocUnsafe(64 * 1024);
+
+/** NETLINK_CAP_ACK: error replies do not echo the request payload. */
+const NETLINK_CAP_ACK = 10;
+
+export interface DumpStatus {
+  /** NLM_F_DUMP_INTR: the kernel's tables changed during the dump (the caller may retry). */
+  interrupted: boolean;
+  /** A datagram ended in the middle of a message. */
+  truncated: boolean;
+}
+
 /** A synchronous netlink socket, bound to whatever network namespace it was created in. */
 export class NetlinkSocket {
   readonly fd: number;
-  private buf: Buffer;
   private closed = false;
 
   /** Creates a socket in the calling thread's current network namespace. */
@@ -274,9 +292,10 @@ export class NetlinkSocket {
       setsockoptBuf(this.fd, SOL_SOCKET, SO_RCVTIMEO, tv);
       if (opts.rcvbuf) setsockoptInt(this.fd, SOL_SOCKET, SO_RCVBUF, opts.rcvbuf);
       try {
+        setsockoptInt(this.fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
         setsockoptInt(this.fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
       } catch {
-        // Extended ACKs are a nicety (Linux >= 4.12); errors still arrive without them.
+        // Niceties (Linux >= 4.3 / 4.12); errors still arrive without them.
       }
       const sa = Buffer.alloc(12);
       sa.writeUInt16LE(AF_NETLINK, 0);
@@ -286,7 +305,6 @@ export class NetlinkSocket {
       close(this.fd);
       throw e;
     }
-    this.buf = Buffer.allocUnsafe(64 * 1024);
   }
 
   /** Joins a multicast group by number (for groups > 32, which the bind mask cannot express). */
@@ -302,38 +320,60 @@ export class NetlinkSocket {
   }
 
   /**
-   * Sends a dump request and collects every reply message until NLMSG_DONE.
-   * `interrupted` is set when the kernel flagged NLM_F_DUMP_INTR (the data
-   * changed during the dump; the caller may retry).
+   * Sends a dump request and calls `onMessage(type, payload)` for every reply
+   * until NLMSG_DONE. The payload is a view into the thread's shared receive
+   * buffer, valid only during the callback: decode it there, nothing is copied.
    */
-  dump(
+  dumpEach(
     type: number,
     payload: Buffer,
+    onMessage: (type: number, data: Buffer) => void,
     name = `type ${type}`,
-  ): { messages: NlMsg[]; interrupted: boolean; truncated: boolean } {
-    const seq = nextSeq++;
+  ): DumpStatus {
+    const seq = nextSeq++ >>> 0;
     send(this.fd, buildMessage(type, NLM_F_REQUEST | NLM_F_DUMP, seq, payload));
-    const out: NlMsg[] = [];
-    let interrupted = false;
-    let truncated = false;
+    const status: DumpStatus = { interrupted: false, truncated: false };
     for (;;) {
       const n = this.recvOnce(name);
-      const parsed = parseMessages(this.buf.subarray(0, n));
-      if (parsed.truncated) truncated = true;
-      for (const m of parsed.messages) {
-        if (m.seq !== seq) continue; // stale reply of an earlier, abandoned request
-        if (m.flags & NLM_F_DUMP_INTR) interrupted = true;
-        if (m.type === NLMSG_DONE) return { messages: out, interrupted, truncated };
-        if (m.type === NLMSG_ERROR) {
-          const e = parseError(m.data);
-          if (e.errno === 0) return { messages: out, interrupted, truncated };
+      let off = 0;
+      while (off + NLMSG_HDRLEN <= n) {
+        const len = rbuf.readUInt32LE(off);
+        if (len < NLMSG_HDRLEN || off + len > n) {
+          status.truncated = true;
+          break;
+        }
+        const mtype = rbuf.readUInt16LE(off + 4);
+        const flags = rbuf.readUInt16LE(off + 6);
+        const mseq = rbuf.readUInt32LE(off + 8);
+        const data = rbuf.subarray(off + NLMSG_HDRLEN, off + len);
+        off += align4(len);
+        if (mseq !== seq) continue; // a late reply to an earlier, abandoned request
+        if (flags & NLM_F_DUMP_INTR) status.interrupted = true;
+        if (mtype === NLMSG_DONE) return status;
+        if (mtype === NLMSG_ERROR) {
+          const e = parseError(data);
+          if (e.errno === 0) return status;
           throw new NetlinkError(e.errno, name, e.extAck);
         }
-        if (m.type === NLMSG_NOOP) continue;
-        // Copy out of the shared receive buffer: the next recv overwrites it.
-        out.push({ ...m, data: Buffer.from(m.data) });
+        if (mtype === NLMSG_NOOP) continue;
+        onMessage(mtype, data);
       }
     }
+  }
+
+  /** Like dumpEach, but collects copies of the replies (with their header fields). */
+  dump(type: number, payload: Buffer, name = `type ${type}`): { messages: NlMsg[] } & DumpStatus {
+    const messages: NlMsg[] = [];
+    const status = this.dumpEach(
+      type,
+      payload,
+      (mtype, data) => {
+        // Header fields other than the type are not needed by callers of a dump.
+        messages.push({ type: mtype, flags: 0, seq: 0, pid: 0, data: Buffer.from(data) });
+      },
+      name,
+    );
+    return { messages, ...status };
   }
 
   /**
@@ -341,12 +381,12 @@ export class NetlinkSocket {
    * (e.g. the answer to RTM_GETNSID). Throws NetlinkError on a negative ACK.
    */
   request(type: number, flags: number, payload: Buffer, name = `type ${type}`): NlMsg[] {
-    const seq = nextSeq++;
+    const seq = nextSeq++ >>> 0;
     send(this.fd, buildMessage(type, NLM_F_REQUEST | NLM_F_ACK | flags, seq, payload));
     const out: NlMsg[] = [];
     for (;;) {
       const n = this.recvOnce(name);
-      for (const m of parseMessages(this.buf.subarray(0, n)).messages) {
+      for (const m of parseMessages(rbuf.subarray(0, n)).messages) {
         if (m.seq !== seq) continue;
         if (m.type === NLMSG_ERROR) {
           const e = parseError(m.data);
@@ -366,21 +406,19 @@ export class NetlinkSocket {
     for (;;) {
       let n: number;
       try {
-        n = recv(this.fd, this.buf, MSG_DONTWAIT);
+        n = recv(this.fd, rbuf, MSG_DONTWAIT);
       } catch (e) {
         if (e instanceof SyscallError && e.errno === EAGAIN) return out;
         throw e;
       }
-      for (const m of parseMessages(this.buf.subarray(0, n)).messages)
+      for (const m of parseMessages(rbuf.subarray(0, n)).messages)
         out.push({ ...m, data: Buffer.from(m.data) });
     }
   }
 
   private recvOnce(name: string): number {
     try {
-      // MSG_TRUNC would tell us the real size; 64 KiB covers the kernel's dump
-      // chunking (it fills at most max(PAGE_SIZE, 32 KiB) per datagram).
-      return recv(this.fd, this.buf);
+      return recv(this.fd, rbuf);
     } catch (e) {
       if (e instanceof SyscallError && e.errno === EAGAIN) {
         throw new SyscallError('recv', e.errno, `${name}: no reply from the kernel within the timeout`);

@@ -6,6 +6,7 @@
  * other namespaces (IFLA_LINK_NETNSID) are returned as CrossRefs.
  */
 import { readSync } from 'node:fs';
+import type { NetlinkSocket } from '../kernel/netlink.js';
 import { decodeAddr } from '../kernel/rtnetlink/addr.js';
 import {
   AF_INET,
@@ -56,15 +57,14 @@ import type { Draft } from '../model/types.js';
 import { decodeBridgePort } from './kinds/bridge.js';
 import { kindHandler } from './kinds/index.js';
 import { classifyKindless } from './kinds/physical.js';
-import type { NlConn } from './nlconn.js';
 import type { ServiceMap } from './services.js';
 import { addSockets } from './sockets.js';
 import { parseSockStat, type SockStat } from './sockstat.js';
 import type { CrossRef, DumpOptions, NsDump } from './types.js';
 
 export interface NsConns {
-  route: NlConn;
-  diag: NlConn | undefined;
+  route: NetlinkSocket;
+  diag: NetlinkSocket | undefined;
   /** fds of /proc/thread-self/net/sockstat and sockstat6 opened inside the namespace (bound to it). */
   sockstat?: [number, number];
 }
@@ -138,7 +138,7 @@ function socketDumps(
  * (NLM_F_DUMP_INTR: the tables changed meanwhile, the result may be inconsistent).
  */
 function dumpRetry<T>(
-  conn: NlConn,
+  conn: NetlinkSocket,
   type: number,
   req: Buffer,
   name: string,
@@ -147,7 +147,7 @@ function dumpRetry<T>(
 ): T[] {
   for (let attempt = 0; ; attempt++) {
     const out: T[] = [];
-    const st = conn.dump(
+    const st = conn.dumpEach(
       type,
       req,
       (mtype, data) => {
@@ -350,7 +350,7 @@ export function dumpNamespace(
   }
   tolerate(
     () =>
-      conns.route.dump(
+      conns.route.dumpEach(
         RTM_GETNETCONF,
         NETCONF_REQ,
         (t, d) => {
@@ -373,7 +373,7 @@ export function dumpNamespace(
       const type = r.length === INET_DIAG_REQ_V1_LEN ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
       const ok = tolerate(
         () => {
-          diag.dump(
+          diag.dumpEach(
             type,
             r,
             (_t, d) => {

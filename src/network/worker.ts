@@ -8,13 +8,12 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.js';
-import { NETLINK_ROUTE, NETLINK_SOCK_DIAG } from '../kernel/netlink.js';
+import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkSocket } from '../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
 import { dumpNamespace, type NsConns } from './dump.js';
-import { NlConn } from './nlconn.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -61,11 +60,11 @@ function openConns(refs: string[], withDiag: boolean): NsConns {
   for (const ref of refs) {
     try {
       return withNetns(ref, () => {
-        const route = new NlConn(NETLINK_ROUTE);
-        let diag: NlConn | undefined;
+        const route = new NetlinkSocket(NETLINK_ROUTE);
+        let diag: NetlinkSocket | undefined;
         if (withDiag) {
           try {
-            diag = new NlConn(NETLINK_SOCK_DIAG);
+            diag = new NetlinkSocket(NETLINK_SOCK_DIAG);
           } catch (e) {
             route.close();
             throw e;
@@ -201,7 +200,7 @@ function answerNsids(
         continue; // the target went away: it cannot be the peer we look for
       }
       try {
-        for (const m of conns.route.request(RTM_GETNSID, buildGetNsid(fd), 'RTM_GETNSID')) {
+        for (const m of conns.route.request(RTM_GETNSID, 0, buildGetNsid(fd), 'RTM_GETNSID')) {
           const nsid = m.type === RTM_NEWNSID ? decodeNsid(m.data) : undefined;
           if (nsid !== undefined && nsid >= 0) found.push([nsid, t.ino]);
         }
