@@ -18,17 +18,7 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
 fi
 
 # ca-certificates for the npm registry; procps/psmisc only for the daemon scripts' checks.
-RUN_PACKAGES=(ca-certificates procps)
-missing=()
-for p in "${RUN_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "run: installing ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+ws_install_packages ca-certificates procps
 
 # npm ci runs the prepare script, which builds dist/ and the web UI (web/dist).
 ws_npm_ci

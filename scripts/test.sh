@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/setup.sh
 
-ws_install_packages
+ws_install_packages "${WS_TEST_PACKAGES[@]}"
 ws_npm_ci
 ws_start_daemons
 trap ws_stop_daemons EXIT

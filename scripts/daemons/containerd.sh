@@ -4,6 +4,7 @@
 # can create containers in it without touching any other containerd. `start`
 # prints a line only when it started one; `stop` stops what `start` started.
 set -euo pipefail
+source "$(dirname "$0")/../lib/daemon.sh"
 DIR=/run/wirescope-containerd
 SOCK=$DIR/containerd.sock
 ROOT=/var/lib/wirescope-containerd
@@ -31,22 +32,10 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 [debug]
   address = ""
 CONF
-  setsid containerd --config "$CONF" >"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 1 60); do
-    if answers; then echo "started containerd (pid $(cat "$PIDFILE"), $SOCK)"; exit 0; fi
-    sleep 0.5
-  done
-  echo "containerd.sh: containerd did not answer within 30 s; see $LOG" >&2
-  exit 1
+  daemon_spawn containerd 30 containerd --config "$CONF"
   ;;
 stop)
-  [ -f "$PIDFILE" ] || exit 0
-  pid=$(cat "$PIDFILE")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
+  daemon_stop
   ;;
 *)
   echo "usage: $0 start|stop" >&2

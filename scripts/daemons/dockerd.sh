@@ -5,14 +5,12 @@
 # containerd (under /var/run/docker/containerd) because the standalone test
 # containerd listens on a non-default socket.
 set -euo pipefail
+source "$(dirname "$0")/../lib/daemon.sh"
 PIDFILE=/run/wirescope-dockerd.pid
 LOG=/var/log/wirescope-dockerd.log
 SOCK=/var/run/docker.sock
 
-# curl may be missing on a fresh machine; node is always there.
-answers() {
-  [ -S "$SOCK" ] && node -e "require('http').get({socketPath:process.argv[1],path:'/_ping',timeout:2000},(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))" "$SOCK"
-}
+answers() { docker_api_answers "$SOCK"; }
 
 case "${1:-}" in
 start)
@@ -23,22 +21,10 @@ start)
     echo "dockerd.sh: a dockerd runs but $SOCK does not answer" >&2
     exit 1
   fi
-  setsid dockerd --host "unix://$SOCK" --pidfile "$PIDFILE.docker" >"$LOG" 2>&1 </dev/null &
-  echo $! >"$PIDFILE"
-  for _ in $(seq 1 120); do
-    if answers; then echo "started dockerd (pid $(cat "$PIDFILE"))"; exit 0; fi
-    sleep 0.5
-  done
-  echo "dockerd.sh: dockerd did not answer within 60 s; see $LOG" >&2
-  exit 1
+  daemon_spawn dockerd 60 dockerd --host "unix://$SOCK" --pidfile "$PIDFILE.docker"
   ;;
 stop)
-  [ -f "$PIDFILE" ] || exit 0
-  pid=$(cat "$PIDFILE")
-  kill "$pid" 2>/dev/null || true
-  for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-  kill -9 "$pid" 2>/dev/null || true
-  rm -f "$PIDFILE"
+  daemon_stop
   ;;
 *)
   echo "usage: $0 start|stop" >&2

@@ -8,9 +8,10 @@
 WS_TEST_PACKAGES=(iproute2 util-linux procps iptables nftables busybox-static psmisc
   docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates)
 
+# ws_install_packages PKG...: installs those of the Debian packages that are missing.
 ws_install_packages() {
-  local missing=()
-  for p in "${WS_TEST_PACKAGES[@]}" "$@"; do
+  local missing=() p
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   if [ ${#missing[@]} -gt 0 ]; then
