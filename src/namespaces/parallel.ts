@@ -172,6 +172,7 @@ export function scanShared(
   state.mntOf.clear();
   state.vanished.clear();
   state.warnings.length = 0;
+  state.owners = { sockets: new Map(), tuns: [] };
   drain(state, shared, new Int32Array(new SharedArrayBuffer(8)), opts);
   state.warnings.push({ code: 'scan-helper-failed', message: `${failure}; scanned on one thread instead` });
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { lastHelperShare } from './parallel.js';
 import { scanNamespaces } from './scan.js';
+import { addSocket, mergePartial, newState, toPartial } from './state.js';
 import {
   Fixtures,
   nsIno,
@@ -165,6 +166,67 @@ describe('namespace scan on the real kernel', () => {
 
     it('does not find it when fds are not a source', () => {
       assert.equal(scanNamespaces({ sources: { fds: false } }).namespaces[netns], undefined);
+    });
+  });
+
+  describe('socket and tun fds, collected in the same pass over /proc/PID/fd', () => {
+    let holder = 0;
+    let socket = 0;
+    before(async () => {
+      const t = token();
+      // dup2 makes the copies inheritable, so sleep keeps them across exec.
+      const script = [
+        'import os, socket, sys',
+        's = socket.socket(); os.dup2(s.fileno(), 9)',
+        "os.dup2(os.open('/dev/net/tun', os.O_RDWR), 8)",
+        "os.execvp('sleep', ['sleep', sys.argv[1]])",
+      ].join('\n');
+      fx.start(['python3', '-c', script, t]);
+      [holder = 0] = await waitForSleep(t);
+      socket = Number(/^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${holder}/fd/9`))?.[1]);
+    });
+
+    it('hands over socket inode → (pid, fd) and tun fds of processes it relates by pid and starttime', () => {
+      const scan = scanNamespaces();
+      assert.ok(scan.fdOwners, 'collected with the fd source on');
+      assert.deepEqual(scan.fdOwners.sockets.get(socket), [holder, 9]);
+      assert.deepEqual(
+        scan.fdOwners.tuns.filter((f) => f.pid === holder),
+        [{ pid: holder, fd: 8 }],
+      );
+      assert.equal(scan.processes[holder]?.starttime, starttimeOf(holder));
+    });
+
+    it('carries the socket and tun fds a helper thread found over to the calling thread intact', () => {
+      const part = newState('/proc', new Set(['net']));
+      addSocket(part, 5001, 100, 3);
+      addSocket(part, 5001, 101, 4);
+      addSocket(part, 5002, 101, 5);
+      part.owners.tuns.push({ pid: 101, fd: 6 });
+      const merged = newState('/proc', new Set(['net']));
+      addSocket(merged, 5001, 102, 7);
+      mergePartial(merged, structuredClone(toPartial(part)));
+      assert.deepEqual(merged.owners, {
+        sockets: new Map([
+          [5001, [102, 7, 100, 3, 101, 4]],
+          [5002, [101, 5]],
+        ]),
+        tuns: [{ pid: 101, fd: 6 }],
+      });
+    });
+
+    it('has none when fds are not a source', () => {
+      assert.equal(scanNamespaces({ sources: { fds: false } }).fdOwners, undefined);
+    });
+
+    it('has them also when the helper thread scanned part of the processes', () => {
+      const scan = scanNamespaces({ threads: true, helperFirstMs: 10_000 });
+      assert.ok(lastHelperShare() > 0, 'the helper scanned some processes');
+      assert.deepEqual(scan.fdOwners?.sockets.get(socket), [holder, 9]);
+      assert.deepEqual(
+        scan.fdOwners?.tuns.filter((f) => f.pid === holder),
+        [{ pid: holder, fd: 8 }],
+      );
     });
   });
 

@@ -31,7 +31,9 @@ import { leadersOf } from './leaders.js';
 import { type HelperMode, scanShared } from './parallel.js';
 import { missingPrivileges } from './privileges.js';
 import { listPids } from './procs.js';
-import { newState, type ScanState } from './state.js';
+import { type FdOwners, newState, type ScanState } from './state.js';
+
+export type { FdOwners };
 
 /** Points between the scan's phases, for tests that change the host mid-scan. */
 export type ScanPhase = 'processes' | 'bindmounts' | 'hierarchy';
@@ -69,6 +71,13 @@ export interface NamespaceScan {
   missingPrivileges: Draft.Discovery['missingPrivileges'];
   /** wirescope's own mount namespace: bind mounts in it are reachable by their path as is. */
   ownMntns?: number;
+  /**
+   * Socket inodes → holding (pid, fd) and fds open on /dev/net/tun, collected
+   * in the readlink pass over /proc/PID/fd that finds namespace fds; the
+   * network stage takes socket owners and tap holders from here. Absent when
+   * the fd source was off (`sources.fds: false`): nothing was scanned then.
+   */
+  fdOwners?: FdOwners;
 }
 
 export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceScan {
@@ -102,7 +111,24 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
     warnings: state.warnings,
     missingPrivileges: ownMissingPrivileges(procRoot),
     ...ownMnt(procRoot),
+    ...(src.fds !== false ? { fdOwners: liveOwners(state) } : {}),
   };
+}
+
+/** The fd owners without processes that turned out to have exited (see toModel). */
+function liveOwners(state: ScanState): FdOwners {
+  const { sockets, tuns } = state.owners;
+  if (state.vanished.size === 0) return state.owners;
+  const live = new Map<number, number[]>();
+  for (const [ino, holders] of sockets) {
+    const keep: number[] = [];
+    for (let i = 0; i < holders.length; i += 2) {
+      if (!state.vanished.has(holders[i] as number))
+        keep.push(holders[i] as number, holders[i + 1] as number);
+    }
+    if (keep.length > 0) live.set(ino, keep);
+  }
+  return { sockets: live, tuns: tuns.filter((t) => !state.vanished.has(t.pid)) };
 }
 
 let scans = 0;

@@ -48,6 +48,26 @@ export interface NsEntry {
   hidden?: boolean;
 }
 
+/**
+ * Socket and TUN/TAP fds of the scanned processes, found in the same readlink
+ * pass over /proc/PID/fd that finds namespace fds (fds.ts), so later stages
+ * need no scan of their own. Every pid is a process of the scan, and its fds
+ * were read between two reads of its stat with the same starttime: the pair
+ * (pid, starttime) in `NamespaceScan.processes` identifies the holder.
+ */
+export interface FdOwners {
+  /**
+   * Socket inode ("socket:[N]") → its holders as flat (pid, fd) pairs:
+   * pid0, fd0, pid1, fd1, … (a socket can be shared by several processes).
+   */
+  sockets: Map<number, number[]>;
+  /**
+   * fds open on /dev/net/tun. Which interface each is attached to is only in
+   * /proc/PID/fdinfo/FD ("iff:"), which the network stage reads for these few.
+   */
+  tuns: { pid: number; fd: number }[];
+}
+
 export interface ScanState {
   procRoot: string;
   types: ReadonlySet<NamespaceType>;
@@ -58,6 +78,8 @@ export interface ScanState {
   warnings: Draft.Warning[];
   /** Processes that exited during the scan (by pid). */
   vanished: Set<number>;
+  /** Socket and tun fds found by the fd source (empty when it is off). */
+  owners: FdOwners;
 }
 
 export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): ScanState {
@@ -69,7 +91,15 @@ export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): S
     mntOf: new Map(),
     warnings: [],
     vanished: new Set(),
+    owners: { sockets: new Map(), tuns: [] },
   };
+}
+
+/** Records that `pid` holds socket `ino` as `fd`. */
+export function addSocket(state: ScanState, ino: number, pid: number, fd: number): void {
+  const l = state.owners.sockets.get(ino);
+  if (l === undefined) state.owners.sockets.set(ino, [pid, fd]);
+  else l.push(pid, fd);
 }
 
 export function nsEntry(state: ScanState, type: NamespaceType, ino: number): NsEntry {
@@ -95,6 +125,9 @@ export interface PartialScan {
   mntOf: [number, number][];
   warnings: Draft.Warning[];
   vanished: number[];
+  /** Socket holders as flat (inode, pid, fd) triples. */
+  sockets: number[];
+  tuns: FdOwners['tuns'];
 }
 
 export function toPartial(state: ScanState): PartialScan {
@@ -111,7 +144,17 @@ export function toPartial(state: ScanState): PartialScan {
     mntOf: [...state.mntOf],
     warnings: state.warnings,
     vanished: [...state.vanished],
+    sockets: flatSockets(state.owners.sockets),
+    tuns: state.owners.tuns,
   };
+}
+
+function flatSockets(m: Map<number, number[]>): number[] {
+  const out: number[] = [];
+  for (const [ino, holders] of m) {
+    for (let i = 0; i < holders.length; i += 2) out.push(ino, holders[i] as number, holders[i + 1] as number);
+  }
+  return out;
 }
 
 export function mergePartial(state: ScanState, part: PartialScan): void {
@@ -126,4 +169,8 @@ export function mergePartial(state: ScanState, part: PartialScan): void {
   for (const [pid, mnt] of part.mntOf) state.mntOf.set(pid, mnt);
   state.warnings.push(...part.warnings);
   for (const pid of part.vanished) state.vanished.add(pid);
+  const s = part.sockets;
+  for (let i = 0; i < s.length; i += 3)
+    addSocket(state, s[i] as number, s[i + 1] as number, s[i + 2] as number);
+  state.owners.tuns.push(...part.tuns);
 }

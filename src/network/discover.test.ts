@@ -452,27 +452,41 @@ describe('network discovery on the real kernel', () => {
     assert.deepEqual(ab0?.linkUnresolved, { netnsId: ab0?.linkNetnsId, index: ifindex(N('b'), 'ba0') });
   });
 
-  it('with the namespace stage scan: finds owners of new and kept sockets between full fd scans', async () => {
-    const first = await discoverNetworks(scanNamespaces(), { ownerRescanMs: 60_000 });
+  it('with the namespace stage scan: takes owners and tap holders from its fd pass, fresh every run', async () => {
     const s1 = String(netnsIno(N('s1')));
     const owners = (r: NetworkResult, port: number) =>
       r.networks[s1]?.sockets
         .filter((s) => s.localPort === port && !s.synthetic)
         .flatMap((s) => s.owners.map((o) => o.pid));
+    const scan = scanNamespaces();
+    assert.ok(scan.fdOwners, 'the namespace scan hands over the socket and tun fds it saw');
+    const first = await discoverNetworks(scan);
     assert.deepEqual(owners(first, 8081), [sockPid]);
-    // A process started after the full scan: found through the new-process path of the incremental run.
+    const none = await discoverNetworks({ ...scan, fdOwners: { sockets: new Map(), tuns: [] } });
+    assert.deepEqual(owners(none, 8081), [], 'owners come from the scan alone: no second fd scan');
+    // A process started after that scan: the next scan sees it (no stale owner cache).
     const late = await fx.sockets(['tcp,4,0.0.0.0,8090'], { netns: N('s1') });
-    const second = await discoverNetworks(scanNamespaces(), { ownerRescanMs: 60_000 });
+    const second = await discoverNetworks(scanNamespaces());
     assert.deepEqual(owners(second, 8081), [sockPid]);
     assert.deepEqual(owners(second, 8090), [late.child.pid]);
     assert.deepEqual(
       second.networks[String(netnsIno(N('s2')))]?.sockets.map((s) => s.owners.map((o) => o.pid)),
       [[outsidePid], [outsidePid]],
     );
-    // The tap holder is re-checked too.
-    const tap = second.networks[String(netnsIno(N('t1')))]?.interfaces.find((i) => i.name === `${P}t`);
+    const tapOf = (r: NetworkResult) =>
+      r.networks[String(netnsIno(N('t1')))]?.interfaces.find((i) => i.name === `${P}t`);
     assert.deepEqual(
-      tap?.tuntap?.holders.map((h) => h.pid),
+      tapOf(second)?.tuntap?.holders.map((h) => [h.pid, h.fd > 2]),
+      [[tapPid, true]],
+    );
+    // A scan made without the fd source carries none: the network stage scans the fds itself, same result.
+    const noFds = scanNamespaces({ sources: { fds: false } });
+    assert.equal(noFds.fdOwners, undefined);
+    const third = await discoverNetworks(noFds);
+    assert.deepEqual(owners(third, 8081), [sockPid]);
+    assert.deepEqual(owners(third, 8090), [late.child.pid]);
+    assert.deepEqual(
+      tapOf(third)?.tuntap?.holders.map((h) => h.pid),
       [tapPid],
     );
   });

@@ -8,7 +8,7 @@
 import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
-import { type FdScan, OwnerTracker, ProcLookup, type TrackedProcess } from './owners.js';
+import { type FdScan, ProcLookup, resolveOwners, scanFdOwners } from './owners.js';
 import { WorkerPool } from './pool.js';
 import { raiseNofile } from './rlimit.js';
 import type { DumpOptions, NsDump, NsJob } from './types.js';
@@ -32,13 +32,8 @@ export interface NetworkOptions {
   cacheLimit?: number;
   /** Worker threads (default: 2, or 1 on a single CPU); applies when the pool starts. */
   workers?: number;
-  /** procfs root for the fd scan (tests). */
+  /** procfs root for fdinfo, owners' stat and the fallback fd scan (tests). */
   procRoot?: string;
-  /**
-   * How long socket/tap owners learnt by a full /proc fd scan are re-checked
-   * incrementally instead of rescanned (ms, default 5000; 0 = full scan every run).
-   */
-  ownerRescanMs?: number;
 }
 
 export interface NetworkResult {
@@ -47,7 +42,6 @@ export interface NetworkResult {
 }
 
 let pool: WorkerPool | undefined;
-let owners: OwnerTracker | undefined;
 /** (X, nsid) → Y, valid while both X and Y are held by cached sockets (see wires.ts). */
 const nsidCache: NsidMap = new Map();
 /**
@@ -67,7 +61,6 @@ export async function closeNetworkDiscovery(): Promise<void> {
   nsidCache.clear();
   nsidMisses.clear();
   lastScanned = new Set();
-  owners = undefined;
   if (p) await p.close();
 }
 
@@ -128,16 +121,14 @@ export async function discoverNetworks(
       : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 4))));
   pool ??= new WorkerPool(options.workers);
   const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
-  const procs = trackedProcesses(scan);
-  const rescanMs = options.ownerRescanMs ?? 5000;
-  if (!owners || owners.procRoot !== (options.procRoot ?? '/proc') || owners.rescanMs !== rescanMs) {
-    owners = new OwnerTracker(options.procRoot, rescanMs);
-  }
-  const tracker = owners;
-  // A full /proc fd scan runs on this thread while the workers dump; an incremental one needs the sockets first.
-  // Without the process list (a partial scan) new processes cannot be told apart: always scan fully.
-  const full = tracker.fullDue() || procs.length === 0;
-  let fds: FdScan | undefined = dumpOptions.sockets && full ? tracker.full(procs) : undefined;
+  // Owners come from the namespace stage's readlink pass over /proc/*/fd (only the tun fds' fdinfo
+  // is read here); a scan made without it gets one full fd scan of its own. Either runs on this
+  // thread while the workers dump.
+  const procRoot = options.procRoot ?? '/proc';
+  const lookup = new ProcLookup(scan.processes, procRoot);
+  const fds: FdScan | undefined = dumpOptions.sockets
+    ? resolveOwners(scan.fdOwners ?? scanFdOwners(procRoot), lookup, procRoot)
+    : undefined;
   const { dumps, warnings: dumpWarnings } = await dumping;
   warnings.push(...dumpWarnings);
 
@@ -153,12 +144,6 @@ export async function discoverNetworks(
   await resolveNsids(pool, dumps, refs, warnings);
   applyWires(dumps, nsidCache);
 
-  if (dumpOptions.sockets && !fds) {
-    const targets = new Map<number, number>();
-    for (const d of dumps) for (const sk of d.sockets) if (sk.inode) targets.set(sk.inode, d.ino);
-    fds = tracker.incremental(targets, procs);
-  }
-  const lookup = new ProcLookup(scan.processes, options.procRoot);
   if (fds) attachTapHolders(dumps, fds, lookup);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
@@ -250,16 +235,6 @@ function pruneNsidCache(dumps: NsDump[]): void {
     for (const [n, y] of m) if (!held.has(y)) m.delete(n);
   }
   for (const x of nsidMisses.keys()) if (!held.has(x)) nsidMisses.delete(x);
-}
-
-function trackedProcesses(scan: NamespaceScan): TrackedProcess[] {
-  const out: TrackedProcess[] = [];
-  for (const p of Object.values(scan.processes)) {
-    const t: TrackedProcess = { pid: p.pid, starttime: p.starttime };
-    if (p.namespaces.net !== undefined) t.netns = p.namespaces.net;
-    out.push(t);
-  }
-  return out;
 }
 
 function attachOwners(d: NsDump, fds: FdScan, lookup: ProcLookup): void {

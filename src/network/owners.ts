@@ -1,13 +1,17 @@
 /**
- * One scan of /proc/[pid]/fd: socket inodes → owning processes, and TUN/TAP
- * file descriptors → the interface name from /proc/[pid]/fdinfo ("iff:" line,
- * drivers/net/tun.c tun_chr_show_fdinfo). Threads normally share their
- * process's fd table, so the thread group leader's fd directory is enough.
- * The namespace stage's koffi-backed procfs helpers keep the syscalls lean.
+ * Socket inodes → owning processes, and TUN/TAP file descriptors → the
+ * interface name from /proc/[pid]/fdinfo ("iff:" line, drivers/net/tun.c
+ * tun_chr_show_fdinfo). The namespace stage already readlinks every
+ * /proc/[pid]/fd entry and hands over the socket and tun fds it saw
+ * (`NamespaceScan.fdOwners`), so normally only the few tun fds' fdinfo is
+ * read here; a scan without them gets one full scan of its own. Threads
+ * normally share their process's fd table, so the thread group leader's fd
+ * directory is enough.
  */
 import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
-import { listDir, readLink, readProcFile } from '../procfs/read.js';
+import type { FdOwners } from '../namespaces/scan.js';
+import { type FdLinks, fdLinks, listDir, readProcFile } from '../procfs/read.js';
 
 export interface ProcInfo {
   pid: number;
@@ -25,176 +29,69 @@ export interface FdScan {
   tuns: { pid: number; fd: number; iff: string }[];
 }
 
-/** "socket:[12345]" → 12345. */
-export function socketInode(link: string): number | undefined {
-  if (!link.startsWith('socket:[')) return undefined;
-  const n = Number(link.slice(8, -1));
-  return Number.isInteger(n) ? n : undefined;
-}
-
 /** The interface name from a tun fd's fdinfo text, if attached to one. */
 export function parseIff(fdinfo: string): string | undefined {
   const m = /^iff:\s*(\S+)/m.exec(fdinfo);
   return m ? m[1] : undefined;
 }
 
-/** Adds the socket and tun fds of one process to `into`; false when the process is gone. */
-function scanPid(procRoot: string, pid: number, into: FdScan): boolean {
-  const dir = `${procRoot}/${pid}/fd`;
-  let fds: string[];
-  try {
-    fds = listDir(dir);
-  } catch {
-    return false; // exited, or a kernel thread
-  }
-  for (const f of fds) {
-    let target: string;
-    try {
-      target = readLink(`${dir}/${f}`);
-    } catch {
-      continue;
-    }
-    const ino = socketInode(target);
-    if (ino !== undefined) {
-      const list = into.sockets.get(ino);
-      if (list) list.push(pid, Number(f));
-      else into.sockets.set(ino, [pid, Number(f)]);
-    } else if (target === '/dev/net/tun') {
-      try {
-        const iff = parseIff(readProcFile(`${procRoot}/${pid}/fdinfo/${f}`, true));
-        if (iff) into.tuns.push({ pid, fd: Number(f), iff });
-      } catch {
-        // closed meanwhile
-      }
-    }
-  }
-  return true;
-}
-
-/** Every process's socket and tun fds (the full scan). */
-export function scanFds(procRoot = '/proc'): FdScan & { pids: number[] } {
-  const out: FdScan & { pids: number[] } = { sockets: new Map(), tuns: [], pids: [] };
+/**
+ * Every process's socket and tun fds, through the same lean readlink pass as
+ * the namespace stage's fd source: the fallback for a namespace scan made
+ * without that source (or built by hand), which carries no `fdOwners`.
+ */
+export function scanFdOwners(procRoot = '/proc'): FdOwners {
+  const out: FdOwners = { sockets: new Map(), tuns: [] };
   let names: string[];
   try {
     names = listDir(procRoot);
   } catch {
     return out;
   }
-  for (const p of names) {
-    const c = p.charCodeAt(0);
+  for (const name of names) {
+    const c = name.charCodeAt(0);
     if (c < 48 || c > 57) continue;
-    if (scanPid(procRoot, Number(p), out)) out.pids.push(Number(p));
+    const pid = Number(name);
+    let links: FdLinks;
+    try {
+      links = fdLinks(`${procRoot}/${pid}/fd`);
+    } catch {
+      continue; // exited, a kernel thread, or not ours to read
+    }
+    const sk = links.sockets;
+    for (let i = 0; i < sk.length; i += 2) {
+      const ino = sk[i + 1] as number;
+      const list = out.sockets.get(ino);
+      if (list) list.push(pid, sk[i] as number);
+      else out.sockets.set(ino, [pid, sk[i] as number]);
+    }
+    for (const fd of links.tuns) out.tuns.push({ pid, fd });
   }
   return out;
 }
 
-/** A process as the tracker needs it: identity and network namespace. */
-export interface TrackedProcess {
-  pid: number;
-  starttime: number;
-  netns?: number;
-}
-
 /**
- * Socket and tap ownership across discoveries. A full scan readlinks every fd
- * of every process — the dominant cost on hosts with many sockets — so
- * between full scans (at most `rescanMs` apart) a discovery only:
- *  - re-checks each remembered owner of the sockets it found (one readlink:
- *    still "socket:[inode]"? socket inodes are never reused while they live),
- *  - fully scans processes that are new since (pid + starttime),
- *  - scans the processes of a socket's own namespace for sockets nobody was
- *    remembered to own (a server's new connections).
- * What it can miss until the next full scan: an *older* process in another
- * namespace that obtained a socket meanwhile (setns or SCM_RIGHTS).
+ * Socket owners and tap holders for the network stage: the socket holders as
+ * they are, and for each /dev/net/tun fd the interface from its fdinfo
+ * ("iff:"; a tun fd not attached to an interface has none). A tun holder
+ * that exited since, or whose PID now names another process (its starttime
+ * differs from the one `lookup` knows), is skipped.
  */
-export class OwnerTracker {
-  private state: FdScan = { sockets: new Map(), tuns: [] };
-  private seen = new Map<number, number>();
-  private fullAt = Number.NEGATIVE_INFINITY;
-
-  constructor(
-    readonly procRoot = '/proc',
-    readonly rescanMs = 5000,
-  ) {}
-
-  fullDue(now = performance.now()): boolean {
-    return now - this.fullAt >= this.rescanMs;
+export function resolveOwners(owners: FdOwners, lookup: ProcLookup, procRoot = '/proc'): FdScan {
+  const tuns: FdScan['tuns'] = [];
+  for (const t of owners.tuns) {
+    const p = lookup.get(t.pid);
+    if (!p) continue;
+    try {
+      const iff = parseIff(readProcFile(`${procRoot}/${t.pid}/fdinfo/${t.fd}`, true));
+      // stat after fdinfo: the same starttime proves the fdinfo was this process's.
+      const st = parseStat(readProcFile(`${procRoot}/${t.pid}/stat`, true));
+      if (iff && st?.starttime === p.starttime) tuns.push({ pid: t.pid, fd: t.fd, iff });
+    } catch {
+      // closed or exited since the scan
+    }
   }
-
-  /** Full scan; `processes` gives starttimes so later runs can tell new processes. */
-  full(processes: Iterable<TrackedProcess>): FdScan {
-    const s = scanFds(this.procRoot);
-    this.state = { sockets: s.sockets, tuns: s.tuns };
-    const start = new Map<number, number>();
-    for (const p of processes) start.set(p.pid, p.starttime);
-    this.seen = new Map();
-    for (const pid of s.pids) this.seen.set(pid, start.get(pid) ?? -1);
-    this.fullAt = performance.now();
-    return this.state;
-  }
-
-  /** Owners of `targets` (socket inode → its namespace) without a full scan. */
-  incremental(targets: Map<number, number>, processes: Iterable<TrackedProcess>): FdScan {
-    const byNetns = new Map<number, number[]>();
-    const fresh: FdScan = { sockets: new Map(), tuns: [] };
-    for (const p of processes) {
-      if (p.netns !== undefined) {
-        const l = byNetns.get(p.netns);
-        if (l) l.push(p.pid);
-        else byNetns.set(p.netns, [p.pid]);
-      }
-      if (this.seen.get(p.pid) === p.starttime) continue;
-      if (scanPid(this.procRoot, p.pid, fresh)) this.seen.set(p.pid, p.starttime);
-    }
-    const out: FdScan = { sockets: new Map(), tuns: [] };
-    const missing = new Set<number>();
-    for (const [ino, netns] of targets) {
-      const valid: number[] = [];
-      const old = this.state.sockets.get(ino);
-      if (old) {
-        for (let i = 0; i < old.length; i += 2) {
-          const pid = old[i] as number;
-          const fd = old[i + 1] as number;
-          try {
-            if (readLink(`${this.procRoot}/${pid}/fd/${fd}`) === `socket:[${ino}]`) valid.push(pid, fd);
-          } catch {
-            // closed or exited
-          }
-        }
-      }
-      const added = fresh.sockets.get(ino);
-      if (added) valid.push(...added);
-      if (valid.length > 0) out.sockets.set(ino, valid);
-      else missing.add(netns);
-    }
-    // Sockets nobody is remembered to own: look at the processes of their namespace.
-    const local: FdScan = { sockets: new Map(), tuns: [] };
-    for (const netns of missing)
-      for (const pid of byNetns.get(netns) ?? []) scanPid(this.procRoot, pid, local);
-    for (const [ino, holders] of local.sockets) {
-      if (!targets.has(ino)) continue;
-      const have = out.sockets.get(ino) ?? [];
-      for (let i = 0; i < holders.length; i += 2) {
-        if (!have.some((v, j) => j % 2 === 0 && v === holders[i] && have[j + 1] === holders[i + 1]))
-          have.push(holders[i] as number, holders[i + 1] as number);
-      }
-      out.sockets.set(ino, have);
-    }
-    // Remember what was learnt (validated and new), so the next run re-checks it.
-    for (const [ino, holders] of out.sockets) this.state.sockets.set(ino, holders);
-    // Taps: re-check remembered tun fds, plus those of new processes.
-    for (const t of [...this.state.tuns, ...fresh.tuns]) {
-      try {
-        if (readLink(`${this.procRoot}/${t.pid}/fd/${t.fd}`) !== '/dev/net/tun') continue;
-        const iff = parseIff(readProcFile(`${this.procRoot}/${t.pid}/fdinfo/${t.fd}`, true));
-        if (iff) out.tuns.push({ pid: t.pid, fd: t.fd, iff });
-      } catch {
-        // closed or exited
-      }
-    }
-    this.state.tuns = out.tuns;
-    return out;
-  }
+  return { sockets: owners.sockets, tuns };
 }
 
 /** comm (field 2, in parentheses, may contain anything) and starttime (field 22) of /proc/PID/stat. */

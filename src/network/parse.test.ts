@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RawInetSocket } from '../kernel/sockdiag.js';
 import type { Draft } from '../model/types.js';
-import { parseIff, parseStat, socketInode } from './owners.js';
+import { parseIff, parseStat } from './owners.js';
 import { parseServices } from './services.js';
 import { addSockets, macrostate } from './sockets.js';
 import { parseSockStat } from './sockstat.js';
@@ -32,9 +32,7 @@ describe('sockstat parser', () => {
 });
 
 describe('procfs helpers for owners and tap holders', () => {
-  it('parses socket links, fdinfo iff lines and stat with odd comm names', () => {
-    assert.equal(socketInode('socket:[12345]'), 12345);
-    assert.equal(socketInode('pipe:[1]'), undefined);
+  it('parses fdinfo iff lines and stat with odd comm names', () => {
     assert.equal(parseIff('pos:\t0\nflags:\t02\nmnt_id:\t15\nino:\t1\niff:\ttap0\n'), 'tap0');
     assert.equal(parseIff('pos:\t0\n'), undefined);
     const stat = '42 (we ird) proc) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 987654 1000 10';

@@ -5,7 +5,8 @@
  * is useless there), and errors classified into "vanished" and "denied".
  */
 import {
-  sysFdNamespaces,
+  type FdLinks,
+  sysFdLinks,
   sysFstatIno,
   sysListDir,
   sysReadFdNs,
@@ -42,9 +43,11 @@ export function readFdNs(path: string): { type: string; ino: number } | undefine
   return sysReadFdNs(path);
 }
 
-/** The fds in a /proc/PID/fd directory that refer to a namespace. */
-export function fdNamespaces(dir: string): { fd: number; type: string; ino: number }[] {
-  return sysFdNamespaces(dir);
+export type { FdLinks };
+
+/** The fds in a /proc/PID/fd directory that refer to a namespace, a socket or /dev/net/tun. */
+export function fdLinks(dir: string): FdLinks {
+  return sysFdLinks(dir);
 }
 
 /** Inode of an open file descriptor of ours. */

@@ -192,16 +192,44 @@ function nsOfLink(n: number): { type: string; ino: number } | undefined {
   return { type: linkBuf.toString('latin1', 0, colon), ino };
 }
 
+/** The fds of one process that the scan relates to something (see sysFdLinks). */
+export interface FdLinks {
+  /** Namespace fds ("net:[4026532475]"): fd, type and inode. */
+  ns: { fd: number; type: string; ino: number }[];
+  /** Socket fds ("socket:[12345]") as flat (fd, socket inode) pairs. */
+  sockets: number[];
+  /** fds open on the TUN/TAP clone device ("/dev/net/tun"). */
+  tuns: number[];
+}
+
+const TUN = Buffer.from('/dev/net/tun', 'latin1');
+const SOCKET = Buffer.from('socket:[', 'latin1');
+
+/** Inode of "socket:[N]" in linkBuf[0..n), or -1 for any other target. */
+function socketOfLink(n: number): number {
+  if (n < 10 || linkBuf[0] !== 115 /* s */ || linkBuf[n - 1] !== 93 /* ] */) return -1;
+  if (linkBuf.compare(SOCKET, 0, 8, 0, 8) !== 0) return -1;
+  let ino = 0;
+  for (let i = 8; i < n - 1; i++) {
+    const d = (linkBuf[i] ?? 0) - 48;
+    if (d < 0 || d > 9) return -1;
+    ino = ino * 10 + d;
+  }
+  return ino;
+}
+
 /**
- * The namespace links among the fds in `dir` (/proc/PID/fd): getdents64 on
+ * The fds in `dir` (/proc/PID/fd) that name a namespace, a socket or
+ * /dev/net/tun, classified from the link bytes in one pass: getdents64 on
  * the directory, then readlinkat(2) relative to it with the name straight
- * from the dirent buffer — no path is walked or built per fd, which matters
- * for processes holding thousands of sockets. An fd closed between the two
- * calls is skipped; other errors throw.
+ * from the dirent buffer — no path is walked or built per fd, and no string
+ * is made for the common targets, which matters for processes holding
+ * thousands of sockets. An fd closed between the two calls is skipped;
+ * other errors throw.
  */
-export function sysFdNamespaces(dir: string): { fd: number; type: string; ino: number }[] {
+export function sysFdLinks(dir: string): FdLinks {
   const dfd = openOrThrow(dir, O_RDONLY | O_DIRECTORY);
-  const out: { fd: number; type: string; ino: number }[] = [];
+  const out: FdLinks = { ns: [], sockets: [], tuns: [] };
   try {
     for (;;) {
       const n = Number(c.getdents64(dfd, dirBuf, dirBuf.length));
@@ -223,11 +251,16 @@ export function sysFdNamespaces(dir: string): { fd: number; type: string; ino: n
           if (e === ENOENT) continue;
           throw fsError('readlinkat', dir, e);
         }
-        const ns = nsOfLink(len);
-        if (ns === undefined) continue;
+        const sock = socketOfLink(len);
+        const ns = sock < 0 ? nsOfLink(len) : undefined;
+        const tun =
+          sock < 0 && ns === undefined && len === TUN.length && linkBuf.compare(TUN, 0, len, 0, len) === 0;
+        if (sock < 0 && ns === undefined && !tun) continue;
         let fd = 0;
         for (let i = start; dirBuf[i] !== 0; i++) fd = fd * 10 + ((dirBuf[i] ?? 48) - 48);
-        out.push({ fd, type: ns.type, ino: ns.ino });
+        if (sock >= 0) out.sockets.push(fd, sock);
+        else if (ns !== undefined) out.ns.push({ fd, type: ns.type, ino: ns.ino });
+        else out.tuns.push(fd);
       }
     }
   } finally {
