@@ -80,6 +80,27 @@ describe('netlink sockets inside a network namespace', () => {
     }
   });
 
+  it('dumps its own namespace without privileges: no setns into the namespace it is in', () => {
+    // setns(2) needs CAP_SYS_ADMIN even for one's own namespace; a dump of it needs nothing.
+    const here = new URL('.', import.meta.url).pathname;
+    const script = `
+      const { withNetns } = await import('${here}netns.js');
+      const { NetlinkSocket, NETLINK_ROUTE } = await import('${here}netlink.js');
+      const s = withNetns('/proc/self/ns/net', () => new NetlinkSocket(NETLINK_ROUTE));
+      console.log(s.dump(18, Buffer.alloc(16)).messages.length);`;
+    const out = execFileSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', '--bounding-set=-all'].concat([
+        process.execPath,
+        '--input-type=module',
+        '-e',
+        script,
+      ]),
+      { encoding: 'utf8' },
+    );
+    assert.ok(Number(out.trim()) >= 1, `links seen unprivileged: ${out}`);
+  });
+
   it('turns a kernel error reply into a NetlinkError with errno', () => {
     const sock = new NetlinkSocket(NETLINK_ROUTE);
     try {

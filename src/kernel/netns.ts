@@ -9,13 +9,18 @@
  * multi-threaded process (setns(2): EINVAL), which is why files of other mount
  * namespaces are read through /proc/PID/root instead.
  */
+import { fstatSync } from 'node:fs';
 import { CLONE_NEWNET, close, gettid, O_CLOEXEC, O_RDONLY, open, setns } from './libc.js';
 
 let homeFd = -1;
+let homeIno = -1;
 
 /** An fd of this thread's original network namespace, opened once per thread. */
 function home(): number {
-  if (homeFd < 0) homeFd = open(`/proc/self/task/${gettid()}/ns/net`, O_RDONLY | O_CLOEXEC);
+  if (homeFd < 0) {
+    homeFd = open(`/proc/self/task/${gettid()}/ns/net`, O_RDONLY | O_CLOEXEC);
+    homeIno = fstatSync(homeFd).ino;
+  }
   return homeFd;
 }
 
@@ -31,6 +36,10 @@ export function withNetns<T>(target: string | number, fn: () => T): T {
   const back = home();
   const fd = typeof target === 'number' ? target : open(target, O_RDONLY | O_CLOEXEC);
   try {
+    // The thread's own namespace needs no setns — and must not: without
+    // CAP_SYS_ADMIN setns fails even for one's own namespace, yet netlink
+    // dumps of it need no privilege at all.
+    if (fstatSync(fd).ino === homeIno) return fn();
     setns(fd, CLONE_NEWNET);
   } finally {
     if (typeof target !== 'number') close(fd);
