@@ -1,9 +1,12 @@
 /**
- * Forwarded ports on the real kernel: throwaway network namespaces wired by a
- * veth, DNAT rules made with nft, iptables-nft and iptables-legacy in the
- * forwarding namespace, a listening process in the destination namespace,
- * and a decoy namespace holding the same destination address unwired.
- * Fixtures use the CLIs; discovery itself reads everything in-process.
+ * Forwarded ports on the real kernel. A lab declares the wiring: a forwarding
+ * namespace and a destination namespace joined by a veth (IPv4 and IPv6), and
+ * a decoy namespace with a veth of its own. Made by hand on top, because a lab
+ * cannot declare them: the DNAT and REDIRECT rules (written with nft,
+ * iptables-nft and iptables-legacy — the point is each tool's own encoding),
+ * the listening processes, and the decoy's copy of the destination address (a
+ * lab refuses one address on two interfaces, and that conflict is the decoy's
+ * purpose). Fixtures use the CLIs; discovery itself reads everything in-process.
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
@@ -12,14 +15,19 @@ import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { discover } from '../../discover.js';
+import { labUp } from '../../lab/apply.js';
+import { labDown } from '../../lab/down.js';
+import { parseLab } from '../../lab/load.js';
+import { readState } from '../../lab/state.js';
 import type { Discovery, Draft } from '../../model/types.js';
 import { closeForwardedPortSockets, decorateForwardedPorts } from './index.js';
 import { minimalDraft } from './testing/draft.js';
 
 const P = `wstf${randomBytes(3).toString('hex')}`;
-const FWD = `${P}f`;
-const DEST = `${P}d`;
-const DECOY = `${P}x`;
+/** Lab node names. */
+const FWD = 'fwd';
+const DEST = 'dest';
+const DECOY = 'decoy';
 // A /24 no other fixture on this machine is likely to use.
 const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
 const DEST_IP = `${NET}.2`;
@@ -27,18 +35,37 @@ const DEST_IP = `${NET}.2`;
 const NET6 = `fd${randomInt(0x10, 0x100).toString(16)}:${randomInt(0x1000, 0x10000).toString(16)}:1`;
 const DEST_IP6 = `${NET6}::2`;
 
+const LAB = `name: ${P}
+nodes:
+  ${FWD}: { kind: netns }
+  ${DEST}: { kind: netns }
+  ${DECOY}: { kind: netns }
+links:
+  - endpoints:
+      - { node: ${FWD}, name: ${P}a, ipv4: ${NET}.1/24, ipv6: ${NET6}::1/64 }
+      - { node: ${DEST}, name: ${P}b, ipv4: ${DEST_IP}/24, ipv6: ${DEST_IP6}/64 }
+  # The decoy's device nobody routes to: a veth with both ends inside.
+  - endpoints: ["${DECOY}:${P}y", "${DECOY}:${P}z"]
+`;
+
 const sh = (cmd: string, args: string[], input?: string) =>
   execFileSync(cmd, args, { input, stdio: ['pipe', 'pipe', 'pipe'], encoding: 'utf8' });
-const inNs = (ns: string, args: string[], input?: string) => sh('ip', ['netns', 'exec', ns, ...args], input);
-const ino = (ns: string) => statSync(`/run/netns/${ns}`).ino;
+/** The path of a lab node's network namespace (its holder process's). */
+const nsPath = (node: string): string => {
+  const pid = readState(P)?.nodes[node]?.pid;
+  if (pid === undefined) throw new Error(`node ${node} of lab ${P} is not up`);
+  return `/proc/${pid}/ns/net`;
+};
+// nsenter without --fork execs the command: a spawned child's PID is the command's.
+const inNs = (node: string, args: string[], input?: string) =>
+  sh('nsenter', [`--net=${nsPath(node)}`, ...args], input);
+const ino = (node: string) => statSync(nsPath(node)).ino;
 
-function listenIn(ns: string, port: number, host = '0.0.0.0'): Promise<ChildProcess> {
+function listenIn(node: string, port: number, host = '0.0.0.0'): Promise<ChildProcess> {
   const child = spawn(
-    'ip',
+    'nsenter',
     [
-      'netns',
-      'exec',
-      ns,
+      `--net=${nsPath(node)}`,
       process.execPath,
       '-e',
       `require('net').createServer().listen({ port: ${port}, host: '${host}', ipv6Only: true }, () => console.log('ready'))`,
@@ -56,19 +83,10 @@ describe('forwarded ports in real network namespaces', () => {
   let listener6: ChildProcess | undefined;
   let local: ChildProcess | undefined;
   let d: Discovery;
-  const forwardsOf = (ns: string) => d.networks[String(ino(ns))]?.forwardedPorts ?? [];
+  const forwardsOf = (node: string) => d.networks[String(ino(node))]?.forwardedPorts ?? [];
 
   before(async () => {
-    for (const ns of [FWD, DEST, DECOY]) sh('ip', ['netns', 'add', ns]);
-    sh('ip', ['link', 'add', `${P}a`, 'netns', FWD, 'type', 'veth', 'peer', 'name', `${P}b`, 'netns', DEST]);
-    inNs(FWD, ['ip', 'addr', 'add', `${NET}.1/24`, 'dev', `${P}a`]);
-    inNs(FWD, ['ip', 'link', 'set', `${P}a`, 'up']);
-    inNs(DEST, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}b`]);
-    inNs(DEST, ['ip', 'link', 'set', `${P}b`, 'up']);
-    inNs(FWD, ['ip', '-6', 'addr', 'add', `${NET6}::1/64`, 'dev', `${P}a`, 'nodad']);
-    inNs(DEST, ['ip', '-6', 'addr', 'add', `${DEST_IP6}/64`, 'dev', `${P}b`, 'nodad']);
-    // The decoy holds the same address on a device nobody routes to (a veth with both ends inside).
-    inNs(DECOY, ['ip', 'link', 'add', `${P}y`, 'type', 'veth', 'peer', 'name', `${P}z`]);
+    await labUp(parseLab(LAB));
     inNs(DECOY, ['ip', 'addr', 'add', `${DEST_IP}/24`, 'dev', `${P}y`]);
     inNs(
       FWD,
@@ -165,18 +183,14 @@ describe('forwarded ports in real network namespaces', () => {
     d = await discover({});
   });
 
-  after(() => {
+  after(async () => {
     listener?.kill();
     listener6?.kill();
     local?.kill();
     closeForwardedPortSockets();
-    for (const ns of [FWD, DEST, DECOY]) {
-      try {
-        sh('ip', ['netns', 'del', ns]);
-      } catch {
-        // already gone
-      }
-    }
+    // Also after a failed before(): labUp rolls back what it made, and down of a lab that is
+    // not up does nothing. A failing down fails the hook, so leftovers do not go unnoticed.
+    await labDown(P);
   });
 
   it('reads a native nft DNAT rule and resolves it to the veth-wired namespace and its listener', () => {
@@ -245,9 +259,10 @@ describe('forwarded ports in real network namespaces', () => {
   });
 
   it('warns, and does not crash, for a namespace that vanished before its rules were read', () => {
+    // Made by hand: a namespace held only by a bind mount, so deleting the mount ends it at once.
     const gone = `${P}g`;
     sh('ip', ['netns', 'add', gone]);
-    const n = ino(gone);
+    const n = statSync(`/run/netns/${gone}`).ino;
     sh('ip', ['netns', 'del', gone]);
     const draft = minimalDraft(n, `/run/netns/${gone}`);
     decorateForwardedPorts(draft);
@@ -265,7 +280,7 @@ describe('forwarded ports in real network namespaces', () => {
       process.execPath,
       script,
       String(ino(FWD)),
-      `/run/netns/${FWD}`,
+      nsPath(FWD),
     ]);
     const draft = JSON.parse(out) as Draft.Discovery;
     const w = draft.warnings.find((x) => x.code === 'forwards-denied');
