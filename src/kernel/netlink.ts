@@ -7,10 +7,14 @@
  * anything, so a blocking recv() returns promptly; SO_RCVTIMEO bounds it anyway.
  * One socket carries one dump at a time: parallel dumps need separate sockets.
  */
+import koffi from 'koffi';
 import {
   bind,
   close,
   EAGAIN,
+  EINTR,
+  ENOBUFS,
+  errno,
   recv,
   SyscallError,
   send,
@@ -263,6 +267,13 @@ let nextSeq = (Date.now() & 0xffff) << 8;
  */
 const rbuf = Buffer.allocUnsafe(64 * 1024);
 
+/**
+ * recv(2) reporting failure by return value: polling an idle multicast socket ends in EAGAIN
+ * every time, and a thrown SyscallError (stack trace, strerror) per poll is not free.
+ */
+const recvRaw = koffi.load('libc.so.6').func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
+const MSG_DONTWAIT = 0x40;
+
 /** NETLINK_CAP_ACK: error replies do not echo the request payload. */
 const NETLINK_CAP_ACK = 10;
 
@@ -413,6 +424,32 @@ export class NetlinkSocket {
       }
       for (const m of parseMessages(rbuf.subarray(0, n)).messages)
         out.push({ ...m, data: Buffer.from(m.data) });
+    }
+  }
+
+  /**
+   * Non-blocking read of pending multicast messages, passing each message type to `onType`.
+   * Returns whether the kernel reported ENOBUFS: notifications were dropped because the
+   * receive queue was full (netlink_overrun), so what changed is no longer known.
+   */
+  drainTypes(onType: (type: number) => void): { overflow: boolean } {
+    let overflow = false;
+    for (;;) {
+      const n = Number(recvRaw(this.fd, rbuf, rbuf.length, MSG_DONTWAIT));
+      if (n < 0) {
+        const e = errno();
+        if (e === EAGAIN) return { overflow };
+        if (e === ENOBUFS) overflow = true;
+        else if (e !== EINTR) throw new SyscallError('recv', e);
+        continue;
+      }
+      let off = 0;
+      while (off + NLMSG_HDRLEN <= n) {
+        const len = rbuf.readUInt32LE(off);
+        if (len < NLMSG_HDRLEN || off + len > n) break;
+        onType(rbuf.readUInt16LE(off + 4));
+        off += align4(len);
+      }
     }
   }
 

@@ -407,6 +407,66 @@ describe('network discovery on the real kernel', () => {
     assert.deepEqual(late?.veth?.peer, { netns: netnsIno(N('a')), index: ifindex(N('a'), 'late1') });
   });
 
+  it('sees addresses, routes, rules and forwarding changed between warm runs, and routes a link took down', async () => {
+    const [w] = fx.netns('w');
+    assert.ok(w);
+    // No IPv6 on the devices: their link going down must not bring IPv6 address/route notifications along.
+    execFileSync('ip', ['netns', 'exec', w, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    ipBatch([
+      `-n ${w} link add w0 type veth peer name w1`,
+      `-n ${w} link set w1 up`,
+      `-n ${w} link set w0 up`,
+      `-n ${w} addr add 10.88.0.1/24 dev w0`,
+    ]);
+    const k = String(netnsIno(w));
+    const run = async () => {
+      const r = await discoverNetworks(scanOf(fx.namespaces));
+      const n = r.networks[k];
+      assert.ok(n);
+      return n;
+    };
+    const addrs = (n: Draft.NetworkNamespace) =>
+      n.interfaces.flatMap((i) => i.addresses.map((a) => `${a.address}/${a.prefixlen}`));
+    const dsts = (n: Draft.NetworkNamespace) => n.routes.filter((r) => r.table === 254).map((r) => r.dst);
+    await run(); // opens and caches the sockets
+    let n = await run(); // warm, nothing changed: the tables come from the previous run
+    assert.ok(addrs(n).includes('10.88.0.1/24'));
+    assert.ok(dsts(n).includes('10.88.0.0/24'));
+    const fwd = n.forwarding?.ipv4;
+    assert.equal(typeof fwd, 'boolean');
+
+    ip('-n', w, 'addr', 'add', '10.88.1.1/24', 'dev', 'w0');
+    n = await run();
+    assert.ok(addrs(n).includes('10.88.1.1/24'), 'new address seen');
+    assert.ok(dsts(n).includes('10.88.1.0/24'), 'its prefix route seen');
+
+    ip('-n', w, 'route', 'add', '10.99.0.0/16', 'via', '10.88.0.254');
+    n = await run();
+    assert.ok(dsts(n).includes('10.99.0.0/16'), 'new route seen');
+
+    ip('-n', w, 'rule', 'add', 'from', '10.88.0.0/24', 'table', '100', 'pref', '1234');
+    n = await run();
+    assert.ok(
+      n.rules.some((r) => r.priority === 1234),
+      'new rule seen',
+    );
+
+    execFileSync('ip', ['netns', 'exec', w, 'sysctl', '-qw', `net.ipv4.conf.all.forwarding=${fwd ? 0 : 1}`]);
+    n = await run();
+    assert.equal(n.forwarding?.ipv4, !fwd, 'forwarding change seen');
+
+    // IPv4 flushes the routes of a device going down (fib_sync_down_dev) without RTM_DELROUTE.
+    ip('-n', w, 'link', 'set', 'w0', 'down');
+    n = await run();
+    assert.ok(!dsts(n).includes('10.99.0.0/16'), 'route flushed with its link is gone');
+
+    ip('-n', w, 'rule', 'del', 'pref', '1234');
+    ip('-n', w, 'addr', 'del', '10.88.1.1/24', 'dev', 'w0');
+    n = await run();
+    assert.ok(!n.rules.some((r) => r.priority === 1234), 'deleted rule gone');
+    assert.ok(!addrs(n).includes('10.88.1.1/24'), 'deleted address gone');
+  });
+
   it('records a warning for a namespace that cannot be opened and completes the others', async () => {
     const r = await discoverNetworks(scanOf([N('a'), N('b')], [{ ino: 1, ref: `/run/netns/${P}-missing` }]));
     assert.deepEqual(

@@ -118,7 +118,7 @@ export async function discoverNetworks(
   const cacheLimit =
     options.cache === false
       ? 0
-      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 4))));
+      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 5))));
   pool ??= new WorkerPool(options.workers);
   const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
   // Owners come from the namespace stage's readlink pass over /proc/*/fd (only the tun fds' fdinfo

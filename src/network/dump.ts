@@ -67,6 +67,104 @@ export interface NsConns {
   diag: NetlinkSocket | undefined;
   /** fds of /proc/thread-self/net/sockstat and sockstat6 opened inside the namespace (bound to it). */
   sockstat?: [number, number];
+  /** Multicast listener on the namespace's change groups (MONITOR_GROUPS), bound with the cached sockets. */
+  monitor?: NetlinkSocket;
+  /** Tables read by the previous run, reused while the monitor reports no change to them. */
+  memo?: Memo;
+}
+
+/** What a previous run read, kept with the cached sockets of a namespace. */
+export interface Memo {
+  /** Addresses by ifindex; absent when any carried a finite lifetime (the remaining time changes silently). */
+  addrs?: [number, Draft.Address][];
+  /** Absent when a route carried offload/trap flags (hardware drivers may flip them without notifying). */
+  routes?: Draft.Route[];
+  rules?: Draft.Rule[];
+  netconf?: { forwarding: NsDump['forwarding'] };
+}
+
+// rtnetlink multicast groups (include/uapi/linux/rtnetlink.h enum rtnetlink_groups); group n is bit n-1 of
+// the bind mask. Every notification is sent from the code path that changes the table (rtnl_notify ->
+// netlink_broadcast queues the skb on listeners synchronously), so a change made before the drain is seen.
+const RTNLGRP_LINK = 1;
+const RTNLGRP_IPV4_IFADDR = 5;
+const RTNLGRP_IPV4_ROUTE = 7;
+const RTNLGRP_IPV4_RULE = 8;
+const RTNLGRP_IPV6_IFADDR = 9;
+const RTNLGRP_IPV6_ROUTE = 11;
+const RTNLGRP_IPV6_RULE = 19;
+const RTNLGRP_IPV4_NETCONF = 24;
+const RTNLGRP_IPV6_NETCONF = 25;
+const RTNLGRP_NEXTHOP = 32;
+export const MONITOR_GROUPS = [
+  RTNLGRP_LINK,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_IPV4_NETCONF,
+  RTNLGRP_IPV6_NETCONF,
+  RTNLGRP_NEXTHOP,
+].reduce((m, g) => (m | (1 << (g - 1))) >>> 0, 0);
+
+const STALE_ADDR = 1;
+const STALE_ROUTE = 2;
+const STALE_RULE = 4;
+const STALE_NETCONF = 8;
+const STALE_ALL = 15;
+
+// Message types (rtnetlink.h): RTM_NEW/DEL pairs.
+const RTM_DELADDR = 21;
+const RTM_DELROUTE = 25;
+const RTM_DELRULE = 33;
+const RTM_DELNETCONF = 81;
+const RTM_NEWNEXTHOP = 104;
+const RTM_DELNEXTHOP = 105;
+
+/** Which memoised tables a notification makes stale. */
+function staleBy(type: number): number {
+  switch (type) {
+    case RTM_NEWADDR:
+    case RTM_DELADDR:
+      // Adding/removing an address adds/removes its local, broadcast and prefix routes, and IPv4
+      // deletes routes whose prefsrc went away with fib_table_flush, which sends no RTM_DELROUTE.
+      return STALE_ADDR | STALE_ROUTE;
+    case RTM_NEWROUTE:
+    case RTM_DELROUTE:
+    case RTM_NEWNEXTHOP:
+    case RTM_DELNEXTHOP:
+      return STALE_ROUTE;
+    case RTM_NEWRULE:
+    case RTM_DELRULE:
+      return STALE_RULE;
+    case RTM_NEWNETCONF:
+    case RTM_DELNETCONF:
+      return STALE_NETCONF;
+    default:
+      // RTM_NEWLINK/DELLINK and anything unexpected: a link going down or away flushes its IPv4
+      // routes (fib_sync_down_dev/fib_table_flush) and marks next hops dead/linkdown without any
+      // route notification, detaches rules naming it, and takes its addresses along.
+      return STALE_ALL;
+  }
+}
+
+/**
+ * Drains the monitor without blocking and returns which memoised tables are stale. A receive
+ * error (ENOBUFS: the kernel dropped notifications when the queue overflowed) loses track of
+ * what changed, so everything is re-read.
+ */
+function pendingChanges(conns: NsConns): number {
+  const mon = conns.monitor;
+  if (!mon || !conns.memo) return STALE_ALL;
+  let stale = 0;
+  try {
+    if (mon.drainTypes((t) => (stale |= staleBy(t))).overflow) return STALE_ALL;
+  } catch {
+    return STALE_ALL;
+  }
+  return stale;
 }
 
 const statBuf = Buffer.allocUnsafe(4096);
@@ -284,55 +382,113 @@ export function dumpNamespace(
     }
   }
 
-  for (const a of dumpRetry(
-    conns.route,
-    RTM_GETADDR,
-    ADDR_REQ,
-    'RTM_GETADDR',
-    (t, d) => (t === RTM_NEWADDR ? decodeAddr(d) : undefined),
-    warn,
-  )) {
-    if (a.truncated) issues.truncated++;
-    const iface = byIndex.get(a.index);
-    if (!iface) continue;
-    const addr: Draft.Address = {
-      family: a.family,
-      address: a.address,
-      prefixlen: a.prefixlen,
-      scope: a.scope,
-      flags: a.flags,
-    };
-    if (a.label !== undefined) addr.label = a.label;
-    if (a.local !== undefined) addr.local = a.local;
-    if (a.broadcast !== undefined) addr.broadcast = a.broadcast;
-    if (a.validLifetime !== undefined) addr.validLifetime = a.validLifetime;
-    if (a.preferredLifetime !== undefined) addr.preferredLifetime = a.preferredLifetime;
-    iface.addresses.push(addr);
-  }
+  // Addresses, routes, rules and forwarding only change with a notification (see staleBy): a
+  // table the monitor saw no message for since the previous run is taken from that run.
+  const stale = pendingChanges(conns);
+  const memo = conns.memo;
+  const next: Memo = {};
+  const warned = warnings.length;
+  const decodeIssues = issues.truncated + issues.malformed;
 
-  result.routes = dumpRetry(
-    conns.route,
-    RTM_GETROUTE,
-    ROUTE_REQ,
-    'RTM_GETROUTE',
-    (t, d) => (t === RTM_NEWROUTE ? decodeRoute(d, issues) : undefined),
-    warn,
-  );
+  let addrs = !(stale & STALE_ADDR) ? memo?.addrs : undefined;
+  if (!addrs) {
+    addrs = [];
+    let finite = false;
+    for (const a of dumpRetry(
+      conns.route,
+      RTM_GETADDR,
+      ADDR_REQ,
+      'RTM_GETADDR',
+      (t, d) => (t === RTM_NEWADDR ? decodeAddr(d) : undefined),
+      warn,
+    )) {
+      if (a.truncated) issues.truncated++;
+      const addr: Draft.Address = {
+        family: a.family,
+        address: a.address,
+        prefixlen: a.prefixlen,
+        scope: a.scope,
+        flags: a.flags,
+      };
+      if (a.label !== undefined) addr.label = a.label;
+      if (a.local !== undefined) addr.local = a.local;
+      if (a.broadcast !== undefined) addr.broadcast = a.broadcast;
+      if (a.validLifetime !== undefined) addr.validLifetime = a.validLifetime;
+      if (a.preferredLifetime !== undefined) addr.preferredLifetime = a.preferredLifetime;
+      // Remaining lifetimes count down without a notification (IFA_CACHEINFO is computed at dump time).
+      if (a.validLifetime !== undefined || a.preferredLifetime !== undefined) finite = true;
+      addrs.push([a.index, addr]);
+    }
+    if (!finite) next.addrs = addrs;
+  } else next.addrs = addrs;
+  for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+
+  const oldRoutes = !(stale & STALE_ROUTE) ? memo?.routes : undefined;
+  if (oldRoutes) {
+    result.routes = oldRoutes;
+    next.routes = oldRoutes;
+  } else {
+    result.routes = dumpRetry(
+      conns.route,
+      RTM_GETROUTE,
+      ROUTE_REQ,
+      'RTM_GETROUTE',
+      (t, d) => (t === RTM_NEWROUTE ? decodeRoute(d, issues) : undefined),
+      warn,
+    );
+    // Offload/trap flags are set by switchdev drivers and notified only with
+    // net.ipv4.fib_notify_on_flag_change: such routes are read every time.
+    if (!result.routes.some(hwFlagged)) next.routes = result.routes;
+  }
   if (options.rules) {
-    result.rules = tolerate(
+    const oldRules = !(stale & STALE_RULE) ? memo?.rules : undefined;
+    if (oldRules) result.rules = oldRules;
+    else {
+      result.rules = tolerate(
+        () =>
+          dumpRetry(
+            conns.route,
+            RTM_GETRULE,
+            RULE_REQ,
+            'RTM_GETRULE',
+            (t, d) => (t === RTM_NEWRULE ? decodeRule(d, issues) : undefined),
+            warn,
+          ),
+        [],
+        warn,
+      );
+    }
+    next.rules = result.rules;
+  }
+  const oldNetconf = !(stale & STALE_NETCONF) ? memo?.netconf : undefined;
+  if (oldNetconf) {
+    if (oldNetconf.forwarding) result.forwarding = oldNetconf.forwarding;
+  } else {
+    tolerate(
       () =>
-        dumpRetry(
-          conns.route,
-          RTM_GETRULE,
-          RULE_REQ,
-          'RTM_GETRULE',
-          (t, d) => (t === RTM_NEWRULE ? decodeRule(d, issues) : undefined),
-          warn,
+        conns.route.dumpEach(
+          RTM_GETNETCONF,
+          NETCONF_REQ,
+          (t, d) => {
+            if (t !== RTM_NEWNETCONF) return;
+            const n = decodeNetconf(d);
+            if (n?.ifindex !== NETCONFA_IFINDEX_ALL || n.forwarding === undefined) return;
+            result.forwarding ??= {};
+            if (n.family === 'inet') result.forwarding.ipv4 = n.forwarding;
+            else result.forwarding.ipv6 = n.forwarding;
+          },
+          'RTM_GETNETCONF',
         ),
-      [],
+      undefined,
       warn,
     );
   }
+  next.netconf = { forwarding: result.forwarding };
+  // Only a clean read is worth reusing: anything warned about is read again next time.
+  if (conns.monitor && warnings.length === warned && issues.truncated + issues.malformed === decodeIssues)
+    conns.memo = next;
+  else delete conns.memo;
+
   if (options.neighbours) {
     result.neighbours = tolerate(
       () =>
@@ -348,24 +504,6 @@ export function dumpNamespace(
       warn,
     );
   }
-  tolerate(
-    () =>
-      conns.route.dumpEach(
-        RTM_GETNETCONF,
-        NETCONF_REQ,
-        (t, d) => {
-          if (t !== RTM_NEWNETCONF) return;
-          const n = decodeNetconf(d);
-          if (n?.ifindex !== NETCONFA_IFINDEX_ALL || n.forwarding === undefined) return;
-          result.forwarding ??= {};
-          if (n.family === 'inet') result.forwarding.ipv4 = n.forwarding;
-          else result.forwarding.ipv6 = n.forwarding;
-        },
-        'RTM_GETNETCONF',
-      ),
-    undefined,
-    warn,
-  );
   if (options.sockets && conns.diag) {
     const diag = conns.diag;
     const run = (name: string, protocol: 'tcp' | 'udp', r: Buffer): number | undefined => {
@@ -429,6 +567,15 @@ export function dumpNamespace(
       `${issues.malformed} netlink message(s) were too short to decode and were skipped`,
     );
   return result;
+}
+
+const HW_FLAGS = new Set(['offload', 'trap']);
+/** rtm_flags RTM_F_OFFLOAD/RTM_F_TRAP/RTM_F_OFFLOAD_FAILED (0x4000/0x8000/0x20000000) or a next hop's RTNH_F_OFFLOAD/TRAP. */
+function hwFlagged(r: Draft.Route): boolean {
+  return (
+    r.flags.some((f) => HW_FLAGS.has(f) || /^0x/.test(f)) ||
+    r.nexthops.some((n) => n.flags.some((f) => HW_FLAGS.has(f) || /^0x/.test(f)))
+  );
 }
 
 /** A failing optional dump (e.g. udp_diag not built) becomes a warning; the rest goes on. */

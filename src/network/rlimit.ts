@@ -1,5 +1,6 @@
 /**
- * RLIMIT_NOFILE: the socket cache keeps two netlink sockets per network
+ * RLIMIT_NOFILE: the socket cache keeps three netlink sockets (dump, sock_diag,
+ * change monitor) and two sockstat files per network
  * namespace, so the soft limit is raised to the hard limit once (as systemd
  * recommends for programs that need many fds and do not use select(2)).
  */

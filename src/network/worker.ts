@@ -13,7 +13,7 @@ import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, type NsConns } from './dump.js';
+import { dumpNamespace, MONITOR_GROUPS, type NsConns } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -34,6 +34,7 @@ function cachedFds(): number[] {
     out.push(c.route.fd);
     if (c.diag) out.push(c.diag.fd);
     if (c.sockstat) out.push(...c.sockstat);
+    if (c.monitor) out.push(c.monitor.fd);
   }
   return out;
 }
@@ -41,6 +42,7 @@ function cachedFds(): number[] {
 function closeConns(c: NsConns): void {
   c.route.close();
   c.diag?.close();
+  c.monitor?.close();
   if (c.sockstat) for (const fd of c.sockstat) close(fd);
 }
 
@@ -72,6 +74,12 @@ function openConns(refs: string[], withDiag: boolean): NsConns {
         }
         const conns: NsConns = { route, diag };
         if (withDiag) {
+          // Only cached sockets (a run with sockets) live long enough for change tracking to pay.
+          try {
+            conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: MONITOR_GROUPS });
+          } catch {
+            // Without a monitor every table is dumped every run.
+          }
           // Opened while inside: /proc/thread-self/net is this thread's namespace, and the open file stays bound to it.
           try {
             const a = open('/proc/thread-self/net/sockstat', O_RDONLY | O_CLOEXEC);
