@@ -5,8 +5,8 @@
  * namespace part of the native model.
  */
 import { type Command, Option } from 'commander';
-import { NamespaceTypes } from '../model/schema.js';
 import type { NamespaceType } from '../model/types.js';
+import { NAMESPACE_TYPES } from '../namespaces/ns-types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
 import { privilegeLine, renderNamespaces, warningLine } from '../namespaces/text.js';
 import { CliError } from './errors.js';
@@ -24,7 +24,7 @@ export function registerNamespaces(program: Command): void {
     .command('namespaces')
     .description('list every namespace (like lsns, but complete): user and PID trees, holders, leaders')
     .option('--json', 'print the namespaces, processes and warnings of the native model as JSON')
-    .addOption(new Option('-t, --type <type...>', 'only these namespace types').choices([...NamespaceTypes]))
+    .addOption(new Option('-t, --type <type...>', 'only these namespace types').choices([...NAMESPACE_TYPES]))
     .option('--no-fds', 'do not look for namespaces held by open file descriptors')
     .option('--no-bind-mounts', 'do not look for bind-mounted namespaces')
     .option('--no-tasks', 'do not look at the threads of multi-threaded processes')

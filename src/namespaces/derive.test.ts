@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
+import { NamespaceTypes } from '../model/schema.js';
 import { leadersOf } from './leaders.js';
+import { NAMESPACE_TYPES } from './ns-types.js';
 import { missingPrivileges } from './privileges.js';
 import { readInRoot, resolveInRoot } from './rootfs.js';
 import { Fixtures } from './testing/fixtures.js';
+
+describe('namespace types', () => {
+  it("are the model schema's eight, in its order, without loading the schema at run time", () => {
+    assert.deepEqual([...NAMESPACE_TYPES], [...NamespaceTypes]);
+  });
+});
 
 describe('leaders', () => {
   it('are the members whose parent is not a member', () => {

@@ -10,25 +10,22 @@
  */
 
 import type { NamespaceType } from '../model/types.js';
-import { parseStat } from '../procfs/parse.js';
-import { fdLinks, readProcFile } from '../procfs/read.js';
+import { fdLinksAt, type ProcDir } from '../procfs/read.js';
 import { addPath, addSocket, nsEntry, type ScanState } from './state.js';
 
-/** Throws (vanished) when the process exited; the caller drops it. */
-export function scanFds(state: ScanState, pid: number, starttime: number): void {
-  const base = `${state.procRoot}/${pid}/fd`;
-  const links = fdLinks(base);
+/**
+ * The fds of the process open as `dir` (/proc/PID), whose stat gave
+ * `starttime`. Throws (vanished) when the process exited; the caller drops it.
+ */
+export function scanFds(state: ScanState, pid: number, starttime: number, dir: ProcDir): void {
+  const base = `${dir.path}/fd`;
+  // Read through the /proc/PID fd that the stat was read through: if the
+  // process has exited since, this fails (ENOENT) instead of reading the fds
+  // of a later process with the same PID, so relating them to
+  // (pid, starttime) needs no second read of stat.
+  const links = fdLinksAt(dir, 'fd');
   const found = links.ns.filter((f) => state.types.has(f.type as NamespaceType));
   if (found.length === 0 && links.sockets.length === 0 && links.tuns.length === 0) return;
-  // Relate fds to (pid, starttime) only after confirming that the PID still
-  // names the process whose stat we read: a PID reused in between would
-  // otherwise attribute another process's fds.
-  const again = parseStat(readProcFile(`${state.procRoot}/${pid}/stat`, true));
-  if (again === undefined || again.starttime !== starttime) {
-    const err = new Error('process replaced') as NodeJS.ErrnoException;
-    err.code = 'ESRCH';
-    throw err;
-  }
   for (const f of found) {
     const e = nsEntry(state, f.type as NamespaceType, f.ino);
     e.fds.push({ pid, starttime, fd: f.fd });

@@ -6,7 +6,16 @@
  */
 import type { NamespaceType } from '../model/types.js';
 import { parseCgroup, parseCmdline, parseStat, parseStatus } from '../procfs/parse.js';
-import { classify, errorText, listDir, readNsIno, readProcFile } from '../procfs/read.js';
+import {
+  classify,
+  closeDir,
+  errorText,
+  listDir,
+  openProcDir,
+  type ProcDir,
+  readNsInoAt,
+  readProcFileAt,
+} from '../procfs/read.js';
 import { scanFds } from './fds.js';
 import { addPath, nsEntry, type ScanState } from './state.js';
 
@@ -80,18 +89,23 @@ function scanProcess(
 ): void {
   const base = `${state.procRoot}/${pid}`;
   let step = 'stat';
+  // Everything of this process is read through one open /proc/PID: no path
+  // walk per file or link, and no read can reach a later process that got
+  // the same PID (see ProcDir).
+  let dir: ProcDir | undefined;
   try {
-    const stat = parseStat(readProcFile(`${base}/stat`, true));
+    dir = openProcDir(base);
+    const stat = parseStat(readProcFileAt(dir, 'stat', true));
     if (stat === undefined) return;
     // A zombie has released its namespaces (exit_task_namespaces) and its
     // ns links no longer resolve: nothing to relate.
     if (stat.state === 'Z' || stat.state === 'X') return;
     step = 'status';
-    const status = parseStatus(readProcFile(`${base}/status`, true));
+    const status = parseStatus(readProcFileAt(dir, 'status', true));
     step = 'cmdline';
-    const cmdline = parseCmdline(readProcFile(`${base}/cmdline`, true));
+    const cmdline = parseCmdline(readProcFileAt(dir, 'cmdline', true));
     step = 'cgroup';
-    const cgroups = parseCgroup(readProcFile(`${base}/cgroup`, true));
+    const cgroups = parseCgroup(readProcFileAt(dir, 'cgroup', true));
 
     // Namespace links: collected first and committed only when the whole
     // process was read, so an exit half-way leaves no partial relations.
@@ -100,9 +114,8 @@ function scanProcess(
     let denied: string | undefined;
     step = 'ns';
     for (const type of linkTypes) {
-      const path = `${base}/ns/${type}`;
       try {
-        const ino = readNsIno(path);
+        const ino = readNsInoAt(dir, `ns/${type}`);
         if (ino !== undefined) nsOf[type] = ino;
       } catch (err) {
         const f = classify(err);
@@ -116,10 +129,10 @@ function scanProcess(
       // is in yet: after unshare(CLONE_NEWPID) until the first fork, after
       // unshare(CLONE_NEWTIME) until the next fork or exec.
       if ((type === 'pid' || type === 'time') && nsOf[type] !== undefined) {
-        const childPath = `${base}/ns/${type}_for_children`;
+        const child = `ns/${type}_for_children`;
         try {
-          const ino = readNsIno(childPath);
-          if (ino !== undefined && ino !== nsOf[type]) extra.push({ type, ino, path: childPath });
+          const ino = readNsInoAt(dir, child);
+          if (ino !== undefined && ino !== nsOf[type]) extra.push({ type, ino, path: `${base}/${child}` });
         } catch {
           // Not an exit: a new PID namespace cannot be named until its first
           // process exists (pidns_for_children_get returns NULL while it has
@@ -130,7 +143,7 @@ function scanProcess(
     let mnt = nsOf.mnt;
     if (readMnt) {
       try {
-        mnt = readNsIno(`${base}/ns/mnt`);
+        mnt = readNsInoAt(dir, 'ns/mnt');
       } catch (err) {
         if (classify(err) !== 'denied') throw err;
       }
@@ -145,10 +158,10 @@ function scanProcess(
       for (const tid of listDir(`${base}/task`)) {
         if (tid === String(pid)) continue;
         for (const type of perTask) {
-          const path = `${base}/task/${tid}/ns/${type}`;
+          const name = `task/${tid}/ns/${type}`;
           try {
-            const ino = readNsIno(path);
-            if (ino !== undefined && ino !== nsOf[type]) taskNs.push({ type, ino, path });
+            const ino = readNsInoAt(dir, name);
+            if (ino !== undefined && ino !== nsOf[type]) taskNs.push({ type, ino, path: `${base}/${name}` });
           } catch {
             // A thread that exits is not a process exit: its process and
             // other tasks remain valid.
@@ -197,7 +210,7 @@ function scanProcess(
     }
     if (opts.fds && denied === undefined) {
       step = 'fd';
-      scanFds(state, pid, stat.starttime);
+      scanFds(state, pid, stat.starttime, dir);
     }
   } catch (err) {
     const f = classify(err);
@@ -211,5 +224,7 @@ function scanProcess(
       message: `cannot read ${step} of process ${pid}: ${errorText(err)}; skipped`,
       pid,
     });
+  } finally {
+    if (dir !== undefined) closeDir(dir);
   }
 }

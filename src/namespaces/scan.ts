@@ -21,13 +21,13 @@
  *  - "scan-helper-failed": the helper thread failed; scanned on one thread.
  */
 import { statSync } from 'node:fs';
-import { NamespaceTypes } from '../model/schema.js';
 import type { Draft, NamespaceType } from '../model/types.js';
 import { parseStatus } from '../procfs/parse.js';
 import { readNsIno, readProcFile } from '../procfs/read.js';
 import { scanBindMounts } from './bindmounts.js';
 import { resolveHierarchy } from './hierarchy.js';
 import { leadersOf } from './leaders.js';
+import { NAMESPACE_TYPES } from './ns-types.js';
 import { type HelperMode, scanShared } from './parallel.js';
 import { missingPrivileges } from './privileges.js';
 import { listPids } from './procs.js';
@@ -82,7 +82,7 @@ export interface NamespaceScan {
 
 export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceScan {
   const procRoot = options.procRoot ?? '/proc';
-  const types = new Set<NamespaceType>(options.namespaceTypes ?? NamespaceTypes);
+  const types = new Set<NamespaceType>(options.namespaceTypes ?? NAMESPACE_TYPES);
   const src = options.sources ?? {};
   const state = newState(procRoot, types);
 

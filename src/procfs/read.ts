@@ -6,13 +6,18 @@
  */
 import {
   type FdLinks,
+  sysClose,
   sysFdLinks,
+  sysFdLinksAt,
   sysFstatIno,
   sysListDir,
+  sysOpenDir,
   sysReadFdNs,
   sysReadFile,
+  sysReadFileAt,
   sysReadlink,
   sysReadNsIno,
+  sysReadNsInoAt,
 } from './sys.js';
 
 /**
@@ -27,6 +32,43 @@ import {
  */
 export function readProcFile(path: string, oneShot = false): string {
   return sysReadFile(path, oneShot);
+}
+
+/**
+ * A process's /proc/PID directory, open: files and links read relative to it
+ * (the *At functions) skip the path walk to it, and all belong to the one
+ * process it was opened for. The fd pins that process's struct pid, not
+ * the number: once the process is reaped, every lookup under it fails with
+ * ENOENT, even if the PID has been reused, so no read can mix up two
+ * processes. Close it with closeDir.
+ */
+export interface ProcDir {
+  fd: number;
+  /** Its path, for error messages and for paths kept for later. */
+  path: string;
+}
+
+export function openProcDir(path: string): ProcDir {
+  return { fd: sysOpenDir(path), path };
+}
+
+export function closeDir(dir: ProcDir): void {
+  sysClose(dir.fd);
+}
+
+/** readProcFile of `name` (a relative path) under `dir`. */
+export function readProcFileAt(dir: ProcDir, name: string, oneShot = false): string {
+  return sysReadFileAt(dir.fd, dir.path, name, oneShot);
+}
+
+/** readNsIno of `name` (a relative path) under `dir`. */
+export function readNsInoAt(dir: ProcDir, name: string): number | undefined {
+  return sysReadNsInoAt(dir.fd, dir.path, name);
+}
+
+/** fdLinks of the directory `name` (a relative path) under `dir`. */
+export function fdLinksAt(dir: ProcDir, name: string): FdLinks {
+  return sysFdLinksAt(dir.fd, dir.path, name);
 }
 
 export function readLink(path: string): string {

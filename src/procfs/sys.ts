@@ -19,10 +19,15 @@ const c = {
   readlinkat: libc.func(
     'intptr_t readlinkat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, size_t len)',
   ),
+  openat: libc.func('int openat(int dirfd, const char *path, int flags)'),
+  readlinkatName: libc.func(
+    'intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t len)',
+  ),
 };
 
 const O_RDONLY = 0;
 const O_DIRECTORY = 0o200000;
+const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
 const EINTR = 4;
 const ENOENT = 2;
@@ -88,6 +93,42 @@ export function sysReadFile(path: string, oneShot: boolean): string {
   }
 }
 
+/**
+ * A directory fd (O_PATH: only a handle for the *at calls below, no read
+ * access needed and no permission check on the directory itself).
+ */
+export function sysOpenDir(path: string): number {
+  return openOrThrow(path, O_PATH | O_DIRECTORY);
+}
+
+export function sysClose(fd: number): void {
+  c.close(fd);
+}
+
+function openAtOrThrow(dirfd: number, dir: string, name: string, flags: number): number {
+  const fd = c.openat(dirfd, name, flags | O_CLOEXEC) as number;
+  if (fd < 0) throw fsError('open', `${dir}/${name}`, koffi.errno());
+  return fd;
+}
+
+/** sysReadFile of `name` relative to an open directory `dirfd` (whose path, `dir`, names errors). */
+export function sysReadFileAt(dirfd: number, dir: string, name: string, oneShot: boolean): string {
+  const fd = openAtOrThrow(dirfd, dir, name, O_RDONLY);
+  try {
+    const n = readAll(fd, `${dir}/${name}`, oneShot);
+    return buf.toString('utf8', 0, n);
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** readlinkat(2) relative to `dirfd` into the shared link buffer; returns the length. */
+function readlinkAtRaw(dirfd: number, dir: string, name: string): number {
+  const n = Number(c.readlinkatName(dirfd, name, linkBuf, linkBuf.length));
+  if (n < 0) throw fsError('readlink', `${dir}/${name}`, koffi.errno());
+  return n;
+}
+
 /** readlink(2) into the shared link buffer; returns the length. */
 function readlinkRaw(path: string): number {
   const n = Number(c.readlink(path, linkBuf, linkBuf.length));
@@ -105,7 +146,16 @@ export function sysReadlink(path: string): string {
  * string; undefined if the target is not of that shape.
  */
 export function sysReadNsIno(path: string): number | undefined {
-  const n = readlinkRaw(path);
+  return nsInoOfLink(readlinkRaw(path));
+}
+
+/** sysReadNsIno of `name` relative to an open directory `dirfd` (whose path, `dir`, names errors). */
+export function sysReadNsInoAt(dirfd: number, dir: string, name: string): number | undefined {
+  return nsInoOfLink(readlinkAtRaw(dirfd, dir, name));
+}
+
+/** Inode in a "type:[inode]" link target in linkBuf[0..n); undefined for any other shape. */
+function nsInoOfLink(n: number): number | undefined {
   if (n < 4 || linkBuf[n - 1] !== 93 /* ] */) return undefined;
   const open = linkBuf.indexOf(91 /* [ */);
   if (open < 0 || open >= n - 2) return undefined;
@@ -228,7 +278,19 @@ function socketOfLink(n: number): number {
  * other errors throw.
  */
 export function sysFdLinks(dir: string): FdLinks {
-  const dfd = openOrThrow(dir, O_RDONLY | O_DIRECTORY);
+  return fdLinksOf(openOrThrow(dir, O_RDONLY | O_DIRECTORY), dir);
+}
+
+/**
+ * sysFdLinks of the directory `name` relative to an open directory `dirfd`
+ * (whose path, `parent`, names errors).
+ */
+export function sysFdLinksAt(dirfd: number, parent: string, name: string): FdLinks {
+  return fdLinksOf(openAtOrThrow(dirfd, parent, name, O_RDONLY | O_DIRECTORY), `${parent}/${name}`);
+}
+
+/** The fd links in the directory open as `dfd` (closed on return). */
+function fdLinksOf(dfd: number, dir: string): FdLinks {
   const out: FdLinks = { ns: [], sockets: [], tuns: [] };
   try {
     for (;;) {
@@ -262,6 +324,11 @@ export function sysFdLinks(dir: string): FdLinks {
         else if (ns !== undefined) out.ns.push({ fd, type: ns.type, ino: ns.ino });
         else out.tuns.push(fd);
       }
+      // proc_readfd_common emits every fd until dir_emit fails for lack of
+      // room, so a batch that left room for a longest record (19-byte header
+      // + NAME_MAX + NUL, 8-aligned: 280 bytes) was the last: the one more
+      // getdents64 that would return 0 is skipped.
+      if (n <= dirBuf.length - 280) break;
     }
   } finally {
     c.close(dfd);
