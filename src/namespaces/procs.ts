@@ -17,7 +17,8 @@ import {
   readProcFileAt,
 } from '../procfs/read.js';
 import { scanFds } from './fds.js';
-import { addPath, nsEntry, type ScanState } from './state.js';
+import { NAMESPACE_TYPES } from './ns-types.js';
+import { addPath, MAX_PATHS, nsEntry, type ScanState } from './state.js';
 
 export interface ProcessSourceOptions {
   /** Attach namespaces from /proc/PID/ns (default true). */
@@ -37,6 +38,16 @@ export interface ProcessSourceOptions {
  * three readlinks per thread.
  */
 const TASK_TYPES: ReadonlySet<NamespaceType> = new Set(['net', 'uts', 'ipc', 'mnt', 'cgroup']);
+
+/**
+ * "ns/TYPE" and "ns/TYPE_for_children", made once instead of for each of the
+ * ten links of every process.
+ */
+const LINK = Object.fromEntries(NAMESPACE_TYPES.map((t) => [t, `ns/${t}`])) as Record<NamespaceType, string>;
+const CHILD_LINK = Object.fromEntries(NAMESPACE_TYPES.map((t) => [t, `ns/${t}_for_children`])) as Record<
+  NamespaceType,
+  string
+>;
 
 const isPid = (name: string): boolean => {
   const c = name.charCodeAt(0);
@@ -115,7 +126,7 @@ function scanProcess(
     step = 'ns';
     for (const type of linkTypes) {
       try {
-        const ino = readNsInoAt(dir, `ns/${type}`);
+        const ino = readNsInoAt(dir, LINK[type]);
         if (ino !== undefined) nsOf[type] = ino;
       } catch (err) {
         const f = classify(err);
@@ -129,7 +140,7 @@ function scanProcess(
       // is in yet: after unshare(CLONE_NEWPID) until the first fork, after
       // unshare(CLONE_NEWTIME) until the next fork or exec.
       if ((type === 'pid' || type === 'time') && nsOf[type] !== undefined) {
-        const child = `ns/${type}_for_children`;
+        const child = CHILD_LINK[type];
         try {
           const ino = readNsInoAt(dir, child);
           if (ino !== undefined && ino !== nsOf[type]) extra.push({ type, ino, path: `${base}/${child}` });
@@ -143,7 +154,7 @@ function scanProcess(
     let mnt = nsOf.mnt;
     if (readMnt) {
       try {
-        mnt = readNsInoAt(dir, 'ns/mnt');
+        mnt = readNsInoAt(dir, LINK.mnt);
       } catch (err) {
         if (classify(err) !== 'denied') throw err;
       }
@@ -196,7 +207,8 @@ function scanProcess(
       if (ino === undefined) continue;
       const e = nsEntry(state, type, ino);
       e.processes.add(pid);
-      addPath(e, { path: `${base}/ns/${type}`, rank: 1, pid });
+      // Shared namespaces (the host's) meet every process: build the path only if kept.
+      if (e.paths.length < MAX_PATHS) addPath(e, { path: `${base}/${LINK[type]}`, rank: 1, pid });
     }
     for (const t of taskNs) {
       const e = nsEntry(state, t.type, t.ino);
