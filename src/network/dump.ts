@@ -81,6 +81,29 @@ export interface Memo {
   routes?: Draft.Route[];
   rules?: Draft.Rule[];
   netconf?: { forwarding: NsDump['forwarding'] };
+  /** JSON text of `routes` and `rules`, made once and spliced into every later result (serializeDump). */
+  routesJson?: string;
+  rulesJson?: string;
+}
+
+/**
+ * A dump as JSON text for the main thread. Routes and rules taken unchanged from the memo are
+ * spliced in as the text made the first time: most of a quiet namespace's bytes, not
+ * re-stringified every run. (Key order differs from JSON.stringify; readers never depend on it.)
+ */
+export function serializeDump(d: NsDump, memo: Memo | undefined): string {
+  if (!memo || memo.routes !== d.routes || memo.rules !== d.rules) return JSON.stringify(d);
+  memo.routesJson ??= JSON.stringify(d.routes);
+  memo.rulesJson ??= JSON.stringify(d.rules);
+  // Field by field (no object copy without the two fields: V8 stringifies such copies slowly).
+  let out = '';
+  for (const k in d) {
+    const v = d[k as keyof NsDump];
+    if (v === undefined) continue;
+    const text = k === 'routes' ? memo.routesJson : k === 'rules' ? memo.rulesJson : JSON.stringify(v);
+    out += `${out ? ',' : '{'}"${k}":${text}`;
+  }
+  return `${out}}`;
 }
 
 // rtnetlink multicast groups (include/uapi/linux/rtnetlink.h enum rtnetlink_groups); group n is bit n-1 of

@@ -13,7 +13,7 @@ import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, MONITOR_GROUPS, type NsConns } from './dump.js';
+import { dumpNamespace, MONITOR_GROUPS, type NsConns, serializeDump } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -127,6 +127,13 @@ function failedDump(ino: number, w: Draft.Warning): NsDump {
     failed: true,
     cached: false,
   };
+}
+
+/** The dumps as one JSON array text (see serializeDump). */
+function serialize(dumps: NsDump[]): string {
+  const parts: string[] = [];
+  for (const d of dumps) parts.push(serializeDump(d, cache.get(d.ino)?.memo));
+  return `[${parts.join(',')}]`;
 }
 
 /** Namespaces per partial result: the main thread parses one chunk while this thread dumps the next. */
@@ -244,12 +251,12 @@ if (port) {
           id: req.id,
           // As JSON text: stringifying here (in parallel) and JSON.parse on the main thread cost
           // about half of what structured cloning the same object graph does.
-          dumps: JSON.stringify(
+          dumps: serialize(
             dumpJobs(req.jobs, req.options, req.keep, req.cacheLimit, (part) =>
               port.postMessage({
                 op: 'part',
                 id: req.id,
-                dumps: JSON.stringify(part),
+                dumps: serialize(part),
               } satisfies WorkerResponse),
             ),
           ),
