@@ -423,6 +423,10 @@ describe('network discovery on the real kernel', () => {
       const r = await discoverNetworks(scanOf(fx.namespaces));
       const n = r.networks[k];
       assert.ok(n);
+      assert.deepEqual(
+        r.warnings.filter((x) => x.ns === n.ino),
+        [],
+      );
       return n;
     };
     const addrs = (n: Draft.NetworkNamespace) =>
@@ -430,6 +434,10 @@ describe('network discovery on the real kernel', () => {
     const dsts = (n: Draft.NetworkNamespace) => n.routes.filter((r) => r.table === 254).map((r) => r.dst);
     await run(); // opens and caches the sockets
     let n = await run(); // warm, nothing changed: the tables come from the previous run
+    const again = await run(); // and the main thread reuses what the worker sent before
+    assert.deepEqual(again.routes, n.routes);
+    assert.deepEqual(again.rules, n.rules);
+    assert.ok(n.rules.length > 0);
     assert.ok(addrs(n).includes('10.88.0.1/24'));
     assert.ok(dsts(n).includes('10.88.0.0/24'));
     const fwd = n.forwarding?.ipv4;

@@ -81,26 +81,33 @@ export interface Memo {
   routes?: Draft.Route[];
   rules?: Draft.Rule[];
   netconf?: { forwarding: NsDump['forwarding'] };
-  /** JSON text of `routes` and `rules`, made once and spliced into every later result (serializeDump). */
-  routesJson?: string;
-  rulesJson?: string;
+  /** The main thread holds these very `routes`/`rules` for this namespace (sent by a previous result). */
+  routesShipped?: boolean;
+  rulesShipped?: boolean;
 }
 
 /**
- * A dump as JSON text for the main thread. Routes and rules taken unchanged from the memo are
- * spliced in as the text made the first time: most of a quiet namespace's bytes, not
- * re-stringified every run. (Key order differs from JSON.stringify; readers never depend on it.)
+ * A dump as JSON text for the main thread. Routes and rules reused from the memo are sent once;
+ * after that the field is `null`: "unchanged, keep what this worker sent last" (WorkerPool keeps
+ * the parsed arrays per worker and namespace, mirroring the worker's memo).
  */
 export function serializeDump(d: NsDump, memo: Memo | undefined): string {
-  if (!memo || memo.routes !== d.routes || memo.rules !== d.rules) return JSON.stringify(d);
-  memo.routesJson ??= JSON.stringify(d.routes);
-  memo.rulesJson ??= JSON.stringify(d.rules);
+  const routes = memo !== undefined && memo.routes === d.routes;
+  const rules = memo !== undefined && memo.rules === d.rules && d.rules !== undefined;
+  if (!memo || (!routes && !rules)) return JSON.stringify(d);
   // Field by field (no object copy without the two fields: V8 stringifies such copies slowly).
   let out = '';
   for (const k in d) {
     const v = d[k as keyof NsDump];
     if (v === undefined) continue;
-    const text = k === 'routes' ? memo.routesJson : k === 'rules' ? memo.rulesJson : JSON.stringify(v);
+    let text: string;
+    if (k === 'routes' && routes) {
+      text = memo.routesShipped ? 'null' : JSON.stringify(v);
+      memo.routesShipped = true;
+    } else if (k === 'rules' && rules) {
+      text = memo.rulesShipped ? 'null' : JSON.stringify(v);
+      memo.rulesShipped = true;
+    } else text = JSON.stringify(v);
     out += `${out ? ',' : '{'}"${k}":${text}`;
   }
   return `${out}}`;
@@ -447,9 +454,10 @@ export function dumpNamespace(
   for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
 
   const oldRoutes = !(stale & STALE_ROUTE) ? memo?.routes : undefined;
-  if (oldRoutes) {
+  if (oldRoutes && memo) {
     result.routes = oldRoutes;
     next.routes = oldRoutes;
+    next.routesShipped = memo.routesShipped;
   } else {
     result.routes = dumpRetry(
       conns.route,
@@ -465,8 +473,10 @@ export function dumpNamespace(
   }
   if (options.rules) {
     const oldRules = !(stale & STALE_RULE) ? memo?.rules : undefined;
-    if (oldRules) result.rules = oldRules;
-    else {
+    if (oldRules && memo) {
+      result.rules = oldRules;
+      next.rulesShipped = memo.rulesShipped;
+    } else {
       result.rules = tolerate(
         () =>
           dumpRetry(

@@ -26,6 +26,32 @@ interface Slot {
   dead: boolean;
   /** fds the worker keeps cached; closed here if the worker dies (fds belong to the process, not the thread). */
   fds: number[];
+  /**
+   * The routes and rules this worker last sent per namespace: a later result says `null` for
+   * "unchanged" (see serializeDump). The arrays are shared between results; nothing changes them
+   * after decoding (and discover() deep-freezes the model).
+   */
+  shipped: Map<number, { routes: Draft.Route[]; rules: Draft.Rule[] }>;
+}
+
+/** Puts back the routes/rules a worker left out as unchanged, and remembers the ones it sent. */
+function adopt(slot: Slot, d: NsDump): void {
+  const w = d as Omit<NsDump, 'routes' | 'rules'> & {
+    routes: Draft.Route[] | null;
+    rules: Draft.Rule[] | null;
+  };
+  const prev = slot.shipped.get(d.ino);
+  if ((w.routes === null || w.rules === null) && !prev) {
+    // Cannot happen while the map mirrors the worker's memo; never invent or drop silently.
+    w.warnings.push({
+      code: 'netns-worker-failed',
+      message: `network namespace ${d.ino}: the worker referred to tables this thread does not hold`,
+      ns: d.ino,
+    });
+  }
+  w.routes ??= prev?.routes ?? [];
+  w.rules ??= prev?.rules ?? [];
+  slot.shipped.set(d.ino, { routes: w.routes, rules: w.rules });
 }
 
 let nextId = 1;
@@ -47,7 +73,7 @@ function spawn(): Slot {
     // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
     resourceLimits: { maxYoungGenerationSizeMb: 8 },
   });
-  const slot: Slot = { worker, pending: new Map(), dead: false, fds: [] };
+  const slot: Slot = { worker, pending: new Map(), dead: false, fds: [], shipped: new Map() };
   worker.unref();
   worker.on('message', (res: WorkerResponse) => {
     const p = slot.pending.get(res.id);
@@ -56,22 +82,33 @@ function spawn(): Slot {
       // Parsed now, while the worker goes on dumping.
       const parts = p.parts ?? [];
       p.parts = parts;
-      for (const d of JSON.parse(res.dumps) as NsDump[]) parts.push(d);
+      for (const d of JSON.parse(res.dumps) as NsDump[]) {
+        adopt(slot, d);
+        parts.push(d);
+      }
       return;
     }
     slot.pending.delete(res.id);
     if (slot.pending.size === 0) worker.unref();
     if (res.op === 'dump') slot.fds = res.fds;
-    if (res.op === 'release') slot.fds = [];
+    if (res.op === 'release') {
+      slot.fds = [];
+      slot.shipped.clear();
+    }
     if (res.op === 'error') p.reject(new Error(res.message));
-    else if (res.op === 'dump' && p.parts) {
-      for (const d of JSON.parse(res.dumps) as NsDump[]) p.parts.push(d);
-      p.resolve({ ...res, dumps: '[]', parsed: p.parts });
+    else if (res.op === 'dump') {
+      const parts = p.parts ?? [];
+      for (const d of JSON.parse(res.dumps) as NsDump[]) {
+        adopt(slot, d);
+        parts.push(d);
+      }
+      p.resolve({ ...res, dumps: '[]', parsed: parts });
     } else p.resolve(res);
   });
   const fail = (err: Error) => {
     if (!slot.dead) for (const fd of slot.fds) close(fd);
     slot.fds = [];
+    slot.shipped.clear();
     slot.dead = true;
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
@@ -164,6 +201,11 @@ export class WorkerPool {
   }
 
   private callSlot(s: Slot, req: WorkerRequest): Promise<WorkerResponse> {
+    if (req.op === 'dump' || req.op === 'release') {
+      // The worker drops its memo of every namespace it is not asked to keep.
+      const keep = new Set(req.keep);
+      for (const ino of s.shipped.keys()) if (!keep.has(ino)) s.shipped.delete(ino);
+    }
     return new Promise((resolve, reject) => {
       s.pending.set(req.id, { resolve, reject });
       s.worker.ref();
@@ -194,7 +236,7 @@ export class WorkerPool {
             cacheLimit: perCache,
           });
           if (r.op !== 'dump') return [];
-          const dumps = r.parsed ?? (JSON.parse(r.dumps) as NsDump[]);
+          const dumps = r.parsed ?? [];
           for (const d of dumps) this.weight.set(d.ino, weightOf(d));
           return dumps;
         } catch (e) {
