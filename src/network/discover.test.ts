@@ -436,6 +436,10 @@ describe('network discovery on the real kernel', () => {
     let n = await run(); // warm, nothing changed: the tables come from the previous run
     const again = await run(); // and the main thread reuses what the worker sent before
     assert.deepEqual(again.routes, n.routes);
+    assert.deepEqual(
+      again.interfaces.map((i) => [i.name, i.addresses]),
+      n.interfaces.map((i) => [i.name, i.addresses]),
+    );
     assert.deepEqual(again.rules, n.rules);
     assert.ok(n.rules.length > 0);
     assert.ok(addrs(n).includes('10.88.0.1/24'));

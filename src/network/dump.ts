@@ -81,6 +81,8 @@ export interface Memo {
   routes?: Draft.Route[];
   rules?: Draft.Rule[];
   netconf?: { forwarding: NsDump['forwarding'] };
+  /** The main thread holds these addresses for this namespace (sent with an earlier result). */
+  addrsShipped?: boolean;
   /** The main thread holds these very `routes`/`rules` for this namespace (sent by a previous result). */
   routesShipped?: boolean;
   rulesShipped?: boolean;
@@ -450,8 +452,16 @@ export function dumpNamespace(
       addrs.push([a.index, addr]);
     }
     if (!finite) next.addrs = addrs;
-  } else next.addrs = addrs;
-  for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+    for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+  } else {
+    next.addrs = addrs;
+    // The main thread already holds these addresses per ifindex from an earlier result (and no
+    // link changed since, or addresses would be stale): they are not sent again (WorkerPool).
+    if (memo?.addrsShipped) result.addrsUnchanged = true;
+    else for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+  }
+  // This result carries them in full, or they were carried before.
+  if (next.addrs) next.addrsShipped = true;
 
   const oldRoutes = !(stale & STALE_ROUTE) ? memo?.routes : undefined;
   if (oldRoutes && memo) {

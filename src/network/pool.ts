@@ -31,7 +31,7 @@ interface Slot {
    * "unchanged" (see serializeDump). The arrays are shared between results; nothing changes them
    * after decoding (and discover() deep-freezes the model).
    */
-  shipped: Map<number, { routes: Draft.Route[]; rules: Draft.Rule[] }>;
+  shipped: Map<number, { routes: Draft.Route[]; rules: Draft.Rule[]; addrs: Map<number, Draft.Address[]> }>;
 }
 
 /** Puts back the routes/rules a worker left out as unchanged, and remembers the ones it sent. */
@@ -41,7 +41,7 @@ function adopt(slot: Slot, d: NsDump): void {
     rules: Draft.Rule[] | null;
   };
   const prev = slot.shipped.get(d.ino);
-  if ((w.routes === null || w.rules === null) && !prev) {
+  if ((w.routes === null || w.rules === null || d.addrsUnchanged) && !prev) {
     // Cannot happen while the map mirrors the worker's memo; never invent or drop silently.
     w.warnings.push({
       code: 'netns-worker-failed',
@@ -51,7 +51,16 @@ function adopt(slot: Slot, d: NsDump): void {
   }
   w.routes ??= prev?.routes ?? [];
   w.rules ??= prev?.rules ?? [];
-  slot.shipped.set(d.ino, { routes: w.routes, rules: w.rules });
+  let addrs: Map<number, Draft.Address[]>;
+  if (d.addrsUnchanged) {
+    addrs = prev?.addrs ?? new Map();
+    for (const f of d.interfaces) f.addresses = addrs.get(f.index) ?? [];
+    delete d.addrsUnchanged;
+  } else {
+    addrs = new Map();
+    for (const f of d.interfaces) addrs.set(f.index, f.addresses);
+  }
+  slot.shipped.set(d.ino, { routes: w.routes, rules: w.rules, addrs });
 }
 
 let nextId = 1;

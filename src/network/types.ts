@@ -45,6 +45,11 @@ export interface NsDump {
   failed?: boolean;
   /** Whether the sockets for this namespace stay cached (they keep it alive) after this run. */
   cached: boolean;
+  /**
+   * Worker to pool only: the interfaces' addresses are left out, unchanged since this worker last
+   * sent them (the pool puts them back by ifindex and removes the flag).
+   */
+  addrsUnchanged?: boolean;
 }
 
 export interface NsidQuery {
