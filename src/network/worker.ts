@@ -4,7 +4,10 @@
  * NETLINK_SOCK_DIAG sockets, returns to its own namespace at once, and dumps
  * through the sockets. The sockets are cached per namespace inode: warm runs
  * skip setns entirely. A cached socket keeps its namespace alive, so the cache
- * is trimmed to the namespaces the current scan still sees (`keep`).
+ * is trimmed to the namespaces the current scan still sees (`keep`). With the
+ * cached sockets comes a multicast monitor socket: warm runs re-dump addresses,
+ * routes, rules and forwarding only when it saw them change (dump.ts), and send
+ * the main thread only what changed since this worker last sent it (pool.ts).
  */
 import { parentPort } from 'node:worker_threads';
 import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.js';
