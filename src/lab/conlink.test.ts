@@ -4,9 +4,8 @@
  * underlay, a macvlan on the underlay, an isolated node.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  cleanup,
   cli,
   driftOf,
   footprint,
@@ -14,23 +13,11 @@ import {
   perturbationTests,
   ping,
   reaches,
-  type TestLab,
-  uniqueLab,
+  useExampleLab,
 } from './testing.js';
 
 describe('lab: conlink-style example (switch, internet, vxlan overlay, macvlan)', () => {
-  let t: TestLab | undefined;
-  const lab = (): TestLab => {
-    if (!t) throw new Error('lab not set up');
-    return t;
-  };
-
-  before(async () => {
-    t = uniqueLab('conlink.yaml');
-    const r = await cli('lab', 'up', t.file);
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(() => cleanup(t));
+  const lab = useExampleLab('conlink.yaml');
 
   it('a second up changes nothing', async () => {
     const r = await cli('lab', 'up', lab().file);

@@ -7,19 +7,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { buildRootfsTar } from '../engines/testing/image.js';
 import { readState } from './state.js';
-import {
-  cleanup,
-  cli,
-  driftOf,
-  footprint,
-  perturbationTests,
-  reaches,
-  type TestLab,
-  uniqueLab,
-} from './testing.js';
+import { cli, driftOf, footprint, perturbationTests, reaches, useExampleLab } from './testing.js';
 
 /** HTTP GET from the host (in-process; the host's busybox wget cannot resolve without NSS). */
 function httpGet(url: string): Promise<{ status: number; body: string }> {
@@ -37,27 +28,19 @@ function httpGet(url: string): Promise<{ status: number; body: string }> {
 }
 
 describe('lab: containr-style example (minimal container on a host bridge with NAT)', () => {
-  let t: TestLab | undefined;
   let rootfs: { tar: string; dir: string } | undefined;
-  const lab = (): TestLab => {
-    if (!t) throw new Error('lab not set up');
-    return t;
-  };
   const bridgeAddr = '10.42.0.1';
-
-  before(async () => {
-    rootfs = buildRootfsTar();
-    const tar = rootfs.tar;
-    t = uniqueLab('containr.yaml', (d) => {
+  const lab = useExampleLab('containr.yaml', {
+    setup: () => {
+      rootfs = buildRootfsTar();
+    },
+    edit: (d) => {
       const box = d.nodes.box;
-      if (box) box.rootfs = tar;
-    });
-    const r = await cli('lab', 'up', t.file);
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(async () => {
-    await cleanup(t);
-    if (rootfs) rmSync(rootfs.dir, { recursive: true, force: true });
+      if (box && rootfs) box.rootfs = rootfs.tar;
+    },
+    teardown: () => {
+      if (rootfs) rmSync(rootfs.dir, { recursive: true, force: true });
+    },
   });
 
   it('a second up changes nothing', async () => {

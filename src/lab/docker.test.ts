@@ -4,37 +4,17 @@
  * bridge in its own namespace; one container isolated.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { ensureDockerImage } from '../engines/testing/image.js';
 import { dockerClient } from './nodes.js';
 import { readState } from './state.js';
-import {
-  cleanup,
-  cli,
-  driftOf,
-  footprint,
-  perturbationTests,
-  ping,
-  reaches,
-  type TestLab,
-  uniqueLab,
-} from './testing.js';
+import { cli, driftOf, footprint, perturbationTests, ping, reaches, useExampleLab } from './testing.js';
 
 describe('lab: docker-node example (containers via the Docker API on a namespaced bridge)', () => {
-  let t: TestLab | undefined;
-  const lab = (): TestLab => {
-    if (!t) throw new Error('lab not set up');
-    return t;
-  };
-
-  before(async () => {
-    // The image the example names (a busybox rootfs imported with `docker import`).
-    ensureDockerImage('wirescope-test/busybox:latest');
-    t = uniqueLab('docker.yaml');
-    const r = await cli('lab', 'up', t.file);
-    assert.equal(r.code, 0, r.stderr);
+  // The image the example names (a busybox rootfs imported with `docker import`).
+  const lab = useExampleLab('docker.yaml', {
+    setup: () => ensureDockerImage('wirescope-test/busybox:latest'),
   });
-  after(() => cleanup(t));
 
   it('creates labelled containers with no network of their own', async () => {
     const id = readState(lab().name)?.nodes.d1?.containerId;

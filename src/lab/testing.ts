@@ -5,10 +5,12 @@
  * commands inside a node, and the lab's footprint on the host — everything
  * that carries its marks — to prove `down` leaves nothing behind.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { labDown } from './down.js';
@@ -282,4 +284,31 @@ export function perturbationTests(
     }
     await check(p.kill.expect);
   });
+}
+
+/**
+ * For an example's describe block: brings a uniquely named copy of the example
+ * up with `wirescope lab up` before its tests and removes it after, even when
+ * they fail. Returns an accessor for the lab (throws if setup failed).
+ */
+export function useExampleLab(
+  example: string,
+  opts: { edit?: (d: LabDecl) => void; setup?: () => void; teardown?: () => void } = {},
+): () => TestLab {
+  let t: TestLab | undefined;
+  before(async () => {
+    opts.setup?.();
+    t = uniqueLab(example, opts.edit);
+    assert.deepEqual(await footprint(t.name), [], 'a fresh lab name has no footprint');
+    const r = await cli('lab', 'up', t.file);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await cleanup(t);
+    opts.teardown?.();
+  });
+  return () => {
+    if (!t) throw new Error('lab not set up');
+    return t;
+  };
 }

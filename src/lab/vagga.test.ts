@@ -3,33 +3,20 @@
  * guests, with a split partition.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
-  cleanup,
   cli,
   driftOf,
   footprint,
   perturbationTests,
   ping,
   reaches,
-  type TestLab,
   uniqueLab,
+  useExampleLab,
 } from './testing.js';
 
 describe('lab: vagga-style example (host, gateway, bridge, guests, partition)', () => {
-  let t: TestLab | undefined;
-  const lab = (): TestLab => {
-    if (!t) throw new Error('lab not set up');
-    return t;
-  };
-
-  before(async () => {
-    t = uniqueLab('vagga.yaml');
-    assert.deepEqual(await footprint(t.name), [], 'a fresh lab name has no footprint');
-    const r = await cli('lab', 'up', t.file);
-    assert.equal(r.code, 0, r.stderr);
-  });
-  after(() => cleanup(t));
+  const lab = useExampleLab('vagga.yaml');
 
   it('a second up changes nothing', async () => {
     const r = await cli('lab', 'up', lab().file);
