@@ -12,6 +12,7 @@ import {
   AF_INET,
   AF_INET6,
   FIB_RULE_HDR_LEN,
+  groupMask,
   IFADDRMSG_LEN,
   IFF_NAMES,
   IFINFOMSG_LEN,
@@ -28,6 +29,16 @@ import {
   RTM_NEWROUTE,
   RTM_NEWRULE,
   RTMSG_LEN,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_NETCONF,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_NETCONF,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+  RTNLGRP_NEXTHOP,
 } from '../kernel/rtnetlink/constants.js';
 import { bits } from '../kernel/rtnetlink/format.js';
 import { type DecodeIssues, newIssues } from '../kernel/rtnetlink/issues.js';
@@ -115,20 +126,9 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
   return `${out}}`;
 }
 
-// rtnetlink multicast groups (include/uapi/linux/rtnetlink.h enum rtnetlink_groups); group n is bit n-1 of
-// the bind mask. Every notification is sent from the code path that changes the table (rtnl_notify ->
-// netlink_broadcast queues the skb on listeners synchronously), so a change made before the drain is seen.
-const RTNLGRP_LINK = 1;
-const RTNLGRP_IPV4_IFADDR = 5;
-const RTNLGRP_IPV4_ROUTE = 7;
-const RTNLGRP_IPV4_RULE = 8;
-const RTNLGRP_IPV6_IFADDR = 9;
-const RTNLGRP_IPV6_ROUTE = 11;
-const RTNLGRP_IPV6_RULE = 19;
-const RTNLGRP_IPV4_NETCONF = 24;
-const RTNLGRP_IPV6_NETCONF = 25;
-const RTNLGRP_NEXTHOP = 32;
-export const MONITOR_GROUPS = [
+// Every notification is sent from the code path that changes the table, so a change made before the
+// drain is seen (see the RTNLGRP_* constants).
+export const MONITOR_GROUPS = groupMask([
   RTNLGRP_LINK,
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_IPV4_ROUTE,
@@ -139,7 +139,7 @@ export const MONITOR_GROUPS = [
   RTNLGRP_IPV4_NETCONF,
   RTNLGRP_IPV6_NETCONF,
   RTNLGRP_NEXTHOP,
-].reduce((m, g) => (m | (1 << (g - 1))) >>> 0, 0);
+]);
 
 const STALE_ADDR = 1;
 const STALE_ROUTE = 2;

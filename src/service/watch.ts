@@ -16,17 +16,19 @@
  */
 import { NETLINK_ROUTE, NetlinkSocket } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
+import {
+  groupMask,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_LINK,
+} from '../kernel/rtnetlink/constants.js';
 import { liveNetns } from './nsset.js';
 
-// include/uapi/linux/rtnetlink.h, enum rtnetlink_groups; bind() takes a mask of 1 << (group - 1).
-const RTNLGRP_LINK = 1;
-const RTNLGRP_IPV4_IFADDR = 5;
-const RTNLGRP_IPV4_ROUTE = 7;
-const RTNLGRP_IPV4_RULE = 8;
-const RTNLGRP_IPV6_IFADDR = 9;
-const RTNLGRP_IPV6_ROUTE = 11;
-const RTNLGRP_IPV6_RULE = 19;
-export const WATCH_GROUPS = [
+export const WATCH_GROUPS = groupMask([
   RTNLGRP_LINK,
   RTNLGRP_IPV4_IFADDR,
   RTNLGRP_IPV4_ROUTE,
@@ -34,7 +36,7 @@ export const WATCH_GROUPS = [
   RTNLGRP_IPV6_IFADDR,
   RTNLGRP_IPV6_ROUTE,
   RTNLGRP_IPV6_RULE,
-].reduce((mask, g) => mask | (1 << (g - 1)), 0);
+]);
 
 export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 

@@ -263,3 +263,23 @@ export const NTF_NAMES: readonly [number, string][] = [
 /** Table ids with names (rtnetlink.h enum rt_class_t). */
 export const RT_TABLE_MAIN = 254;
 export const RT_TABLE_LOCAL = 255;
+
+/**
+ * rtnetlink multicast groups (include/uapi/linux/rtnetlink.h enum rtnetlink_groups).
+ * Every notification is sent from the code path that changes the table
+ * (rtnl_notify -> netlink_broadcast queues the skb on listeners synchronously).
+ */
+export const RTNLGRP_LINK = 1;
+export const RTNLGRP_IPV4_IFADDR = 5;
+export const RTNLGRP_IPV4_ROUTE = 7;
+export const RTNLGRP_IPV4_RULE = 8;
+export const RTNLGRP_IPV6_IFADDR = 9;
+export const RTNLGRP_IPV6_ROUTE = 11;
+export const RTNLGRP_IPV6_RULE = 19;
+export const RTNLGRP_IPV4_NETCONF = 24;
+export const RTNLGRP_IPV6_NETCONF = 25;
+export const RTNLGRP_NEXTHOP = 32;
+
+/** The bind() mask for groups 1..32: group n is bit n-1. */
+export const groupMask = (groups: readonly number[]): number =>
+  groups.reduce((m, g) => (m | (1 << (g - 1))) >>> 0, 0);
