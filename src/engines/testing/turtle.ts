@@ -8,6 +8,27 @@
  */
 import { ensureContainerdImage, ensureDockerImage, sh } from './image.js';
 
+/**
+ * `docker run` options for a container that runs an engine: every capability
+ * but CAP_SYS_RESOURCE, no seccomp/AppArmor confinement, the host's cgroup
+ * tree, and the host's binaries and libraries read-only.
+ */
+const ENGINE_HOST_ARGS = [
+  '--cap-add',
+  'ALL',
+  '--cap-drop',
+  'SYS_RESOURCE',
+  '--security-opt',
+  'seccomp=unconfined',
+  '--security-opt',
+  'apparmor=unconfined',
+  '--security-opt',
+  'systempaths=unconfined',
+  '-v',
+  '/sys/fs/cgroup:/sys/fs/cgroup',
+  ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
+];
+
 export function startTurtle(name: string): void {
   const image = ensureDockerImage();
   sh('docker', [
@@ -15,19 +36,7 @@ export function startTurtle(name: string): void {
     '-d',
     '--name',
     name,
-    '--cap-add',
-    'ALL',
-    '--cap-drop',
-    'SYS_RESOURCE',
-    '--security-opt',
-    'seccomp=unconfined',
-    '--security-opt',
-    'apparmor=unconfined',
-    '--security-opt',
-    'systempaths=unconfined',
-    '-v',
-    '/sys/fs/cgroup:/sys/fs/cgroup',
-    ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
+    ...ENGINE_HOST_ARGS,
     '--tmpfs',
     '/var/lib/containerd',
     '--tmpfs',
@@ -98,19 +107,7 @@ export function startDockerInDocker(name: string, inner: string): void {
     '-d',
     '--name',
     name,
-    '--cap-add',
-    'ALL',
-    '--cap-drop',
-    'SYS_RESOURCE',
-    '--security-opt',
-    'seccomp=unconfined',
-    '--security-opt',
-    'apparmor=unconfined',
-    '--security-opt',
-    'systempaths=unconfined',
-    '-v',
-    '/sys/fs/cgroup:/sys/fs/cgroup',
-    ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
+    ...ENGINE_HOST_ARGS,
     '--tmpfs',
     '/var/lib/docker:exec',
     '--tmpfs',
