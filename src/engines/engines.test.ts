@@ -10,11 +10,13 @@ import { discover } from '../discover.js';
 import type { Container, Discovery } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
 import { createEngineTracker, type EngineTracker } from './index.js';
+import { createPodmanPod, runSleeper } from './testing/fixtures.js';
 import {
   CONTAINERD_SOCKET,
   ensureContainerdImage,
   ensureDockerImage,
   ensurePodmanImage,
+  PODMAN_TEST_IMAGE,
   sh,
   trySh,
 } from './testing/image.js';
@@ -63,48 +65,22 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     ensurePodmanImage();
     ctrImage = ensureContainerdImage();
     sh('docker', ['network', 'create', '--label', `${P}=1`, `${P}-net`]);
-    sh('docker', [
-      'run',
-      '-d',
-      '--name',
-      `${P}-web`,
-      '--network',
-      `${P}-net`,
-      '-p',
-      '127.0.0.1::8080',
-      image,
-      'sleep',
-      '100000',
-    ]);
+    runSleeper('docker', `${P}-web`, image, '--network', `${P}-net`, '-p', '127.0.0.1::8080');
     for (const svc of ['app', 'db']) {
-      sh('docker', [
-        'run',
-        '-d',
-        '--name',
+      runSleeper(
+        'docker',
         `${P}-${svc}`,
+        image,
         '-l',
         `com.docker.compose.project=${P}-proj`,
         '-l',
         `com.docker.compose.service=${svc}`,
-        image,
-        'sleep',
-        '100000',
-      ]);
+      );
     }
     // A process entered into the container with `docker exec`: a child of the shim, not of the init.
     sh('docker', ['exec', '-d', `${P}-web`, 'sleep', '100001']);
-    sh('docker', [
-      'run',
-      '-d',
-      '--name',
-      `${P}-side`,
-      '--network',
-      `container:${P}-web`,
-      image,
-      'sleep',
-      '100000',
-    ]);
-    sh('docker', ['run', '-d', '--name', `${P}-none`, '--network', 'none', image, 'sleep', '100000']);
+    runSleeper('docker', `${P}-side`, image, '--network', `container:${P}-web`);
+    runSleeper('docker', `${P}-none`, image, '--network', 'none');
     sh('docker', ['create', '--name', `${P}-stopped`, image, 'sleep', '100000']);
     // A nerdctl-made container carries its name in a label.
     sh('ctr', [
@@ -151,27 +127,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
         '100000',
       ]);
     }
-    sh('podman', [
-      'pod',
-      'create',
-      '--name',
-      `${P}-pod`,
-      '--infra-image',
-      'localhost/wirescope-test/busybox:latest',
-      '--infra-command',
-      '/pause',
-    ]);
-    sh('podman', [
-      'run',
-      '-d',
-      '--pod',
-      `${P}-pod`,
-      '--name',
-      `${P}-pc`,
-      'localhost/wirescope-test/busybox:latest',
-      'sleep',
-      '100000',
-    ]);
+    createPodmanPod(`${P}-pod`, `${P}-pc`);
     // An engine in a container (own mount, PID and network namespaces) with a container of its own.
     startTurtle(`${P}-turtle`);
     runInTurtle(`${P}-turtle`, `${P}-inner`, 'sleep', '100000');
@@ -400,7 +356,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     let changes = 0;
     const unsubscribe = tracker.onChange(() => changes++);
     try {
-      sh('docker', ['run', '-d', '--name', `${P}-late`, image, 'sleep', '100000']);
+      runSleeper('docker', `${P}-late`, image);
       let now = await until(tracker, (x) => byName(x, `${P}-late`)?.state === 'running');
       assert.ok(changes > 0, 'the tracker told its listeners about the new container');
       assert.equal(byName(now, `${P}-late`)?.state, 'running');
@@ -419,15 +375,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
   it('follows containerd and podman events too', async () => {
     try {
       sh('ctr', [...CTR, 'run', '-d', ctrImage, `${P}-ctr-late`, 'sleep', '100000']);
-      sh('podman', [
-        'run',
-        '-d',
-        '--name',
-        `${P}-pc-late`,
-        'localhost/wirescope-test/busybox:latest',
-        'sleep',
-        '100000',
-      ]);
+      runSleeper('podman', `${P}-pc-late`, PODMAN_TEST_IMAGE);
       let now = await until(
         tracker,
         (x) =>

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Discovery, NetworkNamespace } from '../model/types.js';
 import { type RunningService, startService } from './server.js';
 import { eventually, raw } from './testing/http.js';
+import { openEvents } from './testing/sse.js';
 import { buildTopology, type Topology } from './testing/topology.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
@@ -155,34 +156,15 @@ describe('discovery service API on a real topology (bridge, veths, namespaces)',
   });
 
   it('notices a new namespace (netlink/namespace watch) and streams the change as a server-sent event', async () => {
-    const events: string[] = [];
-    const ac = new AbortController();
-    const res = await fetch(`${svc.url}/api/events`, { signal: ac.signal });
-    assert.equal(res.status, 200);
-    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-    const reader = res.body!.getReader();
-    const pump = (async () => {
-      const dec = new TextDecoder();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          events.push(dec.decode(value));
-        }
-      } catch {
-        // aborted
-      }
-    })();
+    const events = await openEvents(svc.url);
     try {
-      await eventually(
-        async () => (events.join('').includes('event: hello') ? true : undefined),
-        5000,
-        'hello',
-      );
+      assert.equal(events.status, 200);
+      assert.match(events.contentType, /text\/event-stream/);
+      await events.hello();
       const ino = topo.addLeaf('c', 4);
       const text = await eventually(
         async () => {
-          const all = events.join('');
+          const all = events.text();
           return all.includes(`"added":[${ino}`) || new RegExp(`"added":\\[[^\\]]*\\b${ino}\\b`).test(all)
             ? all
             : undefined;
@@ -194,8 +176,7 @@ describe('discovery service API on a real topology (bridge, veths, namespaces)',
       const d = json<Discovery>((await raw(svc.url, '/api/discovery')).body);
       assert.ok(d.networks[String(ino)], 'the new namespace is in the next result without ?fresh');
     } finally {
-      ac.abort();
-      await pump;
+      await events.close();
     }
   });
 });

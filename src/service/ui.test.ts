@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, launchBrowser } from './testing/browser.js';
+import { type Browser, openUi } from './testing/browser.js';
 import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
@@ -38,12 +38,8 @@ describe('web UI in headless Chromium on a real topology', () => {
       '--cap-add', 'NET_ADMIN', '-p', '127.0.0.1::8080', TEST_IMAGE, 'httpd', '-f', '-p', '8080',
     ]); // biome-ignore format: argument list
     svc = await startService({ listen: { host: '127.0.0.1', port: 0 } });
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
     // Only this test's namespaces (plus the host hub): other tests' namespaces may exist on this machine.
-    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
-    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${topo.prefix}`, errors));
   });
   after(async () => {
     await browser?.close();

@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, launchBrowser } from './testing/browser.js';
+import { type Browser, openUi } from './testing/browser.js';
 import { raw } from './testing/http.js';
 import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
 
@@ -32,12 +32,8 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     lab = await driftLab();
     svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false, verify: [lab.file] });
     nodes = (JSON.parse((await raw(svc.url, '/api/verify?fresh=1')).body) as VerifyReport).labs[0]!.nodes;
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    page.on('pageerror', (e) => errors.push(e.message));
     // Only this lab's namespaces (plus the host hub): other tests' namespaces may exist on this machine.
-    await page.goto(`${svc.url}/#/wiring?q=${lab.name}`);
-    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${lab.name}`, errors));
   });
   after(async () => {
     await browser?.close();

@@ -11,6 +11,7 @@ import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
 import { eventually, raw } from './testing/http.js';
 import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
+import { openEvents } from './testing/sse.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
 
@@ -54,28 +55,9 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
   });
 
   it('shows a deleted veth (with ghosts on both live nodes) and a changed address, also in a change event', async () => {
-    const events: string[] = [];
-    const ac = new AbortController();
-    const res = await fetch(`${svc!.url}/api/events`, { signal: ac.signal });
-    const reader = res.body!.getReader();
-    const pump = (async () => {
-      const dec = new TextDecoder();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          events.push(dec.decode(value));
-        }
-      } catch {
-        // aborted
-      }
-    })();
+    const events = await openEvents(svc!.url);
     try {
-      await eventually(
-        async () => (events.join('').includes('event: hello') ? true : undefined),
-        5000,
-        'hello',
-      );
+      await events.hello();
       const before = (await report()).labs[0]!;
       ipIn(lab!.name, 'a', 'link', 'del', 'eth2');
       ipIn(lab!.name, 'b', 'addr', 'del', '10.231.0.2/24', 'dev', 'eth1');
@@ -85,10 +67,7 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
       // The change stream: the watcher sees the netlink changes, the worker rediscovers and verifies.
       const summary = await eventually(
         async () => {
-          for (const block of events.join('').split('\n\n')) {
-            const data = block.split('\n').find((l) => l.startsWith('data: '));
-            if (!block.includes('event: change') || !data) continue;
-            const e = JSON.parse(data.slice(6)) as { drift?: DriftSummary };
+          for (const e of events.changes<{ drift?: DriftSummary }>()) {
             const s = e.drift?.labs.find((x) => x.lab === lab!.name);
             if (s && s.missing >= 1 && s.changed >= 1 && s.extra >= 1) return e.drift;
           }
@@ -123,8 +102,7 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
       assert.equal(extra.netns, before.nodes.c);
       assert.equal(typeof extra.index, 'number');
     } finally {
-      ac.abort();
-      await pump;
+      await events.close();
     }
   });
 });
@@ -144,28 +122,9 @@ describe('serve --verify: drift the model does not show (nft rules, sysctls)', (
   it('reports a dropped partition rule (a change event although the model is the same) and a changed sysctl', async () => {
     const first = JSON.parse((await raw(svc!.url, '/api/verify?fresh=1')).body) as VerifyReport;
     assert.equal(first.clean, true, JSON.stringify(first.labs[0]?.drift));
-    const events: string[] = [];
-    const ac = new AbortController();
-    const res = await fetch(`${svc!.url}/api/events`, { signal: ac.signal });
-    const reader = res.body!.getReader();
-    const pump = (async () => {
-      const dec = new TextDecoder();
-      try {
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          events.push(dec.decode(value));
-        }
-      } catch {
-        // aborted
-      }
-    })();
+    const events = await openEvents(svc!.url);
     try {
-      await eventually(
-        async () => (events.join('').includes('event: hello') ? true : undefined),
-        5000,
-        'hello',
-      );
+      await events.hello();
       const list = inNode(lab!.name, 'b', [
         'nft',
         '-a',
@@ -186,14 +145,7 @@ describe('serve --verify: drift the model does not show (nft rules, sysctls)', (
       assert.equal(rule.length, 1, rule.join('\n'));
       assert.match(rule[0] ?? '', /^- partition rule .* in b: declared, missing$/);
       const summary = await eventually(
-        async () => {
-          for (const block of events.join('').split('\n\n')) {
-            const data = block.split('\n').find((x) => x.startsWith('data: '));
-            if (block.includes('event: change') && data)
-              return (JSON.parse(data.slice(6)) as { drift?: DriftSummary }).drift;
-          }
-          return undefined;
-        },
+        async () => events.changes<{ drift?: DriftSummary }>()[0]?.drift,
         5000,
         'a change event for the drift',
       );
@@ -204,8 +156,7 @@ describe('serve --verify: drift the model does not show (nft rules, sysctls)', (
       assert.equal(both.length, 2, both.join('\n'));
       assert.ok(both.includes('~ a net.ipv4.ip_forward: declared 1, found 0'), both.join('\n'));
     } finally {
-      ac.abort();
-      await pump;
+      await events.close();
     }
   });
 });

@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
+import { createPodmanPod, runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, ensurePodmanImage, sh, trySh } from '../engines/testing/image.js';
 import type { Discovery } from '../model/types.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
@@ -33,18 +34,7 @@ describe('Ghostwire v1 view of real engine containers', () => {
     ensurePodmanImage();
     sh('docker', ['network', 'create', '--label', `${P}=1`, `${P}-net`]);
     const run = (name: string, ...flags: string[]) =>
-      sh('docker', [
-        'run',
-        '-d',
-        '--name',
-        `${P}-${name}`,
-        '--network',
-        `${P}-net`,
-        ...flags,
-        image,
-        'sleep',
-        '100000',
-      ]);
+      runSleeper('docker', `${P}-${name}`, image, '--network', `${P}-net`, ...flags);
     run(
       'web',
       '-p',
@@ -60,27 +50,7 @@ describe('Ghostwire v1 view of real engine containers', () => {
       pids[n] = Number(inspect(`${P}-${n}`, '{{.State.Pid}}'));
       ids[n] = inspect(`${P}-${n}`, '{{.Id}}');
     }
-    sh('podman', [
-      'pod',
-      'create',
-      '--name',
-      `${P}-pod`,
-      '--infra-image',
-      'localhost/wirescope-test/busybox:latest',
-      '--infra-command',
-      '/pause',
-    ]);
-    sh('podman', [
-      'run',
-      '-d',
-      '--pod',
-      `${P}-pod`,
-      '--name',
-      `${P}-pc`,
-      'localhost/wirescope-test/busybox:latest',
-      'sleep',
-      '100000',
-    ]);
+    createPodmanPod(`${P}-pod`, `${P}-pc`);
     // Engines report through event streams; discover until all test containers are seen.
     const deadline = Date.now() + 20_000;
     for (;;) {

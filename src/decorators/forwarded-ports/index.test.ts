@@ -102,81 +102,26 @@ describe('forwarded ports in real network namespaces', () => {
         '',
       ].join('\n'),
     );
-    inNs(FWD, [
-      'iptables-nft',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8081',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${DEST_IP}:80`,
-    ]);
-    inNs(FWD, [
-      'iptables-legacy',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8082',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `${DEST_IP}:80`,
-    ]);
-    inNs(FWD, [
-      'ip6tables-legacy',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8443',
-      '-j',
-      'DNAT',
-      '--to-destination',
-      `[${DEST_IP6}]:443`,
-    ]);
-    inNs(FWD, [
-      'iptables-nft',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8092',
-      '-j',
-      'REDIRECT',
-      '--to-ports',
-      '8091',
-    ]);
-    inNs(FWD, [
-      'iptables-legacy',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8093',
-      '-j',
-      'REDIRECT',
-      '--to-ports',
-      '8091',
-    ]);
+    // Each tool writes the rule in its own encoding (xt target in nf_tables, or an ip_tables blob).
+    const prerouting = (tool: string, dport: number, ...target: string[]) =>
+      inNs(FWD, [
+        tool,
+        '-t',
+        'nat',
+        '-A',
+        'PREROUTING',
+        '-p',
+        'tcp',
+        '--dport',
+        String(dport),
+        '-j',
+        ...target,
+      ]);
+    prerouting('iptables-nft', 8081, 'DNAT', '--to-destination', `${DEST_IP}:80`);
+    prerouting('iptables-legacy', 8082, 'DNAT', '--to-destination', `${DEST_IP}:80`);
+    prerouting('ip6tables-legacy', 8443, 'DNAT', '--to-destination', `[${DEST_IP6}]:443`);
+    prerouting('iptables-nft', 8092, 'REDIRECT', '--to-ports', '8091');
+    prerouting('iptables-legacy', 8093, 'REDIRECT', '--to-ports', '8091');
     local = await listenIn(FWD, 8091);
     listener = await listenIn(DEST, 80);
     listener6 = await listenIn(DEST, 443, '::');

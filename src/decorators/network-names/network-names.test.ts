@@ -9,7 +9,14 @@ import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { discover } from '../../discover.js';
 import { createEngineTracker } from '../../engines/index.js';
-import { ensureDockerImage, ensurePodmanImage, sh, trySh } from '../../engines/testing/image.js';
+import { runSleeper } from '../../engines/testing/fixtures.js';
+import {
+  ensureDockerImage,
+  ensurePodmanImage,
+  PODMAN_TEST_IMAGE,
+  sh,
+  trySh,
+} from '../../engines/testing/image.js';
 import { startTurtle } from '../../engines/testing/turtle.js';
 import type { Discovery, Interface } from '../../model/types.js';
 import { parseConflist } from './cni.js';
@@ -35,19 +42,9 @@ describe('network names: engine networks on bridges and parents', () => {
     sh('ip', ['link', 'add', `${P}d0`, 'type', 'veth', 'peer', 'name', `${P}d1`]);
     sh('docker', ['network', 'create', '-d', 'macvlan', '-o', `parent=${P}d0`, `${P}-mac`]);
     // An internal bridge only exists once a container joins it.
-    sh('docker', ['run', '-d', '--name', `${P}-c`, '--network', `${P}-internal`, image, 'sleep', '100000']);
+    runSleeper('docker', `${P}-c`, image, '--network', `${P}-internal`);
     sh('podman', ['network', 'create', `${P}-pnet`]);
-    sh('podman', [
-      'run',
-      '-d',
-      '--name',
-      `${P}-pc`,
-      '--network',
-      `${P}-pnet`,
-      'localhost/wirescope-test/busybox:latest',
-      'sleep',
-      '100000',
-    ]);
+    runSleeper('podman', `${P}-pc`, PODMAN_TEST_IMAGE, '--network', `${P}-pnet`);
     podmanBridge = JSON.parse(sh('podman', ['network', 'inspect', `${P}-pnet`]))[0].network_interface;
     // nerdctl-style and plain CNI conflists in the nested engine's own /etc/cni/net.d,
     // with their bridges in its network namespace, plus one malformed file.

@@ -20,6 +20,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 
 export const TEST_IMAGE = 'wirescope-test/busybox:latest';
+/** The test image as podman names it after `podman import` (podman qualifies local names with localhost/). */
+export const PODMAN_TEST_IMAGE = `localhost/${TEST_IMAGE}`;
 
 /** Engine binaries and flags the tests use (see scripts/daemons/*.sh). */
 export const CONTAINERD_SOCKET = '/run/wirescope-containerd/containerd.sock';

@@ -29,21 +29,23 @@ const ENGINE_HOST_ARGS = [
   ...['/usr', '/lib', '/lib64', '/bin', '/sbin'].flatMap((p) => ['-v', `${p}:${p}:ro`]),
 ];
 
-export function startTurtle(name: string): void {
-  const image = ensureDockerImage();
+/** Starts `cmd` as the initial process of a Docker container with ENGINE_HOST_ARGS and a tmpfs at each of `tmpfs`. */
+function runEngineHost(name: string, image: string, tmpfs: readonly string[], cmd: readonly string[]): void {
   sh('docker', [
     'run',
     '-d',
     '--name',
     name,
     ...ENGINE_HOST_ARGS,
-    '--tmpfs',
-    '/var/lib/containerd',
-    '--tmpfs',
-    '/run',
+    ...tmpfs.flatMap((t) => ['--tmpfs', t]),
     image,
-    'containerd',
+    ...cmd,
   ]);
+}
+
+export function startTurtle(name: string): void {
+  const image = ensureDockerImage();
+  runEngineHost(name, image, ['/var/lib/containerd', '/run'], ['containerd']);
   const out = sh('bash', [
     '-c',
     `docker save ${image} | docker exec -i ${name} sh -c 'until [ -S /run/containerd/containerd.sock ]; do sleep 0.1; done; ctr images import -'`,
@@ -102,24 +104,12 @@ export function startInnerEngine(turtle: string, inner: string, deep: string): v
  */
 export function startDockerInDocker(name: string, inner: string): void {
   const image = ensureDockerImage();
-  sh('docker', [
-    'run',
-    '-d',
-    '--name',
+  runEngineHost(
     name,
-    ...ENGINE_HOST_ARGS,
-    '--tmpfs',
-    '/var/lib/docker:exec',
-    '--tmpfs',
-    '/run',
-    '--tmpfs',
-    '/etc/docker',
     image,
-    'dockerd',
-    '--iptables=false',
-    '--ip6tables=false',
-    '--bridge=none',
-  ]);
+    ['/var/lib/docker:exec', '/run', '/etc/docker'],
+    ['dockerd', '--iptables=false', '--ip6tables=false', '--bridge=none'],
+  );
   sh('bash', [
     '-c',
     `until docker exec ${name} docker version >/dev/null 2>&1; do sleep 0.2; done; ` +

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium } from 'playwright-core';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.WIRESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -44,6 +44,25 @@ export async function launchBrowser(viewport = { width: 1600, height: 1000 }): P
     };
   } catch (err) {
     rmSync(profile, { recursive: true, force: true });
+    throw err;
+  }
+}
+
+/**
+ * A fresh browser with one page at `url` of the service's web UI, returned
+ * once the UI marks itself ready (body[data-ready]); the page's script errors
+ * are pushed to `errors`. The browser is closed again if the page never gets ready.
+ */
+export async function openUi(url: string, errors: string[]): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.context.newPage();
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+    return { browser, page };
+  } catch (err) {
+    await browser.close();
     throw err;
   }
 }
