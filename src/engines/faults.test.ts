@@ -20,6 +20,18 @@ import { DOCKER_SOCKET, ensureContainerdImage, ensureDockerImage, sh, trySh } fr
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 
+/**
+ * A node process that looks like an engine by its name: run through a
+ * symlink called `comm` in `dir`, so /proc/PID/comm is that name. `script`
+ * prints a line once it listens; `up` resolves then.
+ */
+function fakeEngine(dir: string, comm: string, script: string): { child: ChildProcess; up: Promise<void> } {
+  const fake = join(dir, comm);
+  symlinkSync(process.execPath, fake);
+  const child = spawn(fake, ['-e', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+  return { child, up: new Promise<void>((resolve) => child.stdout?.once('data', () => resolve())) };
+}
+
 function engineWarnings(d: Discovery, pid: number): string[] {
   return d.warnings.filter((w) => w.pid === pid).map((w) => w.code);
 }
@@ -36,16 +48,11 @@ describe('engines: faults', () => {
   it('times out an engine socket that accepts and never answers, and the discovery completes', async () => {
     // A "dockerd" (node behind a symlink named dockerd, so comm is "dockerd")
     // listening on a unix socket that accepts connections and never answers.
-    const fake = join(dir, 'dockerd');
-    symlinkSync(process.execPath, fake);
     const sock = join(dir, 'docker.sock');
-    const child: ChildProcess = spawn(
-      fake,
-      [
-        '-e',
-        `require('net').createServer(() => {}).listen(${JSON.stringify(sock)}, () => console.log('up'))`,
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
+    const { child, up } = fakeEngine(
+      dir,
+      'dockerd',
+      `require('net').createServer(() => {}).listen(${JSON.stringify(sock)}, () => console.log('up'))`,
     );
     const tracker = createEngineTracker({
       syncBudgetMs: 1000,
@@ -54,7 +61,7 @@ describe('engines: faults', () => {
       retryMs: 300,
     });
     try {
-      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      await up;
       const pid = child.pid as number;
       // The engine stage waits at most its budget (1000 ms) for new engines.
       const scan1 = scanNamespaces();
@@ -155,8 +162,6 @@ describe('engines: faults', () => {
     // A real containerd behind a "containerd"-named proxy process that cuts
     // every open connection on SIGUSR1: the engine stays, its event stream breaks.
     const real = await startContainerd(join(dir, 'proxied'));
-    const fake = join(dir, 'containerd');
-    symlinkSync(process.execPath, fake);
     const sock = join(dir, 'proxy.sock');
     const proxy = `
       const net = require('net'); const conns = new Set(); let hang = false;
@@ -172,7 +177,7 @@ describe('engines: faults', () => {
       // SIGUSR1 cuts every open connection; SIGUSR2 toggles the hang.
       process.on('SIGUSR1', () => { for (const c of conns) c.destroy(); conns.clear(); });
       process.on('SIGUSR2', () => { hang = !hang; });`;
-    const child: ChildProcess = spawn(fake, ['-e', proxy], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const { child, up } = fakeEngine(dir, 'containerd', proxy);
     const tracker = createEngineTracker({
       syncBudgetMs: 500,
       requestTimeoutMs: 1000,
@@ -180,7 +185,7 @@ describe('engines: faults', () => {
       retryMs: 200,
     });
     try {
-      await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
+      await up;
       const image = ensureContainerdImage(real.socket);
       sh('ctr', ['--address', real.socket, 'container', 'create', image, `${P}-proxied`, 'sleep', '1']);
       const pid = child.pid as number;
