@@ -3,8 +3,9 @@
  * veth into a host bridge, an address, a route and a listening TCP socket
  * (one python3 process creates them all through setns). Measures wirescope's
  * network stage cold (fresh workers, every namespace entered) and warm
- * (cached sockets), the process RSS, and iproute2 doing the same work per
- * namespace (`ip -j link/addr/route` and `ss -tuna`) in the same run.
+ * (cached sockets; median of 15 runs) in a process of its own
+ * (network-probe.ts) with that process's RSS, and iproute2 doing the same work
+ * per namespace (`ip -j link/addr/route` and `ss -tuna`) in the same run.
  * "first" includes entering every namespace and the nsid queries; "warm"
  * runs reuse the cached sockets. Socket owners come, as in the pipeline, from
  * the namespace scan's pass over /proc/PID/fd (`fdOwners`), so the network
@@ -13,10 +14,12 @@
  * discovery of the network pays in all.
  */
 import { execFileSync } from 'node:child_process';
-import { scanNamespaces } from '../namespaces/scan.js';
-import { closeNetworkDiscovery, discoverNetworks } from '../network/discover.js';
-import { hostNetns, ipBatch, NetFixtures, scanOf } from '../network/testing/fixtures.js';
+import { fileURLToPath } from 'node:url';
+import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
+import type { ProbeResult } from './network-probe.js';
 import type { BenchResult, BenchSuite } from './types.js';
+
+const PROBE = fileURLToPath(new URL('./network-probe.js', import.meta.url));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -47,57 +50,22 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     const specs = names.map((n) => `/run/netns/${n}`);
     await fx.socketsInEach(specs, 'tcp,4,0.0.0.0,8080');
 
-    // Our namespaces and the host's, with every process the namespace stage sees and the socket
-    // and tun fds its fd pass found (owners need both).
-    const scan = scanOf(names, [hostNetns()]);
-    const nsScan = () => scanNamespaces({ namespaceTypes: ['net'] });
-    const full = nsScan();
-    scan.processes = full.processes;
-    if (full.fdOwners) scan.fdOwners = full.fdOwners;
-    await closeNetworkDiscovery();
-    let t = performance.now();
-    const first = await discoverNetworks(scan);
-    const firstMs = performance.now() - t;
-    const warm: number[] = [];
-    const cpu: number[] = [];
-    let last = first;
-    for (let i = 0; i < (quick ? 3 : 7); i++) {
-      t = performance.now();
-      const c0 = process.cpuUsage();
-      last = await discoverNetworks(scan);
-      warm.push(performance.now() - t);
-      // CPU of all threads (workers included): what the run costs, independent of other load.
-      const c = process.cpuUsage(c0);
-      cpu.push((c.user + c.system) / 1000);
-    }
-    const both: number[] = [];
-    for (let i = 0; i < (quick ? 3 : 7); i++) {
-      t = performance.now();
-      const s = nsScan();
-      scan.processes = s.processes;
-      if (s.fdOwners) scan.fdOwners = s.fdOwners;
-      last = await discoverNetworks(scan);
-      both.push(performance.now() - t);
-    }
-    const rssMb = process.memoryUsage().rss / 1024 / 1024;
-    // Sanity: every namespace has its veth wired to the host side, and its socket with an owner.
-    const nets = Object.values(last.networks);
-    const wired = nets.filter((n) =>
-      n.interfaces.some((f) => f.name === 'eth0' && f.veth?.peer !== undefined),
-    ).length;
-    const listening = nets.filter((n) =>
-      n.sockets.some((s) => s.localPort === 8080 && s.owners.length > 0),
-    ).length;
-    if (wired !== count || listening !== count) {
+    // Measured in a process of its own (see network-probe.ts): its RSS is the discovery's.
+    const out = execFileSync(process.execPath, [PROBE, fx.prefix, String(count), String(quick ? 5 : 15)], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 1024 * 1024,
+    });
+    const p = JSON.parse(out) as ProbeResult;
+    if (p.wired !== count || p.listening !== count) {
       throw new Error(
-        `incomplete result: ${wired}/${count} veths wired, ${listening}/${count} sockets with owners`,
+        `incomplete result: ${p.wired}/${count} veths wired, ${p.listening}/${count} sockets with owners`,
       );
     }
-    await closeNetworkDiscovery();
 
     // iproute2 doing the same work, per namespace.
     const sample = quick ? Math.min(count, 50) : count;
-    t = performance.now();
+    const t = performance.now();
     for (const ns of names.slice(0, sample)) {
       for (const what of ['link', 'addr', 'route']) {
         execFileSync('ip', ['-n', ns, '-j', what, 'show', ...(what === 'route' ? ['table', 'all'] : [])], {
@@ -107,17 +75,20 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
       execFileSync('ip', ['netns', 'exec', ns, 'ss', '-tuna'], { stdio: ['ignore', 'pipe', 'ignore'] });
     }
     const ipMs = ((performance.now() - t) * count) / sample;
-    const warmMs = median(warm);
+    const warmMs = median(p.warmMs);
+    const rssMb = p.rssMb;
     const figures: BenchResult['figures'] = {
-      'first ms': firstMs,
+      'first ms': p.firstMs,
       'warm ms': warmMs,
-      'warm min ms': Math.min(...warm),
-      'warm CPU ms': median(cpu),
-      'warm + ns scan ms': median(both),
+      'warm min ms': Math.min(...p.warmMs),
+      'warm max ms': Math.max(...p.warmMs),
+      'warm CPU ms': median(p.warmCpuMs),
+      'warm + ns scan ms': median(p.bothMs),
       'RSS MB': rssMb,
+      'peak RSS MB': p.peakRssMb,
       'iproute2 ms': ipMs,
       'ratio warm': ipMs / warmMs,
-      'ratio first': ipMs / firstMs,
+      'ratio first': ipMs / p.firstMs,
     };
     if (sample < count) figures['iproute2 sampled'] = `${sample}/${count} namespaces, scaled`;
     const res: BenchResult = { name: `network discovery, ${count} netns`, figures };
@@ -129,7 +100,6 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     }
     return res;
   } finally {
-    await closeNetworkDiscovery();
     fx.cleanup();
   }
 }

@@ -5,6 +5,9 @@
  */
 import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
+import { favourSmallHeap } from './heap.js';
+
+favourSmallHeap();
 
 const program = new Command('wirescope')
   .description(

@@ -479,6 +479,92 @@ describe('network discovery on the real kernel', () => {
     assert.ok(!addrs(n).includes('10.88.1.1/24'), 'deleted address gone');
   });
 
+  it('reuses unchanged links between warm runs and still sees every link change, traffic and relation', async () => {
+    const [u] = fx.netns('u');
+    assert.ok(u);
+    // No IPv6: router solicitations and DAD would move the counters on their own.
+    execFileSync('ip', ['netns', 'exec', u, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    ipBatch([
+      `-n ${u} link add u0 type veth peer name u1`,
+      `-n ${u} addr add 10.77.0.1/24 dev u0`,
+      `-n ${u} link set u0 up`,
+      `-n ${u} link set u1 up`,
+      `-n ${u} link set lo up`,
+    ]);
+    const k = String(netnsIno(u));
+    const run = async () => {
+      const r = await discoverNetworks(scanOf(fx.namespaces));
+      const n = r.networks[k];
+      assert.ok(n);
+      assert.deepEqual(
+        r.warnings.filter((x) => x.ns === n.ino),
+        [],
+      );
+      return n;
+    };
+    const dev = (n: Draft.NetworkNamespace, name: string) => {
+      const f = n.interfaces.find((i) => i.name === name);
+      assert.ok(f, name);
+      return f;
+    };
+    await run();
+    const before = await run();
+    const again = await run(); // links byte-identical: interfaces reused from the worker's memo
+    assert.equal(JSON.stringify(again.interfaces), JSON.stringify(before.interfaces));
+    assert.deepEqual(
+      dev(again, 'u0').addresses.map((a) => a.address),
+      ['10.77.0.1'],
+    );
+
+    // Traffic moves the counters without any notification: the link is decoded afresh and its
+    // addresses (unchanged, not sent again) are put back.
+    execFileSync('ip', [
+      'netns',
+      'exec',
+      u,
+      'python3',
+      '-c',
+      "import socket; socket.socket(2, 2).sendto(b'x', ('10.77.0.1', 9))",
+    ]);
+    let n = await run();
+    assert.ok(
+      (dev(n, 'lo').stats?.rxPackets ?? 0) > (dev(before, 'lo').stats?.rxPackets ?? 0),
+      'new counters seen',
+    );
+    assert.deepEqual(dev(n, 'u0').addresses, dev(before, 'u0').addresses, 'addresses kept');
+
+    // A bridge's own timers (IFLA_BR_GC_TIMER…) tick without notifications: only its message is
+    // decoded again each run, the others keep theirs.
+    ipBatch([`-n ${u} link add ubr type bridge`, `-n ${u} addr add 10.77.1.1/24 dev ubr`]);
+    n = await run();
+    assert.deepEqual(
+      dev(n, 'ubr').addresses.map((a) => a.address),
+      ['10.77.1.1'],
+    );
+    ip('-n', u, 'link', 'set', 'u1', 'mtu', '1400');
+    ip('-n', u, 'link', 'set', 'u1', 'master', 'ubr');
+    n = await run();
+    assert.equal(dev(n, 'u1').mtu, 1400, 'mtu change seen');
+    assert.deepEqual(dev(n, 'u1').master, { netns: n.ino, index: dev(n, 'ubr').index }, 'master seen');
+    assert.deepEqual(dev(n, 'ubr').ports, [{ netns: n.ino, index: dev(n, 'u1').index }], 'port seen');
+    assert.deepEqual(dev(n, 'u0').veth?.peer, { netns: n.ino, index: dev(n, 'u1').index });
+
+    n = await run(); // and again from the memo, relations included
+    assert.deepEqual(dev(n, 'ubr').ports, [{ netns: n.ino, index: dev(n, 'u1').index }]);
+    assert.deepEqual(dev(n, 'u0').veth?.peer, { netns: n.ino, index: dev(n, 'u1').index });
+
+    ip('-n', u, 'link', 'set', 'u1', 'name', 'u9');
+    ip('-n', u, 'link', 'set', 'u0', 'alias', 'uplink');
+    n = await run();
+    assert.ok(n.interfaces.some((i) => i.name === 'u9') && !n.interfaces.some((i) => i.name === 'u1'));
+    assert.equal(dev(n, 'u0').alias, 'uplink');
+
+    ip('-n', u, 'link', 'del', 'u0'); // takes its peer u9 along
+    n = await run();
+    assert.deepEqual(n.interfaces.map((i) => i.name).sort(), ['lo', 'ubr']);
+    assert.deepEqual(dev(n, 'ubr').ports, [], 'port gone with its link');
+  });
+
   it('records a warning for a namespace that cannot be opened and completes the others', async () => {
     const r = await discoverNetworks(scanOf([N('a'), N('b')], [{ ino: 1, ref: `/run/netns/${P}-missing` }]));
     assert.deepEqual(

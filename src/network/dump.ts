@@ -68,6 +68,7 @@ import type { Draft } from '../model/types.js';
 import { decodeBridgePort } from './kinds/bridge.js';
 import { kindHandler } from './kinds/index.js';
 import { classifyKindless } from './kinds/physical.js';
+import type { KindHandler } from './kinds/types.js';
 import type { ServiceMap } from './services.js';
 import { addSockets } from './sockets.js';
 import { parseSockStat, type SockStat } from './sockstat.js';
@@ -84,8 +85,37 @@ export interface NsConns {
   memo?: Memo;
 }
 
+/** A decoded link message with its bytes: an identical message next run needs no decoding. */
+export interface LinkEntry {
+  /** A copy of the message payload (ifinfomsg + attributes). */
+  bytes: Buffer;
+  /** The interface as decoded, before relations and addresses; never changed (copied per run). */
+  base: Draft.Interface;
+  handler: KindHandler | undefined;
+  master: number | undefined;
+  /** IFLA_LINK's target (see iflinkIndex) and the kind's lower device, as ifindexes. */
+  link: number | undefined;
+  lower: number | undefined;
+  /** IFLA_LINK_NETNSID: link and lower are in the namespace of that nsid. */
+  netnsId: number | undefined;
+}
+
 /** What a previous run read, kept with the cached sockets of a namespace. */
 export interface Memo {
+  /**
+   * The link dump, decoded, in dump order. A link dump byte-identical to this one, with
+   * unchanged addresses, yields the same interfaces and cross references as last time.
+   */
+  links?: LinkEntry[];
+  /** The same entries by ifindex (ifinfomsg.ifi_index). */
+  linksByIndex?: Map<number, LinkEntry>;
+  /** What those links (and addresses) gave: reused as they are when nothing changed. */
+  interfaces?: Draft.Interface[];
+  cross?: CrossRef[];
+  /** `interfaces` as JSON, made once when first sent (see serializeDump). */
+  interfacesJson?: string;
+  /** That JSON left the addresses out (the main thread held them already, see addrsUnchanged). */
+  interfacesWithoutAddrs?: boolean;
   /** Addresses by ifindex; absent when any carried a finite lifetime (the remaining time changes silently). */
   addrs?: [number, Draft.Address][];
   /** Absent when a route carried offload/trap flags (hardware drivers may flip them without notifying). */
@@ -104,10 +134,15 @@ export interface Memo {
  * after that the field is `null`: "unchanged, keep what this worker sent last" (WorkerPool keeps
  * the parsed arrays per worker and namespace, mirroring the worker's memo).
  */
+/** Stands for interfaces whose JSON text a memo holds (the objects are not kept). */
+const SENT: Draft.Interface[] = [];
+
 export function serializeDump(d: NsDump, memo: Memo | undefined): string {
   const routes = memo !== undefined && memo.routes === d.routes;
   const rules = memo !== undefined && memo.rules === d.rules && d.rules !== undefined;
-  if (!memo || (!routes && !rules)) return JSON.stringify(d);
+  // Interfaces reused from the memo are stringified once and their text sent again as it is.
+  const ifaces = memo !== undefined && memo.interfaces === d.interfaces;
+  if (!memo || (!routes && !rules && !ifaces)) return JSON.stringify(d);
   // Field by field (no object copy without the two fields: V8 stringifies such copies slowly).
   let out = '';
   for (const k in d) {
@@ -117,6 +152,11 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
     if (k === 'routes' && routes) {
       text = memo.routesShipped ? 'null' : JSON.stringify(v);
       memo.routesShipped = true;
+    } else if (k === 'interfaces' && ifaces) {
+      memo.interfacesJson ??= JSON.stringify(v);
+      text = memo.interfacesJson;
+      // From now on only the text is needed: a reuse is recognised by identity with the token.
+      memo.interfaces = SENT;
     } else if (k === 'rules' && rules) {
       text = memo.rulesShipped ? 'null' : JSON.stringify(v);
       memo.rulesShipped = true;
@@ -332,6 +372,80 @@ export function buildInterface(ino: number, raw: RawLink, host: boolean): Draft.
   return iface;
 }
 
+/** Decodes a link message (a copy the entry keeps); undefined when too short to decode. */
+function decodeEntry(bytes: Buffer, ino: number, host: boolean, issues: DecodeIssues): LinkEntry | undefined {
+  const raw = decodeLink(bytes);
+  if (!raw) {
+    issues.malformed++;
+    return undefined;
+  }
+  if (raw.truncated) issues.truncated++;
+  const handler = raw.kind ? kindHandler(raw.kind) : undefined;
+  return {
+    bytes,
+    base: buildInterface(ino, raw, host),
+    handler,
+    master: raw.master || undefined,
+    link: iflinkIndex(raw, handler?.hasIflink === true),
+    lower: handler?.lower?.(raw.infoData),
+    netnsId: raw.linkNetnsId !== undefined && raw.linkNetnsId >= 0 ? raw.linkNetnsId : undefined,
+  };
+}
+
+/**
+ * This run's copy of a decoded interface: relations and addresses are added to the copy, so
+ * its arrays and every nested object a relation may change (kind data such as `macvlan.parent`)
+ * are its own; the rest (stats, flags, bridge port data) is shared and only read.
+ */
+function instantiate(base: Draft.Interface): Draft.Interface {
+  const iface: Draft.Interface = { ...base, addresses: [], ports: [] };
+  const rec = iface as unknown as Record<string, unknown>;
+  for (const k in rec) {
+    const v = rec[k];
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) rec[k] = { ...v };
+  }
+  return iface;
+}
+
+/**
+ * Builds the result's interfaces from the decoded links and resolves their relations: master
+ * and ports inside the namespace, IFLA_LINK and kind lower devices here or (as CrossRefs) in the
+ * namespace an nsid names. Returns the interfaces by ifindex.
+ */
+function linkInterfaces(entries: LinkEntry[], ino: number, result: NsDump): Map<number, Draft.Interface> {
+  const byIndex = new Map<number, Draft.Interface>();
+  const ifaces = result.interfaces;
+  for (const e of entries) {
+    const iface = instantiate(e.base);
+    byIndex.set(iface.index, iface);
+    ifaces.push(iface);
+  }
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i] as LinkEntry;
+    const iface = ifaces[i] as Draft.Interface;
+    if (e.master) {
+      iface.master = { netns: ino, index: e.master };
+      byIndex.get(e.master)?.ports.push({ netns: ino, index: iface.index });
+    }
+    const pairs: [CrossRef['field'], number | undefined][] = [
+      ['link', e.link],
+      ['lower', e.lower],
+    ];
+    for (const [field, index] of pairs) {
+      if (index === undefined) continue;
+      if (e.netnsId !== undefined) {
+        result.cross.push({ i, field, nsid: e.netnsId, index });
+        if (field === 'link') iface.linkUnresolved = { netnsId: e.netnsId, index };
+      } else if (byIndex.has(index)) {
+        applyRef(iface, field, { netns: ino, index });
+      } else if (field === 'link') {
+        iface.linkUnresolved = { index };
+      }
+    }
+  }
+  return byIndex;
+}
+
 export function dumpNamespace(
   conns: NsConns,
   ino: number,
@@ -359,106 +473,109 @@ export function dumpNamespace(
     cached: false,
   };
 
-  // Links first: every other table refers to them by ifindex. Kind data is decoded inside the
-  // callback: the payload is a view into the receive buffer, overwritten by the next datagram.
-  const links = dumpRetry(
+  // A warning or decode issue from here on keeps this run out of the memo.
+  const warned = warnings.length;
+  const memo = conns.memo;
+
+  // Links first: every other table refers to them by ifindex. The messages are kept as copies
+  // (the payload is a view into the receive buffer, overwritten by the next datagram); one
+  // byte-identical to last run's message of that ifindex keeps last run's copy, so an unchanged
+  // dump is recognised without decoding anything.
+  const prevLinks = memo?.links;
+  const prevByIndex = memo?.linksByIndex;
+  const got = dumpRetry(
     conns.route,
     RTM_GETLINK,
     LINK_REQ,
     'RTM_GETLINK',
-    (t, d) => {
+    (t, d): LinkEntry | Buffer | undefined => {
       if (t !== RTM_NEWLINK) return undefined;
-      const raw = decodeLink(d);
-      if (!raw) {
-        issues.malformed++;
-        return undefined;
-      }
-      if (raw.truncated) issues.truncated++;
-      const iface = buildInterface(ino, raw, host);
-      const handler = raw.kind ? kindHandler(raw.kind) : undefined;
-      const lower = handler?.lower?.(raw.infoData);
-      raw.infoData = undefined;
-      raw.slaveData = undefined;
-      return { raw, iface, handler, lower };
+      const prev = prevByIndex && d.length >= IFINFOMSG_LEN ? prevByIndex.get(d.readInt32LE(4)) : undefined;
+      return prev?.bytes.equals(d) ? prev : Buffer.from(d);
     },
     warn,
   );
-  const byIndex = new Map<number, Draft.Interface>();
-  const ifaces = result.interfaces;
-  for (const l of links) {
-    byIndex.set(l.raw.index, l.iface);
-    ifaces.push(l.iface);
-  }
-  // Relations: master/ports inside the namespace; IFLA_LINK and kind lower devices anywhere.
-  for (let i = 0; i < links.length; i++) {
-    const { raw, iface, handler, lower } = links[i] as (typeof links)[number];
-    if (raw.master) {
-      iface.master = { netns: ino, index: raw.master };
-      byIndex.get(raw.master)?.ports.push({ netns: ino, index: raw.index });
-    }
-    const linkIndex = iflinkIndex(raw, handler?.hasIflink === true);
-    const pairs: [CrossRef['field'], number | undefined][] = [
-      ['link', linkIndex],
-      ['lower', lower],
-    ];
-    for (const [field, index] of pairs) {
-      if (index === undefined) continue;
-      if (raw.linkNetnsId !== undefined && raw.linkNetnsId >= 0) {
-        result.cross.push({ i, field, nsid: raw.linkNetnsId, index });
-        if (field === 'link') iface.linkUnresolved = { netnsId: raw.linkNetnsId, index };
-      } else if (byIndex.has(index)) {
-        applyRef(iface, field, { netns: ino, index });
-      } else if (field === 'link') {
-        iface.linkUnresolved = { index };
-      }
+  let fresh = false;
+  const entries: LinkEntry[] = [];
+  for (const g of got) {
+    if (!Buffer.isBuffer(g)) entries.push(g);
+    else {
+      fresh = true;
+      const e = decodeEntry(g, ino, host, issues);
+      if (e) entries.push(e);
     }
   }
+  const sameLinks =
+    !fresh &&
+    prevLinks !== undefined &&
+    entries.length === prevLinks.length &&
+    entries.every((e, i) => e === prevLinks[i]);
 
   // Addresses, routes, rules and forwarding only change with a notification (see staleBy): a
   // table the monitor saw no message for since the previous run is taken from that run.
   const stale = pendingChanges(conns);
-  const memo = conns.memo;
-  const next: Memo = {};
-  const warned = warnings.length;
-  const decodeIssues = issues.truncated + issues.malformed;
+  const next: Memo = {
+    links: entries,
+    linksByIndex: sameLinks && prevByIndex ? prevByIndex : new Map(entries.map((e) => [e.base.index, e])),
+  };
+  const keptAddrs = !(stale & STALE_ADDR) ? memo?.addrs : undefined;
 
-  let addrs = !(stale & STALE_ADDR) ? memo?.addrs : undefined;
-  if (!addrs) {
-    addrs = [];
-    let finite = false;
-    for (const a of dumpRetry(
-      conns.route,
-      RTM_GETADDR,
-      ADDR_REQ,
-      'RTM_GETADDR',
-      (t, d) => (t === RTM_NEWADDR ? decodeAddr(d) : undefined),
-      warn,
-    )) {
-      if (a.truncated) issues.truncated++;
-      const addr: Draft.Address = {
-        family: a.family,
-        address: a.address,
-        prefixlen: a.prefixlen,
-        scope: a.scope,
-        flags: a.flags,
-      };
-      if (a.label !== undefined) addr.label = a.label;
-      if (a.local !== undefined) addr.local = a.local;
-      if (a.broadcast !== undefined) addr.broadcast = a.broadcast;
-      if (a.validLifetime !== undefined) addr.validLifetime = a.validLifetime;
-      if (a.preferredLifetime !== undefined) addr.preferredLifetime = a.preferredLifetime;
-      // Remaining lifetimes count down without a notification (IFA_CACHEINFO is computed at dump time).
-      if (a.validLifetime !== undefined || a.preferredLifetime !== undefined) finite = true;
-      addrs.push([a.index, addr]);
-    }
-    if (!finite) next.addrs = addrs;
-    for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+  if (sameLinks && keptAddrs && memo?.interfaces && memo.cross) {
+    // Same links, same addresses: the same interfaces (and their JSON text) as last run.
+    result.interfaces = memo.interfaces;
+    result.cross = memo.cross;
+    if (memo.interfacesWithoutAddrs) result.addrsUnchanged = true;
+    next.interfaces = memo.interfaces;
+    next.cross = memo.cross;
+    next.interfacesJson = memo.interfacesJson;
+    next.interfacesWithoutAddrs = memo.interfacesWithoutAddrs;
+    next.addrs = keptAddrs;
   } else {
-    next.addrs = addrs;
-    // The main thread already holds these addresses per ifindex from an earlier result (and no
-    // link changed since, or addresses would be stale): they are not sent again (WorkerPool).
-    if (memo?.addrsShipped) result.addrsUnchanged = true;
-    else for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+    const byIndex = linkInterfaces(entries, ino, result);
+    let addrs = keptAddrs;
+    if (!addrs) {
+      addrs = [];
+      let finite = false;
+      for (const a of dumpRetry(
+        conns.route,
+        RTM_GETADDR,
+        ADDR_REQ,
+        'RTM_GETADDR',
+        (t, d) => (t === RTM_NEWADDR ? decodeAddr(d) : undefined),
+        warn,
+      )) {
+        if (a.truncated) issues.truncated++;
+        const addr: Draft.Address = {
+          family: a.family,
+          address: a.address,
+          prefixlen: a.prefixlen,
+          scope: a.scope,
+          flags: a.flags,
+        };
+        if (a.label !== undefined) addr.label = a.label;
+        if (a.local !== undefined) addr.local = a.local;
+        if (a.broadcast !== undefined) addr.broadcast = a.broadcast;
+        if (a.validLifetime !== undefined) addr.validLifetime = a.validLifetime;
+        if (a.preferredLifetime !== undefined) addr.preferredLifetime = a.preferredLifetime;
+        // Remaining lifetimes count down without a notification (IFA_CACHEINFO is computed at dump time).
+        if (a.validLifetime !== undefined || a.preferredLifetime !== undefined) finite = true;
+        addrs.push([a.index, addr]);
+      }
+      if (!finite) next.addrs = addrs;
+      for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+    } else {
+      next.addrs = addrs;
+      // The main thread already holds these addresses per ifindex from an earlier result (and no
+      // link changed since, or addresses would be stale): they are not sent again (WorkerPool).
+      if (memo?.addrsShipped) result.addrsUnchanged = true;
+      else for (const [index, addr] of addrs) byIndex.get(index)?.addresses.push(addr);
+    }
+    if (next.addrs) {
+      // Reusable next run only together with these addresses.
+      next.interfaces = result.interfaces;
+      next.cross = result.cross;
+      next.interfacesWithoutAddrs = result.addrsUnchanged === true;
+    }
   }
   // This result carries them in full, or they were carried before.
   if (next.addrs) next.addrsShipped = true;
@@ -528,7 +645,7 @@ export function dumpNamespace(
   }
   next.netconf = { forwarding: result.forwarding };
   // Only a clean read is worth reusing: anything warned about is read again next time.
-  if (conns.monitor && warnings.length === warned && issues.truncated + issues.malformed === decodeIssues)
+  if (conns.monitor && warnings.length === warned && issues.truncated + issues.malformed === 0)
     conns.memo = next;
   else delete conns.memo;
 
