@@ -5,13 +5,14 @@
  * fails for one namespace or engine records a warning and the rest goes on.
  */
 
+import { closeForwardedPortSockets } from './decorators/forwarded-ports/index.js';
 import { decorate } from './decorators/index.js';
 import type { ContainerSource } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
-import { discoverNetworks, type NetworkOptions } from './network/discover.js';
+import { closeNetworkDiscovery, discoverNetworks, type NetworkOptions } from './network/discover.js';
 
 export interface DiscoverOptions extends NamespaceScanOptions {
   /** Discover each network namespace's interfaces, routes, sockets (default true). */
@@ -20,6 +21,17 @@ export interface DiscoverOptions extends NamespaceScanOptions {
   containers?: ContainerSource;
   /** Read tenants' DNS configuration (default true). */
   dns?: boolean;
+}
+
+/**
+ * Releases what discoveries keep for warm runs on this thread: the network
+ * stage's per-namespace sockets and workers, and the forwarded-port
+ * decorator's netfilter sockets. They are plain fds of the process, so a
+ * thread that is about to end must call this (its fds outlive it).
+ */
+export async function closeDiscovery(): Promise<void> {
+  closeForwardedPortSockets();
+  await closeNetworkDiscovery();
 }
 
 export async function discover(options: DiscoverOptions = {}): Promise<Discovery> {

@@ -1,5 +1,5 @@
 /** wirescope library entry point. */
-export { type DiscoverOptions, discover } from './discover.js';
+export { closeDiscovery, type DiscoverOptions, discover } from './discover.js';
 export { createEngineTracker, type EngineTracker } from './engines/index.js';
 export * as schema from './model/schema.js';
 export type * from './model/types.js';

@@ -6,10 +6,9 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { discover } from '../discover.js';
+import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
-import { closeNetworkDiscovery } from '../network/discover.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { DiscoveryResultSchema, TargetDiscoveryResultSchema } from '../views/ghostwire-v1/schema.js';
 import { toDot, toMermaid } from '../views/graph.js';
@@ -146,8 +145,8 @@ export function registerDiscover(program: Command): void {
         d = await discover(tracker ? { containers: tracker } : {});
       } finally {
         tracker?.close();
-        // The network stage keeps per-namespace sockets and workers for warm rediscoveries; one shot needs none.
-        await closeNetworkDiscovery();
+        // Discoveries keep per-namespace sockets and workers for warm runs; one shot needs none.
+        await closeDiscovery();
       }
       const color =
         flags.color ??

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Discovery, NetworkNamespace } from '../model/types.js';
 import { type RunningService, startService } from './server.js';
@@ -225,6 +226,44 @@ describe('bearer token', () => {
       assert.equal((await raw(svc.url, '/')).status, 200);
     } finally {
       await svc.close();
+    }
+  });
+});
+
+describe('shutting down', () => {
+  // Netlink sockets are plain fds of the process: a discovery thread terminated while holding
+  // them would leave one set per network namespace open for the life of the process.
+  const netlinkFds = () => {
+    let n = 0;
+    for (const fd of readdirSync('/proc/self/fd')) {
+      try {
+        if (readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:')) n++;
+      } catch {
+        // closed meanwhile
+      }
+    }
+    return n;
+  };
+
+  it('closes every socket the discovery worker cached for the namespaces it read', async () => {
+    const topo = buildTopology();
+    try {
+      const before = netlinkFds();
+      const svc = await startService({ listen: LOOP, engines: false, watch: false });
+      let namespaces = 0;
+      try {
+        const r = await raw(svc.url, '/api/discovery');
+        assert.equal(r.status, 200);
+        namespaces = Object.keys(json<Discovery>(r.body).networks).length;
+        // Route, sock_diag and monitor sockets stay open per namespace while the service runs.
+        assert.ok(netlinkFds() >= before + 2 * namespaces, 'the worker holds sockets per namespace');
+      } finally {
+        await svc.close();
+      }
+      assert.ok(namespaces >= 4);
+      assert.ok(netlinkFds() <= before + 2, `sockets left open: ${netlinkFds() - before}`);
+    } finally {
+      topo.destroy();
     }
   });
 });

@@ -5,7 +5,10 @@
 import { Worker } from 'node:worker_threads';
 import type { DiscoverOptions } from '../discover.js';
 import type { Product } from './cache.js';
-import type { WorkerInit, WorkerReply } from './worker.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
+
+/** How long close() waits for the worker to release its sockets before terminating it. */
+const CLOSE_TIMEOUT_MS = 3000;
 
 export class WorkerRunner {
   private worker: Worker | undefined;
@@ -13,6 +16,7 @@ export class WorkerRunner {
   private pending = new Map<number, { resolve: (p: Product) => void; reject: (e: Error) => void }>();
   private closed = false;
   private engineListeners = new Set<() => void>();
+  private released: (() => void) | undefined;
 
   /** Engine events seen by the worker's engine tracker. */
   onEngineEvent(l: () => void): () => void {
@@ -32,6 +36,10 @@ export class WorkerRunner {
     w.on('message', (m: WorkerReply) => {
       if ('event' in m) {
         for (const l of this.engineListeners) l();
+        return;
+      }
+      if ('closed' in m) {
+        this.released?.();
         return;
       }
       const p = this.pending.get(m.id);
@@ -75,6 +83,19 @@ export class WorkerRunner {
     this.worker = undefined;
     for (const p of this.pending.values()) p.reject(new Error('the service is shutting down'));
     this.pending.clear();
-    await w?.terminate();
+    if (!w) return;
+    // The worker closes its network sockets first (a terminated thread leaves its fds open);
+    // one that does not answer in time is terminated all the same.
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, CLOSE_TIMEOUT_MS);
+      this.released = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      w.once('exit', () => this.released?.());
+      w.postMessage({ id: this.nextId++, op: 'close' } satisfies WorkerRequest);
+    });
+    this.released = undefined;
+    await w.terminate();
   }
 }

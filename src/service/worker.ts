@@ -5,7 +5,7 @@
  * serving thread stays free while a 500-namespace host is rediscovered.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { type DiscoverOptions, discover } from '../discover.js';
+import { closeDiscovery, type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import type { LoadedLab } from '../lab/load.js';
 import type { Discovery } from '../model/types.js';
@@ -22,6 +22,8 @@ export interface WorkerInit {
 }
 export interface WorkerRequest {
   id: number;
+  /** Release everything before the thread is terminated (see WorkerRunner.close). */
+  op?: 'close';
 }
 export type WorkerReply =
   | { event: 'engine'; id?: undefined }
@@ -33,7 +35,8 @@ export type WorkerReply =
       holders: string[];
       startedAt: string;
     }
-  | { id: number; ok: false; message: string };
+  | { id: number; ok: false; message: string }
+  | { id: number; closed: true };
 
 const init = workerData as WorkerInit;
 const tracker = init.engines ? createEngineTracker() : undefined;
@@ -55,6 +58,14 @@ async function driftOrError(labs: Promise<LoadedLab[]>, d: Discovery): Promise<V
 }
 
 parentPort?.on('message', async (req: WorkerRequest) => {
+  if (req.op === 'close') {
+    // The discovery's cached sockets are plain fds of the process: a terminated thread would
+    // leave them open (thousands on a big host), so they are closed here first.
+    tracker?.close();
+    await closeDiscovery().catch(() => undefined);
+    parentPort?.postMessage({ id: req.id, closed: true } satisfies WorkerReply);
+    return;
+  }
   try {
     const d = await discover(options);
     const views = {
