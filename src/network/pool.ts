@@ -86,7 +86,7 @@ function weightOf(d: NsDump): number {
 function spawn(): Slot {
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
     // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
-    resourceLimits: { maxYoungGenerationSizeMb: 8 },
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
   const slot: Slot = { worker, pending: new Map(), dead: false, fds: [], shipped: new Map() };
   worker.unref();
