@@ -3,7 +3,8 @@
  * veth into a host bridge, an address, a route and a listening TCP socket
  * (one python3 process creates them all through setns). Measures wirescope's
  * network stage cold (fresh workers, every namespace entered) and warm
- * (cached sockets; median of 15 runs) in a process of its own
+ * (cached sockets; median of 15 runs, once the fixture's start-up traffic has
+ * settled) in a process of its own
  * (network-probe.ts) with that process's RSS, and iproute2 doing the same work
  * per namespace (`ip -j link/addr/route` and `ss -tuna`) in the same run.
  * "first" includes entering every namespace and the nsid queries; "warm"
@@ -14,6 +15,7 @@
  * discovery of the network pays in all.
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
 import type { ProbeResult } from './network-probe.js';
@@ -24,6 +26,28 @@ const PROBE = fileURLToPath(new URL('./network-probe.js', import.meta.url));
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits for the fixture to come to rest: for a minute after links come up, IPv6 duplicate address
+ * detection, router solicitations and MLD reports from every namespace are flooded by the bridge
+ * to all its ports (a thousand copies each), and the softirq work competes with whatever is
+ * measured. "Warm" is about a host at rest, so the runs start once the bridge forwards fewer than
+ * `quiet` packets a second (at most `maxMs` later); the wait is reported.
+ */
+async function settle(bridge: string, quiet = 20, maxMs = 60_000): Promise<number> {
+  const packets = () => Number(readFileSync(`/sys/class/net/${bridge}/statistics/rx_packets`, 'utf8'));
+  const t0 = performance.now();
+  let last = packets();
+  while (performance.now() - t0 < maxMs) {
+    await sleep(1000);
+    const now = packets();
+    if (now - last < quiet) break;
+    last = now;
+  }
+  return performance.now() - t0;
 }
 
 async function runSize(count: number, quick: boolean): Promise<BenchResult> {
@@ -49,6 +73,7 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
     ipBatch(inner);
     const specs = names.map((n) => `/run/netns/${n}`);
     await fx.socketsInEach(specs, 'tcp,4,0.0.0.0,8080');
+    const settledMs = await settle(bridge);
 
     // Measured in a process of its own (see network-probe.ts): its RSS is the discovery's.
     const out = execFileSync(process.execPath, [PROBE, fx.prefix, String(count), String(quick ? 5 : 15)], {
@@ -86,6 +111,7 @@ async function runSize(count: number, quick: boolean): Promise<BenchResult> {
       'warm + ns scan ms': median(p.bothMs),
       'RSS MB': rssMb,
       'peak RSS MB': p.peakRssMb,
+      'settled after s': settledMs / 1000,
       'iproute2 ms': ipMs,
       'ratio warm': ipMs / warmMs,
       'ratio first': ipMs / p.firstMs,
