@@ -134,8 +134,14 @@ export interface Memo {
  * after that the field is `null`: "unchanged, keep what this worker sent last" (WorkerPool keeps
  * the parsed arrays per worker and namespace, mirroring the worker's memo).
  */
-/** Stands for interfaces whose JSON text a memo holds (the objects are not kept). */
+/**
+ * Tokens for what a memo no longer keeps as objects once sent: interfaces (the memo holds their
+ * JSON text), routes and rules (the main thread holds them, see WorkerPool). A reuse is
+ * recognised by identity with the token.
+ */
 const SENT: Draft.Interface[] = [];
+const ROUTES_SENT: Draft.Route[] = [];
+const RULES_SENT: Draft.Rule[] = [];
 
 export function serializeDump(d: NsDump, memo: Memo | undefined): string {
   const routes = memo !== undefined && memo.routes === d.routes;
@@ -152,6 +158,8 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
     if (k === 'routes' && routes) {
       text = memo.routesShipped ? 'null' : JSON.stringify(v);
       memo.routesShipped = true;
+      // Sent: the main thread keeps them; the token stands for them from now on.
+      memo.routes = ROUTES_SENT;
     } else if (k === 'interfaces' && ifaces) {
       memo.interfacesJson ??= JSON.stringify(v);
       text = memo.interfacesJson;
@@ -160,6 +168,7 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
     } else if (k === 'rules' && rules) {
       text = memo.rulesShipped ? 'null' : JSON.stringify(v);
       memo.rulesShipped = true;
+      memo.rules = RULES_SENT;
     } else text = JSON.stringify(v);
     out += `${out ? ',' : '{'}"${k}":${text}`;
   }
@@ -372,6 +381,17 @@ export function buildInterface(ino: number, raw: RawLink, host: boolean): Draft.
   return iface;
 }
 
+/**
+ * A copy with memory of its own. Buffer.from would slice a shared 8 KiB pool slab, and a slab stays
+ * allocated while any slice of it lives: kept link messages, replaced one by one as their counters
+ * move, would pin ever more slabs.
+ */
+function ownCopy(d: Buffer): Buffer {
+  const b = Buffer.allocUnsafeSlow(d.length);
+  d.copy(b);
+  return b;
+}
+
 /** Decodes a link message (a copy the entry keeps); undefined when too short to decode. */
 function decodeEntry(bytes: Buffer, ino: number, host: boolean, issues: DecodeIssues): LinkEntry | undefined {
   const raw = decodeLink(bytes);
@@ -491,7 +511,7 @@ export function dumpNamespace(
     (t, d): LinkEntry | Buffer | undefined => {
       if (t !== RTM_NEWLINK) return undefined;
       const prev = prevByIndex && d.length >= IFINFOMSG_LEN ? prevByIndex.get(d.readInt32LE(4)) : undefined;
-      return prev?.bytes.equals(d) ? prev : Buffer.from(d);
+      return prev?.bytes.equals(d) ? prev : ownCopy(d);
     },
     warn,
   );
