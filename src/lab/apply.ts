@@ -12,6 +12,7 @@
  * holds); anything else in the way is an error before anything is changed.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { NetlinkError } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
 import type { LoadedLab } from './load.js';
 import { ifaceMark, nftTable } from './marks.js';
@@ -33,10 +34,39 @@ import {
   startNetnsNodes,
   stopNode,
 } from './nodes.js';
-import { addrFix, describeFix, linkFix, replaceReason, routeFix, routeText, type Step } from './plan.js';
+import {
+  addrFix,
+  describeFix,
+  desiredRuleSpec,
+  foundRuleSpec,
+  labRoute,
+  linkFix,
+  replaceReason,
+  routeFix,
+  routeText,
+  ruleFix,
+  type Step,
+} from './plan.js';
+import {
+  type DesiredRule,
+  foundRuleText,
+  parseTable,
+  RT_TABLE_MAIN,
+  ruleMatches,
+  ruleText,
+  tableText,
+} from './rules.js';
 import type { NodeDecl } from './schema.js';
 import { type LabState, readState, removeState, stateDir, withLabLock, writeState } from './state.js';
-import { type DesiredIf, HOST, ifKey, type LabNode, nsLabel, type Topology } from './topology.js';
+import {
+  buildTopology,
+  type DesiredIf,
+  HOST,
+  ifKey,
+  type LabNode,
+  nsLabel,
+  type Topology,
+} from './topology.js';
 
 export interface UpOptions {
   dryRun?: boolean;
@@ -54,10 +84,10 @@ export class LabApplyError extends Error {}
 
 const HOLDER_KINDS = new Set(['netns', 'container', 'docker']);
 
-/** Node settings that need a new process when they change (routes and sysctls do not). */
+/** Node settings that need a new process when they change (routes, rules and sysctls do not). */
 function nodeIdentity(d: NodeDecl | undefined): string {
   if (!d) return '';
-  const { routes: _r, sysctls: _s, ...rest } = d;
+  const { routes: _r, rules: _u, sysctls: _s, ...rest } = d;
   return JSON.stringify(rest);
 }
 
@@ -456,9 +486,13 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
       const oifOf = (dev: string) => run.link(ns, dev)?.index;
       const fx = routeFix(want, have, oifOf, (a) =>
         ns !== hostKey
-          ? true
-          : prevHostRoutes.some(
-              (p) => p.dst === `${a.dst}/${a.dstLen}` && (p.via ?? '') === (a.gateway ?? ''),
+          ? labRoute(a, true)
+          : labRoute(a, false) &&
+            prevHostRoutes.some(
+              (p) =>
+                p.dst === `${a.dst}/${a.dstLen}` &&
+                (p.via ?? '') === (a.gateway ?? '') &&
+                p.table === a.table,
             ),
       );
       for (const r of fx.add) {
@@ -473,12 +507,13 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
                 ...(r.via ? { gateway: r.via } : {}),
                 ...(oif !== undefined ? { oif } : {}),
                 ...(r.metric !== undefined ? { metric: r.metric } : {}),
+                table: r.table,
               },
               `${routeText(r)} in ${r.node}`,
             ),
           () => {
             try {
-              h?.delRoute({ dst: r.dst, ...(r.via ? { gateway: r.via } : {}) }, routeText(r));
+              h?.delRoute({ dst: r.dst, table: r.table, ...(r.via ? { gateway: r.via } : {}) }, routeText(r));
             } catch {
               /* went with its interface */
             }
@@ -489,16 +524,51 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
         const dst = { family: a.family, address: a.dst, prefixlen: a.dstLen };
         await run.act(
           'delete',
-          `delete route ${a.dstLen === 0 ? 'default' : `${a.dst}/${a.dstLen}`}${a.gateway ? ` via ${a.gateway}` : ''} in ${nsLabel(ns)}`,
-          () =>
-            h?.delRoute(
-              {
-                dst,
-                ...(a.gateway ? { gateway: a.gateway } : {}),
-                ...(a.oif !== undefined ? { oif: a.oif } : {}),
-              },
-              nsLabel(ns),
-            ),
+          `delete route ${a.dstLen === 0 ? 'default' : `${a.dst}/${a.dstLen}`}${a.gateway ? ` via ${a.gateway}` : ''}${a.table !== RT_TABLE_MAIN ? ` table ${tableText(a.table)}` : ''} in ${nsLabel(ns)}`,
+          () => {
+            try {
+              h?.delRoute(
+                {
+                  dst,
+                  table: a.table,
+                  ...(a.gateway ? { gateway: a.gateway } : {}),
+                  ...(a.oif !== undefined ? { oif: a.oif } : {}),
+                },
+                nsLabel(ns),
+              );
+            } catch (e) {
+              // ESRCH: the declared route just added replaced it (same table, destination and metric).
+              if (!(e instanceof NetlinkError && e.errno === 3)) throw e;
+            }
+          },
+        );
+      }
+    }
+
+    // 8b. Policy rules: in node namespaces every rule but the kernel's is the lab's; on the host only
+    // the ones it declared before. New ones first, so traffic is never left without its rule.
+    const prevHostRules = prevRulesOn(prev, hostKey);
+    for (const ns of new Set([...t.rules.map((r) => r.ns), ...run.handles.keys()])) {
+      const h = run.handle(ns);
+      const want = t.rules.filter((r) => r.ns === ns);
+      if (ns === hostKey && want.length === 0 && prevHostRules.length === 0) continue;
+      const have = h ? h.rules() : [];
+      const fx = ruleFix(
+        want,
+        have,
+        (a) => ns !== hostKey || (a.protocol === 'static' && prevHostRules.some((p) => ruleMatches(p, a))),
+      );
+      for (const r of fx.add) {
+        await run.act(
+          'create',
+          `add rule ${ruleText(r)} in ${r.node}`,
+          () => h?.addRule(desiredRuleSpec(r), `${ruleText(r)} in ${r.node}`),
+          () => h?.delRule(desiredRuleSpec(r), ruleText(r)),
+        );
+      }
+      for (const a of fx.del) {
+        await run.act('delete', `delete rule ${foundRuleText(a)} in ${nsLabel(ns)}`, () =>
+          h?.delRule(foundRuleSpec(a), `${foundRuleText(a)} in ${nsLabel(ns)}`),
         );
       }
     }
@@ -676,18 +746,31 @@ function preflight(run: Run, t: Topology, hostKey: string): void {
   }
 }
 
-function prevRoutesOn(prev: LabState | undefined, hostKey: string): { dst: string; via?: string }[] {
+function prevRoutesOn(
+  prev: LabState | undefined,
+  hostKey: string,
+): { dst: string; via?: string; table: number }[] {
   if (!prev) return [];
-  const out: { dst: string; via?: string }[] = [];
+  const out: { dst: string; via?: string; table: number }[] = [];
   for (const [n, d] of Object.entries(prev.decl.nodes)) {
     if ((d.kind === 'host' ? n : '') !== hostKey) continue;
     for (const r of d.routes ?? [])
       out.push({
         dst: r.dst === 'default' ? (r.via?.includes(':') ? '::/0' : '0.0.0.0/0') : r.dst,
         ...(r.via ? { via: r.via } : {}),
+        table: (r.table !== undefined ? parseTable(r.table) : undefined) ?? RT_TABLE_MAIN,
       });
   }
   return out;
+}
+
+/** Host rules the lab declared when it was last applied (the only host rules it may remove). */
+export function prevRulesOn(prev: LabState | undefined, hostKey: string): DesiredRule[] {
+  if (!prev) return [];
+  // The state's declaration passed validation when it was applied; its rules come out the same way.
+  return buildTopology(prev.decl).topology.rules.filter(
+    (r) => r.ns === hostKey && prev.decl.nodes[r.node]?.kind === 'host',
+  );
 }
 
 /** /etc/hosts entries of a container: every lab node with an IPv4 address. */

@@ -3,14 +3,14 @@
  *
  * down removes exactly what the lab owns: host-side interfaces carrying its
  * mark (deleting a veth end takes its peer along), its NAT table, host routes
- * it declared, host sysctls restored to their old values, then its node
+ * and policy rules it declared, host sysctls restored to their old values, then its node
  * processes (their namespaces, and everything inside, go with them), cgroups,
  * unpacked rootfs and the state file. Processes that carry the lab's mark but
  * are missing from the state file (a crashed run) are found in /proc too.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeSysctl } from './apply.js';
+import { prevRulesOn, writeSysctl } from './apply.js';
 import { routeDst } from './ip.js';
 import { ifaceMark, nftTable } from './marks.js';
 import { NsHandle } from './netlink-ops.js';
@@ -25,6 +25,8 @@ import {
   starttimeOf,
   stopNode,
 } from './nodes.js';
+import { desiredRuleSpec } from './plan.js';
+import { parseTable, RT_TABLE_MAIN, ruleMatches, ruleText, tableText } from './rules.js';
 import { listStates, readState, removeState, stateDir, withLabLock, writeState } from './state.js';
 import { HOST, nsLabel } from './topology.js';
 
@@ -58,12 +60,24 @@ async function downLocked(name: string, opts: { progress?: (l: string) => void }
         for (const r of d.routes ?? []) {
           const dst = routeDst(r.dst, r.via);
           if (!dst) continue;
+          const table = (r.table !== undefined ? parseTable(r.table) : undefined) ?? RT_TABLE_MAIN;
           try {
-            host.delRoute({ dst, ...(r.via ? { gateway: r.via } : {}) }, r.dst);
-            removed.push(`host route ${r.dst}`);
+            host.delRoute({ dst, table, ...(r.via ? { gateway: r.via } : {}) }, r.dst);
+            removed.push(`host route ${r.dst}${table !== RT_TABLE_MAIN ? ` table ${tableText(table)}` : ''}`);
           } catch {
             /* already gone */
           }
+        }
+      }
+      // Host policy rules it declared (rules in node namespaces go with the namespace).
+      const hostNode = Object.entries(st.decl.nodes).find(([, d]) => d.kind === 'host')?.[0];
+      if (hostNode) {
+        const have = host.rules();
+        for (const r of prevRulesOn(st, hostNode)) {
+          // Only a rule it installed (protocol static): an identical rule the host had before stays.
+          if (!have.some((a) => ruleMatches(r, a) && a.protocol === 'static')) continue;
+          host.delRule(desiredRuleSpec(r), ruleText(r));
+          removed.push(`host rule ${ruleText(r)}`);
         }
       }
     }

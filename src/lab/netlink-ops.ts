@@ -20,6 +20,10 @@ import {
   u32,
 } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
+import { RTM_GETRULE } from '../kernel/rtnetlink/constants.js';
+import { decodeRule } from '../kernel/rtnetlink/rule.js';
+import { buildRuleMsg, RTM_DELRULE, RTM_NEWRULE, type RuleSpec } from '../kernel/rtnetlink/rule-msg.js';
+import type { Draft } from '../model/types.js';
 import { bytesToIp, type Cidr, ipBytes } from './ip.js';
 
 const RTM_NEWLINK = 16;
@@ -139,6 +143,15 @@ export interface RouteState {
   metric?: number;
   type: number;
   table: number;
+}
+
+/** What a route request needs; `table` defaults to main. */
+export interface RouteReq {
+  dst: Cidr;
+  gateway?: string;
+  oif?: number;
+  metric?: number;
+  table?: number;
 }
 
 /** Common attributes of a new interface. */
@@ -308,18 +321,17 @@ export class NsHandle {
     );
   }
 
-  private routeMsg(
-    r: { dst: Cidr; gateway?: string; oif?: number; metric?: number },
-    forDelete: boolean,
-  ): Buffer {
+  private routeMsg(r: RouteReq, forDelete: boolean): Buffer {
+    const table = r.table ?? RT_TABLE_MAIN;
     const h = Buffer.alloc(12);
     h.writeUInt8(r.dst.family === 'inet' ? AF_INET : AF_INET6, 0);
     h.writeUInt8(r.dst.prefixlen, 1);
-    h.writeUInt8(RT_TABLE_MAIN, 4);
+    // rtm_table is 8 bits: larger ids go only in RTA_TABLE (iproute2 sends RT_TABLE_UNSPEC here).
+    h.writeUInt8(table < 256 ? table : 0, 4);
     h.writeUInt8(forDelete ? 0 : RTPROT_STATIC, 5);
     h.writeUInt8(r.gateway ? RT_SCOPE_UNIVERSE : RT_SCOPE_LINK, 6);
     h.writeUInt8(RTN_UNICAST, 7);
-    const a = new AttrBuilder().u32(RTA_TABLE, RT_TABLE_MAIN);
+    const a = new AttrBuilder().u32(RTA_TABLE, table);
     if (r.dst.prefixlen > 0) a.raw(RTA_DST, ipBytes(r.dst.address));
     if (r.gateway) a.raw(RTA_GATEWAY, ipBytes(r.gateway));
     if (r.oif !== undefined) a.u32(RTA_OIF, r.oif);
@@ -327,7 +339,7 @@ export class NsHandle {
     return Buffer.concat([h, a.build()]);
   }
 
-  addRoute(r: { dst: Cidr; gateway?: string; oif?: number; metric?: number }, what: string): void {
+  addRoute(r: RouteReq, what: string): void {
     this.sock.request(
       RTM_NEWROUTE,
       NLM_F_CREATE | NLM_F_REPLACE,
@@ -336,8 +348,43 @@ export class NsHandle {
     );
   }
 
-  delRoute(r: { dst: Cidr; gateway?: string; oif?: number; metric?: number }, what: string): void {
+  delRoute(r: RouteReq, what: string): void {
     this.sock.request(RTM_DELROUTE, 0, this.routeMsg(r, true), `delete route ${what}`);
+  }
+
+  /**
+   * A policy rule marked RTPROT_STATIC (FRA_PROTOCOL), so it is told apart from
+   * the kernel's own rules (protocol "kernel"). NLM_F_EXCL: fib_rules.c would
+   * otherwise add a second identical rule.
+   */
+  addRule(r: Omit<RuleSpec, 'protocol'>, what: string): void {
+    this.sock.request(
+      RTM_NEWRULE,
+      NLM_F_CREATE | NLM_F_EXCL,
+      buildRuleMsg({ ...r, protocol: RTPROT_STATIC }),
+      `add rule ${what}`,
+    );
+  }
+
+  /** Deletes the rule with exactly these selectors, priority and table. */
+  delRule(r: Omit<RuleSpec, 'protocol'>, what: string): void {
+    try {
+      this.sock.request(RTM_DELRULE, 0, buildRuleMsg(r), `delete rule ${what}`);
+    } catch (e) {
+      // ENOENT: already gone.
+      if (!(e instanceof NetlinkError && e.errno === 2)) throw e;
+    }
+  }
+
+  /** IPv4 and IPv6 rules (an AF_UNSPEC dump also answers for ipmr/ip6mr: skipped). */
+  rules(): Draft.Rule[] {
+    const out: Draft.Rule[] = [];
+    for (const m of this.sock.dump(RTM_GETRULE, Buffer.alloc(12), 'dump rules').messages) {
+      if (m.type !== RTM_NEWRULE) continue;
+      const r = decodeRule(m.data);
+      if (r && (m.data[0] === AF_INET || m.data[0] === AF_INET6)) out.push(r);
+    }
+    return out;
   }
 
   /** Root netem qdisc (include/uapi/linux/pkt_sched.h struct tc_netem_qopt). */
@@ -441,14 +488,15 @@ export class NsHandle {
     return out;
   }
 
-  /** Main-table routes. */
+  /** Routes of every table (the local table's are kernel-made: protocol kernel). */
   routes(): RouteState[] {
     const out: RouteState[] = [];
     for (const m of this.sock.dump(RTM_GETROUTE, Buffer.alloc(12), 'dump routes').messages) {
       if (m.type !== RTM_NEWROUTE || m.data.length < 12) continue;
+      // AF_UNSPEC dumps answer for ipmr/ip6mr too: only IPv4 and IPv6 unicast tables are the lab's.
+      if (m.data[0] !== AF_INET && m.data[0] !== AF_INET6) continue;
       const a = parseAttrs(m.data, 12).map;
       const table = u32(a.get(RTA_TABLE)) ?? (m.data[4] as number);
-      if (table !== RT_TABLE_MAIN) continue;
       const fam = m.data[0] === AF_INET ? 'inet' : 'inet6';
       const dstB = a.get(RTA_DST);
       const gw = a.get(RTA_GATEWAY);

@@ -3,9 +3,14 @@
  * object (pure). apply.ts walks the topology, reads each namespace once and
  * turns these differences into steps; with --dry-run it only prints them.
  */
-import { type Cidr, contains, parseCidr } from './ip.js';
+
+import { RULE_ACTIONS } from '../kernel/rtnetlink/constants.js';
+import type { RuleSpec } from '../kernel/rtnetlink/rule-msg.js';
+import type { Draft } from '../model/types.js';
+import { type Cidr, contains, ipBytes, parseCidr } from './ip.js';
 import type { AddrState, LinkState, RouteState } from './netlink-ops.js';
 import { RTPROT_STATIC } from './netlink-ops.js';
+import { type DesiredRule, kernelRule, RT_TABLE_MAIN, ruleMatches, tableText } from './rules.js';
 import type { DesiredIf, DesiredRoute } from './topology.js';
 
 export interface Step {
@@ -98,8 +103,9 @@ export function addrFix(want: readonly Cidr[], have: readonly AddrState[]): { ad
   };
 }
 
-/** Whether an actual main-table route is the declared one. */
+/** Whether an actual route is the declared one (in the declared table). */
 export function routeMatches(r: DesiredRoute, a: RouteState, oif: number | undefined): boolean {
+  if (a.table !== r.table) return false;
   if (a.family !== r.dst.family || a.dstLen !== r.dst.prefixlen) return false;
   const net = parseCidr(`${a.dst}/${a.dstLen}`);
   if (!net || net.address !== r.dst.address) return false;
@@ -108,6 +114,18 @@ export function routeMatches(r: DesiredRoute, a: RouteState, oif: number | undef
   if (r.metric !== undefined && (a.metric ?? 0) !== r.metric) return false;
   return true;
 }
+
+const RTN_UNICAST = 1;
+/** Route protocols the kernel itself uses (rtnetlink.h RTPROT_REDIRECT, RTPROT_KERNEL, RTPROT_RA). */
+const KERNEL_PROTOCOLS = new Set([1, 2, 9]);
+
+/**
+ * Unicast routes whose removal is the lab's business: in its own namespaces
+ * every route not made by the kernel (also one added by hand with `ip route`,
+ * protocol boot), elsewhere only the ones it installed (protocol static).
+ */
+export const labRoute = (a: RouteState, ownNamespace: boolean): boolean =>
+  ownNamespace ? !KERNEL_PROTOCOLS.has(a.protocol) : a.protocol === RTPROT_STATIC;
 
 export function routeFix(
   want: readonly DesiredRoute[],
@@ -118,7 +136,7 @@ export function routeFix(
   const add = want.filter((r) => !have.some((a) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)));
   const del = have.filter(
     (a) =>
-      a.protocol === RTPROT_STATIC &&
+      a.type === RTN_UNICAST &&
       removable(a) &&
       !want.some((r) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)),
   );
@@ -126,7 +144,60 @@ export function routeFix(
 }
 
 export const routeText = (r: DesiredRoute): string =>
-  `${r.dst.prefixlen === 0 ? 'default' : `${r.dst.address}/${r.dst.prefixlen}`}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}`;
+  `${r.dst.prefixlen === 0 ? 'default' : `${r.dst.address}/${r.dst.prefixlen}`}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}${r.table !== RT_TABLE_MAIN ? ` table ${tableText(r.table)}` : ''}`;
+
+/**
+ * Rules to add and to delete in one namespace. Kernel-made rules are never
+ * deleted; `removable` says which others are the lab's (all of them in its
+ * own namespaces, on the host only those it declared before).
+ */
+export function ruleFix(
+  want: readonly DesiredRule[],
+  have: readonly Draft.Rule[],
+  removable: (a: Draft.Rule) => boolean,
+): { add: DesiredRule[]; del: Draft.Rule[] } {
+  return {
+    add: want.filter((r) => !have.some((a) => ruleMatches(r, a))),
+    del: have.filter((a) => !kernelRule(a) && removable(a) && !want.some((r) => ruleMatches(r, a))),
+  };
+}
+
+const prefix = (s: string): { addr: Buffer; len: number } => {
+  const c = parseCidr(s);
+  return c ? { addr: ipBytes(c.address), len: c.prefixlen } : { addr: Buffer.alloc(0), len: 0 };
+};
+
+/** The request for a declared rule. */
+export function desiredRuleSpec(r: DesiredRule): Omit<RuleSpec, 'protocol'> {
+  return {
+    family: r.family,
+    priority: r.priority,
+    table: r.table,
+    ...(r.src ? { src: { addr: ipBytes(r.src.address), len: r.src.prefixlen } } : {}),
+    ...(r.dst ? { dst: { addr: ipBytes(r.dst.address), len: r.dst.prefixlen } } : {}),
+    ...(r.iif !== undefined ? { iif: r.iif } : {}),
+    ...(r.oif !== undefined ? { oif: r.oif } : {}),
+    ...(r.fwmark ? { fwmark: r.fwmark.mark, fwmask: r.fwmark.mask } : {}),
+  };
+}
+
+/** The request that deletes exactly a rule found in a dump (selectors, action, table). */
+export function foundRuleSpec(a: Draft.Rule): Omit<RuleSpec, 'protocol'> {
+  const action = RULE_ACTIONS.indexOf(a.action);
+  return {
+    family: a.family,
+    priority: a.priority,
+    table: a.table,
+    ...(action >= 0 ? { action } : {}),
+    ...(a.invert ? { invert: true } : {}),
+    ...(a.src ? { src: prefix(a.src) } : {}),
+    ...(a.dst ? { dst: prefix(a.dst) } : {}),
+    ...(a.iif !== undefined ? { iif: a.iif } : {}),
+    ...(a.oif !== undefined ? { oif: a.oif } : {}),
+    ...(a.fwmark !== undefined ? { fwmark: a.fwmark } : {}),
+    ...(a.fwmask !== undefined ? { fwmask: a.fwmask } : {}),
+  };
+}
 
 /** Whether a gateway is reachable through one of the given connected prefixes (for ordering). */
 export const onLink = (gw: string, nets: readonly Cidr[]): boolean => nets.some((n) => contains(n, gw));

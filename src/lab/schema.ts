@@ -15,6 +15,9 @@ const Strict = { additionalProperties: false } as const;
 /** One CIDR or a list of them ("10.0.0.1/24"). */
 const Addrs = Type.Union([Type.String(), Type.Array(Type.String())]);
 
+/** A routing table id or one of the names of rt_class_t (main, local, default). */
+const TableRef = Type.Union([Type.Integer(), Type.String()]);
+
 export const RouteDeclSchema = Type.Object(
   {
     /** Destination CIDR or "default". */
@@ -23,6 +26,36 @@ export const RouteDeclSchema = Type.Object(
     /** Output interface (name inside the node). */
     dev: Opt(Type.String()),
     metric: Opt(Type.Integer({ minimum: 0 })),
+    /**
+     * Routing table: 1..4294967294 or main, local, default (default: main).
+     * Range and names are checked in topology.ts, for a message clearer than a union's.
+     */
+    table: Opt(TableRef),
+  },
+  Strict,
+);
+
+/**
+ * A policy routing rule (`ip rule`): traffic matching every given selector is
+ * looked up in `table`. The family follows from/to (IPv4 when neither is given,
+ * unless `family` says otherwise).
+ */
+export const RuleDeclSchema = Type.Object(
+  {
+    /** Source CIDR ("all" or absent: any). */
+    from: Opt(Type.String()),
+    /** Destination CIDR ("all" or absent: any). */
+    to: Opt(Type.String()),
+    /** Incoming interface (name inside the node; "lo" for locally generated traffic). */
+    iif: Opt(Type.String()),
+    /** Outgoing interface (name inside the node). */
+    oif: Opt(Type.String()),
+    /** Firewall mark: a number, or "0x10" / "0x10/0xff" (mark/mask). */
+    fwmark: Opt(Type.Union([Type.Integer({ minimum: 0, maximum: 0xffffffff }), Type.String()])),
+    family: Opt(Type.Union([Type.Literal('ipv4'), Type.Literal('ipv6')])),
+    table: TableRef,
+    /** Rule preference: lower is consulted first; 0 is the kernel's own "lookup local" rule. */
+    priority: Type.Integer({ minimum: 1, maximum: 0xffffffff }),
   },
   Strict,
 );
@@ -39,6 +72,8 @@ export const NodeDeclSchema = Type.Object(
       Type.Literal('host'),
     ]),
     routes: Opt(Type.Array(RouteDeclSchema)),
+    /** Policy routing rules of the node's namespace (IPv4 and IPv6). */
+    rules: Opt(Type.Array(RuleDeclSchema)),
     /** Net sysctls of the node's namespace, e.g. net.ipv4.ip_forward: 1. */
     sysctls: Opt(Type.Record(Type.String(), SysctlValue)),
     // container
@@ -185,6 +220,7 @@ export const LabDeclSchema = Type.Object(
 );
 
 export type RouteDecl = Static<typeof RouteDeclSchema>;
+export type RuleDecl = Static<typeof RuleDeclSchema>;
 export type NodeDecl = Static<typeof NodeDeclSchema>;
 export type EndpointDecl = Static<typeof EndpointDeclSchema>;
 export type LinkDecl = Static<typeof LinkDeclSchema>;

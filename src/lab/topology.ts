@@ -8,6 +8,7 @@
  */
 import { type Cidr, cidrString, familyOf, parseCidr, parseMac, routeDst } from './ip.js';
 import { blockedPairs } from './partitions.js';
+import { type DesiredRule, parseFwmark, parseTable, RT_TABLE_MAIN, ruleKey, ruleText } from './rules.js';
 import type { EndpointDecl, LabDecl, LinkDecl, NetemDecl, NodeDecl } from './schema.js';
 
 export type Path = (string | number)[];
@@ -73,7 +74,11 @@ export interface DesiredRoute {
   via?: string;
   dev?: string;
   metric?: number;
+  /** Routing table id (254 = main). */
+  table: number;
 }
+
+export type { DesiredRule } from './rules.js';
 
 export interface Forward {
   proto: 'tcp' | 'udp';
@@ -91,6 +96,7 @@ export interface Topology {
   ifs: DesiredIf[];
   links: DesiredLink[];
   routes: DesiredRoute[];
+  rules: DesiredRule[];
   sysctls: { ns: string; key: string; value: string }[];
   masquerade: { source: Cidr; out?: string }[];
   forwards: Forward[];
@@ -139,7 +145,7 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
     only(['image'], ['docker']);
     only(['command'], ['container', 'docker']);
     only(['in', 'name', 'ipv4', 'ipv6', 'mac', 'mtu'], ['bridge']);
-    only(['routes', 'sysctls'], ['netns', 'container', 'docker', 'host']);
+    only(['routes', 'rules', 'sysctls'], ['netns', 'container', 'docker', 'host']);
     if (n.kind === 'container' && !n.rootfs) err(['nodes', node.name], 'a container node needs "rootfs"');
     if (n.kind === 'docker' && !n.image) err(['nodes', node.name], 'a docker node needs "image"');
     if (n.kind === 'bridge' && n.in !== undefined) {
@@ -378,6 +384,7 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
   }
 
   const routes: DesiredRoute[] = [];
+  const rules: DesiredRule[] = [];
   const sysctls: Topology['sysctls'] = [];
   for (const node of nodes) {
     (node.decl.routes ?? []).forEach((r, ri) => {
@@ -400,12 +407,22 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
       }
       if (r.dev !== undefined && !ifByKey.has(ifKey(node.ns, r.dev)))
         err([...rp, 'dev'], `interface "${r.dev}" is not declared in node "${node.name}"`);
-      const route: DesiredRoute = { ns: node.ns, node: node.name, dst };
+      let table = RT_TABLE_MAIN;
+      if (r.table !== undefined) {
+        const id = parseTable(r.table);
+        if (id === undefined) {
+          err([...rp, 'table'], tableError(r.table));
+          return;
+        }
+        table = id;
+      }
+      const route: DesiredRoute = { ns: node.ns, node: node.name, dst, table };
       if (r.via !== undefined) route.via = parseCidr(r.via)?.address ?? r.via;
       if (r.dev !== undefined) route.dev = r.dev;
       if (r.metric !== undefined) route.metric = r.metric;
       routes.push(route);
     });
+    rules.push(...nodeRules(node, err, (name) => name === 'lo' || ifByKey.has(ifKey(node.ns, name))));
     for (const [k, v] of Object.entries(node.decl.sysctls ?? {})) {
       if (!/^net\.[A-Za-z0-9_.-]+$/.test(k) || k.includes('..')) {
         err(
@@ -492,6 +509,7 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
       ifs,
       links,
       routes,
+      rules,
       sysctls,
       masquerade,
       forwards,
@@ -499,6 +517,92 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
     },
     errors,
   };
+}
+
+const tableError = (v: number | string): string =>
+  `table ${JSON.stringify(v)} is not a routing table (an id 1..4294967294, or main, local, default)`;
+
+/**
+ * A node's policy rules: CIDRs of one family, interfaces the node has,
+ * a table, and no two rules with the same priority and selector.
+ */
+function nodeRules(
+  node: LabNode,
+  err: (path: Path, message: string) => void,
+  hasIf: (name: string) => boolean,
+): DesiredRule[] {
+  const out: DesiredRule[] = [];
+  const seen = new Map<string, DesiredRule>();
+  (node.decl.rules ?? []).forEach((r, i) => {
+    const rp: Path = ['nodes', node.name, 'rules', i];
+    let ok = true;
+    const fams = new Set<'inet' | 'inet6'>();
+    const net = (f: 'from' | 'to'): Cidr | undefined => {
+      const v = r[f];
+      if (v === undefined || v === 'all') return undefined;
+      const c = v === 'default' ? undefined : routeDst(v);
+      if (!c) {
+        err([...rp, f], `"${v}" is not a CIDR (e.g. 10.1.0.0/24 or 2001:db8::/64) or "all"`);
+        ok = false;
+        return undefined;
+      }
+      fams.add(c.family);
+      return c;
+    };
+    const src = net('from');
+    const dst = net('to');
+    if (r.family !== undefined) fams.add(r.family === 'ipv6' ? 'inet6' : 'inet');
+    if (fams.size > 1) {
+      err(rp, 'a rule mixes IPv4 and IPv6 (from, to and family must agree)');
+      ok = false;
+    }
+    for (const f of ['iif', 'oif'] as const) {
+      const name = r[f];
+      if (name !== undefined && !hasIf(name)) {
+        err([...rp, f], `interface "${name}" is not declared in node "${node.name}"`);
+        ok = false;
+      }
+    }
+    let fwmark: DesiredRule['fwmark'];
+    if (r.fwmark !== undefined) {
+      fwmark = parseFwmark(r.fwmark);
+      if (!fwmark) {
+        err([...rp, 'fwmark'], `"${r.fwmark}" is not a firewall mark (e.g. 0x10 or 0x10/0xff)`);
+        ok = false;
+      }
+    }
+    const table = parseTable(r.table);
+    if (table === undefined) {
+      err([...rp, 'table'], tableError(r.table));
+      ok = false;
+    }
+    if (!ok || table === undefined) return;
+    const rule: DesiredRule = {
+      ns: node.ns,
+      node: node.name,
+      family: [...fams][0] ?? 'inet',
+      priority: r.priority,
+      table,
+    };
+    if (src) rule.src = src;
+    if (dst) rule.dst = dst;
+    if (r.iif !== undefined) rule.iif = r.iif;
+    if (r.oif !== undefined) rule.oif = r.oif;
+    if (fwmark && (fwmark.mark !== 0 || fwmark.mask !== 0)) rule.fwmark = fwmark;
+    const key = ruleKey(rule);
+    const prev = seen.get(key);
+    if (prev !== undefined) {
+      // fib_rules.c would keep both and only ever use the first: almost certainly a mistake.
+      err(
+        [...rp, 'priority'],
+        `this rule has the same priority and selector as an earlier rule of node "${node.name}" (${ruleText(prev)})`,
+      );
+      return;
+    }
+    seen.set(key, rule);
+    out.push(rule);
+  });
+  return out;
 }
 
 export const nsLabel = (ns: string): string => (ns === HOST ? 'host' : ns);

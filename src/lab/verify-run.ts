@@ -49,7 +49,7 @@ export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promi
       sources: { processes: true, tasks: false, fds: false, bindMounts: false },
       namespaceTypes: ['net'],
       dns: false,
-      network: { sockets: false, neighbours: false, rules: false },
+      network: { sockets: false, neighbours: false },
     }));
   const located = locateNodes(t, d, hints);
   const pids = nodePids(lab, d, hints);

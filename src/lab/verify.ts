@@ -2,23 +2,25 @@
  * `verifyLab(topology, discovery, facts)`: what the kernel has, measured
  * against what the lab declares (pure). Nodes are found by their process
  * mark (argv[0] `wirescope-lab:<lab>:<node>`), docker nodes by their labels
- * or the state file's pid; every interface, wire, address and route comes
- * from the discovery model. Facts the model does not carry (nft rule
+ * or the state file's pid; every interface, wire, address, route (of any
+ * table) and policy rule comes from the discovery model. Facts the model does not carry (nft rule
  * comments, sysctls, the reachability matrix) come in `facts`, read by
  * verify-run.ts.
  *
  * Each difference is reported once, at the object that differs: a dead node
  * hides the interfaces it took along; a missing veth hides its addresses and
  * the routes that went through it; a changed address is one `~`, not a `-`
- * and a `+`. Kernel-made state — IPv6 link-local addresses, connected and
- * local routes, the loopback device — is never drift.
+ * and a `+`, and so is a route or rule that changed. Kernel-made state — IPv6
+ * link-local addresses, connected and local routes, the kernel's own rules,
+ * the loopback device — is never drift.
  */
-import type { Discovery, Interface, NetworkNamespace, Route } from '../model/types.js';
+import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
 import { ifaceMark } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
 import { LABEL_LAB, LABEL_NODE, processMark } from './nodes.js';
 import { routeText } from './plan.js';
+import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
 import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from './topology.js';
 
 export type DriftOp = '-' | '+' | '~';
@@ -73,9 +75,9 @@ function kernelAddr(a: Interface['addresses'][number]): boolean {
   return (a.family === 'inet6' && a.scope === 'link') || !a.flags.includes('permanent');
 }
 
-/** Routes the kernel makes (connected, local, broadcast, multicast, RA) and other tables are not drift. */
+/** Routes the kernel makes (connected, local, broadcast, multicast, RA) are not drift, in any table. */
 function kernelRoute(r: Route): boolean {
-  return r.table !== 254 || r.type !== 'unicast' || ['kernel', 'ra', 'redirect'].includes(r.protocol);
+  return r.type !== 'unicast' || ['kernel', 'ra', 'redirect'].includes(r.protocol);
 }
 
 /** Locates each namespace-holding node (and the host) in the discovery. */
@@ -318,7 +320,22 @@ export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): V
     }
   }
 
-  // Routes (main table).
+  // Routes, each in its table. A declared route whose destination is there with another gateway,
+  // device or metric is one "~" (the route found is then not also "+").
+  const gwOf = (a: Route): string | undefined => a.gateway ?? a.nexthops[0]?.gateway;
+  const foundRouteText = (net: NetworkNamespace, a: Route): string => {
+    const devName = net.interfaces.find((i) => i.index === a.dev)?.name;
+    return `${a.dst === '0.0.0.0/0' || a.dst === '::/0' ? 'default' : a.dst}${gwOf(a) ? ` via ${gwOf(a)}` : ''}${devName ? ` dev ${devName}` : ''}${a.metric ? ` metric ${a.metric}` : ''}${a.table !== 254 ? ` table ${tableText(a.table)}` : ''}`;
+  };
+  const declaredHere = (ns: string, a: Route): boolean =>
+    t.routes.some(
+      (r) =>
+        r.ns === ns &&
+        r.table === a.table &&
+        normDst(a.dst) === `${r.dst.address}/${r.dst.prefixlen}` &&
+        gwOf(a) === r.via,
+    );
+  const changedRoutes = new Set<Route>();
   for (const r of t.routes) {
     const net = netOf(r.ns);
     if (!net) continue;
@@ -327,10 +344,10 @@ export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): V
     const dst = `${r.dst.address}/${r.dst.prefixlen}`;
     const match = net.routes.find(
       (a) =>
-        a.table === 254 &&
+        a.table === r.table &&
         a.family === r.dst.family &&
         normDst(a.dst) === dst &&
-        (a.gateway ?? a.nexthops[0]?.gateway) === r.via &&
+        gwOf(a) === r.via &&
         (dev === undefined || a.dev === dev.index) &&
         (r.metric === undefined || (a.metric ?? 0) === r.metric),
     );
@@ -344,6 +361,31 @@ export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): V
       if (cover.some(({ c }) => missingAddrs.some((m) => m.ns === r.ns && m.c.address === c.address)))
         continue;
     }
+    const other = net.routes.find(
+      (a) =>
+        !kernelRoute(a) &&
+        !changedRoutes.has(a) &&
+        a.table === r.table &&
+        a.family === r.dst.family &&
+        normDst(a.dst) === dst &&
+        !declaredHere(r.ns, a),
+    );
+    if (other) {
+      changedRoutes.add(other);
+      const p = `route ${routeText(r)}`;
+      const found = foundRouteText(net, other);
+      add({
+        object: `route ${r.node}: ${routeText(r)}`,
+        op: '~',
+        path: `${r.node}.${p}`,
+        declared: routeText(r),
+        found,
+        message: `route ${dst === '0.0.0.0/0' || dst === '::/0' ? 'default' : dst}${r.table !== 254 ? ` table ${tableText(r.table)}` : ''} in ${r.node}: declared ${routeText(r)}, found ${found}`,
+        node: r.node,
+        netns: net.ino,
+      });
+      continue;
+    }
     add({
       object: `route ${r.node}: ${routeText(r)}`,
       op: '-',
@@ -356,20 +398,64 @@ export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): V
     const net = ino === undefined ? undefined : d.networks[String(ino)];
     if (!net) continue;
     for (const a of net.routes) {
-      if (kernelRoute(a)) continue;
-      const ok = t.routes.some(
-        (r) =>
-          r.ns === ns &&
-          normDst(a.dst) === `${r.dst.address}/${r.dst.prefixlen}` &&
-          (a.gateway ?? a.nexthops[0]?.gateway) === r.via,
-      );
-      if (ok) continue;
-      const devName = net.interfaces.find((i) => i.index === a.dev)?.name;
-      const text = `${a.dst === '0.0.0.0/0' || a.dst === '::/0' ? 'default' : a.dst}${a.gateway ? ` via ${a.gateway}` : ''}${devName ? ` dev ${devName}` : ''}`;
+      if (kernelRoute(a) || changedRoutes.has(a) || declaredHere(ns, a)) continue;
+      const text = foundRouteText(net, a);
       add({
         object: `route ${nsLabel(ns)}: ${text}`,
         op: '+',
         message: `route ${text} in ${nsLabel(ns)}: present, undeclared`,
+        node: nsLabel(ns),
+        netns: net.ino,
+      });
+    }
+  }
+
+  // Policy rules. Same priority and selector with another table is one "~".
+  const changedRules = new Set<Rule>();
+  for (const r of t.rules) {
+    const net = netOf(r.ns);
+    if (!net) continue;
+    if (net.rules.some((a) => ruleMatches(r, a))) continue;
+    const other = net.rules.find(
+      (a) =>
+        !kernelRule(a) &&
+        !changedRules.has(a) &&
+        foundKey(a) === ruleKey(r) &&
+        !t.rules.some((x) => x.ns === r.ns && ruleMatches(x, a)),
+    );
+    if (other) {
+      changedRules.add(other);
+      add({
+        object: `rule ${r.node}: ${ruleText(r)}`,
+        op: '~',
+        path: `${r.node}.rule ${r.priority}`,
+        declared: ruleText(r),
+        found: foundRuleText(other),
+        message: `rule ${r.priority} in ${r.node}: declared ${ruleText(r)}, found ${foundRuleText(other)}`,
+        node: r.node,
+        netns: net.ino,
+      });
+      continue;
+    }
+    add({
+      object: `rule ${r.node}: ${ruleText(r)}`,
+      op: '-',
+      message: `rule ${ruleText(r)} in ${r.node}: declared, missing`,
+      node: r.node,
+      netns: net.ino,
+    });
+  }
+  for (const [ns, ino] of Object.entries(nodes)) {
+    if (ns === hostKey) continue; // the host's own rules are not the lab's to judge
+    const net = ino === undefined ? undefined : d.networks[String(ino)];
+    if (!net) continue;
+    for (const a of net.rules) {
+      if (kernelRule(a) || changedRules.has(a) || t.rules.some((r) => r.ns === ns && ruleMatches(r, a)))
+        continue;
+      add({
+        object: `rule ${nsLabel(ns)}: ${foundRuleText(a)}`,
+        op: '+',
+        message: `rule ${foundRuleText(a)} in ${nsLabel(ns)}: present, undeclared`,
         node: nsLabel(ns),
         netns: net.ino,
       });
