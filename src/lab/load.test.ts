@@ -89,6 +89,70 @@ describe('lab file validation', () => {
     ]);
   });
 
+  it('reports bad policy rules: malformed CIDRs, interfaces the node does not have', () => {
+    const e = errors(
+      `${base}  c:\n    kind: netns\n    rules:\n` +
+        '      - { from: 10.1.0.300/24, table: 100, priority: 10 }\n' +
+        '      - { to: "fd00::/200", table: 100, priority: 11 }\n' +
+        '      - { from: all, iif: eth9, oif: eth0, table: 100, priority: 12 }\n' +
+        '      - { iif: lo, table: 100, priority: 13 }\n' +
+        'links:\n  - endpoints: ["a:eth0", "b:eth0"]\n',
+    );
+    assert.deepEqual(e, [
+      '8:11: "10.1.0.300/24" is not a CIDR (e.g. 10.1.0.0/24 or 2001:db8::/64) or "all"',
+      '9:11: "fd00::/200" is not a CIDR (e.g. 10.1.0.0/24 or 2001:db8::/64) or "all"',
+      '10:22: interface "eth9" is not declared in node "c"',
+      '10:33: interface "eth0" is not declared in node "c"',
+    ]);
+  });
+
+  it('reports rule priorities out of range and a rule without a table', () => {
+    const rule = (r: string) => errors(`${base}  c:\n    kind: netns\n    rules:\n      - ${r}\n`);
+    assert.deepEqual(rule('{ from: 10.1.0.0/24, table: 100, priority: 0 }'), [
+      '8:42: priority: Expected integer to be greater or equal to 1',
+    ]);
+    assert.deepEqual(rule('{ from: 10.1.0.0/24, table: 100, priority: 4294967296 }'), [
+      '8:42: priority: Expected integer to be less or equal to 4294967295',
+    ]);
+    assert.deepEqual(rule('{ from: 10.1.0.0/24, priority: 5 }'), ['8:9: missing required field "table"']);
+    assert.deepEqual(rule('{ from: 10.1.0.0/24, table: 7 }'), ['8:9: missing required field "priority"']);
+  });
+
+  it('reports duplicate priority and selector, mixed families, bad marks and tables, on rules and routes', () => {
+    const e = errors(
+      `${base}  c:\n    kind: netns\n    rules:\n` +
+        '      - { from: 10.1.0.0/24, table: 100, priority: 10 }\n' +
+        // The same network written with host bits, another table: the kernel would only ever use the first.
+        '      - { from: 10.1.0.9/24, table: 200, priority: 10 }\n' +
+        // Same priority, different selectors (mark, mask, family): fine.
+        '      - { from: 10.1.0.0/24, table: 100, priority: 11, fwmark: 0x10 }\n' +
+        '      - { from: 10.1.0.0/24, table: 100, priority: 11, fwmark: "0x10/0xff" }\n' +
+        '      - { family: ipv6, table: main, priority: 10 }\n' +
+        '      - { from: 10.1.0.0/24, to: "fd00::/8", table: 100, priority: 12 }\n' +
+        '      - { fwmark: "0xzz", table: 100, priority: 13 }\n' +
+        '      - { from: 10.2.0.0/24, table: 0, priority: 14 }\n' +
+        '      - { from: 10.2.0.0/24, table: blue, priority: 15 }\n' +
+        '    routes:\n' +
+        '      - { dst: 10.9.0.0/16, dev: eth0, table: 4294967295 }\n' +
+        '      - { dst: 10.9.0.0/16, dev: eth0, table: local }\n' +
+        'links:\n  - endpoints: ["c:eth0", "a:eth0"]\n',
+    );
+    assert.deepEqual(e, [
+      '18:40: table 4294967295 is not a routing table (an id 1..4294967294, or main, local, default)',
+      '9:42: this rule has the same priority and selector as an earlier rule of node "c" (10: from 10.1.0.0/24 lookup 100)',
+      '13:9: a rule mixes IPv4 and IPv6 (from, to and family must agree)',
+      '14:11: "0xzz" is not a firewall mark (e.g. 0x10 or 0x10/0xff)',
+      '15:30: table 0 is not a routing table (an id 1..4294967294, or main, local, default)',
+      '16:30: table "blue" is not a routing table (an id 1..4294967294, or main, local, default)',
+    ]);
+  });
+
+  it('reports rules on a bridge node, where no namespace of its own holds them', () => {
+    assert.deepEqual(errors(`${base}  br: { kind: bridge, rules: [] }\n`), [
+      '5:23: "rules" does not apply to a bridge node',
+    ]);
+  });
+
   it('reports a file that cannot be read in one line', () => {
     assert.throws(() => loadLab('/nonexistent/lab.yaml'), {
       message: '/nonexistent/lab.yaml: cannot read: ENOENT',

@@ -126,6 +126,24 @@ export const ping = (lab: string, node: string, addr: string): boolean =>
 export const reaches = (lab: string, node: string, addr: string): boolean =>
   [0, 1, 2].some(() => ping(lab, node, addr));
 
+/** Up to three echoes from a given source address of the node (IPv4 or IPv6). */
+export const reachesFrom = (lab: string, node: string, src: string, addr: string): boolean =>
+  [0, 1, 2].some(
+    () =>
+      inNode(lab, node, [
+        'busybox',
+        'ping',
+        ...(addr.includes(':') ? ['-6'] : []),
+        '-c',
+        '1',
+        '-W',
+        '1',
+        '-I',
+        src,
+        addr,
+      ]).code === 0,
+  );
+
 /** Everything on the host that carries the lab's marks. Empty before up and after down. */
 export async function footprint(lab: string): Promise<string[]> {
   const out: string[] = [];
@@ -182,6 +200,37 @@ export function driftOf(r: CliResult): { op: string; object: string; message: st
   return (JSON.parse(r.stdout) as { drift: { op: string; object: string; message: string }[] }).drift;
 }
 
+/**
+ * After a perturbation: `verify` reports exactly one difference matching
+ * `expect` with exit 1, `up` repairs it and `verify` is clean again. The lab
+ * is brought back up even when an assertion fails, for the next test.
+ */
+export async function reportedOnceAndRepaired(
+  t: TestLab,
+  expect: RegExp,
+  assert: typeof import('node:assert/strict'),
+): Promise<void> {
+  let repaired = false;
+  try {
+    const r = await cli('verify', '--json', t.file);
+    assert.equal(r.code, 1, `verify should report drift: ${r.stdout}${r.stderr}`);
+    const d = driftOf(r);
+    assert.equal(
+      d.length,
+      1,
+      `exactly one difference expected, got:\n${d.map((x) => `${x.op} ${x.message}`).join('\n')}`,
+    );
+    assert.match(`${d[0]?.op} ${d[0]?.message}`, expect);
+    const up = await cli('lab', 'up', t.file);
+    assert.equal(up.code, 0, up.stderr);
+    repaired = true;
+    const again = await cli('verify', t.file);
+    assert.equal(again.code, 0, `after up, verify should be clean: ${again.stdout}`);
+  } finally {
+    if (!repaired) await cli('lab', 'up', t.file);
+  }
+}
+
 export interface Perturbations {
   /** A veth end inside a node to delete (its peer goes with it). */
   veth: { node: string; ifname: string; expect: RegExp };
@@ -205,29 +254,7 @@ export function perturbationTests(
   it: (name: string, fn: () => Promise<void>) => void,
   assert: typeof import('node:assert/strict'),
 ): void {
-  const check = async (expect: RegExp) => {
-    const t = lab();
-    let repaired = false;
-    try {
-      const r = await cli('verify', '--json', t.file);
-      assert.equal(r.code, 1, `verify should report drift: ${r.stdout}${r.stderr}`);
-      const d = driftOf(r);
-      assert.equal(
-        d.length,
-        1,
-        `exactly one difference expected, got:\n${d.map((x) => `${x.op} ${x.message}`).join('\n')}`,
-      );
-      assert.match(`${d[0]?.op} ${d[0]?.message}`, expect);
-      const up = await cli('lab', 'up', t.file);
-      assert.equal(up.code, 0, up.stderr);
-      repaired = true;
-      const again = await cli('verify', t.file);
-      assert.equal(again.code, 0, `after up, verify should be clean: ${again.stdout}`);
-    } finally {
-      // Leave the lab as declared for the next test, whatever happened here.
-      if (!repaired) await cli('lab', 'up', t.file);
-    }
-  };
+  const check = (expect: RegExp) => reportedOnceAndRepaired(lab(), expect, assert);
   it('reports a deleted veth once, and up repairs it', async () => {
     const t = lab();
     assert.equal(inNode(t.name, p.veth.node, ['ip', 'link', 'del', p.veth.ifname]).code, 0);
