@@ -11,8 +11,8 @@ import { decodeAddr } from '../kernel/rtnetlink/addr.js';
 import {
   AF_INET,
   AF_INET6,
+  CONFIG_CHANGE_GROUPS,
   FIB_RULE_HDR_LEN,
-  groupMask,
   IFADDRMSG_LEN,
   IFF_NAMES,
   IFINFOMSG_LEN,
@@ -29,16 +29,6 @@ import {
   RTM_NEWROUTE,
   RTM_NEWRULE,
   RTMSG_LEN,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV4_NETCONF,
-  RTNLGRP_IPV4_ROUTE,
-  RTNLGRP_IPV4_RULE,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_IPV6_NETCONF,
-  RTNLGRP_IPV6_ROUTE,
-  RTNLGRP_IPV6_RULE,
-  RTNLGRP_LINK,
-  RTNLGRP_NEXTHOP,
 } from '../kernel/rtnetlink/constants.js';
 import { bits } from '../kernel/rtnetlink/format.js';
 import { type DecodeIssues, newIssues } from '../kernel/rtnetlink/issues.js';
@@ -177,18 +167,7 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
 
 // Every notification is sent from the code path that changes the table, so a change made before the
 // drain is seen (see the RTNLGRP_* constants).
-export const MONITOR_GROUPS = groupMask([
-  RTNLGRP_LINK,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV4_ROUTE,
-  RTNLGRP_IPV4_RULE,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_IPV6_ROUTE,
-  RTNLGRP_IPV6_RULE,
-  RTNLGRP_IPV4_NETCONF,
-  RTNLGRP_IPV6_NETCONF,
-  RTNLGRP_NEXTHOP,
-]);
+export const MONITOR_GROUPS = CONFIG_CHANGE_GROUPS;
 
 const STALE_ADDR = 1;
 const STALE_ROUTE = 2;

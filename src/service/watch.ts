@@ -16,27 +16,11 @@
  */
 import { NETLINK_ROUTE, NetlinkSocket } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
-import {
-  groupMask,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV4_ROUTE,
-  RTNLGRP_IPV4_RULE,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_IPV6_ROUTE,
-  RTNLGRP_IPV6_RULE,
-  RTNLGRP_LINK,
-} from '../kernel/rtnetlink/constants.js';
+import { CONFIG_CHANGE_GROUPS } from '../kernel/rtnetlink/constants.js';
 import { liveNetns } from './nsset.js';
 
-export const WATCH_GROUPS = groupMask([
-  RTNLGRP_LINK,
-  RTNLGRP_IPV4_IFADDR,
-  RTNLGRP_IPV4_ROUTE,
-  RTNLGRP_IPV4_RULE,
-  RTNLGRP_IPV6_IFADDR,
-  RTNLGRP_IPV6_ROUTE,
-  RTNLGRP_IPV6_RULE,
-]);
+/** What the network stage reuses between runs changes only with these (forwarding switches included). */
+export const WATCH_GROUPS = CONFIG_CHANGE_GROUPS;
 
 export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 

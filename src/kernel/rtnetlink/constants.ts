@@ -283,3 +283,22 @@ export const RTNLGRP_NEXTHOP = 32;
 /** The bind() mask for groups 1..32: group n is bit n-1. */
 export const groupMask = (groups: readonly number[]): number =>
   groups.reduce((m, g) => (m | (1 << (g - 1))) >>> 0, 0);
+
+/**
+ * Every group whose messages announce a change to what the network stage reads and reuses
+ * between runs: links, addresses, routes and next hops, rules, and the forwarding switches
+ * (netconf). Neighbours and sockets are read every run. The network stage's per-namespace
+ * monitor and the service's change watcher both listen to these.
+ */
+export const CONFIG_CHANGE_GROUPS = groupMask([
+  RTNLGRP_LINK,
+  RTNLGRP_IPV4_IFADDR,
+  RTNLGRP_IPV4_ROUTE,
+  RTNLGRP_IPV4_RULE,
+  RTNLGRP_IPV6_IFADDR,
+  RTNLGRP_IPV6_ROUTE,
+  RTNLGRP_IPV6_RULE,
+  RTNLGRP_IPV4_NETCONF,
+  RTNLGRP_IPV6_NETCONF,
+  RTNLGRP_NEXTHOP,
+]);

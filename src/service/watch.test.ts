@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { ip, randomPrefix } from '../network/testing/fixtures.js';
+import { type ChangeReason, ChangeWatcher } from './watch.js';
+
+describe('change watcher on the real kernel', () => {
+  const ns = `${randomPrefix()}-watch`;
+  const reasons: ChangeReason[] = [];
+  // Ticked by hand: the interval never fires within the test.
+  const watcher = new ChangeWatcher((r) => reasons.push(r), { intervalMs: 3_600_000 });
+  const sysctl = (...args: string[]) =>
+    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', ...args], { encoding: 'utf8' }).trim();
+
+  before(() => {
+    ip('netns', 'add', ns);
+    watcher.tick(); // opens a socket in every namespace, ours included
+  });
+  after(() => {
+    watcher.stop();
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // already gone
+    }
+  });
+
+  it('reports nothing while nothing changes', () => {
+    reasons.length = 0;
+    watcher.tick();
+    assert.ok(!reasons.includes('netlink'));
+  });
+
+  it('notices a forwarding switch turned in a namespace (netconf), not only links, addresses and routes', () => {
+    // A new namespace may inherit the host's value (net.core.devconf_inherit_init_net): flip it.
+    const now = sysctl('-n', 'net.ipv4.conf.all.forwarding');
+    reasons.length = 0;
+    sysctl('-qw', `net.ipv4.conf.all.forwarding=${now === '1' ? 0 : 1}`);
+    watcher.tick();
+    assert.ok(reasons.includes('netlink'), `reasons: ${reasons.join(',')}`);
+  });
+
+  it('notices a link coming up', () => {
+    reasons.length = 0;
+    ip('-n', ns, 'link', 'set', 'lo', 'up');
+    watcher.tick();
+    assert.ok(reasons.includes('netlink'));
+  });
+});
