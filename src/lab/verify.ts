@@ -15,6 +15,7 @@
  * the loopback device — is never drift.
  */
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
+import type { Drift } from '../service/contract.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
 import { ifaceMark } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
@@ -23,23 +24,8 @@ import { routeText } from './plan.js';
 import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
 import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from './topology.js';
 
-export type DriftOp = '-' | '+' | '~';
-
-export interface Drift {
-  /** The object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1". */
-  object: string;
-  op: DriftOp;
-  /** For "~": what differs, e.g. "guest1:eth0.mtu". */
-  path?: string;
-  declared?: string;
-  found?: string;
-  /** One line: "declared, missing", "present, undeclared", or "declared X, found Y". */
-  message: string;
-  /** The kernel object concerned, when it exists (for the service's wiring view). */
-  netns?: number;
-  index?: number;
-  node?: string;
-}
+// The drift shape is also the service's /api/verify contract (shared with the web UI).
+export type { Drift, DriftOp } from '../service/contract.js';
 
 export interface ReachCheck {
   from: string;

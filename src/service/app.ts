@@ -14,8 +14,9 @@ import { type Context, Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
+import type { ChangeEvent, HelloEvent, VerifyReport } from './contract.js';
 import { isEmpty } from './diff.js';
-import { driftSummary, sameDrift, type VerifyReport } from './drift.js';
+import { driftSummary, sameDrift } from './drift.js';
 import { openApiDocument } from './openapi.js';
 import { ProblemError, problem, problemResponse } from './problem.js';
 import { readStatic } from './static.js';
@@ -228,16 +229,13 @@ export function createApp(opts: AppOptions): ServiceApp {
         // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
         const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
         if (isEmpty(changes) && !driftChanged) return;
-        push({
-          event: 'change',
-          id: String(snap.generation),
-          data: JSON.stringify({
-            generation: snap.generation,
-            startedAt: snap.startedAt,
-            changes,
-            ...(report ? { drift: driftSummary(report) } : {}),
-          }),
-        });
+        const ev: ChangeEvent = {
+          generation: snap.generation,
+          startedAt: snap.startedAt,
+          changes,
+          ...(report ? { drift: driftSummary(report) } : {}),
+        };
+        push({ event: 'change', id: String(snap.generation), data: JSON.stringify(ev) });
       });
       stream.onAbort(() => {
         closed = true;
@@ -245,7 +243,8 @@ export function createApp(opts: AppOptions): ServiceApp {
         wake?.();
       });
       listeners.add(push);
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify({ generation: cache.generation }) });
+      const hello: HelloEvent = { generation: cache.generation };
+      await stream.writeSSE({ event: 'hello', data: JSON.stringify(hello) });
       // A subscriber wants news: make sure a discovery exists to diff against.
       cache
         .get()

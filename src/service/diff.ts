@@ -6,18 +6,10 @@
  * "change" means the topology or configuration changed.
  */
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
+import type { ChangeSet } from './contract.js';
 
-export interface InterfaceChange {
-  netns: number;
-  index: number;
-  name: string;
-}
-
-export interface ChangeSet {
-  namespaces: { added: number[]; removed: number[]; changed: number[] };
-  interfaces: { added: InterfaceChange[]; removed: InterfaceChange[]; changed: InterfaceChange[] };
-  containers: { added: string[]; removed: string[]; changed: string[] };
-}
+// The change set is part of the HTTP contract (change events), shared with the web UI.
+export type { ChangeSet, InterfaceChange } from './contract.js';
 
 export const isEmpty = (c: ChangeSet): boolean =>
   c.namespaces.added.length +

@@ -11,46 +11,12 @@
  * the UI can draw a placeholder on the right card.
  */
 import type { LoadedLab } from '../lab/load.js';
-import type { Drift } from '../lab/verify.js';
 import type { Discovery } from '../model/types.js';
 import { holderPaths, type Product } from './cache.js';
+import type { Drift, DriftSummary, Ghost, LabReport, VerifyReport } from './contract.js';
 
-/** A declared interface absent from a live namespace. */
-export interface Ghost {
-  netns: number;
-  name: string;
-  kind: string;
-  node: string;
-}
-
-export type ServiceDrift = Drift & { ghosts?: Ghost[] };
-
-export interface LabReport {
-  lab: string;
-  file: string;
-  clean: boolean;
-  drift: ServiceDrift[];
-  /** Network namespace inode per node (absent: not running). */
-  nodes: Record<string, number | undefined>;
-  /** Why the lab could not be verified this time (the drift is then empty and `clean` false). */
-  error?: string;
-}
-
-export interface VerifyReport {
-  /** Discovery this report belongs to (its startedAt). */
-  startedAt: string;
-  clean: boolean;
-  labs: LabReport[];
-  /** The lab files could not be loaded (the drift is then unknown). */
-  error?: string;
-}
-
-/** What a change event carries: counts only, the UI fetches /api/verify for the details. */
-export interface DriftSummary {
-  clean: boolean;
-  error?: string;
-  labs: { lab: string; clean: boolean; missing: number; extra: number; changed: number; error?: string }[];
-}
+// The report's types are the HTTP contract, shared with the web UI.
+export type { DriftSummary, Ghost, LabReport, ServiceDrift, VerifyReport } from './contract.js';
 
 const firstLine = (e: unknown): string =>
   e instanceof Error ? (e.message.split('\n')[0] ?? '') : (String(e).split('\n')[0] ?? '');

@@ -1,27 +1,13 @@
 /** Talks to the service's native API (/api/discovery) and its change stream (/api/events). */
 import type { Discovery } from '../../src/model/types.js';
-import type { DriftSummary, VerifyReport } from './drift.js';
-
-export interface InterfaceChange {
-  netns: number;
-  index: number;
-  name: string;
-}
-export interface ChangeSet {
-  namespaces: { added: number[]; removed: number[]; changed: number[] };
-  interfaces: { added: InterfaceChange[]; removed: InterfaceChange[]; changed: InterfaceChange[] };
-  containers: { added: string[]; removed: string[]; changed: string[] };
-}
-export interface ChangeEvent {
-  generation: number;
-  startedAt: string;
-  changes: ChangeSet;
-  /** With `serve --verify`: the lab drift after this discovery (details at /api/verify). */
-  drift?: DriftSummary;
-}
+import type { ChangeEvent, HelloEvent, VerifyReport } from '../../src/service/contract.js';
 
 const TOKEN_KEY = 'wirescope.token';
 const token = (): string | null => sessionStorage.getItem(TOKEN_KEY);
+const authHeaders = (): Record<string, string> => {
+  const t = token();
+  return t ? { authorization: `Bearer ${t}` } : {};
+};
 
 export class ApiError extends Error {
   constructor(
@@ -32,10 +18,20 @@ export class ApiError extends Error {
   }
 }
 
+/** A failed response as an error: its problem document's detail, else the status text. */
+function apiError(res: Response, text: string): ApiError {
+  let detail = res.statusText;
+  try {
+    detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
+  } catch {
+    // not a problem document
+  }
+  return new ApiError(res.status, detail);
+}
+
 export async function fetchDiscovery(): Promise<{ discovery: Discovery; generation: number; text: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const t = token();
-    const res = await fetch('api/discovery', { headers: t ? { authorization: `Bearer ${t}` } : {} });
+    const res = await fetch('api/discovery', { headers: authHeaders() });
     if (res.status === 401) {
       const given = prompt('This wirescope service needs a bearer token:');
       if (!given) throw new ApiError(401, 'a bearer token is required');
@@ -43,15 +39,7 @@ export async function fetchDiscovery(): Promise<{ discovery: Discovery; generati
       continue;
     }
     const text = await res.text();
-    if (!res.ok) {
-      let detail = res.statusText;
-      try {
-        detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
-      } catch {
-        // not a problem document
-      }
-      throw new ApiError(res.status, detail);
-    }
+    if (!res.ok) throw apiError(res, text);
     return {
       discovery: JSON.parse(text) as Discovery,
       generation: Number(res.headers.get('x-wirescope-generation') ?? 0),
@@ -66,19 +54,10 @@ export async function fetchDiscovery(): Promise<{ discovery: Discovery; generati
  * no lab (404). Asked after fetchDiscovery, so the token is already known.
  */
 export async function fetchVerify(): Promise<VerifyReport | undefined> {
-  const t = token();
-  const res = await fetch('api/verify', { headers: t ? { authorization: `Bearer ${t}` } : {} });
+  const res = await fetch('api/verify', { headers: authHeaders() });
   if (res.status === 404) return undefined;
   const text = await res.text();
-  if (!res.ok) {
-    let detail = res.statusText;
-    try {
-      detail = (JSON.parse(text) as { detail?: string }).detail ?? detail;
-    } catch {
-      // not a problem document
-    }
-    throw new ApiError(res.status, detail);
-  }
+  if (!res.ok) throw apiError(res, text);
   return JSON.parse(text) as VerifyReport;
 }
 
@@ -95,7 +74,7 @@ export function subscribe(
   // Sent on every (re)connect: after a gap the client compares generations and catches up.
   es.addEventListener('hello', (ev) => {
     try {
-      onHello(Number((JSON.parse((ev as MessageEvent<string>).data) as { generation: number }).generation));
+      onHello(Number((JSON.parse((ev as MessageEvent<string>).data) as HelloEvent).generation));
     } catch {
       // ignore
     }

@@ -6,45 +6,10 @@
  * to a whole node (routes, sysctls, rules) — and the drift panel that lists
  * every difference with a link to the object.
  */
+import type { DriftOp, LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
 import './drift.css';
 import { esc, h } from './dom.js';
 import { type Graph, ikey, type Row } from './graph.js';
-
-export type DriftOp = '-' | '+' | '~';
-
-/** One difference, as /api/verify serves it (src/service/drift.ts). */
-export interface DriftItem {
-  object: string;
-  op: DriftOp;
-  path?: string;
-  declared?: string;
-  found?: string;
-  message: string;
-  netns?: number;
-  index?: number;
-  node?: string;
-  ghosts?: { netns: number; name: string; kind: string; node: string }[];
-}
-export interface LabReport {
-  lab: string;
-  file: string;
-  clean: boolean;
-  drift: DriftItem[];
-  nodes: Record<string, number | undefined>;
-  error?: string;
-}
-export interface VerifyReport {
-  startedAt: string;
-  clean: boolean;
-  labs: LabReport[];
-  error?: string;
-}
-/** The compact form change events carry. */
-export interface DriftSummary {
-  clean: boolean;
-  error?: string;
-  labs: { lab: string; clean: boolean; missing: number; extra: number; changed: number; error?: string }[];
-}
 
 export interface DriftNote {
   op: DriftOp;
@@ -66,14 +31,14 @@ export const OP_SIGN: Record<DriftOp, string> = { '-': '−', '+': '+', '~': '~'
 export const ghostKey = (netns: number, name: string): string => `ghost:${netns}:${name}`;
 
 /** Short form for a tooltip or badge: `~ mtu: declared 1500, found 1400`. */
-function noteText(x: DriftItem): string {
+function noteText(x: ServiceDrift): string {
   if (x.op === '~' && x.path !== undefined && x.declared !== undefined && x.found !== undefined)
     return `~ ${x.path}: declared ${x.declared}, found ${x.found}`;
   return `${OP_SIGN[x.op]} ${x.message}`;
 }
 
 /** The namespace a node-level difference belongs to (its card), when the node is running. */
-function nodeIno(l: LabReport, x: DriftItem): number | undefined {
+function nodeIno(l: LabReport, x: ServiceDrift): number | undefined {
   if (x.netns !== undefined) return x.netns;
   if (x.node === undefined) return undefined;
   return l.nodes[x.node] ?? l.nodes[`@${x.node}`];
@@ -146,7 +111,7 @@ export function cardBadge(notes: readonly DriftNote[] | undefined): string {
 }
 
 /** A link target for a difference: the interface, the ghost's card, or the node's card. */
-function hrefOf(l: LabReport, x: DriftItem): string | undefined {
+function hrefOf(l: LabReport, x: ServiceDrift): string | undefined {
   if (x.netns !== undefined && x.index !== undefined) return `#/wiring/${x.netns}/${x.index}`;
   const g = x.ghosts?.[0];
   if (g) return `#/wiring/${g.netns}`;

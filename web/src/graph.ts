@@ -393,6 +393,21 @@ function rowOf(netns: number, i: Interface, s: Settings, indent: boolean): Row {
   };
 }
 
+/** The row that stands for `n` folded interfaces (`what`: "ports", "veths"); a click lists them. */
+function foldRow(key: string, indent: boolean, n: number, what: string): Row {
+  return {
+    key: `more:${key}`,
+    indent,
+    name: `${n} ${what}`,
+    kind: 'fold',
+    addr: 'click to list',
+    mac: '',
+    up: true,
+    uplink: false,
+    folded: n,
+  };
+}
+
 /**
  * Rows of a card: physical uplinks, bridges each followed by their ports,
  * other devices, un-bridged veths, loopback last. Long port lists fold.
@@ -425,17 +440,7 @@ export function cardRows(net: NetworkNamespace, s: Settings, expanded: ReadonlyS
     for (const p of fold ? [] : ports) emit(p, true);
     if (fold) {
       for (const p of ports) used.add(p.index);
-      rows.push({
-        key: `more:${key}`,
-        indent: true,
-        name: `${ports.length} ports`,
-        kind: 'fold',
-        addr: 'click to list',
-        mac: '',
-        up: true,
-        uplink: false,
-        folded: ports.length,
-      });
+      rows.push(foldRow(key, true, ports.length, 'ports'));
     }
   }
   const rest = sorted.filter((i) => !used.has(i.index) && i.kind !== 'loopback');
@@ -444,17 +449,7 @@ export function cardRows(net: NetworkNamespace, s: Settings, expanded: ReadonlyS
   for (const i of others) emit(i, false);
   const key = `${net.ino}/routed`;
   if (routed.length > FOLD_AT && !expanded.has(key)) {
-    rows.push({
-      key: `more:${key}`,
-      indent: false,
-      name: `${routed.length} veths`,
-      kind: 'fold',
-      addr: 'click to list',
-      mac: '',
-      up: true,
-      uplink: false,
-      folded: routed.length,
-    });
+    rows.push(foldRow(key, false, routed.length, 'veths'));
   } else for (const i of routed) emit(i, false);
   for (const i of sorted) if (i.kind === 'loopback') emit(i, false);
   if (rows.length === 0) {

@@ -8,19 +8,12 @@
  *   #/container/<id>               details of a container
  *   any route may end in ?q=<search>
  */
+import type { ChangeEvent, VerifyReport } from '../../src/service/contract.js';
 import './style.css';
-import { type ChangeEvent, fetchDiscovery, fetchVerify, subscribe } from './api.js';
+import { fetchDiscovery, fetchVerify, subscribe } from './api.js';
 import { containerDetails, netnsDetails } from './details.js';
 import { h } from './dom.js';
-import {
-  type DriftMarks,
-  driftCounts,
-  driftMarks,
-  driftPanel,
-  driftStatus,
-  labelLabCards,
-  type VerifyReport,
-} from './drift.js';
+import { type DriftMarks, driftCounts, driftMarks, driftPanel, driftStatus, labelLabCards } from './drift.js';
 import { exportJson, exportPng, exportSvg } from './export.js';
 import { buildGraph, type Graph, ikey, matches, type Settings } from './graph.js';
 import { type Layout, layout, selectionClosure } from './layout.js';
