@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addrText, forwardsOf, mergeMatch, type NatChain, type NatTable } from './natgraph.js';
+import { addrText, forwardsOf, maskPrefixLen, mergeMatch, type NatChain, type NatTable } from './natgraph.js';
 
 const v4 = (s: string) => Buffer.from(s.split('.').map(Number));
 const chain = (name: string, entry: boolean, rules: NatChain['rules']): NatChain => ({
@@ -96,6 +96,19 @@ describe('walking chains', () => {
     assert.equal(addrText(Buffer.from('fd000000000000000000000000000003', 'hex')), 'fd00::3');
     assert.equal(addrText(Buffer.alloc(16)), '::');
     assert.equal(addrText(Buffer.from('20010db8000000010000000000000001', 'hex')), '2001:db8:0:1::1');
+    // Like interface addresses (rtnetlink's formatter): an IPv4-mapped tail stays dotted (RFC 5952 section 5).
+    assert.equal(addrText(Buffer.from('00000000000000000000ffffc0000201', 'hex')), '::ffff:192.0.2.1');
+  });
+
+  it('refuses to print a rule address that is neither 4 nor 16 bytes long', () => {
+    assert.throws(() => addrText(Buffer.alloc(8)), RangeError);
+  });
+
+  it('reads a netmask as a prefix length only when it is contiguous', () => {
+    assert.equal(maskPrefixLen(Buffer.from([255, 255, 255, 0])), 24);
+    assert.equal(maskPrefixLen(Buffer.alloc(16)), 0);
+    assert.equal(maskPrefixLen(Buffer.alloc(16, 0xff)), 128);
+    assert.equal(maskPrefixLen(Buffer.from([255, 0, 255, 0])), undefined);
   });
 });
 

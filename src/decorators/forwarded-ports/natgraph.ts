@@ -12,6 +12,7 @@
  * is reported if some path reaches its DNAT), negated conditions (they do not
  * change which port is forwarded) and interface names.
  */
+import { ipv4, ipv6 } from '../../kernel/rtnetlink/format.js';
 import type { Draft } from '../../model/types.js';
 
 export interface PortRange {
@@ -112,27 +113,29 @@ function prefixContains(net: { address: Buffer; prefixlen: number }, addr: Buffe
   return true;
 }
 
+/** Prefix length of a contiguous netmask (network order bytes), or undefined when it is not one. */
+export function maskPrefixLen(mask: Buffer): number | undefined {
+  let n = 0;
+  let ended = false;
+  for (const byte of mask)
+    for (let bit = 7; bit >= 0; bit--) {
+      const set = (byte >> bit) & 1;
+      if (set && ended) return undefined;
+      if (set) n++;
+      else ended = true;
+    }
+  return n;
+}
+
+/**
+ * Text of a rule's address: 4 bytes as a dotted quad, 16 in RFC 5952 form —
+ * rtnetlink's formatters, so an address reads the same in a forward as on
+ * the interface that holds it.
+ */
 export function addrText(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`;
-  const w: number[] = [];
-  for (let i = 0; i < 8; i++) w.push(b.readUInt16BE(i * 2));
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (w[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && w[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = (a: number[]) => a.map((x) => x.toString(16)).join(':');
-  return best < 0 ? hex(w) : `${hex(w.slice(0, best))}::${hex(w.slice(best + bestLen))}`;
+  if (b.length === 4) return ipv4(b);
+  if (b.length < 16) throw new RangeError(`address of ${b.length} bytes`);
+  return ipv6(b);
 }
 
 /** Every forward the table's DNAT rules make, deduplicated; `notes` say what was left out and why. */
@@ -195,42 +198,37 @@ function toForward(
   const protocol = m.protocol !== undefined ? PROTOCOLS[m.protocol] : undefined;
   // A DNAT without a destination port match forwards whole addresses, not ports.
   if (!protocol || !m.dport) return undefined;
+  let family: Family | undefined;
+  let destAddress: string;
   if (a.kind === 'redirect') {
-    const family = m.family ?? table.family;
+    family = m.family ?? table.family;
     if (!family) return undefined;
-    const f: Forward = {
-      protocol,
-      family,
-      hostAddress: hostAddressOf(family, m),
-      hostPort: m.dport.min,
-      // The receiving interface's own address: the matched one when exact, else any.
-      destAddress: hostAddressOf(family, m, true),
-      destPort: a.port ?? m.dport.min,
-      chain,
-      redirect: true,
-    };
-    if (m.dport.max > m.dport.min) f.hostPortEnd = m.dport.max;
-    return f;
+    // The receiving interface's own address: the matched one when exact, else any.
+    destAddress = hostAddressOf(family, m, true);
+  } else {
+    family =
+      a.family ??
+      m.family ??
+      table.family ??
+      (a.address?.length === 16 ? 'inet6' : a.address ? 'inet' : undefined);
+    if (!family) return undefined;
+    // iptables' `--to-destination :port` keeps the address; only an exact daddr match says which one.
+    const dest =
+      a.address ??
+      (m.daddr && m.daddr.prefixlen === m.daddr.address.length * 8 ? m.daddr.address : undefined);
+    if (!dest) return undefined;
+    destAddress = addrText(dest);
   }
-  const family =
-    a.family ??
-    m.family ??
-    table.family ??
-    (a.address?.length === 16 ? 'inet6' : a.address ? 'inet' : undefined);
-  if (!family) return undefined;
-  // iptables' `--to-destination :port` keeps the address; only an exact daddr match says which one.
-  const dest =
-    a.address ?? (m.daddr && m.daddr.prefixlen === m.daddr.address.length * 8 ? m.daddr.address : undefined);
-  if (!dest) return undefined;
   const f: Forward = {
     protocol,
     family,
     hostAddress: hostAddressOf(family, m),
     hostPort: m.dport.min,
-    destAddress: addrText(dest),
+    destAddress,
     destPort: a.port ?? m.dport.min,
     chain,
   };
+  if (a.kind === 'redirect') f.redirect = true;
   if (m.dport.max > m.dport.min) f.hostPortEnd = m.dport.max;
   return f;
 }

@@ -2,20 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decodeChain, decodeRule, decodeTable, type NftRule } from '../../kernel/nftables/messages.js';
 import { NFPROTO_IPV4 } from '../../kernel/nftables/nfnetlink.js';
-import { CHAINS, RULES, TABLES } from '../../kernel/nftables/recorded.js';
+import { CHAINS, recordedMsg as msg, RULES, TABLES } from '../../kernel/nftables/recorded.js';
 import * as S from '../../kernel/nftables/recorded-sets.js';
 import type { NftRuleset } from '../../kernel/nftables/ruleset.js';
 import { decodeSet, decodeSetElems } from '../../kernel/nftables/sets.js';
 import { forwardsOf } from './natgraph.js';
 import { natTablesOf, translateRule } from './nftables.js';
 
-const msg = ([type, hex]: readonly [number, string]) => ({
-  type,
-  flags: 0,
-  seq: 0,
-  pid: 0,
-  data: Buffer.from(hex, 'hex'),
-});
 const recorded: NftRuleset = {
   tables: TABLES.map(msg).map(decodeTable),
   chains: CHAINS.map(msg).map(decodeChain),

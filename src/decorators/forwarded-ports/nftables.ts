@@ -36,7 +36,6 @@ import {
   NFT_PAYLOAD_TRANSPORT_HEADER,
   NFT_RANGE_EQ,
   NFTA_FIB_F_DADDR,
-  NftDecodeError,
   type NftExpr,
   type Verdict,
 } from '../../kernel/nftables/expr.js';
@@ -44,18 +43,19 @@ import { NF_INET_LOCAL_OUT, NF_INET_PRE_ROUTING, type NftRule } from '../../kern
 import { familyName, NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6 } from '../../kernel/nftables/nfnetlink.js';
 import { type NftRuleset, type NftSetContents, setKey } from '../../kernel/nftables/ruleset.js';
 import { elementRanges } from '../../kernel/nftables/sets.js';
-import { decodeXtNat } from '../../kernel/nftables/xt.js';
 import {
   type Action,
   type Family,
   type Match,
+  maskPrefixLen,
   mergeMatch,
   type NatChain,
   type NatRule,
   type NatTable,
   type PortRange,
 } from './natgraph.js';
-import { xtMatch } from './xtmatch.js';
+import { perListedPort, xtMatch } from './xtmatch.js';
+import { xtNatTarget } from './xttarget.js';
 
 /** Table families that can NAT. */
 export const NAT_FAMILIES: ReadonlySet<number> = new Set([NFPROTO_IPV4, NFPROTO_IPV6, NFPROTO_INET]);
@@ -106,21 +106,6 @@ function reg32(r: number): number {
 
 function familyOf(nfproto: number): Family | undefined {
   return nfproto === NFPROTO_IPV4 ? 'inet' : nfproto === NFPROTO_IPV6 ? 'inet6' : undefined;
-}
-
-/** Prefix length of a contiguous netmask, or undefined when it is not one. */
-function maskLen(mask: Buffer): number | undefined {
-  let n = 0;
-  let ended = false;
-  for (const byte of mask) {
-    for (let bit = 7; bit >= 0; bit--) {
-      const set = (byte >> bit) & 1;
-      if (set && ended) return undefined;
-      if (set) n++;
-      else ended = true;
-    }
-  }
-  return n;
 }
 
 export interface RuleResult {
@@ -204,15 +189,7 @@ export function translateRule(rule: NftRule, sets?: SetLookup): RuleResult {
       if (relevant) skipped ??= st.uncertain;
       return;
     }
-    if (st.ports.length === 0) {
-      out.push({ match: st.match, action: st.action });
-      return;
-    }
-    // multiport: one NatRule per listed destination port (range).
-    for (const p of st.ports[0] ?? []) {
-      const m = mergeMatch(st.match, { dport: p });
-      if (m) out.push({ match: m, action: st.action });
-    }
+    out.push(...perListedPort(st.match, st.action, st.ports));
   }
 
   function run(from: number, st: State): void {
@@ -307,40 +284,12 @@ export function translateRule(rule: NftRule, sets?: SetLookup): RuleResult {
           if (r.ports) st.ports.push(r.ports);
           break;
         }
-        case 'target':
-          if (e.name === 'REDIRECT') {
-            // ipt_REDIRECT rev 0 carries nf_nat_ipv4_multi_range_compat; ip6t_REDIRECT, nf_nat_range.
-            try {
-              const v6 = rule.family === NFPROTO_IPV6;
-              const r = decodeXtNat(e.info, v6 ? 1 : 0, v6);
-              const a: Action = { kind: 'redirect' };
-              if (r.minPort !== undefined) {
-                a.port = r.minPort;
-                if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
-              }
-              st.action = a;
-            } catch (err) {
-              if (!(err instanceof NftDecodeError)) throw err;
-              st.uncertain ??= err.message;
-              st.action = { kind: 'redirect' };
-            }
-          } else if (e.name === 'DNAT') {
-            try {
-              const r = decodeXtNat(e.info, e.rev, rule.family === NFPROTO_IPV6);
-              const a: Action = { kind: 'dnat', family: r.family };
-              if (r.minAddress) a.address = r.minAddress;
-              if (r.minPort !== undefined) {
-                a.port = r.minPort;
-                if (r.maxPort !== undefined && r.maxPort > r.minPort) a.portEnd = r.maxPort;
-              }
-              st.action = a;
-            } catch (err) {
-              if (!(err instanceof NftDecodeError)) throw err;
-              st.uncertain ??= err.message;
-              st.action = { kind: 'dnat' };
-            }
-          }
+        case 'target': {
+          const t = xtNatTarget(e.name, e.rev, e.info, rule.family === NFPROTO_IPV6);
+          if (t) st.action = t.action;
+          if (t?.uncertain) st.uncertain ??= t.uncertain;
           break;
+        }
         case 'other':
           if (e.dreg !== undefined) set(e.dreg, { k: 'unknown' });
           if (!HARMLESS.has(e.name)) st.uncertain ??= `unknown expression "${e.name}"`;
@@ -444,7 +393,7 @@ function cmp(st: State, s: Sym, op: number, v: Buffer): void {
     const addr = Buffer.alloc(full);
     const masked = s.mask ? Buffer.from(v.map((x, i) => x & (s.mask?.[i] ?? 0))) : v;
     masked.copy(addr, 0, 0, Math.min(full, s.len));
-    const prefixlen = s.mask ? maskLen(s.mask.subarray(0, s.len)) : s.len * 8;
+    const prefixlen = s.mask ? maskPrefixLen(s.mask.subarray(0, s.len)) : s.len * 8;
     if (prefixlen === undefined) st.uncertain ??= 'destination address compared under a non-prefix mask';
     else narrow(st, { daddr: { address: addr, prefixlen } });
   } else if (isDport(st, s)) {
@@ -475,36 +424,37 @@ function natAction(st: State, e: Extract<NftExpr, { type: 'nat' }>): Action {
     }
     a.address = Buffer.from(s.value.subarray(0, f === 'inet6' ? 16 : 4));
   }
-  if (e.regProtoMin !== undefined) {
-    const s = get(e.regProtoMin);
-    if (s.k !== 'const' || s.value.length < 2) {
-      st.uncertain ??= 'DNAT port comes from a register we cannot follow';
-      return a;
-    }
-    const port = s.value.readUInt16BE(0);
-    a.port = port;
-    if (e.regProtoMax !== undefined) {
-      const mx = get(e.regProtoMax);
-      if (mx.k === 'const' && mx.value.length >= 2 && mx.value.readUInt16BE(0) > a.port)
-        a.portEnd = mx.value.readUInt16BE(0);
-    }
-  }
+  if (e.regProtoMin !== undefined && !loadPorts(st, a, e.regProtoMin, e.regProtoMax))
+    st.uncertain ??= 'DNAT port comes from a register we cannot follow';
   return a;
 }
 
 function redirAction(st: State, regMin: number | undefined, regMax: number | undefined): Action {
   const a: Action = { kind: 'redirect' };
-  if (regMin === undefined) return a;
-  const s = st.regs.get(reg32(regMin));
-  if (s?.k !== 'const' || s.value.length < 2) {
+  if (regMin !== undefined && !loadPorts(st, a, regMin, regMax))
     st.uncertain ??= 'redirect port comes from a register we cannot follow';
-    return a;
-  }
+  return a;
+}
+
+/**
+ * The port range a nat/redir expression takes from its REG_PROTO_MIN/MAX
+ * registers (network order, like the header field they are written into).
+ * False when the low port is not a constant we followed; a high port that is
+ * not one, or not above the low, leaves a single port.
+ */
+function loadPorts(
+  st: State,
+  a: { port?: number; portEnd?: number },
+  regMin: number,
+  regMax: number | undefined,
+): boolean {
+  const s = st.regs.get(reg32(regMin));
+  if (s?.k !== 'const' || s.value.length < 2) return false;
   a.port = s.value.readUInt16BE(0);
   const mx = regMax !== undefined ? st.regs.get(reg32(regMax)) : undefined;
   if (mx?.k === 'const' && mx.value.length >= 2 && mx.value.readUInt16BE(0) > a.port)
     a.portEnd = mx.value.readUInt16BE(0);
-  return a;
+  return true;
 }
 
 function isL4proto(st: State, s: Sym): boolean {

@@ -10,7 +10,7 @@ import {
   decodeXtTcpUdp,
   XT_ADDRTYPE_LOCAL,
 } from '../../kernel/nftables/xt.js';
-import type { Match, PortRange } from './natgraph.js';
+import { type Action, type Match, mergeMatch, type NatRule, type PortRange } from './natgraph.js';
 
 /** Matches that do not decide which address or port a packet is forwarded for. */
 const HARMLESS_XT_MATCHES = new Set([
@@ -83,4 +83,19 @@ export function xtMatch(name: string, rev: number, info: Buffer): XtMatchResult 
     if (err instanceof NftDecodeError) return { uncertain: err.message };
     throw err;
   }
+}
+
+/**
+ * The NatRules a rule stands for once its multiport lists are applied: one
+ * per destination port (range) of the first list, or the rule itself when
+ * there is none.
+ */
+export function perListedPort(match: Match, action: Action, portLists: readonly PortRange[][]): NatRule[] {
+  if (portLists.length === 0) return [{ match, action }];
+  const out: NatRule[] = [];
+  for (const p of portLists[0] ?? []) {
+    const m = mergeMatch(match, { dport: p });
+    if (m) out.push({ match: m, action });
+  }
+  return out;
 }

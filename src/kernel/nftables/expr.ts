@@ -8,7 +8,8 @@
  * Integer attributes of nf_tables are big-endian (nla_put_be32); register
  * contents (immediate/cmp data) are raw bytes in packet order.
  */
-import { parseAttrs, str } from '../netlink.js';
+import { parseAttrs, str, u32be } from '../netlink.js';
+import { s32be, withPresent } from './nfnetlink.js';
 
 /** Thrown by decoders for malformed expressions; the caller skips the rule. */
 export class NftDecodeError extends Error {
@@ -95,11 +96,6 @@ export type NftExpr =
   /** Any other expression: its name, and the register it loads, if any. */
   | { type: 'other'; name: string; dreg?: number };
 
-const be32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readUInt32BE(0) : undefined;
-const sbe32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readInt32BE(0) : undefined;
-
 function need<T>(v: T | undefined, what: string, expr: string): T {
   if (v === undefined) throw new NftDecodeError(`${expr} expression without ${what}`);
   return v;
@@ -114,7 +110,7 @@ export function decodeData(b: Buffer, expr: string): { value?: Buffer; verdict?:
   const v = a.map.get(2); // NFTA_DATA_VERDICT
   if (v) {
     const va = parseAttrs(v);
-    const code = need(sbe32(va.map.get(1)), 'verdict code', expr); // NFTA_VERDICT_CODE
+    const code = need(s32be(va.map.get(1)), 'verdict code', expr); // NFTA_VERDICT_CODE
     const chain = str(va.map.get(2)); // NFTA_VERDICT_CHAIN
     return { verdict: chain !== undefined ? { code, chain } : { code } };
   }
@@ -134,124 +130,102 @@ const DREG_OF: Record<string, number> = {
   tunnel: 2, // NFTA_TUNNEL_DREG
 };
 
-/** Decodes one expression from its name and NFTA_EXPR_DATA payload. */
+/**
+ * Decodes one expression from its name and NFTA_EXPR_DATA payload. Attribute
+ * numbers are the NFTA_<EXPR>_* enums of nf_tables.h; required ones throw
+ * when absent, optional ones (registers an expression may or may not use)
+ * leave their field out.
+ */
 export function decodeExpr(name: string, data: Buffer | undefined): NftExpr {
   const a = parseAttrs(data ?? Buffer.alloc(0));
   if (a.truncated) throw new NftDecodeError(`${name} expression: truncated attributes`);
   const m = a.map;
+  const opt = (attr: number) => u32be(m.get(attr));
+  const req = (attr: number, what: string) => need(opt(attr), what, name);
+  const nftData = (attr: number, what: string) => decodeData(need(m.get(attr), what, name), name);
   switch (name) {
     case 'immediate': {
-      const dreg = need(be32(m.get(1)), 'destination register', name);
-      const d = decodeData(need(m.get(2), 'data', name), name);
-      return { type: 'immediate', dreg, ...d };
+      // DREG 1, DATA 2
+      const dreg = req(1, 'destination register');
+      return { type: 'immediate', dreg, ...nftData(2, 'data') };
     }
     case 'cmp': {
-      const d = decodeData(need(m.get(3), 'data', name), name);
+      // SREG 1, OP 2, DATA 3
+      const d = nftData(3, 'data');
       return {
         type: 'cmp',
-        sreg: need(be32(m.get(1)), 'source register', name),
-        op: need(be32(m.get(2)), 'operator', name),
+        sreg: req(1, 'source register'),
+        op: req(2, 'operator'),
         value: need(d.value, 'value', name),
       };
     }
     case 'range': {
-      const from = decodeData(need(m.get(3), 'from', name), name).value;
-      const to = decodeData(need(m.get(4), 'to', name), name).value;
+      // SREG 1, OP 2, FROM_DATA 3, TO_DATA 4
+      const from = nftData(3, 'from').value;
+      const to = nftData(4, 'to').value;
       return {
         type: 'range',
-        sreg: need(be32(m.get(1)), 'source register', name),
-        op: need(be32(m.get(2)), 'operator', name),
+        sreg: req(1, 'source register'),
+        op: req(2, 'operator'),
         from: need(from, 'from value', name),
         to: need(to, 'to value', name),
       };
     }
     case 'payload': {
-      const e: NftExpr = {
-        type: 'payload',
-        base: need(be32(m.get(2)), 'base', name),
-        offset: need(be32(m.get(3)), 'offset', name),
-        len: need(be32(m.get(4)), 'length', name),
-      };
-      const dreg = be32(m.get(1));
-      const sreg = be32(m.get(5));
-      if (dreg !== undefined) e.dreg = dreg;
-      if (sreg !== undefined) e.sreg = sreg;
-      if (dreg === undefined && sreg === undefined)
+      // DREG 1 (a load) or SREG 5 (a write: `payload set`), BASE 2, OFFSET 3, LEN 4
+      const e: Extract<NftExpr, { type: 'payload' }> = withPresent(
+        { type: 'payload', base: req(2, 'base'), offset: req(3, 'offset'), len: req(4, 'length') },
+        { dreg: opt(1), sreg: opt(5) },
+      );
+      if (e.dreg === undefined && e.sreg === undefined)
         throw new NftDecodeError('payload expression without register');
       return e;
     }
-    case 'meta': {
-      const e: NftExpr = { type: 'meta', key: need(be32(m.get(2)), 'key', name) };
-      const dreg = be32(m.get(1));
-      const sreg = be32(m.get(3));
-      if (dreg !== undefined) e.dreg = dreg;
-      if (sreg !== undefined) e.sreg = sreg;
-      return e;
-    }
+    case 'meta':
+      // DREG 1 (a load) or SREG 3 (`meta mark set`), KEY 2
+      return withPresent({ type: 'meta', key: req(2, 'key') }, { dreg: opt(1), sreg: opt(3) });
     case 'bitwise': {
-      const e: NftExpr = {
+      // SREG 1, DREG 2, LEN 3, MASK 4, XOR 5 (nft_data), OP 6 (absent before Linux 5.6: mask/xor)
+      const e: Extract<NftExpr, { type: 'bitwise' }> = {
         type: 'bitwise',
-        sreg: need(be32(m.get(1)), 'source register', name),
-        dreg: need(be32(m.get(2)), 'destination register', name),
-        len: need(be32(m.get(3)), 'length', name),
-        op: be32(m.get(6)) ?? NFT_BITWISE_MASK_XOR,
+        sreg: req(1, 'source register'),
+        dreg: req(2, 'destination register'),
+        len: req(3, 'length'),
+        op: opt(6) ?? NFT_BITWISE_MASK_XOR,
       };
-      const mask = m.get(4);
-      const xor = m.get(5);
-      if (mask) {
-        const v = decodeData(mask, name).value;
-        if (v) e.mask = v;
-      }
-      if (xor) {
-        const v = decodeData(xor, name).value;
-        if (v) e.xor = v;
-      }
-      return e;
-    }
-    case 'nat': {
-      const e: NftExpr = {
-        type: 'nat',
-        natType: need(be32(m.get(1)), 'type', name),
-        family: need(be32(m.get(2)), 'family', name),
-        flags: be32(m.get(7)) ?? 0,
+      const optValue = (attr: number) => {
+        const b = m.get(attr);
+        return b ? decodeData(b, name).value : undefined;
       };
-      const r = (k: number) => be32(m.get(k));
-      const amin = r(3);
-      const amax = r(4);
-      const pmin = r(5);
-      const pmax = r(6);
-      if (amin !== undefined) e.regAddrMin = amin;
-      if (amax !== undefined) e.regAddrMax = amax;
-      if (pmin !== undefined) e.regProtoMin = pmin;
-      if (pmax !== undefined) e.regProtoMax = pmax;
-      return e;
+      return withPresent(e, { mask: optValue(4), xor: optValue(5) });
     }
-    case 'redir': {
-      // NFTA_REDIR_REG_PROTO_MIN = 1, _MAX = 2, NFTA_REDIR_FLAGS = 3
-      const e: NftExpr = { type: 'redir', flags: be32(m.get(3)) ?? 0 };
-      const pmin = be32(m.get(1));
-      const pmax = be32(m.get(2));
-      if (pmin !== undefined) e.regProtoMin = pmin;
-      if (pmax !== undefined) e.regProtoMax = pmax;
-      return e;
-    }
-    case 'lookup': {
-      const e: NftExpr = {
-        type: 'lookup',
-        set: need(str(m.get(1)), 'set name', name),
-        sreg: need(be32(m.get(2)), 'source register', name),
-        flags: be32(m.get(5)) ?? 0,
-      };
-      const dreg = be32(m.get(3));
-      if (dreg !== undefined) e.dreg = dreg;
-      return e;
-    }
+    case 'nat':
+      // TYPE 1, FAMILY 2, REG_ADDR_MIN 3, _MAX 4, REG_PROTO_MIN 5, _MAX 6, FLAGS 7
+      return withPresent(
+        { type: 'nat', natType: req(1, 'type'), family: req(2, 'family'), flags: opt(7) ?? 0 },
+        { regAddrMin: opt(3), regAddrMax: opt(4), regProtoMin: opt(5), regProtoMax: opt(6) },
+      );
+    case 'redir':
+      // REG_PROTO_MIN 1, _MAX 2, FLAGS 3
+      return withPresent({ type: 'redir', flags: opt(3) ?? 0 }, { regProtoMin: opt(1), regProtoMax: opt(2) });
+    case 'lookup':
+      // SET 1, SREG 2, DREG 3 (maps only), FLAGS 5
+      return withPresent(
+        {
+          type: 'lookup',
+          set: need(str(m.get(1)), 'set name', name),
+          sreg: req(2, 'source register'),
+          flags: opt(5) ?? 0,
+        },
+        { dreg: opt(3) },
+      );
     case 'fib':
+      // DREG 1, RESULT 2, FLAGS 3
       return {
         type: 'fib',
-        dreg: need(be32(m.get(1)), 'destination register', name),
-        result: need(be32(m.get(2)), 'result', name),
-        flags: be32(m.get(3)) ?? 0,
+        dreg: req(1, 'destination register'),
+        result: req(2, 'result'),
+        flags: opt(3) ?? 0,
       };
     case 'match':
     case 'target':
@@ -260,13 +234,12 @@ export function decodeExpr(name: string, data: Buffer | undefined): NftExpr {
       return {
         type: name,
         name: need(str(m.get(1)), 'extension name', name),
-        rev: need(be32(m.get(2)), 'revision', name),
+        rev: req(2, 'revision'),
         info: Buffer.from(m.get(3) ?? Buffer.alloc(0)),
       };
     default: {
       const at = DREG_OF[name];
-      const dreg = at ? be32(m.get(at)) : undefined;
-      return dreg !== undefined ? { type: 'other', name, dreg } : { type: 'other', name };
+      return withPresent({ type: 'other', name }, { dreg: at ? opt(at) : undefined });
     }
   }
 }

@@ -11,17 +11,9 @@ import {
   type NftRule,
 } from './messages.js';
 import { NFPROTO_INET, NFPROTO_IPV4, NFPROTO_IPV6, NFT_MSG_GETRULE, NFT_MSG_GETTABLE } from './nfnetlink.js';
-import { CHAINS, RULES, TABLES } from './recorded.js';
+import { CHAINS, recordedMsg as msg, RULES, TABLES } from './recorded.js';
 import { decodeDump } from './ruleset.js';
 import { decodeXtNat, decodeXtTcpUdp } from './xt.js';
-
-const msg = ([type, hex]: readonly [number, string]): NlMsg => ({
-  type,
-  flags: 0,
-  seq: 0,
-  pid: 0,
-  data: Buffer.from(hex, 'hex'),
-});
 
 const rules = RULES.map(msg).map(decodeRule);
 const ruleIn = (table: string, chain: string, n = 0): NftRule => {

@@ -3,9 +3,9 @@
  * NFT_MSG_NEWCHAIN, NFT_MSG_NEWRULE as sent in reply to GET dumps).
  * Pure functions over one message payload (nfgenmsg + attributes).
  */
-import { type NlMsg, parseAttrList, parseAttrs, str } from '../netlink.js';
+import { type NlMsg, parseAttrList, parseAttrs, str, u32be } from '../netlink.js';
 import { decodeExpr, NftDecodeError, type NftExpr } from './expr.js';
-import { familyName, parseNfgenmsg } from './nfnetlink.js';
+import { familyName, parseNfgenmsg, s32be, u64be, withPresent } from './nfnetlink.js';
 
 export interface NftTable {
   family: number;
@@ -48,14 +48,11 @@ export function hookName(hook: number): string {
   return ['prerouting', 'input', 'forward', 'output', 'postrouting'][hook] ?? `hook${hook}`;
 }
 
-const be32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readUInt32BE(0) : undefined;
-const sbe32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readInt32BE(0) : undefined;
-const be64 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 8 ? Number(b.readBigUInt64BE(0)) : undefined;
-
-function header(msg: NlMsg, what: string): { family: number; attrs: Map<number, Buffer> } {
+/**
+ * The frame every nf_tables object message shares: struct nfgenmsg (its
+ * family) then the object's attributes. `what` names the object in errors.
+ */
+export function decodeHeader(msg: NlMsg, what: string): { family: number; attrs: Map<number, Buffer> } {
   const g = parseNfgenmsg(msg.data);
   if (!g) throw new NftDecodeError(`${what} message shorter than its nfgenmsg header`);
   const a = parseAttrs(msg.data, 4);
@@ -64,49 +61,41 @@ function header(msg: NlMsg, what: string): { family: number; attrs: Map<number, 
 }
 
 export function decodeTable(msg: NlMsg): NftTable {
-  const { family, attrs } = header(msg, 'table');
+  const { family, attrs } = decodeHeader(msg, 'table');
   const name = str(attrs.get(1)); // NFTA_TABLE_NAME
   if (name === undefined) throw new NftDecodeError('table message without a name');
-  const t: NftTable = { family, name, flags: be32(attrs.get(2)) ?? 0 };
-  const handle = be64(attrs.get(4));
-  if (handle !== undefined) t.handle = handle;
-  return t;
+  // NFTA_TABLE_FLAGS 2, NFTA_TABLE_HANDLE 4
+  return withPresent({ family, name, flags: u32be(attrs.get(2)) ?? 0 }, { handle: u64be(attrs.get(4)) });
 }
 
 export function decodeChain(msg: NlMsg): NftChain {
-  const { family, attrs } = header(msg, 'chain');
+  const { family, attrs } = decodeHeader(msg, 'chain');
   const table = str(attrs.get(1)); // NFTA_CHAIN_TABLE
   const name = str(attrs.get(3)); // NFTA_CHAIN_NAME
   if (table === undefined || name === undefined)
     throw new NftDecodeError('chain message without table or name');
-  const c: NftChain = { family, table, name };
-  const handle = be64(attrs.get(2));
-  if (handle !== undefined) c.handle = handle;
-  const hook = attrs.get(4); // NFTA_CHAIN_HOOK (nested)
-  if (hook) {
-    const h = parseAttrs(hook).map;
-    const num = be32(h.get(1)); // NFTA_HOOK_HOOKNUM
-    const prio = sbe32(h.get(2)); // NFTA_HOOK_PRIORITY
-    if (num !== undefined) c.hook = num;
-    if (prio !== undefined) c.priority = prio;
-  }
-  const type = str(attrs.get(7)); // NFTA_CHAIN_TYPE
-  if (type !== undefined) c.type = type;
-  const policy = be32(attrs.get(5));
-  if (policy !== undefined) c.policy = policy;
-  return c;
+  const hook = attrs.get(4); // NFTA_CHAIN_HOOK (nested; base chains only)
+  const h = hook ? parseAttrs(hook).map : undefined;
+  return withPresent(
+    { family, table, name },
+    {
+      handle: u64be(attrs.get(2)), // NFTA_CHAIN_HANDLE
+      hook: u32be(h?.get(1)), // NFTA_HOOK_HOOKNUM
+      priority: s32be(h?.get(2)), // NFTA_HOOK_PRIORITY
+      type: str(attrs.get(7)), // NFTA_CHAIN_TYPE
+      policy: u32be(attrs.get(5)), // NFTA_CHAIN_POLICY
+    },
+  );
 }
 
 /** Decodes a rule and its expressions; throws NftDecodeError when any expression is malformed. */
 export function decodeRule(msg: NlMsg): NftRule {
-  const { family, attrs } = header(msg, 'rule');
+  const { family, attrs } = decodeHeader(msg, 'rule');
   const table = str(attrs.get(1)); // NFTA_RULE_TABLE
   const chain = str(attrs.get(2)); // NFTA_RULE_CHAIN
   if (table === undefined || chain === undefined)
     throw new NftDecodeError('rule message without table or chain');
-  const r: NftRule = { family, table, chain, exprs: [] };
-  const handle = be64(attrs.get(3));
-  if (handle !== undefined) r.handle = handle;
+  const r: NftRule = withPresent({ family, table, chain, exprs: [] }, { handle: u64be(attrs.get(3)) });
   const list = attrs.get(4); // NFTA_RULE_EXPRESSIONS: NFTA_LIST_ELEM*
   if (list) {
     for (const el of parseAttrList(list)) {
@@ -125,7 +114,7 @@ export function decodeRule(msg: NlMsg): NftRule {
   }
   const compat = attrs.get(5); // NFTA_RULE_COMPAT: NFTA_RULE_COMPAT_PROTO, _FLAGS
   if (compat) {
-    const proto = be32(parseAttrs(compat).map.get(1));
+    const proto = u32be(parseAttrs(compat).map.get(1));
     if (proto !== undefined) r.compatProto = proto;
   }
   return r;

@@ -74,6 +74,35 @@ export function parseNfgenmsg(data: Buffer): NfGenMsg | undefined {
   return { family: data.readUInt8(0), version: data.readUInt8(1), resId: data.readUInt16BE(2) };
 }
 
+// Integer attribute readers. nf_tables writes them with nla_put_be32/nla_put_be64
+// (network order, unlike rtnetlink's host order); unsigned 32-bit ones read with
+// netlink.ts's u32be. A short or absent attribute reads as undefined so each
+// decoder decides whether it is required.
+
+/** Signed: verdict codes (NFTA_VERDICT_CODE) and hook priorities (NFTA_HOOK_PRIORITY) are negative. */
+export const s32be = (b: Buffer | undefined): number | undefined =>
+  b && b.length >= 4 ? b.readInt32BE(0) : undefined;
+/** Handles (NFTA_*_HANDLE) are be64 counters starting at 1; read as a number (exact below 2^53). */
+export const u64be = (b: Buffer | undefined): number | undefined =>
+  b && b.length >= 8 ? Number(b.readBigUInt64BE(0)) : undefined;
+
+/**
+ * `obj` with those of `fields` that are defined, set on it in place: an
+ * optional attribute the kernel did not send leaves no key behind (decoded
+ * objects compare and serialise the same whether or not a decoder read it).
+ */
+export function withPresent<T extends object, F extends Record<string, unknown>>(
+  obj: T,
+  fields: F,
+): T & { [K in keyof F]?: Exclude<F[K], undefined> } {
+  const out: Record<string, unknown> = obj as Record<string, unknown>;
+  for (const k in fields) {
+    const v = fields[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return obj;
+}
+
 /** Dumps one kind of nf_tables object for every family (NFPROTO_UNSPEC) unless a family is given. */
 export function nftDump(
   sock: NetlinkSocket,

@@ -27,7 +27,18 @@
  *   ip6tables -t nat -A PREROUTING -p tcp --dport 8082 -j DNAT --to-destination [fd00::3]:82
  *   iptables -t nat -A OUTPUT -p udp -m multiport --dports 5000,6000:6005 -j DNAT --to-destination 10.1.1.3
  */
+import type { NlMsg } from '../netlink.js';
+
 export type Recorded = readonly (readonly [number, string])[];
+
+/** A recorded entry as the message it came in (decoders read only the type and payload). */
+export const recordedMsg = ([type, hex]: Recorded[number]): NlMsg => ({
+  type,
+  flags: 0,
+  seq: 0,
+  pid: 0,
+  data: Buffer.from(hex, 'hex'),
+});
 
 export const TABLES: Recorded = [
   [2560, '02000011080001007773740008000300000000020c00040000000000000000010800020000000000'],

@@ -2,16 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { NlMsg } from '../netlink.js';
 import { NftDecodeError } from './expr.js';
+import { recordedMsg as msg } from './recorded.js';
 import { SET_ELEMS, SETS } from './recorded-sets.js';
 import { decodeSet, decodeSetElems, elementRanges, NFT_SET_INTERVAL, NFT_SET_MAP } from './sets.js';
 
-const msg = ([type, hex]: readonly [number, string]): NlMsg => ({
-  type,
-  flags: 0,
-  seq: 0,
-  pid: 0,
-  data: Buffer.from(hex, 'hex'),
-});
 const sets = SETS.map(msg).map(decodeSet);
 const elems = new Map<string, ReturnType<typeof decodeSetElems>['elems']>();
 for (const m of SET_ELEMS.map(msg)) {

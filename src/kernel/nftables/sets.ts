@@ -3,9 +3,10 @@
  * NFT_MSG_NEWSETELEM dump replies (enum nft_set_attributes,
  * nft_set_elem_list_attributes, nft_set_elem_attributes). Pure.
  */
-import { type NlMsg, parseAttrList, parseAttrs, str } from '../netlink.js';
+import { type NlMsg, parseAttrList, parseAttrs, str, u32be } from '../netlink.js';
 import { decodeData, NftDecodeError, type Verdict } from './expr.js';
-import { parseNfgenmsg } from './nfnetlink.js';
+import { decodeHeader } from './messages.js';
+import { withPresent } from './nfnetlink.js';
 
 export const NFT_SET_ANONYMOUS = 0x1;
 export const NFT_SET_INTERVAL = 0x4;
@@ -35,25 +36,18 @@ export interface NftSetElem {
   flags: number;
 }
 
-const be32 = (b: Buffer | undefined): number | undefined =>
-  b && b.length >= 4 ? b.readUInt32BE(0) : undefined;
-
 export function decodeSet(msg: NlMsg): NftSet {
-  const g = parseNfgenmsg(msg.data);
-  if (!g) throw new NftDecodeError('set message shorter than its nfgenmsg header');
-  const a = parseAttrs(msg.data, 4);
-  if (a.truncated) throw new NftDecodeError('set message with truncated attributes');
-  const table = str(a.map.get(1));
-  const name = str(a.map.get(2));
-  const keyLen = be32(a.map.get(5));
+  const { family, attrs } = decodeHeader(msg, 'set');
+  // NFTA_SET_TABLE 1, NAME 2, FLAGS 3, KEY_LEN 5, DATA_TYPE 6, DATA_LEN 7
+  const table = str(attrs.get(1));
+  const name = str(attrs.get(2));
+  const keyLen = u32be(attrs.get(5));
   if (table === undefined || name === undefined || keyLen === undefined)
     throw new NftDecodeError('set message without table, name or key length');
-  const s: NftSet = { family: g.family, table, name, flags: be32(a.map.get(3)) ?? 0, keyLen };
-  const dataType = be32(a.map.get(6));
-  const dataLen = be32(a.map.get(7));
-  if (dataType !== undefined) s.dataType = dataType;
-  if (dataLen !== undefined) s.dataLen = dataLen;
-  return s;
+  return withPresent(
+    { family, table, name, flags: u32be(attrs.get(3)) ?? 0, keyLen },
+    { dataType: u32be(attrs.get(6)), dataLen: u32be(attrs.get(7)) },
+  );
 }
 
 /** One NEWSETELEM message: the set it belongs to and (a batch of) its elements. */
@@ -63,20 +57,18 @@ export function decodeSetElems(msg: NlMsg): {
   set: string;
   elems: NftSetElem[];
 } {
-  const g = parseNfgenmsg(msg.data);
-  if (!g) throw new NftDecodeError('set element message shorter than its nfgenmsg header');
-  const a = parseAttrs(msg.data, 4);
-  if (a.truncated) throw new NftDecodeError('set element message with truncated attributes');
-  const table = str(a.map.get(1));
-  const set = str(a.map.get(2));
+  const { family, attrs } = decodeHeader(msg, 'set element');
+  // NFTA_SET_ELEM_LIST_TABLE 1, _SET 2, _ELEMENTS 3
+  const table = str(attrs.get(1));
+  const set = str(attrs.get(2));
   if (table === undefined || set === undefined)
     throw new NftDecodeError('set element message without table or set');
   const elems: NftSetElem[] = [];
-  for (const el of parseAttrList(a.map.get(3) ?? Buffer.alloc(0))) {
+  for (const el of parseAttrList(attrs.get(3) ?? Buffer.alloc(0))) {
     if (el.type !== 1) continue; // NFTA_LIST_ELEM
     const e = parseAttrs(el.value);
     if (e.truncated) throw new NftDecodeError(`set ${set}: truncated element`);
-    const out: NftSetElem = { flags: be32(e.map.get(3)) ?? 0 };
+    const out: NftSetElem = { flags: u32be(e.map.get(3)) ?? 0 };
     const key = e.map.get(1);
     if (key) out.key = need(decodeData(key, `set ${set} key`).value, set);
     const keyEnd = e.map.get(10); // NFTA_SET_ELEM_KEY_END
@@ -91,7 +83,7 @@ export function decodeSetElems(msg: NlMsg): {
       throw new NftDecodeError(`set ${set}: element without a key`);
     elems.push(out);
   }
-  return { family: g.family, table, set, elems };
+  return { family, table, set, elems };
 }
 
 function need(b: Buffer | undefined, set: string): Buffer {
