@@ -11,6 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { closeForwardedPortSockets, decorateForwardedPorts } from '../decorators/forwarded-ports/index.js';
+import { draftOf } from '../decorators/forwarded-ports/testing/draft.js';
 import type { Draft } from '../model/types.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
@@ -19,48 +20,14 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] ?? Number.NaN;
 }
 
-function draftOf(names: string[]): Draft.Discovery {
-  const d: Draft.Discovery = {
-    schema: 'wirescope/native/v1',
-    startedAt: '',
-    durationMs: 0,
-    initial: {},
-    namespaces: {},
-    processes: {},
-    networks: {},
-    containers: {},
-    engines: {},
-    groups: {},
-    warnings: [],
-    missingPrivileges: [],
-  };
-  for (const n of names) {
-    const ref = `/run/netns/${n}`;
-    const ino = statSync(ref).ino;
-    d.namespaces[String(ino)] = {
-      type: 'net',
-      ino,
-      dev: 0,
-      processes: [],
-      leaders: [],
-      bindMounts: [],
-      fds: [],
-      ref,
-    };
-    d.networks[String(ino)] = {
-      ino,
-      isInitial: false,
-      interfaces: [],
-      routes: [],
-      rules: [],
-      neighbours: [],
-      sockets: [],
-      forwardedPorts: [],
-      tenants: [],
-      nsids: {},
-    };
-  }
-  return d;
+/** A draft of the named namespaces (ip-netns names), for the decorator alone. */
+function draftOfNames(names: string[]): Draft.Discovery {
+  return draftOf(
+    names.map((n) => {
+      const ref = `/run/netns/${n}`;
+      return { ino: statSync(ref).ino, ref };
+    }),
+  );
 }
 
 async function measure(count: number): Promise<BenchResult> {
@@ -77,14 +44,14 @@ async function measure(count: number): Promise<BenchResult> {
         input: `table ip ${P} {\n chain pre {\n  type nat hook prerouting priority dstnat;\n  tcp dport ${8000 + i} dnat to 10.250.0.2:80\n }\n}\n`,
       });
     closeForwardedPortSockets();
-    let d = draftOf(names);
+    let d = draftOfNames(names);
     let t0 = performance.now();
     decorateForwardedPorts(d, { dockerProxy: false });
     const cold = performance.now() - t0;
     const found = Object.values(d.networks).reduce((a, n) => a + n.forwardedPorts.length, 0);
     const warm: number[] = [];
     for (let i = 0; i < 9; i++) {
-      d = draftOf(names);
+      d = draftOfNames(names);
       t0 = performance.now();
       decorateForwardedPorts(d, { dockerProxy: false });
       warm.push(performance.now() - t0);
