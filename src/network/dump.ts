@@ -58,7 +58,6 @@ import type { Draft } from '../model/types.js';
 import { decodeBridgePort } from './kinds/bridge.js';
 import { kindHandler } from './kinds/index.js';
 import { classifyKindless } from './kinds/physical.js';
-import type { KindHandler } from './kinds/types.js';
 import type { ServiceMap } from './services.js';
 import { addSockets } from './sockets.js';
 import { parseSockStat, type SockStat } from './sockstat.js';
@@ -81,7 +80,6 @@ export interface LinkEntry {
   bytes: Buffer;
   /** The interface as decoded, before relations and addresses; never changed (copied per run). */
   base: Draft.Interface;
-  handler: KindHandler | undefined;
   master: number | undefined;
   /** IFLA_LINK's target (see iflinkIndex) and the kind's lower device, as ifindexes. */
   link: number | undefined;
@@ -383,7 +381,6 @@ function decodeEntry(bytes: Buffer, ino: number, host: boolean, issues: DecodeIs
   return {
     bytes,
     base: buildInterface(ino, raw, host),
-    handler,
     master: raw.master || undefined,
     link: iflinkIndex(raw, handler?.hasIflink === true),
     lower: handler?.lower?.(raw.infoData),
