@@ -13,12 +13,8 @@ import { discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import { ensureDockerImage } from '../engines/testing/image.js';
 import { scanNamespaces } from '../namespaces/scan.js';
+import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
 
 function docker(...args: string[]): string {
   return execFileSync('docker', args, { encoding: 'utf8', maxBuffer: 1 << 28 }).trim();

@@ -13,12 +13,8 @@ import { statSync } from 'node:fs';
 import { closeForwardedPortSockets, decorateForwardedPorts } from '../decorators/forwarded-ports/index.js';
 import { draftOf } from '../decorators/forwarded-ports/testing/draft.js';
 import type { Draft } from '../model/types.js';
+import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
 
 /** A draft of the named namespaces (ip-netns names), for the decorator alone. */
 function draftOfNames(names: string[]): Draft.Discovery {

@@ -16,6 +16,7 @@ import { labDown } from '../lab/down.js';
 import { loadLab } from '../lab/load.js';
 import { runVerify } from '../lab/verify-run.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
+import { starLab } from './star-lab.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -38,21 +39,6 @@ function run(
     if (input !== undefined) c.stdin?.end(input);
     c.on('close', (code) => resolve({ code: code ?? -1, ms: performance.now() - t0, out }));
   });
-}
-
-function starLab(name: string, n: number): object {
-  const nodes: Record<string, object> = { hub: { kind: 'netns' }, sw: { kind: 'bridge', in: 'hub' } };
-  const links: object[] = [];
-  for (let i = 0; i < n; i++) {
-    nodes[`n${i}`] = { kind: 'netns' };
-    links.push({
-      endpoints: [
-        `sw:p${i}`,
-        { node: `n${i}`, name: 'eth0', ipv4: `10.${200 + (i >> 16)}.${(i >> 8) & 255}.${(i & 255) + 1}/16` },
-      ],
-    });
-  }
-  return { name, nodes, links };
 }
 
 /** The same star with ip(8): named namespaces instead of holder processes. */
@@ -81,7 +67,7 @@ export const suite: BenchSuite = {
     const shp = `wsb${tag}`;
     const dir = mkdtempSync(join(tmpdir(), 'wst-bench-'));
     const file = join(dir, 'star.yaml');
-    writeFileSync(file, stringify(starLab(name, n)));
+    writeFileSync(file, stringify(starLab(name, n, 200)));
     const results: BenchResult[] = [];
     try {
       const up = await run(process.execPath, [CLI, 'lab', 'up', file]);

@@ -15,16 +15,12 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { killGroup, sleepers, token } from '../namespaces/testing/fixtures.js';
+import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const scanModule = new URL('../namespaces/scan.js', import.meta.url).href;
 const parallelModule = new URL('../namespaces/parallel.js', import.meta.url).href;
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
 
 /**
  * Runs argv from a small Node wrapper that times it and reads its peak RSS

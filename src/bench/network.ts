@@ -19,14 +19,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
 import type { ProbeResult } from './network-probe.js';
+import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const PROBE = fileURLToPath(new URL('./network-probe.js', import.meta.url));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

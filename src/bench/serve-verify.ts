@@ -19,26 +19,11 @@ import { loadLab } from '../lab/load.js';
 import type { VerifyReport } from '../service/drift.js';
 import { type RunningService, startService } from '../service/server.js';
 import { raw } from '../service/testing/http.js';
+import { starLab } from './star-lab.js';
+import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
-
-function starLab(name: string, n: number): object {
-  const nodes: Record<string, object> = { hub: { kind: 'netns' }, sw: { kind: 'bridge', in: 'hub' } };
-  const links: object[] = [];
-  for (let i = 0; i < n; i++) {
-    nodes[`n${i}`] = { kind: 'netns' };
-    links.push({
-      endpoints: [`sw:p${i}`, { node: `n${i}`, name: 'eth0', ipv4: `10.202.${i >> 8}.${(i & 255) + 1}/16` }],
-    });
-  }
-  return { name, nodes, links };
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-};
 
 async function timed(url: string, path: string, runs: number): Promise<number> {
   const ms: number[] = [];
@@ -67,7 +52,7 @@ export const suite: BenchSuite = {
     const name = `wsbv${Math.random().toString(36).slice(2, 6)}`;
     const dir = mkdtempSync(join(tmpdir(), 'wst-bench-'));
     const file = join(dir, 'star.yaml');
-    writeFileSync(file, stringify(starLab(name, n)));
+    writeFileSync(file, stringify(starLab(name, n, 202)));
     let plain: RunningService | undefined;
     let verifying: RunningService | undefined;
     try {
