@@ -442,6 +442,21 @@ function linkInterfaces(entries: LinkEntry[], ino: number, result: NsDump): Map<
   return byIndex;
 }
 
+/** A dump of a namespace with nothing read yet (tables are filled in place). */
+export function emptyDump(ino: number, warnings: Draft.Warning[] = []): NsDump {
+  return {
+    ino,
+    interfaces: [],
+    routes: [],
+    rules: [],
+    neighbours: [],
+    sockets: [],
+    cross: [],
+    warnings,
+    cached: false,
+  };
+}
+
 export function dumpNamespace(
   conns: NsConns,
   ino: number,
@@ -457,17 +472,7 @@ export function dumpNamespace(
     warnings.push({ code, message, ns: ino });
   };
   const issues: DecodeIssues = newIssues();
-  const result: NsDump = {
-    ino,
-    interfaces: [],
-    routes: [],
-    rules: [],
-    neighbours: [],
-    sockets: [],
-    cross: [],
-    warnings,
-    cached: false,
-  };
+  const result = emptyDump(ino, warnings);
 
   // A warning or decode issue from here on keeps this run out of the memo.
   const warned = warnings.length;

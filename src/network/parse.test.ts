@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RawInetSocket } from '../kernel/sockdiag.js';
 import type { Draft } from '../model/types.js';
+import { emptyDump } from './dump.js';
 import { parseIff, parseStat } from './owners.js';
 import { parseServices } from './services.js';
 import { addSockets, macrostate } from './sockets.js';
@@ -97,17 +98,7 @@ describe('sockets', () => {
 
 /** A dump with veth-like interfaces: [index, kind, nsid, peerIndex]. */
 function dump(ino: number, links: [number, string, number | undefined, number | undefined][]): NsDump {
-  const d: NsDump = {
-    ino,
-    interfaces: [],
-    routes: [],
-    rules: [],
-    neighbours: [],
-    sockets: [],
-    cross: [],
-    warnings: [],
-    cached: true,
-  };
+  const d: NsDump = { ...emptyDump(ino), cached: true };
   links.forEach(([index, kind, nsid, peer], i) => {
     const f: Draft.Interface = {
       netns: ino,

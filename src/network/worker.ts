@@ -16,7 +16,7 @@ import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, MONITOR_GROUPS, type NsConns, serializeDump } from './dump.js';
+import { dumpNamespace, emptyDump, MONITOR_GROUPS, type NsConns, serializeDump } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -118,18 +118,7 @@ function enterWarning(ino: number, e: unknown): Draft.Warning {
 }
 
 function failedDump(ino: number, w: Draft.Warning): NsDump {
-  return {
-    ino,
-    interfaces: [],
-    routes: [],
-    rules: [],
-    neighbours: [],
-    sockets: [],
-    cross: [],
-    warnings: [w],
-    failed: true,
-    cached: false,
-  };
+  return { ...emptyDump(ino, [w]), failed: true };
 }
 
 /** The dumps as one JSON array text (see serializeDump). */
