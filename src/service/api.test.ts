@@ -254,13 +254,16 @@ describe('shutting down', () => {
       try {
         const r = await raw(svc.url, '/api/discovery');
         assert.equal(r.status, 200);
-        namespaces = Object.keys(json<Discovery>(r.body).networks).length;
+        const networks = json<Discovery>(r.body).networks;
+        assert.ok(networks[String(topo.ns.a)] && networks[String(topo.ns.b)], 'the test namespaces were read');
+        namespaces = Object.keys(networks).length;
         // Route, sock_diag and monitor sockets stay open per namespace while the service runs.
         assert.ok(netlinkFds() >= before + 2 * namespaces, 'the worker holds sockets per namespace');
       } finally {
         await svc.close();
       }
-      assert.ok(namespaces >= 4);
+      // The host and the topology's two namespaces at least; others may run alongside.
+      assert.ok(namespaces >= 3, `namespaces read: ${namespaces}`);
       assert.ok(netlinkFds() <= before + 2, `sockets left open: ${netlinkFds() - before}`);
     } finally {
       topo.destroy();
