@@ -255,7 +255,10 @@ describe('shutting down', () => {
         const r = await raw(svc.url, '/api/discovery');
         assert.equal(r.status, 200);
         const networks = json<Discovery>(r.body).networks;
-        assert.ok(networks[String(topo.ns.a)] && networks[String(topo.ns.b)], 'the test namespaces were read');
+        assert.ok(
+          networks[String(topo.ns.a)] && networks[String(topo.ns.b)],
+          'the test namespaces were read',
+        );
         namespaces = Object.keys(networks).length;
         // Route, sock_diag and monitor sockets stay open per namespace while the service runs.
         assert.ok(netlinkFds() >= before + 2 * namespaces, 'the worker holds sockets per namespace');
