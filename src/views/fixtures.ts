@@ -165,7 +165,7 @@ export function sampleDiscovery(): Draft.Discovery {
       }),
     ],
     routes: [
-      route('0.0.0.0/0', { gateway: '10.0.2.2', dev: 2, metric: 100, protocol: 'boot', scope: 'universe' }),
+      route('0.0.0.0/0', { gateway: '10.0.2.2', dev: 2, metric: 100, protocol: 'dhcp', scope: 'universe' }),
       route('10.0.2.0/24', { dev: 2, prefsrc: '10.0.2.15' }),
       route('172.20.0.0/16', { dev: 3 }),
       route('192.168.99.0/24', {

@@ -67,7 +67,9 @@ describe('text tree view', () => {
   it('shows addresses and routes of every table, main first and local last', () => {
     const host = block(HOST);
     assert.match(host, /10\.0\.2\.15\/24/);
-    assert.match(host, /default via 10\.0\.2\.2 dev eth0 proto boot metric 100/);
+    assert.match(host, /default via 10\.0\.2\.2 dev eth0 proto dhcp metric 100/);
+    // proto boot is what `ip route add` sets: left out, as ip-route(8) does.
+    assert.match(block(GUEST), /default via 172\.20\.0\.1 dev eth0$/m);
     assert.match(
       host,
       /192\.168\.99\.0\/24 scope link nexthop via 10\.0\.2\.2 dev eth0 weight 1 nexthop via 172\.20\.0\.2 dev br0/,

@@ -555,12 +555,16 @@ function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOpt
     });
 }
 
+const QUIET_PROTOCOLS = new Set(['kernel', 'boot', 'unspec']);
+
 export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): string {
   const dst = r.dst === '0.0.0.0/0' || r.dst === '::/0' ? 'default' : r.dst;
   const parts = [r.type !== 'unicast' ? r.type : '', dst];
   if (r.gateway) parts.push(`via ${r.gateway}`);
   if (r.dev !== undefined) parts.push(`dev ${ctx.ifname(ns.ino, r.dev)}`);
-  if (r.protocol && r.protocol !== 'kernel' && r.protocol !== 'unspec') parts.push(`proto ${r.protocol}`);
+  // Like ip-route(8), leave out the protocols that say nothing: `kernel` (derived from an address)
+  // and `boot` (RTPROT_BOOT, what `ip route add` and most engines set when nothing else is said).
+  if (r.protocol && !QUIET_PROTOCOLS.has(r.protocol)) parts.push(`proto ${r.protocol}`);
   if (r.scope && r.scope !== 'universe' && r.scope !== 'global') parts.push(`scope ${r.scope}`);
   if (r.prefsrc) parts.push(`src ${r.prefsrc}`);
   if (r.metric !== undefined && r.metric !== 0) parts.push(`metric ${r.metric}`);
