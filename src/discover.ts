@@ -7,6 +7,7 @@
 
 import { closeForwardedPortSockets } from './decorators/forwarded-ports/index.js';
 import { decorate } from './decorators/index.js';
+import { addLabNodes } from './engines/lab-nodes.js';
 import type { ContainerSource } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
@@ -44,6 +45,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     ? await options.containers.snapshot(scan)
     : { containers: {}, engines: {}, groups: {}, warnings: [] };
   warnings.push(...workloads.warnings);
+  addLabNodes(scan.processes, workloads);
 
   const tenants = collectTenants(scan, workloads.containers, { dns: options.dns !== false });
   warnings.push(...tenants.warnings);

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ensureDockerImage } from '../engines/testing/image.js';
+import type { Discovery } from '../model/types.js';
 import { dockerClient } from './nodes.js';
 import { readState } from './state.js';
 import { cli, driftOf, footprint, perturbationTests, ping, reaches, useExampleLab } from './testing.js';
@@ -24,6 +25,32 @@ describe('lab: docker-node example (containers via the Docker API on a namespace
     assert.equal(info.Config.Labels['wirescope.lab'], lab().name);
     assert.equal(info.Config.Labels['wirescope.node'], 'd1');
     assert.ok(info.State.Running);
+  });
+
+  it('is seen by discover as the lab it is: namespace nodes as lab nodes, Docker nodes as containers, one group', async () => {
+    const n = lab().name;
+    const r = await cli('discover', '--format', 'native');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as Discovery;
+    const group = d.groups[`lab/${n}`];
+    assert.ok(group, 'the lab is a group');
+    assert.equal(group.type, 'wirescope.lab');
+    const members = group.containers.map((k) => d.containers[k]);
+    assert.deepEqual(members.map((c) => `${c?.type} ${c?.name}`).sort(), [
+      `docker wirescope-lab-${n}-d1`,
+      `docker wirescope-lab-${n}-d2`,
+      'lab n1',
+      'lab sw',
+    ]);
+    const n1 = members.find((c) => c?.name === 'n1');
+    const holder = readState(n)?.nodes.n1;
+    assert.equal(n1?.pid, holder?.pid);
+    assert.equal(n1?.netns, holder?.netns);
+    assert.equal(d.networks[String(holder?.netns)]?.tenants[0]?.container, n1?.id);
+
+    const text = await cli('discover', '--netns', 'n1');
+    assert.match(text.stdout, new RegExp(`^netns ${holder?.netns} \\(n1\\)$`, 'm'));
+    assert.match(text.stdout, new RegExp(`lab node n1 running, pid ${holder?.pid}, lab ${n}`));
   });
 
   it('a second up changes nothing', async () => {

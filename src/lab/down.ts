@@ -12,19 +12,10 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { prevRulesOn, writeSysctl } from './apply.js';
 import { routeDst } from './ip.js';
-import { ifaceMark, nftTable } from './marks.js';
+import { ifaceMark, LABEL_LAB, nftTable, processMark } from './marks.js';
 import { NsHandle } from './netlink-ops.js';
 import { nftScript, readTableRules, runNft } from './nft.js';
-import {
-  argv0Of,
-  dockerClient,
-  LABEL_LAB,
-  type NodeState,
-  nodeAlive,
-  processMark,
-  starttimeOf,
-  stopNode,
-} from './nodes.js';
+import { argv0Of, dockerClient, type NodeState, nodeAlive, starttimeOf, stopNode } from './nodes.js';
 import { desiredRuleSpec } from './plan.js';
 import { parseTable, RT_TABLE_MAIN, ruleMatches, ruleText, tableText } from './rules.js';
 import { listStates, readState, removeState, stateDir, withLabLock, writeState } from './state.js';

@@ -19,3 +19,16 @@ export function labOfAlias(alias: string | undefined): string | undefined {
 export const nftTable = (lab: string): string => `wirescope_lab_${lab.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 export const ruleMark = (lab: string, what: string): string => `wirescope-lab:${lab}:${what}`;
+
+/** argv[0] of the process holding a netns or container node's namespaces. */
+export const processMark = (lab: string, node: string): string => `wirescope-lab:${lab}:${node}`;
+
+/** Lab and node named by a process's argv[0], if it is a node mark (lab names have no ":"). */
+export function nodeOfProcessMark(argv0: string | undefined): { lab: string; node: string } | undefined {
+  const m = argv0 ? /^wirescope-lab:([^:]+):(.+)$/.exec(argv0) : null;
+  return m ? { lab: m[1] as string, node: m[2] as string } : undefined;
+}
+
+/** Labels of the Docker containers a lab creates for its docker nodes. */
+export const LABEL_LAB = 'wirescope.lab';
+export const LABEL_NODE = 'wirescope.node';

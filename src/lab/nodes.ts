@@ -15,16 +15,14 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
 import type { NodeDecl } from './schema.js';
 
 export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://')
   ? process.env.DOCKER_HOST.slice(7)
   : '/var/run/docker.sock';
 
-export const processMark = (lab: string, node: string): string => `wirescope-lab:${lab}:${node}`;
 export const dockerName = (lab: string, node: string): string => `wirescope-lab-${lab}-${node}`;
-export const LABEL_LAB = 'wirescope.lab';
-export const LABEL_NODE = 'wirescope.node';
 
 export interface NodeState {
   kind: 'netns' | 'container' | 'docker';

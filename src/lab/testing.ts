@@ -14,10 +14,10 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { labDown } from './down.js';
-import { ifaceMark, nftTable } from './marks.js';
+import { ifaceMark, LABEL_LAB, nftTable } from './marks.js';
 import { NsHandle } from './netlink-ops.js';
 import { readTableRules } from './nft.js';
-import { argv0Of, dockerClient, LABEL_LAB } from './nodes.js';
+import { argv0Of, dockerClient } from './nodes.js';
 import type { LabDecl } from './schema.js';
 import { readState, stateDir } from './state.js';
 

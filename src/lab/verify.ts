@@ -17,9 +17,8 @@
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
 import type { Drift } from '../service/contract.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
-import { ifaceMark } from './marks.js';
+import { ifaceMark, LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
-import { LABEL_LAB, LABEL_NODE, processMark } from './nodes.js';
 import { routeText } from './plan.js';
 import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
 import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from './topology.js';

@@ -440,8 +440,8 @@ export const ContainerSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    type: Type.String({ description: 'docker, containerd, podman, cri' }),
-    /** Engine's id (see Engine.id). */
+    type: Type.String({ description: 'docker, containerd, podman, cri; lab for a wirescope lab node' }),
+    /** Engine's id (see Engine.id); `wirescope-lab` for lab nodes, which no engine process runs. */
     engine: Type.String(),
     state: Type.String(),
     labels: Type.Record(Type.String(), Type.String()),
@@ -479,7 +479,9 @@ export const GroupSchema = Type.Object(
   {
     id: Type.String(),
     name: Type.String(),
-    type: Type.String({ description: 'com.docker.compose.project, io.kubernetes.pod, io.podman.pod' }),
+    type: Type.String({
+      description: 'com.docker.compose.project, io.kubernetes.pod, io.podman.pod, wirescope.lab',
+    }),
     containers: Type.Array(Type.String()),
     labels: Type.Record(Type.String(), Type.String()),
   },

@@ -6,6 +6,7 @@
  * and the tenants' DNS configuration. Colour is the caller's choice (only on
  * a TTY); the text is the same either way.
  */
+import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../engines/lab-nodes.js';
 import type {
   Discovery,
   ForwardedPort,
@@ -341,6 +342,10 @@ const bySocket = (a: Socket, b: Socket): number =>
   a.family.localeCompare(b.family) ||
   a.localAddress.localeCompare(b.localAddress);
 
+/** Compose projects, pods and labs, as the tenant line names them. */
+const groupKind = (type: string): string =>
+  type === LAB_GROUP_TYPE ? 'lab' : type.endsWith('pod') ? 'pod' : 'project';
+
 function tenantNode(ctx: TreeContext, t: Tenant, p: Palette, dns: string | undefined): Node {
   const d = ctx.discovery;
   const cid = t.container ?? d.processes[t.pid]?.container;
@@ -354,9 +359,10 @@ function tenantNode(ctx: TreeContext, t: Tenant, p: Palette, dns: string | undef
     const groups = c.groups
       .map((g) => d.groups[g])
       .filter((g) => g !== undefined)
-      .map((g) => `${g.type.endsWith('pod') ? 'pod' : 'project'} ${g.name}`);
+      .map((g) => `${groupKind(g.type)} ${g.name}`);
+    const what = c.type === LAB_NODE_TYPE ? 'lab node' : `${c.type} container`;
     label =
-      p.tenant(`${c.type} container ${tenantName(d, t)}`) +
+      p.tenant(`${what} ${tenantName(d, t)}`) +
       ` ${c.state}, pid ${t.pid}` +
       (c.image ? `, image ${c.image}` : '') +
       (groups.length ? `, ${groups.join(', ')}` : '') +
