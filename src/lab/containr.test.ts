@@ -9,6 +9,7 @@ import { readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { get } from 'node:http';
 import { describe, it } from 'node:test';
 import { buildRootfsTar } from '../engines/testing/image.js';
+import type { Discovery } from '../model/types.js';
 import { readState } from './state.js';
 import { cli, driftOf, footprint, perturbationTests, reaches, useExampleLab } from './testing.js';
 
@@ -84,6 +85,26 @@ describe('lab: containr-style example (minimal container on a host bridge with N
     const r = await httpGet(`http://${bridgeAddr}:8080/hostname`);
     assert.equal(r.status, 200, 'port 8080 on the host is forwarded');
     assert.equal(r.body.trim(), 'box');
+  });
+
+  it('is seen by discover as a lab node with the DNS its command sees, owning the command', async () => {
+    const n = lab().name;
+    const st = readState(n)?.nodes.box;
+    assert.ok(st);
+    const r = await cli('discover', '--format', 'native');
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as Discovery;
+    const key = `wirescope-lab:${n}:box`;
+    const box = d.containers[key];
+    assert.equal(box?.type, 'lab');
+    assert.equal(box?.name, 'box');
+    assert.equal(box?.netns, st.netns);
+    assert.deepEqual(box?.groups, [`lab/${n}`]);
+    const owned = Object.values(d.processes).filter((p) => p.container === key);
+    assert.deepEqual(owned.map((p) => p.comm).sort(), ['httpd', 'unshare']);
+    const t = d.networks[String(st.netns)]?.tenants.find((x) => x.container === key);
+    assert.equal(t?.dns.utsHostname, 'box');
+    assert.deepEqual(t?.dns.resolvConf?.nameservers, ['10.42.0.1']);
   });
 
   it('verify is clean', async () => {
