@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
 import { addLabNodes, LAB_ENGINE, LAB_GROUP_TYPE } from './lab-nodes.js';
 import type { Workloads } from './source.js';
+import { dockerDraft } from './testing/draft.js';
 
 function proc(pid: number, ppid: number, cmdline: string[], net: number, container?: string): Draft.Process {
   return {
@@ -20,17 +21,6 @@ function proc(pid: number, ppid: number, cmdline: string[], net: number, contain
     ...(container === undefined ? {} : { container }),
   };
 }
-
-const docker = (id: string, labels: Record<string, string>): Draft.Container => ({
-  id,
-  name: id,
-  type: 'docker',
-  engine: 'docker-1',
-  state: 'running',
-  labels,
-  privileged: false,
-  groups: [],
-});
 
 const empty = (): Workloads => ({ containers: {}, engines: {}, groups: {}, warnings: [] });
 
@@ -64,8 +54,8 @@ describe('engines: lab nodes', () => {
       103: proc(103, 1, ['wirescope-lab:demo'], 7004),
     };
     const w = empty();
-    w.containers.d1 = docker('d1', { 'wirescope.lab': 'demo', 'wirescope.node': 'd1' });
-    w.containers.x = docker('x', { 'wirescope.lab': 'demo' });
+    w.containers.d1 = dockerDraft('d1', { 'wirescope.lab': 'demo', 'wirescope.node': 'd1' });
+    w.containers.x = dockerDraft('x', { 'wirescope.lab': 'demo' });
     addLabNodes(procs, w);
     assert.deepEqual(Object.keys(w.containers).sort(), [
       'd1',
@@ -103,7 +93,7 @@ describe('engines: lab nodes', () => {
   it('is idempotent: a second pass adds no second membership', () => {
     const procs = { 100: proc(100, 1, ['wirescope-lab:demo:h1'], 7001) };
     const w = empty();
-    w.containers.d1 = docker('d1', { 'wirescope.lab': 'demo', 'wirescope.node': 'd1' });
+    w.containers.d1 = dockerDraft('d1', { 'wirescope.lab': 'demo', 'wirescope.node': 'd1' });
     addLabNodes(procs, w);
     addLabNodes(procs, w);
     assert.deepEqual(w.groups['lab/demo']?.containers, ['d1', 'wirescope-lab:demo:h1']);

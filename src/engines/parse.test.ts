@@ -7,6 +7,7 @@ import { parseVerboseInfo } from './cri.js';
 import { engineTypeOf, pickApiSocket } from './detect.js';
 import { containerFromInspect, JsonLines, sanitizeLabels } from './docker.js';
 import { containerOfProcesses, PidTranslator, parseBootTime } from './relate.js';
+import { dockerDraft } from './testing/draft.js';
 import { addGroups } from './tracker.js';
 import { parseNetUnix } from './unix.js';
 
@@ -183,16 +184,7 @@ describe('engines: relating PIDs and containers', () => {
 });
 
 describe('engines: groups from labels', () => {
-  const container = (labels: Record<string, string>): Draft.Container => ({
-    id: 'c',
-    name: 'c',
-    type: 'docker',
-    engine: 'docker-1',
-    state: 'running',
-    labels,
-    privileged: false,
-    groups: [],
-  });
+  const container = (labels: Record<string, string>): Draft.Container => dockerDraft('c', labels);
 
   it('groups compose projects and Kubernetes pods; empty or partial labels make no group', () => {
     const groups: Record<string, Draft.Group> = {};
