@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, openUi } from './testing/browser.js';
+import { type Browser, openUi, screenshotOf } from './testing/browser.js';
 import { raw } from './testing/http.js';
 import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
 
@@ -103,9 +103,9 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     assert.deepEqual(errors, []);
     await card('a').scrollIntoViewIfNeeded();
     await page.screenshot({ path: `${SHOTS}/drift-marks.png` });
-    await card('b').screenshot({ path: `${SHOTS}/drift-card-changed.png` });
-    await card('a').screenshot({ path: `${SHOTS}/drift-card-missing.png` });
-    await card('c').screenshot({ path: `${SHOTS}/drift-card-extra.png` });
+    await screenshotOf(card('b'), `${SHOTS}/drift-card-changed.png`);
+    await screenshotOf(card('a'), `${SHOTS}/drift-card-missing.png`);
+    await screenshotOf(card('c'), `${SHOTS}/drift-card-extra.png`);
   });
 
   it('selects the object from the drift panel', async () => {

@@ -5,7 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.WIRESCOPE_CHROMIUM ?? '/usr/bin/chromium';
 
@@ -64,5 +64,21 @@ export async function openUi(url: string, errors: string[]): Promise<{ browser: 
   } catch (err) {
     await browser.close();
     throw err;
+  }
+}
+
+/**
+ * Screenshot of one element. The UI re-renders a card when the service pushes a
+ * change, so the element may be replaced while Playwright waits for it to be
+ * stable ("Element is not attached to the DOM"); the locator then finds the new one.
+ */
+export async function screenshotOf(locator: Locator, path: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await locator.screenshot({ path });
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/not attached to the DOM/.test(String(err))) throw err;
+    }
   }
 }
