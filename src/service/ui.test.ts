@@ -148,7 +148,7 @@ describe('web UI in headless Chromium on a real topology', () => {
     await c.waitFor({ timeout: 20_000 });
     const sub = (await c.locator('.sub').textContent()) ?? '';
     assert.match(sub, /docker/);
-    assert.match(sub, new RegExp(`${topo.prefix}proj`));
+    assert.match(sub, new RegExp(`· project ${topo.prefix}proj`));
     assert.match(
       (await c.locator('.row', { hasText: 'eth0' }).locator('.addr').textContent()) ?? '',
       /^\d+\.\d+\.\d+\.\d+\/\d+/,

@@ -51,7 +51,12 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     await panel.locator('.lab-badge.clean', { hasText: 'lab clean' }).waitFor();
     assert.match((await panel.locator('.dlab-name').textContent()) ?? '', new RegExp(`^${lab!.name}$`));
     await page.locator('#status .lab-badge.clean').waitFor();
-    for (const n of ['a', 'b', 'c']) await card(n).waitFor();
+    for (const n of ['a', 'b', 'c']) {
+      await card(n).waitFor();
+      // Titled after the node, subtitled with its lab, once (discovery and --verify both know it).
+      assert.equal(await card(n).locator('.title').textContent(), n);
+      assert.equal(await card(n).locator('.sub').textContent(), `lab node · lab ${lab!.name}`);
+    }
     assert.equal(await page.locator('.card.drift, .row.ghost, .dbadge').count(), 0);
     await page.screenshot({ path: `${SHOTS}/drift-clean.png` });
   });

@@ -186,16 +186,21 @@ export function driftPanel(r: VerifyReport | undefined): HTMLElement[] {
 }
 
 /**
- * Names each lab node's card after its node ("lab x · node a" in the
- * subtitle) and lets search find it by lab and node name: a lab's
- * namespaces are otherwise only titled by the command that holds them.
+ * Names each lab node's card after its lab and node and lets search find it
+ * by them. Discovery already titles netns and container nodes after the node
+ * ("lab node · lab x"); a Docker node's card is titled after its container, so
+ * its node name is added, and so is the lab wherever the subtitle lacks it
+ * (a node the discovery did not relate, e.g. by a hint from the state file).
  */
 export function labelLabCards(g: Graph, r: VerifyReport | undefined): void {
   for (const l of r?.labs ?? []) {
     for (const [node, ino] of Object.entries(l.nodes)) {
       const c = ino === undefined ? undefined : g.cards.get(ino);
       if (!c || c.kind === 'host') continue;
-      c.subtitle = `lab ${l.lab} · node ${node} · ${c.subtitle}`;
+      const add: string[] = [];
+      if (!c.subtitle.split(' · ').includes(`lab ${l.lab}`)) add.push(`lab ${l.lab}`);
+      if (c.title !== node) add.push(`node ${node}`);
+      if (add.length) c.subtitle = [...add, c.subtitle].join(' · ');
       c.haystack += `\u0001${l.lab}\u0001${node}`.toLowerCase();
     }
   }

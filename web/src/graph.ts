@@ -91,6 +91,13 @@ const PARENT_KINDS: Record<string, WireKind> = {
 };
 
 /** The relations of one interface to others, as (kind, other end). */
+/** Compose projects, pods and labs (src/engines/lab-nodes.ts) by their group type. */
+function groupKind(type: string): string {
+  if (type === 'wirescope.lab') return 'lab';
+  if (type.endsWith('pod')) return 'pod';
+  return type === 'com.docker.compose.project' ? 'project' : 'group';
+}
+
 export function relations(i: Interface): { kind: WireKind; other: InterfaceRef }[] {
   const out: { kind: WireKind; other: InterfaceRef }[] = [];
   if (i.kind === 'veth') {
@@ -129,13 +136,18 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
       containers.push(c);
     }
   }
+  // Each group named with its kind, as the CLI's tree does: "project shop", "pod default/web", "lab conlink".
   const groupNames = new Set<string>();
-  for (const c of containers) for (const g of c.groups) groupNames.add(d.groups[g]?.name ?? g);
+  for (const c of containers)
+    for (const g of c.groups) {
+      const grp = d.groups[g];
+      groupNames.add(grp ? `${groupKind(grp.type)} ${grp.name}` : g);
+    }
   const group = [...groupNames].join(', ');
   let title: string;
   let subtitle: string;
   let kind: CardKind;
-  const engineOf = (c: Container) => d.engines[c.engine]?.type ?? c.type;
+  const engineOf = (c: Container) => d.engines[c.engine]?.type ?? (c.type === 'lab' ? 'lab node' : c.type);
   if (net.isInitial) {
     kind = 'host';
     const host = net.tenants.find((t) => t.dns.utsHostname)?.dns.utsHostname;
@@ -146,7 +158,7 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
     const prefix = containers[0]!.prefix ? `${containers[0]!.prefix}/` : '';
     title = prefix + containers.map((c) => c.name).join(' + ');
     const engines = [...new Set(containers.map(engineOf))].join(', ');
-    subtitle = [engines, group && `group ${group}`, containers[0]!.image].filter(Boolean).join(' · ');
+    subtitle = [engines, group, containers[0]!.image].filter(Boolean).join(' · ');
   } else if (net.tenants.length > 0) {
     kind = 'process';
     const ts = net.tenants.slice(0, 3);
