@@ -102,7 +102,7 @@ export function registerDiscover(program: Command): void {
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default text)`)
     .option(
       '--netns <ino|name>',
-      'text, dot, mermaid: show only the network namespace with this inode, tenant, container, bind mount, or "host"',
+      'text, dot, mermaid: show only the network namespaces with this inode, tenant, container, group (compose project, pod, lab; group/member for one), bind mount, or "host"',
     )
     .option(
       '--schema',

@@ -48,9 +48,13 @@ describe('lab: docker-node example (containers via the Docker API on a namespace
     assert.equal(n1?.netns, holder?.netns);
     assert.equal(d.networks[String(holder?.netns)]?.tenants[0]?.container, n1?.id);
 
-    const text = await cli('discover', '--netns', 'n1');
+    const text = await cli('discover', '--netns', `${n}/n1`);
     assert.match(text.stdout, new RegExp(`^netns ${holder?.netns} \\(n1\\)$`, 'm'));
     assert.match(text.stdout, new RegExp(`lab node n1 running, pid ${holder?.pid}, lab ${n}`));
+    assert.equal(text.stdout.match(/^netns /gm)?.length, 1);
+    // The lab's name selects all its namespaces: the switch, the namespace node, both containers.
+    const all = await cli('discover', '--netns', n);
+    assert.equal(all.stdout.match(/^netns /gm)?.length, 4, all.stdout);
   });
 
   it('a second up changes nothing', async () => {

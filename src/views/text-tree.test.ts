@@ -116,13 +116,16 @@ describe('text tree view', () => {
     assert.equal(coloured.replace(ansi, ''), text);
   });
 
-  it('filters namespaces by inode, process, container or bind mount name', () => {
+  it('filters namespaces by inode, process, container, group or bind mount name', () => {
     const only = (f: string) => matchingNetworks(d, f).map((n) => n.ino);
     assert.deepEqual(only(String(GUEST)), [GUEST]);
     assert.deepEqual(only('sleep'), [GUEST]);
     assert.deepEqual(only('nginx'), [4026532600]);
     assert.deepEqual(only('blue'), [BLUE]);
     assert.deepEqual(only('host'), [HOST]);
+    assert.deepEqual(only('shop'), [4026532600], 'a compose project');
+    assert.deepEqual(only('mypod/nginx'), [4026532600], 'a member of a pod');
+    assert.deepEqual(only('shop/k8s_POD_mypod'), [], 'the sandbox is not in the project');
     assert.deepEqual(only('nothing-like-this'), []);
     const t = renderTextTree(d, { netns: 'blue' });
     assert.equal(t.split('\n').filter((l) => l.startsWith('netns ')).length, 1);

@@ -8,6 +8,7 @@
  */
 import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../engines/lab-nodes.js';
 import type {
+  Container,
   Discovery,
   ForwardedPort,
   Interface,
@@ -149,12 +150,15 @@ export class TreeContext {
   }
 }
 
-function tenantName(d: Discovery, t: Tenant): string {
+/** The container a tenant is or runs in, by key (or by id: containerd keys are scoped). */
+function containerOfTenant(d: Discovery, t: Tenant): Container | undefined {
   const cid = t.container ?? d.processes[t.pid]?.container;
-  const c =
-    cid === undefined
-      ? undefined
-      : (d.containers[cid] ?? Object.values(d.containers).find((x) => x.id === cid));
+  if (cid === undefined) return undefined;
+  return d.containers[cid] ?? Object.values(d.containers).find((x) => x.id === cid);
+}
+
+function tenantName(d: Discovery, t: Tenant): string {
+  const c = containerOfTenant(d, t);
   if (c) return c.prefix ? `${c.prefix}/${c.name || c.id}` : c.name || c.id;
   return `${t.comm}(${t.pid})`;
 }
@@ -182,12 +186,19 @@ function matchesFilter(ctx: TreeContext, ns: NetworkNamespace, filter: string): 
       return true;
     const cid = t.container ?? d.processes[t.pid]?.container;
     if (cid !== undefined && (cid === filter || (filter.length >= 6 && cid.startsWith(filter)))) return true;
+    // A group (compose project, pod, lab) selects its members; `group/member` one of them,
+    // which tells apart nodes of the same name in two labs.
+    const c = containerOfTenant(d, t);
+    for (const g of c?.groups ?? []) {
+      const name = d.groups[g]?.name;
+      if (name !== undefined && (filter === name || filter === `${name}/${c?.name}`)) return true;
+    }
   }
   const path = holderPath(d, ns.ino);
   return path !== undefined && (path === filter || path.split('/').pop() === filter);
 }
 
-/** The network namespaces a `--netns` filter selects: by inode, tenant, container (id prefix) or bind mount. */
+/** The network namespaces a `--netns` filter selects: by inode, tenant, container (id prefix), group or bind mount. */
 export function matchingNetworks(discovery: Discovery, filter: string | undefined): NetworkNamespace[] {
   const ctx = new TreeContext(discovery);
   return Object.values(discovery.networks)
@@ -348,11 +359,7 @@ const groupKind = (type: string): string =>
 
 function tenantNode(ctx: TreeContext, t: Tenant, p: Palette, dns: string | undefined): Node {
   const d = ctx.discovery;
-  const cid = t.container ?? d.processes[t.pid]?.container;
-  const c =
-    cid === undefined
-      ? undefined
-      : (d.containers[cid] ?? Object.values(d.containers).find((x) => x.id === cid));
+  const c = containerOfTenant(d, t);
   let label: string;
   if (c) {
     const engine = d.engines[c.engine];
