@@ -14,16 +14,13 @@
  * tenants are collected so tenants and processes point at the node.
  */
 import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../lab/marks.js';
+import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../model/groups.js';
 import type { Draft } from '../model/types.js';
 import { containerOfProcesses } from './relate.js';
 import type { Workloads } from './source.js';
 
-/** Container.type of a netns or container lab node. */
-export const LAB_NODE_TYPE = 'lab';
 /** Container.engine of lab nodes: wirescope's labs, which no engine process runs. */
 export const LAB_ENGINE = 'wirescope-lab';
-/** Group.type of a lab. */
-export const LAB_GROUP_TYPE = 'wirescope.lab';
 
 export const labGroupId = (lab: string): string => `lab/${lab}`;
 

@@ -6,7 +6,7 @@
  * and the tenants' DNS configuration. Colour is the caller's choice (only on
  * a TTY); the text is the same either way.
  */
-import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../engines/lab-nodes.js';
+import { groupKind, LAB_NODE_TYPE } from '../model/groups.js';
 import type {
   Container,
   Discovery,
@@ -352,10 +352,6 @@ const bySocket = (a: Socket, b: Socket): number =>
   a.localPort - b.localPort ||
   a.family.localeCompare(b.family) ||
   a.localAddress.localeCompare(b.localAddress);
-
-/** Compose projects, pods and labs, as the tenant line names them. */
-const groupKind = (type: string): string =>
-  type === LAB_GROUP_TYPE ? 'lab' : type.endsWith('pod') ? 'pod' : 'project';
 
 function tenantNode(ctx: TreeContext, t: Tenant, p: Palette, dns: string | undefined): Node {
   const d = ctx.discovery;

@@ -8,6 +8,7 @@
  * un-bridged veths). Leaf namespaces hang off their segment's bus line, so a
  * bridge with 500 ports is one bus and 500 short stubs, not 500 lanes.
  */
+import { groupKind, LAB_NODE_TYPE } from '../../src/model/groups.js';
 import type {
   Container,
   Discovery,
@@ -91,13 +92,6 @@ const PARENT_KINDS: Record<string, WireKind> = {
 };
 
 /** The relations of one interface to others, as (kind, other end). */
-/** Compose projects, pods and labs (src/engines/lab-nodes.ts) by their group type. */
-function groupKind(type: string): string {
-  if (type === 'wirescope.lab') return 'lab';
-  if (type.endsWith('pod')) return 'pod';
-  return type === 'com.docker.compose.project' ? 'project' : 'group';
-}
-
 export function relations(i: Interface): { kind: WireKind; other: InterfaceRef }[] {
   const out: { kind: WireKind; other: InterfaceRef }[] = [];
   if (i.kind === 'veth') {
@@ -147,7 +141,8 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
   let title: string;
   let subtitle: string;
   let kind: CardKind;
-  const engineOf = (c: Container) => d.engines[c.engine]?.type ?? (c.type === 'lab' ? 'lab node' : c.type);
+  const engineOf = (c: Container) =>
+    d.engines[c.engine]?.type ?? (c.type === LAB_NODE_TYPE ? 'lab node' : c.type);
   if (net.isInitial) {
     kind = 'host';
     const host = net.tenants.find((t) => t.dns.utsHostname)?.dns.utsHostname;
