@@ -31,6 +31,7 @@ const commands: Record<string, () => Promise<Registrar>> = {
   serve: async () => (await import('./serve.js')).registerServe,
   lab: async () => (await import('./lab.js')).registerLab,
   verify: async () => (await import('./verify.js')).registerVerify,
+  watch: async () => (await import('./watch.js')).registerWatch,
 };
 
 async function registerCommands(argv: readonly string[]): Promise<void> {

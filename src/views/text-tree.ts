@@ -77,7 +77,7 @@ const PORTS_SHOWN = 16;
 
 /** Well-known routing tables (/etc/iproute2/rt_tables). */
 const TABLES: Record<number, string> = { 253: 'default', 254: 'main', 255: 'local' };
-const tableName = (t: number): string => TABLES[t] ?? String(t);
+export const tableName = (t: number): string => TABLES[t] ?? String(t);
 
 export class TreeContext {
   readonly interfaces = new Map<number, Map<number, Interface>>();
@@ -344,7 +344,7 @@ function netnsChildren(ctx: TreeContext, ns: NetworkNamespace, p: Palette, optio
   return nodes;
 }
 
-const isListening = (s: Socket): boolean =>
+export const isListening = (s: Socket): boolean =>
   s.macrostate === 'listening' || (s.protocol === 'udp' && s.macrostate === 'unconnected');
 
 const bySocket = (a: Socket, b: Socket): number =>
@@ -538,7 +538,7 @@ function isDefaultRule(r: Rule): boolean {
 }
 
 /** A local-table route the kernel adds for an address or device by itself (fib_add_ifaddr, addrconf). */
-const isKernelLocal = (r: Route): boolean => r.table === 255 && r.protocol === 'kernel';
+export const isKernelLocal = (r: Route): boolean => r.table === 255 && r.protocol === 'kernel';
 
 function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOptions, p: Palette): Node[] {
   const byTable = new Map<number, Route[]>();
@@ -591,19 +591,21 @@ export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): st
 const hostPort = (addr: string, port: number): string =>
   addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 
-function socketNode(s: Socket): Node {
+export function socketLabel(s: Socket): string {
   const owners = s.owners.length
     ? s.owners.map((o) => `${o.comm}(${o.pid})`).join(', ')
     : 'no owning process found';
   const remote = s.macrostate === 'connected' ? ` ⇄ ${hostPort(s.remoteAddress, s.remotePort)}` : '';
-  return node(
+  return (
     `${s.protocol}${s.family === 'inet6' ? '6' : ''} ${hostPort(s.localAddress, s.localPort)}` +
-      `${s.service ? ` (${s.service})` : ''}${remote}` +
-      `${s.synthetic ? ' [via dual-stack IPv6 socket]' : ''} ← ${owners}`,
+    `${s.service ? ` (${s.service})` : ''}${remote}` +
+    `${s.synthetic ? ' [via dual-stack IPv6 socket]' : ''} ← ${owners}`
   );
 }
 
-function forwardedLabel(ctx: TreeContext, f: ForwardedPort): string {
+const socketNode = (s: Socket): Node => node(socketLabel(s));
+
+export function forwardedLabel(ctx: TreeContext, f: ForwardedPort): string {
   const range = f.hostPortEnd !== undefined && f.hostPortEnd !== f.hostPort ? `-${f.hostPortEnd}` : '';
   const dest = f.destNetns !== undefined ? ` in netns ${f.destNetns} (${ctx.netnsName(f.destNetns)})` : '';
   const owners = f.owners.length ? ` ← ${f.owners.map((o) => `${o.comm}(${o.pid})`).join(', ')}` : '';

@@ -1,0 +1,126 @@
+/** `wirescope watch` on the real kernel: a namespace and a veth come, change and go. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { ip, randomPrefix } from '../service/testing/topology.js';
+import type { ChangeLine } from '../views/changes.js';
+
+const BIN = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
+
+interface Printed extends ChangeLine {
+  time: string;
+}
+
+/** The watch process, its JSON lines as they come, and a wait for one that matches. */
+function startWatch(args: string[]) {
+  const proc: ChildProcess = spawn(process.execPath, [BIN, 'watch', '--json', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const lines: Printed[] = [];
+  let stderr = '';
+  const waiters: (() => void)[] = [];
+  createInterface({ input: proc.stdout! }).on('line', (l) => {
+    lines.push(JSON.parse(l) as Printed);
+    for (const w of waiters.splice(0)) w();
+  });
+  proc.stderr!.on('data', (b: Buffer) => {
+    stderr += b.toString();
+    for (const w of waiters.splice(0)) w();
+  });
+  const until = async (what: string, ok: () => boolean, ms = 15_000): Promise<void> => {
+    const end = Date.now() + ms;
+    while (!ok()) {
+      if (Date.now() > end || proc.exitCode !== null)
+        assert.fail(`${what}: not seen; stderr: ${stderr}; lines: ${JSON.stringify(lines, null, 1)}`);
+      await new Promise<void>((r) => {
+        waiters.push(r);
+        setTimeout(r, 200);
+      });
+    }
+  };
+  const find = (p: (l: Printed) => boolean) => lines.find(p);
+  const stop = (): Promise<number | null> =>
+    new Promise((resolve) => {
+      if (proc.exitCode !== null) return resolve(proc.exitCode);
+      proc.once('exit', (code) => resolve(code));
+      proc.kill('SIGINT');
+    });
+  return { proc, lines, until, find, stop, stderr: () => stderr };
+}
+
+const tryIp = (...args: string[]) => {
+  try {
+    ip(...args);
+  } catch {
+    // already gone
+  }
+};
+
+describe('wirescope watch', () => {
+  it('prints a namespace and its veth as they come, each change to them, and their going', async () => {
+    const p = randomPrefix();
+    const ns = `${p}w`;
+    const hostSide = `${p}v`;
+    const w = startWatch(['--no-engines', '--interval', '60']);
+    try {
+      await w.until('the start line', () => /watching \d+ network namespace/.test(w.stderr()));
+      ip('netns', 'add', ns);
+      ip('link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+      const ino = statSync(`/run/netns/${ns}`).ino;
+      await w.until(
+        'the new namespace',
+        () => !!w.find((l) => l.op === '+' && l.what === 'netns' && l.netns === ino),
+      );
+      await w.until(
+        'its veth, wired to the host side',
+        () =>
+          !!w.find(
+            (l) =>
+              l.op === '+' &&
+              l.what === 'interface' &&
+              l.netns === ino &&
+              l.text.endsWith(
+                `: eth0 (veth) ⇄ ${hostSide} in netns ${statSync('/proc/self/ns/net').ino} (host)`,
+              ),
+          ),
+      );
+      ip('-n', ns, 'link', 'set', 'eth0', 'mtu', '1400');
+      ip('-n', ns, 'addr', 'add', '10.251.7.2/24', 'dev', 'eth0');
+      await w.until(
+        'the MTU change',
+        () => !!w.find((l) => l.op === '~' && l.netns === ino && l.text.endsWith(': eth0 mtu 1500 → 1400')),
+      );
+      await w.until(
+        'the address',
+        () =>
+          !!w.find(
+            (l) => l.op === '+' && l.what === 'address' && l.text.endsWith(': eth0 address 10.251.7.2/24'),
+          ),
+      );
+      ip('link', 'del', hostSide);
+      ip('netns', 'del', ns);
+      await w.until(
+        'the namespace going',
+        () => !!w.find((l) => l.op === '-' && l.what === 'netns' && l.netns === ino),
+      );
+      assert.ok(
+        w.lines.every((l) => !Number.isNaN(Date.parse(l.time))),
+        'every line has its time',
+      );
+    } finally {
+      assert.equal(await w.stop(), 0, 'Ctrl-C ends it cleanly');
+      tryIp('link', 'del', hostSide);
+      tryIp('netns', 'del', ns);
+    }
+  });
+
+  it('refuses a bad interval in one line', async () => {
+    const w = startWatch(['--interval', 'soon']);
+    const code = await new Promise<number | null>((r) => w.proc.once('exit', r));
+    assert.equal(code, 2);
+    assert.equal(w.stderr(), 'wirescope: --interval: "soon" is not a positive number of seconds\n');
+  });
+});

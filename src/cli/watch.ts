@@ -1,0 +1,125 @@
+/**
+ * `wirescope watch`: the host's virtual networking, live, in a terminal. One
+ * discovery, then a line for every change (like `ip monitor`, but across every
+ * network namespace, with names: containers, lab nodes, processes).
+ *
+ * Changes are noticed as the service notices them (service/watch.ts: rtnetlink
+ * multicast in every namespace, the namespace census, engine events); each
+ * burst is coalesced into one rediscovery, compared with the last one
+ * (views/changes.ts). Listening sockets and DNS files have no notifications:
+ * they are rediscovered every --interval seconds.
+ */
+import type { Command } from 'commander';
+import { closeDiscovery, discover } from '../discover.js';
+import { createEngineTracker } from '../engines/tracker.js';
+import type { Discovery } from '../model/types.js';
+import { holderPaths } from '../service/cache.js';
+import { ChangeWatcher } from '../service/watch.js';
+import { type ChangeLine, describeChanges } from '../views/changes.js';
+import { matchingNetworks } from '../views/text-tree.js';
+import { CliError } from './errors.js';
+
+interface WatchFlags {
+  json?: boolean;
+  netns?: string;
+  engines: boolean;
+  interval: string;
+}
+
+/** Coalesces a burst of notifications (a veth pair is a dozen messages) into one rediscovery. */
+const SETTLE_MS = 200;
+
+const clock = (d: Date): string => d.toTimeString().slice(0, 8);
+
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description(
+      'print every change of namespaces, interfaces, addresses, routes, ports and containers as it happens',
+    )
+    .option('--json', 'one JSON object per line: {time, op, what, netns, text}')
+    .option('--netns <ino|name>', 'only changes in the network namespaces this selects (as discover --netns)')
+    .option('--no-engines', 'do not query container engines (processes and bind mounts only)')
+    .option(
+      '--interval <seconds>',
+      'rediscover at least this often (sockets and DNS files send no events)',
+      '5',
+    )
+    .action(async (flags: WatchFlags) => {
+      const interval = Number(flags.interval);
+      if (!Number.isFinite(interval) || interval <= 0)
+        throw new CliError(`--interval: "${flags.interval}" is not a positive number of seconds`);
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        // `wirescope watch | head`: the reader went away.
+        if (err.code === 'EPIPE') process.exit(0);
+        throw err;
+      });
+
+      const tracker = flags.engines ? createEngineTracker() : undefined;
+      const run = () => discover(tracker ? { containers: tracker } : {});
+      let last: Discovery = await run();
+      const seen = matchingNetworks(last, flags.netns).length;
+      process.stderr.write(
+        `wirescope: watching ${seen} network namespace(s)${flags.netns !== undefined ? ` matching "${flags.netns}"` : ''}, ` +
+          `${Object.keys(last.containers).length} container(s); Ctrl-C stops\n`,
+      );
+
+      const print = (lines: ChangeLine[], at: Date) => {
+        for (const l of lines) {
+          process.stdout.write(
+            flags.json
+              ? `${JSON.stringify({ time: at.toISOString(), ...l })}\n`
+              : `${clock(at)} ${l.op} ${l.text}\n`,
+          );
+        }
+      };
+
+      // One rediscovery at a time; notifications during one ask for another right after.
+      let running = false;
+      let again = false;
+      let settle: NodeJS.Timeout | undefined;
+      const rediscover = async (): Promise<void> => {
+        if (running) {
+          again = true;
+          return;
+        }
+        running = true;
+        try {
+          do {
+            again = false;
+            const next = await run();
+            print(describeChanges(last, next, { netns: flags.netns }), new Date(next.startedAt));
+            last = next;
+          } while (again);
+        } catch (err) {
+          process.stderr.write(`wirescope: warning: rediscovery failed: ${(err as Error).message}\n`);
+        } finally {
+          running = false;
+        }
+      };
+      const soon = () => {
+        if (settle) return;
+        settle = setTimeout(() => {
+          settle = undefined;
+          void rediscover();
+        }, SETTLE_MS);
+      };
+
+      // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
+      const watcher = new ChangeWatcher(soon, { extraPaths: () => holderPaths(last) });
+      if (tracker) watcher.addSource((notify) => tracker.onChange(notify));
+      watcher.start();
+      const periodic = setInterval(() => void rediscover(), interval * 1000);
+
+      await new Promise<void>((resolve) => {
+        const stop = () => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      clearInterval(periodic);
+      if (settle) clearTimeout(settle);
+      watcher.stop();
+      tracker?.close();
+      await closeDiscovery();
+    });
+}
