@@ -15,10 +15,9 @@ interface Printed extends ChangeLine {
 }
 
 /** The watch process, its JSON lines as they come, and a wait for one that matches. */
-function startWatch(args: string[]) {
-  const proc: ChildProcess = spawn(process.execPath, [BIN, 'watch', '--json', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startWatch(args: string[], wrapper: string[] = []) {
+  const argv = [...wrapper, process.execPath, BIN, 'watch', '--json', ...args];
+  const proc: ChildProcess = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines: Printed[] = [];
   let stderr = '';
   const waiters: (() => void)[] = [];
@@ -114,6 +113,17 @@ describe('wirescope watch', () => {
       assert.equal(await w.stop(), 0, 'Ctrl-C ends it cleanly');
       tryIp('link', 'del', hostSide);
       tryIp('netns', 'del', ns);
+    }
+  });
+
+  it('names a missing capability and its effect once, and watches what it can', async () => {
+    const w = startWatch(['--no-engines'], ['setpriv', '--bounding-set=-sys_ptrace']);
+    try {
+      await w.until('the start line', () => /watching \d+ network namespace/.test(w.stderr()));
+      assert.match(w.stderr(), /^wirescope: missing CAP_SYS_PTRACE \(.*not visible/m);
+      assert.doesNotMatch(w.stderr(), /\n\s+at /, 'no stack trace');
+    } finally {
+      assert.equal(await w.stop(), 0);
     }
   });
 

@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/tracker.js';
 import type { Discovery } from '../model/types.js';
+import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
 import { ChangeWatcher } from '../service/watch.js';
 import { type ChangeLine, describeChanges } from '../views/changes.js';
@@ -55,9 +56,17 @@ export function registerWatch(program: Command): void {
         throw err;
       });
 
+      // Ctrl-C and SIGTERM end it cleanly from the first moment on (the start line means ready).
+      const stopped = new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
       const tracker = flags.engines ? createEngineTracker() : undefined;
       const run = () => discover(tracker ? { containers: tracker } : {});
       let last: Discovery = await run();
+      // What the lines will lack without privileges, once (it does not change while watching).
+      const priv = privilegeLine(last);
+      if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
       const seen = matchingNetworks(last, flags.netns).length;
       process.stderr.write(
         `wirescope: watching ${seen} network namespace(s)${flags.netns !== undefined ? ` matching "${flags.netns}"` : ''}, ` +
@@ -111,11 +120,7 @@ export function registerWatch(program: Command): void {
       watcher.start();
       const periodic = setInterval(() => void rediscover(), interval * 1000);
 
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await stopped;
       clearInterval(periodic);
       if (settle) clearTimeout(settle);
       watcher.stop();

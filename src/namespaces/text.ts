@@ -132,7 +132,9 @@ export function renderNamespaces(scan: NamespaceScan): string {
 }
 
 /** One line for stderr about missing capabilities, or undefined. */
-export function privilegeLine(scan: NamespaceScan): string | undefined {
+export function privilegeLine(scan: {
+  readonly missingPrivileges: readonly { readonly capability: string; readonly effect: string }[];
+}): string | undefined {
   if (scan.missingPrivileges.length === 0) return undefined;
   return `missing ${scan.missingPrivileges.map((m) => `${m.capability} (${m.effect})`).join('; ')}`;
 }
