@@ -5,6 +5,8 @@ import { statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runSleeper } from '../engines/testing/fixtures.js';
+import { ensureDockerImage, sh, trySh } from '../engines/testing/image.js';
 import { ip, randomPrefix } from '../service/testing/topology.js';
 import type { ChangeLine } from '../views/changes.js';
 
@@ -113,6 +115,52 @@ describe('wirescope watch', () => {
       assert.equal(await w.stop(), 0, 'Ctrl-C ends it cleanly');
       tryIp('link', 'del', hostSide);
       tryIp('netns', 'del', ns);
+    }
+  });
+
+  it('prints a Docker container starting, stopping and being removed, from the engine’s events', async () => {
+    const name = `${randomPrefix()}-c`;
+    const image = ensureDockerImage();
+    const w = startWatch(['--interval', '60']);
+    try {
+      await w.until('the start line', () => /watching \d+ network namespace/.test(w.stderr()));
+      runSleeper('docker', name, image, '--network', 'none');
+      await w.until(
+        'the container',
+        () =>
+          !!w.find(
+            (l) =>
+              l.op === '+' &&
+              l.what === 'container' &&
+              l.text.startsWith(`container ${name} (docker) running in netns `),
+          ),
+      );
+      await w.until(
+        'its namespace, named after it',
+        () => !!w.find((l) => l.op === '+' && l.what === 'netns' && l.text.endsWith(`(${name})`)),
+      );
+      sh('docker', ['stop', '-t', '0', name]);
+      await w.until(
+        'the stop',
+        () =>
+          !!w.find(
+            (l) =>
+              l.op === '~' &&
+              l.what === 'container' &&
+              l.text === `container ${name} (docker) running → exited`,
+          ),
+      );
+      sh('docker', ['rm', name]);
+      await w.until(
+        'the removal',
+        () =>
+          !!w.find(
+            (l) => l.op === '-' && l.what === 'container' && l.text.startsWith(`container ${name} (docker)`),
+          ),
+      );
+    } finally {
+      assert.equal(await w.stop(), 0);
+      trySh('docker', ['rm', '-f', name]);
     }
   });
 
