@@ -104,6 +104,20 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     ]);
     // The live-change log says what happened to the lab, the legend explains the dashed wire.
     await page.locator('#changes li', { hasText: `lab ${lab!.name}: drift −1 ~1 +1` }).waitFor();
+    // ... and, under each changed namespace, what changed in it (as `wirescope watch` says it).
+    const details = page.locator('#changes .cdetail li');
+    await details
+      .filter({ hasText: /^\+ eth1 address 10\.231\.0\.9\/24$/ })
+      .first()
+      .waitFor();
+    await details
+      .filter({ hasText: /^- eth1 address 10\.231\.0\.2\/24$/ })
+      .first()
+      .waitFor();
+    await details
+      .filter({ hasText: /^\+ x0 \(bridge\)$/ })
+      .first()
+      .waitFor();
     assert.equal(await page.locator('.legend .legend-drift').isVisible(), true);
     assert.deepEqual(errors, []);
     await card('a').scrollIntoViewIfNeeded();

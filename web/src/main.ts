@@ -8,7 +8,9 @@
  *   #/container/<id>               details of a container
  *   any route may end in ?q=<search>
  */
+
 import type { ChangeEvent, VerifyReport } from '../../src/service/contract.js';
+import { describeChanges } from '../../src/views/changes.js';
 import './style.css';
 import { fetchDiscovery, fetchVerify, subscribe } from './api.js';
 import { containerDetails, netnsDetails } from './details.js';
@@ -32,6 +34,8 @@ interface ChangeLogEntry {
   kind: 'added' | 'removed' | 'changed';
   /** Names the entry is about, so the log follows the navigator's search. */
   search: string;
+  /** What changed inside a changed namespace, one line each (views/changes.ts, as `wirescope watch` prints it). */
+  details?: string[];
 }
 
 const SETTINGS_KEY = 'wirescope.settings';
@@ -365,6 +369,9 @@ function renderStatus(): void {
   );
 }
 
+/** Detail lines shown under one change log entry; a namespace rebuilt at once says "… N more". */
+const DETAIL_LINES = 6;
+
 function renderChanges(): void {
   changesList.replaceChildren(
     ...state.changeLog
@@ -384,6 +391,16 @@ function renderChanges(): void {
           h('time', null, e.at.toLocaleTimeString()),
           ' ',
           e.href ? h('a', { href: e.href }, e.text) : e.text,
+          e.details
+            ? h(
+                'ul',
+                { class: 'cdetail' },
+                ...e.details.slice(0, DETAIL_LINES).map((d) => h('li', null, d)),
+                ...(e.details.length > DETAIL_LINES
+                  ? [h('li', { class: 'muted' }, `… ${e.details.length - DETAIL_LINES} more`)]
+                  : []),
+              )
+            : null,
         ),
       ),
   );
@@ -498,6 +515,18 @@ function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
   const at = new Date();
   const now = Date.now();
   const name = (ino: number) => g?.cards.get(ino)?.title ?? previous?.cards.get(ino)?.title ?? `netns ${ino}`;
+  // An entry matches the search as its card does (title, containers, groups, labs, addresses).
+  const findable = (ino: number) => (g?.cards.get(ino) ?? previous?.cards.get(ino))?.haystack ?? name(ino);
+  // Per changed namespace, what changed in it: "eth0 mtu 1500 → 1400" (the namespace's name is the entry's).
+  const details = new Map<number, string[]>();
+  if (previous && g) {
+    for (const l of describeChanges(previous.discovery, g.discovery)) {
+      if (l.netns === undefined || l.what === 'container' || l.what === 'netns') continue;
+      const list = details.get(l.netns) ?? [];
+      list.push(`${l.op} ${l.text.slice(l.text.indexOf(': ') + 2)}`);
+      details.set(l.netns, list);
+    }
+  }
   // Marks accumulate (a namespace usually arrives in steps: created, then wired) and fade with age.
   for (const [k, t] of state.markedAt) {
     if (now - t < MARK_MS) continue;
@@ -517,13 +546,16 @@ function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
       return;
     }
     for (const ino of inos) {
-      state.changeLog.unshift({
+      const entry: ChangeLogEntry = {
         at,
         kind,
         text: `${sign} ${name(ino)}${kind === 'removed' ? ' vanished' : ''}`,
         href: kind === 'removed' ? undefined : `#/wiring/${ino}`,
-        search: name(ino),
-      });
+        search: findable(ino),
+      };
+      const lines = kind === 'changed' ? details.get(ino) : undefined;
+      if (lines?.length) entry.details = lines;
+      state.changeLog.unshift(entry);
     }
   };
   for (const ino of e.changes.namespaces.added) {
