@@ -53,7 +53,7 @@ describe('changes between two discoveries, spelled out', () => {
     );
   });
 
-  it('reports addresses, routes, listening ports and forwarding added and removed', () => {
+  it('reports addresses, routes, rules, listening ports and forwarding added and removed', () => {
     const [a, b] = edited((d) => {
       const eth0 = iface(d, GUEST, 'eth0');
       eth0.addresses[0]!.address = '172.20.0.3';
@@ -61,11 +61,20 @@ describe('changes between two discoveries, spelled out', () => {
       guest.routes.push({ ...guest.routes[0]!, dst: '10.9.0.0/16', gateway: '172.20.0.254' });
       guest.sockets = guest.sockets.filter((s) => s.localPort !== 80);
       guest.forwarding = { ipv4: true, ipv6: false };
+      guest.rules.push({
+        family: 'inet',
+        priority: 1000,
+        action: 'to_tbl',
+        table: 100,
+        src: '10.0.2.0/24',
+        invert: false,
+      });
     });
     assert.deepEqual(texts(a, b), [
       '- sleep(1000): eth0 address 172.20.0.2/16',
       '+ sleep(1000): eth0 address 172.20.0.3/16',
       '+ sleep(1000): route 10.9.0.0/16 via 172.20.0.254 dev eth0',
+      '+ sleep(1000): rule 1000: from 10.0.2.0/24 lookup 100',
       '- sleep(1000): listening tcp 0.0.0.0:80 (http) ← busybox(1001)',
       '~ sleep(1000): ipv4 forwarding — → true',
       '~ sleep(1000): ipv6 forwarding — → false',

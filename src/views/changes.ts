@@ -21,6 +21,7 @@ import {
   isListening,
   matchingNetworks,
   routeLabel,
+  ruleLabel,
   socketLabel,
   TreeContext,
   tableName,
@@ -195,7 +196,7 @@ export function describeChanges(prev: Discovery, next: Discovery, options: Chang
     );
     for (const r of routes.removed) line('-', 'route', `route ${r}`);
     for (const r of routes.added) line('+', 'route', `route ${r}`);
-    const rules = diffBy(p.rules, n.rules, json, json);
+    const rules = diffBy(p.rules, n.rules, json, ruleLabel);
     for (const r of rules.removed) line('-', 'rule', `rule ${r}`);
     for (const r of rules.added) line('+', 'rule', `rule ${r}`);
 

@@ -298,25 +298,7 @@ function netnsChildren(ctx: TreeContext, ns: NetworkNamespace, p: Palette, optio
     nodes.push(
       node(
         `policy rules (${ns.rules.length})`,
-        ns.rules.map((r) =>
-          node(
-            [
-              `${r.priority}:`,
-              r.invert ? 'not' : '',
-              `from ${r.src ?? 'all'}`,
-              r.dst ? `to ${r.dst}` : '',
-              r.iif ? `iif ${r.iif}` : '',
-              r.oif ? `oif ${r.oif}` : '',
-              r.fwmark !== undefined ? `fwmark 0x${r.fwmark.toString(16)}` : '',
-              r.action === 'to_tbl' || r.action === 'table' || r.action === 'unicast'
-                ? `lookup ${tableName(r.table)}`
-                : `${r.action}${r.table ? ` ${tableName(r.table)}` : ''}`,
-              r.family === 'inet6' ? '(ipv6)' : '',
-            ]
-              .filter(Boolean)
-              .join(' '),
-          ),
-        ),
+        ns.rules.map((r) => node(ruleLabel(r))),
       ),
     );
   }
@@ -562,6 +544,25 @@ function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOpt
       }
       return node(`table ${tableName(table)}`, children);
     });
+}
+
+/** A policy rule as ip-rule(8) lists it: `1000: from 10.0.2.0/24 lookup 100`. */
+export function ruleLabel(r: Rule): string {
+  return [
+    `${r.priority}:`,
+    r.invert ? 'not' : '',
+    `from ${r.src ?? 'all'}`,
+    r.dst ? `to ${r.dst}` : '',
+    r.iif ? `iif ${r.iif}` : '',
+    r.oif ? `oif ${r.oif}` : '',
+    r.fwmark !== undefined ? `fwmark 0x${r.fwmark.toString(16)}` : '',
+    r.action === 'to_tbl' || r.action === 'table' || r.action === 'unicast'
+      ? `lookup ${tableName(r.table)}`
+      : `${r.action}${r.table ? ` ${tableName(r.table)}` : ''}`,
+    r.family === 'inet6' ? '(ipv6)' : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 const QUIET_PROTOCOLS = new Set(['kernel', 'boot', 'unspec']);
