@@ -3,10 +3,13 @@
  * v1 document the service answers `GET /json` with (transform + JSON text),
  * and the native JSON and text tree for comparison. Goal (issue 3/4 brief):
  * v1 for 500 namespaces at p50 < 100 ms. No peer tool renders this model, so
- * the native JSON serialisation of the same discovery is the baseline.
+ * the native JSON serialisation of the same discovery is the baseline; for the
+ * change lines (`watch`, the UI's change log) the service's diff by identity is.
  */
 import { deepFreeze } from '../model/freeze.js';
-import type { Discovery } from '../model/types.js';
+import type { Discovery, Draft } from '../model/types.js';
+import { diffDiscoveries } from '../service/diff.js';
+import { describeChanges } from '../views/changes.js';
 import { syntheticDiscovery } from '../views/fixtures.js';
 import { toGhostwireV1 } from '../views/ghostwire-v1/transform.js';
 import { toNativeJson } from '../views/native.js';
@@ -37,6 +40,14 @@ export const suite: BenchSuite = {
       const v1 = p50(() => JSON.stringify(toGhostwireV1(d)), runs);
       const native = p50(() => toNativeJson(d), runs);
       const text = p50(() => renderTextTree(d), runs);
+      // `wirescope watch` and the UI's change log: one MTU changed among n namespaces, spelled out,
+      // against the service's diff by identity alone (what its change events carry).
+      const changed = structuredClone(d) as Draft.Discovery;
+      const guest = Object.values(changed.networks).find((x) => !x.isInitial);
+      if (guest?.interfaces[1]) guest.interfaces[1].mtu += 100;
+      const next = deepFreeze(changed) as Discovery;
+      const lines = p50(() => describeChanges(d, next), runs);
+      const ids = p50(() => diffDiscoveries(d, next), runs);
       const bytes = JSON.stringify(toGhostwireV1(d)).length;
       const r: BenchResult = {
         name: `views, ${n} netns`,
@@ -45,6 +56,9 @@ export const suite: BenchSuite = {
           'native JSON p50 ms': round(native),
           'v1/native ratio': round(v1 / native),
           'text tree p50 ms': round(text),
+          'change lines p50 ms': round(lines),
+          'id diff p50 ms': round(ids),
+          'change lines/id diff ratio': round(lines / ids),
           'v1 KB': Math.round(bytes / 1024),
           'RSS MB': Math.round(process.memoryUsage().rss / 2 ** 20),
         },

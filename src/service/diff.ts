@@ -5,7 +5,8 @@
  * statistics, neighbour caches, connected sockets, timing) are ignored so a
  * "change" means the topology or configuration changed.
  */
-import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
+import { sameData } from '../model/equal.js';
+import type { Discovery, NetworkNamespace } from '../model/types.js';
 import type { ChangeSet } from './contract.js';
 
 // The change set is part of the HTTP contract (change events), shared with the web UI.
@@ -23,34 +24,28 @@ export const isEmpty = (c: ChangeSet): boolean =>
     c.containers.changed.length ===
   0;
 
-/** Interface without its counters. */
-function ifaceFingerprint(i: Interface): string {
-  const { stats: _stats, ...rest } = i;
-  return JSON.stringify(rest);
-}
+/** Counters move all the time; they are no change. */
+const COUNTERS = new Set(['stats']);
 
-/** Namespace configuration apart from its interfaces (compared separately). */
-function netnsFingerprint(n: NetworkNamespace): string {
-  return JSON.stringify({
-    routes: n.routes,
-    rules: n.rules,
-    listening: n.sockets
-      .filter((s) => s.macrostate === 'listening')
-      .map((s) => `${s.protocol}/${s.localAddress}/${s.localPort}/${s.owners.map((o) => o.pid).join(',')}`)
-      .sort(),
-    forwardedPorts: n.forwardedPorts,
-    tenants: n.tenants.map((t) => ({
-      pid: t.pid,
-      starttime: t.starttime,
-      container: t.container,
-      dns: t.dns,
-    })),
-    forwarding: n.forwarding,
-  });
-}
+const listening = (n: NetworkNamespace): string[] =>
+  n.sockets
+    .filter((s) => s.macrostate === 'listening')
+    .map((s) => `${s.protocol}/${s.localAddress}/${s.localPort}/${s.owners.map((o) => o.pid).join(',')}`)
+    .sort();
 
-function containerFingerprint(c: Container): string {
-  return JSON.stringify(c);
+const tenantsOf = (n: NetworkNamespace) =>
+  n.tenants.map((t) => ({ pid: t.pid, starttime: t.starttime, container: t.container, dns: t.dns }));
+
+/** Namespace configuration apart from its interfaces (compared separately), neighbours and connected sockets. */
+function sameNetns(p: NetworkNamespace, n: NetworkNamespace): boolean {
+  return (
+    sameData(p.routes, n.routes) &&
+    sameData(p.rules, n.rules) &&
+    sameData(p.forwardedPorts, n.forwardedPorts) &&
+    sameData(p.forwarding, n.forwarding) &&
+    sameData(tenantsOf(p), tenantsOf(n)) &&
+    sameData(listening(p), listening(n))
+  );
 }
 
 export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): ChangeSet {
@@ -68,7 +63,7 @@ export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): C
       for (const i of n.interfaces) out.interfaces.added.push({ netns: n.ino, index: i.index, name: i.name });
       continue;
     }
-    let changed = netnsFingerprint(p) !== netnsFingerprint(n);
+    let changed = !sameNetns(p, n);
     const before = new Map(p.interfaces.map((i) => [i.index, i]));
     for (const i of n.interfaces) {
       const b = before.get(i.index);
@@ -77,7 +72,7 @@ export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): C
       if (!b) {
         out.interfaces.added.push(ref);
         changed = true;
-      } else if (ifaceFingerprint(b) !== ifaceFingerprint(i)) {
+      } else if (!sameData(b, i, COUNTERS)) {
         out.interfaces.changed.push(ref);
         changed = true;
       }
@@ -97,7 +92,7 @@ export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): C
   for (const [id, c] of Object.entries(next.containers)) {
     const p = prevC[id];
     if (!p) out.containers.added.push(id);
-    else if (containerFingerprint(p) !== containerFingerprint(c)) out.containers.changed.push(id);
+    else if (!sameData(p, c)) out.containers.changed.push(id);
   }
   for (const id of Object.keys(prevC)) if (!next.containers[id]) out.containers.removed.push(id);
   return out;

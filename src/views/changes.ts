@@ -14,6 +14,7 @@
  * timers) are no change. Routes the kernel derives from addresses are left out:
  * the address line says it. Pure.
  */
+import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
 import {
   forwardedLabel,
@@ -109,24 +110,6 @@ function diffBy<T>(
 }
 
 const json = (x: unknown): string => JSON.stringify(x);
-
-/** Deep equality of JSON-like model data (objects, arrays, primitives; no cycles, no classes). */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a)) {
-    if (!Array.isArray(b) || a.length !== b.length) return false;
-    for (let i = 0; i < a.length; i++) if (!sameData(a[i], b[i])) return false;
-    return true;
-  }
-  if (Array.isArray(b)) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
 
 function routeText(ctx: TreeContext, n: NetworkNamespace, r: NetworkNamespace['routes'][number]): string {
   return `${r.table === 254 ? '' : `table ${tableName(r.table)} `}${routeLabel(ctx, n, r)}`;
