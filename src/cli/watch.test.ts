@@ -9,6 +9,7 @@ import { runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, sh, trySh } from '../engines/testing/image.js';
 import { ip, randomPrefix } from '../service/testing/topology.js';
 import type { ChangeLine } from '../views/changes.js';
+import { freshWarnings } from './watch.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
@@ -173,6 +174,22 @@ describe('wirescope watch', () => {
     } finally {
       assert.equal(await w.stop(), 0);
     }
+  });
+
+  it('says a warning once while it lasts, and leaves out things vanishing mid-scan', () => {
+    const w = (code: string, message: string) => ({ code, message });
+    const first = [
+      w('netns-enter-failed', 'cannot enter netns 7'),
+      w('process-vanished', 'process 9 vanished'),
+    ];
+    assert.deepEqual(freshWarnings(undefined, first), [first[0]]);
+    assert.deepEqual(freshWarnings(first, first), [], 'still there: not again');
+    const second = [
+      w('engine-unreachable', 'docker does not answer'),
+      w('engine-unreachable', 'docker does not answer'),
+    ];
+    assert.deepEqual(freshWarnings(first, second), [second[0]], 'new, and once');
+    assert.deepEqual(freshWarnings(second, first), [first[0]], 'back after a gap: said again');
   });
 
   it('refuses a bad interval in one line', async () => {

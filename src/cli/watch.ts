@@ -12,7 +12,7 @@
 import type { Command } from 'commander';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/tracker.js';
-import type { Discovery } from '../model/types.js';
+import type { Discovery, Warning } from '../model/types.js';
 import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
 import { ChangeWatcher } from '../service/watch.js';
@@ -31,6 +31,22 @@ interface WatchFlags {
 const SETTLE_MS = 200;
 
 const clock = (d: Date): string => d.toTimeString().slice(0, 8);
+
+/**
+ * Warnings worth a line: those the previous discovery did not have (a namespace
+ * that cannot be entered, an engine that stopped answering), each once while it
+ * lasts. Things vanishing mid-scan are the churn being watched, not a fault.
+ */
+export function freshWarnings(prev: readonly Warning[] | undefined, next: readonly Warning[]): Warning[] {
+  const had = new Set(prev?.map((w) => w.message));
+  const out: Warning[] = [];
+  for (const w of next) {
+    if (w.code.endsWith('-vanished') || w.code === 'tenant-missing' || had.has(w.message)) continue;
+    had.add(w.message);
+    out.push(w);
+  }
+  return out;
+}
 
 export function registerWatch(program: Command): void {
   program
@@ -67,6 +83,10 @@ export function registerWatch(program: Command): void {
       // What the lines will lack without privileges, once (it does not change while watching).
       const priv = privilegeLine(last);
       if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
+      const warn = (ws: readonly Warning[]) => {
+        for (const w of ws) process.stderr.write(`wirescope: warning: ${w.message}\n`);
+      };
+      warn(freshWarnings(undefined, last.warnings));
       const seen = matchingNetworks(last, flags.netns).length;
       process.stderr.write(
         `wirescope: watching ${seen} network namespace(s)${flags.netns !== undefined ? ` matching "${flags.netns}"` : ''}, ` +
@@ -98,6 +118,7 @@ export function registerWatch(program: Command): void {
             again = false;
             const next = await run();
             print(describeChanges(last, next, { netns: flags.netns }), new Date(next.startedAt));
+            warn(freshWarnings(last.warnings, next.warnings));
             last = next;
           } while (again);
         } catch (err) {
