@@ -135,6 +135,18 @@ describe('text tree view', () => {
     );
   });
 
+  it('marks a route on a down device linkdown, as ip-route(8) does, next hops too', () => {
+    const x = sampleDiscovery();
+    const host = x.networks[HOST]!;
+    for (const r of host.routes) {
+      r.flags = ['linkdown'];
+      for (const h of r.nexthops) h.flags = ['linkdown', 'dead'];
+    }
+    const t = renderTextTree(deepFreeze(x) as Discovery, { netns: 'host' });
+    assert.match(t, /default via 10\.0\.2\.2 dev eth0 proto dhcp metric 100 linkdown$/m);
+    assert.match(t, /nexthop via 10\.0\.2\.2 dev eth0 weight 1 linkdown dead nexthop/);
+  });
+
   it('counts the local-table routes the kernel derives from addresses unless all routes are asked for', () => {
     assert.match(
       block(HOST),

@@ -566,6 +566,16 @@ export function ruleLabel(r: Rule): string {
 }
 
 const QUIET_PROTOCOLS = new Set(['kernel', 'boot', 'unspec']);
+/** The RTNH_F_* flags ip-route(8) prints after a route or next hop (`linkdown` on a down device). */
+const SHOWN_ROUTE_FLAGS = new Set([
+  'dead',
+  'onlink',
+  'pervasive',
+  'offload',
+  'trap',
+  'linkdown',
+  'unresolved',
+]);
 
 export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): string {
   const dst = r.dst === '0.0.0.0/0' || r.dst === '::/0' ? 'default' : r.dst;
@@ -580,9 +590,11 @@ export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): st
   if (r.metric !== undefined && r.metric !== 0) parts.push(`metric ${r.metric}`);
   if (r.pref && r.pref !== 'medium') parts.push(`pref ${r.pref}`);
   if (r.mtu) parts.push(`mtu ${r.mtu}`);
+  parts.push(...r.flags.filter((f) => SHOWN_ROUTE_FLAGS.has(f)));
   for (const h of r.nexthops) {
     parts.push(
       `nexthop${h.gateway ? ` via ${h.gateway}` : ''}${h.dev !== undefined ? ` dev ${ctx.ifname(ns.ino, h.dev)}` : ''}${h.weight !== undefined ? ` weight ${h.weight}` : ''}`,
+      ...h.flags.filter((f) => SHOWN_ROUTE_FLAGS.has(f)),
     );
   }
   if (r.family === 'inet6' && !dst.includes(':') && dst !== 'default') parts.push('(ipv6)');
