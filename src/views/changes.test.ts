@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Discovery, Draft } from '../model/types.js';
 import { describeChanges } from './changes.js';
-import { GUEST, HOST, sampleDiscovery } from './fixtures.js';
+import { BLUE, GUEST, HOST, sampleDiscovery } from './fixtures.js';
 
 const texts = (a: Draft.Discovery, b: Draft.Discovery, netns?: string): string[] =>
   describeChanges(a as Discovery, b as Discovery, { netns }).map((l) => `${l.op} ${l.text}`);
@@ -51,6 +51,22 @@ describe('changes between two discoveries, spelled out', () => {
         'sleep(1000): mv0 macvlan mode bridge → vepa',
       ].map((t) => `~ ${t}`),
     );
+  });
+
+  it('names kind settings one by one: vxlan remote and underlay, bridge STP, tap holders', () => {
+    const [a, b] = edited((d) => {
+      const vx = iface(d, BLUE, 'vx42').vxlan!;
+      vx.remote = '10.0.2.98';
+      vx.underlay = { netns: HOST, index: 3 };
+      iface(d, HOST, 'br0').bridge!.stp = true;
+      iface(d, BLUE, 'tap0').tuntap!.holders = [];
+    });
+    assert.deepEqual(texts(a, b), [
+      '~ host: br0 bridge stp false → true',
+      '~ /run/netns/blue: vx42 vxlan remote 10.0.2.99 → 10.0.2.98',
+      `~ /run/netns/blue: vx42 vxlan underlay eth0 in netns ${HOST} (host) → br0 in netns ${HOST} (host)`,
+      '~ /run/netns/blue: tap0 tuntap holders busybox(1001), busybox(1001) → —',
+    ]);
   });
 
   it('reports addresses, routes, rules, listening ports and forwarding added and removed', () => {

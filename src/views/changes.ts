@@ -67,13 +67,57 @@ const FIELDS: Field[] = [
     show: (i, ctx) => (i.master ? (ctx.lookup(i.master)?.name ?? `if${i.master.index}`) : undefined),
   },
   { name: 'peer', key: (i) => refKey(peerOf(i)), show: (i, ctx) => wireOf(i, ctx) },
-  {
-    name: 'vxlan',
-    key: (i) => (i.vxlan ? JSON.stringify({ ...i.vxlan, underlay: refKey(i.vxlan.underlay) }) : undefined),
-  },
-  { name: 'vlan', key: (i) => (i.vlan ? `${i.vlan.id} ${i.vlan.protocol}` : undefined) },
-  { name: 'macvlan mode', key: (i) => i.macvlan?.mode },
 ];
+
+/**
+ * Kind-specific settings, compared setting by setting (`vx0 vxlan remote 10.0.0.1 → 10.0.0.2`,
+ * `br0 bridge stp false → true`, `tap0 tuntap holders qemu(41) → —`). The veth peer is a field
+ * above; the engine network name is the decorators' naming, not a setting of the device.
+ */
+const KIND_SETTINGS = [
+  'bridge',
+  'bridgePort',
+  'macvlan',
+  'ipvlan',
+  'vlan',
+  'vxlan',
+  'geneve',
+  'tunnel',
+  'bond',
+  'vrf',
+  'tuntap',
+] as const satisfies readonly (keyof Interface)[];
+
+function settingText(v: unknown, ctx: TreeContext, from: number): string {
+  if (v === undefined || v === null) return '—';
+  if (Array.isArray(v)) return v.length ? v.map((x) => settingText(x, ctx, from)).join(', ') : '—';
+  if (typeof v !== 'object') return String(v);
+  const o = v as Record<string, unknown>;
+  // An interface reference: its name, and where it is when elsewhere.
+  if (typeof o.netns === 'number' && typeof o.index === 'number' && Object.keys(o).length === 2) {
+    const target = ctx.lookup({ netns: o.netns, index: o.index });
+    return target ? ctx.where(target, from) : `if${o.index} in netns ${o.netns}`;
+  }
+  // A process holding a device.
+  if (typeof o.pid === 'number' && typeof o.comm === 'string') return `${o.comm}(${o.pid})`;
+  return JSON.stringify(v);
+}
+
+function settingChanges(o: Interface, i: Interface, before: TreeContext, after: TreeContext): string[] {
+  const out: string[] = [];
+  for (const kind of KIND_SETTINGS) {
+    const was = (o[kind] ?? {}) as Record<string, unknown>;
+    const now = (i[kind] ?? {}) as Record<string, unknown>;
+    if (sameData(was, now)) continue;
+    for (const k of new Set([...Object.keys(was), ...Object.keys(now)])) {
+      if (sameData(was[k], now[k])) continue;
+      out.push(
+        `${i.name} ${kind} ${k} ${settingText(was[k], before, o.netns)} → ${settingText(now[k], after, i.netns)}`,
+      );
+    }
+  }
+  return out;
+}
 
 const peerOf = (i: Interface) => i.veth?.peer ?? (i.kind === 'veth' ? i.link : undefined);
 
@@ -193,6 +237,7 @@ export function describeChanges(prev: Discovery, next: Discovery, options: Chang
         const now = f.show ? f.show(i, after) : f.key(i);
         line('~', 'interface', `${i.name} ${f.name} ${was ?? '—'} → ${now ?? '—'}`);
       }
+      for (const t of settingChanges(o, i, before, after)) line('~', 'interface', t);
       const addrs = diffBy(o.addresses, i.addresses, addrText, addrText);
       for (const a of addrs.removed) line('-', 'address', `${i.name} address ${a}`);
       for (const a of addrs.added) line('+', 'address', `${i.name} address ${a}`);
