@@ -43,14 +43,15 @@ function startWatch(args: string[], wrapper: string[] = []) {
       });
     }
   };
-  const find = (p: (l: Printed) => boolean) => lines.find(p);
+  /** Waits until a printed line matches. */
+  const sees = (what: string, p: (l: Printed) => boolean) => until(what, () => lines.some(p));
   const stop = (): Promise<number | null> =>
     new Promise((resolve) => {
       if (proc.exitCode !== null) return resolve(proc.exitCode);
       proc.once('exit', (code) => resolve(code));
       proc.kill('SIGINT');
     });
-  return { proc, lines, until, find, stop, stderr: () => stderr };
+  return { proc, lines, until, sees, stop, stderr: () => stderr };
 }
 
 const tryIp = (...args: string[]) => {
@@ -72,42 +73,28 @@ describe('wirescope watch', () => {
       ip('netns', 'add', ns);
       ip('link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
       const ino = statSync(`/run/netns/${ns}`).ino;
-      await w.until(
-        'the new namespace',
-        () => !!w.find((l) => l.op === '+' && l.what === 'netns' && l.netns === ino),
-      );
-      await w.until(
+      await w.sees('the new namespace', (l) => l.op === '+' && l.what === 'netns' && l.netns === ino);
+      await w.sees(
         'its veth, wired to the host side',
-        () =>
-          !!w.find(
-            (l) =>
-              l.op === '+' &&
-              l.what === 'interface' &&
-              l.netns === ino &&
-              l.text.endsWith(
-                `: eth0 (veth) ⇄ ${hostSide} in netns ${statSync('/proc/self/ns/net').ino} (host)`,
-              ),
-          ),
+        (l) =>
+          l.op === '+' &&
+          l.what === 'interface' &&
+          l.netns === ino &&
+          l.text.endsWith(`: eth0 (veth) ⇄ ${hostSide} in netns ${statSync('/proc/self/ns/net').ino} (host)`),
       );
       ip('-n', ns, 'link', 'set', 'eth0', 'mtu', '1400');
       ip('-n', ns, 'addr', 'add', '10.251.7.2/24', 'dev', 'eth0');
-      await w.until(
+      await w.sees(
         'the MTU change',
-        () => !!w.find((l) => l.op === '~' && l.netns === ino && l.text.endsWith(': eth0 mtu 1500 → 1400')),
+        (l) => l.op === '~' && l.netns === ino && l.text.endsWith(': eth0 mtu 1500 → 1400'),
       );
-      await w.until(
+      await w.sees(
         'the address',
-        () =>
-          !!w.find(
-            (l) => l.op === '+' && l.what === 'address' && l.text.endsWith(': eth0 address 10.251.7.2/24'),
-          ),
+        (l) => l.op === '+' && l.what === 'address' && l.text.endsWith(': eth0 address 10.251.7.2/24'),
       );
       ip('link', 'del', hostSide);
       ip('netns', 'del', ns);
-      await w.until(
-        'the namespace going',
-        () => !!w.find((l) => l.op === '-' && l.what === 'netns' && l.netns === ino),
-      );
+      await w.sees('the namespace going', (l) => l.op === '-' && l.what === 'netns' && l.netns === ino);
       assert.ok(
         w.lines.every((l) => !Number.isNaN(Date.parse(l.time))),
         'every line has its time',
@@ -126,38 +113,27 @@ describe('wirescope watch', () => {
     try {
       await w.until('the start line', () => /watching \d+ network namespace/.test(w.stderr()));
       runSleeper('docker', name, image, '--network', 'none');
-      await w.until(
+      await w.sees(
         'the container',
-        () =>
-          !!w.find(
-            (l) =>
-              l.op === '+' &&
-              l.what === 'container' &&
-              l.text.startsWith(`container ${name} (docker) running in netns `),
-          ),
+        (l) =>
+          l.op === '+' &&
+          l.what === 'container' &&
+          l.text.startsWith(`container ${name} (docker) running in netns `),
       );
-      await w.until(
+      await w.sees(
         'its namespace, named after it',
-        () => !!w.find((l) => l.op === '+' && l.what === 'netns' && l.text.endsWith(`(${name})`)),
+        (l) => l.op === '+' && l.what === 'netns' && l.text.endsWith(`(${name})`),
       );
       sh('docker', ['stop', '-t', '0', name]);
-      await w.until(
+      await w.sees(
         'the stop',
-        () =>
-          !!w.find(
-            (l) =>
-              l.op === '~' &&
-              l.what === 'container' &&
-              l.text === `container ${name} (docker) running → exited`,
-          ),
+        (l) =>
+          l.op === '~' && l.what === 'container' && l.text === `container ${name} (docker) running → exited`,
       );
       sh('docker', ['rm', name]);
-      await w.until(
+      await w.sees(
         'the removal',
-        () =>
-          !!w.find(
-            (l) => l.op === '-' && l.what === 'container' && l.text.startsWith(`container ${name} (docker)`),
-          ),
+        (l) => l.op === '-' && l.what === 'container' && l.text.startsWith(`container ${name} (docker)`),
       );
     } finally {
       assert.equal(await w.stop(), 0);
