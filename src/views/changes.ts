@@ -11,8 +11,8 @@
  * Identity is the model's (DESIGN.md "Object identity"): namespaces by inode,
  * interfaces by (netns, ifindex), containers by key. Counters and other values
  * that move all the time (statistics, neighbours, connected sockets, bridge
- * timers) are no change. Routes the kernel derives from addresses are left out:
- * the address line says it. Pure.
+ * timers) are no change. The local-table routes the kernel derives from each
+ * address are left out: the address line says it. Pure.
  */
 import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
