@@ -15,7 +15,7 @@ import { createEngineTracker } from '../engines/tracker.js';
 import type { Discovery, Warning } from '../model/types.js';
 import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
-import { ChangeWatcher } from '../service/watch.js';
+import { ChangeWatcher, SETTLE_MS } from '../service/watch.js';
 import { type ChangeLine, describeChanges } from '../views/changes.js';
 import { matchingNetworks } from '../views/text-tree.js';
 import { CliError } from './errors.js';
@@ -26,9 +26,6 @@ interface WatchFlags {
   engines: boolean;
   interval: string;
 }
-
-/** Coalesces a burst of notifications (a veth pair is a dozen messages) into one rediscovery. */
-const SETTLE_MS = 200;
 
 const clock = (d: Date): string => d.toTimeString().slice(0, 8);
 

@@ -9,7 +9,7 @@ import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
 import { readSysctl } from './apply.js';
 import type { LoadedLab } from './load.js';
-import { nftTable } from './marks.js';
+import { nftTable, nodeOfProcessMark } from './marks.js';
 import { readTableRules } from './nft.js';
 import { probe, reachPlan } from './reach.js';
 import { readState } from './state.js';
@@ -26,9 +26,8 @@ export interface VerifyOptions {
 function nodePids(lab: LoadedLab, d: Discovery, hints: VerifyFacts['hints']): Map<string, number> {
   const out = new Map<string, number>();
   for (const p of Object.values(d.processes)) {
-    const a0 = p.cmdline[0];
-    const prefix = `wirescope-lab:${lab.topology.name}:`;
-    if (a0?.startsWith(prefix)) out.set(a0.slice(prefix.length), p.pid);
+    const mark = nodeOfProcessMark(p.cmdline[0]);
+    if (mark?.lab === lab.topology.name) out.set(mark.node, p.pid);
   }
   for (const [n, h] of Object.entries(hints ?? {})) {
     if (!out.has(n) && d.processes[String(h.pid)]?.starttime === h.starttime) out.set(n, h.pid);

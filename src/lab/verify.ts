@@ -17,7 +17,7 @@
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
 import type { Drift } from '../service/contract.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
-import { ifaceMark, LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
+import { ifaceMark, LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
 import { routeText } from './plan.js';
 import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
@@ -77,12 +77,12 @@ export function locateNodes(
   out[hostKey] = host;
   const marks = new Map<string, number | undefined>();
   for (const p of Object.values(d.processes)) {
-    const a0 = p.cmdline[0];
-    if (a0?.startsWith(`wirescope-lab:${t.name}:`)) marks.set(a0, p.namespaces.net);
+    const mark = nodeOfProcessMark(p.cmdline[0]);
+    if (mark?.lab === t.name) marks.set(mark.node, p.namespaces.net);
   }
   for (const n of t.nodes) {
     if (!HOLDERS.has(n.kind)) continue;
-    let ino = marks.get(processMark(t.name, n.name));
+    let ino = marks.get(n.name);
     if (ino === undefined && n.kind === 'docker') {
       const c = Object.values(d.containers).find(
         (c) => c.labels[LABEL_LAB] === t.name && c.labels[LABEL_NODE] === n.name,

@@ -15,7 +15,7 @@ import { DiscoveryCache, type Product } from './cache.js';
 import { withDrift } from './drift.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
 import { WorkerRunner } from './runner.js';
-import { ChangeWatcher, type WatcherOptions } from './watch.js';
+import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from './watch.js';
 import { ThreadedWatcher } from './watch-thread.js';
 
 export interface ServiceOptions {
@@ -100,7 +100,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
           debounce = setTimeout(() => {
             debounce = undefined;
             cache.refresh().catch(() => undefined);
-          }, 200);
+          }, SETTLE_MS);
         }
       },
       {

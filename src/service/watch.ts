@@ -24,6 +24,12 @@ export const WATCH_GROUPS = CONFIG_CHANGE_GROUPS;
 
 export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 
+/**
+ * How long to let a burst of notifications settle before rediscovering once:
+ * one veth pair coming up is a dozen rtnetlink messages in a few milliseconds.
+ */
+export const SETTLE_MS = 200;
+
 export interface WatcherOptions {
   /** Tick period (ms) of the census and multicast drain (default 500; it runs on its own thread). */
   intervalMs?: number;

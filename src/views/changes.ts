@@ -17,6 +17,7 @@
 import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
 import {
+  containerOfTenant,
   forwardedLabel,
   isKernelLocal,
   isListening,
@@ -160,7 +161,7 @@ function routeText(ctx: TreeContext, n: NetworkNamespace, r: NetworkNamespace['r
 }
 
 function tenantText(d: Discovery, t: NetworkNamespace['tenants'][number]): string {
-  const c = t.container === undefined ? undefined : d.containers[t.container];
+  const c = containerOfTenant(d, t);
   return c ? `${c.type} ${c.name} (pid ${t.pid})` : `${t.comm}(${t.pid})`;
 }
 
@@ -183,8 +184,8 @@ export function describeChanges(prev: Discovery, next: Discovery, options: Chang
   let wanted: ((ino: number) => boolean) | undefined;
   if (options.netns !== undefined) {
     const inos = new Set([
-      ...matchingNetworks(prev, options.netns).map((n) => n.ino),
-      ...matchingNetworks(next, options.netns).map((n) => n.ino),
+      ...matchingNetworks(prev, options.netns, before).map((n) => n.ino),
+      ...matchingNetworks(next, options.netns, after).map((n) => n.ino),
     ]);
     wanted = (ino) => inos.has(ino);
   }

@@ -151,7 +151,7 @@ export class TreeContext {
 }
 
 /** The container a tenant is or runs in, by key (or by id: containerd keys are scoped). */
-function containerOfTenant(d: Discovery, t: Tenant): Container | undefined {
+export function containerOfTenant(d: Discovery, t: Tenant): Container | undefined {
   const cid = t.container ?? d.processes[t.pid]?.container;
   if (cid === undefined) return undefined;
   return d.containers[cid] ?? Object.values(d.containers).find((x) => x.id === cid);
@@ -199,8 +199,11 @@ function matchesFilter(ctx: TreeContext, ns: NetworkNamespace, filter: string): 
 }
 
 /** The network namespaces a `--netns` filter selects: by inode, tenant, container (id prefix), group or bind mount. */
-export function matchingNetworks(discovery: Discovery, filter: string | undefined): NetworkNamespace[] {
-  const ctx = new TreeContext(discovery);
+export function matchingNetworks(
+  discovery: Discovery,
+  filter: string | undefined,
+  ctx = new TreeContext(discovery),
+): NetworkNamespace[] {
   return Object.values(discovery.networks)
     .filter((ns) => filter === undefined || matchesFilter(ctx, ns, filter))
     .sort((a, b) => Number(b.isInitial) - Number(a.isInitial) || a.ino - b.ino);
