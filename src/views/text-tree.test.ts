@@ -192,6 +192,14 @@ describe('text tree view', () => {
     const t = withRules([...defaults, rule(100, 100, { src: '192.168.99.0/24' })]);
     assert.match(t, /policy rules \(4\)/);
     assert.match(t, /100: from 192\.168\.99\.0\/24 lookup 100/);
+    // A mark is shown with its mask unless the mask is all 32 bits, as ip-rule(8) does.
+    const marks = withRules([
+      ...defaults,
+      rule(200, 100, { fwmark: 0x10, fwmask: 0xff }),
+      rule(201, 100, { fwmark: 0x20, fwmask: 0xffffffff }),
+    ]);
+    assert.match(marks, /200: from all fwmark 0x10\/0xff lookup 100$/m);
+    assert.match(marks, /201: from all fwmark 0x20 lookup 100$/m);
   });
 
   it('shows a few warnings of each kind and counts the rest', () => {

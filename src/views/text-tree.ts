@@ -558,7 +558,9 @@ export function ruleLabel(r: Rule): string {
     r.dst ? `to ${r.dst}` : '',
     r.iif ? `iif ${r.iif}` : '',
     r.oif ? `oif ${r.oif}` : '',
-    r.fwmark !== undefined ? `fwmark 0x${r.fwmark.toString(16)}` : '',
+    r.fwmark !== undefined
+      ? `fwmark 0x${r.fwmark.toString(16)}${r.fwmask !== undefined && r.fwmask !== 0xffffffff ? `/0x${r.fwmask.toString(16)}` : ''}`
+      : '',
     r.action === 'to_tbl' || r.action === 'table' || r.action === 'unicast'
       ? `lookup ${tableName(r.table)}`
       : `${r.action}${r.table ? ` ${tableName(r.table)}` : ''}`,
