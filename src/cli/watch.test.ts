@@ -54,6 +54,35 @@ function startWatch(args: string[], wrapper: string[] = []) {
   return { proc, lines, until, sees, stop, stderr: () => stderr };
 }
 
+/**
+ * The namespace the lines last said a container runs in: `+ container C running in netns N`,
+ * `~ container C created → running in netns N` or `~ container C now in netns N`.
+ */
+function runningIn(lines: readonly Printed[], container: string): number | undefined {
+  let state: string | undefined;
+  let netns: number | undefined;
+  for (const l of lines) {
+    if (l.what !== 'container' || !l.text.startsWith(`${container} `)) continue;
+    const m = /^(?:(\S+)|\S+ → (\S+)|now)(?: in netns (\d+))?$/.exec(l.text.slice(container.length + 1));
+    if (!m) continue;
+    state = m[1] ?? m[2] ?? state;
+    if (m[3] !== undefined) netns = Number(m[3]);
+    if (l.op === '-') netns = undefined;
+  }
+  return state === 'running' ? netns : undefined;
+}
+
+/** What the lines last named a namespace: `+ netns N (NAME)` or `~ netns N name OLD → NAME`. */
+function nameOf(lines: readonly Printed[], netns: number): string | undefined {
+  let name: string | undefined;
+  for (const l of lines) {
+    if (l.what !== 'netns' || l.netns !== netns) continue;
+    const m = /^netns \d+ (?:\((.*)\)|name .* → (.*))$/.exec(l.text);
+    if (m) name = m[1] ?? m[2];
+  }
+  return name;
+}
+
 const tryIp = (...args: string[]) => {
   try {
     ip(...args);
@@ -113,16 +142,17 @@ describe('wirescope watch', () => {
     try {
       await w.until('the start line', () => /watching \d+ network namespace/.test(w.stderr()));
       runSleeper('docker', name, image, '--network', 'none');
-      await w.sees(
-        'the container',
-        (l) =>
-          l.op === '+' &&
-          l.what === 'container' &&
-          l.text.startsWith(`container ${name} (docker) running in netns `),
-      );
-      await w.sees(
-        'its namespace, named after it',
-        (l) => l.op === '+' && l.what === 'netns' && l.text.endsWith(`(${name})`),
+      // Docker reports the container created, then running; the census may see its namespace
+      // before, between or after those events, first named after runc's init process. Every
+      // order is correct as long as the lines end up saying it runs in a namespace named after it.
+      let netns: number | undefined;
+      await w.until('the container running in a namespace', () => {
+        netns = runningIn(w.lines, `container ${name} (docker)`);
+        return netns !== undefined;
+      });
+      await w.until(
+        `its namespace named after it (lines name it "${nameOf(w.lines, netns!)}")`,
+        () => nameOf(w.lines, netns!) === name,
       );
       sh('docker', ['stop', '-t', '0', name]);
       await w.sees(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Discovery, Draft } from '../model/types.js';
 import { describeChanges } from './changes.js';
-import { BLUE, GUEST, HOST, sampleDiscovery } from './fixtures.js';
+import { BLUE, GUEST, HOST, POD, sampleDiscovery } from './fixtures.js';
 
 const texts = (a: Draft.Discovery, b: Draft.Discovery, netns?: string): string[] =>
   describeChanges(a as Discovery, b as Discovery, { netns }).map((l) => `${l.op} ${l.text}`);
@@ -124,8 +124,49 @@ describe('changes between two discoveries, spelled out', () => {
       delete d.containers['k8s-pause'];
     });
     assert.deepEqual(texts(a, b), [
+      `~ netns ${POD} name k8s_POD_mypod, kind-control-plane/nginx → pause(3000), kind-control-plane/nginx`,
       '~ container nginx (cri) paused → running',
-      `- container k8s_POD_mypod (cri) in netns 4026532600`,
+      `- container k8s_POD_mypod (cri) in netns ${POD}`,
+    ]);
+  });
+
+  it('says where a container runs once it does, whether it was first seen created or running', () => {
+    // Engines report a container as created (no process, no namespace) and then as running; the
+    // namespace census may see its namespace before, between or after those events.
+    const created = (d: Draft.Discovery) => {
+      const c = d.containers['k8s-nginx']!;
+      c.state = 'created';
+      delete c.netns;
+      delete c.pid;
+    };
+    const [a, b] = edited((d) => {
+      d.containers['k8s-nginx']!.state = 'running';
+    });
+    created(a);
+    assert.deepEqual(texts(a, b), [`~ container nginx (cri) created → running in netns ${POD}`]);
+    const [c, e] = edited(created);
+    assert.deepEqual(texts(e, c), [`~ container nginx (cri) created → paused in netns ${POD}`]);
+    const [, f] = edited(created);
+    const g = structuredClone(f);
+    g.containers['k8s-nginx']!.netns = POD;
+    assert.deepEqual(texts(f, g), [`~ container nginx (cri) now in netns ${POD}`], 'no state change');
+    assert.deepEqual(texts(g, f), [], 'a namespace no longer reported (stopping) is the state line’s');
+  });
+
+  it('names a namespace after its container once the engine reports it, never only after the runtime', () => {
+    // What runc leaves while it sets a container up: a tenant named after its init process, and
+    // no container yet.
+    const [a, b] = edited((d) => {
+      d.networks[POD]!.tenants = [
+        { pid: 3000, starttime: 30000, comm: 'pause', container: 'k8s-pause', dns: { hosts: [] } },
+      ];
+    });
+    a.networks[POD]!.tenants = [{ pid: 3000, starttime: 30000, comm: 'runc:[2:INIT]', dns: { hosts: [] } }];
+    delete a.containers['k8s-pause'];
+    delete a.processes[3000]!.container;
+    assert.deepEqual(texts(a, b), [
+      `~ netns ${POD} name runc:[2:INIT](3000) → k8s_POD_mypod`,
+      `+ container k8s_POD_mypod (cri) RUNNING in netns ${POD}`,
     ]);
   });
 

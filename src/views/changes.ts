@@ -214,14 +214,22 @@ export function describeChanges(prev: Discovery, next: Discovery, options: Chang
   for (const [key, n] of Object.entries(next.networks)) {
     const p = prev.networks[key];
     if (!p || !keep(n.ino)) continue;
-    // Named only when something changed: naming every namespace costs more than comparing it.
-    let name: string | undefined;
-    const at = () => {
-      name ??= short(n.ino);
-      return name;
-    };
+    const at = () => short(n.ino);
     const line = (op: ChangeOp, what: ChangeLine['what'], text: string) =>
       out.push({ op, what, netns: n.ino, text: `${at()}: ${text}` });
+
+    // The name lines start with: a namespace first seen while a runtime set it up is named after
+    // its transient process (`runc:[2:INIT](812)`), then after its container once the engine
+    // reports it. Readers follow namespaces by these names, so a new one gets a line of its own.
+    const wasNamed = before.netnsName(n.ino);
+    const nowNamed = after.netnsName(n.ino);
+    if (wasNamed !== nowNamed)
+      out.push({
+        op: '~',
+        what: 'netns',
+        netns: n.ino,
+        text: `netns ${n.ino} name ${wasNamed || '—'} → ${nowNamed || '—'}`,
+      });
 
     const old = new Map(p.interfaces.map((i) => [i.index, i]));
     for (const i of n.interfaces) {
@@ -292,27 +300,18 @@ export function describeChanges(prev: Discovery, next: Discovery, options: Chang
   for (const [key, c] of Object.entries(next.containers)) {
     const o = prev.containers[key];
     if (!containerKept(c) && (o === undefined || !containerKept(o))) continue;
-    if (!o)
-      out.push({
-        op: '+',
-        what: 'container',
-        netns: c.netns,
-        text: `container ${c.name} (${c.type}) ${c.state}${where(c)}`,
-      });
-    else if (o.state !== c.state)
-      out.push({
-        op: '~',
-        what: 'container',
-        netns: c.netns,
-        text: `container ${c.name} (${c.type}) ${o.state} → ${c.state}`,
-      });
-    else if (o.name !== c.name)
-      out.push({
-        op: '~',
-        what: 'container',
-        netns: c.netns,
-        text: `container ${o.name} (${c.type}) renamed ${c.name}`,
-      });
+    const line = (op: ChangeOp, text: string) => out.push({ op, what: 'container', netns: c.netns, text });
+    if (!o) {
+      line('+', `container ${c.name} (${c.type}) ${c.state}${where(c)}`);
+      continue;
+    }
+    // Engines report a container before it runs (created, no namespace yet) and again once it
+    // runs, in whichever order their events and the namespace census arrive: each step is a line,
+    // and the one that gives it a namespace says which.
+    if (o.name !== c.name) line('~', `container ${o.name} (${c.type}) renamed ${c.name}`);
+    const moved = c.netns !== undefined && c.netns !== o.netns ? where(c) : '';
+    if (o.state !== c.state) line('~', `container ${c.name} (${c.type}) ${o.state} → ${c.state}${moved}`);
+    else if (moved) line('~', `container ${c.name} (${c.type}) now${moved}`);
   }
   for (const [key, o] of Object.entries(prev.containers)) {
     if (next.containers[key] || !containerKept(o)) continue;
