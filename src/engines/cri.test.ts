@@ -17,6 +17,7 @@ import { createEngineTracker } from './index.js';
 import { startContainerd, type TestContainerd } from './testing/containerd.js';
 import { removePod, runPod, type TestPod } from './testing/cri.js';
 import { ensureContainerdImage, ensurePauseImage } from './testing/image.js';
+import { discoverSettled } from './testing/settled.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 
@@ -50,7 +51,7 @@ describe('engines: CRI-O through the CRI API', () => {
     );
     await new Promise<void>((resolve) => relay?.stdout?.once('data', () => resolve()));
     pod = await runPod(cd.socket, `${P}-kpod`, `${P}-uid`, image, ['sleep', '100000']);
-    d = await discover({ containers: tracker, network: false });
+    d = await discoverSettled(tracker, { network: false });
   });
 
   after(async () => {
@@ -97,7 +98,13 @@ describe('engines: CRI-O through the CRI API', () => {
 
   it('notices a removed pod with its next background refresh', async () => {
     const crio = Object.values(d.engines).find((x) => x.pid === relay?.pid);
-    if (pod && cd) await removePod(cd.socket, pod.sandboxId);
+    assert.ok(crio && pod && cd, 'the engine and its pod were found before');
+    const before = await discover({ containers: tracker, network: false });
+    assert.ok(
+      Object.values(before.containers).some((c) => c.engine === crio.id && c.id === pod?.sandboxId),
+      'the sandbox is listed before its removal',
+    );
+    await removePod(cd.socket, pod.sandboxId);
     let gone = false;
     for (let i = 0; i < 60 && !gone; i++) {
       const now = await discover({ containers: tracker, network: false });

@@ -20,6 +20,7 @@ import {
   sh,
   trySh,
 } from './testing/image.js';
+import { discoverSettled } from './testing/settled.js';
 import { runInTurtle, startDockerInDocker, startInnerEngine, startTurtle } from './testing/turtle.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
@@ -135,7 +136,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
     startInnerEngine(`${P}-turtle`, `${P}-inner2`, `${P}-deep`);
     // Docker in Docker.
     startDockerInDocker(`${P}-dind`, `${P}-dindin`);
-    d = await discover({ containers: tracker, network: false });
+    d = await discoverSettled(tracker, { network: false });
   });
 
   after(() => {

@@ -8,10 +8,10 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import { createPodmanPod, runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, ensurePodmanImage, sh, trySh } from '../engines/testing/image.js';
+import { discoverSettled } from '../engines/testing/settled.js';
 import type { Discovery } from '../model/types.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
 import { mobyshark } from './ghostwire-v1/mobyshark.js';
@@ -21,6 +21,17 @@ import { v1Errors, validateTargets } from './ghostwire-v1/validate.js';
 
 const P = `wst${randomBytes(3).toString('hex')}`;
 const inspect = (name: string, fmt: string): string => sh('docker', ['inspect', '-f', fmt, name]);
+
+/** What the discovery does not show yet of the test's containers. */
+function notYet(d: Discovery): string[] {
+  const byName = new Map(Object.values(d.containers).map((c) => [c.name, c]));
+  const out = ['web', 'zzz', 'pc'].filter((n) => !byName.has(`${P}-${n}`)).map((n) => `container ${P}-${n}`);
+  if (byName.has(`${P}-zzz`) && byName.get(`${P}-zzz`)?.state !== 'paused') out.push(`${P}-zzz paused`);
+  const pc = byName.get(`${P}-pc`);
+  const pod = pc?.groups.map((k) => d.groups[k]).find((g) => g?.type === 'io.podman.pod');
+  if (pc && (pod?.containers.length ?? 0) < 2) out.push(`pod ${P}-pod with its infra container and ${P}-pc`);
+  return out;
+}
 
 describe('Ghostwire v1 view of real engine containers', () => {
   const tracker = createEngineTracker();
@@ -51,15 +62,10 @@ describe('Ghostwire v1 view of real engine containers', () => {
       ids[n] = inspect(`${P}-${n}`, '{{.Id}}');
     }
     createPodmanPod(`${P}-pod`, `${P}-pc`);
-    // Engines report through event streams; discover until all test containers are seen.
-    const deadline = Date.now() + 20_000;
-    for (;;) {
-      d = await discover({ containers: tracker });
-      const names = new Set(Object.values(d.containers).map((c) => c.name));
-      const all = ['web', 'zzz', 'pc'].every((n) => names.has(`${P}-${n}`));
-      if (all || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Engines report through event streams, each in its own time and order: discover until every
+    // test container is seen in the state the tests describe (the pause and the pod's infra
+    // container may arrive after the rest).
+    d = await discoverSettled(tracker, {}, notYet);
     doc = toGhostwireV1(d);
   });
 

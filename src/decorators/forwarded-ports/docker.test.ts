@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { discover } from '../../discover.js';
 import { createEngineTracker } from '../../engines/index.js';
 import { ensureDockerImage, sh, trySh } from '../../engines/testing/image.js';
+import { discoverSettled } from '../../engines/testing/settled.js';
 import type { Discovery } from '../../model/types.js';
 import { isDockerProxy } from './docker-proxy.js';
 import { closeForwardedPortSockets } from './index.js';
@@ -32,7 +32,9 @@ describe('forwarded ports of a Docker container with a published port', () => {
       if (trySh('docker', ['exec', P, 'sh', '-c', 'netstat -ltn | grep -q ":80 "']) !== undefined) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    d = await discover({ containers: tracker });
+    d = await discoverSettled(tracker, {}, (x) =>
+      Object.values(x.containers).some((c) => c.name === P) ? [] : [`container ${P}`],
+    );
     containerKey = Object.entries(d.containers).find(([, c]) => c.name === P)?.[0] ?? '';
   });
 

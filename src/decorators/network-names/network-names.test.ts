@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { discover } from '../../discover.js';
 import { createEngineTracker } from '../../engines/index.js';
 import { runSleeper } from '../../engines/testing/fixtures.js';
 import {
@@ -17,6 +16,7 @@ import {
   sh,
   trySh,
 } from '../../engines/testing/image.js';
+import { discoverSettled } from '../../engines/testing/settled.js';
 import { startTurtle } from '../../engines/testing/turtle.js';
 import type { Discovery, Interface } from '../../model/types.js';
 import { parseConflist } from './cni.js';
@@ -69,7 +69,7 @@ describe('network names: engine networks on bridges and parents', () => {
     );
     for (const br of ['nerdctl7', 'cni0'])
       sh('docker', ['exec', turtle, 'ip', 'link', 'add', br, 'type', 'bridge']);
-    d = await discover({ containers: tracker });
+    d = await discoverSettled(tracker);
   });
 
   after(() => {
