@@ -1,5 +1,5 @@
 /**
- * The discovery pipeline (DESIGN.md): procfs scan → namespaces + processes →
+ * The discovery pipeline (ARCHITECTURE.md "The pipeline"): procfs scan → namespaces + processes →
  * engines & containers → network per netns → decorators → immutable model.
  * Each stage has a typed input and output and never reaches back; a stage that
  * fails for one namespace or engine records a warning and the rest goes on.

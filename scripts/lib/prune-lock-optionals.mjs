@@ -1,9 +1,11 @@
 // npm ci refuses a lockfile in which a package lists an optional dependency
-// that has no entry of its own ("Missing: X from lock file"). That happens
-// here because the registry this project installs from serves only the Linux
-// builds of platform packages (e.g. @biomejs/cli-darwin-*), so `npm install`
-// cannot record the others. Dropping those never-installable optional edges
-// is exactly what npm would do on this platform; nothing else is touched.
+// that has no entry of its own ("Missing: X from lock file"). A lockfile
+// written where only some platforms' builds of platform-specific packages
+// could be fetched (e.g. @biomejs/cli-linux-* but not @biomejs/cli-darwin-*)
+// has such dangling edges. wirescope runs only on Linux (x64, arm64), where
+// the other platforms' builds are never installed, so dropping exactly those
+// edges is what npm would do here; nothing else is touched, and a complete
+// lockfile is left as it is.
 import { readFileSync, writeFileSync } from 'node:fs';
 
 const file = process.argv[2] ?? 'package-lock.json';
@@ -22,5 +24,5 @@ for (const [path, pkg] of Object.entries(lock.packages ?? {})) {
 }
 if (pruned > 0) {
   writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
-  console.log(`setup: dropped ${pruned} optional dependencies this registry cannot serve from ${file}`);
+  console.log(`setup: dropped ${pruned} optional dependencies that have no entry of their own from ${file}`);
 }

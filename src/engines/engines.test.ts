@@ -95,7 +95,7 @@ describe('engines: containers from real Docker, containerd and podman engines', 
       'sleep',
       '1',
     ]);
-    // Created, never started: this machine cannot start privileged containers (no CAP_SYS_RESOURCE).
+    // Created, never started: a host without CAP_SYS_RESOURCE cannot start privileged containers.
     sh('docker', ['create', '--privileged', '--name', `${P}-priv`, image, 'sleep', '100000']);
     sh('ctr', [...CTR, 'container', 'create', '--privileged', ctrImage, `${P}-ctrpriv`, 'sleep', '100000']);
     sh('ctr', [...CTR, 'run', '-d', '--label', `${P}=1`, ctrImage, `${P}-ctr`, 'sleep', '100000']);

@@ -1,5 +1,5 @@
 /**
- * A legacy ip_tables "nat" table recorded from this machine's kernel (Linux 6.18.44-fc-v769)
+ * A legacy ip_tables "nat" table recorded from a Linux 6.18.44 kernel
  * through IPT_SO_GET_INFO / IPT_SO_GET_ENTRIES in a throwaway network namespace:
  *
  *   iptables-legacy -t nat -N WSTCHAIN

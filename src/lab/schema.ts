@@ -5,7 +5,7 @@
  * `links` with `endpoints: ["a:eth1", "b:eth1"]`; plus top-level `nat` and
  * vagga-style `partitions`. The schema only checks shapes; cross-references
  * (unknown nodes, duplicate names, address conflicts) are checked in
- * validate.ts, where every error still carries a line and column.
+ * topology.ts, where every error still carries a line and column.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 

@@ -1,7 +1,7 @@
 /**
  * Test helpers for labs on the real kernel: an example file made unique
  * (lab name, host-side interface names) so tests never collide with each
- * other or with other engineers' fixtures, the CLI run as a child process,
+ * other or with other tests' fixtures, the CLI run as a child process,
  * commands inside a node, and the lab's footprint on the host — everything
  * that carries its marks — to prove `down` leaves nothing behind.
  */

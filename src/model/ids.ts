@@ -1,4 +1,4 @@
-/** Stable identities of model objects (see DESIGN.md "Object identity"). */
+/** Stable identities of model objects (see ARCHITECTURE.md "Object identity"). */
 import type { InterfaceRef } from './types.js';
 
 export const interfaceKey = (ref: InterfaceRef): string => `${ref.netns}/${ref.index}`;

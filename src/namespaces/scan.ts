@@ -1,6 +1,6 @@
 /**
  * Stage 1 of the pipeline: every namespace of the host and every process
- * attached to one, read from procfs in-process (DESIGN.md). Namespaces are
+ * attached to one, read from procfs in-process (ARCHITECTURE.md "The pipeline"). Namespaces are
  * found from all places that can hold them, like lxkns does — process and
  * task ns links, fds, nsfs bind mounts in every mount namespace — then
  * described once each through the kernel (owner, parent, owner UID), and
@@ -12,7 +12,7 @@
  *  - "namespace-vanished": no path opens the namespace any more (its last
  *    holder went away during the scan); it is dropped;
  *  - "proc-denied" / "proc-unreadable": a process's /proc entries could not
- *    be read (EACCES on /proc/1/ns/* even for root in this sandbox); the
+ *    be read (EACCES on /proc/1/ns/* even for root in some sandboxes); the
  *    process is kept with the namespaces that were readable;
  *  - "holder-vanished": a bind mount or fd went away; the namespace stays
  *    through its other holders;
@@ -198,7 +198,7 @@ function nsfsDev(): number {
 
 /**
  * The host's initial namespaces: PID 1's, unless its links are unreadable
- * (as in this sandbox, where even root gets EACCES); then kthreadd's (PID 2
+ * (in some sandboxes even root gets EACCES); then kthreadd's (PID 2
  * with no parent, a kernel thread, always in the initial namespaces); then
  * our own.
  */

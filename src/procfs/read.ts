@@ -107,7 +107,7 @@ export type FsFault = 'vanished' | 'denied' | 'other';
 /**
  * ENOENT/ESRCH: the process or task exited (procfs removes its directory);
  * EACCES/EPERM: ptrace access mode checks failed (see proc(5), "ptrace access
- * mode"), which even root hits for PID 1 in this sandbox.
+ * mode"), which even root hits for PID 1 in some sandboxes.
  */
 export function classify(err: unknown): FsFault {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;

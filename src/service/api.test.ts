@@ -151,7 +151,7 @@ describe('discovery service API on a real topology (bridge, veths, namespaces)',
     const r = await raw(svc.url, '/api/discovery');
     const etag = String(r.headers.etag);
     const again = await raw(svc.url, '/api/discovery', { headers: { 'if-none-match': etag } });
-    // Another engineer's namespaces may have changed in between; then a new generation is correct too.
+    // Another test's namespaces may have changed in between; then a new generation is correct too.
     if (again.headers.etag === etag) assert.equal(again.status, 304);
     else assert.equal(again.status, 200);
   });

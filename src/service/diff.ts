@@ -1,6 +1,6 @@
 /**
- * What changed between two discoveries, by stable identity (DESIGN.md "Object
- * identity"): network namespaces by inode, interfaces by (netns, ifindex),
+ * What changed between two discoveries, by stable identity (ARCHITECTURE.md
+ * "Object identity"): network namespaces by inode, interfaces by (netns, ifindex),
  * containers by id. Pure; counters and other always-moving values (interface
  * statistics, neighbour caches, connected sockets, timing) are ignored so a
  * "change" means the topology or configuration changed.

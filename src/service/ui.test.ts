@@ -38,7 +38,7 @@ describe('web UI in headless Chromium on a real topology', () => {
       '--cap-add', 'NET_ADMIN', '-p', '127.0.0.1::8080', TEST_IMAGE, 'httpd', '-f', '-p', '8080',
     ]); // biome-ignore format: argument list
     svc = await startService({ listen: { host: '127.0.0.1', port: 0 } });
-    // Only this test's namespaces (plus the host hub): other tests' namespaces may exist on this machine.
+    // Only this test's namespaces (plus the host hub): other tests' namespaces may exist on the host.
     ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${topo.prefix}`, errors));
   });
   after(async () => {

@@ -32,7 +32,7 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     lab = await driftLab();
     svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false, verify: [lab.file] });
     nodes = (JSON.parse((await raw(svc.url, '/api/verify?fresh=1')).body) as VerifyReport).labs[0]!.nodes;
-    // Only this lab's namespaces (plus the host hub): other tests' namespaces may exist on this machine.
+    // Only this lab's namespaces (plus the host hub): other tests' namespaces may exist on the host.
     ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${lab.name}`, errors));
   });
   after(async () => {

@@ -8,7 +8,7 @@
  *   - h1: route 10.9.0.0/16 via 10.0.0.254 dev eth0
  *   + container web (docker) in netns 4026532185
  *
- * Identity is the model's (DESIGN.md "Object identity"): namespaces by inode,
+ * Identity is the model's (ARCHITECTURE.md "Object identity"): namespaces by inode,
  * interfaces by (netns, ifindex), containers by key. Counters and other values
  * that move all the time (statistics, neighbours, connected sockets, bridge
  * timers) are no change. The local-table routes the kernel derives from each

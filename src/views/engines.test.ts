@@ -112,7 +112,7 @@ describe('Ghostwire v1 view of real engine containers', () => {
     assert.ok(c.dns['etc-hosts'].some((h) => h.name === 'localhost'));
   });
 
-  // (Privileged containers cannot start on this machine; their label is covered by the transform's unit tests.)
+  // (Privileged containers cannot start on a host without CAP_SYS_RESOURCE; their label is covered by the transform's unit tests.)
   it('shows a paused container as paused', () => {
     assert.equal(container(`${P}-zzz`).c.status, 'paused');
   });

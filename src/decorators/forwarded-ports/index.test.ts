@@ -28,7 +28,7 @@ const P = `wstf${randomBytes(3).toString('hex')}`;
 const FWD = 'fwd';
 const DEST = 'dest';
 const DECOY = 'decoy';
-// A /24 no other fixture on this machine is likely to use.
+// A /24 no other fixture on the host is likely to use.
 const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
 const DEST_IP = `${NET}.2`;
 // Words without leading zeros, so the text is already in RFC 5952 form.

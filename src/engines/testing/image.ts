@@ -29,7 +29,7 @@ export const PODMAN_SOCKET = '/run/podman/podman.sock';
 export const DOCKER_SOCKET = '/var/run/docker.sock';
 /**
  * Same containers.conf as scripts/daemons/podman.sh writes (cgroupfs, file
- * events, ulimits this machine allows), so the service sees CLI-made containers.
+ * events, ulimits within the host's limits), so the service sees CLI-made containers.
  */
 export const PODMAN_CONF = '/run/wirescope-podman/containers.conf';
 export const PODMAN_ENV = { ...process.env, CONTAINERS_CONF: PODMAN_CONF };

@@ -1,6 +1,6 @@
 /**
- * nf_tables dump replies with sets, maps and verdict maps, recorded from this
- * machine's kernel (Linux 6.18.44-fc-v769, nft 1.0.6) in a throwaway network
+ * nf_tables dump replies with sets, maps and verdict maps, recorded from a
+ * Linux 6.18.44 kernel (nft 1.0.6) in a throwaway network
  * namespace loaded with (`nft -f`), plus
  * `nft add rule ip wstsets pre ip daddr { 198.51.100.0/24, 203.0.113.5 } tcp dport 7778 dnat to 10.1.1.12:78`:
  *

@@ -1,5 +1,5 @@
 /**
- * nf_tables dump replies recorded from this machine's kernel (Linux 6.18.44-fc-v769) in a
+ * nf_tables dump replies recorded from a Linux 6.18.44 kernel in a
  * throwaway network namespace holding the ruleset below; each entry is
  * [netlink message type, payload hex (nfgenmsg + attributes)].
  * Recorded with nft 1.0.6 and iptables-nft 1.8.9:
