@@ -5,16 +5,20 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ensureDockerImage } from '../engines/testing/image.js';
+import { ensureDockerImage, TEST_IMAGE } from '../engines/testing/image.js';
 import type { Discovery } from '../model/types.js';
 import { dockerClient } from './nodes.js';
 import { readState } from './state.js';
 import { cli, driftOf, footprint, perturbationTests, ping, reaches, useExampleLab } from './testing.js';
 
 describe('lab: docker-node example (containers via the Docker API on a namespaced bridge)', () => {
-  // The image the example names (a busybox rootfs imported with `docker import`).
+  // The tests' own busybox image (imported with `docker import`) instead of the one the
+  // example's prepare line makes: examples.test.ts removes that one to play a fresh machine.
   const lab = useExampleLab('docker.yaml', {
-    setup: () => ensureDockerImage('wirescope-test/busybox:latest'),
+    setup: () => ensureDockerImage(TEST_IMAGE),
+    edit: (d) => {
+      for (const n of Object.values(d.nodes)) if (n.kind === 'docker') n.image = TEST_IMAGE;
+    },
   });
 
   it('creates labelled containers with no network of their own', async () => {

@@ -47,6 +47,20 @@ describe('lab file validation', () => {
     assert.match(badMtu[0] ?? '', /^7:5: mtu: Expected integer to be greater or equal to 68/);
   });
 
+  it('takes a container rootfs as a path or { busybox: true }, and says what else is wrong', () => {
+    assert.deepEqual(errors(`${base}  c: { kind: container, rootfs: { busybox: true } }\n`), []);
+    assert.deepEqual(errors(`${base}  c: { kind: container, rootfs: /srv/rootfs.tar }\n`), []);
+    assert.deepEqual(errors(`${base}  c: { kind: container, rootfs: { busybox: false } }\n`), [
+      '5:35: busybox: Expected true',
+    ]);
+    assert.deepEqual(errors(`${base}  c: { kind: container, rootfs: { busybox: true, tar: x } }\n`), [
+      '5:50: unknown field "tar"',
+    ]);
+    assert.deepEqual(errors(`${base}  c: { kind: netns, rootfs: { busybox: true } }\n`), [
+      '5:21: "rootfs" does not apply to a netns node',
+    ]);
+  });
+
   it('reports unknown nodes in endpoints', () => {
     assert.deepEqual(errors(`${base}links:\n  - endpoints: ["a:eth0", "c:eth0"]\n`), [
       '6:27: unknown node "c" in endpoint',

@@ -15,6 +15,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { buildBusyboxRootfs } from './busybox.js';
 import { LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
 import type { NodeDecl } from './schema.js';
 
@@ -238,13 +239,17 @@ export async function startContainerNode(
   files: ContainerFiles,
 ): Promise<NodeState> {
   const mark = processMark(lab, node);
-  const src = decl.rootfs ?? '';
+  const src = typeof decl.rootfs === 'string' ? decl.rootfs : '';
   let root = src;
   let unpacked: string | undefined;
   let cgroups: string[] = [];
   try {
-    if (!existsSync(src)) throw new Error(`node ${node}: rootfs "${src}" does not exist`);
-    if (!statSync(src).isDirectory()) {
+    if (typeof decl.rootfs === 'object')
+      root = unpacked = await buildBusyboxRootfs(join(stateDir, `${lab}.rootfs`, node)).catch((e: Error) => {
+        throw new Error(`node ${node}: ${e.message}`);
+      });
+    else if (!existsSync(src)) throw new Error(`node ${node}: rootfs "${src}" does not exist`);
+    else if (!statSync(src).isDirectory()) {
       unpacked = join(stateDir, `${lab}.rootfs`, node);
       rmSync(unpacked, { recursive: true, force: true });
       mkdirSync(unpacked, { recursive: true });

@@ -77,7 +77,16 @@ export const NodeDeclSchema = Type.Object(
     /** Net sysctls of the node's namespace, e.g. net.ipv4.ip_forward: 1. */
     sysctls: Opt(Type.Record(Type.String(), SysctlValue)),
     // container
-    rootfs: Opt(Type.String({ description: 'directory or tarball (container)' })),
+    /**
+     * A directory or tarball, or `{ busybox: true }`: a rootfs wirescope builds
+     * from the host's static busybox for each start (see busybox.ts).
+     */
+    rootfs: Opt(
+      Type.Union([
+        Type.String({ description: 'directory or tarball (container)' }),
+        Type.Object({ busybox: Type.Literal(true) }, Strict),
+      ]),
+    ),
     hostname: Opt(Type.String()),
     command: Opt(Type.Union([Type.String(), Type.Array(Type.String())])),
     dns: Opt(
