@@ -11,6 +11,7 @@ import { addLabNodes } from './engines/lab-nodes.js';
 import type { ContainerSource } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
+import { readHost } from './namespaces/host.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
 import { closeNetworkDiscovery, discoverNetworks, type NetworkOptions } from './network/discover.js';
@@ -40,6 +41,8 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const startedAt = new Date().toISOString();
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
+  const host = readHost(scan);
+  warnings.push(...host.warnings);
 
   const workloads = options.containers
     ? await options.containers.snapshot(scan)
@@ -73,6 +76,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     groups: workloads.groups,
     warnings,
     missingPrivileges: scan.missingPrivileges,
+    host: host.host,
   };
   await decorate(draft, { containers: options.containers });
   draft.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { deepFreeze } from '../model/freeze.js';
 import type { Discovery } from '../model/types.js';
+import { ip, randomPrefix } from '../service/testing/topology.js';
 import { sampleDiscovery } from '../views/fixtures.js';
 import { v1Errors } from '../views/ghostwire-v1/validate.js';
 import { render, resolveFormat, schemaFor } from './discover.js';
@@ -12,7 +14,7 @@ import { CliError } from './errors.js';
 
 const cli = join(dirname(fileURLToPath(import.meta.url)), 'main.js');
 const run = (...args: string[]) =>
-  spawnSync(process.execPath, [cli, 'discover', ...args], { encoding: 'utf8', timeout: 30_000 });
+  spawnSync(process.execPath, [cli, 'discover', ...args], { encoding: 'utf8', timeout: 60_000 });
 
 describe('wirescope discover options', () => {
   it('reads --json as the Ghostwire v1 format and defaults to the text tree', () => {
@@ -73,4 +75,76 @@ describe('wirescope discover options', () => {
       assert.equal(r.stdout, '');
     }
   });
+});
+
+describe('wirescope discover on a terminal', () => {
+  // What an unprivileged tenant controls: an interface alias and its own command line.
+  const ALIAS = '\x1b]0;pwned\x07\x1b[2J';
+  const ARGV0 = '\x1b[31mevil';
+  const ESC = '\x1b';
+  const ns = `${randomPrefix()}e`;
+  let sleeper: ChildProcess | undefined;
+  before(async () => {
+    ip('netns', 'add', ns);
+    ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+    ip('-n', ns, 'link', 'set', 'eth0', 'alias', ALIAS);
+    sleeper = spawn('ip', ['netns', 'exec', ns, 'bash', '-c', `exec -a $'\\e[31mevil' sleep 100`], {
+      stdio: 'ignore',
+    });
+    // Wait for the exec: the process carries the forged argv[0] once bash has replaced itself.
+    const end = Date.now() + 10_000;
+    for (;;) {
+      const pid: number | undefined = sleeper.pid;
+      let argv0 = '';
+      try {
+        argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+      } catch {
+        // not there yet
+      }
+      if (argv0 === ARGV0) break;
+      if (Date.now() > end) assert.fail(`process ${pid} did not exec with argv[0] ${JSON.stringify(ARGV0)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  });
+  after(() => {
+    sleeper?.kill('SIGKILL');
+    try {
+      ip('netns', 'del', ns);
+    } catch {
+      // already gone
+    }
+  });
+
+  for (const color of ['--no-color', '--color']) {
+    it(`prints aliases and command lines escaped, never their control bytes (${color})`, () => {
+      const r = run('--no-engines', color, '--netns', ns);
+      assert.equal(r.status, 0, r.stderr);
+      assert.ok(r.stdout.includes('alias "\\x1b]0;pwned\\x07\\x1b[2J"'), r.stdout);
+      assert.ok(r.stdout.includes(`process sleep(${sleeper?.pid})`), r.stdout);
+      assert.ok(r.stdout.includes('\\x1b[31mevil 100'), r.stdout);
+      assert.ok(!r.stdout.includes('\x07'), 'no BEL byte');
+      // With colour, our own SGR sequences are the only escapes; without, there are none.
+      const escapes = r.stdout.match(new RegExp(`${ESC}\\[[0-9;]*m|${ESC}`, 'g')) ?? [];
+      const ours = new Set([
+        '\x1b[0m',
+        '\x1b[1m',
+        '\x1b[2m',
+        '\x1b[31m',
+        '\x1b[32m',
+        '\x1b[33m',
+        '\x1b[35m',
+        '\x1b[36m',
+      ]);
+      if (color === '--no-color') assert.deepEqual(escapes, []);
+      else {
+        assert.ok(escapes.length > 0, 'coloured');
+        assert.deepEqual(
+          escapes.filter((e) => !ours.has(e)),
+          [],
+        );
+        // The tenant's own "\e[31m" is shown as text, not as red: the evil text follows the escaped form.
+        assert.ok(!r.stdout.includes('\x1b[31mevil'), 'the forged colour is not a colour');
+      }
+    });
+  }
 });

@@ -4,7 +4,6 @@
  * capture targets (`--format mobyshark`) or as the native model
  * (`--format native`); `--schema` prints the JSON Schema of a JSON format.
  */
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
@@ -75,9 +74,9 @@ export function render(
   const indent = opts.pretty ? 2 : undefined;
   switch (format) {
     case 'v1':
-      return `${JSON.stringify(toGhostwireV1(d, { hostname: hostname() }), null, indent)}\n`;
+      return `${JSON.stringify(toGhostwireV1(d), null, indent)}\n`;
     case 'mobyshark':
-      return `${JSON.stringify(mobyshark(d, { hostname: hostname() }), null, indent)}\n`;
+      return `${JSON.stringify(mobyshark(d), null, indent)}\n`;
     case 'native':
       return `${toNativeJson(d, indent)}\n`;
     case 'dot':

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { LoadedLab } from '../lab/load.js';
+import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 
 // The lab modules load only when a lab command runs: other commands start faster.
@@ -15,7 +16,9 @@ const labModules = async () => ({
   ...(await import('../lab/down.js')),
 });
 
-const progress = (line: string) => process.stderr.write(`wirescope lab: ${line}\n`);
+// Lab files, node names and kernel answers reach these lines: escaped for the terminal.
+const progress = (line: string) => process.stderr.write(`wirescope lab: ${escapeTerminal(line)}\n`);
+const say = (line: string) => process.stdout.write(`${escapeTerminal(line)}\n`);
 
 export async function loadLabFile(file: string): Promise<LoadedLab> {
   const { LabFileError, loadLab } = await import('../lab/load.js');
@@ -26,7 +29,7 @@ export async function loadLabFile(file: string): Promise<LoadedLab> {
     if (e instanceof LabFileError) {
       // Every problem on its own line; the last one carries the exit.
       const lines = e.details().split('\n');
-      for (const l of lines.slice(0, -1)) process.stderr.write(`wirescope: ${l}\n`);
+      for (const l of lines.slice(0, -1)) process.stderr.write(`wirescope: ${escapeTerminal(l)}\n`);
       throw new CliError(lines[lines.length - 1] ?? e.message, 2);
     }
     throw e;
@@ -55,13 +58,13 @@ export function registerLab(program: Command): void {
         return;
       }
       const verb = o.dryRun ? 'would' : 'did';
-      if (r.steps.length === 0) process.stdout.write(`lab ${r.name}: up to date, nothing to do\n`);
+      if (r.steps.length === 0) say(`lab ${r.name}: up to date, nothing to do`);
       else {
-        process.stdout.write(`lab ${r.name}: ${o.dryRun ? 'plan' : 'applied'} (${r.steps.length} step(s))\n`);
+        say(`lab ${r.name}: ${o.dryRun ? 'plan' : 'applied'} (${r.steps.length} step(s))`);
         for (const s of r.steps)
-          process.stdout.write(`  ${s.op === 'create' ? '+' : s.op === 'delete' ? '-' : '~'} ${s.text}\n`);
-        if (!o.dryRun) process.stdout.write(`lab ${r.name} is up\n`);
-        else process.stdout.write(`(dry run: ${verb} change nothing)\n`);
+          say(`  ${s.op === 'create' ? '+' : s.op === 'delete' ? '-' : '~'} ${s.text}`);
+        if (!o.dryRun) say(`lab ${r.name} is up`);
+        else say(`(dry run: ${verb} change nothing)`);
       }
     });
 
@@ -77,8 +80,8 @@ export function registerLab(program: Command): void {
         throw new CliError(e.message, 2);
       });
       if (o.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-      else if (r.notUp) process.stdout.write(`lab ${name} is not up\n`);
-      else process.stdout.write(`lab ${name} is down (${r.removed.length} object(s) removed)\n`);
+      else if (r.notUp) say(`lab ${name} is not up`);
+      else say(`lab ${name} is down (${r.removed.length} object(s) removed)`);
     });
 
   lab
@@ -95,12 +98,12 @@ export function registerLab(program: Command): void {
       if (s.length === 0) process.stdout.write('no lab is up\n');
       for (const l of s) {
         const dead = l.nodes.filter((n) => !n.alive).length;
-        process.stdout.write(
-          `${l.name}${l.file ? `  (${l.file})` : ''}  ${l.nodes.length} node(s)${dead ? `, ${dead} not running` : ''}\n`,
+        say(
+          `${l.name}${l.file ? `  (${l.file})` : ''}  ${l.nodes.length} node(s)${dead ? `, ${dead} not running` : ''}`,
         );
         for (const n of l.nodes) {
-          process.stdout.write(
-            `  ${n.name.padEnd(16)} ${n.kind.padEnd(9)} ${n.alive ? 'running' : 'NOT RUNNING'}${n.pid ? `  pid ${n.pid}` : ''}${n.netns ? `  net:[${n.netns}]` : ''}${n.container ? `  ${n.container}` : ''}\n`,
+          say(
+            `  ${n.name.padEnd(16)} ${n.kind.padEnd(9)} ${n.alive ? 'running' : 'NOT RUNNING'}${n.pid ? `  pid ${n.pid}` : ''}${n.netns ? `  net:[${n.netns}]` : ''}${n.container ? `  ${n.container}` : ''}`,
           );
         }
       }

@@ -4,6 +4,7 @@
  * stack trace (set WIRESCOPE_DEBUG=1 to see one).
  */
 import { Command, CommanderError } from 'commander';
+import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 import { favourSmallHeap } from './heap.js';
 
@@ -45,7 +46,7 @@ async function registerCommands(argv: readonly string[]): Promise<void> {
 function fail(err: unknown): never {
   if (err instanceof CommanderError) process.exit(err.exitCode);
   const msg = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`wirescope: ${msg.split('\n')[0]}\n`);
+  process.stderr.write(`wirescope: ${escapeTerminal(msg.split('\n')[0] ?? '')}\n`);
   if (process.env.WIRESCOPE_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
   process.exit(err instanceof CliError ? err.exitCode : 2);
 }

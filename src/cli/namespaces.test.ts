@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Fixtures, nsIno, prefix, token, waitForSleep } from '../namespaces/testing/fixtures.js';
@@ -74,6 +75,35 @@ describe('wirescope namespaces', () => {
     assert.match(priv[0] ?? '', /^wirescope: missing CAP_SYS_PTRACE \(.*not visible/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
     assert.match(r.stdout, /USER NAMESPACES/);
+  });
+
+  it('prints a process name that is an escape sequence escaped, never as control bytes', async () => {
+    const t = token();
+    // The leader of its own user namespace renames itself (comm) to "clear the screen".
+    fx.start([
+      'unshare',
+      '--user',
+      '--map-root-user',
+      'bash',
+      '-c',
+      `printf '\\e[2Jwiped' > /proc/$$/comm; sleep ${t} & wait`,
+    ]);
+    const [sleeper = 0] = await waitForSleep(t);
+    const leader = Number(
+      readFileSync(`/proc/${sleeper}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[1],
+    );
+    // The rename may land after the sleep starts: wait for it.
+    const end = Date.now() + 10_000;
+    while (readFileSync(`/proc/${leader}/comm`, 'utf8') !== '\x1b[2Jwiped\n') {
+      if (Date.now() > end) assert.fail(`process ${leader} was not renamed`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const r = run(['namespaces', '--type', 'user']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`leaders ${leader} \\\\x1b\\[2Jwiped`));
+    assert.ok(!r.stdout.includes('\x1b'), 'no ESC byte');
   });
 
   it('rejects an unknown namespace type with a one-line error', () => {

@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
 import { startService } from '../service/server.js';
+import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 
 interface ServeFlags {
@@ -83,7 +84,7 @@ export function registerServe(program: Command): void {
       // Warm the cache so the first visitor does not wait for a cold discovery.
       svc.cache.get().catch((err: unknown) => {
         process.stderr.write(
-          `wirescope: discovery failed: ${err instanceof Error ? err.message.split('\n')[0] : err}\n`,
+          `wirescope: discovery failed: ${escapeTerminal(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err))}\n`,
         );
       });
       const stop = () => {

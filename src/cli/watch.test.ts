@@ -1,7 +1,7 @@
 /** `wirescope watch` on the real kernel: a namespace and a veth come, change and go. */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -196,6 +196,71 @@ describe('wirescope watch', () => {
     ];
     assert.deepEqual(freshWarnings(first, second), [second[0]], 'new, and once');
     assert.deepEqual(freshWarnings(second, first), [first[0]], 'back after a gap: said again');
+  });
+
+  it('prints names escaped in its text lines: an alias or process name cannot drive the terminal', async () => {
+    const p = randomPrefix();
+    const ns = `${p}t`;
+    const argv = [BIN, 'watch', '--no-engines', '--interval', '60'];
+    const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    proc.stdout.on('data', (b: Buffer) => {
+      out += b.toString(); // ESC and BEL are ASCII: UTF-8 decoding keeps them as they are
+    });
+    proc.stderr.on('data', (b: Buffer) => {
+      err += b.toString();
+    });
+    const until = async (what: string, ok: () => boolean): Promise<void> => {
+      const end = Date.now() + 20_000;
+      while (!ok()) {
+        if (Date.now() > end || proc.exitCode !== null)
+          assert.fail(`${what}: not seen; stderr: ${err}; stdout: ${out}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    let tenant: ChildProcess | undefined;
+    try {
+      await until('the start line', () => /watching \d+ network namespace/.test(err));
+      ip('netns', 'add', ns);
+      // A process of the namespace that renamed itself (comm) to an escape sequence; `& wait`
+      // keeps bash itself (a last command would be exec'd, and exec resets comm).
+      tenant = spawn(
+        'ip',
+        ['netns', 'exec', ns, 'bash', '-c', `printf '\\e[31mevil' > /proc/$$/comm; sleep 100 & wait`],
+        {
+          stdio: 'ignore',
+        },
+      );
+      const comm = () => {
+        try {
+          return readFileSync(`/proc/${tenant?.pid}/comm`, 'utf8');
+        } catch {
+          return '';
+        }
+      };
+      await until('the process renamed', () => comm() === '\x1b[31mevil\n');
+      ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth1');
+      // Lines in the namespace start with its name: the renamed process, escaped.
+      await until('the veth, in the namespace named after the process', () =>
+        out.includes(`\\x1b[31mevil(${tenant?.pid}): eth0 (veth)`),
+      );
+      ip('-n', ns, 'link', 'set', 'eth0', 'alias', '\x1b]0;pwned\x07\x1b[2J');
+      await until('the alias change, escaped', () =>
+        out.includes(`\\x1b[31mevil(${tenant?.pid}): eth0 alias — → \\x1b]0;pwned\\x07\\x1b[2J\n`),
+      );
+      assert.ok(!out.includes('\x1b'), 'no ESC byte in the output');
+      assert.ok(!out.includes('\x07'), 'no BEL byte in the output');
+    } finally {
+      tenant?.kill('SIGKILL');
+      const code = await new Promise<number | null>((resolve) => {
+        if (proc.exitCode !== null) return resolve(proc.exitCode);
+        proc.once('exit', (c) => resolve(c));
+        proc.kill('SIGINT');
+      });
+      tryIp('netns', 'del', ns);
+      assert.equal(code, 0);
+    }
   });
 
   it('refuses a bad interval in one line', async () => {

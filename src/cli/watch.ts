@@ -17,6 +17,7 @@ import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
 import { ChangeWatcher, SETTLE_MS } from '../service/watch.js';
 import { type ChangeLine, describeChanges } from '../views/changes.js';
+import { escapeTerminal } from '../views/terminal.js';
 import { matchingNetworks } from '../views/text-tree.js';
 import { CliError } from './errors.js';
 
@@ -81,21 +82,23 @@ export function registerWatch(program: Command): void {
       const priv = privilegeLine(last);
       if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
       const warn = (ws: readonly Warning[]) => {
-        for (const w of ws) process.stderr.write(`wirescope: warning: ${w.message}\n`);
+        for (const w of ws) process.stderr.write(`wirescope: warning: ${escapeTerminal(w.message)}\n`);
       };
       warn(freshWarnings(undefined, last.warnings));
       const seen = matchingNetworks(last, flags.netns).length;
       process.stderr.write(
-        `wirescope: watching ${seen} network namespace(s)${flags.netns !== undefined ? ` matching "${flags.netns}"` : ''}, ` +
+        `wirescope: watching ${seen} network namespace(s)${flags.netns !== undefined ? ` matching "${escapeTerminal(flags.netns)}"` : ''}, ` +
           `${Object.keys(last.containers).length} container(s); Ctrl-C stops\n`,
       );
 
+      // One change, one line: names in it can neither break the line nor drive the terminal
+      // (escaped); the JSON lines carry them as they are, JSON-escaped.
       const print = (lines: ChangeLine[], at: Date) => {
         for (const l of lines) {
           process.stdout.write(
             flags.json
               ? `${JSON.stringify({ time: at.toISOString(), ...l })}\n`
-              : `${clock(at)} ${l.op} ${l.text}\n`,
+              : `${clock(at)} ${l.op} ${escapeTerminal(l.text)}\n`,
           );
         }
       };
@@ -119,7 +122,9 @@ export function registerWatch(program: Command): void {
             last = next;
           } while (again);
         } catch (err) {
-          process.stderr.write(`wirescope: warning: rediscovery failed: ${(err as Error).message}\n`);
+          process.stderr.write(
+            `wirescope: warning: rediscovery failed: ${escapeTerminal((err as Error).message)}\n`,
+          );
         } finally {
           running = false;
         }

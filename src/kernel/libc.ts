@@ -19,6 +19,11 @@ const c = {
   unshare: libc.func('int unshare(int flags)'),
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   bind: libc.func('int bind(int fd, const void *addr, uint32_t len)'),
+  connect: libc.func('int connect(int fd, const void *addr, uint32_t len)'),
+  getsockname: libc.func('int getsockname(int fd, _Out_ void *addr, _Inout_ uint32_t *len)'),
+  sendto: libc.func(
+    'intptr_t sendto(int fd, const void *buf, size_t len, int flags, const void *addr, uint32_t alen)',
+  ),
   send: libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
   recv: libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
@@ -58,6 +63,7 @@ export const EPERM = 1;
 export const EINVAL = 22;
 export const ENOTTY = 25;
 export const ENOBUFS = 105;
+export const ECONNREFUSED = 111;
 
 export class SyscallError extends Error {
   constructor(
@@ -121,6 +127,27 @@ export function socket(domain: number, type: number, protocol: number): number {
 
 export function bind(fd: number, addr: Buffer): void {
   check(c.bind(fd, addr, addr.length) as number, 'bind');
+}
+
+export function connect(fd: number, addr: Buffer): void {
+  check(c.connect(fd, addr, addr.length) as number, 'connect');
+}
+
+/** getsockname into `addr` (sized for the family's sockaddr); returns the length the kernel wrote. */
+export function getsockname(fd: number, addr: Buffer): number {
+  const len = [addr.length];
+  check(c.getsockname(fd, addr, len) as number, 'getsockname');
+  return len[0] ?? 0;
+}
+
+/** sendto an explicit address; returns bytes sent. Retries on EINTR. */
+export function sendto(fd: number, buf: Buffer, addr: Buffer): number {
+  for (;;) {
+    const n = Number(c.sendto(fd, buf, buf.length, 0, addr, addr.length));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== EINTR) throw new SyscallError('sendto', e);
+  }
 }
 
 export function send(fd: number, buf: Buffer): number {

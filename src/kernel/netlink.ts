@@ -11,11 +11,12 @@ import koffi from 'koffi';
 import {
   bind,
   close,
+  connect,
   EAGAIN,
   EINTR,
   ENOBUFS,
   errno,
-  recv,
+  getsockname,
   SyscallError,
   send,
   setsockoptBuf,
@@ -268,14 +269,43 @@ let nextSeq = (Date.now() & 0xffff) << 8;
 const rbuf = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * recv(2) reporting failure by return value: polling an idle multicast socket ends in EAGAIN
- * every time, and a thrown SyscallError (stack trace, strerror) per poll is not free.
+ * recvfrom(2) reporting failure by return value: polling an idle multicast socket ends in
+ * EAGAIN every time, and a thrown SyscallError (stack trace, strerror) per poll is not free.
+ * The sender's struct sockaddr_nl (family u16, pad u16, nl_pid u32, nl_groups u32) lands in
+ * `from`, the thread's one address buffer like rbuf.
  */
-const recvRaw = koffi.load('libc.so.6').func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)');
+const recvfromRaw = koffi
+  .load('libc.so.6')
+  .func('intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *alen)');
+const SOCKADDR_NL_LEN = 12;
+const from = Buffer.alloc(SOCKADDR_NL_LEN);
+const fromLen = Buffer.alloc(4);
 const MSG_DONTWAIT = 0x40;
 
 /** NETLINK_CAP_ACK: error replies do not echo the request payload. */
 const NETLINK_CAP_ACK = 10;
+
+/**
+ * What one dump (or request) may return before wirescope gives it up: generous for real
+ * hosts — a full Internet routing table in both families is about 1.3 million routes, a
+ * C1M server a million sockets — yet far below what would exhaust the heap decoding it.
+ * Whoever owns a network namespace (an unprivileged user, in their own user namespace)
+ * decides how many routes, neighbours and sockets it holds; the bound keeps one such
+ * namespace from taking the whole discovery down with it.
+ */
+export const DUMP_MAX_MESSAGES = 1 << 21;
+export const DUMP_MAX_BYTES = 512 * 1024 * 1024;
+
+/** A dump answered more than the socket's bound allows; the rest was read and discarded. */
+export class NetlinkDumpLimitError extends Error {
+  constructor(
+    readonly request: string,
+    readonly limit: string,
+  ) {
+    super(`netlink ${request}: the kernel's answer exceeds ${limit}, the bound of one dump; it is left out`);
+    this.name = 'NetlinkDumpLimitError';
+  }
+}
 
 export interface DumpStatus {
   /** NLM_F_DUMP_INTR: the kernel's tables changed during the dump (the caller may retry). */
@@ -284,16 +314,53 @@ export interface DumpStatus {
   truncated: boolean;
 }
 
-/** A synchronous netlink socket, bound to whatever network namespace it was created in. */
+export interface NetlinkSocketOptions {
+  /** Multicast groups (bind mask, groups 1..32). */
+  groups?: number;
+  rcvbuf?: number;
+  /** SO_RCVTIMEO of blocking receives (default 5000 ms). */
+  timeoutMs?: number;
+  /** Bound on the messages of one dump or request (default DUMP_MAX_MESSAGES). */
+  maxMessages?: number;
+  /** Bound on the bytes of one dump or request (default DUMP_MAX_BYTES). */
+  maxBytes?: number;
+}
+
+/**
+ * A synchronous netlink socket, bound to whatever network namespace it was created in.
+ *
+ * It hears only the kernel. Inside a network namespace owned by a user namespace, its owner
+ * holds CAP_NET_ADMIN there, and that is all netlink_sendmsg asks (netlink_allowed with
+ * NL_CFG_F_NONROOT_SEND, which NETLINK_ROUTE does not set) to send to any port id or group of
+ * the namespace: to our socket's port id, forged dump answers; to the groups, forged
+ * notifications. Two guards (net/netlink/af_netlink.c):
+ * - connect() to port id 0: netlink_getsockbyportid refuses a unicast with ECONNREFUSED when
+ *   the receiving socket is NETLINK_CONNECTED and its dst_portid differs from the sender's
+ *   port id, and the kernel's own sockets are port id 0. Forged unicasts never reach the queue.
+ *   Dump parts are queued directly (netlink_dump → __netlink_sendskb) and multicast is not
+ *   filtered (do_one_broadcast), so neither is affected.
+ * - every datagram is taken with recvfrom, and netlink_recvmsg reports the sender as nl_pid =
+ *   NETLINK_CB(skb).portid: 0 for the kernel, the sending socket's port id otherwise (a user
+ *   socket can never hold 0, the kernel socket of each protocol is inserted there). Anything
+ *   else is dropped, which covers multicast, the one way left in.
+ */
 export class NetlinkSocket {
   readonly fd: number;
   private closed = false;
+  private readonly maxMessages: number;
+  private readonly maxBytes: number;
+  /** Datagrams dropped because a process, not the kernel, sent them. */
+  dropped = 0;
+  /** The sequence number of the latest request sent. */
+  lastSeq = 0;
 
   /** Creates a socket in the calling thread's current network namespace. */
   constructor(
     readonly protocol: number,
-    opts: { groups?: number; rcvbuf?: number; timeoutMs?: number } = {},
+    opts: NetlinkSocketOptions = {},
   ) {
+    this.maxMessages = opts.maxMessages ?? DUMP_MAX_MESSAGES;
+    this.maxBytes = opts.maxBytes ?? DUMP_MAX_BYTES;
     this.fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
     try {
       const tv = Buffer.alloc(16);
@@ -308,14 +375,24 @@ export class NetlinkSocket {
       } catch {
         // Niceties (Linux >= 4.3 / 4.12); errors still arrive without them.
       }
-      const sa = Buffer.alloc(12);
+      const sa = Buffer.alloc(SOCKADDR_NL_LEN);
       sa.writeUInt16LE(AF_NETLINK, 0);
       sa.writeUInt32LE(opts.groups ?? 0, 8);
       bind(this.fd, sa);
+      // The kernel as the only peer (nl_pid 0, no groups: netlink_connect asks no privilege for that).
+      sa.writeUInt32LE(0, 8);
+      connect(this.fd, sa);
     } catch (e) {
       close(this.fd);
       throw e;
     }
+  }
+
+  /** The port id the kernel gave this socket (nl_pid of getsockname). */
+  get portid(): number {
+    const sa = Buffer.alloc(SOCKADDR_NL_LEN);
+    getsockname(this.fd, sa);
+    return sa.readUInt32LE(4);
   }
 
   /** Joins a multicast group by number (for groups > 32, which the bind mask cannot express). */
@@ -334,6 +411,9 @@ export class NetlinkSocket {
    * Sends a dump request and calls `onMessage(type, payload)` for every reply
    * until NLMSG_DONE. The payload is a view into the thread's shared receive
    * buffer, valid only during the callback: decode it there, nothing is copied.
+   * Past the socket's bound (messages or bytes) the rest of the dump is still read, so the
+   * kernel finishes it and the socket stays usable (a socket with a dump running answers
+   * the next one EBUSY: netlink_dump_start), but discarded, and NetlinkDumpLimitError is thrown.
    */
   dumpEach(
     type: number,
@@ -341,9 +421,15 @@ export class NetlinkSocket {
     onMessage: (type: number, data: Buffer) => void,
     name = `type ${type}`,
   ): DumpStatus {
-    const seq = nextSeq++ >>> 0;
-    send(this.fd, buildMessage(type, NLM_F_REQUEST | NLM_F_DUMP, seq, payload));
+    const seq = this.sendRequest(type, NLM_F_REQUEST | NLM_F_DUMP, payload);
     const status: DumpStatus = { interrupted: false, truncated: false };
+    let messages = 0;
+    let bytes = 0;
+    let over: string | undefined;
+    const done = (): DumpStatus => {
+      if (over) throw new NetlinkDumpLimitError(name, over);
+      return status;
+    };
     for (;;) {
       const n = this.recvOnce(name);
       let off = 0;
@@ -360,14 +446,17 @@ export class NetlinkSocket {
         off += align4(len);
         if (mseq !== seq) continue; // a late reply to an earlier, abandoned request
         if (flags & NLM_F_DUMP_INTR) status.interrupted = true;
-        if (mtype === NLMSG_DONE) return status;
+        if (mtype === NLMSG_DONE) return done();
         if (mtype === NLMSG_ERROR) {
           const e = parseError(data);
-          if (e.errno === 0) return status;
+          if (e.errno === 0) return done();
           throw new NetlinkError(e.errno, name, e.extAck);
         }
-        if (mtype === NLMSG_NOOP) continue;
-        onMessage(mtype, data);
+        if (mtype === NLMSG_NOOP || over) continue;
+        bytes += len;
+        if (++messages > this.maxMessages) over = `${this.maxMessages} messages`;
+        else if (bytes > this.maxBytes) over = `${this.maxBytes} bytes`;
+        else onMessage(mtype, data);
       }
     }
   }
@@ -389,23 +478,31 @@ export class NetlinkSocket {
 
   /**
    * Sends a request with NLM_F_ACK and returns the replies before the ACK
-   * (e.g. the answer to RTM_GETNSID). Throws NetlinkError on a negative ACK.
+   * (e.g. the answer to RTM_GETNSID). Throws NetlinkError on a negative ACK,
+   * NetlinkDumpLimitError past the socket's bound.
    */
   request(type: number, flags: number, payload: Buffer, name = `type ${type}`): NlMsg[] {
-    const seq = nextSeq++ >>> 0;
-    send(this.fd, buildMessage(type, NLM_F_REQUEST | NLM_F_ACK | flags, seq, payload));
+    const seq = this.sendRequest(type, NLM_F_REQUEST | NLM_F_ACK | flags, payload);
     const out: NlMsg[] = [];
+    let bytes = 0;
+    let over: string | undefined;
     for (;;) {
       const n = this.recvOnce(name);
       for (const m of parseMessages(rbuf.subarray(0, n)).messages) {
         if (m.seq !== seq) continue;
         if (m.type === NLMSG_ERROR) {
           const e = parseError(m.data);
-          if (e.errno === 0) return out;
-          throw new NetlinkError(e.errno, name, e.extAck);
+          if (e.errno !== 0) throw new NetlinkError(e.errno, name, e.extAck);
         }
-        if (m.type === NLMSG_DONE) return out;
-        out.push({ ...m, data: Buffer.from(m.data) });
+        if (m.type === NLMSG_ERROR || m.type === NLMSG_DONE) {
+          if (over) throw new NetlinkDumpLimitError(name, over);
+          return out;
+        }
+        if (over) continue;
+        bytes += NLMSG_HDRLEN + m.data.length;
+        if (out.length >= this.maxMessages) over = `${this.maxMessages} messages`;
+        else if (bytes > this.maxBytes) over = `${this.maxBytes} bytes`;
+        else out.push({ ...m, data: Buffer.from(m.data) });
       }
     }
   }
@@ -413,15 +510,10 @@ export class NetlinkSocket {
   /** Non-blocking read of pending multicast messages (returns [] when none). */
   drain(): NlMsg[] {
     const out: NlMsg[] = [];
-    const MSG_DONTWAIT = 0x40;
     for (;;) {
-      let n: number;
-      try {
-        n = recv(this.fd, rbuf, MSG_DONTWAIT);
-      } catch (e) {
-        if (e instanceof SyscallError && e.errno === EAGAIN) return out;
-        throw e;
-      }
+      const n = this.recvKernel(MSG_DONTWAIT);
+      if (n === -EAGAIN) return out;
+      if (n < 0) throw new SyscallError('recv', -n);
       for (const m of parseMessages(rbuf.subarray(0, n)).messages)
         out.push({ ...m, data: Buffer.from(m.data) });
     }
@@ -435,12 +527,11 @@ export class NetlinkSocket {
   drainTypes(onType: (type: number) => void): { overflow: boolean } {
     let overflow = false;
     for (;;) {
-      const n = Number(recvRaw(this.fd, rbuf, rbuf.length, MSG_DONTWAIT));
+      const n = this.recvKernel(MSG_DONTWAIT);
       if (n < 0) {
-        const e = errno();
-        if (e === EAGAIN) return { overflow };
-        if (e === ENOBUFS) overflow = true;
-        else if (e !== EINTR) throw new SyscallError('recv', e);
+        if (n === -EAGAIN) return { overflow };
+        if (n === -ENOBUFS) overflow = true;
+        else throw new SyscallError('recv', -n);
         continue;
       }
       let off = 0;
@@ -453,14 +544,37 @@ export class NetlinkSocket {
     }
   }
 
-  private recvOnce(name: string): number {
-    try {
-      return recv(this.fd, rbuf);
-    } catch (e) {
-      if (e instanceof SyscallError && e.errno === EAGAIN) {
-        throw new SyscallError('recv', e.errno, `${name}: no reply from the kernel within the timeout`);
+  private sendRequest(type: number, flags: number, payload: Buffer): number {
+    const seq = nextSeq++ >>> 0;
+    this.lastSeq = seq;
+    send(this.fd, buildMessage(type, flags, seq, payload));
+    return seq;
+  }
+
+  /**
+   * One datagram from the kernel into rbuf: its length, or -errno (EINTR retried).
+   * A datagram whose sender is not port id 0 is dropped and counted (see the class comment).
+   */
+  private recvKernel(flags: number): number {
+    for (;;) {
+      fromLen.writeUInt32LE(SOCKADDR_NL_LEN, 0);
+      const n = Number(recvfromRaw(this.fd, rbuf, rbuf.length, flags, from, fromLen));
+      if (n < 0) {
+        const e = errno();
+        if (e === EINTR) continue;
+        return -e;
       }
-      throw e;
+      if (fromLen.readUInt32LE(0) >= 8 && from.readUInt32LE(4) === 0) return n;
+      this.dropped++;
     }
+  }
+
+  private recvOnce(name: string): number {
+    const n = this.recvKernel(0);
+    if (n >= 0) return n;
+    if (n === -EAGAIN) {
+      throw new SyscallError('recv', EAGAIN, `${name}: no reply from the kernel within the timeout`);
+    }
+    throw new SyscallError('recv', -n);
   }
 }

@@ -16,6 +16,7 @@
  */
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
 import type { Drift } from '../service/contract.js';
+import { escapeTerminal } from '../views/terminal.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
 import { ifaceMark, LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
@@ -547,17 +548,18 @@ function isLowerDevice(t: Topology, ns: string, name: string): boolean {
 
 /** Human form: grouped by object, one line per difference. */
 export function formatDrift(r: VerifyResult): string {
-  if (r.clean) return `lab ${r.lab}: clean\n`;
+  if (r.clean) return `lab ${escapeTerminal(r.lab)}: clean\n`;
   const groups = new Map<string, Drift[]>();
   for (const x of r.drift) {
     const g = groups.get(x.object) ?? [];
     g.push(x);
     groups.set(x.object, g);
   }
-  let s = `lab ${r.lab}: ${r.drift.length} difference(s)\n`;
+  // Names from the kernel and the lab file: one drift, one line, inert on a terminal.
+  let s = `lab ${escapeTerminal(r.lab)}: ${r.drift.length} difference(s)\n`;
   for (const [obj, xs] of groups) {
-    s += `${obj}\n`;
-    for (const x of xs) s += `  ${x.op} ${x.message}\n`;
+    s += `${escapeTerminal(obj)}\n`;
+    for (const x of xs) s += `  ${x.op} ${escapeTerminal(x.message)}\n`;
   }
   return s;
 }

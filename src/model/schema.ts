@@ -500,6 +500,39 @@ export const WarningSchema = Type.Object(
   { $id: 'Warning' },
 );
 
+export const HostSchema = Type.Object(
+  {
+    hostname: Opt(
+      Type.String({ description: 'host name of the initial UTS namespace (the host, not wirescope’s own)' }),
+    ),
+    os: Opt(
+      Type.Object(
+        {
+          prettyName: Opt(Type.String({ description: 'os-release PRETTY_NAME' })),
+          name: Opt(Type.String({ description: 'os-release NAME' })),
+          version: Opt(Type.String({ description: 'os-release VERSION' })),
+          id: Opt(Type.String({ description: 'os-release ID' })),
+          versionId: Opt(Type.String({ description: 'os-release VERSION_ID' })),
+          source: Type.String({
+            description: 'the file read, as wirescope reached it (e.g. /proc/1/root/etc/os-release)',
+          }),
+        },
+        { description: 'the host’s operating system, from the os-release(5) of its root' },
+      ),
+    ),
+    kernelRelease: Opt(Type.String({ description: 'the running kernel’s release (uname -r)' })),
+    cpus: Opt(
+      Type.Object({
+        online: Type.Array(Type.Tuple([Type.Integer(), Type.Integer()]), {
+          description: 'online CPUs as [from, to] ranges (the kernel lists 0-3,8 as [[0,3],[8,8]])',
+        }),
+        count: Type.Integer({ description: 'how many CPUs are online' }),
+      }),
+    ),
+  },
+  { $id: 'Host' },
+);
+
 export const DiscoverySchema = Type.Object(
   {
     schema: Type.Literal('wirescope/native/v1'),
@@ -516,6 +549,8 @@ export const DiscoverySchema = Type.Object(
     warnings: Type.Array(WarningSchema),
     /** Capabilities wirescope lacked, with what the result misses because of it. */
     missingPrivileges: Type.Array(Type.Object({ capability: Type.String(), effect: Type.String() })),
+    /** Facts about the host (absent only from discoveries that did not read them, e.g. test drafts). */
+    host: Opt(HostSchema),
   },
   { $id: 'Discovery' },
 );

@@ -29,6 +29,7 @@ export namespace Draft {
   export type Engine = Static<typeof S.EngineSchema>;
   export type Group = Static<typeof S.GroupSchema>;
   export type Warning = Static<typeof S.WarningSchema>;
+  export type Host = Static<typeof S.HostSchema>;
   export type Discovery = Static<typeof S.DiscoverySchema>;
 }
 
@@ -51,4 +52,5 @@ export type Container = DeepReadonly<Draft.Container>;
 export type Engine = DeepReadonly<Draft.Engine>;
 export type Group = DeepReadonly<Draft.Group>;
 export type Warning = DeepReadonly<Draft.Warning>;
+export type Host = DeepReadonly<Draft.Host>;
 export type Discovery = DeepReadonly<Draft.Discovery>;

@@ -4,6 +4,7 @@
  * (processes, bind mounts, fds) and its leaders. Pure: scan in, text out.
  */
 import type { Draft, NamespaceType } from '../model/types.js';
+import { escapeTerminal, escapeTerminalDeep } from '../views/terminal.js';
 import type { NamespaceScan } from './scan.js';
 
 type Ns = Draft.Namespace;
@@ -95,7 +96,17 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-export function renderNamespaces(scan: NamespaceScan): string {
+export function renderNamespaces(raw: NamespaceScan): string {
+  // For a terminal: process names and bind-mount paths made inert (views/terminal.ts), of the
+  // parts the text reads (the scan's fd owners are Maps, and not shown).
+  const scan: NamespaceScan = escapeTerminalDeep({
+    namespaces: raw.namespaces,
+    processes: raw.processes,
+    initial: raw.initial,
+    warnings: raw.warnings,
+    missingPrivileges: raw.missingPrivileges,
+    ...(raw.ownMntns !== undefined ? { ownMntns: raw.ownMntns } : {}),
+  });
   const lines: string[] = [];
   const types = new Set(Object.values(scan.namespaces).map((n) => n.type));
   if (types.has('user')) {
@@ -136,15 +147,17 @@ export function privilegeLine(scan: {
   readonly missingPrivileges: readonly { readonly capability: string; readonly effect: string }[];
 }): string | undefined {
   if (scan.missingPrivileges.length === 0) return undefined;
-  return `missing ${scan.missingPrivileges.map((m) => `${m.capability} (${m.effect})`).join('; ')}`;
+  return escapeTerminal(
+    `missing ${scan.missingPrivileges.map((m) => `${m.capability} (${m.effect})`).join('; ')}`,
+  );
 }
 
 /** One line for stderr summing up the warnings, or undefined. */
 export function warningLine(warnings: readonly Draft.Warning[]): string | undefined {
   if (warnings.length === 0) return undefined;
-  if (warnings.length === 1) return `warning: ${warnings[0]?.message}`;
+  if (warnings.length === 1) return `warning: ${escapeTerminal(warnings[0]?.message ?? '')}`;
   const byCode = new Map<string, number>();
   for (const w of warnings) byCode.set(w.code, (byCode.get(w.code) ?? 0) + 1);
-  const parts = [...byCode].map(([code, n]) => `${n} ${code}`);
+  const parts = [...byCode].map(([code, n]) => `${n} ${escapeTerminal(code)}`);
   return `${warnings.length} warnings (${parts.join(', ')}); --json lists them`;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -71,6 +72,24 @@ describe('web UI in headless Chromium on a real topology', () => {
     );
     assert.equal(await a.locator('.row .name', { hasText: 'eth1' }).count(), 1);
     await page.screenshot({ path: `${SHOTS}/wiring.png` });
+  });
+
+  it('names the host under the title: name, OS, kernel, CPUs, and the Docker engine with its version', async () => {
+    const out = (cmd: string, ...args: string[]) => execFileSync(cmd, args, { encoding: 'utf8' }).trim();
+    const pretty = out('bash', '-c', '. /etc/os-release; echo "$PRETTY_NAME"');
+    const facts = page.locator('#hostinfo .host-facts');
+    await facts.waitFor();
+    assert.equal(
+      await facts.textContent(),
+      `${out('hostname')} · ${pretty} · kernel ${out('uname', '-r')} · ${out('nproc')} CPUs`,
+    );
+    const version = sh('docker', ['version', '--format', '{{.Server.Version}}']);
+    const docker = page.locator('#hostinfo .engine', { hasText: `docker ${version}` });
+    assert.ok(
+      (await docker.count()) >= 1,
+      `docker ${version} in ${await page.locator('#hostinfo').textContent()}`,
+    );
+    assert.match((await docker.first().getAttribute('title')) ?? '', /pid \d+, API \S*docker\.sock/);
   });
 
   it('draws wires: a stub from each eth0 to the bridge bus, a trunk from the bridge, and the a–b veth', async () => {

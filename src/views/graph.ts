@@ -6,6 +6,7 @@
  * spells out. Loopback interfaces carry no wires and are left out.
  */
 import type { Discovery, Interface, InterfaceRef, NetworkNamespace } from '../model/types.js';
+import { escapeTerminal } from './terminal.js';
 import { matchingNetworks, TreeContext } from './text-tree.js';
 
 export interface GraphOptions {
@@ -85,8 +86,11 @@ const nodeLabel = (i: Interface): string[] => [
     .map((a) => `${a.address}/${a.prefixlen}`),
 ];
 
-/** Inside a DOT string: backslash and double quote escaped. */
-const esc = (s: string): string => s.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+/**
+ * Inside a DOT string: backslash and double quote escaped, and no control character (a
+ * graph is printed to a terminal too, and a newline would end the string).
+ */
+const esc = (s: string): string => escapeTerminal(s).replace(/\\/g, '\\\\').replace(/"/g, '\\"');
 const dq = (s: string): string => `"${esc(s)}"`;
 /** Lines of a DOT label, joined with DOT's own "\n" escape. */
 const dqLines = (lines: string[]): string => `"${lines.map(esc).join('\\n')}"`;
@@ -115,9 +119,11 @@ export function toDot(d: Discovery, options: GraphOptions = {}): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Mermaid text: characters Mermaid treats as syntax become entity codes. */
+/** Mermaid text: characters Mermaid treats as syntax become entity codes; controls escaped as in DOT. */
 const mq = (s: string): string =>
-  s.replace(/"/g, '#quot;').replace(/[[\]{}()|<>]/g, (c) => `#${c.charCodeAt(0)};`);
+  escapeTerminal(s)
+    .replace(/"/g, '#quot;')
+    .replace(/[[\]{}()|<>]/g, (c) => `#${c.charCodeAt(0)};`);
 
 /** A Mermaid flowchart (renders in Markdown viewers that support Mermaid). */
 export function toMermaid(d: Discovery, options: GraphOptions = {}): string {

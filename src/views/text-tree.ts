@@ -19,6 +19,7 @@ import type {
   Socket,
   Tenant,
 } from '../model/types.js';
+import { escapeTerminal, escapeTerminalDeep } from './terminal.js';
 
 export interface TextTreeOptions {
   /** ANSI colours (default false). */
@@ -209,7 +210,10 @@ export function matchingNetworks(
     .sort((a, b) => Number(b.isInitial) - Number(a.isInitial) || a.ino - b.ino);
 }
 
-export function renderTextTree(discovery: Discovery, options: TextTreeOptions = {}): string {
+export function renderTextTree(raw: Discovery, options: TextTreeOptions = {}): string {
+  // For a terminal: every name, command line, alias and message made inert before the
+  // layout and colours (ours, the only escapes in the output) go around them.
+  const discovery = escapeTerminalDeep(raw);
   const p = palette(options.color === true);
   const ctx = new TreeContext(discovery);
   const networks = Object.values(discovery.networks)
@@ -227,7 +231,7 @@ export function renderTextTree(discovery: Discovery, options: TextTreeOptions = 
     out.push(
       options.netns === undefined
         ? 'no network namespaces found'
-        : `no network namespace matches "${options.netns}"`,
+        : `no network namespace matches "${escapeTerminal(options.netns)}"`,
     );
   }
   const containerCount = Object.keys(discovery.containers).length;

@@ -11,6 +11,7 @@
 
 import type { ChangeEvent, VerifyReport } from '../../src/service/contract.js';
 import { describeChanges } from '../../src/views/changes.js';
+import { hostSummary } from '../../src/views/host.js';
 import './style.css';
 import { fetchDiscovery, fetchVerify, subscribe } from './api.js';
 import { containerDetails, netnsDetails } from './details.js';
@@ -138,6 +139,7 @@ const search = h('input', {
   spellcheck: 'false',
 }) as HTMLInputElement;
 const status = h('div', { class: 'status', id: 'status' }, 'connecting…');
+const hostInfo = h('div', { class: 'hostinfo', id: 'hostinfo' });
 const tabs = h('nav', { class: 'tabs' });
 const nsList = h('ul', { class: 'nslist', id: 'nslist' });
 const nsCount = h('span', { class: 'count' });
@@ -167,7 +169,7 @@ function checkbox(key: keyof Settings, label: string): HTMLElement {
 }
 
 nav.append(
-  h('div', { class: 'brand' }, h('span', { class: 'logo' }, '⌁'), 'wirescope', status),
+  h('div', { class: 'brand' }, h('span', { class: 'logo' }, '⌁'), 'wirescope', hostInfo, status),
   search,
   tabs,
   h('div', { class: 'panel grow' }, h('h4', null, 'Network namespaces ', nsCount), nsList),
@@ -354,7 +356,31 @@ function wiringSelect(key: string | undefined): void {
   renderSelection();
 }
 
+/** The host under the title: name, OS, kernel, CPUs, and the container engines found. */
+function renderHost(): void {
+  const d = state.discovery;
+  if (!d) {
+    hostInfo.replaceChildren();
+    return;
+  }
+  const s = hostSummary(d);
+  hostInfo.replaceChildren(
+    h('div', { class: 'host-facts', title: s.detail }, s.facts.join(' · ')),
+    s.engines.length
+      ? h(
+          'div',
+          { class: 'host-engines' },
+          ...s.engines.flatMap((e, i) => [
+            i ? ' · ' : '',
+            h('span', { class: 'engine', title: e.detail }, e.label),
+          ]),
+        )
+      : '',
+  );
+}
+
 function renderStatus(): void {
+  renderHost();
   const d = state.discovery;
   const live = state.live
     ? h('span', { class: 'live on', title: 'receiving live changes' }, '● live')

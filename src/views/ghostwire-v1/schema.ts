@@ -51,6 +51,31 @@ export const MetadataSchema = Type.Object(
     'creator-version': Opt(Type.String()),
     hostname: Opt(Type.String({ format: 'hostname' })),
     kubernetes_node: Opt(Type.String()),
+    // Not in the OpenAPI description, but what Ghostwire's server adds (its meta/host, meta/cpus and
+    // meta/engines plugins) and its UI shows: "Host OS" is osrel-name and osrel-version joined.
+    'osrel-name': Opt(Type.String()),
+    'osrel-version': Opt(Type.String()),
+    /** os-release PRETTY_NAME (wirescope's addition: the one line a distribution chose for itself). */
+    'osrel-pretty-name': Opt(Type.String()),
+    /** The running kernel's release, as uname -r (Ghostwire puts the /proc/version banner here). */
+    'kernel-version': Opt(Type.String()),
+    /** Online CPUs as [from, to] ranges (Ghostwire's shape). */
+    cpus: Opt(Type.Array(Type.Tuple([Type.Integer(), Type.Integer()]))),
+    /** How many CPUs are online (wirescope's addition). */
+    'cpu-count': Opt(Type.Integer()),
+    'container-engines': Opt(
+      Type.Array(
+        Type.Object({
+          id: Type.String(),
+          type: Type.String(),
+          /** Absent when the engine did not tell (Ghostwire always has one). */
+          version: Opt(Type.String()),
+          pid: Type.Integer(),
+          /** The engine's API endpoint (wirescope's addition). */
+          api: Opt(Type.String()),
+        }),
+      ),
+    ),
   },
   { $id: 'Metadata' },
 );

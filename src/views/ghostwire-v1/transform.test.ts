@@ -384,6 +384,72 @@ describe('Ghostwire v1 view of a native discovery', () => {
       'creator-version': '0.1.0',
       'creation-timestamp': '2026-11-23T11:00:00.000Z',
       hostname: 'testhost',
+      'container-engines': [
+        {
+          id: 'containerd-1',
+          type: 'containerd',
+          pid: 77,
+          api: '/proc/77/root/run/containerd/containerd.sock',
+        },
+      ],
+    });
+  });
+
+  it('describes the host as Ghostwire does: name, OS, kernel, CPUs and every engine', () => {
+    const d = sampleDiscovery();
+    d.host = {
+      hostname: 'edge1',
+      os: {
+        prettyName: 'Debian GNU/Linux 12 (bookworm)',
+        name: 'Debian GNU/Linux',
+        version: '12 (bookworm)',
+        id: 'debian',
+        versionId: '12',
+        source: '/proc/1/root/etc/os-release',
+      },
+      kernelRelease: '6.1.0-18-amd64',
+      cpus: {
+        online: [
+          [0, 3],
+          [8, 8],
+        ],
+        count: 5,
+      },
+    };
+    d.engines['docker-9'] = {
+      id: 'docker-9',
+      type: 'docker',
+      version: '24.0.7',
+      api: '/proc/9/root/run/docker.sock',
+      pid: 9,
+      starttime: 90,
+    };
+    const doc = v1(d);
+    assert.deepEqual(v1Errors(doc), []);
+    const { 'creation-timestamp': _, ...md } = doc.metadata ?? {};
+    assert.deepEqual(md, {
+      creator: 'wirescope Linux virtual networking discovery',
+      'creator-id': 'wirescope',
+      'creator-version': '0.1.0',
+      hostname: 'edge1',
+      'osrel-name': 'Debian GNU/Linux',
+      'osrel-version': '12 (bookworm)',
+      'osrel-pretty-name': 'Debian GNU/Linux 12 (bookworm)',
+      'kernel-version': '6.1.0-18-amd64',
+      cpus: [
+        [0, 3],
+        [8, 8],
+      ],
+      'cpu-count': 5,
+      'container-engines': [
+        {
+          id: 'containerd-1',
+          type: 'containerd',
+          pid: 77,
+          api: '/proc/77/root/run/containerd/containerd.sock',
+        },
+        { id: 'docker-9', type: 'docker', version: '24.0.7', pid: 9, api: '/proc/9/root/run/docker.sock' },
+      ],
     });
   });
 

@@ -36,14 +36,36 @@ export function v1Metadata(discovery: Discovery, options: V1Options = {}): Metad
     'creator-version': options.version ?? '0.1.0',
     'creation-timestamp': discovery.startedAt,
   };
-  // Without a host name from the caller, the initial namespace's own UTS host
-  // name (read by the pipeline from a tenant there) is the host's.
+  // The host's own name (its initial UTS namespace), unless the caller says otherwise;
+  // for discoveries without host facts, the UTS name of a tenant of the initial network namespace.
+  const host = discovery.host;
   const hostname =
     options.hostname ??
+    host?.hostname ??
     Object.values(discovery.networks)
       .find((n) => n.isInitial)
       ?.tenants.find((t) => t.dns.utsHostname)?.dns.utsHostname;
   if (hostname && isHostname(hostname)) md.hostname = hostname;
+  if (host?.os?.name !== undefined) md['osrel-name'] = host.os.name;
+  if (host?.os?.version !== undefined) md['osrel-version'] = host.os.version;
+  if (host?.os?.prettyName !== undefined) md['osrel-pretty-name'] = host.os.prettyName;
+  if (host?.kernelRelease !== undefined) md['kernel-version'] = host.kernelRelease;
+  if (host?.cpus) {
+    md.cpus = host.cpus.online.flatMap(([from, to]): [number, number][] =>
+      from !== undefined && to !== undefined ? [[from, to]] : [],
+    );
+    md['cpu-count'] = host.cpus.count;
+  }
+  // Every engine found, with or without containers (as Ghostwire lists them).
+  md['container-engines'] = Object.values(discovery.engines)
+    .map((e) => ({
+      id: e.id,
+      type: e.type,
+      ...(e.version !== undefined ? { version: e.version } : {}),
+      pid: e.pid,
+      api: e.api,
+    }))
+    .sort((a, b) => a.type.localeCompare(b.type) || a.pid - b.pid);
   return md;
 }
 
