@@ -633,7 +633,10 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
         spec
           ? `apply partition rules in ${n.name} (drop from ${[...(t.blocked.get(n.name) ?? [])].sort().join(', ')})`
           : `remove partition rules in ${n.name}`,
-        () => runNft(nftScript('inet', table, spec), state.nodes[n.name]?.pid),
+        () => {
+          if (!h) throw new Error(`node ${n.name}: its namespace is not open`);
+          return runNft(nftScript('inet', table, spec), h.fd);
+        },
       );
     }
 

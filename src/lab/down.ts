@@ -6,13 +6,15 @@
  * and policy rules it declared, host sysctls restored to their old values, then its node
  * processes (their namespaces, and everything inside, go with them), cgroups,
  * unpacked rootfs and the state file. Processes that carry the lab's mark but
- * are missing from the state file (a crashed run) are found in /proc too.
+ * are missing from the state file (a crashed run) are found in /proc too —
+ * only root's, in this PID namespace: a mark is a name any process can take
+ * (argv[0]), so it is a hint, never enough on its own.
  */
-import { readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { prevRulesOn, writeSysctl } from './apply.js';
 import { routeDst } from './ip.js';
-import { ifaceMark, LABEL_LAB, nftTable, processMark } from './marks.js';
+import { ifaceMark, LABEL_LAB, legacyNftTable, nftTable, processMark, ruleMark } from './marks.js';
+import { checkLabName, childPath } from './names.js';
 import { NsHandle } from './netlink-ops.js';
 import { nftScript, readTableRules, runNft } from './nft.js';
 import { argv0Of, dockerClient, type NodeState, nodeAlive, starttimeOf, stopNode } from './nodes.js';
@@ -28,7 +30,12 @@ export interface DownResult {
   notUp: boolean;
 }
 
-export function labDown(name: string, opts: { progress?: (l: string) => void } = {}): Promise<DownResult> {
+export async function labDown(
+  name: string,
+  opts: { progress?: (l: string) => void } = {},
+): Promise<DownResult> {
+  // The name may come from the command line: it names files in the state directory.
+  checkLabName(name);
   return withLabLock(name, () => downLocked(name, opts));
 }
 
@@ -43,6 +50,13 @@ async function downLocked(name: string, opts: { progress?: (l: string) => void }
     if (readTableRules(undefined, 'ip', table)?.length) {
       await runNft(nftScript('ip', table, undefined));
       removed.push(`NAT table ip ${table}`);
+    }
+    // A table named the earlier, ambiguous way: only when every rule in it is this lab's.
+    const legacy = legacyNftTable(name);
+    const old = legacy === table ? undefined : readTableRules(undefined, 'ip', legacy);
+    if (old?.length && old.every((r) => r.comment?.startsWith(ruleMark(name, '')))) {
+      await runNft(nftScript('ip', legacy, undefined));
+      removed.push(`NAT table ip ${legacy}`);
     }
     // Host routes the lab declared (routes through lab interfaces go with them).
     if (st) {
@@ -96,7 +110,7 @@ async function downLocked(name: string, opts: { progress?: (l: string) => void }
     const known = new Set(nodes.map(([, s]) => s.pid));
     const prefix = `${processMark(name, '')}`;
     for (const pid of marked(prefix)) {
-      if (known.has(pid)) continue;
+      if (known.has(pid) || !ownHolder(pid)) continue;
       const starttime = starttimeOf(pid);
       if (starttime !== undefined)
         nodes.push([
@@ -139,7 +153,7 @@ async function downLocked(name: string, opts: { progress?: (l: string) => void }
         });
       throw new Error(`lab ${name}: down incomplete: ${errors.join('; ')}`);
     }
-    rmSync(join(stateDir(), `${name}.rootfs`), { recursive: true, force: true });
+    rmSync(childPath(stateDir(), `${name}.rootfs`), { recursive: true, force: true });
     removeState(name);
     return { name, removed, notUp: !st && removed.length === 0 };
   } finally {
@@ -156,6 +170,28 @@ function marked(prefix: string): number[] {
     if (a?.startsWith(prefix)) out.push(Number(d));
   }
   return out;
+}
+
+const ownPidNs = ((): string | undefined => {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
+ * Whether a marked process can be one the builder started: node holders run
+ * as root (real uid 0, so not a set-uid program someone named) in the
+ * builder's own PID namespace (a container's processes are in another).
+ */
+function ownHolder(pid: number): boolean {
+  try {
+    const uid = /^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return uid === '0' && ownPidNs !== undefined && readlinkSync(`/proc/${pid}/ns/pid`) === ownPidNs;
+  } catch {
+    return false;
+  }
 }
 
 export interface LabStatus {

@@ -167,6 +167,63 @@ describe('lab file validation', () => {
     ]);
   });
 
+  it('refuses node names that would leave a directory or a line, at the name, with the body unread', () => {
+    for (const [key, shownAs] of [
+      ['"../../x"', '"../../x"'],
+      ['"a/b"', '"a/b"'],
+      ['".."', '".."'],
+      ['"a\\nb"', '"a\\nb"'],
+      ['"-a"', '"-a"'],
+      [`${'n'.repeat(64)}`, `"${'n'.repeat(64)}"`],
+    ]) {
+      // The body is not even a node: a name that fails is never taken with its body unchecked.
+      const e = errors(`name: t\nnodes:\n  ${key}: { kind: netns, colour: blue }\n`);
+      assert.equal(e.length, 1, `${key}: ${e.join(' | ')}`);
+      assert.equal(
+        e[0],
+        `3:3: node name ${shownAs} is not valid (letters, digits, "_", "." and "-", starting with a letter or digit, at most 63 characters)`,
+      );
+    }
+    assert.deepEqual(errors('name: ../t\nnodes: {}\n'), [
+      '1:1: name: "../t" is not a lab name (letters, digits, "_", "." and "-", starting with a letter or digit, at most 32 characters)',
+    ]);
+  });
+
+  it('keeps every error one line: control characters in quoted names are escaped', () => {
+    const e = errors(`${base}links:\n  - endpoints: ["a:e\\x1b[2J", "b:eth0"]\n`);
+    assert.deepEqual(e, [
+      '6:17: interface name "e\\x1b[2J" is not valid (letters, digits, "_", ".", "+" and "-", not starting with "." or "-", at most 15 bytes)',
+    ]);
+  });
+
+  it('holds interface names, host names, domains and addresses that reach nft or /etc to strict patterns', () => {
+    const nat = (out: string) =>
+      errors(`${base}nat:\n  masquerade: [{ source: 10.1.0.0/24, out: ${JSON.stringify(out)} }]\n`);
+    assert.deepEqual(nat('eth0'), []);
+    assert.deepEqual(nat('br-1a2b.100'), []);
+    for (const bad of ['x" ; flush ruleset', 'eth*', 'sixteen-bytes-xy', '-x', 'a b']) {
+      const e = nat(bad);
+      assert.equal(e.length, 1, bad);
+      assert.match(e[0] ?? '', /^6:39: out: ".*" is not an interface name/, bad);
+    }
+    const box = (extra: string) =>
+      errors(`name: t\nnodes:\n  c: { kind: container, rootfs: /x, ${extra} }\n`);
+    assert.deepEqual(box('hostname: "box"'), []);
+    assert.match(
+      box('hostname: "a\\nnameserver 1.1.1.1"')[0] ?? '',
+      /hostname: "a\\nnameserver 1\.1\.1\.1" is not a host name/,
+    );
+    assert.match(box('dns: { search: ["a b"] }')[0] ?? '', /"a b" is not a DNS domain/);
+    assert.match(box('dns: { nameservers: ["1.1.1.1\\nsearch x"] }')[0] ?? '', /is not an IP address/);
+    assert.match(
+      box('hosts: { "gw\\n1.2.3.4 bank": 10.0.0.1 }')[0] ?? '',
+      /host name "gw\\n1\.2\.3\.4 bank" is not valid/,
+    );
+    assert.match(box('hosts: { gw: "10.0.0.1 evil" }')[0] ?? '', /"10\.0\.0\.1 evil" is not an IP address/);
+    const parent = errors(`${base}links:\n  - { type: macvlan, endpoint: a:m0, parent: "a:x/y" }\n`);
+    assert.match(parent[0] ?? '', /interface name "x\/y" is not valid/);
+  });
+
   it('reports a file that cannot be read in one line', () => {
     assert.throws(() => loadLab('/nonexistent/lab.yaml'), {
       message: '/nonexistent/lab.yaml: cannot read: ENOENT',

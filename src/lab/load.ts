@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { type ValueError, ValueErrorType } from '@sinclair/typebox/errors';
 import { Value } from '@sinclair/typebox/value';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
+import { printable, shown } from './names.js';
 import { type LabDecl, LabDeclSchema } from './schema.js';
 import { buildTopology, type Path, type Topology } from './topology.js';
 
@@ -20,21 +21,26 @@ export interface LabError {
 const where = (file: string, e: LabError): string => (e.line > 0 ? `${file}:${e.line}:${e.col}` : file);
 
 export class LabFileError extends Error {
+  readonly errors: LabError[];
   constructor(
     readonly file: string,
-    readonly errors: LabError[],
+    errors: LabError[],
   ) {
+    // Messages quote names from the file: a newline or an escape sequence in one must not
+    // split the error or reach the terminal as is.
+    errors = errors.map((e) => ({ ...e, message: printable(e.message) }));
     const first = errors[0];
     super(
       first
-        ? `${where(file, first)}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
+        ? `${printable(where(file, first))}: ${first.message}${errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''}`
         : `${file}: invalid`,
     );
     this.name = 'LabFileError';
+    this.errors = errors;
   }
   /** Every error, one per line, as file:line:col: message. */
   details(): string {
-    return this.errors.map((e) => `${where(this.file, e)}: ${e.message}`).join('\n');
+    return this.errors.map((e) => `${printable(where(this.file, e))}: ${e.message}`).join('\n');
   }
 }
 
@@ -59,13 +65,24 @@ function refine(e: ValueError): ValueError {
   return e;
 }
 
+/** Options schema.ts puts on a schema: what a name is, and what its pattern allows in words. */
+interface Described {
+  what?: string;
+  rule?: string;
+}
+
 function describe(e: ValueError): string {
-  const key = e.path.split('/').pop() ?? '';
+  const key = (e.path.split('/').pop() ?? '').replace(/~1/g, '/').replace(/~0/g, '~');
+  const d = e.schema as Described;
   switch (e.type) {
+    case ValueErrorType.ObjectAdditionalProperties:
+      if (d.what && d.rule) return `${d.what} ${shown(key)} is not valid (${d.rule})`;
+      return `unknown field "${key}"`;
+    case ValueErrorType.StringPattern:
+      if (d.rule) return `${key}: ${shown(String(e.value))} is not ${d.rule}`;
+      return `${key}: ${e.message}`;
     case ValueErrorType.ObjectRequiredProperty:
       return `missing required field "${key}"`;
-    case ValueErrorType.ObjectAdditionalProperties:
-      return `unknown field "${key}"`;
     case ValueErrorType.Union: {
       const anyOf = (e.schema as { anyOf?: { const?: unknown }[] }).anyOf ?? [];
       if (anyOf.length > 0 && anyOf.every((v) => v.const !== undefined))

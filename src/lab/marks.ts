@@ -15,8 +15,21 @@ export function labOfAlias(alias: string | undefined): string | undefined {
   return m?.[1];
 }
 
-/** nftables table of a lab: identifiers allow [A-Za-z0-9_] safely, so other characters become "_". */
-export const nftTable = (lab: string): string => `wirescope_lab_${lab.replace(/[^A-Za-z0-9_]/g, '_')}`;
+/**
+ * nftables table of a lab: the lab name itself after a prefix, so two labs
+ * never share one (a.b, a-b and a_b once all became wirescope_lab_a_b, and
+ * one lab's `down` removed the other's NAT). nft(8) reads an unquoted
+ * identifier as a letter, "_" or "." followed by letters, digits, "/", "_",
+ * "." and "-" (its scanner.l), which covers every lab name (names.ts).
+ */
+export const nftTable = (lab: string): string => `wirescope_lab_${lab}`;
+
+/**
+ * The table name earlier builds used ("." and "-" folded into "_"); not
+ * one-to-one, so `down` removes such a table only when its rules carry the
+ * lab's own mark.
+ */
+export const legacyNftTable = (lab: string): string => `wirescope_lab_${lab.replace(/[^A-Za-z0-9_]/g, '_')}`;
 
 export const ruleMark = (lab: string, what: string): string => `wirescope-lab:${lab}:${what}`;
 

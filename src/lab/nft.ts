@@ -21,6 +21,7 @@ import {
 } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
 import { ruleMark } from './marks.js';
+import { isIfName, shown } from './names.js';
 import type { Topology } from './topology.js';
 import { nodeAddrs } from './topology.js';
 
@@ -38,7 +39,29 @@ export interface NftTableSpec {
   rules: NftRule[];
 }
 
-const q = (s: string): string => JSON.stringify(s);
+/**
+ * A string for an nft script, in double quotes. nft(8) does not unescape
+ * quoted strings (its scanner takes everything up to the next '"'), so
+ * escaping cannot make free text safe: only text made of characters that
+ * mean nothing there is let in — lab marks, names, addresses. The schema
+ * already holds every lab value to that; this is the last line.
+ */
+export function nftQuoted(s: string): string {
+  if (!/^[A-Za-z0-9_.:/+ -]*$/.test(s)) throw new Error(`refusing to put ${shown(s)} into an nft script`);
+  return `"${s}"`;
+}
+
+/** A table name or family for an nft script (an identifier, never quoted text). */
+function nftIdent(s: string): string {
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(s)) throw new Error(`${shown(s)} is not an nft identifier`);
+  return s;
+}
+
+/** An interface name for `oifname` (names.ts: no quote, no "*" wildcard). */
+function oifname(name: string): string {
+  if (!isIfName(name)) throw new Error(`${shown(name)} is not an interface name`);
+  return nftQuoted(name);
+}
 
 /** The host's NAT table of a lab (undefined when it declares no NAT). Pure. */
 export function natSpec(t: Topology, table: string): NftTableSpec | undefined {
@@ -50,7 +73,7 @@ export function natSpec(t: Topology, table: string): NftTableSpec | undefined {
     rules.push({
       chain: 'postrouting',
       // "Out of the host": leaving for somewhere outside the source network.
-      text: `${fam} saddr ${src} ${fam} daddr != ${src}${m.out ? ` oifname ${q(m.out)}` : ''} masquerade`,
+      text: `${fam} saddr ${src} ${fam} daddr != ${src}${m.out ? ` oifname ${oifname(m.out)}` : ''} masquerade`,
       mark: ruleMark(t.name, `masquerade:${src}`),
     });
   }
@@ -112,6 +135,8 @@ export const markOfComment = (c: string): string => c.split(' ')[0] ?? c;
 
 /** The nft script that replaces (or, with no spec, removes) a table in one transaction. Pure. */
 export function nftScript(family: string, table: string, spec: NftTableSpec | undefined): string {
+  nftIdent(family);
+  nftIdent(table);
   // Declaring the table first makes the delete succeed whether or not it exists.
   let s = `table ${family} ${table}\ndelete table ${family} ${table}\n`;
   if (!spec) return s;
@@ -119,21 +144,26 @@ export function nftScript(family: string, table: string, spec: NftTableSpec | un
   for (const c of spec.chains) {
     s += `  chain ${c.name} {\n    ${c.hook}\n`;
     for (const r of spec.rules.filter((r) => r.chain === c.name))
-      s += `    ${r.text} comment ${q(ruleComment(r))}\n`;
+      s += `    ${r.text} comment ${nftQuoted(ruleComment(r))}\n`;
     s += '  }\n';
   }
   return `${s}}\n`;
 }
 
-/** Runs one nft transaction, inside the network namespace of `pid` when given. */
-export function runNft(script: string, pid?: number): Promise<void> {
-  const [cmd, args] = pid
-    ? ['nsenter', [`--net=/proc/${pid}/ns/net`, 'nft', '-f', '-']]
-    : ['nft', ['-f', '-']];
+/**
+ * Runs one nft transaction, inside the network namespace open as `nsFd` when
+ * given: the child gets that fd as its fd 3 and nsenter enters
+ * /proc/self/fd/3, so no pid is looked up again (a pid can be reused).
+ */
+export function runNft(script: string, nsFd?: number): Promise<void> {
+  const [cmd, args] =
+    nsFd !== undefined ? ['nsenter', ['--net=/proc/self/fd/3', 'nft', '-f', '-']] : ['nft', ['-f', '-']];
   return new Promise((resolve, reject) => {
-    const c = spawn(cmd as string, args as string[], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const c = spawn(cmd as string, args as string[], {
+      stdio: nsFd !== undefined ? ['pipe', 'ignore', 'pipe', nsFd] : ['pipe', 'ignore', 'pipe'],
+    });
     let err = '';
-    c.stderr.on('data', (d: Buffer) => {
+    c.stderr?.on('data', (d: Buffer) => {
       err += d.toString();
     });
     c.on('error', (e) => reject(new Error(`nft: ${e.message}`)));
@@ -153,7 +183,7 @@ export function runNft(script: string, pid?: number): Promise<void> {
             ),
           ),
     );
-    c.stdin.end(script);
+    c.stdin?.end(script);
   });
 }
 

@@ -5,7 +5,10 @@
  *  - container: containr-style, own mount, UTS, PID, IPC and network
  *    namespaces (unshare(1)), a rootfs directory or tarball entered with
  *    chroot or pivot_root, a hostname, /etc/resolv.conf and /etc/hosts inside,
- *    cgroup limits (v2 when its controllers are there, else v1), a command;
+ *    cgroup limits (v2 when its controllers are there, else v1), a command.
+ *    The rootfs is someone else's layout: tarballs are unpacked by untar.ts
+ *    and its /etc files written by confined.ts, both resolving every path
+ *    inside the rootfs, so no link in it leads a write onto the host;
  *  - docker: a container created through the Docker Engine API (dockerode)
  *    with network mode "none", labelled with the lab and node.
  * Spawning processes is fine here: this is the builder, not discovery.
@@ -16,8 +19,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
 import { buildBusyboxRootfs } from './busybox.js';
+import { RootDir } from './confined.js';
 import { LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
+import { childPath } from './names.js';
 import type { NodeDecl } from './schema.js';
+import { untar } from './untar.js';
 
 export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith('unix://')
   ? process.env.DOCKER_HOST.slice(7)
@@ -196,7 +202,7 @@ function makeCgroups(lab: string, node: string, limits: NonNullable<NodeDecl['li
     const subtree = readFileSync(join(root, 'cgroup.subtree_control'), 'utf8').trim().split(/\s+/);
     for (const c of want)
       if (!subtree.includes(c)) writeFileSync(join(root, 'cgroup.subtree_control'), `+${c}`);
-    const dir = join(root, name);
+    const dir = childPath(root, name);
     mkdirSync(dir, { recursive: true });
     if (limits.memory !== undefined)
       writeFileSync(join(dir, 'memory.max'), String(parseBytes(limits.memory)));
@@ -210,7 +216,7 @@ function makeCgroups(lab: string, node: string, limits: NonNullable<NodeDecl['li
     const base = `/sys/fs/cgroup/${ctl}`;
     if (!existsSync(join(base, 'cgroup.procs')))
       throw new Error(`node ${node}: no cgroup controller "${ctl}" (v1 or v2)`);
-    const dir = join(base, name);
+    const dir = childPath(base, name);
     mkdirSync(dir, { recursive: true });
     dirs.push(dir);
     for (const [f, v] of files) writeFileSync(join(dir, f), v);
@@ -244,36 +250,55 @@ export async function startContainerNode(
   let unpacked: string | undefined;
   let cgroups: string[] = [];
   try {
-    if (typeof decl.rootfs === 'object')
-      root = unpacked = await buildBusyboxRootfs(join(stateDir, `${lab}.rootfs`, node)).catch((e: Error) => {
+    // Lab and node names passed the schema; childPath still refuses one that would leave the directory.
+    const labDir = childPath(stateDir, `${lab}.rootfs`);
+    if (typeof decl.rootfs === 'object') {
+      mkdirSync(labDir, { recursive: true, mode: 0o700 });
+      root = unpacked = await buildBusyboxRootfs(childPath(labDir, node)).catch((e: Error) => {
         throw new Error(`node ${node}: ${e.message}`);
       });
-    else if (!existsSync(src)) throw new Error(`node ${node}: rootfs "${src}" does not exist`);
+    } else if (!existsSync(src)) throw new Error(`node ${node}: rootfs "${src}" does not exist`);
     else if (!statSync(src).isDirectory()) {
-      unpacked = join(stateDir, `${lab}.rootfs`, node);
+      unpacked = childPath(labDir, node);
+      mkdirSync(labDir, { recursive: true, mode: 0o700 });
       rmSync(unpacked, { recursive: true, force: true });
-      mkdirSync(unpacked, { recursive: true });
-      await run('tar', ['-xf', src, '-C', unpacked], `node ${node}: unpack rootfs`);
+      mkdirSync(unpacked, { mode: 0o755 });
+      await untar(src, unpacked).catch((e: Error) => {
+        throw new Error(`node ${node}: ${e.message}`);
+      });
       root = unpacked;
     }
-    for (const d of ['etc', 'proc', 'tmp']) mkdirSync(join(root, d), { recursive: true });
     const hostname = decl.hostname ?? node;
     const ns = decl.dns?.nameservers ?? [];
     const search = decl.dns?.search ?? [];
-    writeFileSync(
-      join(root, 'etc/resolv.conf'),
-      `${ns.map((n) => `nameserver ${n}\n`).join('')}${search.length ? `search ${search.join(' ')}\n` : ''}`,
-    );
-    writeFileSync(
-      join(root, 'etc/hosts'),
-      `127.0.0.1\tlocalhost\n::1\tlocalhost\n${[
-        ...files.hosts,
-        ...Object.entries(decl.hosts ?? {}).map(([n, a]) => [a, n] as [string, string]),
-      ]
-        .map(([a, n]) => `${a}\t${n}\n`)
-        .join('')}`,
-    );
-    writeFileSync(join(root, 'etc/hostname'), `${hostname}\n`);
+    const rootDir = (() => {
+      try {
+        return RootDir.open(root);
+      } catch (e) {
+        throw new Error(`node ${node}: ${(e as Error).message}`);
+      }
+    })();
+    try {
+      for (const d of ['etc', 'proc', 'tmp']) rootDir.mkdirs(d);
+      rootDir.writeFile(
+        'etc/resolv.conf',
+        `${ns.map((n) => `nameserver ${n}\n`).join('')}${search.length ? `search ${search.join(' ')}\n` : ''}`,
+      );
+      rootDir.writeFile(
+        'etc/hosts',
+        `127.0.0.1\tlocalhost\n::1\tlocalhost\n${[
+          ...files.hosts,
+          ...Object.entries(decl.hosts ?? {}).map(([n, a]) => [a, n] as [string, string]),
+        ]
+          .map(([a, n]) => `${a}\t${n}\n`)
+          .join('')}`,
+      );
+      rootDir.writeFile('etc/hostname', `${hostname}\n`);
+    } catch (e) {
+      throw new Error(`node ${node}: ${(e as Error).message}`);
+    } finally {
+      rootDir.close();
+    }
     cgroups = makeCgroups(lab, node, decl.limits ?? {});
     const cmd =
       decl.command === undefined
@@ -312,20 +337,6 @@ export async function startContainerNode(
     if (unpacked) rmSync(unpacked, { recursive: true, force: true });
     throw e;
   }
-}
-
-function run(cmd: string, args: string[], what: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    c.stderr.on('data', (d: Buffer) => {
-      err += d.toString();
-    });
-    c.on('error', (e) => reject(new Error(`${what}: ${e.message}`)));
-    c.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`${what}: ${err.trim().split('\n')[0] ?? `exit ${code}`}`)),
-    );
-  });
 }
 
 function rmdirQuiet(d: string): void {

@@ -74,15 +74,18 @@ const pingCmd = (): string[] =>
   existsSync('/usr/bin/ping') || existsSync('/bin/ping') ? ['ping'] : ['busybox', 'ping'];
 
 /**
- * ICMP echo from inside the namespace of `pid` (1 s timeout per try). A pair
- * expected to reach gets a few tries, so a busy host or a first ARP
- * resolution does not pass for a partition.
+ * ICMP echo from inside the network namespace open as `nsFd` (1 s timeout
+ * per try): the child gets the fd as its fd 3 and nsenter enters
+ * /proc/self/fd/3, so the namespace is the one verify-run.ts checked, not
+ * whatever a reused pid points at by then. A pair expected to reach gets a
+ * few tries, so a busy host or a first ARP resolution does not pass for a
+ * partition.
  */
-export async function probe(pid: number, address: string, tries = 1): Promise<boolean> {
+export async function probe(nsFd: number, address: string, tries = 1): Promise<boolean> {
   for (let i = 0; i < tries; i++) {
     const ok = await new Promise<boolean>((resolve) => {
-      const c = spawn('nsenter', [`--net=/proc/${pid}/ns/net`, ...pingCmd(), '-c', '1', '-W', '1', address], {
-        stdio: 'ignore',
+      const c = spawn('nsenter', ['--net=/proc/self/fd/3', ...pingCmd(), '-c', '1', '-W', '1', address], {
+        stdio: ['ignore', 'ignore', 'ignore', nsFd],
       });
       c.on('error', () => resolve(false));
       c.on('close', (code) => resolve(code === 0));

@@ -6,11 +6,38 @@
  * vagga-style `partitions`. The schema only checks shapes; cross-references
  * (unknown nodes, duplicate names, address conflicts) are checked in
  * topology.ts, where every error still carries a line and column.
+ *
+ * Every name that ends up on the host (paths, cgroups, Docker names, nft
+ * tables and rules, interface names and aliases, process marks, a container's
+ * /etc files) is held to the patterns of names.ts here. A `rule` option says
+ * in words what a pattern allows (load.ts puts it in the error message).
+ * Records keyed by names use `additionalProperties: false`: TypeBox 0.34
+ * turns a patterned Record key into `patternProperties`, and without it a key
+ * that fails the pattern is accepted with its body never checked.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
+import {
+  DOMAIN_PATTERN,
+  HOST_NAME_PATTERN,
+  IF_NAME_PATTERN,
+  IF_NAME_RULE,
+  LAB_NAME_PATTERN,
+  LAB_NAME_RULE,
+  NODE_NAME_PATTERN,
+  NODE_NAME_RULE,
+} from './names.js';
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 const Strict = { additionalProperties: false } as const;
+
+/** An interface name (see names.ts). */
+const IfName = (o: { description?: string } = {}) =>
+  Type.String({ pattern: IF_NAME_PATTERN, rule: `an interface name (${IF_NAME_RULE})`, ...o });
+const HOST_NAME_RULE = 'a host name (letters, digits, "_", "." and "-", at most 64 characters)';
+const HostName = () => Type.String({ pattern: HOST_NAME_PATTERN, rule: HOST_NAME_RULE });
+/** A map keyed by names: a key that fails the pattern is an error, not an unchecked extra. */
+const NamedRecord = <T extends TSchema>(pattern: string, what: string, rule: string, value: T) =>
+  Type.Record(Type.String({ pattern }), value, { additionalProperties: false, what, rule });
 
 /** One CIDR or a list of them ("10.0.0.1/24"). */
 const Addrs = Type.Union([Type.String(), Type.Array(Type.String())]);
@@ -24,7 +51,7 @@ export const RouteDeclSchema = Type.Object(
     dst: Type.String(),
     via: Opt(Type.String()),
     /** Output interface (name inside the node). */
-    dev: Opt(Type.String()),
+    dev: Opt(IfName()),
     metric: Opt(Type.Integer({ minimum: 0 })),
     /**
      * Routing table: 1..4294967294 or main, local, default (default: main).
@@ -47,9 +74,9 @@ export const RuleDeclSchema = Type.Object(
     /** Destination CIDR ("all" or absent: any). */
     to: Opt(Type.String()),
     /** Incoming interface (name inside the node; "lo" for locally generated traffic). */
-    iif: Opt(Type.String()),
+    iif: Opt(IfName()),
     /** Outgoing interface (name inside the node). */
-    oif: Opt(Type.String()),
+    oif: Opt(IfName()),
     /** Firewall mark: a number, or "0x10" / "0x10/0xff" (mark/mask). */
     fwmark: Opt(Type.Union([Type.Integer({ minimum: 0, maximum: 0xffffffff }), Type.String()])),
     family: Opt(Type.Union([Type.Literal('ipv4'), Type.Literal('ipv6')])),
@@ -87,16 +114,20 @@ export const NodeDeclSchema = Type.Object(
         Type.Object({ busybox: Type.Literal(true) }, Strict),
       ]),
     ),
-    hostname: Opt(Type.String()),
+    hostname: Opt(HostName()),
     command: Opt(Type.Union([Type.String(), Type.Array(Type.String())])),
     dns: Opt(
       Type.Object(
-        { nameservers: Opt(Type.Array(Type.String())), search: Opt(Type.Array(Type.String())) },
+        {
+          /** IP addresses (checked in topology.ts). */
+          nameservers: Opt(Type.Array(Type.String())),
+          search: Opt(Type.Array(Type.String({ pattern: DOMAIN_PATTERN, rule: 'a DNS domain' }))),
+        },
         Strict,
       ),
     ),
     /** Extra /etc/hosts lines (name → address); lab nodes' addresses are added automatically. */
-    hosts: Opt(Type.Record(Type.String(), Type.String())),
+    hosts: Opt(NamedRecord(HOST_NAME_PATTERN, 'host name', HOST_NAME_RULE, Type.String())),
     limits: Opt(
       Type.Object(
         {
@@ -117,7 +148,7 @@ export const NodeDeclSchema = Type.Object(
     /** Node whose namespace holds the bridge (default: the host). */
     in: Opt(Type.String()),
     /** Interface name of the bridge (default: the node name). */
-    name: Opt(Type.String()),
+    name: Opt(IfName()),
     ipv4: Opt(Addrs),
     ipv6: Opt(Addrs),
     mac: Opt(Type.String()),
@@ -129,7 +160,7 @@ export const NodeDeclSchema = Type.Object(
 export const EndpointObjSchema = Type.Object(
   {
     node: Type.String(),
-    name: Type.String(),
+    name: IfName(),
     ipv4: Opt(Addrs),
     ipv6: Opt(Addrs),
     mac: Opt(Type.String()),
@@ -185,10 +216,7 @@ export const NatDeclSchema = Type.Object(
     /** Masquerade traffic from these sources when it leaves the host. */
     masquerade: Opt(
       Type.Array(
-        Type.Object(
-          { source: Type.String(), out: Opt(Type.String({ description: 'host interface' })) },
-          Strict,
-        ),
+        Type.Object({ source: Type.String(), out: Opt(IfName({ description: 'host interface' })) }, Strict),
       ),
     ),
     /** Host port → node port. */
@@ -219,8 +247,8 @@ export const PartitionDeclSchema = Type.Union([
 
 export const LabDeclSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$' }),
-    nodes: Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }), NodeDeclSchema),
+    name: Type.String({ pattern: LAB_NAME_PATTERN, rule: `a lab name (${LAB_NAME_RULE})` }),
+    nodes: NamedRecord(NODE_NAME_PATTERN, 'node name', NODE_NAME_RULE, NodeDeclSchema),
     links: Opt(Type.Array(LinkDeclSchema)),
     nat: Opt(NatDeclSchema),
     partitions: Opt(Type.Array(PartitionDeclSchema)),

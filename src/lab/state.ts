@@ -8,7 +8,7 @@
  * leaves them attributable.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { checkLabName, childPath } from './names.js';
 import type { NodeState } from './nodes.js';
 import type { LabDecl } from './schema.js';
 
@@ -29,7 +29,10 @@ export interface LabState {
   nft: { ns: string; family: string; table: string }[];
 }
 
-const file = (name: string): string => join(stateDir(), `${name}.json`);
+/** Files of a lab in the state directory: only ever for a valid lab name, only ever inside it. */
+const labFile = (name: string, suffix: string): string =>
+  childPath(stateDir(), `${checkLabName(name)}${suffix}`);
+const file = (name: string): string => labFile(name, '.json');
 
 export function readState(name: string): LabState | undefined {
   let text: string;
@@ -84,7 +87,7 @@ export function listStates(): LabState[] {
  */
 export async function withLabLock<T>(name: string, fn: () => Promise<T>): Promise<T> {
   mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
-  const lock = join(stateDir(), `${name}.lock`);
+  const lock = labFile(name, '.lock');
   for (let attempt = 0; ; attempt++) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });

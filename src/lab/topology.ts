@@ -7,6 +7,7 @@
  * load.ts can give line and column. Pure.
  */
 import { type Cidr, cidrString, familyOf, parseCidr, parseMac, routeDst } from './ip.js';
+import { IF_NAME_RULE, isIfName, shown } from './names.js';
 import { blockedPairs } from './partitions.js';
 import { type DesiredRule, parseFwmark, parseTable, RT_TABLE_MAIN, ruleKey, ruleText } from './rules.js';
 import type { EndpointDecl, LabDecl, LinkDecl, NetemDecl, NodeDecl } from './schema.js';
@@ -147,6 +148,13 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
     only(['in', 'name', 'ipv4', 'ipv6', 'mac', 'mtu'], ['bridge']);
     only(['routes', 'rules', 'sysctls'], ['netns', 'container', 'docker', 'host']);
     if (n.kind === 'container' && !n.rootfs) err(['nodes', node.name], 'a container node needs "rootfs"');
+    // A container's /etc/resolv.conf and /etc/hosts take addresses only, never free text.
+    (n.dns?.nameservers ?? []).forEach((a, i) => {
+      if (!familyOf(a))
+        err(['nodes', node.name, 'dns', 'nameservers', i], `${shown(a)} is not an IP address`);
+    });
+    for (const [h, a] of Object.entries(n.hosts ?? {}))
+      if (!familyOf(a)) err(['nodes', node.name, 'hosts', h], `${shown(a)} is not an IP address`);
     if (n.kind === 'docker' && !n.image) err(['nodes', node.name], 'a docker node needs "image"');
     if (n.kind === 'bridge' && n.in !== undefined) {
       const holder = byName.get(n.in);
@@ -161,11 +169,8 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
   const ifPath = new Map<string, Path>();
   const addIf = (d: DesiredIf, path: Path) => {
     const key = ifKey(d.ns, d.name);
-    if (Buffer.byteLength(d.name) >= IFNAMSIZ) {
-      err(path, `interface name "${d.name}" is ${Buffer.byteLength(d.name)} bytes; Linux allows at most 15`);
-    } else if (!/^[^\s/:]+$/.test(d.name) || d.name === '.' || d.name === '..') {
-      err(path, `interface name "${d.name}" is not valid (no whitespace, "/" or ":")`);
-    }
+    const bad = ifNameProblem(d.name);
+    if (bad) err(path, bad);
     if (d.name === 'lo') err(path, '"lo" is the loopback device of every namespace');
     const prev = ifPath.get(key);
     if (prev) {
@@ -256,6 +261,11 @@ export function buildTopology(decl: LabDecl): { topology: Topology; errors: Decl
     const node = byName.get(s.slice(0, i));
     if (!node) {
       err(path, `unknown node "${s.slice(0, i)}"`);
+      return undefined;
+    }
+    const bad = ifNameProblem(s.slice(i + 1));
+    if (bad) {
+      err(path, bad);
       return undefined;
     }
     return { ns: node.ns, name: s.slice(i + 1) };
@@ -606,6 +616,14 @@ function nodeRules(
 }
 
 export const nsLabel = (ns: string): string => (ns === HOST ? 'host' : ns);
+
+/** Why a name cannot be an interface name (names.ts), or undefined when it can. */
+function ifNameProblem(name: string): string | undefined {
+  const bytes = Buffer.byteLength(name);
+  if (bytes >= IFNAMSIZ) return `interface name ${shown(name)} is ${bytes} bytes; Linux allows at most 15`;
+  if (!isIfName(name)) return `interface name ${shown(name)} is not valid (${IF_NAME_RULE})`;
+  return undefined;
+}
 
 /** IPv4/IPv6 addresses of a node's interfaces (for partitions and /etc/hosts). */
 export function nodeAddrs(t: Topology, node: string): Cidr[] {

@@ -5,16 +5,26 @@
  * namespace) — then verifyLab(). With `reach`, ICMP probes between the lab's
  * own nodes are added.
  */
+import { closeSync, fstatSync } from 'node:fs';
 import { discover } from '../discover.js';
+import { O_CLOEXEC, O_RDONLY, open } from '../kernel/libc.js';
 import type { Discovery } from '../model/types.js';
 import { readSysctl } from './apply.js';
 import type { LoadedLab } from './load.js';
-import { nftTable, nodeOfProcessMark } from './marks.js';
+import { nftTable } from './marks.js';
 import { readTableRules } from './nft.js';
+import { starttimeOf } from './nodes.js';
 import { probe, reachPlan } from './reach.js';
-import { readState } from './state.js';
+import { type LabState, readState } from './state.js';
 import { HOST } from './topology.js';
-import { locateNodes, type VerifyFacts, type VerifyResult, verifyLab } from './verify.js';
+import {
+  type NodeHolder,
+  type NodeOwner,
+  nodeHolders,
+  type VerifyFacts,
+  type VerifyResult,
+  verifyLab,
+} from './verify.js';
 
 export interface VerifyOptions {
   reach?: boolean;
@@ -22,60 +32,91 @@ export interface VerifyOptions {
   discovery?: Discovery;
 }
 
-/** PID of a process inside each located node (for entering its namespace). */
-function nodePids(lab: LoadedLab, d: Discovery, hints: VerifyFacts['hints']): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const p of Object.values(d.processes)) {
-    const mark = nodeOfProcessMark(p.cmdline[0]);
-    if (mark?.lab === lab.topology.name) out.set(mark.node, p.pid);
+/** Each node's holder as the lab's state file recorded it (verify's only proof that a node runs). */
+export function stateOwners(st: LabState | undefined): Record<string, NodeOwner> {
+  const owners: Record<string, NodeOwner> = {};
+  for (const [n, s] of Object.entries(st?.nodes ?? {}))
+    owners[n] = { pid: s.pid, starttime: s.starttime, ...(s.netns ? { netns: s.netns } : {}) };
+  return owners;
+}
+
+/**
+ * An fd of a node's network namespace, or undefined when its holder is gone.
+ * The pid is checked again after the open: had it been reused in between,
+ * its start time or namespace would differ and nothing would be entered.
+ */
+function openNodeNetns(h: NodeHolder): number | undefined {
+  let fd: number;
+  try {
+    fd = open(`/proc/${h.pid}/ns/net`, O_RDONLY | O_CLOEXEC);
+  } catch {
+    return undefined;
   }
-  for (const [n, h] of Object.entries(hints ?? {})) {
-    if (!out.has(n) && d.processes[String(h.pid)]?.starttime === h.starttime) out.set(n, h.pid);
+  if (starttimeOf(h.pid) !== h.starttime || fstatSync(fd).ino !== h.netns) {
+    closeSync(fd);
+    return undefined;
   }
-  return out;
+  return fd;
 }
 
 export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promise<VerifyResult> {
   const t = lab.topology;
-  const st = readState(t.name);
-  const hints: NonNullable<VerifyFacts['hints']> = {};
-  for (const [n, s] of Object.entries(st?.nodes ?? {})) hints[n] = { pid: s.pid, starttime: s.starttime };
+  const owners = stateOwners(readState(t.name));
   const d =
     opts.discovery ??
     (await discover({
-      // Lab nodes are held by processes (their marks) and the host is the initial namespace:
+      // Lab nodes are held by processes (the state file's) and the host is the initial namespace:
       // tasks, fds and bind mounts add nothing here but cost time on hosts with many namespaces.
       sources: { processes: true, tasks: false, fds: false, bindMounts: false },
       namespaceTypes: ['net'],
       dns: false,
       network: { sockets: false, neighbours: false },
     }));
-  const located = locateNodes(t, d, hints);
-  const pids = nodePids(lab, d, hints);
+  const holders = nodeHolders(t, d, owners);
+  const fds = new Map<string, number>();
+  try {
+    for (const [n, h] of Object.entries(holders)) {
+      const fd = h ? openNodeNetns(h) : undefined;
+      if (fd !== undefined) fds.set(n, fd);
+    }
+    return await measure(lab, d, owners, fds, opts);
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+}
+
+async function measure(
+  lab: LoadedLab,
+  d: Discovery,
+  owners: Record<string, NodeOwner>,
+  fds: Map<string, number>,
+  opts: VerifyOptions,
+): Promise<VerifyResult> {
+  const t = lab.topology;
   const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
   const table = nftTable(t.name);
-  const facts: VerifyFacts = { hints, nft: {}, sysctls: {} };
-  const nsPath = (ns: string): string | undefined =>
-    ns === hostKey ? undefined : pids.has(ns) ? `/proc/${pids.get(ns)}/ns/net` : '';
+  const facts: VerifyFacts = { owners, nft: {}, sysctls: {} };
+  /** The namespace to read a node's facts in: undefined for the host, '' when it is not open. */
+  const nsOf = (ns: string): number | undefined | '' => (ns === hostKey ? undefined : (fds.get(ns) ?? ''));
   try {
     (facts.nft as Record<string, unknown>)[hostKey] = readTableRules(undefined, 'ip', table);
   } catch {
     /* no nf_tables: NAT rules then show as missing */
   }
   for (const n of t.nodes) {
-    const p = nsPath(n.name);
-    if (p === '' || p === undefined || located[n.name] === undefined) continue;
+    const fd = nsOf(n.name);
+    if (fd === '' || fd === undefined) continue;
     try {
-      (facts.nft as Record<string, unknown>)[n.name] = readTableRules(p, 'inet', table);
+      (facts.nft as Record<string, unknown>)[n.name] = readTableRules(fd, 'inet', table);
     } catch {
       /* the node vanished meanwhile: reported as not running next time */
     }
   }
   for (const s of t.sysctls) {
-    const p = nsPath(s.ns);
-    if (p === '') continue;
+    const fd = nsOf(s.ns);
+    if (fd === '') continue;
     try {
-      const v = readSysctl(p, s.key);
+      const v = readSysctl(fd, s.key);
       (facts.sysctls as Record<string, string | undefined>)[`${s.ns}|${s.key}`] = v;
     } catch {
       /* vanished */
@@ -89,9 +130,10 @@ export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promi
       while (i < plan.length) {
         const p = plan[i++];
         if (!p) break;
-        const pid = pids.get(p.from);
-        if (pid === undefined || located[p.to] === undefined) continue;
-        checks.push({ ...p, reachable: await probe(pid, p.address, p.expected ? 3 : 1) });
+        // Only from and to nodes the state file places: a look-alike's namespace is never entered.
+        const fd = fds.get(p.from);
+        if (fd === undefined || !fds.has(p.to)) continue;
+        checks.push({ ...p, reachable: await probe(fd, p.address, p.expected ? 3 : 1) });
       }
     };
     await Promise.all(Array.from({ length: 16 }, worker));

@@ -12,6 +12,7 @@ import { type LoadedLab, loadLab } from './load.js';
 import { readState } from './state.js';
 import { cleanup, type TestLab, uniqueLab } from './testing.js';
 import { formatDrift, verifyLab } from './verify.js';
+import { stateOwners } from './verify-run.js';
 
 describe('verifyLab (pure): drift between a declaration and a discovery', () => {
   let t: TestLab | undefined;
@@ -24,8 +25,12 @@ describe('verifyLab (pure): drift between a declaration and a discovery', () => 
     return n;
   };
   const copy = (): Draft.Discovery => structuredClone(base);
+  // The state file's record of the node processes: what verify trusts, never a process's name.
+  const owners = () => stateOwners(readState(lab.topology.name));
   const lines = (d: Draft.Discovery, facts = {}) =>
-    verifyLab(lab.topology, d as Discovery, facts).drift.map((x) => `${x.op} ${x.message}`);
+    verifyLab(lab.topology, d as Discovery, { owners: owners(), ...facts }).drift.map(
+      (x) => `${x.op} ${x.message}`,
+    );
 
   before(async () => {
     t = uniqueLab('vagga.yaml');
@@ -39,7 +44,7 @@ describe('verifyLab (pure): drift between a declaration and a discovery', () => 
     assert.deepEqual(lines(copy()), []);
     assert.deepEqual(lines(copy()), []);
     assert.equal(
-      formatDrift(verifyLab(lab.topology, copy() as Discovery)),
+      formatDrift(verifyLab(lab.topology, copy() as Discovery, { owners: owners() })),
       `lab ${lab.topology.name}: clean\n`,
     );
   });
@@ -97,7 +102,7 @@ describe('verifyLab (pure): drift between a declaration and a discovery', () => 
     assert.ok(eth0 && g3);
     eth0.flags = eth0.flags.filter((f) => f !== 'up');
     delete g3.master;
-    const r = verifyLab(lab.topology, d as Discovery);
+    const r = verifyLab(lab.topology, d as Discovery, { owners: owners() });
     assert.deepEqual(
       r.drift.map((x) => [x.op, x.path, x.declared, x.found]),
       [
@@ -168,6 +173,24 @@ describe('verifyLab (pure): drift between a declaration and a discovery', () => 
     const b = net(d, 'bridge');
     b.interfaces = b.interfaces.filter((i) => i.name !== 'g1');
     assert.deepEqual(lines(d), ['- node guest1 (netns): declared, not running']);
+  });
+
+  it('takes no process for a node on its name: only the recorded pid with its start time counts', () => {
+    const st = readState(lab.topology.name)?.nodes.guest1;
+    assert.ok(st);
+    // A look-alike: the mark as argv[0], even in the node's old namespace, with the recorded holder gone.
+    const d = copy();
+    const real = d.processes[String(st.pid)];
+    assert.ok(real);
+    delete d.processes[String(st.pid)];
+    d.processes['999999'] = { ...real, pid: 999999, cmdline: [`wirescope-lab:${lab.topology.name}:guest1`] };
+    assert.deepEqual(lines(d), ['- node guest1 (netns): declared, not running']);
+    // The recorded pid reused by another process (another start time).
+    const e = copy();
+    const p = e.processes[String(st.pid)];
+    assert.ok(p);
+    p.starttime += 1;
+    assert.deepEqual(lines(e), ['- node guest1 (netns): declared, not running']);
   });
 
   it('reports partition rules from the facts: missing, and another lab mark as present', () => {

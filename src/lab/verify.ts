@@ -1,8 +1,12 @@
 /**
  * `verifyLab(topology, discovery, facts)`: what the kernel has, measured
- * against what the lab declares (pure). Nodes are found by their process
- * mark (argv[0] `wirescope-lab:<lab>:<node>`), docker nodes by their labels
- * or the state file's pid; every interface, wire, address, route (of any
+ * against what the lab declares (pure). Nodes are found by the state file's
+ * record of their holder process — pid and start time, and the network
+ * namespace it had — never by the process mark alone: argv[0]
+ * `wirescope-lab:<lab>:<node>` is a name any process can give itself. A
+ * docker node the record does not place is found by its engine labels
+ * (whoever can label a Docker container can do anything as root anyway).
+ * Every interface, wire, address, route (of any
  * table) and policy rule comes from the discovery model. Facts the model does not carry (nft rule
  * comments, sysctls, the reachability matrix) come in `facts`, read by
  * verify-run.ts.
@@ -18,7 +22,7 @@ import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../mod
 import type { Drift } from '../service/contract.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
-import { ifaceMark, LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from './marks.js';
+import { ifaceMark, LABEL_LAB, LABEL_NODE } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
 import { routeText } from './plan.js';
 import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
@@ -40,8 +44,12 @@ export interface VerifyFacts {
   nft?: Record<string, RuleFound[] | undefined>;
   /** Sysctl values found, keyed "ns|key". */
   sysctls?: Record<string, string | undefined>;
-  /** Where nodes live when their marks are not in the discovery (docker without an engine source). */
-  hints?: Record<string, { pid: number; starttime: number }>;
+  /**
+   * The state file's record of each node's holder process (state.ts): the
+   * only proof that a netns or container node runs. A node without a record,
+   * or whose recorded process is gone or replaced, is not running.
+   */
+  owners?: Record<string, NodeOwner>;
   reach?: ReachCheck[];
 }
 
@@ -66,41 +74,78 @@ function kernelRoute(r: Route): boolean {
   return r.type !== 'unicast' || ['kernel', 'ra', 'redirect'].includes(r.protocol);
 }
 
-/** Locates each namespace-holding node (and the host) in the discovery. */
+/** A node's holder process as the state file recorded it. */
+export interface NodeOwner {
+  pid: number;
+  starttime: number;
+  /** Its network namespace inode when recorded. */
+  netns?: number;
+}
+
+/** The process holding a node, found in the discovery. */
+export interface NodeHolder {
+  pid: number;
+  starttime: number;
+  netns: number;
+}
+
+/**
+ * The holder process of each namespace-holding node: the recorded process
+ * when it still runs (same pid and start time) in the namespace it had;
+ * for a docker node otherwise the running container with the lab's labels.
+ */
+export function nodeHolders(
+  t: Topology,
+  d: Discovery,
+  owners: Record<string, NodeOwner> = {},
+): Record<string, NodeHolder | undefined> {
+  const out: Record<string, NodeHolder | undefined> = {};
+  for (const n of t.nodes) {
+    if (!HOLDERS.has(n.kind)) continue;
+    const o = owners[n.name];
+    const p = o ? d.processes[String(o.pid)] : undefined;
+    const net = p?.namespaces.net;
+    if (
+      o &&
+      p &&
+      net !== undefined &&
+      p.starttime === o.starttime &&
+      (o.netns === undefined || net === o.netns)
+    ) {
+      out[n.name] = { pid: p.pid, starttime: p.starttime, netns: net };
+      continue;
+    }
+    if (n.kind === 'docker') {
+      const c = Object.values(d.containers).find(
+        (c) => c.labels[LABEL_LAB] === t.name && c.labels[LABEL_NODE] === n.name && c.state === 'running',
+      );
+      if (c?.netns !== undefined && c.pid !== undefined && c.starttime !== undefined) {
+        out[n.name] = { pid: c.pid, starttime: c.starttime, netns: c.netns };
+        continue;
+      }
+    }
+    out[n.name] = undefined;
+  }
+  return out;
+}
+
+/** Locates each namespace-holding node (and the host) in the discovery: its network namespace inode. */
 export function locateNodes(
   t: Topology,
   d: Discovery,
-  hints: VerifyFacts['hints'] = {},
+  owners: Record<string, NodeOwner> = {},
 ): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
   const host = Object.values(d.networks).find((n) => n.isInitial)?.ino ?? d.initial.net;
   const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
   out[hostKey] = host;
-  const marks = new Map<string, number | undefined>();
-  for (const p of Object.values(d.processes)) {
-    const mark = nodeOfProcessMark(p.cmdline[0]);
-    if (mark?.lab === t.name) marks.set(mark.node, p.namespaces.net);
-  }
-  for (const n of t.nodes) {
-    if (!HOLDERS.has(n.kind)) continue;
-    let ino = marks.get(n.name);
-    if (ino === undefined && n.kind === 'docker') {
-      const c = Object.values(d.containers).find(
-        (c) => c.labels[LABEL_LAB] === t.name && c.labels[LABEL_NODE] === n.name,
-      );
-      if (c?.netns !== undefined && c.state === 'running') ino = c.netns;
-      const h = hints[n.name];
-      const p = h ? d.processes[String(h.pid)] : undefined;
-      if (ino === undefined && p && p.starttime === h?.starttime) ino = p.namespaces.net;
-    }
-    out[n.name] = ino;
-  }
+  for (const [n, h] of Object.entries(nodeHolders(t, d, owners))) out[n] = h?.netns;
   return out;
 }
 
 export function verifyLab(t: Topology, d: Discovery, facts: VerifyFacts = {}): VerifyResult {
   const drift: Drift[] = [];
-  const nodes = locateNodes(t, d, facts.hints);
+  const nodes = locateNodes(t, d, facts.owners);
   const mark = ifaceMark(t.name);
   const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
   const netOf = (ns: string): NetworkNamespace | undefined => {
