@@ -50,7 +50,9 @@ function srcFolders(dir = join(ROOT, 'src')): string[] {
 /** Targets of Markdown links that point into the repository (no scheme, not a bare #anchor). */
 function relativeLinks(markdown: string): string[] {
   const out: string[] = [];
-  for (const m of markdown.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+  // Fenced code blocks hold command output (`runc:[2:INIT](812)`), not links.
+  const prose = markdown.replace(/^```[^\n]*\n[\s\S]*?^```/gm, '');
+  for (const m of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
     const target = m[1] as string;
     if (/^[a-z][a-z0-9+.-]*:/i.test(target) || target.startsWith('#')) continue;
     out.push(target.replace(/#.*$/, ''));

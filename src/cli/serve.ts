@@ -2,14 +2,19 @@
  * `wirescope serve` (the default command): the discovery service and web UI.
  */
 import type { Command } from 'commander';
+import { DEFAULT_STREAM_LIMITS } from '../service/events.js';
+import { canonicalAllowHost } from '../service/host.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
 import { startService } from '../service/server.js';
+import { readTokenFile } from '../service/token.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 
 interface ServeFlags {
   listen?: string;
   token?: string;
+  tokenFile?: string;
+  allowHost: string[];
   maxAge: string;
   watch: boolean;
   worker: boolean;
@@ -20,11 +25,34 @@ export function registerServe(program: Command): void {
   program
     .command('serve', { isDefault: true })
     .description('run the discovery service and web UI (default: http://127.0.0.1:5000)')
+    .addHelpText(
+      'after',
+      `
+Who can read what:
+  Requests must be addressed (Host) to localhost, 127.0.0.1, [::1], the --listen address or
+  an --allow-host name (listening on 0.0.0.0 or ::, also this host's addresses and name);
+  others get 421, so no web page can reach the service through a rebound DNS name.
+  /json, /mobyshark, /api/* and /healthz refuse requests from other sites' pages (403).
+  With a token, /json, /mobyshark and /api/* need "Authorization: Bearer TOKEN"
+  (?access_token=TOKEN only on /api/events, which EventSource cannot send headers to).
+  Event streams: at most ${DEFAULT_STREAM_LIMITS.maxStreams} open, ${DEFAULT_STREAM_LIMITS.maxStreamsPerClient} per client address (then 503, 429);
+  a stream that falls ${DEFAULT_STREAM_LIMITS.maxBacklogBytes >> 20} MiB behind is closed.`,
+    )
     .option(
       '--listen <host:port>',
       `address to listen on (default ${DEFAULT_LISTEN.host}:${DEFAULT_LISTEN.port})`,
     )
-    .option('--token <token>', 'require "Authorization: Bearer <token>" on the API (or env WIRESCOPE_TOKEN)')
+    .option(
+      '--token-file <path>',
+      'require "Authorization: Bearer <token>" on the API, the token read from this file (not readable by every user)',
+    )
+    .option('--token <token>', 'the same with the token itself (shows in ps; or env WIRESCOPE_TOKEN)')
+    .option(
+      '--allow-host <name>',
+      'a further name or address clients use for this service (Host header; repeatable); others get 421',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--max-age <seconds>', 'rediscover results older than this even without change events', '60')
     .option('--no-watch', 'do not watch netlink/namespaces for changes (results expire by --max-age only)')
     .option('--no-worker', 'discover on the serving thread instead of a worker thread')
@@ -44,7 +72,25 @@ export function registerServe(program: Command): void {
       const maxAge = Number(flags.maxAge);
       if (!Number.isFinite(maxAge) || maxAge <= 0)
         throw new CliError(`--max-age: "${flags.maxAge}" is not a positive number`);
-      const token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
+      for (const h of flags.allowHost)
+        if (canonicalAllowHost(h) === undefined)
+          throw new CliError(`--allow-host: "${h}" is not a host name or address (no port, no scheme)`);
+      if (flags.token !== undefined && flags.tokenFile !== undefined)
+        throw new CliError('--token and --token-file: give one of them');
+      let token: string | undefined;
+      if (flags.tokenFile !== undefined) {
+        try {
+          token = readTokenFile(flags.tokenFile);
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+      } else {
+        token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
+        if (flags.token !== undefined)
+          process.stderr.write(
+            'wirescope: note: a --token on the command line is visible to every user (ps); prefer --token-file\n',
+          );
+      }
       // Validated before anything starts: a bad file is an error with line and column, exit 2.
       const verify: string[] = [];
       if (flags.verify.length > 0) {
@@ -56,6 +102,7 @@ export function registerServe(program: Command): void {
         svc = await startService({
           listen,
           token: token || undefined,
+          allowHosts: flags.allowHost,
           maxAgeMs: maxAge * 1000,
           watch: flags.watch,
           worker: flags.worker,
@@ -76,7 +123,7 @@ export function registerServe(program: Command): void {
             '!! Anyone who can reach it sees every namespace, process, container, address and port of this host.\n' +
             (token
               ? '!! A bearer token is required for the API; the connection is NOT encrypted (no TLS).\n'
-              : '!! NO TOKEN is set: use --token or WIRESCOPE_TOKEN, or listen on 127.0.0.1.\n') +
+              : '!! NO TOKEN is set: use --token-file, or listen on 127.0.0.1.\n') +
             `${bar}\n`,
         );
       }

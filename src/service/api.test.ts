@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Discovery, NetworkNamespace } from '../model/types.js';
 import { type RunningService, startService } from './server.js';
@@ -128,10 +129,13 @@ describe('discovery service API on a real topology (bridge, veths, namespaces)',
     assert.match(index.body, /<div id="app">/);
   });
 
-  it('sends no CORS headers, so other origins cannot read the API', async () => {
+  it('sends no CORS headers, and refuses API requests from another origin', async () => {
     const r = await raw(svc.url, '/api/openapi.json', { headers: { origin: 'http://evil.example' } });
-    assert.equal(r.status, 200);
+    assert.equal(r.status, 403);
     assert.equal(r.headers['access-control-allow-origin'], undefined);
+    const own = await raw(svc.url, '/api/openapi.json', { headers: { origin: svc.url } });
+    assert.equal(own.status, 200);
+    assert.equal(own.headers['access-control-allow-origin'], undefined);
   });
 
   it('describes itself: OpenAPI 3.1 and the native JSON schema', async () => {
@@ -203,8 +207,107 @@ describe('discovery sharing and reuse', () => {
   });
 });
 
+describe('forced refreshes', () => {
+  it('coalesces fifty simultaneous ?fresh=1 into the discovery in flight and at most one after it', async () => {
+    const svc = await startService({ listen: LOOP, engines: false, watch: false, maxAgeMs: 600_000 });
+    try {
+      const discoveries = async () =>
+        json<{ discoveries: number }>((await raw(svc.url, '/healthz')).body).discoveries;
+      assert.equal((await raw(svc.url, '/api/discovery')).status, 200);
+      const before = await discoveries();
+      const rs = await Promise.all(Array.from({ length: 50 }, () => raw(svc.url, '/json?fresh=1')));
+      assert.deepEqual(new Set(rs.map((r) => r.status)), new Set([200]));
+      const ran = (await discoveries()) - before;
+      assert.ok(ran >= 1 && ran <= 2, `discoveries for 50 forced refreshes: ${ran}`);
+      // Every answer is newer than the result that existed before the burst.
+      const generations = rs.map((r) => Number(r.headers['x-wirescope-generation']));
+      assert.ok(
+        generations.every((g) => g > before),
+        `generations ${[...new Set(generations)]} after ${before}`,
+      );
+    } finally {
+      await svc.close();
+    }
+  });
+});
+
+describe('security headers and request limits', () => {
+  let svc: RunningService;
+  before(async () => {
+    svc = await startService({ listen: LOOP, engines: false, watch: false });
+  });
+  after(async () => {
+    await svc?.close();
+  });
+
+  it('sends a Content-Security-Policy and the other protective headers with every answer', async () => {
+    for (const [path, method] of [
+      ['/', 'GET'],
+      ['/api/discovery', 'GET'],
+      ['/api/discovery', 'HEAD'],
+      ['/api/nothing', 'GET'],
+      ['/json', 'DELETE'],
+    ] as const) {
+      const r = await raw(svc.url, path, { method });
+      const csp = String(r.headers['content-security-policy']);
+      assert.match(csp, /default-src 'self'/, `${method} ${path}`);
+      assert.match(csp, /frame-ancestors 'none'/);
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(r.headers['x-content-type-options'], 'nosniff');
+      assert.equal(r.headers['referrer-policy'], 'no-referrer');
+      assert.equal(r.headers['x-frame-options'], 'DENY');
+      if (path !== '/') assert.equal(r.headers['cache-control'], 'no-store', `${method} ${path}`);
+    }
+    // The UI's own files may be revalidated (index) or kept (content-hashed assets).
+    assert.equal((await raw(svc.url, '/')).headers['cache-control'], 'no-cache');
+  });
+
+  it('refuses request bodies and oversized headers', async () => {
+    const body = await raw(svc.url, '/api/discovery', {
+      headers: { 'content-length': '1000' },
+      body: 'x'.repeat(1000),
+    });
+    assert.equal(body.status, 413);
+    assert.equal(body.headers['content-type'], 'application/problem+json');
+    const chunked = await raw(svc.url, '/json', {
+      headers: { 'transfer-encoding': 'chunked' },
+      body: 'abc',
+    });
+    assert.equal(chunked.status, 413);
+    const big = await raw(svc.url, '/healthz', { headers: { 'x-filler': 'a'.repeat(20_000) } });
+    assert.equal(big.status, 431);
+    assert.equal((await raw(svc.url, '/healthz')).status, 200, 'still serving');
+  });
+
+  it('cuts off a client that trickles its headers (slowloris)', async () => {
+    const s = connect(svc.address.port, '127.0.0.1');
+    const t0 = performance.now();
+    let answer = '';
+    s.on('data', (b: Buffer) => {
+      answer += b.toString();
+    });
+    s.on('error', () => undefined);
+    const closed = new Promise<void>((resolve) => s.on('close', () => resolve()));
+    s.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    // One more header line every second, never the blank line that ends them.
+    const trickle = setInterval(() => s.write(`X-Slow-${Math.floor(performance.now())}: 1\r\n`), 1000);
+    try {
+      await Promise.race([
+        closed,
+        new Promise((_, reject) => setTimeout(() => reject(new Error('still connected after 30 s')), 30_000)),
+      ]);
+    } finally {
+      clearInterval(trickle);
+      s.destroy();
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    assert.ok(seconds >= 9 && seconds < 15, `cut off after ${seconds.toFixed(1)} s`);
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+  });
+});
+
 describe('bearer token', () => {
-  it('refuses the API without the token, accepts header or access_token, leaves health and UI open', async () => {
+  it('refuses the API without the token, accepts the header, leaves health and UI open', async () => {
     const token = `t-${Math.random().toString(36).slice(2)}`;
     const svc = await startService({ listen: LOOP, engines: false, watch: false, token });
     try {
@@ -214,16 +317,38 @@ describe('bearer token', () => {
         assert.equal(r.headers['www-authenticate'], 'Bearer realm="wirescope"');
         assert.equal(r.headers['content-type'], 'application/problem+json');
       }
-      const wrong = await raw(svc.url, '/api/openapi.json', {
-        headers: { authorization: `Bearer ${token}x` },
-      });
-      assert.equal(wrong.status, 401);
+      // Longer, shorter, and of the same length: all refused alike.
+      for (const wrong of [`${token}x`, token.slice(1), `${token.slice(0, -1)}#`, '']) {
+        const r = await raw(svc.url, '/api/openapi.json', { headers: { authorization: `Bearer ${wrong}` } });
+        assert.equal(r.status, 401, wrong);
+      }
       const ok = await raw(svc.url, '/api/openapi.json', { headers: { authorization: `Bearer ${token}` } });
       assert.equal(ok.status, 200);
-      const q = await raw(svc.url, `/api/openapi.json?access_token=${token}`);
-      assert.equal(q.status, 200);
       assert.equal((await raw(svc.url, '/healthz')).status, 200);
       assert.equal((await raw(svc.url, '/')).status, 200);
+    } finally {
+      await svc.close();
+    }
+  });
+
+  it('takes access_token in the URL on the event stream only (EventSource cannot send headers)', async () => {
+    const token = `t-${Math.random().toString(36).slice(2)}`;
+    const svc = await startService({ listen: LOOP, engines: false, watch: false, token });
+    try {
+      for (const path of ['/json', '/mobyshark', '/api/discovery', '/api/openapi.json']) {
+        const r = await raw(svc.url, `${path}?access_token=${token}`);
+        assert.equal(r.status, 401, path);
+        assert.match(json<{ detail: string }>(r.body).detail, /accepted on \/api\/events only/);
+      }
+      const events = await openEvents(svc.url, `?access_token=${token}`);
+      try {
+        assert.equal(events.status, 200);
+        await events.hello();
+      } finally {
+        await events.close();
+      }
+      const wrong = await raw(svc.url, `/api/events?access_token=${token}x`);
+      assert.equal(wrong.status, 401);
     } finally {
       await svc.close();
     }

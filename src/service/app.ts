@@ -8,18 +8,32 @@
  *   GET /api/events         server-sent events: what changed between discoveries
  *   GET /api/verify         drift of the labs given with serve --verify
  *   GET /api/openapi.json   GET /api/schema     GET /healthz      GET /  the web UI
+ *
+ * Every request passes, in this order: the Host check (421, DNS rebinding,
+ * host.ts), the method and body check (405, 413), for the API the
+ * cross-site check (403) and the token (401). Every answer carries the
+ * security headers below; API answers are never stored by caches.
  */
-import { timingSafeEqual } from 'node:crypto';
+import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
-import { streamSSE } from 'hono/streaming';
 import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from './contract.js';
 import { isEmpty } from './diff.js';
 import { driftSummary, sameDrift } from './drift.js';
+import {
+  capSendBuffer,
+  clientKey,
+  DEFAULT_STREAM_LIMITS,
+  EventHub,
+  type StreamLimits,
+  sseFrame,
+} from './events.js';
+import { crossSiteReason, HostPolicy } from './host.js';
 import { openApiDocument } from './openapi.js';
 import { ProblemError, problem, problemResponse } from './problem.js';
 import { readStatic } from './static.js';
+import { tokenChecker } from './token.js';
 import { loadV1View } from './views.js';
 
 export interface AppOptions {
@@ -31,32 +45,68 @@ export interface AppOptions {
   version?: string;
   /** Extra facts for /healthz (e.g. watched namespaces). */
   health?: () => Record<string, unknown>;
-  /** SSE keep-alive comment period (ms). */
-  heartbeatMs?: number;
+  /** The names this service answers to (Host header); default: loopback names only. */
+  hosts?: HostPolicy;
+  /** Limits of the event stream (events.ts). */
+  streams?: Partial<StreamLimits>;
   /** Labs are verified after each discovery (serve --verify): /api/verify and drift in change events. */
   verify?: boolean;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
-function tokenMatches(expected: string, given: string | undefined): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+/**
+ * The web UI's needs (web/): its own scripts, styles and API, data: for the
+ * favicon, blob: for the PNG export (an <img> of a generated SVG); nothing
+ * inline, no plugins, no framing (clickjacking), no forms, no <base>.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const SECURITY_HEADERS: Record<string, string> = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  // frame-ancestors for browsers that predate CSP level 2.
+  'x-frame-options': 'DENY',
+  // No other origin may embed a response (<script src=/json>, <img>): Spectre-class side channels.
+  'cross-origin-resource-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+};
+
+/** How long a client refused by the stream limits should wait (RFC 9110 §10.2.3), seconds. */
+const STREAM_RETRY_AFTER_S = 30;
+
+/** Routes that answer with host data (the rest is the web UI's static files). */
+const isApiPath = (path: string): boolean =>
+  path === '/json' || path === '/mobyshark' || path === '/healthz' || path.startsWith('/api/');
+
+const firstLine = (err: unknown): string =>
+  err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+
+/** The node request and response when served by @hono/node-server; absent under app.fetch alone. */
+export type Env = { Bindings: Partial<HttpBindings> };
 
 export interface ServiceApp {
-  app: Hono;
+  app: Hono<Env>;
   /** Open event streams: while there are any, changes are rediscovered eagerly. */
   subscribers(): number;
 }
 
 export function createApp(opts: AppOptions): ServiceApp {
   const { cache } = opts;
-  const listeners = new Set<(m: { event: string; data: string }) => void>();
   const version = opts.version ?? '0.1.0';
-  const app = new Hono();
+  const hosts = opts.hosts ?? new HostPolicy({ listenHost: '127.0.0.1' });
+  const app = new Hono<Env>();
 
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
@@ -66,27 +116,89 @@ export function createApp(opts: AppOptions): ServiceApp {
   });
   app.notFound((c) => problemResponse(problem(404, 'not-found', `no resource at ${c.req.path}`)));
 
-  // Read-only: refuse every method but GET and HEAD before routing (RFC 9110 §15.5.6 wants Allow).
+  // Outermost: whatever answers below (handlers, problems, 404s) leaves with these headers.
   app.use('*', async (c, next) => {
-    if (!READ_METHODS.has(c.req.method)) {
+    await next();
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(k, v);
+    if (isApiPath(c.req.path)) c.res.headers.set('cache-control', 'no-store');
+    // Hono answers HEAD with new Response(null, getResponse), and @hono/node-server's light Response
+    // copies the headers it was made with, not ones set since: hand it a bodiless one to copy.
+    if (c.req.method === 'HEAD') c.res = new Response(null, { status: c.res.status, headers: c.res.headers });
+  });
+
+  // DNS rebinding: answer only requests addressed to a name this service goes by (host.ts).
+  app.use('*', async (c, next) => {
+    const host = c.req.header('host');
+    if (!hosts.allows(host)) {
+      const shown = host === undefined ? 'none' : JSON.stringify(host.slice(0, 100));
       return problemResponse(
-        problem(405, 'read-only', `${c.req.method} is not allowed: this service is read-only`),
-        {
-          allow: 'GET, HEAD',
-        },
+        problem(
+          421,
+          'misdirected-request',
+          `this service does not answer to the host ${shown}; if clients reach it by that name, start it with --allow-host NAME`,
+        ),
+        { connection: 'close' },
       );
     }
     await next();
   });
 
+  // Read-only: refuse every method but GET and HEAD before routing (RFC 9110 §15.5.6 wants Allow),
+  // and every request body (a GET has no use for one; the connection is closed rather than read on).
+  app.use('*', async (c, next) => {
+    if (!READ_METHODS.has(c.req.method)) {
+      return problemResponse(
+        problem(405, 'read-only', `${c.req.method} is not allowed: this service is read-only`),
+        { allow: 'GET, HEAD', connection: 'close' },
+      );
+    }
+    const length = c.req.header('content-length');
+    if ((length !== undefined && length.trim() !== '0') || c.req.header('transfer-encoding') !== undefined) {
+      return problemResponse(problem(413, 'no-body', 'this service accepts no request bodies'), {
+        connection: 'close',
+      });
+    }
+    await next();
+  });
+
+  // Another site's page may send requests here (an <img>, a form, fetch in no-cors mode) even if it
+  // cannot read the answers: the API refuses them, so they neither read nor cost anything.
+  app.use('*', async (c, next) => {
+    if (isApiPath(c.req.path)) {
+      const why = crossSiteReason({
+        host: c.req.header('host'),
+        origin: c.req.header('origin'),
+        secFetchSite: c.req.header('sec-fetch-site'),
+      });
+      if (why)
+        return problemResponse(
+          problem(
+            403,
+            'cross-site',
+            `refused ${why}: the API answers only its own web UI and non-browser clients`,
+          ),
+        );
+    }
+    await next();
+  });
+
   if (opts.token) {
-    const token = opts.token;
-    const guard = async (c: Context, next: () => Promise<void>) => {
+    const matches = tokenChecker(opts.token);
+    const guard = async (c: Context<Env>, next: () => Promise<void>) => {
       const auth = c.req.header('authorization');
-      // RFC 6750 §2.1 header, or §2.3 query parameter (EventSource cannot set headers).
-      const given = auth?.startsWith('Bearer ') ? auth.slice(7).trim() : c.req.query('access_token');
-      if (!tokenMatches(token, given)) {
-        return problemResponse(problem(401, 'unauthorized', 'a valid bearer token is required'), {
+      // RFC 6750 §2.1 header. The §2.3 query parameter only where no header can be sent: EventSource
+      // (/api/events). Elsewhere a token in a URL ends up in logs, histories and Referer headers.
+      const given = auth?.startsWith('Bearer ')
+        ? auth.slice(7).trim()
+        : c.req.path === '/api/events'
+          ? c.req.query('access_token')
+          : undefined;
+      if (!matches(given)) {
+        const detail =
+          given === undefined && c.req.query('access_token') !== undefined
+            ? 'access_token in the URL is accepted on /api/events only: send "Authorization: Bearer TOKEN"'
+            : 'a valid bearer token is required';
+        return problemResponse(problem(401, 'unauthorized', detail), {
           'www-authenticate': 'Bearer realm="wirescope"',
         });
       }
@@ -97,12 +209,11 @@ export function createApp(opts: AppOptions): ServiceApp {
     app.use('/api/*', guard);
   }
 
-  const snapshot = async (c: Context): Promise<Snapshot> => {
+  const snapshot = async (c: Context<Env>): Promise<Snapshot> => {
     try {
       return await cache.get({ fresh: c.req.query('fresh') === '1' });
     } catch (err) {
-      const msg = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
-      throw new ProblemError(problem(500, 'discovery-failed', `discovery failed: ${msg}`));
+      throw new ProblemError(problem(500, 'discovery-failed', `discovery failed: ${firstLine(err)}`));
     }
   };
 
@@ -111,7 +222,7 @@ export function createApp(opts: AppOptions): ServiceApp {
    * client accepts it (a 500-namespace document shrinks ~15×), also memoised.
    */
   const sendJson = async (
-    c: Context,
+    c: Context<Env>,
     snap: Snapshot,
     view: string,
     build: () => unknown,
@@ -119,7 +230,6 @@ export function createApp(opts: AppOptions): ServiceApp {
     const etag = `"g${snap.generation}-${view}"`;
     const headers: Record<string, string> = {
       etag,
-      'cache-control': 'no-cache',
       vary: 'accept-encoding',
       'x-wirescope-generation': String(snap.generation),
     };
@@ -143,6 +253,15 @@ export function createApp(opts: AppOptions): ServiceApp {
       discoveries: cache.discoveries,
       stale: cache.stale,
       lastError: cache.lastError ?? null,
+      streams: {
+        open: hub.size,
+        max: hub.limits.maxStreams,
+        maxPerClient: hub.limits.maxStreamsPerClient,
+        refused: hub.refused,
+        dropped: hub.dropped,
+        maxBacklogBytes: hub.limits.maxBacklogBytes,
+        peakBacklogBytes: hub.peakBacklog,
+      },
       ...(opts.health?.() ?? {}),
     }),
   );
@@ -201,6 +320,27 @@ export function createApp(opts: AppOptions): ServiceApp {
     return r;
   };
 
+  // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
+  // computed for it) only while someone subscribes.
+  const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
+    const report = reportOf(snap);
+    // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
+    const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
+    if (isEmpty(changes) && !driftChanged) return;
+    const ev: ChangeEvent = {
+      generation: snap.generation,
+      startedAt: snap.startedAt,
+      changes,
+      ...(report ? { drift: driftSummary(report) } : {}),
+    };
+    hub.broadcast(sseFrame('change', JSON.stringify(ev), String(snap.generation)));
+  };
+  let unlisten: (() => void) | undefined;
+  const hub = new EventHub({ ...DEFAULT_STREAM_LIMITS, ...opts.streams }, (active) => {
+    unlisten?.();
+    unlisten = active ? cache.onSnapshot(broadcast) : undefined;
+  });
+
   app.get('/api/verify', async (c) => {
     if (!opts.verify)
       throw new ProblemError(
@@ -215,61 +355,48 @@ export function createApp(opts: AppOptions): ServiceApp {
   app.get('/api/schema', (c) => c.json(nativeJsonSchema()));
   app.get('/api/openapi.json', (c) => c.json(openApiDocument(version)));
 
-  app.get('/api/events', (c) =>
-    streamSSE(c, async (stream) => {
-      let closed = false;
-      const queue: { event: string; data: string; id?: string }[] = [];
-      let wake: (() => void) | undefined;
-      const push = (m: { event: string; data: string; id?: string }) => {
-        queue.push(m);
-        wake?.();
-      };
-      const off = cache.onSnapshot((snap, changes, previous) => {
-        const report = reportOf(snap);
-        // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
-        const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
-        if (isEmpty(changes) && !driftChanged) return;
-        const ev: ChangeEvent = {
-          generation: snap.generation,
-          startedAt: snap.startedAt,
-          changes,
-          ...(report ? { drift: driftSummary(report) } : {}),
-        };
-        push({ event: 'change', id: String(snap.generation), data: JSON.stringify(ev) });
+  app.get('/api/events', (c) => {
+    const headers = {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      // Chunked from the start: @hono/node-server then streams at once instead of reading ahead.
+      'transfer-encoding': 'chunked',
+      // Proxies (nginx) must not buffer a stream.
+      'x-accel-buffering': 'no',
+    };
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    const hello: HelloEvent = { generation: cache.generation };
+    const incoming = c.env?.incoming;
+    const outgoing = c.env?.outgoing;
+    const sink = outgoing && {
+      get writableLength() {
+        return outgoing.writableLength;
+      },
+      // A reset, not a FIN: a FIN would wait behind the unsent bytes of a peer that reads nothing,
+      // an orphaned socket holding them for minutes. The client (EventSource) reconnects and catches up.
+      destroy: () => (outgoing.socket ? outgoing.socket.resetAndDestroy() : outgoing.destroy()),
+    };
+    const admission = hub.open(
+      clientKey(incoming?.socket.remoteAddress),
+      sink,
+      sseFrame('hello', JSON.stringify(hello)),
+    );
+    if (!admission.ok) {
+      const slug = admission.status === 503 ? 'streams-exhausted' : 'too-many-streams';
+      return problemResponse(problem(admission.status, slug, admission.detail), {
+        'retry-after': String(STREAM_RETRY_AFTER_S),
+        connection: 'close',
       });
-      stream.onAbort(() => {
-        closed = true;
-        off();
-        wake?.();
-      });
-      listeners.add(push);
-      const hello: HelloEvent = { generation: cache.generation };
-      await stream.writeSSE({ event: 'hello', data: JSON.stringify(hello) });
-      // A subscriber wants news: make sure a discovery exists to diff against.
-      cache
-        .get()
-        .catch((err: unknown) => push({ event: 'error', data: JSON.stringify({ message: String(err) }) }));
-      const heartbeatMs = opts.heartbeatMs ?? 15_000;
-      try {
-        while (!closed) {
-          while (queue.length > 0 && !closed) {
-            const m = queue.shift()!;
-            await stream.writeSSE(m);
-          }
-          if (closed) break;
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-            setTimeout(resolve, heartbeatMs).unref();
-          });
-          wake = undefined;
-          if (queue.length === 0 && !closed) await stream.write(': keep-alive\n\n');
-        }
-      } finally {
-        off();
-        listeners.delete(push);
-      }
-    }),
-  );
+    }
+    capSendBuffer(incoming?.socket);
+    // A subscriber wants news: make sure a discovery exists to diff against.
+    cache
+      .get()
+      .catch((err: unknown) =>
+        admission.send(sseFrame('error', JSON.stringify({ message: firstLine(err) }))),
+      );
+    return new Response(admission.body, { headers });
+  });
 
   app.get('/api/*', (c) => problemResponse(problem(404, 'not-found', `no API resource at ${c.req.path}`)));
 
@@ -286,5 +413,5 @@ export function createApp(opts: AppOptions): ServiceApp {
     });
   });
 
-  return { app, subscribers: () => listeners.size };
+  return { app, subscribers: () => hub.size };
 }

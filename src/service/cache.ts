@@ -137,6 +137,7 @@ export class DiscoveryCache {
   /** The current snapshot, or the in-flight/new discovery when there is none or it is stale. */
   async get(opts: { fresh?: boolean } = {}): Promise<Snapshot> {
     if (opts.fresh) {
+      // A result that starts reading after this request; simultaneous forced refreshes share one.
       this.markDirty();
       return this.refresh();
     }
@@ -158,38 +159,53 @@ export class DiscoveryCache {
     return this.refresh();
   }
 
-  /** Starts a discovery unless one for the current epoch is running; resolves with its snapshot. */
+  /**
+   * Starts a discovery unless one that will see the current state is already
+   * running or waiting; resolves with its snapshot. Never two at once: a newer
+   * one waits behind the running one, and every caller that arrives meanwhile
+   * (a burst of `?fresh=1`, change notifications) joins that one waiting
+   * discovery: it has not read anything yet, so its result is newer than all
+   * of their requests. A burst of N forced refreshes costs at most two
+   * discoveries, not N.
+   */
   refresh(): Promise<Snapshot> {
+    if (this.queued) return this.queued;
     if (this.inflight && this.inflightEpoch === this.epoch) return this.inflight;
     const chained = this.inflight;
-    const startEpoch = this.epoch;
-    this.inflightEpoch = startEpoch;
-    // Never run two discoveries at once: a newer one queues behind the running one.
-    const p = (chained ? chained.catch(() => undefined) : Promise.resolve()).then(async () => {
-      this.discoveries++;
-      const t0 = performance.now();
-      const product = await this.run();
-      this.lastDurationMs = performance.now() - t0;
-      const previous = this.current;
-      const snap = new Snapshot((previous?.generation ?? 0) + 1, performance.now(), product);
-      this.current = snap;
-      this.currentEpoch = startEpoch;
-      this.lastError = undefined;
-      // Diffing 500 namespaces costs tens of milliseconds: here only for listeners, and only when
-      // the discovery did not bring its own diff (the worker computes it beside the previous model).
-      let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
-      if (!changes && this.listeners.size > 0) changes = diffDiscoveries(previous?.discovery, snap.discovery);
-      for (const l of this.listeners) {
-        if (!changes) break;
-        try {
-          l(snap, changes, previous);
-        } catch {
-          // A listener's failure (e.g. a closed stream) must not fail the discovery.
+    this.inflightEpoch = this.epoch;
+    const p: Promise<Snapshot> = (chained ? chained.catch(() => undefined) : Promise.resolve()).then(
+      async () => {
+        // Valid for every change notified up to now: it reads the kernel from here on.
+        if (this.queued === p) this.queued = undefined;
+        const startEpoch = this.epoch;
+        if (this.inflight === p) this.inflightEpoch = startEpoch;
+        this.discoveries++;
+        const t0 = performance.now();
+        const product = await this.run();
+        this.lastDurationMs = performance.now() - t0;
+        const previous = this.current;
+        const snap = new Snapshot((previous?.generation ?? 0) + 1, performance.now(), product);
+        this.current = snap;
+        this.currentEpoch = startEpoch;
+        this.lastError = undefined;
+        // Diffing 500 namespaces costs tens of milliseconds: here only for listeners, and only when
+        // the discovery did not bring its own diff (the worker computes it beside the previous model).
+        let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
+        if (!changes && this.listeners.size > 0)
+          changes = diffDiscoveries(previous?.discovery, snap.discovery);
+        for (const l of this.listeners) {
+          if (!changes) break;
+          try {
+            l(snap, changes, previous);
+          } catch {
+            // A listener's failure (e.g. a closed stream) must not fail the discovery.
+          }
         }
-      }
-      return snap;
-    });
+        return snap;
+      },
+    );
     this.inflight = p;
+    this.queued = p;
     p.then(
       () => {
         if (this.inflight === p) this.inflight = undefined;
@@ -197,11 +213,14 @@ export class DiscoveryCache {
       (err: unknown) => {
         this.lastError = err instanceof Error ? err.message : String(err);
         if (this.inflight === p) this.inflight = undefined;
+        if (this.queued === p) this.queued = undefined;
       },
     );
     return p;
   }
   private inflightEpoch = -1;
+  /** A discovery that has not started reading yet (waiting for the running one, or for the next tick). */
+  private queued: Promise<Snapshot> | undefined;
 
   onSnapshot(l: SnapshotListener): () => void {
     this.listeners.add(l);

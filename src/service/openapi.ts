@@ -14,8 +14,13 @@ const problem = (description: string) => ({
   content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
 });
 const errors = {
-  '401': problem('missing or wrong bearer token (when the service runs with a token)'),
+  '401': problem(
+    'missing or wrong bearer token (when the service runs with a token); `access_token` in the query is taken on /api/events only',
+  ),
+  '403': problem("a request from another site's page (Origin, Sec-Fetch-Site)"),
   '405': problem('the service is read-only: only GET and HEAD'),
+  '413': problem('a request with a body'),
+  '421': problem('the Host is not a name this service answers to (serve --allow-host)'),
   '500': problem('discovery failed'),
 };
 
@@ -87,7 +92,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
             'Event `hello` on connect ({generation}); event `change` after each discovery that changed ' +
             'something ({generation, startedAt, changes: {namespaces, interfaces, containers} each with ' +
             'added/removed/changed}, and with `serve --verify` a drift summary `drift`: {clean, labs}); `error` when a discovery failed. Reconnect with Last-Event-ID.',
-          responses: { '200': { description: 'text/event-stream' }, ...errors },
+          responses: {
+            '200': { description: 'text/event-stream' },
+            '429': problem('this client address has the most event streams one client may (Retry-After)'),
+            '503': problem('every event stream place is taken (Retry-After)'),
+            ...errors,
+          },
         },
       },
       '/api/verify': {
@@ -131,7 +141,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
           in: 'query',
           required: false,
           description:
-            'set to 1 to wait for a discovery that starts after this request. Without it, a result is reused ' +
+            'set to 1 to wait for a discovery that starts after this request (simultaneous ones share it). ' +
+            'Without it, a result is reused ' +
             'until a change is noticed (netlink, namespace census, engine events; about once a second), and ' +
             'for up to 2 s after a change while the next discovery runs.',
           schema: { type: 'string', enum: ['1'] },

@@ -3,6 +3,7 @@
  * watcher that invalidates it, and the HTTP server.
  */
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +14,8 @@ import type { Discovery } from '../model/types.js';
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
 import { withDrift } from './drift.js';
+import type { StreamLimits } from './events.js';
+import { HostPolicy } from './host.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
 import { WorkerRunner } from './runner.js';
 import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from './watch.js';
@@ -21,6 +24,10 @@ import { ThreadedWatcher } from './watch-thread.js';
 export interface ServiceOptions {
   listen?: ListenAddress;
   token?: string;
+  /** Names clients use for this service beyond loopback and the listen address (serve --allow-host). */
+  allowHosts?: string[];
+  /** Event stream limits (defaults in events.ts). */
+  streams?: Partial<StreamLimits>;
   /** Web UI folder (default: web/dist of this package). */
   webRoot?: string;
   discoverOptions?: DiscoverOptions;
@@ -48,6 +55,25 @@ export interface RunningService {
   close(): Promise<void>;
 }
 
+/**
+ * Node's HTTP server limits (node:http createServer options): headers are
+ * bounded in size (16 KiB, node's default, said explicitly: a browser's
+ * cookies for "localhost" come from every local web app, so less would refuse
+ * honest browsers; more is answered 431) and count, and a client must send
+ * them within 10 s (slowloris: a client that trickles its headers holds a
+ * connection no longer). The service takes no bodies, so a whole request
+ * never needs longer than its headers.
+ */
+export const SERVER_LIMITS = {
+  maxHeaderSize: 16 * 1024,
+  headersTimeout: 10_000,
+  requestTimeout: 15_000,
+  keepAliveTimeout: 5_000,
+  // How often node looks for connections past those timeouts (default every 30 s).
+  connectionsCheckingInterval: 1_000,
+} as const;
+const MAX_HEADERS_COUNT = 100;
+
 export function defaultWebRoot(): string {
   // dist/service/server.js → <package>/web/dist
   return resolve(dirname(fileURLToPath(import.meta.url)), '../../web/dist');
@@ -55,6 +81,8 @@ export function defaultWebRoot(): string {
 
 export async function startService(opts: ServiceOptions = {}): Promise<RunningService> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
+  // Before anything starts: a bad --allow-host is an error, not a service that refuses everyone.
+  const hosts = new HostPolicy({ listenHost: listen.host, allowHosts: opts.allowHosts });
   // Discoveries run in a worker thread (default): the serving thread only hands out ready bytes.
   // In-process when the caller brings its own run function or container source.
   const inProcess =
@@ -81,6 +109,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     cache,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
     token: opts.token,
+    hosts,
+    streams: opts.streams,
     version: opts.version,
     verify: verify !== undefined,
     health: () => ({
@@ -124,9 +154,17 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   ageCheck.unref();
 
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve({ fetch: service.app.fetch, hostname: listen.host, port: listen.port }, () =>
-      resolveServer(s),
+    const s = serve(
+      {
+        fetch: service.app.fetch,
+        hostname: listen.host,
+        port: listen.port,
+        serverOptions: SERVER_LIMITS,
+      },
+      () => resolveServer(s),
     );
+    // serve() makes a node:http server (no createServer option is given).
+    (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
     s.once('error', reject);
   });
   const addr = server.address() as AddressInfo;

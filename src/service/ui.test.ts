@@ -54,6 +54,12 @@ describe('web UI in headless Chromium on a real topology', () => {
 
   it('shows the host as hub, a card per test namespace and the bridge as a segment with both namespaces', async () => {
     await card(topo.ns.a!).waitFor();
+    // Placed by the layout under the service's Content-Security-Policy (no inline styles): apart.
+    const boxA = await card(topo.ns.a!).boundingBox();
+    const boxB = await card(topo.ns.b!).boundingBox();
+    assert.ok(boxA && boxB && (boxA.x !== boxB.x || boxA.y !== boxB.y), 'cards a and b are placed apart');
+    assert.ok((boxA?.height ?? 0) > 42, 'a card is taller than its head');
+    assert.deepEqual(errors, [], 'no script errors or policy violations in the page');
     assert.equal(await card(topo.ns.a!).locator('.title').textContent(), `${topo.prefix}a`);
     assert.equal(await card(topo.ns.b!).locator('.title').textContent(), `${topo.prefix}b`);
     assert.equal(await page.locator('.card.hub.kind-host').count(), 1);
@@ -219,7 +225,8 @@ describe('web UI in headless Chromium on a real topology', () => {
 
   it('searches by IP address, switches to the dark theme and exports the diagram as SVG', async () => {
     await page.fill('#search', `${topo.net}.3`);
-    await page.waitForFunction(`!document.querySelector('.card[data-ino="${topo.ns.a}"]')`);
+    // A locator, not waitForFunction('…'): that evaluates a string, which the UI's CSP (no 'unsafe-eval') refuses.
+    await card(topo.ns.a!).waitFor({ state: 'detached' });
     assert.equal(await card(topo.ns.b!).count(), 1);
     await page.fill('#search', topo.prefix);
     await card(topo.ns.a!).waitFor();

@@ -60,6 +60,18 @@ function rowHtml(r: Row, m: Marks): string {
   );
 }
 
+/**
+ * Positions an element of the canvas. Through the CSSOM, not a style
+ * attribute in the markup: the service's Content-Security-Policy
+ * (style-src 'self') refuses inline styles, the CSSOM is not inline.
+ */
+function place(el: HTMLElement, x: number, y: number, w: number, h?: number): void {
+  el.style.left = `${x}px`;
+  el.style.top = `${y}px`;
+  el.style.width = `${w}px`;
+  if (h !== undefined) el.style.height = `${h}px`;
+}
+
 export function cardHtml(c: PlacedCard, m: Marks): string {
   const cls = ['card', `kind-${c.info.kind}`];
   if (c.hub) cls.push('hub');
@@ -71,8 +83,8 @@ export function cardHtml(c: PlacedCard, m: Marks): string {
   const op = drift && worst(drift);
   if (op) cls.push('drift', `drift-${OP_CLASS[op]}`);
   return (
-    `<div class="${cls.join(' ')}" data-ino="${c.ino}" style="left:${c.x}px;top:${c.y}px;width:${c.w}px;height:${c.h}px">` +
-    `<div class="head" style="height:${HEAD_H}px"><span class="dot"></span>` +
+    `<div class="${cls.join(' ')}" data-ino="${c.ino}">` +
+    '<div class="head"><span class="dot"></span>' +
     `<a class="title" href="#/netns/${c.ino}" title="${esc(c.info.title)} — details">${esc(c.info.title)}</a>` +
     (chg ? `<span class="badge">${chg === 'added' ? 'new' : 'changed'}</span>` : '') +
     cardBadge(drift) +
@@ -175,13 +187,17 @@ export class WiringView {
       .map((s) => {
         const net = s.seg.hub >= 0 ? '' : ' isolated';
         return (
-          `<div class="section-head${net}${s.collapsed ? ' collapsed' : ''}" data-seg="${esc(s.seg.id)}" style="left:${s.x}px;top:${s.y}px;width:${s.w}px">` +
+          `<div class="section-head${net}${s.collapsed ? ' collapsed' : ''}" data-seg="${esc(s.seg.id)}">` +
           `<button class="collapse" data-seg="${esc(s.seg.id)}">${s.collapsed ? '▸' : '▾'}</button>` +
           `<span class="label">${esc(s.seg.label)}</span><span class="seg-count">${s.shown} namespace${s.shown === 1 ? '' : 's'}</span>` +
           `<span class="sub">${esc(s.seg.sub)}</span></div>`
         );
       })
       .join('');
+    l.sections.forEach((s, i) => {
+      const el = this.sectionsLayer.children[i] as HTMLElement | undefined;
+      if (el) place(el, s.x, s.y, s.w);
+    });
     for (const el of this.rendered.values()) el.remove();
     this.rendered.clear();
     this.update();
@@ -241,7 +257,13 @@ export class WiringView {
       const t = document.createElement('template');
       t.innerHTML = html;
       for (const el of Array.from(t.content.children) as HTMLElement[]) {
-        this.rendered.set(Number(el.dataset.ino), el);
+        const ino = Number(el.dataset.ino);
+        this.rendered.set(ino, el);
+        const c = l.byIno.get(ino);
+        if (c) {
+          place(el, c.x, c.y, c.w, c.h);
+          (el.firstElementChild as HTMLElement | null)?.style.setProperty('height', `${HEAD_H}px`);
+        }
       }
       this.cardsLayer.append(t.content);
     }

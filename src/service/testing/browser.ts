@@ -51,13 +51,19 @@ export async function launchBrowser(viewport = { width: 1600, height: 1000 }): P
 /**
  * A fresh browser with one page at `url` of the service's web UI, returned
  * once the UI marks itself ready (body[data-ready]); the page's script errors
- * are pushed to `errors`. The browser is closed again if the page never gets ready.
+ * and Content-Security-Policy violations are pushed to `errors`. The browser
+ * is closed again if the page never gets ready.
  */
 export async function openUi(url: string, errors: string[]): Promise<{ browser: Browser; page: Page }> {
   const browser = await launchBrowser();
   try {
     const page = await browser.context.newPage();
     page.on('pageerror', (e) => errors.push(e.message));
+    // What the service's Content-Security-Policy refuses (an inline style, a foreign script) is no
+    // exception, only a console error: a page that works only without the policy fails the tests.
+    page.on('console', (m) => {
+      if (m.type() === 'error' && /Content Security Policy/i.test(m.text())) errors.push(m.text());
+    });
     await page.goto(url);
     await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
     return { browser, page };

@@ -10,7 +10,7 @@ export interface RawResponse {
 export function raw(
   base: string,
   path: string,
-  opts: { method?: string; headers?: Record<string, string> } = {},
+  opts: { method?: string; headers?: Record<string, string>; body?: string } = {},
 ): Promise<RawResponse> {
   const u = new URL(base);
   return new Promise((resolve, reject) => {
@@ -30,7 +30,7 @@ export function raw(
       },
     );
     req.on('error', reject);
-    req.end();
+    req.end(opts.body);
   });
 }
 

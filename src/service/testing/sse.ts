@@ -18,10 +18,11 @@ export interface EventStream {
   close(): Promise<void>;
 }
 
-export async function openEvents(base: string): Promise<EventStream> {
+/** `query`: e.g. "?access_token=T". */
+export async function openEvents(base: string, query = ''): Promise<EventStream> {
   const chunks: string[] = [];
   const ac = new AbortController();
-  const res = await fetch(`${base}/api/events`, { signal: ac.signal });
+  const res = await fetch(`${base}/api/events${query}`, { signal: ac.signal });
   const reader = res.body!.getReader();
   const pump = (async () => {
     const dec = new TextDecoder();
