@@ -11,6 +11,7 @@
  */
 import { fstatSync } from 'node:fs';
 import { CLONE_NEWNET, close, gettid, O_CLOEXEC, O_RDONLY, open, setns } from './libc.js';
+import { checkNsFd, openNs } from './nsfs.js';
 
 let homeFd = -1;
 let homeIno = -1;
@@ -31,11 +32,17 @@ export class NetnsRestoreError extends Error {}
  * Runs `fn` with the calling thread inside the network namespace referenced by
  * `target` (a path such as /proc/PID/ns/net or /run/netns/X, or an open fd),
  * then returns the thread to its own namespace, even if `fn` throws.
+ *
+ * A path is opened without blocking and must open a namespace — namespace
+ * `ino` when given (see nsfs.ts): a path that now leads to another namespace
+ * throws a "vanished" SyscallError before anything is entered, so nothing is
+ * ever read under the wrong inode.
  */
-export function withNetns<T>(target: string | number, fn: () => T): T {
+export function withNetns<T>(target: string | number, fn: () => T, ino?: number): T {
   const back = home();
-  const fd = typeof target === 'number' ? target : open(target, O_RDONLY | O_CLOEXEC);
+  const fd = typeof target === 'number' ? target : openNs(target, ino);
   try {
+    if (typeof target === 'number' && ino !== undefined) checkNsFd(fd, `fd ${fd}`, ino);
     // The thread's own namespace needs no setns — and must not: without
     // CAP_SYS_ADMIN setns fails even for one's own namespace, yet netlink
     // dumps of it need no privilege at all.

@@ -7,24 +7,58 @@
  * single-threaded caller), so /proc/PID/mountinfo and /proc/PID/root are the
  * way in. A mount namespace held only by a bind mount or fd has no process to
  * read it through and is not searched.
+ *
+ * Our own mount namespace is read before the process scan, the others during
+ * it (procs.ts, through the first process of each): the fd source needs the
+ * mount points to recognise fds opened through them (fds.ts). This pass
+ * records what was read, and reads what the process scan could not.
  */
 
-import { parseMountinfoOfType, parseNsLink, parseStat } from '../procfs/parse.js';
+import type { NsfsMount } from '../procfs/parse.js';
+import { parseNsfsMounts, parseNsLink, parseStat } from '../procfs/parse.js';
 import { classify, errorText, readLink, readProcFile } from '../procfs/read.js';
-import { addPath, nsEntry, type ScanState } from './state.js';
+import { addNsfsMounts, addPath, nsEntry, type ScanState } from './state.js';
 
-export function scanBindMounts(state: ScanState): void {
+/** Our own mount namespace's nsfs mounts, or why they could not be read. */
+export type OwnMounts = { mnt: number; list: NsfsMount[] } | { mnt?: number; error: unknown };
+
+/**
+ * Reads our own mount namespace and its nsfs mounts (through /proc/self:
+ * their paths work as they are) into `state`, before the process scan.
+ */
+export function readOwnMounts(state: ScanState): OwnMounts {
   const root = state.procRoot;
-  let ownMnt: number | undefined;
+  let mnt: number | undefined;
   try {
-    ownMnt = parseNsLink(readLink(`${root}/self/ns/mnt`))?.ino;
+    mnt = parseNsLink(readLink(`${root}/self/ns/mnt`))?.ino;
   } catch {
-    ownMnt = undefined;
+    mnt = undefined;
+  }
+  if (mnt === undefined) return { error: new Error('own mount namespace unknown') };
+  state.ownMnt = mnt;
+  try {
+    const list = parseNsfsMounts(readProcFile(`${root}/self/mountinfo`));
+    addNsfsMounts(state, list);
+    return { mnt, list };
+  } catch (err) {
+    return { mnt, error: err };
+  }
+}
+
+export function scanBindMounts(state: ScanState, own: OwnMounts): void {
+  const root = state.procRoot;
+  if ('list' in own) record(state, own.mnt, own.list, undefined);
+  else if (own.mnt !== undefined) {
+    state.warnings.push({
+      code: 'mountinfo-unreadable',
+      message: `cannot read ${root}/self/mountinfo: ${errorText(own.error)}; bind mounts there are not listed`,
+      ns: own.mnt,
+    });
   }
   // Distinct mount namespaces → the processes that can show them.
   const readers = new Map<number, number[]>();
   for (const [pid, mnt] of state.mntOf) {
-    if (state.vanished.has(pid)) continue;
+    if (state.vanished.has(pid) || mnt === own.mnt) continue;
     let list = readers.get(mnt);
     if (list === undefined) {
       list = [];
@@ -32,27 +66,23 @@ export function scanBindMounts(state: ScanState): void {
     }
     list.push(pid);
   }
-  if (ownMnt !== undefined) {
-    // Our own mount namespace through /proc/self: its paths work as they are.
-    readers.delete(ownMnt);
-    try {
-      record(state, ownMnt, readProcFile(`${root}/self/mountinfo`), undefined);
-    } catch (err) {
-      state.warnings.push({
-        code: 'mountinfo-unreadable',
-        message: `cannot read ${root}/self/mountinfo: ${errorText(err)}; bind mounts there are not listed`,
-        ns: ownMnt,
-      });
-    }
-  }
   for (const [mnt, pids] of readers) {
+    const read = state.mounts.get(mnt);
+    if (read !== undefined && !state.vanished.has(read.pid)) {
+      record(state, mnt, read.list, read.pid);
+      continue;
+    }
+    // Not read in the process scan, or read through a process that has
+    // exited since (its /proc/PID/root no longer leads there).
     let done = false;
     let lastErr: unknown;
     // A few attempts: the chosen reader may exit under us.
     for (const pid of pids.slice(0, 3)) {
       const text = readVerified(state, pid, mnt);
       if (typeof text === 'string') {
-        record(state, mnt, text, pid);
+        const list = parseNsfsMounts(text);
+        state.mounts.set(mnt, { pid, list });
+        record(state, mnt, list, pid);
         done = true;
         break;
       }
@@ -91,11 +121,10 @@ function readVerified(state: ScanState, pid: number, mnt: number): string | { er
   }
 }
 
-function record(state: ScanState, mnt: number, text: string, viaPid: number | undefined): void {
-  for (const m of parseMountinfoOfType(text, 'nsfs')) {
-    const ns = parseNsLink(m.root);
-    if (ns === undefined || !state.types.has(ns.type)) continue;
-    const e = nsEntry(state, ns.type, ns.ino);
+function record(state: ScanState, mnt: number, list: readonly NsfsMount[], viaPid: number | undefined): void {
+  for (const m of list) {
+    if (!state.types.has(m.type)) continue;
+    const e = nsEntry(state, m.type, m.ino);
     const reachablePath =
       viaPid === undefined ? m.mountPoint : `${state.procRoot}/${viaPid}/root${m.mountPoint}`;
     if (e.bindMounts.some((b) => b.mntns === mnt && b.path === m.mountPoint)) continue;

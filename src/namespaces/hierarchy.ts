@@ -8,15 +8,14 @@
  */
 import {
   close,
+  EINVAL,
   ioctl,
   NS_GET_PARENT,
   NS_GET_USERNS,
   nsGetOwnerUid,
-  O_CLOEXEC,
-  O_RDONLY,
-  open,
   SyscallError,
 } from '../kernel/libc.js';
+import { NsMismatchError, openNs } from '../kernel/nsfs.js';
 import type { NamespaceType } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
 import { classify, errorText, fdIno, readProcFile } from '../procfs/read.js';
@@ -54,27 +53,23 @@ function openEntry(state: ScanState, e: NsEntry): number | undefined {
   let lastErr: unknown;
   for (const p of paths) {
     if (p.pid !== undefined && state.vanished.has(p.pid)) continue;
-    let fd: number;
     try {
-      fd = open(p.path, O_RDONLY | O_CLOEXEC);
-    } catch (err) {
-      if (err instanceof SyscallError && err.denied) denied = err;
-      else if (err instanceof SyscallError && err.vanished) dropStaleHolder(state, e, p);
-      lastErr = err;
-      continue;
-    }
-    let same = false;
-    try {
-      same = inoOfFd(fd) === e.ino;
-    } catch (err) {
-      lastErr = err;
-    }
-    if (same) {
+      // Without blocking (the path could now be a FIFO) and only if it is
+      // still this namespace (see nsfs.ts).
+      const fd = openNs(p.path, e.ino);
       e.ref = p.path;
       return fd;
+    } catch (err) {
+      if (err instanceof NsMismatchError) {
+        // Another namespace now: not "vanished" for the message below.
+        dropStaleHolder(state, e, p);
+        continue;
+      }
+      if (err instanceof SyscallError && err.denied) denied = err;
+      else if (err instanceof SyscallError && (err.vanished || err.errno === EINVAL))
+        dropStaleHolder(state, e, p);
+      lastErr = err;
     }
-    close(fd);
-    dropStaleHolder(state, e, p);
   }
   if (paths.length === 0) return undefined;
   if (denied !== undefined) {

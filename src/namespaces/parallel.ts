@@ -35,6 +35,10 @@ export interface Job {
   opts: ProcessSourceOptions;
   pids: Int32Array;
   ctrl: Int32Array;
+  /** What the calling thread knew of nsfs mounts before the scan (see ScanState). */
+  ownMnt?: number;
+  nsfsPaths: string[];
+  nsfsTypes: [number, NamespaceType][];
 }
 
 export interface JobResult {
@@ -107,6 +111,12 @@ export function drain(
 export function runJob(job: Job): JobResult | undefined {
   if (Atomics.compareExchange(job.ctrl, STATE, PENDING, JOINED) !== PENDING) return undefined;
   const state = newState(job.procRoot, new Set(job.types));
+  if (job.ownMnt !== undefined) state.ownMnt = job.ownMnt;
+  for (const p of job.nsfsPaths) {
+    state.nsfs.paths.add(p);
+    state.nsfs.lengths.add(p.length);
+  }
+  for (const [ino, type] of job.nsfsTypes) state.nsfsTypes.set(ino, type);
   try {
     drain(state, job.pids, job.ctrl, job.opts);
     return { id: job.id, part: toPartial(state) };
@@ -150,7 +160,17 @@ export function scanShared(
   const id = ++jobs;
   lastShare = 0;
   if (h !== undefined) {
-    const job: Job = { id, procRoot: state.procRoot, types: [...state.types], opts, pids: shared, ctrl };
+    const job: Job = {
+      id,
+      procRoot: state.procRoot,
+      types: [...state.types],
+      opts,
+      pids: shared,
+      ctrl,
+      ...(state.ownMnt !== undefined ? { ownMnt: state.ownMnt } : {}),
+      nsfsPaths: [...state.nsfs.paths],
+      nsfsTypes: [...state.nsfsTypes],
+    };
     h.port.postMessage(job);
   }
   if (h !== undefined && helperFirstMs > 0) {
@@ -173,6 +193,9 @@ export function scanShared(
   state.vanished.clear();
   state.warnings.length = 0;
   state.owners = { sockets: new Map(), tuns: [] };
+  // The nsfs mount points and types learnt are kept: they only widen what the fd pass looks at.
+  state.mounts.clear();
+  state.mountTries.clear();
   drain(state, shared, new Int32Array(new SharedArrayBuffer(8)), opts);
   state.warnings.push({ code: 'scan-helper-failed', message: `${failure}; scanned on one thread instead` });
 }

@@ -5,7 +5,7 @@
  * inode (no fd, no stat).
  */
 import type { NamespaceType } from '../model/types.js';
-import { parseCgroup, parseCmdline, parseStat, parseStatus } from '../procfs/parse.js';
+import { parseCgroup, parseCmdline, parseNsfsMounts, parseStat, parseStatus } from '../procfs/parse.js';
 import {
   classify,
   closeDir,
@@ -18,14 +18,19 @@ import {
 } from '../procfs/read.js';
 import { scanFds } from './fds.js';
 import { NAMESPACE_TYPES } from './ns-types.js';
-import { addPath, MAX_PATHS, nsEntry, type ScanState } from './state.js';
+import { addNsfsMounts, addPath, MAX_PATHS, nsEntry, type ScanState } from './state.js';
 
 export interface ProcessSourceOptions {
   /** Attach namespaces from /proc/PID/ns (default true). */
   links: boolean;
   tasks: boolean;
   fds: boolean;
-  /** Read mount namespace links even if mnt is not a wanted type (for bind mounts). */
+  /**
+   * Read each process's mount namespace link even if mnt is not a wanted
+   * type, and the nsfs mounts of each mount namespace (through its first
+   * process, before that process's fds): for bind mounts and for fds opened
+   * through them.
+   */
   needMnt: boolean;
 }
 
@@ -160,6 +165,11 @@ function scanProcess(
       }
     }
 
+    if (opts.needMnt && mnt !== undefined && denied === undefined) {
+      step = 'mountinfo';
+      readMounts(state, dir, pid, mnt);
+    }
+
     // Tasks: only multi-threaded processes have tasks other than the main
     // one, whose links equal /proc/PID/ns. A thread that called setns()
     // is attached to a different namespace than its process.
@@ -239,4 +249,33 @@ function scanProcess(
   } finally {
     if (dir !== undefined) closeDir(dir);
   }
+}
+
+/** Reads of one mount namespace's mountinfo tried in the process scan before leaving it to the bind mount pass. */
+const MOUNT_TRIES = 2;
+
+/**
+ * The nsfs mounts of mount namespace `mnt`, read through process `pid` (open
+ * as `dir`) if no process of that namespace was read yet; mount points are
+ * relative to that process's root. Accepted only if the process is still in
+ * `mnt` after the read (it may have called setns/unshare). Throws only when
+ * the process exited; a process that cannot show it leaves it to the next
+ * one (and finally to the bind mount pass, which warns).
+ */
+function readMounts(state: ScanState, dir: ProcDir, pid: number, mnt: number): void {
+  if (mnt === state.ownMnt || state.mounts.has(mnt)) return;
+  const tries = state.mountTries.get(mnt) ?? 0;
+  if (tries >= MOUNT_TRIES) return;
+  state.mountTries.set(mnt, tries + 1);
+  let text: string;
+  try {
+    text = readProcFileAt(dir, 'mountinfo');
+    if (readNsInoAt(dir, LINK.mnt) !== mnt) return;
+  } catch (err) {
+    if (classify(err) === 'vanished') throw err;
+    return;
+  }
+  const list = parseNsfsMounts(text);
+  state.mounts.set(mnt, { pid, list });
+  addNsfsMounts(state, list);
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readlinkSync, statSync } from 'node:fs';
+import { readlinkSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { lastHelperShare } from './parallel.js';
@@ -166,6 +167,135 @@ describe('namespace scan on the real kernel', () => {
 
     it('does not find it when fds are not a source', () => {
       assert.equal(scanNamespaces({ sources: { fds: false } }).namespaces[netns], undefined);
+    });
+  });
+
+  describe('a network namespace held by an fd opened through its bind mount (how CNI, runc and ip netns users hold one)', () => {
+    const name = prefix();
+    let netns = 0;
+    let holder = 0;
+    before(async () => {
+      netns = fx.netnsAdd(name);
+      const t = token();
+      // fd 6 is open on "/", a directory: its link reads "/" just like a detached nsfs mount's.
+      fx.start(['sh', '-c', `exec sleep ${t} 3</run/netns/${name} 6</`]);
+      [holder = 0] = await waitForSleep(t);
+    });
+
+    const heldBy = (ns: { fds: { pid: number; fd: number }[] } | undefined) =>
+      ns?.fds.filter((f) => f.pid === holder).map((f) => f.fd);
+
+    it('lists the fd beside the bind mount, though its link reads as the mount point', () => {
+      assert.equal(readlinkSync(`/proc/${holder}/fd/3`), `/run/netns/${name}`);
+      const scan = scanNamespaces();
+      const ns = scan.namespaces[netns];
+      assert.ok(ns, 'namespace found');
+      assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 3 }]);
+      assert.ok(ns.bindMounts.some((b) => b.path === `/run/netns/${name}`));
+      for (const other of Object.values(scan.namespaces)) {
+        assert.ok(!heldBy(other)?.includes(6), `the directory fd is no namespace (${other.ino})`);
+      }
+    });
+
+    it('still lists it after ip netns del, held by that fd alone (its link now reads "/"), also with the helper thread', () => {
+      execFileSync('ip', ['netns', 'delete', name]);
+      assert.equal(readlinkSync(`/proc/${holder}/fd/3`), '/');
+      for (const threads of [false, true]) {
+        const ns = scanNamespaces({ threads, helperFirstMs: threads ? 10_000 : 0 }).namespaces[netns];
+        assert.ok(ns, `namespace found (threads: ${threads})`);
+        assert.equal(ns.type, 'net');
+        assert.deepEqual(ns.processes, []);
+        assert.deepEqual(ns.bindMounts, []);
+        assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 3 }]);
+        assert.equal(ns.ref, `/proc/${holder}/fd/3`);
+      }
+    });
+
+    it('does not find it when fds are not a source', () => {
+      assert.equal(scanNamespaces({ sources: { fds: false } }).namespaces[netns], undefined);
+    });
+  });
+
+  describe('a UTS namespace held by an fd opened through its bind mount', () => {
+    let uts = 0;
+    let holder = 0;
+    let file = '';
+    before(async () => {
+      file = join(fx.tempDir(), 'uts');
+      const t0 = token();
+      const owner = fx.start(['unshare', '--uts', 'sleep', t0]);
+      const [ownerPid = 0] = await waitForSleep(t0);
+      uts = nsIno(ownerPid, 'uts');
+      fx.bindMount(`/proc/${ownerPid}/ns/uts`, file);
+      const t = token();
+      fx.start(['sh', '-c', `exec sleep ${t} 4<${file}`]);
+      [holder = 0] = await waitForSleep(t);
+      const exited = new Promise((r) => owner.once('exit', r));
+      owner.kill('SIGKILL');
+      await exited;
+    });
+
+    it('lists the fd beside the bind mount', () => {
+      assert.equal(readlinkSync(`/proc/${holder}/fd/4`), file);
+      const ns = scanNamespaces().namespaces[uts];
+      assert.ok(ns, 'namespace found');
+      assert.equal(ns.type, 'uts');
+      assert.deepEqual(ns.processes, []);
+      assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 4 }]);
+      assert.deepEqual(
+        ns.bindMounts.map((b) => b.path),
+        [file],
+      );
+    });
+
+    it('after the mount is detached, lists it held by the fd alone, its type asked of the kernel', () => {
+      execFileSync('umount', ['-l', file]);
+      assert.equal(readlinkSync(`/proc/${holder}/fd/4`), '/');
+      const ns = scanNamespaces().namespaces[uts];
+      assert.ok(ns, 'namespace found');
+      assert.equal(ns.type, 'uts');
+      assert.deepEqual(ns.bindMounts, []);
+      assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 4 }]);
+      assert.equal(ns.ref, `/proc/${holder}/fd/4`);
+    });
+  });
+
+  describe("an fd opened through a bind mount that exists only in the holder's own mount namespace", () => {
+    let netns = 0;
+    let holder = 0;
+    // A mount point no scan has seen before: found only if the holder's
+    // mount namespace is read before its fds.
+    const point = `/mnt/${prefix()}`;
+    before(async () => {
+      const t0 = token();
+      const owner = fx.start(['unshare', '--net', 'sleep', t0]);
+      const [ownerPid = 0] = await waitForSleep(t0);
+      netns = nsIno(ownerPid, 'net');
+      const t = token();
+      fx.start([
+        'unshare',
+        '--mount',
+        '--propagation',
+        'private',
+        'sh',
+        '-c',
+        `mount -t tmpfs none /mnt && touch ${point} && mount --bind /proc/${ownerPid}/ns/net ${point} && exec sleep ${t} 5<${point}`,
+      ]);
+      [holder = 0] = await waitForSleep(t);
+      const exited = new Promise((r) => owner.once('exit', r));
+      owner.kill('SIGKILL');
+      await exited;
+    });
+
+    it('lists the fd, whose link names a path of that other mount namespace', () => {
+      assert.equal(readlinkSync(`/proc/${holder}/fd/5`), point);
+      const ns = scanNamespaces({ threads: false }).namespaces[netns];
+      assert.ok(ns, 'namespace found');
+      assert.deepEqual(ns.fds, [{ pid: holder, starttime: starttimeOf(holder), fd: 5 }]);
+      assert.deepEqual(
+        ns.bindMounts.map((b) => [b.path, b.mntns]),
+        [[point, nsIno(holder, 'mnt')]],
+      );
     });
   });
 
@@ -450,6 +580,38 @@ describe('namespace scan on the real kernel', () => {
       const own = nsIno('self', 'mnt');
       assert.ok(!ns.bindMounts.some((b) => b.mntns === own), JSON.stringify(ns.bindMounts));
       assert.ok(scan.warnings.some((w) => w.code === 'holder-vanished' && w.ns === ino));
+    });
+  });
+
+  describe('a holder path replaced by a FIFO during the scan', () => {
+    it('does not block opening it, drops that holder with a warning and keeps the namespace through its process', async () => {
+      const file = join(fx.tempDir(), 'ns');
+      const t = token();
+      fx.start(['unshare', '--net', 'sleep', t]);
+      const [pid = 0] = await waitForSleep(t);
+      const netns = nsIno(pid, 'net');
+      fx.bindMount(`/proc/${pid}/ns/net`, file);
+      // A blocking open of the FIFO would wait for this writer; bounded so a regression fails
+      // (takes >= 10 s) instead of hanging the test run.
+      let started = 0;
+      const scan = scanNamespaces({
+        onPhase: (phase) => {
+          if (phase !== 'bindmounts') return;
+          execFileSync('umount', [file]);
+          rmSync(file);
+          execFileSync('mkfifo', [file]);
+          fx.start(['sh', '-c', `sleep 10; echo > ${file}`]);
+          started = Date.now();
+        },
+      });
+      const took = Date.now() - started;
+      assert.ok(took < 8000, `the hierarchy pass took ${took} ms: it waited on the FIFO`);
+      const ns = scan.namespaces[netns];
+      assert.ok(ns, 'namespace kept');
+      assert.deepEqual(ns.processes, [pid]);
+      assert.ok(!ns.bindMounts.some((b) => b.path === file), JSON.stringify(ns.bindMounts));
+      assert.equal(ns.ref, `/proc/${pid}/ns/net`);
+      assert.ok(scan.warnings.some((w) => w.code === 'holder-vanished' && w.ns === netns));
     });
   });
 

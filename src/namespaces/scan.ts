@@ -20,18 +20,18 @@
  *  - "mountinfo-unreadable": bind mounts of one mount namespace not listed;
  *  - "scan-helper-failed": the helper thread failed; scanned on one thread.
  */
-import { statSync } from 'node:fs';
+import { nsfsDev } from '../kernel/nsfs.js';
 import type { Draft, NamespaceType } from '../model/types.js';
 import { parseStatus } from '../procfs/parse.js';
 import { readNsIno, readProcFile } from '../procfs/read.js';
-import { scanBindMounts } from './bindmounts.js';
+import { type OwnMounts, readOwnMounts, scanBindMounts } from './bindmounts.js';
 import { resolveHierarchy } from './hierarchy.js';
 import { leadersOf } from './leaders.js';
 import { NAMESPACE_TYPES } from './ns-types.js';
 import { type HelperMode, scanShared } from './parallel.js';
 import { missingPrivileges } from './privileges.js';
 import { listPids } from './procs.js';
-import { type FdOwners, newState, type ScanState } from './state.js';
+import { addNsfsPaths, type FdOwners, newState, type ScanState } from './state.js';
 
 export type { FdOwners };
 
@@ -86,6 +86,14 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
   const src = options.sources ?? {};
   const state = newState(procRoot, types);
 
+  const withMounts = src.bindMounts !== false || src.fds !== false;
+  // nsfs mount points are what fds opened through bind mounts read back as
+  // (fds.ts): ours are read first, those of other mount namespaces during
+  // the process scan; the ones the last scan saw are looked for as well, so
+  // an fd of one mount namespace opened through a mount of another read
+  // later in the scan is found from the next scan on.
+  const own = withMounts ? readOwnMounts(state) : undefined;
+  if (withMounts) addNsfsPaths(state, lastNsfsPaths);
   const pids = listPids(procRoot);
   scanShared(
     state,
@@ -94,13 +102,14 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
       links: src.processes !== false,
       tasks: src.tasks !== false,
       fds: src.fds !== false,
-      needMnt: src.bindMounts !== false,
+      needMnt: withMounts,
     },
     helperMode(options.threads, pids.length),
     options.helperFirstMs,
   );
   options.onPhase?.('processes');
-  if (src.bindMounts !== false) scanBindMounts(state);
+  if (src.bindMounts !== false && own !== undefined) scanBindMounts(state, own);
+  if (withMounts) lastNsfsPaths = nsfsMountPoints(own, state);
   options.onPhase?.('bindmounts');
   resolveHierarchy(state);
   options.onPhase?.('hierarchy');
@@ -113,6 +122,16 @@ export function scanNamespaces(options: NamespaceScanOptions = {}): NamespaceSca
     ...ownMnt(procRoot),
     ...(src.fds !== false ? { fdOwners: liveOwners(state) } : {}),
   };
+}
+
+/** nsfs mount points seen by the last scan, in any mount namespace. */
+let lastNsfsPaths: string[] = [];
+
+function nsfsMountPoints(own: OwnMounts | undefined, state: ScanState): string[] {
+  const out = new Set<string>();
+  if (own !== undefined && 'list' in own) for (const m of own.list) out.add(m.mountPoint);
+  for (const { list } of state.mounts.values()) for (const m of list) out.add(m.mountPoint);
+  return [...out];
 }
 
 /** The fd owners without processes that turned out to have exited (see toModel). */
@@ -164,7 +183,7 @@ function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processe
     const ns: Draft.Namespace = {
       type: e.type,
       ino: e.ino,
-      dev: nsfsDev(),
+      dev: nsfsDevOr0(),
       processes: [...members].sort((a, b) => a - b),
       leaders: leadersOf(members, ppidOf),
       bindMounts: e.bindMounts,
@@ -180,20 +199,9 @@ function toModel(state: ScanState): Pick<NamespaceScan, 'namespaces' | 'processe
   return { namespaces, processes };
 }
 
-let devCache: number | undefined;
-/**
- * All namespaces live on the one internal nsfs superblock (fs/nsfs.c mounts
- * it once at boot), so every namespace has the same st_dev: stat it once.
- */
-function nsfsDev(): number {
-  if (devCache === undefined) {
-    try {
-      devCache = statSync('/proc/self/ns/net').dev;
-    } catch {
-      devCache = 0;
-    }
-  }
-  return devCache;
+/** nsfs's device (see kernel/nsfs.ts); 0 if unknown. */
+function nsfsDevOr0(): number {
+  return Math.max(0, nsfsDev());
 }
 
 /**

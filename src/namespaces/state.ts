@@ -4,6 +4,8 @@
  * model objects at the end.
  */
 import type { Draft, NamespaceType } from '../model/types.js';
+import type { NsfsMount } from '../procfs/parse.js';
+import type { NsfsPaths } from '../procfs/read.js';
 
 /**
  * A path that opens a namespace. rank orders them for `ref`: a bind mount in
@@ -80,6 +82,40 @@ export interface ScanState {
   vanished: Set<number>;
   /** Socket and tun fds found by the fd source (empty when it is off). */
   owners: FdOwners;
+  /** wirescope's own mount namespace, whose nsfs mounts were read before the process scan. */
+  ownMnt?: number;
+  /**
+   * nsfs mounts of the other mount namespaces, each read during the process
+   * scan through the first process found in it (`pid`), before that
+   * process's fds: an fd opened through a bind mount reads back as its
+   * mount point, so the fd pass must know the mount points first.
+   */
+  mounts: Map<number, { pid: number; list: NsfsMount[] }>;
+  /** Attempts to read a mount namespace's mountinfo in the process scan (bounded: a denied one is not retried for each of its processes). */
+  mountTries: Map<number, number>;
+  /** Link texts an nsfs fd may have: "/" and every nsfs mount point known (see NsfsPaths). */
+  nsfs: NsfsPaths;
+  /** Namespace type by inode, from the nsfs mounts' roots: spares asking the kernel for an fd's type. */
+  nsfsTypes: Map<number, NamespaceType>;
+}
+
+/** Adds nsfs mount points to those the fd pass recognises (see NsfsPaths). */
+export function addNsfsPaths(state: ScanState, mountPoints: Iterable<string>): void {
+  for (const mp of mountPoints) {
+    // Link texts are the raw bytes of the path: compare bytes, not UTF-16.
+    const raw = Buffer.from(mp, 'utf8').toString('latin1');
+    state.nsfs.paths.add(raw);
+    state.nsfs.lengths.add(raw.length);
+  }
+}
+
+/** Records nsfs mounts for the fd pass: their mount points and their namespaces' types. */
+export function addNsfsMounts(state: ScanState, list: readonly NsfsMount[]): void {
+  addNsfsPaths(
+    state,
+    list.map((m) => m.mountPoint),
+  );
+  for (const m of list) state.nsfsTypes.set(m.ino, m.type);
 }
 
 export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): ScanState {
@@ -92,6 +128,10 @@ export function newState(procRoot: string, types: ReadonlySet<NamespaceType>): S
     warnings: [],
     vanished: new Set(),
     owners: { sockets: new Map(), tuns: [] },
+    mounts: new Map(),
+    mountTries: new Map(),
+    nsfs: { paths: new Set(), lengths: new Set() },
+    nsfsTypes: new Map(),
   };
 }
 
@@ -128,6 +168,7 @@ export interface PartialScan {
   /** Socket holders as flat (inode, pid, fd) triples. */
   sockets: number[];
   tuns: FdOwners['tuns'];
+  mounts: [number, number, NsfsMount[]][];
 }
 
 export function toPartial(state: ScanState): PartialScan {
@@ -146,6 +187,7 @@ export function toPartial(state: ScanState): PartialScan {
     vanished: [...state.vanished],
     sockets: flatSockets(state.owners.sockets),
     tuns: state.owners.tuns,
+    mounts: [...state.mounts].map(([mnt, m]) => [mnt, m.pid, m.list]),
   };
 }
 
@@ -173,4 +215,6 @@ export function mergePartial(state: ScanState, part: PartialScan): void {
   for (let i = 0; i < s.length; i += 3)
     addSocket(state, s[i] as number, s[i + 1] as number, s[i + 2] as number);
   state.owners.tuns.push(...part.tuns);
+  for (const [mnt, pid, list] of part.mounts)
+    if (!state.mounts.has(mnt)) state.mounts.set(mnt, { pid, list });
 }

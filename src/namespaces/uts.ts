@@ -21,6 +21,7 @@ import {
   SyscallError,
   setns,
 } from '../kernel/libc.js';
+import { openNs } from '../kernel/nsfs.js';
 
 const libc = koffi.load('libc.so.6');
 const getdomainnameC = libc.func('int getdomainname(_Out_ char *name, size_t len)');
@@ -45,10 +46,9 @@ export function readUtsNames(path: string, ino: number): UtsNames {
   const own = open('/proc/thread-self/ns/uts', O_RDONLY | O_CLOEXEC);
   try {
     if (fstatSync(own).ino === ino) return { hostname: gethostname(), domainname: getdomainname() };
-    const target = open(path, O_RDONLY | O_CLOEXEC);
+    // Without blocking, and checked to be namespace `ino` (see nsfs.ts).
+    const target = openNs(path, ino);
     try {
-      if (fstatSync(target).ino !== ino)
-        throw new SyscallError('open', 3 /* ESRCH */, `${path} (now another namespace)`);
       setns(target, CLONE_NEWUTS);
       try {
         return { hostname: gethostname(), domainname: getdomainname() };

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
@@ -583,6 +586,90 @@ describe('network discovery on the real kernel', () => {
     assert.deepEqual(r.warnings, []);
     const fdv0 = r.networks[String(ino)]?.interfaces.find((i) => i.name === 'fdv0');
     assert.deepEqual(fdv0?.veth?.peer, ref('a', 'fdv1'));
+  });
+
+  it('reads a namespace the namespace scan found held only by an fd opened through its since-deleted bind mount', async () => {
+    const [held] = fx.netns('fdmnt');
+    ip('-n', held as string, 'link', 'add', 'fmv0', 'type', 'veth', 'peer', 'name', 'fmv1', 'netns', N('a'));
+    const ino = netnsIno(held as string);
+    // Opens /run/netns/NAME: the fd's link reads as that path, and as "/" once it is unmounted.
+    const { pid, fd } = await fx.holdNetnsFd(held as string);
+    ip('netns', 'del', held as string);
+    const scan = scanNamespaces();
+    assert.deepEqual(
+      scan.namespaces[String(ino)]?.fds.map((f) => [f.pid, f.fd]),
+      [[pid, fd]],
+    );
+    const r = await discoverNetworks(scan);
+    assert.deepEqual(
+      r.warnings.filter((w) => w.ns === ino),
+      [],
+    );
+    const fmv0 = r.networks[String(ino)]?.interfaces.find((i) => i.name === 'fmv0');
+    assert.deepEqual(fmv0?.veth?.peer, ref('a', 'fmv1'));
+  });
+
+  it('never reads a namespace whose path now leads to another as the one the job names', async () => {
+    // A is held by a process's fd besides its bind mount; then the bind mount is swapped:
+    // the name now opens a new namespace B (ip netns del + add), with other interfaces.
+    const [name] = fx.netns('swap');
+    const n = name as string;
+    ip('-n', n, 'link', 'add', 'swa0', 'type', 'veth', 'peer', 'name', 'swa1', 'netns', N('a'));
+    const a = netnsIno(n);
+    const { pid, fd } = await fx.holdNetnsFd(n);
+    const stale = scanOf([n]);
+    const withFd = scanOf([n]);
+    const entry = withFd.namespaces[String(a)];
+    assert.ok(entry);
+    entry.fds = [{ pid, starttime: 0, fd }];
+    ip('netns', 'del', n);
+    ip('netns', 'add', n);
+    ip('-n', n, 'link', 'add', 'swb0', 'type', 'veth', 'peer', 'name', 'swb1', 'netns', N('a'));
+    const b = netnsIno(n);
+    assert.notEqual(a, b);
+    const names = (r: NetworkResult) => r.networks[String(a)]?.interfaces.map((i) => i.name).sort();
+
+    // The path is passed over for the next holder, which still opens A.
+    const next = await discoverNetworks(withFd, { cache: false });
+    assert.deepEqual(names(next), ['lo', 'swa0']);
+    assert.deepEqual(
+      next.warnings.filter((w) => w.ns === a),
+      [],
+    );
+    // No other holder: A is skipped with a warning naming it, never reported with B's interfaces.
+    const only = await discoverNetworks(stale, { cache: false });
+    assert.equal(only.networks[String(a)], undefined);
+    const w = only.warnings.filter((x) => x.ns === a);
+    assert.deepEqual(
+      w.map((x) => x.code),
+      ['netns-vanished'],
+    );
+    assert.match(w[0]?.message ?? '', new RegExp(`network namespace ${a} .*now namespace ${b}, not ${a}`));
+    assert.ok(
+      !Object.values(only.networks).some((x) => x.interfaces.some((i) => i.name === 'swb0' && x.ino !== b)),
+    );
+  });
+
+  it('does not hang on a FIFO put at a holder path, and reads the other namespaces', async () => {
+    const dir = mkdtempSync(join(tmpdir(), `${P}-`));
+    const fifo = join(dir, 'ns');
+    execFileSync('mkfifo', [fifo]);
+    // A blocking open would wait for this writer: a regression takes 10 s instead of hanging.
+    const writer = spawn('sh', ['-c', `sleep 10; echo > ${fifo}`], { stdio: 'ignore' });
+    try {
+      const t0 = Date.now();
+      const r = await discoverNetworks(scanOf([N('c')], [{ ino: 3, ref: fifo }]), { cache: false });
+      assert.ok(Date.now() - t0 < 8000, 'did not wait for a writer');
+      assert.deepEqual(
+        r.warnings.map((w) => [w.code, w.ns]),
+        [['netns-enter-failed', 3]],
+      );
+      assert.match(r.warnings[0]?.message ?? '', /not a namespace file/);
+      assert.ok(r.networks[String(netnsIno(N('c')))]);
+    } finally {
+      writer.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('records a warning for a ref that is not a network namespace (setns refuses it)', async () => {

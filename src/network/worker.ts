@@ -13,6 +13,7 @@ import { parentPort } from 'node:worker_threads';
 import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.js';
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkSocket } from '../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
+import { NsMismatchError, openNs } from '../kernel/nsfs.js';
 import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
@@ -59,44 +60,53 @@ function release(keep: number[]): void {
   }
 }
 
-/** Enters the namespace behind the first ref that works and opens the sockets there. */
-function openConns(refs: string[], withDiag: boolean): NsConns {
+/**
+ * Enters namespace `ino` through the first ref that opens it and opens the
+ * sockets there. A ref that now opens another namespace (PID reused, bind
+ * mount replaced) is refused before setns (withNetns checks the inode), and
+ * the next one is tried: no other namespace is ever read under this inode.
+ */
+function openConns(ino: number, refs: string[], withDiag: boolean): NsConns {
   let lastErr: unknown;
   for (const ref of refs) {
     try {
-      return withNetns(ref, () => {
-        const route = new NetlinkSocket(NETLINK_ROUTE);
-        let diag: NetlinkSocket | undefined;
-        if (withDiag) {
-          try {
-            diag = new NetlinkSocket(NETLINK_SOCK_DIAG);
-          } catch (e) {
-            route.close();
-            throw e;
-          }
-        }
-        const conns: NsConns = { route, diag };
-        if (withDiag) {
-          // Only cached sockets (a run with sockets) live long enough for change tracking to pay.
-          try {
-            conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: MONITOR_GROUPS });
-          } catch {
-            // Without a monitor every table is dumped every run.
-          }
-          // Opened while inside: /proc/thread-self/net is this thread's namespace, and the open file stays bound to it.
-          try {
-            const a = open('/proc/thread-self/net/sockstat', O_RDONLY | O_CLOEXEC);
+      return withNetns(
+        ref,
+        () => {
+          const route = new NetlinkSocket(NETLINK_ROUTE);
+          let diag: NetlinkSocket | undefined;
+          if (withDiag) {
             try {
-              conns.sockstat = [a, open('/proc/thread-self/net/sockstat6', O_RDONLY | O_CLOEXEC)];
-            } catch {
-              close(a);
+              diag = new NetlinkSocket(NETLINK_SOCK_DIAG);
+            } catch (e) {
+              route.close();
+              throw e;
             }
-          } catch {
-            // Without counters every socket table is dumped in full.
           }
-        }
-        return conns;
-      });
+          const conns: NsConns = { route, diag };
+          if (withDiag) {
+            // Only cached sockets (a run with sockets) live long enough for change tracking to pay.
+            try {
+              conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: MONITOR_GROUPS });
+            } catch {
+              // Without a monitor every table is dumped every run.
+            }
+            // Opened while inside: /proc/thread-self/net is this thread's namespace, and the open file stays bound to it.
+            try {
+              const a = open('/proc/thread-self/net/sockstat', O_RDONLY | O_CLOEXEC);
+              try {
+                conns.sockstat = [a, open('/proc/thread-self/net/sockstat6', O_RDONLY | O_CLOEXEC)];
+              } catch {
+                close(a);
+              }
+            } catch {
+              // Without counters every socket table is dumped in full.
+            }
+          }
+          return conns;
+        },
+        ino,
+      );
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
       lastErr = e;
@@ -146,7 +156,7 @@ function dumpJobs(
     const fresh = !conns;
     if (!conns) {
       try {
-        conns = openConns([job.ref, ...job.altRefs], options.sockets);
+        conns = openConns(job.ino, [job.ref, ...job.altRefs], options.sockets);
       } catch (e) {
         if (e instanceof NetnsRestoreError) throw e;
         out.push(failedDump(job.ino, enterWarning(job.ino, e)));
@@ -190,7 +200,7 @@ function answerNsids(
     let temp = false;
     if (!conns) {
       try {
-        conns = openConns(refs.get(q.ino) ?? [], false);
+        conns = openConns(q.ino, refs.get(q.ino) ?? [], false);
         temp = true;
       } catch (e) {
         if (e instanceof NetnsRestoreError) throw e;
@@ -202,9 +212,18 @@ function answerNsids(
     for (const t of q.targets) {
       let fd: number;
       try {
-        fd = open(t.ref, O_RDONLY | O_CLOEXEC);
-      } catch {
-        continue; // the target went away: it cannot be the peer we look for
+        // Checked to be namespace t.ino: an nsid found for another namespace
+        // behind the same path would be mapped to the wrong inode.
+        fd = openNs(t.ref, t.ino);
+      } catch (e) {
+        // The target went away: it cannot be the peer we look for.
+        if (e instanceof SyscallError && e.vanished && !(e instanceof NsMismatchError)) continue;
+        warnings.push({
+          code: 'nsid-query-failed',
+          message: `RTM_GETNSID in ${q.ino} for ${t.ino}: ${(e as Error).message}; not asked`,
+          ns: q.ino,
+        });
+        continue;
       }
       try {
         for (const m of conns.route.request(RTM_GETNSID, 0, buildGetNsid(fd), 'RTM_GETNSID')) {

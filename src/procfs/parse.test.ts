@@ -5,6 +5,7 @@ import {
   parseCmdline,
   parseMountinfo,
   parseMountinfoOfType,
+  parseNsfsMounts,
   parseNsLink,
   parseStat,
   parseStatus,
@@ -93,5 +94,19 @@ describe('procfs parsers', () => {
       parseMountinfoOfType(`${text}700 27 0:4 ipc:[1] /last rw - nsfs nsfs rw`, 'nsfs').length,
       3,
     );
+  });
+
+  it('names the namespace and mount point of every nsfs mount, and nothing else', () => {
+    const text = [
+      '27 1 254:0 / / rw,relatime shared:1 - ext4 /dev/vda rw',
+      '600 27 0:4 net:[4026532500] /run/netns/with\\040space rw shared:5 master:2 - nsfs nsfs rw',
+      '601 27 0:4 uts:[4026532501] /tmp/u rw - nsfs nsfs rw',
+      '602 27 0:4 / /odd rw - nsfs nsfs rw',
+      '603 27 0:50 net:[1] /not-nsfs rw - tmpfs tmpfs rw',
+    ].join('\n');
+    assert.deepEqual(parseNsfsMounts(text), [
+      { type: 'net', ino: 4026532500, mountPoint: '/run/netns/with space' },
+      { type: 'uts', ino: 4026532501, mountPoint: '/tmp/u' },
+    ]);
   });
 });

@@ -205,3 +205,22 @@ function parseMountinfoLines(all: readonly string[], filter?: (fstype: string) =
   }
   return out;
 }
+
+/** An nsfs mount: the namespace it shows and where (relative to the reader's root). */
+export interface NsfsMount extends NsLink {
+  mountPoint: string;
+}
+
+/**
+ * The nsfs mounts in a mountinfo text: bind mounts of namespace files
+ * (`ip netns add`, `mount --bind /proc/PID/ns/X path`), whose root field
+ * names the namespace ("net:[4026532475]").
+ */
+export function parseNsfsMounts(text: string): NsfsMount[] {
+  const out: NsfsMount[] = [];
+  for (const m of parseMountinfoOfType(text, 'nsfs')) {
+    const ns = parseNsLink(m.root);
+    if (ns !== undefined) out.push({ type: ns.type, ino: ns.ino, mountPoint: m.mountPoint });
+  }
+  return out;
+}

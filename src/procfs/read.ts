@@ -6,11 +6,13 @@
  */
 import {
   type FdLinks,
+  type NsfsPaths,
   sysClose,
   sysFdLinks,
   sysFdLinksAt,
   sysFstatIno,
   sysListDir,
+  sysNsTypeAt,
   sysOpenDir,
   sysReadFdNs,
   sysReadFile,
@@ -67,8 +69,16 @@ export function readNsInoAt(dir: ProcDir, name: string): number | undefined {
 }
 
 /** fdLinks of the directory `name` (a relative path) under `dir`. */
-export function fdLinksAt(dir: ProcDir, name: string): FdLinks {
-  return sysFdLinksAt(dir.fd, dir.path, name);
+export function fdLinksAt(dir: ProcDir, name: string, nsfs?: NsfsPaths): FdLinks {
+  return sysFdLinksAt(dir.fd, dir.path, name, nsfs);
+}
+
+/**
+ * Type of namespace `ino`, which the fd link `name` (a relative path, "fd/N")
+ * under `dir` was found to refer to; undefined if it no longer does.
+ */
+export function nsTypeAt(dir: ProcDir, name: string, ino: number): string | undefined {
+  return sysNsTypeAt(dir.fd, name, ino);
 }
 
 export function readLink(path: string): string {
@@ -85,7 +95,7 @@ export function readFdNs(path: string): { type: string; ino: number } | undefine
   return sysReadFdNs(path);
 }
 
-export type { FdLinks };
+export type { FdLinks, NsfsPaths };
 
 /** The fds in a /proc/PID/fd directory that refer to a namespace, a socket or /dev/net/tun. */
 export function fdLinks(dir: string): FdLinks {

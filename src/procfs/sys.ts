@@ -7,6 +7,7 @@
  * so no string is made for a namespace link.
  */
 import koffi from 'koffi';
+import { nsfsDev } from '../kernel/nsfs.js';
 
 const libc = koffi.load('libc.so.6');
 const c = {
@@ -23,12 +24,18 @@ const c = {
   readlinkatName: libc.func(
     'intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t len)',
   ),
+  fstatat: libc.func('int fstatat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, int flags)'),
+  ioctl: libc.func('int ioctl(int fd, unsigned long req, uintptr_t arg)'),
 };
 
 const O_RDONLY = 0;
 const O_DIRECTORY = 0o200000;
 const O_PATH = 0o10000000;
 const O_CLOEXEC = 0o2000000;
+const O_NONBLOCK = 0o4000;
+const O_NOCTTY = 0o400;
+/** ioctl_ns(2): the CLONE_NEW* type of the namespace an nsfs fd refers to. */
+const NS_GET_NSTYPE = 0xb703;
 const EINTR = 4;
 const ENOENT = 2;
 
@@ -250,6 +257,24 @@ export interface FdLinks {
   sockets: number[];
   /** fds open on the TUN/TAP clone device ("/dev/net/tun"). */
   tuns: number[];
+  /**
+   * Namespace fds whose link is a path, not "type:[inode]": opened through a
+   * bind mount ("/run/netns/x"), or through one since detached ("/", after
+   * `ip netns del`). Flat (fd, namespace inode) pairs; the type is not in
+   * the link (see sysNsTypeAt).
+   */
+  nsfs: number[];
+}
+
+/**
+ * The link texts an nsfs fd can have besides "type:[inode]": the mount
+ * points of nsfs mounts (as bytes, in latin1 strings), and "/" (always: a
+ * detached mount). Only fds whose link is one of these are stat'ed; the
+ * lengths let almost every other path be passed over without making a string.
+ */
+export interface NsfsPaths {
+  paths: Set<string>;
+  lengths: Set<number>;
 }
 
 const TUN = Buffer.from('/dev/net/tun', 'latin1');
@@ -270,28 +295,50 @@ function socketOfLink(n: number): number {
 
 /**
  * The fds in `dir` (/proc/PID/fd) that name a namespace, a socket or
- * /dev/net/tun, classified from the link bytes in one pass: getdents64 on
+ * /dev/net/tun, classified from the link bytes in one pass (and, for the few
+ * links `nsfs` says could be a namespace opened by path, one stat): getdents64 on
  * the directory, then readlinkat(2) relative to it with the name straight
  * from the dirent buffer — no path is walked or built per fd, and no string
  * is made for the common targets, which matters for processes holding
  * thousands of sockets. An fd closed between the two calls is skipped;
  * other errors throw.
  */
-export function sysFdLinks(dir: string): FdLinks {
-  return fdLinksOf(openOrThrow(dir, O_RDONLY | O_DIRECTORY), dir);
+export function sysFdLinks(dir: string, nsfs?: NsfsPaths): FdLinks {
+  return fdLinksOf(openOrThrow(dir, O_RDONLY | O_DIRECTORY), dir, nsfs);
 }
 
 /**
  * sysFdLinks of the directory `name` relative to an open directory `dirfd`
  * (whose path, `parent`, names errors).
  */
-export function sysFdLinksAt(dirfd: number, parent: string, name: string): FdLinks {
-  return fdLinksOf(openAtOrThrow(dirfd, parent, name, O_RDONLY | O_DIRECTORY), `${parent}/${name}`);
+export function sysFdLinksAt(dirfd: number, parent: string, name: string, nsfs?: NsfsPaths): FdLinks {
+  return fdLinksOf(openAtOrThrow(dirfd, parent, name, O_RDONLY | O_DIRECTORY), `${parent}/${name}`, nsfs);
+}
+
+/**
+ * Whether the path link in linkBuf[0..n) could be an nsfs file: "/" or a
+ * known nsfs mount point. Decided by length first: no string for the rest.
+ */
+function maybeNsfs(n: number, nsfs: NsfsPaths | undefined): boolean {
+  if (linkBuf[0] !== 47 /* / */) return false;
+  if (n === 1) return true;
+  return nsfs?.lengths.has(n) === true && nsfs.paths.has(linkBuf.toString('latin1', 0, n));
+}
+
+/**
+ * Inode of the namespace the fd link `name` (relative to `dfd`) refers to,
+ * or -1 if it is no namespace (or was closed meanwhile). fstatat follows the
+ * link to the open file without opening anything.
+ */
+function nsfsInoAt(dfd: number, name: Uint8Array): number {
+  if ((c.fstatat(dfd, name, statBuf, 0) as number) < 0) return -1;
+  if (Number(statBuf.readBigUInt64LE(0)) !== nsfsDev()) return -1;
+  return Number(statBuf.readBigUInt64LE(8));
 }
 
 /** The fd links in the directory open as `dfd` (closed on return). */
-function fdLinksOf(dfd: number, dir: string): FdLinks {
-  const out: FdLinks = { ns: [], sockets: [], tuns: [] };
+function fdLinksOf(dfd: number, dir: string, nsfs: NsfsPaths | undefined): FdLinks {
+  const out: FdLinks = { ns: [], sockets: [], tuns: [], nsfs: [] };
   try {
     for (;;) {
       const n = Number(c.getdents64(dfd, dirBuf, dirBuf.length));
@@ -317,12 +364,18 @@ function fdLinksOf(dfd: number, dir: string): FdLinks {
         const ns = sock < 0 ? nsOfLink(len) : undefined;
         const tun =
           sock < 0 && ns === undefined && len === TUN.length && linkBuf.compare(TUN, 0, len, 0, len) === 0;
-        if (sock < 0 && ns === undefined && !tun) continue;
+        let nsIno = -1;
+        if (sock < 0 && ns === undefined && !tun) {
+          if (!maybeNsfs(len, nsfs)) continue;
+          nsIno = nsfsInoAt(dfd, dirBuf.subarray(start));
+          if (nsIno < 0) continue;
+        }
         let fd = 0;
         for (let i = start; dirBuf[i] !== 0; i++) fd = fd * 10 + ((dirBuf[i] ?? 48) - 48);
         if (sock >= 0) out.sockets.push(fd, sock);
         else if (ns !== undefined) out.ns.push({ fd, type: ns.type, ino: ns.ino });
-        else out.tuns.push(fd);
+        else if (tun) out.tuns.push(fd);
+        else out.nsfs.push(fd, nsIno);
       }
       // proc_readfd_common emits every fd until dir_emit fails for lack of
       // room, so a batch that left room for a longest record (19-byte header
@@ -334,4 +387,45 @@ function fdLinksOf(dfd: number, dir: string): FdLinks {
     c.close(dfd);
   }
   return out;
+}
+
+/** CLONE_NEW* (NS_GET_NSTYPE's answer) → namespace type name. */
+const TYPE_OF_CLONE: Record<number, string> = {
+  131072: 'mnt',
+  33554432: 'cgroup',
+  67108864: 'uts',
+  134217728: 'ipc',
+  268435456: 'user',
+  536870912: 'pid',
+  1073741824: 'net',
+  128: 'time',
+};
+
+/**
+ * Type of the namespace `ino` that the fd link `name` (relative to `dirfd`)
+ * refers to, asked with NS_GET_NSTYPE; undefined if the link no longer
+ * refers to that namespace or the kernel does not answer. The link is first
+ * opened O_PATH, which opens nothing (no driver's open runs, no FIFO
+ * blocks), and only once fstat shows it is namespace `ino` is that very file
+ * opened for reading, through /proc/self/fd: the fd number may be reused by
+ * its holder meanwhile, the O_PATH file cannot change.
+ */
+export function sysNsTypeAt(dirfd: number, name: string, ino: number): string | undefined {
+  const p = c.openat(dirfd, name, O_PATH | O_CLOEXEC) as number;
+  if (p < 0) return undefined;
+  try {
+    if ((c.fstat(p, statBuf) as number) < 0) return undefined;
+    if (Number(statBuf.readBigUInt64LE(0)) !== nsfsDev() || Number(statBuf.readBigUInt64LE(8)) !== ino)
+      return undefined;
+    const f = c.open(`/proc/self/fd/${p}`, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC) as number;
+    if (f < 0) return undefined;
+    try {
+      const t = c.ioctl(f, NS_GET_NSTYPE, 0) as number;
+      return t < 0 ? undefined : TYPE_OF_CLONE[t];
+    } finally {
+      c.close(f);
+    }
+  } finally {
+    c.close(p);
+  }
 }

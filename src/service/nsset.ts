@@ -5,6 +5,7 @@
  * watcher, so it only does readlink/readFile on procfs (no setns, no netlink).
  */
 import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { nsfsDev } from '../kernel/nsfs.js';
 
 /** Parses "net:[4026531840]" (the nsfs link text) into the inode. */
 export function parseNsLink(link: string): number | undefined {
@@ -59,11 +60,14 @@ export function liveNetns(procRoot = '/proc', extraPaths: readonly string[] = []
     // no mountinfo: processes are still counted
   }
   // Holders the last discovery found elsewhere (bind mounts in other mount
-  // namespaces, open fds): still alive if the path still opens that namespace.
+  // namespaces, open fds): still alive if the path still opens a namespace.
+  // stat, not readlink: an fd opened through a bind mount reads back as that
+  // path, or as "/" once the mount was detached (ip netns del), never as
+  // "net:[…]"; stat follows it to the nsfs inode without opening anything.
   for (const p of extraPaths) {
     try {
-      const ino = p.includes('/fd/') ? parseNsLink(readlinkSync(p)) : statSync(p).ino;
-      if (ino !== undefined && !live.has(ino)) live.set(ino, p);
+      const st = statSync(p);
+      if (st.dev === nsfsDev() && !live.has(st.ino)) live.set(st.ino, p);
     } catch {
       // gone
     }

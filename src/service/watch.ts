@@ -101,9 +101,11 @@ export class ChangeWatcher {
         try {
           this.sockets.set(
             ino,
+            // Checked to be namespace `ino`: a path reused since the census would watch another one.
             withNetns(
               path,
               () => new NetlinkSocket(NETLINK_ROUTE, { groups: WATCH_GROUPS, rcvbuf: 1 << 20 }),
+              ino,
             ),
           );
         } catch {

@@ -95,12 +95,15 @@ function refsOf(draft: Draft.Discovery, ino: number): string[] {
   return refs;
 }
 
-/** Enters the namespace through the first ref that opens it; `fn` runs inside. */
-function inNetns<T>(refs: readonly string[], fn: () => T): T {
+/**
+ * Enters namespace `ino` through the first ref that opens it (a ref that now
+ * opens another namespace is refused, see withNetns); `fn` runs inside.
+ */
+function inNetns<T>(ino: number, refs: readonly string[], fn: () => T): T {
   let last: unknown = new Error('no path opens this network namespace');
   for (const ref of refs) {
     try {
-      return withNetns(ref, fn);
+      return withNetns(ref, fn, ino);
     } catch (e) {
       if (e instanceof NetnsRestoreError) throw e;
       last = e;
@@ -166,7 +169,7 @@ function readNamespace(
   let temporary = false;
   if (!conn) {
     try {
-      conn = inNetns(refs, () => {
+      conn = inNetns(ino, refs, () => {
         const c: NsConn = { nft: openNfnetlink(), iptNames: {}, ipt: {} };
         for (const f of legacy) {
           try {
@@ -223,7 +226,7 @@ function readWith(
       let fd = c.ipt[family];
       if (fd === undefined) {
         try {
-          fd = inNetns(refs, () => openIptSocket(family));
+          fd = inNetns(ino, refs, () => openIptSocket(family));
           c.ipt[family] = fd;
         } catch (e) {
           if (e instanceof NetnsRestoreError) throw e;

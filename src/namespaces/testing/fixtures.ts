@@ -57,6 +57,22 @@ export class Fixtures {
     return statSync(`/run/netns/${name}`).ino;
   }
 
+  /**
+   * Bind-mounts `source` (e.g. /proc/PID/ns/uts) onto a new empty file
+   * `target`, in this process's mount namespace; detached at cleanup.
+   */
+  bindMount(source: string, target: string): void {
+    writeFileSync(target, '');
+    execFileSync('mount', ['--bind', source, target], { stdio: 'pipe' });
+    this.teardown.push(() => {
+      try {
+        execFileSync('umount', ['-l', target], { stdio: 'pipe' });
+      } catch {
+        // unmounted by the test
+      }
+    });
+  }
+
   tempDir(): string {
     const dir = mkdtempSync(join(tmpdir(), `${prefix()}-`));
     this.teardown.push(() => rmSync(dir, { recursive: true, force: true }));
