@@ -26,7 +26,9 @@ export function launcherPids(
     for (let depth = 0; p !== undefined && depth < MAX_DEPTH; depth++) {
       if (p.ppid === p.pid || p.ppid <= 0) break;
       p = processes[p.ppid];
-      if (p !== undefined && pids.has(p.pid)) out.add(p.pid);
+      // Back at the start: a cycle, not an ancestor.
+      if (p === undefined || p.pid === t.pid) break;
+      if (pids.has(p.pid)) out.add(p.pid);
     }
   }
   return out;

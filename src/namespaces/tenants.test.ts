@@ -202,7 +202,9 @@ describe('DNS files a container shaped against the reader', () => {
     execFileSync('mknod', [`${a}/etc/domainname`, 'c', '1', '3']);
     symlinkSync(`${hostDir}/secret`, `${a}/etc/hostname`);
     const ta = token();
-    fx.start(['unshare', '--net', '--fork', 'chroot', a, '/bin/sleep', ta]);
+    // unshare chroots (--root) and execs sleep: one process, the namespace's
+    // leader, with the rootfs as its root.
+    fx.start(['unshare', '--net', `--root=${a}`, '/bin/sleep', ta]);
 
     // Root B: the host's /proc bind-mounted inside; /etc/hostname a link
     // through it to our own root (a magic link) and on to the host file;
@@ -219,10 +221,9 @@ describe('DNS files a container shaped against the reader', () => {
       'unshare',
       '--net',
       '--mount',
-      '--fork',
       'sh',
       '-c',
-      `mount --bind /proc ${b}/proc && exec chroot ${b} /bin/sleep ${tb}`,
+      `mount --bind /proc ${b}/proc && exec unshare --root=${b} /bin/sleep ${tb}`,
     ]);
     [hostile = 0] = await waitForSleep(ta);
     [linked = 0] = await waitForSleep(tb);
@@ -291,7 +292,7 @@ describe("a filesystem below a tenant's root that never answers", () => {
     const root = fx.busyboxRoot({});
     const t = token();
     // No mount namespace of its own: the FUSE mount made below in ours is in its root.
-    fx.start(['unshare', '--net', '--fork', 'chroot', root, '/bin/sleep', t]);
+    fx.start(['unshare', '--net', `--root=${root}`, '/bin/sleep', t]);
     [stuck = 0] = await waitForSleep(t);
     netns = nsIno(stuck, 'net');
     fuse = fx.fuseNeverAnswering(`${root}/etc`);
@@ -312,13 +313,14 @@ describe("a filesystem below a tenant's root that never answers", () => {
     );
     const tenants = byNetns.get(netns) ?? [];
     assert.deepEqual(
-      tenants.map((t) => t.comm),
-      ['unshare', 'sleep'],
+      tenants.map((t) => t.pid),
+      [stuck],
     );
-    // The launcher's files (the host's) were read all the same.
-    assert.equal(tenants[0]?.dns.etcHostname, parseNameFile(readFileSync('/etc/hostname', 'utf8')));
+    // Other tenants' files (the host's) were read all the same.
+    const host = byNetns.get(nsIno('self', 'net')) ?? [];
+    assert.ok(host.some((t) => t.dns.etcHostname === parseNameFile(readFileSync('/etc/hostname', 'utf8'))));
     // Of the stuck one only what the kernel holds: its UTS names, no /etc file.
-    const { utsHostname, utsDomainname, ...files } = tenants[1]?.dns ?? { hosts: [] };
+    const { utsHostname, utsDomainname, ...files } = tenants[0]?.dns ?? { hosts: [] };
     assert.equal(utsHostname, gethostnameHere());
     assert.deepEqual(files, { hosts: [] });
     // The reader that got stuck is gone (SIGKILL ends FUSE's killable wait).
