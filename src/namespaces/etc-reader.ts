@@ -74,7 +74,8 @@ function spawnReader(): Reader {
     // Nothing of ours: `node --test` or --input-type would change what the child runs.
     execArgv: [],
     env: { ...process.env, WIRESCOPE_ETC_PARENT: String(process.pid) },
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    // Its faults reach us as warnings ("did not start", "died"), never as its stack trace on our stderr.
+    stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
     serialization: 'advanced',
   });
   // Never keeps the program alive: a discovery that waits on it holds timers.
