@@ -11,6 +11,7 @@ import { addLabNodes } from './engines/lab-nodes.js';
 import type { ContainerSource } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
+import { prepareEtcReader } from './namespaces/etc-reader.js';
 import { readHost } from './namespaces/host.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
@@ -39,6 +40,8 @@ export async function closeDiscovery(): Promise<void> {
 export async function discover(options: DiscoverOptions = {}): Promise<Discovery> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
+  // The child that reads tenants' /etc files starts while the scan runs.
+  if (options.dns !== false) prepareEtcReader();
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
   const host = readHost(scan);
@@ -50,7 +53,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   warnings.push(...workloads.warnings);
   addLabNodes(scan.processes, workloads);
 
-  const tenants = collectTenants(scan, workloads.containers, { dns: options.dns !== false });
+  const tenants = await collectTenants(scan, workloads.containers, { dns: options.dns !== false });
   warnings.push(...tenants.warnings);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};

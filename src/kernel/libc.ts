@@ -31,11 +31,34 @@ const c = {
   errnoLoc: libc.func('int *__errno_location()'),
   strerror: libc.func('const char *strerror(int errnum)'),
   gethostname: libc.func('int gethostname(_Out_ char *name, size_t len)'),
+  openat: libc.func('int openat(int dirfd, const char *path, int flags)'),
+  read: libc.func('intptr_t read(int fd, _Out_ uint8_t *buf, size_t len)'),
+  readlinkat: libc.func('intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t len)'),
+  statx: libc.func(
+    'int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)',
+  ),
+  fstatfs: libc.func('int fstatfs(int fd, _Out_ uint8_t *buf)'),
 };
 
 export const O_RDONLY = 0;
 export const O_CLOEXEC = 0o2000000;
 export const O_PATH = 0o10000000;
+export const O_NONBLOCK = 0o4000;
+export const O_NOFOLLOW = 0o400000;
+export const O_NOCTTY = 0o400;
+export const O_DIRECTORY = 0o200000;
+
+/** dirfd meaning "relative to the current directory" (*at calls). */
+export const AT_FDCWD = -100;
+/** *at flags (include/uapi/linux/fcntl.h). */
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+/**
+ * statx: answer from the attributes the kernel has cached, never ask the
+ * filesystem (fuse_update_get_attr and nfs_getattr honour it): a FUSE daemon
+ * that does not answer, or an unreachable NFS server, cannot block the call.
+ */
+export const AT_STATX_DONT_SYNC = 0x4000;
 
 /** CLONE_NEW* flags as setns(2) nstype values. */
 export const CLONE_NEWNS = 0x00020000;
@@ -64,6 +87,12 @@ export const EINVAL = 22;
 export const ENOTTY = 25;
 export const ENOBUFS = 105;
 export const ECONNREFUSED = 111;
+export const ENOTDIR = 20;
+export const ELOOP = 40;
+export const ENOSYS = 38;
+export const E2BIG = 7;
+export const EXDEV = 18;
+export const ENAMETOOLONG = 36;
 
 export class SyscallError extends Error {
   constructor(
@@ -194,3 +223,72 @@ export function gethostname(): string {
   const end = buf.indexOf(0);
   return buf.toString('utf8', 0, end < 0 ? buf.length : end);
 }
+
+/** openat(2) relative to `dirfd`; O_CLOEXEC is always added. */
+export function openat(dirfd: number, path: string, flags: number): number {
+  return check(c.openat(dirfd, path, flags | O_CLOEXEC) as number, 'openat', path);
+}
+
+/** read(2) into buf[0..len); returns the bytes read (0 at the end). Retries on EINTR. */
+export function read(fd: number, buf: Buffer, len = buf.length): number {
+  for (;;) {
+    const n = Number(c.read(fd, buf, len));
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== EINTR) throw new SyscallError('read', e);
+  }
+}
+
+/**
+ * Target of the symlink open as `fd` (an O_PATH|O_NOFOLLOW fd of the link
+ * itself: readlinkat(2) with an empty path, Linux 2.6.39+). Targets longer
+ * than PATH_MAX cannot exist, so a bigger result is an error.
+ */
+export function readlinkFd(fd: number): string {
+  const buf = Buffer.allocUnsafe(4097);
+  const n = Number(c.readlinkat(fd, '', buf, buf.length));
+  if (n < 0) throw new SyscallError('readlinkat', errno());
+  if (n >= buf.length) throw new SyscallError('readlinkat', ENAMETOOLONG);
+  return buf.toString('utf8', 0, n);
+}
+
+/** File type bits of st_mode (S_IFMT) and the types the readers tell apart. */
+export const S_IFMT = 0o170000;
+export const S_IFREG = 0o100000;
+export const S_IFDIR = 0o040000;
+export const S_IFLNK = 0o120000;
+
+export interface StatxResult {
+  mode: number;
+  ino: number;
+  size: number;
+  /** st_dev as "major:minor". */
+  dev: string;
+}
+
+/**
+ * statx(2) of `path` relative to `dirfd` (with AT_EMPTY_PATH and path "": of
+ * the fd itself). struct statx (include/uapi/linux/stat.h): stx_mode u16 at
+ * 28, stx_ino u64 at 32, stx_size u64 at 40, stx_dev_major/minor u32 at 136/140.
+ */
+export function statx(dirfd: number, path: string, flags: number): StatxResult {
+  const buf = Buffer.alloc(256);
+  // STATX_TYPE | STATX_MODE | STATX_INO | STATX_SIZE; st_dev is always filled.
+  check(c.statx(dirfd, path, flags, 0x1 | 0x2 | 0x100 | 0x200, buf) as number, 'statx', path || undefined);
+  return {
+    mode: buf.readUInt16LE(28),
+    ino: Number(buf.readBigUInt64LE(32)),
+    size: Number(buf.readBigUInt64LE(40)),
+    dev: `${buf.readUInt32LE(136)}:${buf.readUInt32LE(140)}`,
+  };
+}
+
+/** f_type of the filesystem `fd` is on (struct statfs: f_type is the first field, a long). */
+export function fstatfsType(fd: number): number {
+  const buf = Buffer.alloc(120);
+  check(c.fstatfs(fd, buf) as number, 'fstatfs');
+  return Number(buf.readBigInt64LE(0));
+}
+
+/** procfs's f_type (PROC_SUPER_MAGIC, include/uapi/linux/magic.h). */
+export const PROC_SUPER_MAGIC = 0x9fa0;

@@ -13,11 +13,13 @@
  *    with network mode "none", labelled with the lab and node.
  * Spawning processes is fine here: this is the builder, not discovery.
  */
+
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { readCmdline } from '../procfs/read.js';
 import { buildBusyboxRootfs } from './busybox.js';
 import { RootDir } from './confined.js';
 import { LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
@@ -64,7 +66,8 @@ export function starttimeOf(pid: number): number | undefined {
 
 export function argv0Of(pid: number): string | undefined {
   try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0];
+    // Capped: a PID reused by another process may carry a command line of megabytes.
+    return readCmdline(`/proc/${pid}/cmdline`).args[0];
   } catch {
     return undefined;
   }

@@ -102,6 +102,12 @@ export const ProcessSchema = Type.Object(
     starttime: Type.Integer(),
     comm: Type.String(),
     cmdline: Type.Array(Type.String()),
+    /**
+     * The command line was longer than the 64 KiB read of it (a process
+     * chooses its argv, up to ARG_MAX): `cmdline` holds its start and the
+     * last argument in it may be cut.
+     */
+    cmdlineTruncated: Opt(Type.Boolean()),
     uid: Type.Integer({ description: 'real UID' }),
     cgroups: Type.Array(CgroupSchema),
     /** Bounding capability set as 0x-prefixed hex (CapBnd of /proc/PID/status). */
@@ -133,6 +139,8 @@ export const DnsSchema = Type.Object({
   etcDomainname: Opt(Type.String()),
   resolvConf: Opt(ResolvConfSchema),
   hosts: Type.Array(HostEntrySchema),
+  /** Files larger than the 64 KiB read of each: only their lines within it are reported. */
+  truncated: Opt(Type.Array(Type.String())),
 });
 
 export const TenantSchema = Type.Object(
@@ -356,6 +364,8 @@ export const SocketOwnerSchema = Type.Object({
   starttime: Type.Integer(),
   comm: Type.String(),
   cmdline: Type.Array(Type.String()),
+  /** As Process.cmdlineTruncated. */
+  cmdlineTruncated: Opt(Type.Boolean()),
   container: Opt(Type.String()),
 });
 

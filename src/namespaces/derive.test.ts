@@ -1,12 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { NamespaceTypes } from '../model/schema.js';
 import { leadersOf } from './leaders.js';
 import { NAMESPACE_TYPES } from './ns-types.js';
 import { missingPrivileges } from './privileges.js';
-import { readInRoot, resolveInRoot } from './rootfs.js';
-import { Fixtures } from './testing/fixtures.js';
 
 describe('namespace types', () => {
   it("are the model schema's eight, in its order, without loading the schema at run time", () => {
@@ -53,34 +50,5 @@ describe('missing privileges', () => {
       ['CAP_SYS_PTRACE', 'CAP_SYS_ADMIN', 'CAP_DAC_READ_SEARCH'],
     );
     for (const m of none) assert.ok(m.effect.length > 10);
-  });
-});
-
-describe("files under another process's root", () => {
-  const fx = new Fixtures();
-  after(() => fx.cleanup());
-
-  it('resolves absolute symlinks against that root, not ours, and never climbs above it', () => {
-    const root = fx.tempDir();
-    mkdirSync(`${root}/etc`);
-    mkdirSync(`${root}/run/resolve`, { recursive: true });
-    writeFileSync(`${root}/run/resolve/stub.conf`, 'nameserver 127.0.0.53\n');
-    symlinkSync('/run/resolve/stub.conf', `${root}/etc/resolv.conf`);
-    symlinkSync('../../../../../etc/hostname-real', `${root}/etc/hostname`);
-    writeFileSync(`${root}/etc/hostname-real`, 'inside\n');
-    assert.equal(resolveInRoot(root, '/etc/resolv.conf'), `${root}/run/resolve/stub.conf`);
-    assert.equal(readInRoot(root, '/etc/resolv.conf'), 'nameserver 127.0.0.53\n');
-    assert.equal(readInRoot(root, '/etc/hostname'), 'inside\n');
-    assert.equal(readInRoot(root, '/etc/missing'), undefined);
-  });
-
-  it('stops at symlink loops', () => {
-    const root = fx.tempDir();
-    symlinkSync('/b', `${root}/a`);
-    symlinkSync('/a', `${root}/b`);
-    assert.throws(
-      () => readInRoot(root, '/a'),
-      (e: NodeJS.ErrnoException) => e.code === 'ELOOP',
-    );
   });
 });

@@ -27,10 +27,12 @@
  * - CPUs: /sys/devices/system/cpu/online, the kernel's own list (sysfs is not
  *   namespaced; a container's nproc may be less through its affinity mask).
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { normalize } from 'node:path';
+import { close, EACCES, EPERM, SyscallError } from '../kernel/libc.js';
 import type { Draft } from '../model/types.js';
-import { resolveInRoot } from './rootfs.js';
+
+import { openRoot, type RootFile, readInRoot } from './rootfs.js';
 import type { NamespaceScan } from './scan.js';
 import { readUtsNames } from './uts.js';
 
@@ -81,53 +83,55 @@ export function parseCpuList(text: string): [number, number][] | undefined {
 export const cpuCount = (ranges: readonly (readonly [number, number])[]): number =>
   ranges.reduce((n, [from, to]) => n + to - from + 1, 0);
 
-/** A small regular file, read without blocking and without following a last-component symlink. */
-function readSmallFile(path: string, max: number): string {
-  // (libuv opens every file close-on-exec.)
-  const fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
-  try {
-    if (!fstatSync(fd).isFile())
-      throw Object.assign(new Error(`${path}: not a regular file`), { code: 'EINVAL' });
-    const buf = Buffer.alloc(max + 1);
-    let n = 0;
-    for (;;) {
-      const got = readSync(fd, buf, n, buf.length - n, null);
-      if (got === 0) break;
-      n += got;
-      if (n > max) throw Object.assign(new Error(`${path}: larger than ${max} bytes`), { code: 'EFBIG' });
-    }
-    return buf.toString('utf8', 0, n);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const code = (e: unknown): string | undefined => (e as NodeJS.ErrnoException).code;
+const code = (e: unknown): string | undefined =>
+  e instanceof SyscallError
+    ? e.errno === EACCES
+      ? 'EACCES'
+      : e.errno === EPERM
+        ? 'EPERM'
+        : undefined
+    : (e as NodeJS.ErrnoException).code;
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
-/** The os-release of the filesystem below `root`, or why not. */
+/** The os-release of the filesystem below `root`, or why not (read as tenants' /etc files are: rootfs.ts). */
 function osReleaseIn(root: string): { os?: Draft.Host['os']; error?: string } {
+  let rootFd: number;
+  try {
+    rootFd = openRoot(root);
+  } catch (e) {
+    return { error: message(e) };
+  }
   let lastError: string | undefined;
-  for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
-    let path: string;
-    let text: string;
-    try {
-      path = resolveInRoot(root, file);
-      text = readSmallFile(path, OS_RELEASE_MAX);
-    } catch (e) {
-      if (code(e) === 'ENOENT' || code(e) === 'ENOTDIR') continue;
-      lastError = message(e);
-      if (code(e) === 'EACCES' || code(e) === 'EPERM') break; // the root itself is closed to us
-      continue;
+  try {
+    for (const file of ['/etc/os-release', '/usr/lib/os-release']) {
+      let got: RootFile;
+      try {
+        got = readInRoot(rootFd, file, { cap: OS_RELEASE_MAX });
+      } catch (e) {
+        lastError = message(e);
+        if (code(e) === 'EACCES' || code(e) === 'EPERM') break; // the root itself is closed to us
+        continue;
+      }
+      if (got.kind === 'missing') continue;
+      if (got.kind === 'refused') {
+        lastError = `${root}${file}: ${got.reason}`;
+        continue;
+      }
+      if (got.truncated) {
+        lastError = `${root}${file}: larger than ${OS_RELEASE_MAX} bytes`;
+        continue;
+      }
+      const v = parseOsRelease(got.text);
+      const os: NonNullable<Draft.Host['os']> = { source: normalize(`${root}${file}`) };
+      if (v.PRETTY_NAME !== undefined) os.prettyName = v.PRETTY_NAME;
+      if (v.NAME !== undefined) os.name = v.NAME;
+      if (v.VERSION !== undefined) os.version = v.VERSION;
+      if (v.ID !== undefined) os.id = v.ID;
+      if (v.VERSION_ID !== undefined) os.versionId = v.VERSION_ID;
+      return { os };
     }
-    const v = parseOsRelease(text);
-    const os: NonNullable<Draft.Host['os']> = { source: normalize(path) };
-    if (v.PRETTY_NAME !== undefined) os.prettyName = v.PRETTY_NAME;
-    if (v.NAME !== undefined) os.name = v.NAME;
-    if (v.VERSION !== undefined) os.version = v.VERSION;
-    if (v.ID !== undefined) os.id = v.ID;
-    if (v.VERSION_ID !== undefined) os.versionId = v.VERSION_ID;
-    return { os };
+  } finally {
+    close(rootFd);
   }
   return lastError === undefined ? { error: `no os-release below ${root}` } : { error: lastError };
 }

@@ -5,7 +5,7 @@
  * inode (no fd, no stat).
  */
 import type { NamespaceType } from '../model/types.js';
-import { parseCgroup, parseCmdline, parseNsfsMounts, parseStat, parseStatus } from '../procfs/parse.js';
+import { parseCgroup, parseNsfsMounts, parseStat, parseStatus } from '../procfs/parse.js';
 import {
   classify,
   closeDir,
@@ -13,6 +13,7 @@ import {
   listDir,
   openProcDir,
   type ProcDir,
+  readCmdlineAt,
   readNsInoAt,
   readProcFileAt,
 } from '../procfs/read.js';
@@ -116,10 +117,14 @@ function scanProcess(
     // A zombie has released its namespaces (exit_task_namespaces) and its
     // ns links no longer resolve: nothing to relate.
     if (stat.state === 'Z' || stat.state === 'X') return;
+    // stat and status are the kernel's formatting of bounded fields (the
+    // only text a process chooses there is its comm, at most TASK_COMM_LEN
+    // = 16 bytes); cgroup has one path per hierarchy, each at most PATH_MAX.
+    // The command line is the process's own and can be megabytes: capped.
     step = 'status';
     const status = parseStatus(readProcFileAt(dir, 'status', true));
     step = 'cmdline';
-    const cmdline = parseCmdline(readProcFileAt(dir, 'cmdline', true));
+    const cmdline = readCmdlineAt(dir);
     step = 'cgroup';
     const cgroups = parseCgroup(readProcFileAt(dir, 'cgroup', true));
 
@@ -197,7 +202,8 @@ function scanProcess(
       ppid: stat.ppid,
       starttime: stat.starttime,
       comm: stat.comm,
-      cmdline,
+      cmdline: cmdline.args,
+      ...(cmdline.truncated ? { cmdlineTruncated: true } : {}),
       uid: status.uid,
       cgroups,
       capBnd: status.capBnd,

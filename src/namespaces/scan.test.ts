@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { readlinkSync, rmSync, statSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
+import { CMDLINE_CAP } from '../procfs/read.js';
 import { lastHelperShare } from './parallel.js';
 import { scanNamespaces } from './scan.js';
 import { addSocket, mergePartial, newState, toPartial } from './state.js';
@@ -691,5 +692,52 @@ describe('namespace scan on the real kernel', () => {
       for (const w of scan.warnings.filter((x) => x.code === 'proc-denied'))
         assert.match(w.message, /EACCES|EPERM/);
     });
+  });
+});
+
+describe('command lines a process makes huge', () => {
+  const fx = new Fixtures();
+  after(() => fx.cleanup());
+
+  /** Starts `sh -c 'sleep T; exit 0' ARGS…` and returns the shell's PID (the parent of the sleep). */
+  async function shellWith(args: string[]): Promise<{ pid: number; script: string }> {
+    const t = token();
+    // Not the last command, so the shell forks sleep and keeps its own argv.
+    const script = `sleep ${t}; exit 0`;
+    fx.start(['sh', '-c', script, ...args]);
+    const [sleeper = 0] = await waitForSleep(t);
+    const stat = readFileSync(`/proc/${sleeper}/stat`, 'utf8');
+    return { pid: Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]), script };
+  }
+
+  it('keeps the first 64 KiB of a 1 MB argv and marks the cut', async () => {
+    // Nine arguments just under MAX_ARG_STRLEN (128 KiB) each: 1.1 MB.
+    const big = Array.from({ length: 9 }, (_, i) => String.fromCharCode(97 + i).repeat(120 * 1024));
+    const { pid, script } = await shellWith(['wst-argv', ...big]);
+    const t0 = performance.now();
+    const scan = scanNamespaces({ namespaceTypes: ['net'] });
+    const ms = performance.now() - t0;
+    const p = scan.processes[pid];
+    assert.ok(p, `process ${pid} scanned`);
+    assert.equal(p.cmdlineTruncated, true);
+    assert.deepEqual(p.cmdline.slice(0, 4), ['sh', '-c', script, 'wst-argv']);
+    assert.equal(p.cmdline.length, 5);
+    assert.equal(p.cmdline.join('\0').length, CMDLINE_CAP);
+    assert.match(p.cmdline[4] ?? '', /^a+$/);
+    assert.ok(ms < 5000, `scan took ${ms} ms`);
+    // Its child has a short command line, not marked.
+    const child = Object.values(scan.processes).find((x) => x.ppid === pid);
+    assert.equal(child?.cmdlineTruncated, undefined);
+  });
+
+  it('reads a command line of exactly 64 KiB whole and does not mark it', async () => {
+    // Tokens have seven digits, so every script is as long as this one.
+    const fixed = ['sh', '-c', 'sleep 7000000; exit 0', 'wst-argv', ''].join('\0').length + 1;
+    const { pid } = await shellWith(['wst-argv', 'x'.repeat(CMDLINE_CAP - fixed)]);
+    assert.equal(readFileSync(`/proc/${pid}/cmdline`).length, CMDLINE_CAP);
+    const p = scanNamespaces({ namespaceTypes: ['net'] }).processes[pid];
+    assert.ok(p);
+    assert.equal(p.cmdlineTruncated, undefined);
+    assert.equal(p.cmdline.join('\0').length + 1, CMDLINE_CAP);
   });
 });

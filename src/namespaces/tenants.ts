@@ -1,16 +1,21 @@
 /**
- * Tenants of each network namespace: its leader processes plus each
- * container's initial process, each with the DNS configuration it sees
- * (UTS names, /etc/hostname, /etc/domainname, /etc/resolv.conf, /etc/hosts
- * read through /proc/PID/root). A tenant is related to its process by
- * (pid, starttime) and dropped with a warning if the PID changed hands
+ * Tenants of each network namespace: its leader processes, each container's
+ * initial process, and each process whose root directory differs from its
+ * parent's (a chroot or pivot_root: the workload of `unshare … chroot
+ * ROOTFS CMD`, bubblewrap, firejail, vagga, whose launcher stays behind in
+ * the host's root as the namespace's leader). Each comes with the DNS
+ * configuration it sees: UTS names, and /etc/hostname, /etc/domainname,
+ * /etc/resolv.conf, /etc/hosts read below its own root (by a child process
+ * under a watchdog, see etc-reader.ts). A tenant is related to its process
+ * by (pid, starttime) and dropped with a warning if the PID changed hands
  * while its files were read.
  */
-import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import { parseStat } from '../procfs/parse.js';
-import { classify, errorText, readProcFile } from '../procfs/read.js';
-import { readEtcDns } from './dns.js';
+import { readProcFile } from '../procfs/read.js';
+import { readEtcViews, type ViewJob } from './etc-reader.js';
+import { ROOT_FILE_CAP } from './rootfs.js';
+import { rootIdentity } from './roots.js';
 import type { NamespaceScan } from './scan.js';
 import { readUtsNames, type UtsNames } from './uts.js';
 
@@ -36,11 +41,19 @@ interface Candidate {
   container?: string;
 }
 
-export function collectTenants(
+const candidate = (p: Draft.Process): Candidate => ({
+  pid: p.pid,
+  starttime: p.starttime,
+  comm: p.comm,
+  uts: p.namespaces.uts,
+  mnt: p.namespaces.mnt,
+});
+
+export async function collectTenants(
   scan: NamespaceScan,
   containers: Record<string, Draft.Container>,
   options: TenantOptions,
-): TenantResult {
+): Promise<TenantResult> {
   const procRoot = options.procRoot ?? '/proc';
   const warnings: Draft.Warning[] = [];
   const byNetns = new Map<number, Map<number, Candidate>>();
@@ -55,19 +68,19 @@ export function collectTenants(
     else if (c.container !== undefined) had.container = c.container;
   };
 
+  const roots = new Map<number, string | undefined>();
+  const rootOf = (pid: number): string | undefined => {
+    if (!roots.has(pid)) roots.set(pid, rootIdentity(procRoot, pid));
+    return roots.get(pid);
+  };
+
   for (const ns of Object.values(scan.namespaces)) {
     if (ns.type !== 'net') continue;
     for (const pid of ns.leaders) {
       const p = scan.processes[pid];
-      if (p === undefined) continue;
-      add(ns.ino, {
-        pid,
-        starttime: p.starttime,
-        comm: p.comm,
-        uts: p.namespaces.uts,
-        mnt: p.namespaces.mnt,
-      });
+      if (p !== undefined) add(ns.ino, candidate(p));
     }
+    for (const p of ownRoots(scan, ns, rootOf)) add(ns.ino, candidate(p));
   }
   // Tenant.container is the key of the container in Discovery.containers (for
   // containerd that is engine/namespace/id, not the bare id).
@@ -85,27 +98,52 @@ export function collectTenants(
     }
     const netns = c.netns ?? p.namespaces.net;
     if (netns === undefined) continue;
-    add(netns, {
-      pid: p.pid,
-      starttime: p.starttime,
-      comm: p.comm,
-      uts: p.namespaces.uts,
-      mnt: p.namespaces.mnt,
-      container: key,
-    });
+    add(netns, { ...candidate(p), container: key });
   }
 
-  const caches: Caches = { uts: new Map(), etc: new Map() };
+  const all = [...byNetns.values()].flatMap((m) => [...m.values()]);
+  const etc = options.dns ? await readViews(all, procRoot, rootOf, warnings) : new Map<number, EtcOf>();
+  const utsCache = new Map<number, UtsNames | undefined>();
   const out = new Map<number, Draft.Tenant[]>();
   for (const [netns, m] of byNetns) {
     const list: Draft.Tenant[] = [];
     for (const c of [...m.values()].sort((a, b) => a.pid - b.pid)) {
-      const t = options.dns ? withDns(c, procRoot, caches, warnings) : tenant(c, { hosts: [] });
+      const t = options.dns
+        ? withDns(c, procRoot, etc.get(c.pid), utsCache, warnings)
+        : tenant(c, { hosts: [] });
       if (t !== undefined) list.push(t);
     }
     out.set(netns, list);
   }
   return { byNetns: out, warnings };
+}
+
+/** Kernel threads (children of kthreadd, PID 2) never change their root. */
+const isKernelThread = (p: Draft.Process): boolean => p.pid === 2 || p.ppid === 2;
+
+/**
+ * The processes of `ns` that are attached to it by their main thread like
+ * their parent, but whose root directory differs from the parent's: each
+ * sees its own files and is a tenant of its own. (A leader's parent is
+ * outside the namespace: it is a tenant anyway.) An unreadable root (the
+ * process exited, or ptrace access was denied) decides nothing.
+ */
+function ownRoots(
+  scan: NamespaceScan,
+  ns: Draft.Namespace,
+  rootOf: (pid: number) => string | undefined,
+): Draft.Process[] {
+  const out: Draft.Process[] = [];
+  for (const pid of ns.processes) {
+    const p = scan.processes[pid];
+    if (p === undefined || p.namespaces.net !== ns.ino || isKernelThread(p)) continue;
+    const parent = scan.processes[p.ppid];
+    if (parent === undefined || parent.namespaces.net !== ns.ino) continue;
+    const mine = rootOf(pid);
+    const theirs = rootOf(parent.pid);
+    if (mine !== undefined && theirs !== undefined && mine !== theirs) out.push(p);
+  }
+  return out;
 }
 
 function tenant(c: Candidate, dns: Draft.Dns): Draft.Tenant {
@@ -114,49 +152,80 @@ function tenant(c: Candidate, dns: Draft.Dns): Draft.Tenant {
   return t;
 }
 
-interface Caches {
-  uts: Map<number, UtsNames | undefined>;
-  /** By view: mount namespace + root directory (see etcView). */
-  etc: Map<string, Draft.Dns>;
-}
+/** A tenant's /etc files as read for its view, or why they were not. */
+type EtcOf =
+  | { dns: Draft.Dns }
+  | { error: string; vanished: boolean }
+  /** Not read (the reader timed out or did not start): the warning is given already. */
+  | { skipped: true };
 
 /**
- * Processes in the same mount namespace with the same root directory see
- * the same files, so their /etc is read once: on a host with a thousand
- * tenants that share the host's root this saves thousands of reads.
+ * Reads the /etc files of every tenant, once per view: processes in the same
+ * mount namespace with the same root directory see the same files, so on a
+ * host with a thousand tenants that share the host's root they are read
+ * once. Notes about files (cut, refused) become one warning per view.
  */
-function etcView(c: Candidate, base: string): string | undefined {
-  if (c.mnt === undefined) return undefined;
-  const st = statSync(`${base}/root`);
-  return `${c.mnt}:${st.dev}:${st.ino}`;
+async function readViews(
+  all: readonly Candidate[],
+  procRoot: string,
+  rootOf: (pid: number) => string | undefined,
+  warnings: Draft.Warning[],
+): Promise<Map<number, EtcOf>> {
+  const jobs = new Map<string, ViewJob>();
+  const viewOf = new Map<number, string>();
+  for (const c of all) {
+    const root = rootOf(c.pid);
+    // Without a root identity the view cannot be shared: read it on its own.
+    const key = root === undefined || c.mnt === undefined ? `pid:${c.pid}` : `${c.mnt}:${root}`;
+    viewOf.set(c.pid, key);
+    const job = jobs.get(key);
+    if (job === undefined) jobs.set(key, { key, pids: [c.pid], ...(root !== undefined ? { root } : {}) });
+    else if (!job.pids.includes(c.pid)) job.pids.push(c.pid);
+  }
+  const { results, warnings: w } = await readEtcViews([...jobs.values()], { procRoot });
+  warnings.push(...w);
+  const comms = new Map(all.map((c) => [c.pid, c.comm]));
+  for (const r of results.values()) {
+    if (!('pid' in r)) continue;
+    const comm = comms.get(r.pid) ?? '?';
+    for (const n of r.notes) {
+      warnings.push({
+        code: n.kind === 'truncated' ? 'dns-file-truncated' : 'dns-file-refused',
+        message:
+          n.kind === 'truncated'
+            ? `${n.file} of process ${r.pid} (${comm}) has ${n.detail}; only its lines within the first ${ROOT_FILE_CAP / 1024} KiB are read`
+            : `${n.file} of process ${r.pid} (${comm}) not read: ${n.detail}`,
+        pid: r.pid,
+      });
+    }
+  }
+  const out = new Map<number, EtcOf>();
+  for (const c of all) {
+    const r = results.get(viewOf.get(c.pid) as string);
+    if (r === undefined) out.set(c.pid, { skipped: true });
+    else if ('pid' in r) out.set(c.pid, { dns: r.dns });
+    else out.set(c.pid, { error: r.error.message, vanished: r.error.vanished });
+  }
+  return out;
 }
 
 function withDns(
   c: Candidate,
   procRoot: string,
-  caches: Caches,
+  etc: EtcOf | undefined,
+  utsCache: Map<number, UtsNames | undefined>,
   warnings: Draft.Warning[],
 ): Draft.Tenant | undefined {
   const base = `${procRoot}/${c.pid}`;
-  const utsCache = caches.uts;
-  let dns: Draft.Dns;
-  try {
-    const view = etcView(c, base);
-    const cached = view === undefined ? undefined : caches.etc.get(view);
-    if (cached !== undefined) {
-      dns = structuredClone(cached);
-    } else {
-      dns = readEtcDns(`${base}/root`);
-      if (view !== undefined) caches.etc.set(view, structuredClone(dns));
-    }
-  } catch (err) {
-    if (classify(err) === 'vanished' && !sameProcess(base, c.starttime)) return gone(c, warnings);
+  let dns: Draft.Dns = { hosts: [] };
+  if (etc !== undefined && 'dns' in etc) dns = structuredClone(etc.dns);
+  else if (etc !== undefined && 'error' in etc) {
+    if (etc.vanished && !sameProcess(base, c.starttime)) return gone(c, warnings);
     warnings.push({
       code: 'dns-unreadable',
-      message: `cannot read the DNS files of process ${c.pid} (${c.comm}): ${errorText(err)}`,
+      message: `cannot read the DNS files of process ${c.pid} (${c.comm}): ${etc.error}`,
       pid: c.pid,
     });
-    dns = { hosts: [] };
   }
   if (c.uts !== undefined) {
     let names = utsCache.get(c.uts);

@@ -254,6 +254,7 @@ function attachOwners(d: NsDump, fds: FdScan, lookup: ProcLookup): void {
         comm: p.comm,
         cmdline: p.cmdline,
       };
+      if (p.cmdlineTruncated) owner.cmdlineTruncated = true;
       if (p.container) owner.container = p.container;
       s.owners.push(owner);
     }

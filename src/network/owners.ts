@@ -11,13 +11,15 @@
 import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { FdOwners } from '../namespaces/scan.js';
-import { type FdLinks, fdLinks, listDir, readProcFile } from '../procfs/read.js';
+import { type FdLinks, fdLinks, listDir, readCmdline, readProcFile } from '../procfs/read.js';
 
 export interface ProcInfo {
   pid: number;
   starttime: number;
   comm: string;
   cmdline: string[];
+  /** See Process.cmdlineTruncated. */
+  cmdlineTruncated?: boolean;
   container?: string;
   /** Network namespace inode of the process, when known. */
   netns?: number;
@@ -119,6 +121,7 @@ export class ProcLookup {
     const p = this.processes[String(pid)];
     if (p) {
       const info: ProcInfo = { pid, starttime: p.starttime, comm: p.comm, cmdline: p.cmdline };
+      if (p.cmdlineTruncated) info.cmdlineTruncated = true;
       if (p.container) info.container = p.container;
       if (p.namespaces.net !== undefined) info.netns = p.namespaces.net;
       return info;
@@ -135,13 +138,9 @@ export class ProcLookup {
     try {
       const st = parseStat(readProcFile(`${this.procRoot}/${pid}/stat`, true));
       if (!st) return null;
-      const cmd = readProcFile(`${this.procRoot}/${pid}/cmdline`, true);
-      const info: ProcInfo = {
-        pid,
-        starttime: st.starttime,
-        comm: st.comm,
-        cmdline: cmd.split('\0').filter((x, i, a) => x !== '' || i < a.length - 1),
-      };
+      const cmd = readCmdline(`${this.procRoot}/${pid}/cmdline`);
+      const info: ProcInfo = { pid, starttime: st.starttime, comm: st.comm, cmdline: cmd.args };
+      if (cmd.truncated) info.cmdlineTruncated = true;
       try {
         info.netns = statSync(`${this.procRoot}/${pid}/ns/net`).ino;
       } catch {

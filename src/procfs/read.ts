@@ -4,6 +4,8 @@
  * nothing else (no fstat: procfs reports size 0 for its files, so a size hint
  * is useless there), and errors classified into "vanished" and "denied".
  */
+
+import { parseCmdline } from './parse.js';
 import {
   type FdLinks,
   type NsfsPaths,
@@ -17,6 +19,8 @@ import {
   sysReadFdNs,
   sysReadFile,
   sysReadFileAt,
+  sysReadFileAtCapped,
+  sysReadFileCapped,
   sysReadlink,
   sysReadNsIno,
   sysReadNsInoAt,
@@ -61,6 +65,39 @@ export function closeDir(dir: ProcDir): void {
 /** readProcFile of `name` (a relative path) under `dir`. */
 export function readProcFileAt(dir: ProcDir, name: string, oneShot = false): string {
   return sysReadFileAt(dir.fd, dir.path, name, oneShot);
+}
+
+/**
+ * Bytes of /proc/PID/cmdline read at most. A process sets its argv (execve
+ * takes up to a quarter of the stack limit, 2 MiB by default, and more with
+ * a bigger one) and can rewrite it afterwards, so its length is not ours to
+ * trust: on a host where each process may cost its whole command line, a
+ * user with many processes could make discovery's memory and its JSON
+ * arbitrarily large. 64 KiB is the scan's shared read buffer (one read(2),
+ * nothing to grow), sixteen times the single page Linux itself showed
+ * before 4.2 and longer than the longest real command lines (Java class
+ * paths); nothing in the pipeline looks past the first arguments.
+ */
+export const CMDLINE_CAP = 64 * 1024;
+
+export interface Cmdline {
+  /** The arguments, the last one possibly cut when `truncated`. */
+  args: string[];
+  truncated: boolean;
+}
+
+function cmdlineOf(r: { text: string; truncated: boolean }): Cmdline {
+  return { args: parseCmdline(r.text), truncated: r.truncated };
+}
+
+/** /proc/PID/cmdline under `dir`, at most CMDLINE_CAP bytes of it. */
+export function readCmdlineAt(dir: ProcDir): Cmdline {
+  return cmdlineOf(sysReadFileAtCapped(dir.fd, dir.path, 'cmdline', CMDLINE_CAP));
+}
+
+/** A cmdline file (/proc/PID/cmdline), at most CMDLINE_CAP bytes of it. */
+export function readCmdline(path: string): Cmdline {
+  return cmdlineOf(sysReadFileCapped(path, CMDLINE_CAP));
 }
 
 /** readNsIno of `name` (a relative path) under `dir`. */

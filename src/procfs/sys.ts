@@ -89,6 +89,60 @@ function readAll(fd: number, path: string, oneShot: boolean): number {
   }
 }
 
+const probe = Buffer.allocUnsafe(1);
+
+/**
+ * Reads at most `cap` bytes (cap ≤ the shared buffer's 64 KiB, so it never
+ * grows) and tells whether there was more: once `cap` bytes are in, one
+ * 1-byte read past them answers that without reading the rest.
+ */
+function readCapped(fd: number, path: string, cap: number): { n: number; truncated: boolean } {
+  let n = 0;
+  while (n < cap) {
+    const got = Number(c.read(fd, n === 0 ? buf : buf.subarray(n), cap - n));
+    if (got < 0) {
+      const e = koffi.errno();
+      if (e === EINTR) continue;
+      throw fsError('read', path, e);
+    }
+    if (got === 0) return { n, truncated: false };
+    n += got;
+  }
+  for (;;) {
+    const got = Number(c.read(fd, probe, 1));
+    if (got >= 0) return { n, truncated: got > 0 };
+    const e = koffi.errno();
+    if (e !== EINTR) throw fsError('read', path, e);
+  }
+}
+
+/** The start of `name` under `dirfd`, at most `cap` bytes (≤ 64 KiB), as UTF-8; `truncated` if there was more. */
+export function sysReadFileAtCapped(
+  dirfd: number,
+  dir: string,
+  name: string,
+  cap: number,
+): { text: string; truncated: boolean } {
+  const fd = openAtOrThrow(dirfd, dir, name, O_RDONLY);
+  try {
+    const r = readCapped(fd, `${dir}/${name}`, Math.min(cap, buf.length));
+    return { text: buf.toString('utf8', 0, r.n), truncated: r.truncated };
+  } finally {
+    c.close(fd);
+  }
+}
+
+/** sysReadFileAtCapped of a path. */
+export function sysReadFileCapped(path: string, cap: number): { text: string; truncated: boolean } {
+  const fd = openOrThrow(path, O_RDONLY);
+  try {
+    const r = readCapped(fd, path, Math.min(cap, buf.length));
+    return { text: buf.toString('utf8', 0, r.n), truncated: r.truncated };
+  } finally {
+    c.close(fd);
+  }
+}
+
 /** See readProcFile in read.ts for `oneShot`. */
 export function sysReadFile(path: string, oneShot: boolean): string {
   const fd = openOrThrow(path, O_RDONLY);

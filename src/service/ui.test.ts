@@ -5,8 +5,9 @@ import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
+import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, openUi } from './testing/browser.js';
+import { type Browser, openUi, screenshotOf } from './testing/browser.js';
 import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
@@ -21,6 +22,10 @@ describe('web UI in headless Chromium on a real topology', () => {
 
   let containerId = '';
   const cname = () => `${topo.prefix}web`;
+  // A chrooted workload with a UTS namespace of its own, and a process that only has a network namespace.
+  const fx = new Fixtures();
+  let chrooted = 0;
+  let plain = 0;
 
   before(async () => {
     mkdirSync(SHOTS, { recursive: true });
@@ -38,6 +43,16 @@ describe('web UI in headless Chromium on a real topology', () => {
       '--label', `com.docker.compose.project=${topo.prefix}proj`, '--label', 'com.docker.compose.service=web',
       '--cap-add', 'NET_ADMIN', '-p', '127.0.0.1::8080', TEST_IMAGE, 'httpd', '-f', '-p', '8080',
     ]); // biome-ignore format: argument list
+    const root = fx.busyboxRoot({ hostname: `${topo.prefix}etc\n` });
+    const t = token();
+    fx.start([
+      'unshare', '--net', '--uts', '--fork', 'chroot', root,
+      '/bin/sh', '-c', `hostname ${topo.prefix}box && exec sleep ${t}`,
+    ]); // biome-ignore format: argument list
+    const t2 = token();
+    fx.start(['unshare', '--net', 'sleep', t2]);
+    [chrooted = 0] = await waitForSleep(t);
+    [plain = 0] = await waitForSleep(t2);
     svc = await startService({ listen: { host: '127.0.0.1', port: 0 } });
     // Only this test's namespaces (plus the host hub): other tests' namespaces may exist on the host.
     ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${topo.prefix}`, errors));
@@ -47,6 +62,7 @@ describe('web UI in headless Chromium on a real topology', () => {
     await svc?.close();
     trySh('docker', ['rm', '-f', cname()]);
     trySh('docker', ['network', 'rm', `${topo.prefix}net`]);
+    fx.cleanup();
     topo?.destroy();
   });
 
@@ -181,6 +197,21 @@ describe('web UI in headless Chromium on a real topology', () => {
     const seg = page.locator('.section-head', { hasText: `network "${topo.prefix}net"` });
     assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^1 namespace$/);
     await page.screenshot({ path: `${SHOTS}/wiring-container.png` });
+  });
+
+  it("titles a chrooted workload's namespace after the workload, with its own hostname", async () => {
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    const c = card(nsIno(chrooted, 'net'));
+    await c.waitFor({ timeout: 20_000 });
+    // Not after unshare, its launcher, which stays in the host's root.
+    assert.equal(await c.locator('.title').textContent(), 'sleep');
+    assert.equal(await c.locator('.sub').textContent(), `process ${chrooted} · hostname ${topo.prefix}box`);
+    await screenshotOf(c, `${SHOTS}/wiring-chroot.png`);
+    // A namespace whose process shares the host's UTS namespace shows no hostname.
+    await page.goto(`${svc.url}/#/wiring?q=${plain}`);
+    const p = card(nsIno(plain, 'net'));
+    await p.waitFor({ timeout: 20_000 });
+    assert.equal(await p.locator('.sub').textContent(), `process ${plain}`);
   });
 
   it('shows container details: command, PID, capabilities with the non-default ones highlighted, labels, port owners', async () => {

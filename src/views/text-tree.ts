@@ -7,6 +7,7 @@
  * a TTY); the text is the same either way.
  */
 import { groupKind, LAB_NODE_TYPE } from '../model/groups.js';
+import { namingTenants } from '../model/tenants.js';
 import type {
   Container,
   Discovery,
@@ -127,11 +128,11 @@ export class TreeContext {
     if (ns?.isInitial) name = 'host';
     else if (ns) {
       const tenants = ns.tenants.filter((t) => !(t.pid === 2 && d.processes[t.pid]?.ppid === 0));
-      name = tenants
-        .slice(0, 3)
-        .map((t) => tenantName(d, t))
-        .join(', ');
-      if (tenants.length > 3) name += `, +${tenants.length - 3}`;
+      // A chrooted workload before its launcher (see model/tenants.ts); a
+      // container named once even when several of its processes are tenants.
+      const names = [...new Set(namingTenants(tenants, d.processes).map((t) => tenantName(d, t)))];
+      name = names.slice(0, 3).join(', ');
+      if (names.length > 3) name += `, +${names.length - 3}`;
     }
     if (name === '') name = holderPath(d, ino) ?? '';
     this.names.set(ino, name);

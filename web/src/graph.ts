@@ -9,6 +9,7 @@
  * bridge with 500 ports is one bus and 500 short stubs, not 500 lanes.
  */
 import { groupKind, LAB_NODE_TYPE } from '../../src/model/groups.js';
+import { namingTenants } from '../../src/model/tenants.js';
 import type {
   Container,
   Discovery,
@@ -114,7 +115,13 @@ function netNamespaces(d: Discovery): Map<number, Namespace> {
   return m;
 }
 
-function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined): CardInfo {
+function describe(
+  d: Discovery,
+  net: NetworkNamespace,
+  ns: Namespace | undefined,
+  hostname: string | undefined,
+): CardInfo {
+  const named = namingTenants(net.tenants, d.processes);
   const containers: Container[] = [];
   const seen = new Set<string>();
   for (const t of net.tenants) {
@@ -145,8 +152,7 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
     d.engines[c.engine]?.type ?? (c.type === LAB_NODE_TYPE ? 'lab node' : c.type);
   if (net.isInitial) {
     kind = 'host';
-    const host = net.tenants.find((t) => t.dns.utsHostname)?.dns.utsHostname;
-    title = host ? `host · ${host}` : 'host';
+    title = hostname ? `host · ${hostname}` : 'host';
     subtitle = `initial network namespace${containers.length ? ` · ${containers.map((c) => c.name).join(', ')}` : ''}`;
   } else if (containers.length > 0) {
     kind = containers.length > 1 ? 'pod' : 'container';
@@ -154,11 +160,12 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
     title = prefix + containers.map((c) => c.name).join(' + ');
     const engines = [...new Set(containers.map(engineOf))].join(', ');
     subtitle = [engines, group, containers[0]!.image].filter(Boolean).join(' · ');
-  } else if (net.tenants.length > 0) {
+  } else if (named.length > 0) {
     kind = 'process';
-    const ts = net.tenants.slice(0, 3);
-    title = ts.map((t) => t.comm).join(', ') + (net.tenants.length > 3 ? ` +${net.tenants.length - 3}` : '');
-    subtitle = `process${net.tenants.length > 1 ? 'es' : ''} ${ts.map((t) => t.pid).join(', ')}`;
+    // A chrooted workload names the card, not the launcher it runs under.
+    const ts = named.slice(0, 3);
+    title = ts.map((t) => t.comm).join(', ') + (named.length > 3 ? ` +${named.length - 3}` : '');
+    subtitle = `process${named.length > 1 ? 'es' : ''} ${ts.map((t) => t.pid).join(', ')}`;
   } else if (ns?.bindMounts.length) {
     kind = 'bindmount';
     const path = ns.bindMounts[0]!.path;
@@ -169,6 +176,9 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
     title = `netns ${net.ino}`;
     subtitle = ns?.fds.length ? `held by fd of pid ${ns.fds[0]!.pid}` : 'no processes';
   }
+  // The namespace's own host name, when it has one (a UTS namespace of its own).
+  const uts = net.isInitial ? undefined : named.find((t) => t.dns.utsHostname)?.dns.utsHostname;
+  if (uts && uts !== hostname) subtitle += ` · hostname ${uts}`;
   const hay: string[] = [title, subtitle, String(net.ino), group];
   for (const c of containers) hay.push(c.id, c.name, c.image ?? '', c.type, ...Object.values(c.labels));
   for (const t of net.tenants) hay.push(t.comm, String(t.pid), t.dns.utsHostname ?? '');
@@ -190,15 +200,29 @@ function describe(d: Discovery, net: NetworkNamespace, ns: Namespace | undefined
   };
 }
 
+/**
+ * The host's name: the UTS hostname a tenant of the initial network
+ * namespace sees in the initial UTS namespace (another tenant there may have
+ * a UTS namespace of its own).
+ */
+function hostHostname(d: Discovery): string | undefined {
+  const host = Object.values(d.networks).find((n) => n.isInitial);
+  const inInitialUts = host?.tenants.find(
+    (t) => t.dns.utsHostname && d.processes[t.pid]?.namespaces.uts === d.initial.uts,
+  );
+  return (inInitialUts ?? host?.tenants.find((t) => t.dns.utsHostname))?.dns.utsHostname;
+}
+
 export function buildGraph(d: Discovery): Graph {
   const nsByIno = netNamespaces(d);
+  const hostname = hostHostname(d);
   const nets = new Map<number, NetworkNamespace>();
   const ifaces = new Map<string, Interface>();
   const cards = new Map<number, CardInfo>();
   for (const net of Object.values(d.networks)) {
     nets.set(net.ino, net);
     for (const i of net.interfaces) ifaces.set(ikey(net.ino, i.index), i);
-    cards.set(net.ino, describe(d, net, nsByIno.get(net.ino)));
+    cards.set(net.ino, describe(d, net, nsByIno.get(net.ino), hostname));
   }
 
   const wires: Wire[] = [];

@@ -7,9 +7,12 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import {
   chmodSync,
+  closeSync,
+  constants,
   copyFileSync,
   mkdirSync,
   mkdtempSync,
+  openSync,
   readdirSync,
   readFileSync,
   rmSync,
@@ -20,6 +23,14 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+const mount = libc.func(
+  'int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)',
+);
+const umount2 = libc.func('int umount2(const char *target, int flags)');
+const MNT_DETACH = 2;
 
 export const prefix = (): string => `wst${Math.random().toString(36).slice(2, 8)}`;
 
@@ -90,6 +101,48 @@ export class Fixtures {
     }
     for (const [name, text] of Object.entries(etc)) writeFileSync(join(root, 'etc', name), text);
     return root;
+  }
+
+  /**
+   * A FIFO at `path`. At cleanup a writer opens it once, which releases any
+   * reader still blocked in open(2) on it (one that opened it without
+   * O_NONBLOCK, as code without the fix would: it would wait forever).
+   */
+  fifo(path: string): void {
+    execFileSync('mkfifo', [path]);
+    this.teardown.push(() => {
+      try {
+        closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // ENXIO: no reader waits
+      }
+    });
+  }
+
+  /**
+   * A FUSE filesystem mounted on `target` whose daemon never answers, not
+   * even the kernel's INIT request: every lookup below it waits (killably)
+   * for an answer. Made with mount(2) directly (mount(8) could look at the
+   * target and wait itself). abort() — also run at cleanup — closes
+   * /dev/fuse, which aborts the connection so waiting calls fail with
+   * ENOTCONN, and detaches the mount. Nothing of the test may touch the
+   * mount before that.
+   */
+  fuseNeverAnswering(target: string): { abort(): void } {
+    const fd = openSync('/dev/fuse', 'r+');
+    if ((mount('wstfuse', target, 'fuse', 0, `fd=${fd},rootmode=40000,user_id=0,group_id=0`) as number) < 0) {
+      closeSync(fd);
+      throw new Error(`mount fuse on ${target}: errno ${koffi.errno()}`);
+    }
+    let done = false;
+    const abort = (): void => {
+      if (done) return;
+      done = true;
+      closeSync(fd);
+      umount2(target, MNT_DETACH);
+    };
+    this.teardown.push(abort);
+    return { abort };
   }
 
   cleanup(): void {

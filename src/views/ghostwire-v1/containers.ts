@@ -6,6 +6,7 @@
  * `container-groups`.
  */
 import { isIP } from 'node:net';
+import { inNamingOrder } from '../../model/tenants.js';
 import type { Container, Dns, NetworkNamespace } from '../../model/types.js';
 import { isKthreadd, type V1Context } from './context.js';
 import { bindmountId, contId, groupId, pidnsId } from './ids.js';
@@ -98,7 +99,9 @@ export function v1Containers(ctx: V1Context, ns: NetworkNamespace): NetnsContain
   // A process listed twice (leader and a container's initial process) is one v1 container: ids are unique.
   const done = new Set<number>();
 
-  for (const t of ns.tenants) {
+  // A chrooted workload before its launcher (see model/tenants.ts): clients
+  // that name a namespace after its first container name it after the workload.
+  for (const t of inNamingOrder(ns.tenants, d.processes)) {
     if (!tenantPids?.has(t.pid) || done.has(t.pid)) continue;
     done.add(t.pid);
     const proc = d.processes[t.pid];
