@@ -22,6 +22,7 @@ import {
   START_TOLERANCE_MS,
 } from './relate.js';
 import type { ContainerSource, EngineNetworks, Workloads } from './source.js';
+import { checkEngineTrust, trustedUidsFromEnv } from './trust.js';
 import { type CachedContainer, type EngineClient, errorMessage, withTimeout } from './types.js';
 
 export interface EngineTrackerOptions {
@@ -35,6 +36,11 @@ export interface EngineTrackerOptions {
   syncTimeoutMs?: number;
   /** Wait before retrying an engine whose sync failed (default 5000 ms). */
   retryMs?: number;
+  /**
+   * Uids besides root whose engine sockets are trusted (default: the list in
+   * WIRESCOPE_TRUST_ENGINE_UIDS, comma-separated). See trust.ts.
+   */
+  trustUids?: readonly number[];
 }
 
 interface Tracked {
@@ -43,7 +49,8 @@ interface Tracked {
   /** Parent process is a dockerd: its containerd's "moby" namespace duplicates dockerd's containers. */
   dockerOwned: boolean;
   client: EngineClient | undefined;
-  status: 'syncing' | 'ready' | 'failed';
+  /** untrusted: its socket's owner is not trusted; skipped from the engines (see trust.ts). */
+  status: 'syncing' | 'ready' | 'failed' | 'untrusted';
   sync: Promise<void> | undefined;
   syncStarted: number;
   error: string | undefined;
@@ -78,6 +85,7 @@ class Tracker implements EngineTracker {
   private readonly reqTimeout: number;
   private readonly syncTimeout: number;
   private readonly retryMs: number;
+  private readonly trustUids: ReadonlySet<number>;
   private readonly tracked = new Map<string, Tracked>();
   private lastNetworks: EngineNetworks[] = [];
   private readonly listeners = new Set<() => void>();
@@ -90,6 +98,7 @@ class Tracker implements EngineTracker {
     this.reqTimeout = o.requestTimeoutMs ?? 3000;
     this.syncTimeout = o.syncTimeoutMs ?? 8000;
     this.retryMs = o.retryMs ?? 5000;
+    this.trustUids = new Set(o.trustUids ?? trustedUidsFromEnv(process.env));
     try {
       this.bootTime = parseBootTime(readFileSync(`${this.procRoot}/stat`, 'utf8'));
     } catch {
@@ -182,12 +191,14 @@ class Tracker implements EngineTracker {
         const previous = t.client;
         this.startSync(t);
         t.stale = previous;
-      } else if (t.status === 'failed' && now - t.failedAt >= this.retryMs) {
+      } else if ((t.status === 'failed' || t.status === 'untrusted') && now - t.failedAt >= this.retryMs) {
         const last = t.error;
         this.startSync(t);
-        t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
-        t.retrying = true;
-        t.error = last;
+        if ((t.status as Tracked['status']) === 'syncing') {
+          t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
+          t.retrying = true;
+          t.error = last;
+        }
       }
     }
 
@@ -210,6 +221,16 @@ class Tracker implements EngineTracker {
     t.error = undefined;
     t.retrying = false;
     t.stale = undefined;
+    // Whom the socket belongs to, checked before the first byte is sent (and on every retry).
+    const verdict = checkEngineTrust(t.cand, this.trustUids);
+    if (verdict !== undefined) {
+      t.client = undefined;
+      t.status = verdict.untrusted ? 'untrusted' : 'failed';
+      t.error = verdict.message;
+      t.failedAt = Date.now();
+      t.sync = undefined;
+      return;
+    }
     let client: EngineClient;
     const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
     switch (t.cand.type) {
@@ -273,6 +294,15 @@ class Tracker implements EngineTracker {
     }
 
     for (const t of ready) {
+      if (t.status === 'untrusted') {
+        warnings.push({
+          code: 'engine-untrusted',
+          message: t.error ?? `${t.id}: untrusted`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
       const e: Draft.Engine = {
         id: t.id,
         type: t.cand.type,
