@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
+import { type ActivatedSocket, findActivatedService, findActivatedSockets } from './activated.js';
 import { ContainerdClient } from './containerd.js';
 import { CriClient } from './cri.js';
 import { detectEngine, type EngineCandidate, engineTypeOf, isCandidate } from './detect.js';
@@ -62,6 +63,12 @@ interface Tracked {
    * cache is the last known state, shown (with a warning) until the re-sync ends.
    */
   stale: EngineClient | undefined;
+  /**
+   * Set for an engine found by its socket-activated listening socket
+   * (activated.ts): tracked by that socket, its pid is the activator's until
+   * the service it started is found.
+   */
+  activated?: { inode: number; activator: number };
 }
 
 export interface EngineTracker extends ContainerSource {
@@ -140,10 +147,21 @@ class Tracker implements EngineTracker {
     const now = Date.now();
     const seen = new Set<string>();
 
+    // 0. Listening podman sockets an activator holds (activated.ts), tracked by socket.
+    const act = findActivatedSockets(scan, this.procRoot, this.selfMntns);
+    warnings.push(...act.warnings);
+    /** Podman services started through a socket this tracker follows as activated. */
+    const activatedServices = new Set<number>();
+    for (const t of this.tracked.values()) if (t.activated) activatedServices.add(t.cand.pid);
+    for (const a of act.sockets) {
+      if (a.service && this.tracked.has(activatedKey(a))) activatedServices.add(a.service.pid);
+    }
+
     // 1. Engines in this scan; each engine process is probed for its socket once.
     for (const p of Object.values(scan.processes)) {
       const type = engineTypeOf(p);
       if (!type) continue;
+      if (type === 'podman' && activatedServices.has(p.pid)) continue;
       const key = `${p.pid}:${p.starttime}`;
       seen.add(key);
       if (this.tracked.has(key)) continue;
@@ -166,6 +184,44 @@ class Tracker implements EngineTracker {
         failedAt: 0,
         retrying: false,
         stale: undefined,
+      };
+      this.tracked.set(key, t);
+      this.startSync(t);
+    }
+
+    // 1b. Socket-activated podman: connecting starts the service (and the trust check connects first).
+    for (const a of act.sockets) {
+      const key = activatedKey(a);
+      const known = this.tracked.get(key);
+      if (known) {
+        seen.add(key);
+        if (a.service && known.cand.pid !== a.service.pid) {
+          // The activator started a new service (the previous one exited).
+          known.cand = { ...known.cand, pid: a.service.pid, starttime: a.service.starttime };
+        }
+        continue;
+      }
+      if (a.service) continue; // running already: step 1 found it by its process
+      seen.add(key);
+      const t: Tracked = {
+        id: `podman-${a.activator.pid}`,
+        cand: {
+          type: 'podman',
+          pid: a.activator.pid,
+          starttime: a.activator.starttime,
+          socket: a.socket,
+          api: a.api,
+        },
+        dockerOwned: false,
+        client: undefined,
+        status: 'syncing',
+        sync: undefined,
+        syncStarted: now,
+        error: undefined,
+        failedAt: 0,
+        retrying: false,
+        stale: undefined,
+        activated: { inode: a.inode, activator: a.activator.pid },
       };
       this.tracked.set(key, t);
       this.startSync(t);
@@ -254,6 +310,14 @@ class Tracker implements EngineTracker {
     const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
       () => {
         if (t.client !== client) return;
+        if (t.activated) {
+          // The connection started the service: it is the engine from now on.
+          const svc = findActivatedService(this.procRoot, t.activated.activator, t.activated.inode);
+          if (svc) {
+            t.cand = { ...t.cand, pid: svc.pid, starttime: svc.starttime };
+            t.id = `podman-${svc.pid}`;
+          }
+        }
         t.status = 'ready';
         t.retrying = false;
         t.error = undefined;
@@ -348,7 +412,9 @@ class Tracker implements EngineTracker {
       }
       if (client.version) e.version = client.version;
       networks.push({ engine: t.id, type: t.cand.type, pid: t.cand.pid, networks: client.networks });
-      const engineProc = scan.processes[t.cand.pid];
+      // A service activated after this scan is not in it yet: its activator shares its PID namespace.
+      const engineProc =
+        scan.processes[t.cand.pid] ?? (t.activated ? scan.processes[t.activated.activator] : undefined);
       const podOf = new Map<string, string>();
       for (const pod of client.pods) for (const cid of pod.containers) podOf.set(cid, pod.id);
 
@@ -518,6 +584,10 @@ export function addGroups(
     const pod = pods.find((p) => p.id === podId);
     add(`podman-pod/${engineId}/${podId}`, pod?.name ?? podId, 'io.podman.pod', { ...(pod?.labels ?? {}) });
   }
+}
+
+function activatedKey(a: ActivatedSocket): string {
+  return `activated:${a.netns}:${a.inode}`;
 }
 
 function delay(ms: number): Promise<void> {
