@@ -7,7 +7,7 @@ import { setMaxListeners } from 'node:events';
 import type Docker from 'dockerode';
 import { type EventStream, getJson, openEventStream } from './http.js';
 import type { CachedContainer, CachedNetwork, CachedPod, ContainerType, EngineClient } from './types.js';
-import { mapLimit } from './types.js';
+import { MAX_INSPECTS, MAX_PENDING_INSPECTS, mapLimit } from './types.js';
 
 export interface DockerClientOptions {
   /** Path of the API socket, reachable from wirescope's mount namespace. */
@@ -73,9 +73,7 @@ export function dockerNetwork(n: Docker.NetworkInspectInfo): CachedNetwork {
 
 export { JsonLines } from './http.js';
 
-/** Inspects in flight per engine, and events waiting for an inspect, at most. */
-export const MAX_INSPECTS = 8;
-export const MAX_PENDING_INSPECTS = 1024;
+export { MAX_INSPECTS, MAX_PENDING_INSPECTS } from './types.js';
 
 export class DockerClient implements EngineClient {
   version: string | undefined;
