@@ -8,6 +8,11 @@
  * (kernel/unix-peer.ts), which it cannot forge; when nobody answers on the
  * socket, the socket file's owner decides, and a socket that is neither
  * reachable nor present is left to the client to report as unreachable.
+ *
+ * The check connects once; the client's own connections come after it. To
+ * slip another listener in between, one must replace the socket file, which
+ * takes write access to its directory: for a root engine (/run/docker.sock,
+ * /run/podman/...) only root has it. The check runs again on every retry.
  */
 import { lstatSync } from 'node:fs';
 import { SyscallError } from '../kernel/libc.js';
