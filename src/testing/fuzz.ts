@@ -406,8 +406,9 @@ export function clearErrorOnly<T>(fn: () => T, allowed: readonly ErrorClass[]): 
 
 /**
  * Every number in `v` is finite (no NaN or ±Infinity: a field read from garbage must be
- * absent, not invented), every string is a string; `integers` demands safe integers for the
- * listed keys (or for all numbers with '*'). Buffers are opaque bytes, skipped.
+ * absent, not invented); `integers` demands whole numbers for the listed keys (or for all
+ * numbers with '*'; u64 counters past 2^53 round, which is not invention). Buffers are opaque
+ * bytes, skipped.
  */
 export function assertSound(
   v: unknown,
@@ -418,7 +419,7 @@ export function assertSound(
   if (typeof v === 'number') {
     if (!Number.isFinite(v)) throw new FuzzViolation(`${where} is ${v}`);
     const key = where.slice(where.lastIndexOf('.') + 1);
-    if ((integers.includes('*') || integers.includes(key)) && !Number.isSafeInteger(v))
+    if ((integers.includes('*') || integers.includes(key)) && !Number.isInteger(v))
       throw new FuzzViolation(`${where} is ${v}, not an integer`);
     return;
   }
