@@ -16,7 +16,6 @@ import {
   fuzz,
   mutateText,
   type Rng,
-  replay,
   shrinkText,
 } from '../testing/fuzz.js';
 import { LabFileError, parseLab } from './load.js';
