@@ -10,14 +10,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import {
-  clearErrorOnly,
-  FuzzViolation,
-  fuzz,
-  mutateText,
-  type Rng,
-  shrinkText,
-} from '../testing/fuzz.js';
+import { clearErrorOnly, FuzzViolation, fuzz, mutateText, type Rng, shrinkText } from '../testing/fuzz.js';
 import { LabFileError, parseLab } from './load.js';
 
 const examples = join(import.meta.dirname, '..', '..', 'examples');

@@ -581,7 +581,7 @@ export function fuzz<I>(t: FuzzTarget<I>): FuzzReport {
   const show = t.show ?? showBytes;
   const started = Date.now();
   const fail = (n: number, input: I, error: unknown): never => {
-    const min = shrink(t, input, error, budget, Date.now() + 10_000);
+    const min = shrink(t, input, error, budget, Date.now() + 5_000);
     const minError = runOne(min, t.check, budget) ?? error;
     throw new AssertionError({
       message:
