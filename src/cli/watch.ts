@@ -15,10 +15,10 @@ import { createEngineTracker } from '../engines/tracker.js';
 import type { Discovery, Warning } from '../model/types.js';
 import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
-import { ChangeWatcher, SETTLE_MS } from '../service/watch.js';
 import { type ChangeLine, describeChanges } from '../views/changes.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { matchingNetworks } from '../views/text-tree.js';
+import { ChangeWatcher, SETTLE_MS } from '../watch/watcher.js';
 import { CliError } from './errors.js';
 
 interface WatchFlags {
