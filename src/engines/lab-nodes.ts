@@ -18,8 +18,9 @@
  * Pure function over the process scan and the engines' workloads; runs before
  * tenants are collected so tenants and processes point at the node.
  */
-import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../lab/marks.js';
+
 import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../model/groups.js';
+import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../model/lab-marks.js';
 import type { Draft } from '../model/types.js';
 import { containerOfProcesses } from './relate.js';
 import type { Workloads } from './source.js';

@@ -8,10 +8,10 @@
 import { closeSync, fstatSync } from 'node:fs';
 import { discover } from '../discover.js';
 import { O_CLOEXEC, O_RDONLY, open } from '../kernel/libc.js';
+import { nftTable } from '../model/lab-marks.js';
 import type { Discovery } from '../model/types.js';
 import { readSysctl } from './apply.js';
 import type { LoadedLab } from './load.js';
-import { nftTable } from './marks.js';
 import { readTableRules } from './nft.js';
 import { starttimeOf } from './nodes.js';
 import { probe, reachPlan } from './reach.js';
