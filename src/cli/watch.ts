@@ -3,7 +3,7 @@
  * discovery, then a line for every change (like `ip monitor`, but across every
  * network namespace, with names: containers, lab nodes, processes).
  *
- * Changes are noticed as the service notices them (service/watch.ts: rtnetlink
+ * Changes are noticed as the service notices them (watch/watcher.ts: rtnetlink
  * multicast in every namespace, the namespace census, engine events); each
  * burst is coalesced into one rediscovery, compared with the last one
  * (views/changes.ts). Listening sockets and DNS files have no notifications:

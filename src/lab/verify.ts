@@ -19,9 +19,9 @@
  * the loopback device — is never drift.
  */
 
+import type { Drift } from '../model/changes.js';
 import { ifaceMark, LABEL_LAB, LABEL_NODE } from '../model/lab-marks.js';
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
-import type { Drift } from '../service/contract.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
@@ -30,7 +30,7 @@ import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, ta
 import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from './topology.js';
 
 // The drift shape is also the service's /api/verify contract (shared with the web UI).
-export type { Drift, DriftOp } from '../service/contract.js';
+export type { Drift, DriftOp } from '../model/changes.js';
 
 export interface ReachCheck {
   from: string;

@@ -14,6 +14,7 @@
  * timers) are no change. The local-table routes the kernel derives from each
  * address are left out: the address line says it. Pure.
  */
+import type { ChangeOp } from '../model/changes.js';
 import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
 import {
@@ -29,7 +30,7 @@ import {
   tableName,
 } from './text-tree.js';
 
-export type ChangeOp = '+' | '-' | '~';
+export type { ChangeOp };
 
 export interface ChangeLine {
   op: ChangeOp;

@@ -1,4 +1,4 @@
-/** Main-thread handle of the watcher thread (watch-worker.ts); same surface as ChangeWatcher. */
+/** Main-thread handle of the watcher thread (worker.ts); same surface as ChangeWatcher. */
 import { Worker } from 'node:worker_threads';
 import type { ChangeReason, WatcherOptions } from './watcher.js';
 import type { WatchWorkerIn, WatchWorkerOut } from './worker.js';
