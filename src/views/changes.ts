@@ -17,18 +17,8 @@
 import type { ChangeOp } from '../model/changes.js';
 import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
-import {
-  containerOfTenant,
-  forwardedLabel,
-  isKernelLocal,
-  isListening,
-  matchingNetworks,
-  routeLabel,
-  ruleLabel,
-  socketLabel,
-  TreeContext,
-  tableName,
-} from './text-tree.js';
+import { forwardedLabel, isKernelLocal, routeLabel, ruleLabel, socketLabel, tableName } from './labels.js';
+import { containerOfTenant, isListening, matchingNetworks, TreeContext } from './text-tree.js';
 
 export type { ChangeOp };
 
