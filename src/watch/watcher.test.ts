@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ip, randomPrefix } from '../network/testing/fixtures.js';
-import { type ChangeReason, ChangeWatcher } from './watch.js';
+import { type ChangeReason, ChangeWatcher } from './watcher.js';
 
 describe('change watcher on the real kernel', () => {
   const ns = `${randomPrefix()}-watch`;
