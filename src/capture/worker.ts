@@ -1,0 +1,196 @@
+/**
+ * The packet-source thread: opens one AF_PACKET socket per interface inside
+ * its network namespace (withNetns: enter, open, return at once — no other
+ * JavaScript runs while the thread is away), then polls all rings and ships
+ * Enhanced Packet Blocks to the session in batches. A dedicated thread may
+ * block in poll(2); messages (ack, stop) are taken between rounds.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { POLLERR, POLLHUP, POLLIN, poll, SyscallError } from '../kernel/libc.js';
+import { withNetns } from '../kernel/netns.js';
+import {
+  closePacketSocket,
+  drain,
+  openPacketSocket,
+  type PacketSocket,
+  packetStats,
+  socketError,
+} from '../kernel/packet.js';
+import { epbSize, writeEpb } from './pcapng.js';
+import type { MainMessage, WorkerInit, WorkerMessage } from './types.js';
+
+const init = workerData as WorkerInit;
+const port = parentPort;
+if (!port) throw new Error('capture worker started outside a worker thread');
+const post = (m: WorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(m, transfer);
+
+interface Open {
+  ifid: number;
+  sock: PacketSocket;
+  packets: number;
+  drops: number;
+}
+
+const open: Open[] = [];
+const filters = init.filters
+  ? { ethernet: Buffer.from(init.filters.ethernet), raw: Buffer.from(init.filters.raw) }
+  : undefined;
+
+for (const [i, spec] of init.interfaces.entries()) {
+  let lastErr: unknown;
+  let sock: PacketSocket | undefined;
+  for (const ref of spec.refs) {
+    try {
+      sock = withNetns(
+        ref,
+        () =>
+          openPacketSocket({
+            ifindex: spec.ifindex,
+            ifname: spec.ifname,
+            promiscuous: init.promiscuous,
+            filters,
+            blockSize: init.blockSize,
+            blocks: init.blocks,
+            retireMs: init.retireMs,
+          }),
+        spec.netns,
+      );
+      break;
+    } catch (e) {
+      lastErr = e;
+      if (!(e instanceof SyscallError && e.vanished)) break;
+    }
+  }
+  if (!sock) {
+    let message = lastErr instanceof Error ? lastErr.message : String(lastErr);
+    if (lastErr instanceof SyscallError && lastErr.denied)
+      message = `${message} (capturing needs CAP_NET_RAW, entering a namespace CAP_SYS_ADMIN)`;
+    post({ type: 'open-failed', spec: i, message });
+    continue;
+  }
+  const ifid = open.length;
+  open.push({ ifid, sock, packets: 0, drops: 0 });
+  post({ type: 'opened', ifid, spec: i, linktype: sock.linktype });
+}
+post({ type: 'ready' });
+
+const BATCH = 1 << 20;
+let out = Buffer.allocUnsafe(BATCH);
+let used = 0;
+let counts: number[] = open.map(() => 0);
+let inflight = 0;
+let stopping = false;
+
+function flush(): void {
+  if (used === 0) return;
+  const ab = out.buffer.slice(out.byteOffset, out.byteOffset + used) as ArrayBuffer;
+  inflight += used;
+  post({ type: 'batch', buf: ab, len: used, packets: counts }, [ab]);
+  out = Buffer.allocUnsafe(BATCH);
+  used = 0;
+  counts = open.map(() => 0);
+}
+
+let current = 0;
+const sink = (
+  ring: Uint8Array,
+  start: number,
+  snaplen: number,
+  len: number,
+  sec: number,
+  nsec: number,
+  insert: Uint8Array | undefined,
+  insertAt: number,
+) => {
+  const cap = Math.min(snaplen, init.snaplen);
+  const need = epbSize(cap + (insert ? insert.length : 0));
+  if (used + need > out.length) flush();
+  used = writeEpb(out, used, current, sec, nsec, ring, start, cap, len, insert, insertAt);
+  counts[current] = (counts[current] ?? 0) + 1;
+};
+
+port.on('message', (m: MainMessage) => {
+  if (m.type === 'ack') inflight -= m.bytes;
+  else if (m.type === 'stop') stopping = true;
+});
+
+const live = new Set(open);
+const pollfds = Buffer.alloc(8 * Math.max(open.length, 1));
+
+function collectStats(o: Open): void {
+  try {
+    const s = packetStats(o.sock);
+    o.packets += s.packets;
+    o.drops += s.drops;
+  } catch {
+    // The socket is being closed; its last counts were taken before.
+  }
+}
+
+function finish(): void {
+  flush();
+  for (const o of live) {
+    drain(o.sock, (...a) => {
+      current = o.ifid;
+      sink(...a);
+    });
+    collectStats(o);
+  }
+  flush();
+  post({ type: 'stats', stats: open.map((o) => ({ ifid: o.ifid, packets: o.packets, drops: o.drops })) });
+  for (const o of live) closePacketSocket(o.sock);
+  port?.close();
+}
+
+function round(): void {
+  if (stopping || live.size === 0) {
+    finish();
+    return;
+  }
+  const list = [...live];
+  list.forEach((o, i) => {
+    pollfds.writeInt32LE(o.sock.fd, i * 8);
+    pollfds.writeInt16LE(POLLIN, i * 8 + 4);
+    pollfds.writeInt16LE(0, i * 8 + 6);
+  });
+  // Flow control: while the session has not taken what was sent, leave packets in the rings
+  // (when the rings fill the kernel drops and counts — reported as isb_ifdrop).
+  if (inflight < init.maxInflight) {
+    poll(pollfds, list.length, 50);
+    for (const [i, o] of list.entries()) {
+      current = o.ifid;
+      drain(o.sock, sink, 4);
+      const rev = pollfds.readInt16LE(i * 8 + 6);
+      if (rev & (POLLERR | POLLHUP)) {
+        const err = socketError(o.sock);
+        // NETDEV_UNREGISTER: packet_notifier sets ENETDOWN on sockets bound to the device.
+        if (err !== 0) {
+          flush();
+          collectStats(o);
+          closePacketSocket(o.sock);
+          live.delete(o);
+          post({
+            type: 'gone',
+            ifid: o.ifid,
+            reason: `interface ${o.sock.ifname} went away (errno ${err})`,
+            packets: o.packets,
+            drops: o.drops,
+          });
+        }
+      }
+    }
+    if (used > 0) flush();
+  }
+  setTimeout(safeRound, inflight < init.maxInflight ? 0 : 5);
+}
+
+function safeRound(): void {
+  try {
+    round();
+  } catch (e) {
+    post({ type: 'fatal', message: e instanceof Error ? e.message : String(e) });
+    port?.close();
+  }
+}
+
+safeRound();
