@@ -27,6 +27,9 @@ const c = {
   send: libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
   recv: libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+  getsockopt: libc.func(
+    'int getsockopt(int fd, int level, int name, _Out_ void *val, _Inout_ uint32_t *len)',
+  ),
   gettid: libc.func('int gettid()'),
   errnoLoc: libc.func('int *__errno_location()'),
   strerror: libc.func('const char *strerror(int errnum)'),
@@ -38,7 +41,6 @@ const c = {
     'int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)',
   ),
   fstatfs: libc.func('int fstatfs(int fd, _Out_ uint8_t *buf)'),
-  getsockopt: libc.func('int getsockopt(int fd, int level, int name, _Out_ uint8_t *val, _Inout_ uint32_t *len)'),
   ioctlBuf: libc.func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)'),
   mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),
   munmap: libc.func('int munmap(void *addr, size_t len)'),
@@ -213,10 +215,10 @@ export function setsockoptBuf(fd: number, level: number, name: number, value: Bu
   check(c.setsockopt(fd, level, name, value, value.length) as number, 'setsockopt', `${level}/${name}`);
 }
 
-/** getsockopt into `buf`; returns the length the kernel wrote. */
-export function getsockoptBuf(fd: number, level: number, name: number, buf: Buffer): number {
-  const len = [buf.length];
-  check(c.getsockopt(fd, level, name, buf, len) as number, 'getsockopt', `${level}/${name}`);
+/** getsockopt into `value`; returns the length the kernel wrote. */
+export function getsockoptBuf(fd: number, level: number, name: number, value: Buffer): number {
+  const len = [value.length];
+  check(c.getsockopt(fd, level, name, value, len) as number, 'getsockopt', `${level}/${name}`);
   return len[0] ?? 0;
 }
 
