@@ -203,4 +203,3 @@ export function nowNs(): [number, number] {
   const ms = Date.now();
   return nsHalves(Math.floor(ms / 1000), (ms % 1000) * 1e6);
 }
-

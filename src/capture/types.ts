@@ -26,11 +26,16 @@ export interface WorkerInit {
 
 export type WorkerMessage =
   | { type: 'opened'; ifid: number; spec: number; linktype: number }
-  | { type: 'open-failed'; spec: number; message: string }
+  /** `denied`: the kernel refused the packet socket itself (CAP_NET_RAW), which no other interface will get either. */
+  | { type: 'open-failed'; spec: number; message: string; denied: boolean }
   | { type: 'ready' }
   | { type: 'batch'; buf: ArrayBuffer; len: number; packets: number[] }
   | { type: 'gone'; ifid: number; reason: string; packets: number; drops: number }
   | { type: 'stats'; stats: { ifid: number; packets: number; drops: number }[] }
   | { type: 'fatal'; message: string };
 
-export type MainMessage = { type: 'ack'; bytes: number } | { type: 'stop' };
+export type MainMessage =
+  | { type: 'ack'; bytes: number }
+  | { type: 'stop' }
+  /** The namespace lives on only through the capture's own sockets: close them. */
+  | { type: 'close-netns'; netns: number; reason: string };

@@ -9,8 +9,10 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { POLLERR, POLLHUP, POLLIN, poll, SyscallError } from '../kernel/libc.js';
 import { withNetns } from '../kernel/netns.js';
 import {
+  CaptureDeniedError,
   closePacketSocket,
   drain,
+  interfaceGone,
   openPacketSocket,
   type PacketSocket,
   packetStats,
@@ -26,6 +28,7 @@ const post = (m: WorkerMessage, transfer?: ArrayBuffer[]) => port.postMessage(m,
 
 interface Open {
   ifid: number;
+  netns: number;
   sock: PacketSocket;
   packets: number;
   drops: number;
@@ -63,13 +66,15 @@ for (const [i, spec] of init.interfaces.entries()) {
   }
   if (!sock) {
     let message = lastErr instanceof Error ? lastErr.message : String(lastErr);
-    if (lastErr instanceof SyscallError && lastErr.denied)
-      message = `${message} (capturing needs CAP_NET_RAW, entering a namespace CAP_SYS_ADMIN)`;
-    post({ type: 'open-failed', spec: i, message });
+    // withNetns failing with EPERM is setns(2), which asks for CAP_SYS_ADMIN; the packet socket's own
+    // refusal (CAP_NET_RAW) comes as CaptureDeniedError.
+    if (lastErr instanceof SyscallError && lastErr.denied && lastErr.call === 'setns')
+      message = `entering network namespace ${spec.netns} needs CAP_SYS_ADMIN: ${message}`;
+    post({ type: 'open-failed', spec: i, message, denied: lastErr instanceof CaptureDeniedError });
     continue;
   }
   const ifid = open.length;
-  open.push({ ifid, sock, packets: 0, drops: 0 });
+  open.push({ ifid, netns: spec.netns, sock, packets: 0, drops: 0 });
   post({ type: 'opened', ifid, spec: i, linktype: sock.linktype });
 }
 post({ type: 'ready' });
@@ -79,7 +84,7 @@ let out = Buffer.allocUnsafe(BATCH);
 let used = 0;
 let counts: number[] = open.map(() => 0);
 let inflight = 0;
-let stopping = false;
+let stopAt: number | undefined;
 
 function flush(): void {
   if (used === 0) return;
@@ -111,11 +116,17 @@ const sink = (
 
 port.on('message', (m: MainMessage) => {
   if (m.type === 'ack') inflight -= m.bytes;
-  else if (m.type === 'stop') stopping = true;
+  // The block the kernel is filling is handed over only when its retire timer fires
+  // (retire_blk_tov): packets of the last moments are there, so the rings are read for two
+  // more timer periods before the end.
+  else if (m.type === 'stop' && stopAt === undefined) stopAt = Date.now() + 2 * init.retireMs + 10;
+  else if (m.type === 'close-netns') closing.set(m.netns, m.reason);
 });
 
 const live = new Set(open);
 const pollfds = Buffer.alloc(8 * Math.max(open.length, 1));
+/** Namespaces the session found dead (no holder but these sockets), with the reason to record. */
+const closing = new Map<number, string>();
 
 function collectStats(o: Open): void {
   try {
@@ -127,13 +138,24 @@ function collectStats(o: Open): void {
   }
 }
 
-function finish(): void {
+function drainOne(o: Open, maxBlocks?: number): void {
+  current = o.ifid;
+  drain(o.sock, sink, maxBlocks);
+}
+
+/** Ends one interface's part of the capture: what its ring still holds, its counts, then the socket. */
+function retire(o: Open, reason: string): void {
+  drainOne(o);
   flush();
+  collectStats(o);
+  closePacketSocket(o.sock);
+  live.delete(o);
+  post({ type: 'gone', ifid: o.ifid, reason, packets: o.packets, drops: o.drops });
+}
+
+function finish(): void {
   for (const o of live) {
-    drain(o.sock, (...a) => {
-      current = o.ifid;
-      sink(...a);
-    });
+    drainOne(o);
     collectStats(o);
   }
   flush();
@@ -143,43 +165,32 @@ function finish(): void {
 }
 
 function round(): void {
-  if (stopping || live.size === 0) {
+  for (const [netns, reason] of closing) {
+    for (const o of [...live]) if (o.netns === netns) retire(o, reason);
+    closing.delete(netns);
+  }
+  if ((stopAt !== undefined && Date.now() >= stopAt) || live.size === 0) {
     finish();
     return;
   }
-  const list = [...live];
-  list.forEach((o, i) => {
-    pollfds.writeInt32LE(o.sock.fd, i * 8);
-    pollfds.writeInt16LE(POLLIN, i * 8 + 4);
-    pollfds.writeInt16LE(0, i * 8 + 6);
-  });
   // Flow control: while the session has not taken what was sent, leave packets in the rings
-  // (when the rings fill the kernel drops and counts — reported as isb_ifdrop).
+  // (when the rings fill the kernel drops and counts them — reported as isb_ifdrop).
   if (inflight < init.maxInflight) {
+    const list = [...live];
+    list.forEach((o, i) => {
+      pollfds.writeInt32LE(o.sock.fd, i * 8);
+      pollfds.writeInt16LE(POLLIN, i * 8 + 4);
+      pollfds.writeInt16LE(0, i * 8 + 6);
+    });
+    // A short timeout: ack and stop messages are only read between rounds.
     poll(pollfds, list.length, 50);
     for (const [i, o] of list.entries()) {
-      current = o.ifid;
-      drain(o.sock, sink, 4);
+      drainOne(o, 4);
       const rev = pollfds.readInt16LE(i * 8 + 6);
-      if (rev & (POLLERR | POLLHUP)) {
-        const err = socketError(o.sock);
-        // NETDEV_UNREGISTER: packet_notifier sets ENETDOWN on sockets bound to the device.
-        if (err !== 0) {
-          flush();
-          collectStats(o);
-          closePacketSocket(o.sock);
-          live.delete(o);
-          post({
-            type: 'gone',
-            ifid: o.ifid,
-            reason: `interface ${o.sock.ifname} went away (errno ${err})`,
-            packets: o.packets,
-            drops: o.drops,
-          });
-        }
-      }
+      if (rev & (POLLERR | POLLHUP) && socketError(o.sock) !== 0 && interfaceGone(o.sock))
+        retire(o, `interface ${o.sock.ifname} went away`);
     }
-    if (used > 0) flush();
+    flush();
   }
   setTimeout(safeRound, inflight < init.maxInflight ? 0 : 5);
 }

@@ -30,6 +30,9 @@ const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const ETH_P_ALL = 0x0003;
 const SOL_SOCKET = 1;
+const SO_ERROR = 4;
+const ENXIO = 6;
+const ENODEV = 19;
 const SO_ATTACH_FILTER = 26;
 const SOL_PACKET = 263;
 const PACKET_ADD_MEMBERSHIP = 1;
@@ -89,6 +92,26 @@ export interface PacketSocket {
   next: number;
 }
 
+/** Thrown when the kernel refuses a packet socket: the one capability it needs, named. */
+export class CaptureDeniedError extends Error {}
+
+/**
+ * socket(AF_PACKET): packet_create() asks ns_capable(net->user_ns,
+ * CAP_NET_RAW) of the namespace the thread is in, so the capability is the
+ * whole story of an EPERM here.
+ */
+function packetSocket(type: number): number {
+  try {
+    return socket(AF_PACKET, type | SOCK_CLOEXEC, 0);
+  } catch (e) {
+    if (e instanceof SyscallError && e.denied)
+      throw new CaptureDeniedError(
+        'capturing packets needs CAP_NET_RAW (packet sockets), which this process lacks',
+      );
+    throw e;
+  }
+}
+
 function ifreq(name: string): Buffer {
   const b = Buffer.alloc(40);
   b.write(name.slice(0, 15), 0, 'latin1');
@@ -114,18 +137,19 @@ function describe(fd: number, ifindex: number): { name: string; arphrd: number }
  * ETH_P_ALL starts the flow — so no packet slips past the filter.
  */
 export function openPacketSocket(o: PacketSocketOptions): PacketSocket {
-  let fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+  let fd = packetSocket(SOCK_RAW);
   let mapped: unknown;
   const size = o.blockSize * o.blocks;
   try {
     const { name, arphrd } = describe(fd, o.ifindex);
-    if (name !== o.ifname) throw new SyscallError('open', 19, `interface ${o.ifindex} is now ${name}, not ${o.ifname}`);
+    if (name !== o.ifname)
+      throw new SyscallError('open', ENODEV, `interface ${o.ifindex} is now ${name}, not ${o.ifname}`);
     const ethernet = arphrd === ARPHRD_ETHER || arphrd === ARPHRD_LOOPBACK;
     if (!ethernet) {
       // Tunnels, tun and the like have no (or no ethernet) link header: read from the network
       // header (SOCK_DGRAM) and prefix the cooked header built from the ring's sockaddr_ll.
       close(fd);
-      fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      fd = packetSocket(SOCK_DGRAM);
     }
     setsockoptInt(fd, SOL_PACKET, PACKET_VERSION, TPACKET_V3);
     if (o.filters) {
@@ -197,11 +221,37 @@ export function packetStats(s: PacketSocket): { packets: number; drops: number }
   return { packets: b.readUInt32LE(0), drops: b.readUInt32LE(4) };
 }
 
-/** SO_ERROR: non-zero once the interface went away (the kernel sets ENETDOWN on unregister). */
+/**
+ * SO_ERROR, which reading clears. packet_notifier() sets ENETDOWN on a socket
+ * bound to a device that goes down (NETDEV_DOWN) or is unregistered
+ * (NETDEV_UNREGISTER), and packet_do_bind() on one bound while down; only
+ * the second ends a capture, `interfaceGone` tells them apart.
+ */
 export function socketError(s: PacketSocket): number {
   const b = Buffer.alloc(4);
-  getsockoptBuf(s.fd, SOL_SOCKET, 4, b);
+  getsockoptBuf(s.fd, SOL_SOCKET, SO_ERROR, b);
   return b.readInt32LE(0);
+}
+
+/**
+ * Whether the socket's interface is gone from the socket's namespace:
+ * SIOCGIFNAME by index through the socket asks that namespace (ENODEV when no
+ * device has the index any more). A device that came back under the same
+ * index with another name is another device: gone as well. The kernel
+ * re-registers the socket on NETDEV_UP, so a device that was merely down
+ * keeps capturing.
+ */
+export function interfaceGone(s: PacketSocket): boolean {
+  const req = Buffer.alloc(40);
+  req.writeInt32LE(s.ifindex, 16);
+  try {
+    ioctlStruct(s.fd, SIOCGIFNAME, req);
+  } catch (e) {
+    if (e instanceof SyscallError && (e.errno === ENODEV || e.errno === ENXIO)) return true;
+    throw e;
+  }
+  const end = req.indexOf(0);
+  return req.toString('latin1', 0, end < 0 ? 16 : Math.min(end, 16)) !== s.ifname;
 }
 
 /**
