@@ -6,7 +6,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Command } from 'commander';
 import { FilterSyntaxError } from '../capture/filter.js';
-import { type CaptureSink, startCapture } from '../capture/session.js';
+import { CaptureError, type CaptureSink, startCapture } from '../capture/session.js';
 import { resolveTargets, TargetError } from '../capture/targets.js';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
@@ -25,9 +25,19 @@ function positive(flag: string, v: string | undefined): number | undefined {
 export function registerCapture(program: Command): void {
   program
     .command('capture')
-    .description('capture live packets in network namespaces, containers, pods or labs into one pcapng stream')
-    .argument('<target...>', 'what `discover --netns` selects: inode, container, pod, lab, GROUP/MEMBER, bind mount, host')
-    .option('-i, --interface <name>', 'capture on this interface only (repeatable; default: all)', collect, [])
+    .description(
+      'capture live packets in network namespaces, containers, pods or labs into one pcapng stream',
+    )
+    .argument(
+      '<target...>',
+      'what `discover --netns` selects: inode, container, pod, lab, GROUP/MEMBER, bind mount, host',
+    )
+    .option(
+      '-i, --interface <name>',
+      'capture on this interface only (repeatable; default: all)',
+      collect,
+      [],
+    )
     .option('-f, --filter <expr>', 'capture filter (pcap-filter syntax, as tcpdump)')
     .option('-c, --count <n>', 'stop after this many packets')
     .option('--seconds <s>', 'stop after this many seconds')
@@ -48,9 +58,13 @@ export function registerCapture(program: Command): void {
         },
       ) => {
         const count = positive('--count', flags.count);
+        if (count !== undefined && !Number.isInteger(count))
+          throw new CliError(`--count: "${flags.count}" is not a whole number`);
         const seconds = positive('--seconds', flags.seconds);
         if (flags.write === '-' && process.stdout.isTTY)
-          throw new CliError('pcapng is binary: write it to a file (-w FILE) or pipe it (| wireshark -k -i -)');
+          throw new CliError(
+            'pcapng is binary: write it to a file (-w FILE) or pipe it (| wireshark -k -i -)',
+          );
         const tracker = flags.engines ? createEngineTracker({ syncBudgetMs: 2000 }) : undefined;
         let resolved: ReturnType<typeof resolveTargets>;
         try {
@@ -94,8 +108,9 @@ export function registerCapture(program: Command): void {
         const onSignal = () => handle.stop();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
-        const summary = await handle.done.catch((e: Error) => {
-          throw new CliError(e.message);
+        const summary = await handle.done.catch((e: unknown) => {
+          if (e instanceof CaptureError) throw new CliError(e.message);
+          throw e;
         });
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
