@@ -70,7 +70,7 @@ describe('wirescope capture', () => {
       // Each namespace is named as discover names it: by its tenant (here a's ping) or its bind mount.
       const [ifA = '', ifB = ''] = f.interfaces.map((i) => i.name ?? '');
       assert.equal(f.interfaces.length, 2);
-      assert.match(ifA, new RegExp(`^${inoA}/busybox\\(\\d+\\):eth0$`));
+      assert.match(ifA, new RegExp(`^${inoA}/(busybox\\(\\d+\\)|${a}):eth0$`));
       assert.equal(ifB, `${inoB}/${b}:eth0`);
       assert.equal(f.packets.length, 12);
       const rows = tshark(r.stdout, ['icmp.type']);

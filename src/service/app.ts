@@ -6,6 +6,7 @@
  *   GET /mobyshark          Ghostwire-v1 capture targets
  *   GET /api/discovery      native model        GET /api/netns/:ino, /api/containers/:id
  *   GET /api/events         server-sent events: what changed between discoveries
+ *   GET /api/capture.pcapng live packets of the named targets, one pcapng stream (capture.ts)
  *   GET /api/verify         drift of the labs given with serve --verify
  *   GET /api/openapi.json   GET /api/schema     GET /healthz      GET /  the web UI
  *
@@ -18,6 +19,13 @@ import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
+import {
+  type CaptureHub,
+  type CaptureLimits,
+  CaptureHub as Captures,
+  DEFAULT_CAPTURE_LIMITS,
+  parseCaptureQuery,
+} from './capture.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from './contract.js';
 import { isEmpty } from './diff.js';
 import { driftSummary, sameDrift } from './drift.js';
@@ -51,6 +59,8 @@ export interface AppOptions {
   streams?: Partial<StreamLimits>;
   /** Labs are verified after each discovery (serve --verify): /api/verify and drift in change events. */
   verify?: boolean;
+  /** Limits of the captures (capture.ts). */
+  captures?: Partial<CaptureLimits>;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -100,6 +110,8 @@ export interface ServiceApp {
   app: Hono<Env>;
   /** Open event streams: while there are any, changes are rediscovered eagerly. */
   subscribers(): number;
+  /** The running captures (stopped when the service shuts down). */
+  captures: CaptureHub;
 }
 
 export function createApp(opts: AppOptions): ServiceApp {
@@ -107,6 +119,7 @@ export function createApp(opts: AppOptions): ServiceApp {
   const version = opts.version ?? '0.1.0';
   const hosts = opts.hosts ?? new HostPolicy({ listenHost: '127.0.0.1' });
   const app = new Hono<Env>();
+  const captures = new Captures({ ...DEFAULT_CAPTURE_LIMITS, ...opts.captures });
 
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
@@ -262,6 +275,7 @@ export function createApp(opts: AppOptions): ServiceApp {
         maxBacklogBytes: hub.limits.maxBacklogBytes,
         peakBacklogBytes: hub.peakBacklog,
       },
+      captures: captures.stats(),
       ...(opts.health?.() ?? {}),
     }),
   );
@@ -398,6 +412,29 @@ export function createApp(opts: AppOptions): ServiceApp {
     return new Response(admission.body, { headers });
   });
 
+  app.get('/api/capture.pcapng', async (c) => {
+    const req = parseCaptureQuery((name) => c.req.queries(name) ?? []);
+    const headers = {
+      'content-type': 'application/x-pcapng',
+      'content-disposition': 'attachment; filename="wirescope.pcapng"',
+      'cache-control': 'no-store',
+      // Chunked from the start: @hono/node-server then streams at once instead of reading ahead.
+      'transfer-encoding': 'chunked',
+      'x-accel-buffering': 'no',
+    };
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    const snap = await snapshot(c);
+    const outgoing = c.env?.outgoing;
+    const body = await captures.open(
+      snap.discovery,
+      clientKey(c.env?.incoming?.socket.remoteAddress),
+      req,
+      () => outgoing?.writableLength ?? 0,
+      `wirescope ${version}`,
+    );
+    return new Response(body, { headers });
+  });
+
   app.get('/api/*', (c) => problemResponse(problem(404, 'not-found', `no API resource at ${c.req.path}`)));
 
   app.get('*', async (c) => {
@@ -413,5 +450,5 @@ export function createApp(opts: AppOptions): ServiceApp {
     });
   });
 
-  return { app, subscribers: () => hub.size };
+  return { app, subscribers: () => hub.size, captures };
 }

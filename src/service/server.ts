@@ -15,6 +15,7 @@ import { ThreadedWatcher } from '../watch/thread.js';
 import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
+import type { CaptureLimits } from './capture.js';
 import { withDrift } from './drift.js';
 import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
@@ -28,6 +29,8 @@ export interface ServiceOptions {
   allowHosts?: string[];
   /** Event stream limits (defaults in events.ts). */
   streams?: Partial<StreamLimits>;
+  /** Limits of the captures (capture.ts). */
+  captures?: Partial<CaptureLimits>;
   /** Web UI folder (default: web/dist of this package). */
   webRoot?: string;
   discoverOptions?: DiscoverOptions;
@@ -111,6 +114,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     token: opts.token,
     hosts,
     streams: opts.streams,
+    captures: opts.captures,
     version: opts.version,
     verify: verify !== undefined,
     health: () => ({
@@ -178,6 +182,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     close: async () => {
       if (debounce) clearTimeout(debounce);
       clearInterval(ageCheck);
+      // Captures end with their statistics blocks before the connections are cut.
+      service.captures.stopAll();
       await watcher?.stop();
       tracker?.close();
       await runner?.close();
