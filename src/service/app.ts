@@ -15,6 +15,7 @@
  * cross-site check (403) and the token (401). Every answer carries the
  * security headers below; API answers are never stored by caches.
  */
+import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { nativeJsonSchema } from '../views/native.js';
@@ -39,7 +40,7 @@ import {
 } from './events.js';
 import { crossSiteReason, HostPolicy } from './host.js';
 import { openApiDocument } from './openapi.js';
-import { ProblemError, problem, problemResponse } from './problem.js';
+import { type Problem, ProblemError, problem, problemResponse } from './problem.js';
 import { readStatic } from './static.js';
 import { tokenChecker } from './token.js';
 import { loadV1View } from './views.js';
@@ -98,7 +99,13 @@ const STREAM_RETRY_AFTER_S = 30;
 
 /** Routes that answer with host data (the rest is the web UI's static files). */
 const isApiPath = (path: string): boolean =>
-  path === '/json' || path === '/mobyshark' || path === '/healthz' || path.startsWith('/api/');
+  path === '/json' ||
+  path === '/mobyshark' ||
+  path === '/healthz' ||
+  path === '/version' ||
+  path === '/capture' ||
+  path.startsWith('/api/') ||
+  path.startsWith('/discover/');
 
 const firstLine = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
@@ -112,6 +119,11 @@ export interface ServiceApp {
   subscribers(): number;
   /** The running captures (stopped when the service shuts down). */
   captures: CaptureHub;
+  /**
+   * The checks an API request passes (Host, cross-site, token), for requests
+   * that never reach the app: websocket upgrades (capture-ws.ts). A problem refuses.
+   */
+  admit(req: IncomingMessage): Problem | undefined;
 }
 
 export function createApp(opts: AppOptions): ServiceApp {
@@ -195,8 +207,24 @@ export function createApp(opts: AppOptions): ServiceApp {
     await next();
   });
 
-  if (opts.token) {
-    const matches = tokenChecker(opts.token);
+  const matches = opts.token ? tokenChecker(opts.token) : undefined;
+  const admit = (req: IncomingMessage): Problem | undefined => {
+    const h = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    if (!hosts.allows(h('host')))
+      return problem(421, 'misdirected-request', 'this service does not answer to that host name');
+    // A browser opens websockets to any origin: only the service's own pages and non-browsers may.
+    const why = crossSiteReason({ host: h('host'), origin: h('origin'), secFetchSite: h('sec-fetch-site') });
+    if (why) return problem(403, 'cross-site', `refused ${why}`);
+    const auth = h('authorization');
+    if (matches && !matches(auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined))
+      return problem(401, 'unauthorized', 'a valid bearer token is required');
+    return undefined;
+  };
+
+  if (matches) {
     const guard = async (c: Context<Env>, next: () => Promise<void>) => {
       const auth = c.req.header('authorization');
       // RFC 6750 §2.1 header. The §2.3 query parameter only where no header can be sent: EventSource
@@ -220,6 +248,8 @@ export function createApp(opts: AppOptions): ServiceApp {
     app.use('/json', guard);
     app.use('/mobyshark', guard);
     app.use('/api/*', guard);
+    app.use('/capture', guard);
+    app.use('/discover/*', guard);
   }
 
   const snapshot = async (c: Context<Env>): Promise<Snapshot> => {
@@ -435,6 +465,30 @@ export function createApp(opts: AppOptions): ServiceApp {
     return new Response(body, { headers });
   });
 
+  // Packetflix: the name without a version, and the version.
+  app.get('/version', (c) => c.json({ name: 'wirescope', version }));
+
+  // Packetflix answers a plain HTTP request for its websocket with a polite refusal.
+  const noUpgrade = () =>
+    problemResponse(
+      problem(
+        426,
+        'websocket-required',
+        'captures at /capture are websockets; plain HTTP: /api/capture.pcapng',
+      ),
+      { upgrade: 'websocket' },
+    );
+  app.get('/capture', noUpgrade);
+  app.get('/discover/capture', noUpgrade);
+
+  // Packetflix's discovery prefix: clients configured with one base URL ask /discover/mobyshark for
+  // targets and open /capture. The same app answers the path without the prefix, with every check.
+  app.get('/discover/*', (c) => {
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice('/discover'.length);
+    return app.fetch(new Request(url, c.req.raw), c.env);
+  });
+
   app.get('/api/*', (c) => problemResponse(problem(404, 'not-found', `no API resource at ${c.req.path}`)));
 
   app.get('*', async (c) => {
@@ -450,5 +504,5 @@ export function createApp(opts: AppOptions): ServiceApp {
     });
   });
 
-  return { app, subscribers: () => hub.size, captures };
+  return { app, subscribers: () => hub.size, captures, admit };
 }

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { WebSocket } from 'ws';
 import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
 import { parseCaptureQuery } from './capture.js';
+import { closeReason } from './capture-ws.js';
 import { type RunningService, startService } from './server.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
@@ -35,6 +38,48 @@ async function get(
     body: Buffer.from(await r.arrayBuffer()),
   };
 }
+
+interface WsResult {
+  bytes: Buffer;
+  code: number;
+  reason: string;
+  binary: boolean;
+}
+
+/**
+ * A Packetflix client: opens the capture websocket and collects its binary
+ * messages until the server closes, or until `enough` says so (then the
+ * client closes, as Wireshark's extcap does when the user stops).
+ */
+function wsCapture(
+  url: string,
+  headers: Record<string, string> = {},
+  enough?: (bytes: Buffer) => boolean,
+): Promise<WsResult> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers });
+    const parts: Buffer[] = [];
+    let binary = true;
+    ws.on('message', (data, isBinary) => {
+      binary &&= isBinary;
+      parts.push(Buffer.from(data as Buffer));
+      if (enough?.(Buffer.concat(parts))) ws.close(1000, 'enough');
+    });
+    ws.on('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.on('error', reject);
+    ws.on('close', (code, reason) =>
+      resolve({ bytes: Buffer.concat(parts), code, reason: reason.toString(), binary }),
+    );
+  });
+}
+
+const packetsIn = (b: Buffer): number => {
+  try {
+    return readPcapng(b).packets.length;
+  } catch {
+    return 0;
+  }
+};
 
 async function eventually(what: string, ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
@@ -184,6 +229,118 @@ describe('capture service on the real kernel', () => {
         const r = await get(`${url}&nif=eth0`, { authorization: 'Bearer s3cret-token' });
         assert.equal(r.status, 200);
         assert.equal(readPcapng(r.body).packets.length, 1);
+      } finally {
+        stop();
+      }
+    } finally {
+      await guarded.close();
+    }
+  });
+
+  it('speaks Packetflix: /capture?container= with a /mobyshark entry, binary pcapng frames, the client stops', async () => {
+    const ino = statSync(`/run/netns/${b}`).ino;
+    const targets = (await (await fetch(`${svc.url}/discover/mobyshark?fresh=1`)).json()) as {
+      containers: { netns: number; name: string; prefix: string; pid: number; starttime: number }[];
+    };
+    const entry = targets.containers.find((t) => t.netns === ino);
+    assert.ok(entry, 'b is a /mobyshark target');
+    const stop = pinging(a, `${lan.net}.3`);
+    try {
+      const container = encodeURIComponent(JSON.stringify({ ...entry, 'network-interfaces': ['eth0'] }));
+      const r = await wsCapture(
+        `${svc.url.replace('http', 'ws')}/capture?container=${container}&filter=icmp`,
+        {},
+        (bytes) => packetsIn(bytes) >= 6,
+      );
+      assert.ok(r.binary, 'binary frames');
+      const f = readPcapng(r.bytes);
+      assert.deepEqual(
+        f.interfaces.map((i) => i.name),
+        [`${ino}/${b}:eth0`],
+      );
+      assert.ok(tshark(r.bytes, ['icmp.type'], 'icmp').length >= 6);
+    } finally {
+      stop();
+    }
+    await eventually('the capture to stop after its client closed', async () => (await health()).open === 0);
+  });
+
+  it('takes the parameters as Clustershark headers, finds a stale target again by name, and closes 1000 at the end', async () => {
+    const ino = statSync(`/run/netns/${b}`).ino;
+    const targets = (await (await fetch(`${svc.url}/mobyshark`)).json()) as {
+      containers: { netns: number; name: string; prefix: string }[];
+    };
+    const entry = targets.containers.find((t) => t.netns === ino);
+    assert.ok(entry);
+    // A reused inode: the canary process (pid 1) never had this start time, so the name decides.
+    const stale = { ...entry, netns: 1, pid: 1, starttime: 1 };
+    // From a, so that b stays the process-less namespace its /mobyshark entry names.
+    const stop = pinging(a, `${lan.net}.3`);
+    try {
+      const r = await wsCapture(`${svc.url.replace('http', 'ws')}/capture?packets=3`, {
+        'Clustershark-Container': JSON.stringify(stale),
+        'Clustershark-Nif': 'eth0',
+        'Clustershark-Filter': 'icmp',
+        'Clustershark-Chaste': '',
+      });
+      assert.equal(r.code, 1000);
+      assert.equal(r.reason, 'capture ended');
+      const f = readPcapng(r.bytes);
+      assert.equal(f.packets.length, 3);
+      assert.equal(f.interfaces[0]?.name, `${ino}/${b}:eth0`);
+      assert.match(f.sections[0]?.comment ?? '', /promiscuous: false/);
+      assert.equal(f.stats.length, 1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('closes with a reason when the capture cannot be: 4404 no such netns, 4400 bad filter', async () => {
+    const base = svc.url.replace('http', 'ws');
+    const gone = await wsCapture(`${base}/capture?netns=1`);
+    assert.equal(gone.code, 4404);
+    assert.match(gone.reason, /no network namespace matches "1"/);
+    const ino = statSync(`/run/netns/${a}`).ino;
+    const filter = await wsCapture(`${base}/capture?netns=${ino}&filter=${encodeURIComponent('tcp port')}`);
+    assert.equal(filter.code, 4400);
+    assert.match(filter.reason, /capture filter "tcp port"/);
+    assert.equal(closeReason('x'.repeat(200)).length, 123);
+    assert.equal(Buffer.byteLength(closeReason('ü'.repeat(100))), 122);
+    assert.equal((await health()).open, 0);
+  });
+
+  it('answers /version, /discover/* like /*, and refuses plain HTTP on /capture and cross-site upgrades', async () => {
+    assert.deepEqual(await (await fetch(`${svc.url}/version`)).json(), {
+      name: 'wirescope',
+      version: '0.1.0',
+    });
+    const direct = (await (
+      await fetch(`${svc.url}/api/netns/${statSync(`/run/netns/${a}`).ino}`)
+    ).json()) as {
+      ino: number;
+    };
+    const viaPrefix = (await (
+      await fetch(`${svc.url}/discover/api/netns/${statSync(`/run/netns/${a}`).ino}`)
+    ).json()) as { ino: number };
+    assert.equal(viaPrefix.ino, direct.ino);
+    const plain = await get(`${svc.url}/capture?netns=1`);
+    assert.equal(plain.status, 426);
+    await assert.rejects(
+      wsCapture(`${svc.url.replace('http', 'ws')}/capture?netns=1`, { origin: 'http://evil.example' }),
+      /HTTP 403/,
+    );
+  });
+
+  it('asks websocket clients for the bearer token too', async () => {
+    const guarded = await startService({ listen: LOOP, engines: false, token: 's3cret-token' });
+    try {
+      const url = `${guarded.url.replace('http', 'ws')}/capture?netns=${statSync(`/run/netns/${a}`).ino}&packets=1`;
+      await assert.rejects(wsCapture(url), /HTTP 401/);
+      const stop = pinging(a, `${lan.net}.3`);
+      try {
+        const r = await wsCapture(`${url}&nif=eth0`, { authorization: 'Bearer s3cret-token' });
+        assert.equal(r.code, 1000);
+        assert.equal(readPcapng(r.bytes).packets.length, 1);
       } finally {
         stop();
       }

@@ -16,7 +16,7 @@
  */
 
 import { FilterSyntaxError, MAX_FILTER_LENGTH } from '../capture/filter.js';
-import { CaptureError, type CaptureSink, startCapture } from '../capture/session.js';
+import { CaptureError, type CaptureHandle, type CaptureSink, startCapture } from '../capture/session.js';
 import { resolveTargets, TargetError } from '../capture/targets.js';
 import type { Discovery } from '../model/types.js';
 import { ProblemError, problem } from './problem.js';
@@ -109,6 +109,13 @@ export function parseCaptureQuery(q: (name: string) => string[]): CaptureRequest
   };
 }
 
+/** The problem of a capture that could not open a single socket. */
+export function captureFailed(err: unknown): ProblemError {
+  const message = err instanceof Error ? err.message : 'the capture ended before it started';
+  const status = err instanceof CaptureError && /CAP_NET_RAW/.test(message) ? 403 : 500;
+  return new ProblemError(problem(status, 'capture-failed', message));
+}
+
 interface Running {
   client: string;
   interfaces: number;
@@ -147,18 +154,17 @@ export class CaptureHub {
   }
 
   /**
-   * Starts a capture for `client` and returns its pcapng body once the
-   * sockets are open. Refusals and user errors throw ProblemErrors before
-   * anything is opened; a capture that cannot open any socket (CAP_NET_RAW)
-   * throws one too, before a byte is sent.
+   * Resolves the targets, admits the capture for `client` and starts it into
+   * `sink`. Refusals and user errors throw ProblemErrors before anything is
+   * opened. `finished` settles when the capture ended and its place is free.
    */
-  async open(
+  start(
     d: Discovery,
     client: string,
     req: CaptureRequest,
-    unsent: () => number,
+    sink: CaptureSink,
     application: string,
-  ): Promise<ReadableStream<Uint8Array>> {
+  ): { handle: CaptureHandle; finished: Promise<void> } {
     let resolved: ReturnType<typeof resolveTargets>;
     try {
       resolved = resolveTargets(d, req.targets, req.interfaces);
@@ -199,7 +205,47 @@ export class CaptureHub {
         { 'retry-after': '30' },
       );
     }
+    let handle: CaptureHandle;
+    try {
+      handle = startCapture(resolved, sink, {
+        filter: req.filter,
+        promiscuous: !req.chaste,
+        seconds: req.seconds,
+        maxPackets: req.packets,
+        maxBacklog: this.limits.maxBacklogBytes,
+        application,
+      });
+    } catch (e) {
+      if (e instanceof FilterSyntaxError) throw new ProblemError(problem(400, 'bad-filter', e.message));
+      throw e;
+    }
+    const entry: Running = { client, interfaces: resolved.interfaces.length, stop: () => handle.stop() };
+    this.running.add(entry);
+    const finished = handle.done
+      .then(
+        (s) => {
+          this.droppedPackets += s.ownDrops;
+        },
+        () => {},
+      )
+      .finally(() => {
+        this.running.delete(entry);
+      });
+    return { handle, finished };
+  }
 
+  /**
+   * Starts a capture for `client` and returns its pcapng body once the
+   * sockets are open. A capture that cannot open any socket (CAP_NET_RAW)
+   * throws a ProblemError too, before a byte is sent.
+   */
+  async open(
+    d: Discovery,
+    client: string,
+    req: CaptureRequest,
+    unsent: () => number,
+    application: string,
+  ): Promise<ReadableStream<Uint8Array>> {
     const queue: Buffer[] = [];
     let queued = 0;
     let ended = false;
@@ -218,30 +264,8 @@ export class CaptureHub {
       },
       backlog: () => queued + unsent(),
     };
-    let handle: ReturnType<typeof startCapture>;
-    try {
-      handle = startCapture(resolved, sink, {
-        filter: req.filter,
-        promiscuous: !req.chaste,
-        seconds: req.seconds,
-        maxPackets: req.packets,
-        maxBacklog: this.limits.maxBacklogBytes,
-        application,
-      });
-    } catch (e) {
-      if (e instanceof FilterSyntaxError) throw new ProblemError(problem(400, 'bad-filter', e.message));
-      throw e;
-    }
-    const entry: Running = { client, interfaces: resolved.interfaces.length, stop: () => handle.stop() };
-    this.running.add(entry);
-    const finished = handle.done.then(
-      (s) => {
-        this.droppedPackets += s.ownDrops;
-      },
-      () => {},
-    );
-    void finished.finally(() => {
-      this.running.delete(entry);
+    const { handle, finished } = this.start(d, client, req, sink, application);
+    void finished.then(() => {
       ended = true;
       poke();
     });
@@ -252,9 +276,7 @@ export class CaptureHub {
         () => undefined,
         (e: unknown) => e,
       );
-      const message = err instanceof Error ? err.message : 'the capture ended before it started';
-      const status = err instanceof CaptureError && /CAP_NET_RAW/.test(message) ? 403 : 500;
-      throw new ProblemError(problem(status, 'capture-failed', message));
+      throw captureFailed(err);
     }
     return new ReadableStream<Uint8Array>(
       {

@@ -16,6 +16,7 @@ import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
 import type { CaptureLimits } from './capture.js';
+import { captureUpgradeHandler } from './capture-ws.js';
 import { withDrift } from './drift.js';
 import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
@@ -169,6 +170,16 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     );
     // serve() makes a node:http server (no createServer option is given).
     (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
+    // Websocket upgrades never reach the app: the capture socket admits them itself, with the app's checks.
+    (s as Server).on(
+      'upgrade',
+      captureUpgradeHandler({
+        captures: service.captures,
+        admit: service.admit,
+        discovery: async () => (await cache.get()).discovery,
+        application: `wirescope ${opts.version ?? ''}`.trim(),
+      }),
+    );
     s.once('error', reject);
   });
   const addr = server.address() as AddressInfo;
