@@ -80,7 +80,8 @@ for (const [i, spec] of init.interfaces.entries()) {
 post({ type: 'ready' });
 
 const BATCH = 1 << 20;
-let out = Buffer.allocUnsafe(BATCH);
+// One batch buffer for the thread's life: each flush copies what it holds into the transferred message.
+const out = Buffer.allocUnsafe(BATCH);
 let used = 0;
 let counts: number[] = open.map(() => 0);
 let inflight = 0;
@@ -91,7 +92,6 @@ function flush(): void {
   const ab = out.buffer.slice(out.byteOffset, out.byteOffset + used) as ArrayBuffer;
   inflight += used;
   post({ type: 'batch', buf: ab, len: used, packets: counts }, [ab]);
-  out = Buffer.allocUnsafe(BATCH);
   used = 0;
   counts = open.map(() => 0);
 }

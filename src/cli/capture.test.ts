@@ -7,6 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
+import { runSleeper } from '../engines/testing/fixtures.js';
+import { ensureDockerImage, sh } from '../engines/testing/image.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
@@ -133,5 +135,29 @@ describe('wirescope capture', () => {
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^wirescope: capturing packets needs CAP_NET_RAW/);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
+  it('captures a Docker container named by its name', async () => {
+    const name = `${lan.prefix}-box`;
+    runSleeper('docker', name, ensureDockerImage(), '--network', 'none');
+    try {
+      const pid = Number(sh('docker', ['inspect', '-f', '{{.State.Pid}}', name]).trim());
+      const ino = statSync(`/proc/${pid}/ns/net`).ino;
+      // Inside the container, on its loopback: no bridge, no firewall between.
+      sh('docker', ['exec', '-d', name, 'ping', '-i', '0.2', '127.0.0.1']);
+      const r = await run(['capture', name, '-c', '6', '-f', 'icmp']);
+      assert.equal(r.status, 0, r.stderr);
+      const f = readPcapng(r.stdout);
+      assert.deepEqual(
+        f.interfaces.map((i) => i.name),
+        [`${ino}/${name}:lo`],
+      );
+      assert.match(f.sections[0]?.comment ?? '', new RegExp(`name: ${name}\\s+type: docker`));
+      const rows = tshark(r.stdout, ['icmp.type']);
+      assert.equal(rows.length, 6);
+      assert.deepEqual(countByInterface(rows), { [`${ino}/${name}:lo`]: 6 });
+    } finally {
+      sh('docker', ['rm', '-f', name]);
+    }
   });
 });
