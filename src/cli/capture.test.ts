@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -9,6 +9,7 @@ import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
 import { runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, sh } from '../engines/testing/image.js';
+import { cli, nodePid, rand } from '../lab/testing.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
@@ -158,6 +159,57 @@ describe('wirescope capture', () => {
       assert.deepEqual(countByInterface(rows), { [`${ino}/${name}:lo`]: 6 });
     } finally {
       sh('docker', ['rm', '-f', name]);
+    }
+  });
+
+  it('captures every member of a lab named as one target', async () => {
+    const name = `wst${rand()}`;
+    const dir = mkdtempSync(join(tmpdir(), 'wst-capture-lab-'));
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(
+      file,
+      [
+        `name: ${name}`,
+        'nodes:',
+        '  a: { kind: netns }',
+        '  b: { kind: netns }',
+        'links:',
+        '  - endpoints:',
+        '      - { node: a, name: eth0, ipv4: 10.9.0.1/24 }',
+        '      - { node: b, name: eth0, ipv4: 10.9.0.2/24 }',
+        '',
+      ].join('\n'),
+    );
+    const up = await cli('lab', 'up', file);
+    assert.equal(up.code, 0, up.stderr);
+    const pinger = spawn('nsenter', [
+      `--net=/proc/${nodePid(name, 'a')}/ns/net`,
+      'busybox',
+      'ping',
+      '-i',
+      '0.1',
+      '10.9.0.2',
+    ]);
+    try {
+      const r = await run(['capture', name, '-i', 'eth0', '-c', '8', '-f', 'icmp', '--no-engines']);
+      assert.equal(r.status, 0, r.stderr);
+      const f = readPcapng(r.stdout);
+      // Both nodes, each named after its node as discover names lab nodes (a also after the ping in it).
+      const names = f.interfaces.map((i) => (i.name ?? '').replace(/^\d+\//, '')).sort();
+      assert.equal(names.length, 2);
+      assert.match(names[0] ?? '', /^a(, busybox\(\d+\))?:eth0$/);
+      assert.equal(names[1], 'b:eth0');
+      assert.match(f.sections[0]?.comment ?? '', /type: lab/);
+      const counts = countByInterface(tshark(r.stdout, ['icmp.type']));
+      assert.equal(
+        Object.values(counts).reduce((x, y) => x + y, 0),
+        8,
+      );
+      assert.equal(Object.keys(counts).length, 2, JSON.stringify(counts));
+    } finally {
+      pinger.kill();
+      await cli('lab', 'down', file);
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
