@@ -15,6 +15,7 @@ import {
   targetsOf,
   tcpExchange,
   tshark,
+  tunWithReader,
 } from './testing/fixtures.js';
 
 const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: 'pipe' });
@@ -214,5 +215,24 @@ describe('capture session on the real kernel', () => {
       () => startCapture(targetsOf([specOf(a, 'eth0')]), bufferSink(), { filter: 'tcp port' }),
       (e: Error) => e instanceof FilterSyntaxError && /tcp port/.test(e.message) && !e.message.includes('\n'),
     );
+  });
+
+  it('captures a device without a link-layer header (tun) as Linux cooked packets, filtered too', async () => {
+    const holder = await tunWithReader(a, 'tun0');
+    try {
+      ip('-n', a, 'addr', 'add', '192.168.77.1/24', 'dev', 'tun0');
+      ip('-n', a, 'link', 'set', 'tun0', 'up');
+      const { bytes } = await captureDuring(targetsOf([specOf(a, 'tun0')]), { filter: 'icmp' }, async () => {
+        // Nobody answers behind the tun: the requests go out, ping fails.
+        await ping(a, '192.168.77.2', 3).catch(() => undefined);
+      });
+      const f = readPcapng(bytes);
+      assert.equal(f.interfaces[0]?.linktype, 113, 'LINKTYPE_LINUX_SLL');
+      const rows = tshark(bytes, ['sll.pkttype', 'ip.dst', 'icmp.type']);
+      assert.equal(rows.length, 3, 'the raw-IP filter passed the echo requests and nothing else');
+      for (const r of rows) assert.deepEqual(r.fields, ['4', '192.168.77.2', '8']);
+    } finally {
+      holder.kill();
+    }
   });
 });

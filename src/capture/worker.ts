@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { POLLERR, POLLHUP, POLLIN, poll, SyscallError } from '../kernel/libc.js';
-import { withNetns } from '../kernel/netns.js';
+import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import {
   CaptureDeniedError,
   closePacketSocket,
@@ -60,6 +60,13 @@ for (const [i, spec] of init.interfaces.entries()) {
       );
       break;
     } catch (e) {
+      // Stuck in a foreign namespace: nothing more may be opened from this thread. End it; the
+      // session reports the fatal error (and, with no socket open, fails the capture).
+      if (e instanceof NetnsRestoreError) {
+        for (const o of open) closePacketSocket(o.sock);
+        post({ type: 'fatal', message: e.message });
+        process.exit(1);
+      }
       lastErr = e;
       if (!(e instanceof SyscallError && e.vanished)) break;
     }

@@ -47,6 +47,14 @@ function load(): Pcap {
   return lib;
 }
 
+/**
+ * pcap_open_dead(3PCAP) takes a DLT_ value, not a LINKTYPE_ one: they agree
+ * for Ethernet (1), but raw IP is DLT_RAW 12 on Linux (LINKTYPE_RAW is 101,
+ * which libpcap's compiler does not know as a DLT).
+ */
+export const DLT_EN10MB = 1;
+export const DLT_RAW = 12;
+
 /** PCAP_NETMASK_UNKNOWN: "ip broadcast" cannot be compiled without a netmask, everything else can. */
 const NETMASK_UNKNOWN = 0xffffffff;
 
@@ -54,12 +62,12 @@ const NETMASK_UNKNOWN = 0xffffffff;
 export class FilterSyntaxError extends Error {}
 
 /**
- * Compiles `expression` for link type `linktype` (LINKTYPE_* numbers) and
+ * Compiles `expression` for data link type `dlt` (DLT_* numbers) and
  * returns the instructions as the bytes of a sock_filter array.
  */
-export function compileFilter(expression: string, linktype: number, snaplen: number): Buffer {
+export function compileFilter(expression: string, dlt: number, snaplen: number): Buffer {
   const pcap = load();
-  const p = pcap.openDead(linktype, snaplen);
+  const p = pcap.openDead(dlt, snaplen);
   if (!p) throw new Error('pcap_open_dead failed');
   // struct bpf_program { u_int bf_len; struct bpf_insn *bf_insns; } — 16 bytes on LP64.
   const prog = Buffer.alloc(16);

@@ -3,8 +3,9 @@
  * traffic made inside them (busybox ping, a TCP exchange by a node child),
  * a collecting sink, and Debian's tshark as the independent reader.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync } from 'node:child_process';
 import { rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -238,4 +239,29 @@ export function countByInterface(rows: TsharkRow[]): Record<string, number> {
   const out: Record<string, number> = {};
   for (const r of rows) out[r.iface] = (out[r.iface] ?? 0) + 1;
   return out;
+}
+
+const KOFFI = createRequire(import.meta.url).resolve('koffi');
+
+/**
+ * A tun device `name` in namespace `ns` with a process holding it open (a
+ * node child: open /dev/net/tun, TUNSETIFF with IFF_TUN | IFF_NO_PI), so its
+ * carrier is up and what is routed into it is sent — a device without a
+ * link-layer header, which packet sockets read as SOCK_DGRAM. Kill the
+ * returned child to remove the device.
+ */
+export async function tunWithReader(ns: string, name: string): Promise<ChildProcess> {
+  const script = `
+const koffi=require(${JSON.stringify(KOFFI)});const libc=koffi.load('libc.so.6');
+const open=libc.func('int open(const char *, int)');const ioctl=libc.func('int ioctl(int, unsigned long, _Inout_ uint8_t *)');
+const fd=open('/dev/net/tun',2);const ifr=Buffer.alloc(40);ifr.write(${JSON.stringify(name)});ifr.writeUInt16LE(0x1001,16);
+if(fd<0||ioctl(fd,0x400454ca,ifr)<0){console.error('tun failed');process.exit(1)}
+console.log('up');setInterval(()=>{},1e6);
+`;
+  const child = execFile('ip', ['netns', 'exec', ns, process.execPath, '-e', script]);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', () => resolve());
+    child.on('exit', (code) => reject(new Error(`tun holder ended (${code})`)));
+  });
+  return child;
 }
