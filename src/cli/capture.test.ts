@@ -154,9 +154,11 @@ describe('wirescope capture', () => {
         [`${ino}/${name}:lo`],
       );
       assert.match(f.sections[0]?.comment ?? '', new RegExp(`name: ${name}\\s+type: docker`));
-      const rows = tshark(r.stdout, ['icmp.type']);
+      const rows = tshark(r.stdout, ['icmp.type', 'icmp.seq']);
       assert.equal(rows.length, 6);
       assert.deepEqual(countByInterface(rows), { [`${ino}/${name}:lo`]: 6 });
+      // Loopback hands a packet socket each packet twice (out, then in): the outgoing copy is skipped.
+      assert.equal(new Set(rows.map((x) => x.fields.join('/'))).size, 6, JSON.stringify(rows));
     } finally {
       sh('docker', ['rm', '-f', name]);
     }

@@ -14,6 +14,7 @@ import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function positive(flag: string, v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -116,7 +117,7 @@ export function registerCapture(program: Command): void {
         process.off('SIGTERM', onSignal);
         if (out !== process.stdout) await new Promise<void>((r) => (out as WriteStream).end(r));
         process.stderr.write(
-          `wirescope: ${summary.packets} packets captured on ${summary.interfaces} interfaces` +
+          `wirescope: ${plural(summary.packets, 'packet')} captured on ${plural(summary.interfaces, 'interface')}` +
             `${summary.kernelDrops ? `, ${summary.kernelDrops} dropped by the kernel` : ''}` +
             `${summary.ownDrops ? `, ${summary.ownDrops} dropped for a slow reader` : ''}\n`,
         );
