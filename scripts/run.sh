@@ -17,8 +17,9 @@ if ! command -v node >/dev/null || ! node -e 'const [a,b]=process.versions.node.
   exit 1
 fi
 
-# ca-certificates for the npm registry; procps/psmisc only for the daemon scripts' checks.
-ws_install_packages ca-certificates procps
+# ca-certificates for the npm registry; procps/psmisc only for the daemon scripts' checks;
+# libpcap0.8 for capture filters (its compiler is loaded through FFI, nothing is run).
+ws_install_packages ca-certificates procps libpcap0.8
 
 # npm ci runs the prepare script, which builds dist/ and the web UI (web/dist).
 ws_npm_ci

@@ -5,9 +5,12 @@
 # docker.io, containerd, runc and podman are the real engines the engine tests
 # drive; busybox-static is the rootfs of every test image and lab container;
 # chromium runs the web UI's end-to-end tests; systemd provides systemd-socket-activate,
-# the socket activator of the socket-activated podman test (systemd is not started).
+# the socket activator of the socket-activated podman test (systemd is not started);
+# libpcap0.8 compiles capture filters (wirescope loads it through FFI), tshark reads the
+# captures' pcapng in the capture tests.
 WS_TEST_PACKAGES=(iproute2 util-linux procps iptables nftables busybox-static psmisc
-  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates systemd)
+  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates systemd
+  libpcap0.8 tshark)
 
 # ws_install_packages PKG...: installs those of the Debian packages that are missing.
 ws_install_packages() {

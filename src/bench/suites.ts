@@ -1,5 +1,6 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 
+import { suite as capture } from './capture.js';
 import { suite as cli } from './cli.js';
 import { suite as engines } from './engines.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
@@ -21,4 +22,5 @@ export const suites: BenchSuite[] = [
   forwardedPorts,
   lab,
   serveVerify,
+  capture,
 ];

@@ -34,6 +34,7 @@ const commands: Record<CommandName, () => Promise<Registrar>> = {
   lab: async () => (await import('./lab.js')).registerLab,
   verify: async () => (await import('./verify.js')).registerVerify,
   watch: async () => (await import('./watch.js')).registerWatch,
+  capture: async () => (await import('./capture.js')).registerCapture,
 };
 
 const isCommand = (word: string | undefined): word is CommandName => word !== undefined && word in commands;

@@ -34,6 +34,11 @@ export const SUMMARIES = {
     description:
       'print every change of namespaces, interfaces, addresses, routes, ports and containers as it happens',
   },
+  capture: {
+    term: 'capture [options] <target...>',
+    description:
+      'capture live packets in network namespaces, containers, pods or labs into one pcapng stream',
+  },
 } as const satisfies Record<string, CommandSummary>;
 
 export type CommandName = keyof typeof SUMMARIES;

@@ -41,6 +41,10 @@ const c = {
     'int statx(int dirfd, const char *path, int flags, unsigned int mask, _Out_ uint8_t *buf)',
   ),
   fstatfs: libc.func('int fstatfs(int fd, _Out_ uint8_t *buf)'),
+  ioctlBuf: libc.func('int ioctl(int fd, unsigned long req, _Inout_ uint8_t *arg)'),
+  mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),
+  munmap: libc.func('int munmap(void *addr, size_t len)'),
+  poll: libc.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
 };
 
 export const O_RDONLY = 0;
@@ -216,6 +220,47 @@ export function getsockoptBuf(fd: number, level: number, name: number, value: Bu
   const len = [value.length];
   check(c.getsockopt(fd, level, name, value, len) as number, 'getsockopt', `${level}/${name}`);
   return len[0] ?? 0;
+}
+
+/** ioctl whose argument is a struct read and written in place (struct ifreq and the like). */
+export function ioctlStruct(fd: number, request: number, arg: Buffer): void {
+  check(c.ioctlBuf(fd, request, arg) as number, 'ioctl', `0x${request.toString(16)}`);
+}
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const MAP_SHARED = 1;
+
+/** A shared mapping of `fd` (a packet ring); the pointer is opaque, read it through koffi.view. */
+export function mmapShared(fd: number, len: number): unknown {
+  const p = c.mmap(null, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  // MAP_FAILED is (void *)-1.
+  if (p === null || koffi.address(p) === 0xffffffffffffffffn) throw new SyscallError('mmap', errno());
+  return p;
+}
+
+export function munmap(ptr: unknown, len: number): void {
+  c.munmap(ptr, len);
+}
+
+export const POLLIN = 0x1;
+export const POLLERR = 0x8;
+export const POLLHUP = 0x10;
+export const POLLNVAL = 0x20;
+
+/**
+ * poll(2) over `fds` (struct pollfd: int fd, short events, short revents —
+ * 8 bytes each); revents are written back into the buffer. Returns the number
+ * of ready fds (0 on timeout or EINTR).
+ */
+export function poll(fds: Buffer, count: number, timeoutMs: number): number {
+  const n = c.poll(fds, count, timeoutMs) as number;
+  if (n < 0) {
+    const e = errno();
+    if (e === EINTR) return 0;
+    throw new SyscallError('poll', e);
+  }
+  return n;
 }
 
 export function gettid(): number {

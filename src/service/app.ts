@@ -6,6 +6,7 @@
  *   GET /mobyshark          Ghostwire-v1 capture targets
  *   GET /api/discovery      native model        GET /api/netns/:ino, /api/containers/:id
  *   GET /api/events         server-sent events: what changed between discoveries
+ *   GET /api/capture.pcapng live packets of the named targets, one pcapng stream (capture.ts)
  *   GET /api/verify         drift of the labs given with serve --verify
  *   GET /api/openapi.json   GET /api/schema     GET /healthz      GET /  the web UI
  *
@@ -14,10 +15,18 @@
  * cross-site check (403) and the token (401). Every answer carries the
  * security headers below; API answers are never stored by caches.
  */
+import type { IncomingMessage } from 'node:http';
 import type { HttpBindings } from '@hono/node-server';
 import { type Context, Hono } from 'hono';
 import { nativeJsonSchema } from '../views/native.js';
 import { DiscoveryCache, type Snapshot } from './cache.js';
+import {
+  type CaptureHub,
+  type CaptureLimits,
+  CaptureHub as Captures,
+  DEFAULT_CAPTURE_LIMITS,
+  parseCaptureQuery,
+} from './capture.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from './contract.js';
 import { isEmpty } from './diff.js';
 import { driftSummary, sameDrift } from './drift.js';
@@ -31,7 +40,7 @@ import {
 } from './events.js';
 import { crossSiteReason, HostPolicy } from './host.js';
 import { openApiDocument } from './openapi.js';
-import { ProblemError, problem, problemResponse } from './problem.js';
+import { type Problem, ProblemError, problem, problemResponse } from './problem.js';
 import { readStatic } from './static.js';
 import { tokenChecker } from './token.js';
 import { loadV1View } from './views.js';
@@ -51,6 +60,8 @@ export interface AppOptions {
   streams?: Partial<StreamLimits>;
   /** Labs are verified after each discovery (serve --verify): /api/verify and drift in change events. */
   verify?: boolean;
+  /** Limits of the captures (capture.ts). */
+  captures?: Partial<CaptureLimits>;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -88,7 +99,13 @@ const STREAM_RETRY_AFTER_S = 30;
 
 /** Routes that answer with host data (the rest is the web UI's static files). */
 const isApiPath = (path: string): boolean =>
-  path === '/json' || path === '/mobyshark' || path === '/healthz' || path.startsWith('/api/');
+  path === '/json' ||
+  path === '/mobyshark' ||
+  path === '/healthz' ||
+  path === '/version' ||
+  path === '/capture' ||
+  path.startsWith('/api/') ||
+  path.startsWith('/discover/');
 
 const firstLine = (err: unknown): string =>
   err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
@@ -100,6 +117,13 @@ export interface ServiceApp {
   app: Hono<Env>;
   /** Open event streams: while there are any, changes are rediscovered eagerly. */
   subscribers(): number;
+  /** The running captures (stopped when the service shuts down). */
+  captures: CaptureHub;
+  /**
+   * The checks an API request passes (Host, cross-site, token), for requests
+   * that never reach the app: websocket upgrades (capture-ws.ts). A problem refuses.
+   */
+  admit(req: IncomingMessage): Problem | undefined;
 }
 
 export function createApp(opts: AppOptions): ServiceApp {
@@ -107,6 +131,7 @@ export function createApp(opts: AppOptions): ServiceApp {
   const version = opts.version ?? '0.1.0';
   const hosts = opts.hosts ?? new HostPolicy({ listenHost: '127.0.0.1' });
   const app = new Hono<Env>();
+  const captures = new Captures({ ...DEFAULT_CAPTURE_LIMITS, ...opts.captures });
 
   app.onError((err) => {
     if (err instanceof ProblemError) return problemResponse(err.problem, err.headers);
@@ -182,8 +207,24 @@ export function createApp(opts: AppOptions): ServiceApp {
     await next();
   });
 
-  if (opts.token) {
-    const matches = tokenChecker(opts.token);
+  const matches = opts.token ? tokenChecker(opts.token) : undefined;
+  const admit = (req: IncomingMessage): Problem | undefined => {
+    const h = (name: string): string | undefined => {
+      const v = req.headers[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    if (!hosts.allows(h('host')))
+      return problem(421, 'misdirected-request', 'this service does not answer to that host name');
+    // A browser opens websockets to any origin: only the service's own pages and non-browsers may.
+    const why = crossSiteReason({ host: h('host'), origin: h('origin'), secFetchSite: h('sec-fetch-site') });
+    if (why) return problem(403, 'cross-site', `refused ${why}`);
+    const auth = h('authorization');
+    if (matches && !matches(auth?.startsWith('Bearer ') ? auth.slice(7).trim() : undefined))
+      return problem(401, 'unauthorized', 'a valid bearer token is required');
+    return undefined;
+  };
+
+  if (matches) {
     const guard = async (c: Context<Env>, next: () => Promise<void>) => {
       const auth = c.req.header('authorization');
       // RFC 6750 §2.1 header. The §2.3 query parameter only where no header can be sent: EventSource
@@ -207,6 +248,8 @@ export function createApp(opts: AppOptions): ServiceApp {
     app.use('/json', guard);
     app.use('/mobyshark', guard);
     app.use('/api/*', guard);
+    app.use('/capture', guard);
+    app.use('/discover/*', guard);
   }
 
   const snapshot = async (c: Context<Env>): Promise<Snapshot> => {
@@ -262,6 +305,7 @@ export function createApp(opts: AppOptions): ServiceApp {
         maxBacklogBytes: hub.limits.maxBacklogBytes,
         peakBacklogBytes: hub.peakBacklog,
       },
+      captures: captures.stats(),
       ...(opts.health?.() ?? {}),
     }),
   );
@@ -398,6 +442,53 @@ export function createApp(opts: AppOptions): ServiceApp {
     return new Response(admission.body, { headers });
   });
 
+  app.get('/api/capture.pcapng', async (c) => {
+    const req = parseCaptureQuery((name) => c.req.queries(name) ?? []);
+    const headers = {
+      'content-type': 'application/x-pcapng',
+      'content-disposition': 'attachment; filename="wirescope.pcapng"',
+      'cache-control': 'no-store',
+      // Chunked from the start: @hono/node-server then streams at once instead of reading ahead.
+      'transfer-encoding': 'chunked',
+      'x-accel-buffering': 'no',
+    };
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    const snap = await snapshot(c);
+    const outgoing = c.env?.outgoing;
+    const body = await captures.open(
+      snap.discovery,
+      clientKey(c.env?.incoming?.socket.remoteAddress),
+      req,
+      () => outgoing?.writableLength ?? 0,
+      `wirescope ${version}`,
+    );
+    return new Response(body, { headers });
+  });
+
+  // Packetflix: the name without a version, and the version.
+  app.get('/version', (c) => c.json({ name: 'wirescope', version }));
+
+  // Packetflix answers a plain HTTP request for its websocket with a polite refusal.
+  const noUpgrade = () =>
+    problemResponse(
+      problem(
+        426,
+        'websocket-required',
+        'captures at /capture are websockets; plain HTTP: /api/capture.pcapng',
+      ),
+      { upgrade: 'websocket' },
+    );
+  app.get('/capture', noUpgrade);
+  app.get('/discover/capture', noUpgrade);
+
+  // Packetflix's discovery prefix: clients configured with one base URL ask /discover/mobyshark for
+  // targets and open /capture. The same app answers the path without the prefix, with every check.
+  app.get('/discover/*', (c) => {
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice('/discover'.length);
+    return app.fetch(new Request(url, c.req.raw), c.env);
+  });
+
   app.get('/api/*', (c) => problemResponse(problem(404, 'not-found', `no API resource at ${c.req.path}`)));
 
   app.get('*', async (c) => {
@@ -413,5 +504,5 @@ export function createApp(opts: AppOptions): ServiceApp {
     });
   });
 
-  return { app, subscribers: () => hub.size };
+  return { app, subscribers: () => hub.size, captures, admit };
 }

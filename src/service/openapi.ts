@@ -100,6 +100,59 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/api/capture.pcapng': {
+        get: {
+          summary: 'Live packets of the named targets, one pcapng stream',
+          description:
+            'Captures on the interfaces of every target (as `discover --netns` names them: inode, ' +
+            '`host`, process, container, bind mount, group, GROUP/MEMBER) and streams one pcapng ' +
+            'section: an Interface Description Block per interface (NETNS/NAME:IFNAME, nanosecond ' +
+            'timestamps), Enhanced Packet Blocks as packets arrive, and Interface Statistics Blocks at ' +
+            'the end (kernel drops, drops for a slow reader; a comment when a target went away). ' +
+            'Pipe it into `wireshark -k -i -`. Ends after `seconds` or `packets`, or when the client ' +
+            'hangs up.',
+          parameters: [
+            {
+              name: 'targets',
+              in: 'query',
+              required: true,
+              description: 'a target, repeatable, or a JSON list of targets',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'nif',
+              in: 'query',
+              description: 'interfaces, slash-separated (eth0/eth1), repeatable; default all',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'filter',
+              in: 'query',
+              description: 'pcap-filter expression',
+              schema: { type: 'string' },
+            },
+            { name: 'seconds', in: 'query', schema: { type: 'number', exclusiveMinimum: 0, maximum: 86400 } },
+            { name: 'packets', in: 'query', schema: { type: 'integer', minimum: 1 } },
+            {
+              name: 'chaste',
+              in: 'query',
+              description: 'present: no promiscuous mode',
+              schema: { type: 'string' },
+              allowEmptyValue: true,
+            },
+            { $ref: '#/components/parameters/fresh' },
+          ],
+          responses: {
+            '200': { description: 'pcapng stream', content: { 'application/x-pcapng': {} } },
+            '400': problem('malformed parameters or a filter libpcap cannot compile'),
+            '404': problem('no namespace or interface matches'),
+            '429': problem('this client address has the most captures one client may (Retry-After)'),
+            '503': problem('every capture place or capture socket is taken (Retry-After)'),
+            ...errors,
+            '403': problem("a request from another site's page, or the service lacks CAP_NET_RAW"),
+          },
+        },
+      },
       '/api/verify': {
         get: {
           summary: 'Drift of the labs given with `serve --verify FILE`',

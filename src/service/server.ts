@@ -15,6 +15,8 @@ import { ThreadedWatcher } from '../watch/thread.js';
 import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
+import type { CaptureLimits } from './capture.js';
+import { captureUpgradeHandler } from './capture-ws.js';
 import { withDrift } from './drift.js';
 import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
@@ -28,6 +30,8 @@ export interface ServiceOptions {
   allowHosts?: string[];
   /** Event stream limits (defaults in events.ts). */
   streams?: Partial<StreamLimits>;
+  /** Limits of the captures (capture.ts). */
+  captures?: Partial<CaptureLimits>;
   /** Web UI folder (default: web/dist of this package). */
   webRoot?: string;
   discoverOptions?: DiscoverOptions;
@@ -111,6 +115,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     token: opts.token,
     hosts,
     streams: opts.streams,
+    captures: opts.captures,
     version: opts.version,
     verify: verify !== undefined,
     health: () => ({
@@ -165,6 +170,16 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     );
     // serve() makes a node:http server (no createServer option is given).
     (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
+    // Websocket upgrades never reach the app: the capture socket admits them itself, with the app's checks.
+    (s as Server).on(
+      'upgrade',
+      captureUpgradeHandler({
+        captures: service.captures,
+        admit: service.admit,
+        discovery: async () => (await cache.get()).discovery,
+        application: `wirescope ${opts.version ?? ''}`.trim(),
+      }),
+    );
     s.once('error', reject);
   });
   const addr = server.address() as AddressInfo;
@@ -178,6 +193,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     close: async () => {
       if (debounce) clearTimeout(debounce);
       clearInterval(ageCheck);
+      // Captures end with their statistics blocks before the connections are cut.
+      service.captures.stopAll();
       await watcher?.stop();
       tracker?.close();
       await runner?.close();
