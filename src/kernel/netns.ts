@@ -69,3 +69,23 @@ function restore(back: number): void {
     throw new NetnsRestoreError(`cannot return to the original network namespace: ${(e as Error).message}`);
   }
 }
+
+/**
+ * Moves the calling thread into the network namespace at `path` (namespace
+ * `ino` when given) for the rest of its life. Only for a worker thread that
+ * exists to act from inside that one namespace (the neighbourhood check): every
+ * socket its event loop creates afterwards — TCP connects, the DNS resolver's
+ * UDP sockets, ICMP sockets — is then created in it. Never for a thread that
+ * runs anything else.
+ */
+export function enterNetnsForGood(path: string, ino?: number): void {
+  const fd = openNs(path, ino);
+  try {
+    home();
+    // Already there (e.g. the host namespace): setns would need CAP_SYS_ADMIN for nothing.
+    if (fstatSync(fd).ino === homeIno) return;
+    setns(fd, CLONE_NEWNET);
+  } finally {
+    close(fd);
+  }
+}

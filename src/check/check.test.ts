@@ -1,0 +1,100 @@
+/**
+ * The neighbourhood check on plain namespaces the test builds: a start
+ * namespace on a bridge with neighbours that answer ping, serve TCP, drop
+ * everything (nft) or have their link down, and a namespace on another wire
+ * that is no neighbour. Every verdict is asserted.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { closeDiscovery, discover } from '../discover.js';
+import type { Discovery } from '../model/types.js';
+import { ipBatch, NetFixtures, netnsIno } from '../network/testing/fixtures.js';
+import { CheckTargetError, checkNeighbourhood, findTarget } from './run.js';
+import type { Verdict } from './types.js';
+
+describe('neighbourhood check on plain namespaces', () => {
+  const fx = new NetFixtures();
+  const p = fx.prefix;
+  const [sw, a, b, c, d, e, f, g] = ['sw', 'a', 'b', 'c', 'd', 'e', 'f', 'g'].map(
+    (n) => `${p}-${n}`,
+  ) as string[] as [string, string, string, string, string, string, string, string];
+  let disc: Discovery;
+
+  before(async () => {
+    fx.netns('sw', 'a', 'b', 'c', 'd', 'e', 'f', 'g');
+    const lines = [`-n ${sw} link add br0 type bridge`, `-n ${sw} link set br0 up`];
+    [a, b, c, d, e].forEach((ns, i) => {
+      lines.push(
+        `-n ${sw} link add p${i} type veth peer name eth0 netns ${ns}`,
+        `-n ${sw} link set p${i} master br0 up`,
+        `-n ${ns} addr add 10.77.0.${i + 1}/24 dev eth0`,
+        `-n ${ns} link set eth0 up`,
+        `-n ${ns} link set lo up`,
+      );
+    });
+    // f–g: a wire of their own, with an address in the same subnet: not a neighbour of a.
+    lines.push(
+      `-n ${f} link add eth0 type veth peer name eth0 netns ${g}`,
+      `-n ${f} addr add 10.77.0.9/24 dev eth0`,
+      `-n ${f} link set eth0 up`,
+      `-n ${g} link set eth0 up`,
+    );
+    ipBatch(lines);
+    // d drops everything that comes in; e's link goes down (its address stays).
+    execFileSync('ip', ['netns', 'exec', d, 'nft', '-f', '-'], {
+      input:
+        'table inet wsdrop {\n chain dropall {\n  type filter hook input priority 0; policy drop;\n }\n}\n',
+    });
+    ipBatch([`-n ${e} link set eth0 down`]);
+    await fx.sockets(['tcp,4,0.0.0.0,8080'], { inside: c });
+    disc = await discover({ dns: false });
+  });
+
+  after(async () => {
+    fx.cleanup();
+    await closeDiscovery();
+  });
+
+  const byAddress = (vs: readonly Verdict[], addr: string) => vs.find((v) => v.address === addr);
+
+  it('finds the start namespace by its bind-mount name', () => {
+    const r = findTarget(disc, a);
+    assert.equal(r, netnsIno(a));
+  });
+
+  it('verifies what answers, and says why the rest does not', async () => {
+    const updates: Verdict[] = [];
+    const r = await checkNeighbourhood(disc, a, {
+      onVerdict: (v) => updates.push(v),
+      limits: { probeTimeoutMs: 800 },
+    });
+    assert.deepEqual(
+      r.neighbours.map((n) => n.netns).sort(),
+      [b, c, d, e].map(netnsIno).sort(),
+      'neighbours are b, c, d, e',
+    );
+    assert.equal(r.target.netns, netnsIno(a));
+    assert.equal(r.verdicts.length, 4);
+    const vb = byAddress(r.verdicts, '10.77.0.2');
+    assert.equal(vb?.quality, 'verified');
+    assert.equal(vb?.via, 'icmp');
+    const vc = byAddress(r.verdicts, '10.77.0.3');
+    assert.equal(vc?.quality, 'verified');
+    assert.equal(vc?.via, 'tcp/8080', 'a known listener is probed by TCP');
+    const vd = byAddress(r.verdicts, '10.77.0.4');
+    assert.equal(vd?.quality, 'unreachable', 'the nft drop is unreachable, not verified');
+    assert.match(vd?.error ?? '', /icmp/);
+    const ve = byAddress(r.verdicts, '10.77.0.5');
+    assert.equal(ve?.quality, 'unreachable');
+    assert.equal(r.ok, false);
+    assert.equal(byAddress(r.verdicts, '10.77.0.9'), undefined, 'f is no neighbour');
+    // Each address was streamed as it changed: unverified, verifying, then its verdict.
+    const seqB = updates.filter((v) => v.address === '10.77.0.2').map((v) => v.quality);
+    assert.deepEqual(seqB, ['unverified', 'verifying', 'verified']);
+  });
+
+  it('refuses a target that names nothing, in one line', () => {
+    assert.throws(() => findTarget(disc, `${p}-nosuch`), CheckTargetError);
+  });
+});

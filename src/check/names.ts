@@ -1,0 +1,126 @@
+/**
+ * Which names the start namespace should be able to resolve, and the plan a
+ * worker carries out. Pure: the neighbourhood and the start container's DNS
+ * files (read by discovery through the container's root) in, a plan out.
+ */
+import type { Discovery, NetworkNamespace, Tenant } from '../model/types.js';
+import {
+  type AddressToCheck,
+  type CheckLimits,
+  type CheckPlan,
+  DEFAULT_LIMITS,
+  type NameToCheck,
+  type Neighbourhood,
+  type ResolverConfig,
+} from './types.js';
+
+/** Docker Compose puts the service name on every container it starts. */
+const COMPOSE_SERVICE = 'com.docker.compose.service';
+/** Loopback and the ip6-* boilerplate of every /etc/hosts say nothing about neighbours. */
+const BOILERPLATE_HOSTS = /^(localhost|ip6-.*|localhost6?\..*)$/;
+
+/** A DNS name we are willing to put on the wire (RFC 1035 letters, digits, hyphen, dot, underscore). */
+export function isQueryableName(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name.length <= 253 &&
+    /^[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$/.test(name) &&
+    !name.includes('..')
+  );
+}
+
+/** The tenant whose resolver applies: the start container's, else the namespace's first tenant. */
+function tenantOf(ns: NetworkNamespace, container: string | undefined): Tenant | undefined {
+  return ns.tenants.find((t) => container !== undefined && t.container === container) ?? ns.tenants[0];
+}
+
+export function resolverOf(ns: NetworkNamespace, container: string | undefined): ResolverConfig {
+  const dns = tenantOf(ns, container)?.dns;
+  const rc = dns?.resolvConf;
+  let ndots = 1;
+  for (const o of rc?.options ?? []) {
+    const m = /^ndots:(\d+)$/.exec(o);
+    if (m) ndots = Math.min(15, Number(m[1])); // resolv.conf(5) caps ndots at 15
+  }
+  return {
+    // resolv.conf(5): without a nameserver line the resolver asks the local one.
+    nameservers: rc && rc.nameservers.length > 0 ? [...rc.nameservers] : ['127.0.0.1'],
+    search: rc ? [...(rc.search.length > 0 ? rc.search : rc.domain ? [rc.domain] : [])] : [],
+    ndots,
+    hosts: (dns?.hosts ?? []).map((h) => ({ address: h.address, names: [...h.names] })),
+  };
+}
+
+export interface PlanOptions {
+  limits?: Partial<CheckLimits>;
+}
+
+/** Builds the plan for the neighbourhood `hood` of a start namespace opened at `path`. */
+export function planCheck(
+  d: Discovery,
+  hood: Neighbourhood,
+  path: string,
+  opts: PlanOptions = {},
+): CheckPlan {
+  const ns = d.networks[String(hood.target.netns)];
+  if (!ns) throw new Error(`network namespace ${hood.target.netns} is not in the discovery`);
+  const resolver = resolverOf(ns, hood.target.container);
+  const names: NameToCheck[] = [];
+  const seen = new Set<string>();
+  const add = (fqdn: string, source: string, neighbour?: number) => {
+    const key = fqdn.toLowerCase();
+    if (seen.has(key) || !isQueryableName(fqdn)) return;
+    seen.add(key);
+    names.push({ fqdn, source, ...(neighbour !== undefined ? { neighbour } : {}) });
+  };
+  const addresses: AddressToCheck[] = [];
+  const owners: Record<string, number> = {};
+  const ports: CheckPlan['ports'] = {};
+  for (const n of hood.neighbours) {
+    for (const a of n.addresses) owners[a] = n.netns;
+    ports[String(n.netns)] = n.tcpPorts;
+    const c = n.container ? d.containers[n.container] : undefined;
+    const dnsSegments = n.segments.filter((s) => !s.noDns);
+    if (c && dnsSegments.length > 0) {
+      const kind = c.type === 'lab' ? 'node' : 'container';
+      const base = [
+        [c.name, kind],
+        [c.labels[COMPOSE_SERVICE], 'service'],
+      ] as const;
+      for (const [name, source] of base) {
+        if (!name) continue;
+        add(name, source, n.netns);
+        // Docker's embedded DNS also answers NAME.NETWORK for each network the two share.
+        for (const s of dnsSegments)
+          if (s.network) add(`${name}.${s.network}`, `${source}@${s.network}`, n.netns);
+      }
+    } else {
+      // No name a resolver could know: the addresses themselves are checked.
+      for (const a of n.addresses) addresses.push({ label: n.label, address: a, neighbour: n.netns });
+    }
+  }
+  for (const h of resolver.hosts) {
+    if (
+      h.address.startsWith('127.') ||
+      h.address === '::1' ||
+      h.address.startsWith('fe00') ||
+      h.address.startsWith('ff0')
+    )
+      continue;
+    for (const name of h.names) {
+      if (BOILERPLATE_HOSTS.test(name)) continue;
+      // A container's own hostname line names itself, not a neighbour.
+      if (ns.interfaces.some((i) => i.addresses.some((a) => a.address === h.address))) continue;
+      add(name, 'hosts', owners[h.address]);
+    }
+  }
+  return {
+    target: { netns: hood.target.netns, path, label: hood.target.label },
+    resolver,
+    names,
+    addresses,
+    owners,
+    ports,
+    limits: { ...DEFAULT_LIMITS, ...opts.limits },
+  };
+}

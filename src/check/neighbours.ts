@@ -1,0 +1,144 @@
+/**
+ * Who shares an L2 segment with the start namespace: a pure walk over the
+ * discovered wires. From each interface of the start namespace: a veth's peer
+ * (and, when that peer is a bridge port, every other port of the bridge and
+ * their veth peers), macvlan/ipvlan siblings on one parent. Each far end's
+ * namespace is a neighbour; the bridge's own namespace is the switch, not a
+ * neighbour. Nothing here enters a namespace or sends a packet.
+ */
+import type { Discovery, Interface, InterfaceRef, NetworkNamespace } from '../model/types.js';
+import type { Neighbour, Neighbourhood, Segment } from './types.js';
+
+type Ref = Pick<InterfaceRef, 'netns' | 'index'>;
+
+function ifaceAt(d: Discovery, ref: Ref | undefined): Interface | undefined {
+  if (!ref) return undefined;
+  return d.networks[String(ref.netns)]?.interfaces.find((i) => i.index === ref.index);
+}
+
+/** A segment's network name and whether names there have a resolver (Docker's default bridge has none). */
+function segmentOf(key: string, named: Interface | undefined): Segment {
+  const net = named?.network;
+  return {
+    key,
+    ...(net ? { network: net.name } : {}),
+    // The default bridge (docker's `bridge`, podman's `podman`) runs no embedded DNS:
+    // container names there never resolve, by design, not by fault.
+    noDns: net?.default === true,
+  };
+}
+
+/** Far ends of one interface of the start namespace: [segment, interface in the neighbour]. */
+function farEnds(d: Discovery, start: Interface): [Segment, Interface][] {
+  const out: [Segment, Interface][] = [];
+  if (start.kind === 'veth') {
+    const peer = ifaceAt(d, start.veth?.peer ?? start.link);
+    if (!peer) return out;
+    const bridge = peer.master ? ifaceAt(d, peer.master) : undefined;
+    if (bridge && bridge.kind === 'bridge') {
+      const seg = segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge);
+      for (const portRef of bridge.ports) {
+        const port = ifaceAt(d, portRef);
+        if (!port || (port.netns === peer.netns && port.index === peer.index)) continue;
+        const far = port.kind === 'veth' ? ifaceAt(d, port.veth?.peer ?? port.link) : undefined;
+        if (far) out.push([seg, far]);
+      }
+    } else {
+      out.push([segmentOf(`veth:${start.netns}:${start.index}`, peer.network ? peer : undefined), peer]);
+    }
+  }
+  const parentOf = (i: Interface): Ref | undefined => i.macvlan?.parent ?? i.ipvlan?.parent;
+  const parent = parentOf(start);
+  if (parent) {
+    const parentIf = ifaceAt(d, parent);
+    const seg = segmentOf(`${start.kind}:${parent.netns}:${parent.index}`, parentIf);
+    for (const ns of Object.values(d.networks)) {
+      for (const i of ns.interfaces) {
+        const p = parentOf(i);
+        if (p && p.netns === parent.netns && p.index === parent.index && i.netns !== start.netns) {
+          out.push([seg, i]);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** The container living in a namespace, preferring engine containers over lab nodes. */
+export function containerIn(d: Discovery, ns: NetworkNamespace): string | undefined {
+  for (const t of ns.tenants) {
+    const key = t.container ?? d.processes[String(t.pid)]?.container;
+    if (key !== undefined && d.containers[key]) return key;
+  }
+  return Object.values(d.containers).find((c) => c.netns === ns.ino)?.id;
+}
+
+export function labelOf(d: Discovery, netns: number, container: string | undefined): string {
+  const c = container ? d.containers[container] : undefined;
+  if (c) return c.prefix ? `${c.prefix}/${c.name || c.id}` : c.name || c.id;
+  return `netns ${netns}`;
+}
+
+function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {
+  const ports = { inet: new Set<number>(), inet6: new Set<number>() };
+  for (const s of ns.sockets) {
+    if (s.protocol !== 'tcp' || s.macrostate !== 'listening') continue;
+    // A listener on loopback only cannot be reached from a neighbour.
+    if (s.localAddress.startsWith('127.') || s.localAddress === '::1') continue;
+    ports[s.family].add(s.localPort);
+  }
+  const sorted = (x: Set<number>) => [...x].sort((a, b) => a - b);
+  return { inet: sorted(ports.inet), inet6: sorted(ports.inet6) };
+}
+
+/** Addresses a neighbour can be reached at: global (not link-local, not loopback). */
+function reachableAddresses(i: Interface): string[] {
+  return i.addresses.filter((a) => a.scope === 'global' || a.scope === 'universe').map((a) => a.address);
+}
+
+/** The neighbourhood of network namespace `netns` in discovery `d`. */
+export function findNeighbours(d: Discovery, netns: number): Neighbourhood {
+  const ns = d.networks[String(netns)];
+  if (!ns) throw new Error(`network namespace ${netns} is not in the discovery`);
+  const container = containerIn(d, ns);
+  const byNetns = new Map<number, Neighbour>();
+  const notes: string[] = [];
+  const noted = new Set<string>();
+  for (const start of ns.interfaces) {
+    for (const [seg, far] of farEnds(d, start)) {
+      if (far.netns === netns) continue;
+      const farNs = d.networks[String(far.netns)];
+      if (!farNs) continue;
+      let n = byNetns.get(far.netns);
+      if (!n) {
+        const c = containerIn(d, farNs);
+        n = {
+          netns: far.netns,
+          ...(c !== undefined ? { container: c } : {}),
+          label: labelOf(d, far.netns, c),
+          segments: [],
+          addresses: [],
+          tcpPorts: listeningPorts(farNs),
+        };
+        byNetns.set(far.netns, n);
+      }
+      if (!n.segments.some((s) => s.key === seg.key)) n.segments.push(seg);
+      for (const a of reachableAddresses(far)) if (!n.addresses.includes(a)) n.addresses.push(a);
+      if (seg.noDns && !noted.has(seg.key)) {
+        noted.add(seg.key);
+        notes.push(
+          `network ${seg.network ?? seg.key} is the engine's default bridge: it has no DNS, ` +
+            'so its neighbours are checked by address only',
+        );
+      }
+    }
+  }
+  const neighbours = [...byNetns.values()].sort(
+    (a, b) => a.label.localeCompare(b.label) || a.netns - b.netns,
+  );
+  return {
+    target: { netns, label: labelOf(d, netns, container), ...(container !== undefined ? { container } : {}) },
+    neighbours,
+    notes,
+  };
+}
