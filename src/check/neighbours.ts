@@ -76,7 +76,10 @@ export function containerIn(d: Discovery, ns: NetworkNamespace): string | undefi
 export function labelOf(d: Discovery, netns: number, container: string | undefined): string {
   const c = container ? d.containers[container] : undefined;
   if (c) return c.prefix ? `${c.prefix}/${c.name || c.id}` : c.name || c.id;
-  return `netns ${netns}`;
+  // A namespace made with `ip netns add` is known by its bind mount's name.
+  const mount = d.namespaces[String(netns)]?.bindMounts.find((b) => b.mntns === d.initial.mnt);
+  const base = mount?.path.split('/').pop();
+  return base ? base : `netns ${netns}`;
 }
 
 function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {

@@ -33,6 +33,7 @@ const commands: Record<string, () => Promise<Registrar>> = {
   lab: async () => (await import('./lab.js')).registerLab,
   verify: async () => (await import('./verify.js')).registerVerify,
   watch: async () => (await import('./watch.js')).registerWatch,
+  check: async () => (await import('./check.js')).registerCheck,
 };
 
 async function registerCommands(argv: readonly string[]): Promise<void> {
