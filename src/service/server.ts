@@ -17,6 +17,7 @@ import { withDrift } from './drift.js';
 import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
+import { attachMobydig } from './mobydig.js';
 import { WorkerRunner } from './runner.js';
 import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from './watch.js';
 import { ThreadedWatcher } from './watch-thread.js';
@@ -167,6 +168,12 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
     s.once('error', reject);
   });
+  const mobydig = attachMobydig(server as Server, {
+    cache,
+    checks: service.checks,
+    hosts,
+    token: opts.token,
+  });
   const addr = server.address() as AddressInfo;
   const address = { host: listen.host, port: addr.port };
   const hostText = address.host.includes(':') ? `[${address.host}]` : address.host;
@@ -182,6 +189,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       tracker?.close();
       await runner?.close();
       // Event streams never end by themselves: cut every connection.
+      for (const ws of mobydig.clients) ws.terminate();
+      mobydig.close();
       const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
       await new Promise<void>((r) => {
         server.close(() => r());
