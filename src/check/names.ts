@@ -99,6 +99,12 @@ export function planCheck(
       for (const a of n.addresses) addresses.push({ label: n.label, address: a, neighbour: n.netns });
     }
   }
+  // A gateway is no neighbour, but a name for it (podman's host.containers.internal) is no error.
+  for (const g of hood.gateways) {
+    if (owners[g.address] !== undefined) continue;
+    owners[g.address] = g.netns;
+    ports[String(g.netns)] ??= { inet: [], inet6: [] };
+  }
   for (const h of resolver.hosts) {
     if (
       h.address.startsWith('127.') ||

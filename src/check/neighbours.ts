@@ -22,14 +22,15 @@ function segmentOf(key: string, named: Interface | undefined): Segment {
   return {
     key,
     ...(net ? { network: net.name } : {}),
-    // The default bridge (docker's `bridge`, podman's `podman`) runs no embedded DNS:
-    // container names there never resolve, by design, not by fault.
-    noDns: net?.default === true,
+    ...(net?.default === true ? { isDefault: true } : {}),
+    // The default bridge (docker's `bridge`, podman's `podman`) runs no embedded DNS, nor does
+    // a podman network with dns_enabled false: names there never resolve, by design, not by fault.
+    noDns: net?.default === true || net?.dns === false,
   };
 }
 
 /** Far ends of one interface of the start namespace: [segment, interface in the neighbour]. */
-function farEnds(d: Discovery, start: Interface): [Segment, Interface][] {
+function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment, Interface][] {
   const out: [Segment, Interface][] = [];
   if (start.kind === 'veth') {
     const peer = ifaceAt(d, start.veth?.peer ?? start.link);
@@ -37,6 +38,7 @@ function farEnds(d: Discovery, start: Interface): [Segment, Interface][] {
     const bridge = peer.master ? ifaceAt(d, peer.master) : undefined;
     if (bridge && bridge.kind === 'bridge') {
       const seg = segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge);
+      bridges.push(bridge);
       for (const portRef of bridge.ports) {
         const port = ifaceAt(d, portRef);
         if (!port || (port.netns === peer.netns && port.index === peer.index)) continue;
@@ -107,8 +109,9 @@ export function findNeighbours(d: Discovery, netns: number): Neighbourhood {
   const byNetns = new Map<number, Neighbour>();
   const notes: string[] = [];
   const noted = new Set<string>();
+  const bridges: Interface[] = [];
   for (const start of ns.interfaces) {
-    for (const [seg, far] of farEnds(d, start)) {
+    for (const [seg, far] of farEnds(d, start, bridges)) {
       if (far.netns === netns) continue;
       const farNs = d.networks[String(far.netns)];
       if (!farNs) continue;
@@ -129,9 +132,9 @@ export function findNeighbours(d: Discovery, netns: number): Neighbourhood {
       for (const a of reachableAddresses(far)) if (!n.addresses.includes(a)) n.addresses.push(a);
       if (seg.noDns && !noted.has(seg.key)) {
         noted.add(seg.key);
+        const what = seg.isDefault ? "is the engine's default bridge: it has no DNS" : 'has DNS disabled';
         notes.push(
-          `network ${seg.network ?? seg.key} is the engine's default bridge: it has no DNS, ` +
-            'so its neighbours are checked by address only',
+          `network ${seg.network ?? seg.key} ${what}, so its neighbours are checked by address only`,
         );
       }
     }
@@ -142,6 +145,7 @@ export function findNeighbours(d: Discovery, netns: number): Neighbourhood {
   return {
     target: { netns, label: labelOf(d, netns, container), ...(container !== undefined ? { container } : {}) },
     neighbours,
+    gateways: bridges.flatMap((b) => reachableAddresses(b).map((address) => ({ address, netns: b.netns }))),
     notes,
   };
 }

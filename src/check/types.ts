@@ -14,6 +14,8 @@ export interface Segment {
   network?: string;
   /** True when names on this segment are served by no resolver (Docker's default bridge). */
   noDns: boolean;
+  /** The engine's default network. */
+  isDefault?: boolean;
 }
 
 /** A network namespace on one of the start namespace's segments. */
@@ -105,6 +107,11 @@ export interface Verdict {
 export interface Neighbourhood {
   target: { netns: number; label: string; container?: string };
   neighbours: Neighbour[];
+  /**
+   * Addresses of the bridges the start namespace hangs off (the gateway, e.g.
+   * podman's host.containers.internal): no neighbour, but a name may point there.
+   */
+  gateways: { address: string; netns: number }[];
   /** Facts the user should know, e.g. a segment without DNS. */
   notes: string[];
 }

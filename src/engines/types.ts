@@ -28,6 +28,8 @@ export interface CachedNetwork {
   driver?: string;
   internal?: boolean;
   default?: boolean;
+  /** Whether the engine serves the network's container names by DNS (podman: dns_enabled). */
+  dns?: boolean;
   /** Bridge interface implementing the network, in the engine's network namespace. */
   bridge?: string;
   /** Parent interface of macvlan/ipvlan networks. */

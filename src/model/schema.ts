@@ -289,6 +289,8 @@ export const InterfaceSchema = Type.Object(
         id: Opt(Type.String()),
         internal: Opt(Type.Boolean()),
         default: Opt(Type.Boolean()),
+        /** False when the engine runs no DNS for the network (podman's dns_enabled). */
+        dns: Opt(Type.Boolean()),
         driver: Opt(Type.String()),
       }),
     ),
