@@ -1,0 +1,198 @@
+/**
+ * The pure parts of the check: which names are put on the wire (hostile
+ * container names and /etc/hosts lines are not), resolv.conf's search order,
+ * the ICMP codec, the /mobydig frame and the terminal text.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { inetChecksum, ipv6Bytes, parseEchoDatagram } from '../kernel/icmp.js';
+import type { Discovery } from '../model/types.js';
+import { mobydigFrame } from '../service/mobydig.js';
+import { isQueryableName, planCheck } from './names.js';
+import { findNeighbours } from './neighbours.js';
+import { candidates } from './resolve.js';
+import { formatVerdict } from './text.js';
+
+/** Two namespaces on one veth pair; B holds a container with the given name and labels. */
+function pair(
+  name: string,
+  labels: Record<string, string>,
+  hosts: { address: string; names: string[] }[],
+): Discovery {
+  const iface = (netns: number, peer: number, address: string) => ({
+    netns,
+    index: 2,
+    name: 'eth0',
+    altnames: [],
+    kind: 'veth',
+    operstate: 'up',
+    flags: [],
+    mtu: 1500,
+    addresses: [{ family: 'inet', address, prefixlen: 24, scope: 'global', flags: [] }],
+    ports: [],
+    veth: { peer: { netns: peer, index: 2 } },
+  });
+  const ns = (ino: number, peer: number, address: string, tenants: unknown[]) => ({
+    ino,
+    isInitial: false,
+    interfaces: [iface(ino, peer, address)],
+    routes: [],
+    rules: [],
+    neighbours: [],
+    sockets: [],
+    forwardedPorts: [],
+    tenants,
+    nsids: {},
+  });
+  const dns = {
+    hosts,
+    resolvConf: { nameservers: ['127.0.0.11'], search: ['corp.example'], options: ['ndots:2'] },
+  };
+  return {
+    networks: {
+      '1': ns(1, 2, '10.0.0.1', [{ pid: 10, starttime: 1, comm: 'sh', container: 'ca', dns }]),
+      '2': ns(2, 1, '10.0.0.2', [{ pid: 20, starttime: 1, comm: 'sh', container: 'cb', dns: { hosts: [] } }]),
+    },
+    containers: {
+      ca: {
+        id: 'ca',
+        name: 'start',
+        type: 'docker',
+        engine: 'e',
+        state: 'running',
+        labels: {},
+        netns: 1,
+        privileged: false,
+        groups: [],
+      },
+      cb: {
+        id: 'cb',
+        name,
+        type: 'docker',
+        engine: 'e',
+        state: 'running',
+        labels,
+        netns: 2,
+        privileged: false,
+        groups: [],
+      },
+    },
+    namespaces: {},
+    processes: {},
+    initial: {},
+  } as unknown as Discovery;
+}
+
+describe('names to check', () => {
+  it('puts only DNS-shaped names on the wire', () => {
+    for (const ok of ['web', 'web.net-1', 'a_b', 'x1.example.org'])
+      assert.equal(isQueryableName(ok), true, ok);
+    for (const bad of ['', 'a..b', '-x', 'x-', 'evil\x1b[2J', 'a b', 'a;rm -rf', 'x\n', 'é', 'a'.repeat(254)])
+      assert.equal(isQueryableName(bad), false, JSON.stringify(bad));
+  });
+
+  it('tries the container name, the compose service and /etc/hosts names; skips hostile ones and the boilerplate', () => {
+    const d = pair('db', { 'com.docker.compose.service': 'data\u202ebase' }, [
+      { address: '127.0.0.1', names: ['localhost'] },
+      { address: '::1', names: ['localhost', 'ip6-localhost'] },
+      { address: '10.0.0.1', names: ['start-self'] },
+      { address: '10.0.0.2', names: ['db-alias', 'bad\x07name'] },
+      { address: '192.0.2.7', names: ['elsewhere'] },
+    ]);
+    const hood = findNeighbours(d, 1);
+    assert.deepEqual(
+      hood.neighbours.map((n) => [n.label, n.addresses]),
+      [['db', ['10.0.0.2']]],
+    );
+    const plan = planCheck(d, hood, '/proc/10/ns/net');
+    assert.deepEqual(
+      plan.names.map((n) => [n.fqdn, n.source, n.neighbour]),
+      [
+        ['db', 'container', 2],
+        ['db-alias', 'hosts', 2],
+        ['elsewhere', 'hosts', undefined],
+      ],
+    );
+    assert.deepEqual(plan.resolver, {
+      nameservers: ['127.0.0.11'],
+      search: ['corp.example'],
+      ndots: 2,
+      hosts: plan.resolver.hosts,
+    });
+    assert.deepEqual(plan.owners, { '10.0.0.2': 2 });
+  });
+});
+
+describe('resolv.conf search order', () => {
+  const cfg = { search: ['a.example', 'b.example.'], ndots: 1 };
+  it('tries the search list first for a name with fewer dots than ndots', () => {
+    assert.deepEqual(candidates('web', cfg), ['web.a.example', 'web.b.example', 'web']);
+  });
+  it('tries the name first when it has enough dots, and only the name when it ends in a dot', () => {
+    assert.deepEqual(candidates('web.net', cfg), ['web.net', 'web.net.a.example', 'web.net.b.example']);
+    assert.deepEqual(candidates('web.net.', cfg), ['web.net']);
+  });
+});
+
+describe('ICMP codec', () => {
+  it('computes the RFC 1071 checksum (a packet with its checksum sums to zero)', () => {
+    const pkt = Buffer.from('0800000012340001776972657363', 'hex');
+    pkt.writeUInt16BE(inetChecksum(pkt), 2);
+    assert.equal(inetChecksum(pkt), 0);
+  });
+  it('reads IPv6 addresses in every RFC 4291 form', () => {
+    assert.equal(ipv6Bytes('::1').toString('hex'), `${'0'.repeat(30)}01`);
+    assert.equal(ipv6Bytes('fd00:1::2').toString('hex'), 'fd000001000000000000000000000002');
+    assert.equal(ipv6Bytes('::ffff:10.0.0.1').toString('hex'), '00000000000000000000ffff0a000001');
+    assert.throws(() => ipv6Bytes('10.0.0.1'));
+  });
+  it('parses echo replies (raw IPv4 with its header, ping sockets without) and quoted errors', () => {
+    const ip = Buffer.alloc(20);
+    ip[0] = 0x45;
+    const reply = Buffer.from('0000000012340007', 'hex');
+    assert.deepEqual(parseEchoDatagram(Buffer.concat([ip, reply]), 4, true), { id: 0x1234, seq: 7 });
+    assert.deepEqual(parseEchoDatagram(reply, 4, false), { id: 0x1234, seq: 7 });
+    const unreach = Buffer.concat([
+      ip,
+      Buffer.from('0301000000000000', 'hex'),
+      ip,
+      Buffer.from('0800000012340009', 'hex'),
+    ]);
+    assert.deepEqual(parseEchoDatagram(unreach, 4, true), {
+      id: 0x1234,
+      seq: 9,
+      error: 'destination unreachable (ICMP code 1)',
+    });
+    assert.deepEqual(parseEchoDatagram(Buffer.from('8100000012340003', 'hex'), 6, true), {
+      id: 0x1234,
+      seq: 3,
+    });
+    // Truncated or unrelated datagrams (an echo request, a router advertisement) are no answer.
+    assert.equal(parseEchoDatagram(Buffer.from('00', 'hex'), 4, false), undefined);
+    assert.equal(parseEchoDatagram(Buffer.from('0800000012340001', 'hex'), 4, false), undefined);
+    assert.equal(parseEchoDatagram(Buffer.from('8600000000000000', 'hex'), 6, true), undefined);
+  });
+});
+
+describe('output', () => {
+  it('writes /mobydig frames as Ghostwire does: empty fields left out, unreachable as invalid', () => {
+    assert.equal(
+      mobydigFrame({ fqdn: 'web', address: '', quality: 'verifying' }),
+      '{"fqdn":"web","quality":"verifying"}',
+    );
+    assert.equal(
+      mobydigFrame({ fqdn: 'db', address: '10.0.0.2', quality: 'unreachable', error: 'icmp: no echo reply' }),
+      '{"fqdn":"db","address":"10.0.0.2","quality":"invalid","error":"icmp: no echo reply","verdict":"unreachable"}',
+    );
+  });
+  it('makes names from containers and files inert on the terminal', () => {
+    const line = formatVerdict({
+      fqdn: 'x\x1b[2J',
+      address: '10.0.0.2',
+      quality: 'invalid',
+      error: 'e\u202e',
+    });
+    assert.equal(line.includes('\x1b'), false);
+    assert.equal(line.includes('\u202e'), false);
+  });
+});
