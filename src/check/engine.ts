@@ -91,7 +91,7 @@ export async function runPlan(plan: CheckPlan, emit: (v: Verdict) => void): Prom
           await Promise.all(addrs.map((a) => check(base, a)));
         }),
     );
-    const byAddress = plan.addresses.map((a) => check({ fqdn: a.label, source: 'address' }, a.address));
+    const byAddress = plan.addresses.map((a) => check({ fqdn: a.label, source: a.source }, a.address));
     await Promise.all([...byName, ...byAddress]);
   } finally {
     pinger.close();

@@ -3,6 +3,7 @@
  * worker carries out. Pure: the neighbourhood and the start container's DNS
  * files (read by discovery through the container's root) in, a plan out.
  */
+import { LAB_NODE_TYPE } from '../model/groups.js';
 import type { Discovery, NetworkNamespace, Tenant } from '../model/types.js';
 import {
   type AddressToCheck,
@@ -81,10 +82,13 @@ export function planCheck(
     ports[String(n.netns)] = n.tcpPorts;
     const c = n.container ? d.containers[n.container] : undefined;
     const dnsSegments = n.segments.filter((s) => !s.noDns);
-    if (c && dnsSegments.length > 0) {
-      const kind = c.type === 'lab' ? 'node' : 'container';
+    if (c?.type === LAB_NODE_TYPE) {
+      // A lab has no name service: its nodes are known by name to the lab, reached by address.
+      for (const a of n.addresses)
+        addresses.push({ label: n.label, address: a, neighbour: n.netns, source: 'node' });
+    } else if (c && dnsSegments.length > 0) {
       const base = [
-        [c.name, kind],
+        [c.name, 'container'],
         [c.labels[COMPOSE_SERVICE], 'service'],
       ] as const;
       for (const [name, source] of base) {
@@ -96,7 +100,8 @@ export function planCheck(
       }
     } else {
       // No name a resolver could know: the addresses themselves are checked.
-      for (const a of n.addresses) addresses.push({ label: n.label, address: a, neighbour: n.netns });
+      for (const a of n.addresses)
+        addresses.push({ label: n.label, address: a, neighbour: n.netns, source: 'address' });
     }
   }
   // A gateway is no neighbour, but a name for it (podman's host.containers.internal) is no error.

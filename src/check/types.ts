@@ -44,6 +44,8 @@ export interface NameToCheck {
 /** An address to verify without a name (neighbours on segments without DNS, plain namespaces). */
 export interface AddressToCheck {
   label: string;
+  /** `address` (no name known), `node` (a lab node: labs run no DNS). */
+  source: string;
   address: string;
   neighbour: number;
 }
