@@ -1,5 +1,6 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 
+import { suite as check } from './check.js';
 import { suite as engines } from './engines.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
 import { suite as lab } from './lab.js';
@@ -19,4 +20,5 @@ export const suites: BenchSuite[] = [
   forwardedPorts,
   lab,
   serveVerify,
+  check,
 ];
