@@ -5,7 +5,8 @@
  * compose service name (a network alias, as compose sets it) and as
  * NAME.NETWORK, then reaches them; a neighbour that drops everything is
  * unreachable; a container on another network is no neighbour; on the default
- * bridge there is no DNS, and the check says so and checks addresses.
+ * bridge there is no DNS, and the check says so and checks addresses. A
+ * network alias (--network-alias) is tried as well, on its network only.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -46,7 +47,7 @@ describe('neighbourhood check on Docker networks', () => {
       ['--network', NET, '--network-alias', 'web', '--label', 'com.docker.compose.service=web'],
       ['httpd', '-f', '-p', '80'],
     );
-    run('quiet', ['--network', NET], sleep);
+    run('quiet', ['--network', NET, '--network-alias', `${P}-cache`], sleep);
     run('far', ['--network', OTHER], sleep);
     run('def1', [], sleep);
     run('def2', [], sleep);
@@ -111,7 +112,7 @@ describe('neighbourhood check on Docker networks', () => {
         `${fqdn}: ${JSON.stringify(vs)}`,
       );
     }
-    for (const fqdn of [`${P}-quiet`, `${P}-quiet.${NET}`]) {
+    for (const fqdn of [`${P}-quiet`, `${P}-quiet.${NET}`, `${P}-cache`, `${P}-cache.${NET}`]) {
       const vs = verdict(r, fqdn);
       assert.deepEqual(
         vs.map((v) => [v.address, v.quality]),
@@ -124,7 +125,7 @@ describe('neighbourhood check on Docker networks', () => {
       false,
       'a container on another network is no neighbour',
     );
-    assert.equal(r.verdicts.length, 6, JSON.stringify(r.verdicts));
+    assert.equal(r.verdicts.length, 8, JSON.stringify(r.verdicts));
     assert.equal(r.ok, false);
     assert.deepEqual(r.notes, []);
   });

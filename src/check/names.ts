@@ -98,6 +98,14 @@ export function planCheck(
         for (const s of dnsSegments)
           if (s.network) add(`${name}.${s.network}`, `${source}@${s.network}`, n.netns);
       }
+      // An alias is a name on one network: only on the networks the two share.
+      for (const s of dnsSegments) {
+        if (!s.network) continue;
+        for (const alias of c.networkAliases?.[s.network] ?? []) {
+          add(alias, 'alias', n.netns);
+          add(`${alias}.${s.network}`, `alias@${s.network}`, n.netns);
+        }
+      }
     } else {
       // No name a resolver could know: the addresses themselves are checked.
       for (const a of n.addresses)

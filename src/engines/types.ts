@@ -18,6 +18,8 @@ export interface CachedContainer {
   namespace?: string;
   /** Podman pod id. */
   pod?: string;
+  /** Network name → the container's DNS aliases there (docker --network-alias, compose services). */
+  aliases?: Record<string, string[]>;
 }
 
 export interface CachedNetwork {

@@ -467,6 +467,8 @@ export const ContainerSchema = Type.Object(
     groups: Type.Array(Type.String()),
     /** containerd namespace or similar engine-side scoping. */
     namespace: Opt(Type.String()),
+    /** Network name → the container's DNS aliases on it (Docker --network-alias; compose sets its service). */
+    networkAliases: Opt(Type.Record(Type.String(), Type.Array(Type.String()))),
   },
   { $id: 'Container' },
 );
