@@ -33,6 +33,8 @@ describe('neighbourhood check on plain namespaces', () => {
         `-n ${ns} link set lo up`,
       );
     });
+    // b also speaks IPv6: its address is probed with ICMPv6 from a.
+    lines.push(`-n ${a} addr add fd77::1/64 dev eth0 nodad`, `-n ${b} addr add fd77::2/64 dev eth0 nodad`);
     // f–g: a wire of their own, with an address in the same subnet: not a neighbour of a.
     lines.push(
       `-n ${f} link add eth0 type veth peer name eth0 netns ${g}`,
@@ -75,7 +77,9 @@ describe('neighbourhood check on plain namespaces', () => {
       'neighbours are b, c, d, e',
     );
     assert.equal(r.target.netns, netnsIno(a));
-    assert.equal(r.verdicts.length, 4);
+    assert.equal(r.verdicts.length, 5);
+    const v6 = byAddress(r.verdicts, 'fd77::2');
+    assert.deepEqual([v6?.quality, v6?.via], ['verified', 'icmp'], 'ICMPv6 echo answers');
     const vb = byAddress(r.verdicts, '10.77.0.2');
     assert.equal(vb?.quality, 'verified');
     assert.equal(vb?.via, 'icmp');
@@ -92,6 +96,19 @@ describe('neighbourhood check on plain namespaces', () => {
     // Each address was streamed as it changed: unverified, verifying, then its verdict.
     const seqB = updates.filter((v) => v.address === '10.77.0.2').map((v) => v.quality);
     assert.deepEqual(seqB, ['unverified', 'verifying', 'verified']);
+  });
+
+  it('says so in one line when the start namespace vanished before the check entered it', async () => {
+    const gone = new NetFixtures();
+    try {
+      gone.netns('x');
+      const x = `${gone.prefix}-x`;
+      const d2 = await discover({ dns: false });
+      ipBatch([`netns del ${x}`]);
+      await assert.rejects(checkNeighbourhood(d2, x), /vanished before the check could enter it/);
+    } finally {
+      gone.cleanup();
+    }
   });
 
   it('refuses a target that names nothing, in one line', () => {

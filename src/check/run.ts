@@ -30,7 +30,15 @@ export function findTarget(d: Discovery, target: string): number {
   const inos = new Set(exact.map((c) => c.netns as number));
   if (inos.size === 0) for (const ns of matchingNetworks(d, target)) inos.add(ns.ino);
   if (inos.size === 1) return [...inos][0] as number;
-  if (inos.size === 0) throw new CheckTargetError(`no container or network namespace matches "${target}"`);
+  if (inos.size === 0) {
+    // Without privileges discovery sees only part of the host: say which capability is missing.
+    const caps = [...new Set(d.missingPrivileges.map((p) => p.capability))];
+    const hint =
+      caps.length > 0
+        ? ` (discovery ran without ${caps.join(', ')}: run as root to see every namespace)`
+        : '';
+    throw new CheckTargetError(`no container or network namespace matches "${target}"${hint}`);
+  }
   const names = [...inos].slice(0, 5).map((ino) => labelOf(d, ino, undefined));
   throw new CheckTargetError(
     `"${target}" matches ${inos.size} network namespaces (${names.join(', ')}, …); be more specific`,

@@ -4,16 +4,30 @@
  * start namespace's. It runs nothing but the plan it was given, then ends.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { SyscallError } from '../kernel/libc.js';
 import { enterNetnsForGood } from '../kernel/netns.js';
 import { runPlan } from './engine.js';
 import type { WorkerMessage } from './run.js';
 import type { CheckPlan } from './types.js';
 
 const plan = workerData as CheckPlan;
+
+/** One line that says why the start namespace could not be entered, naming the capability. */
+function enterFailure(e: unknown): string {
+  const where = `network namespace ${plan.target.netns} (${plan.target.label})`;
+  if (e instanceof SyscallError && e.vanished) return `${where} vanished before the check could enter it`;
+  if (e instanceof SyscallError && e.denied)
+    return `entering ${where} needs CAP_SYS_ADMIN (setns(2)); run wirescope as root: ${e.message}`;
+  return `cannot enter ${where}: ${(e as Error).message}`;
+}
 const post = (m: WorkerMessage) => parentPort?.postMessage(m);
 
 try {
-  enterNetnsForGood(plan.target.path, plan.target.netns);
+  try {
+    enterNetnsForGood(plan.target.path, plan.target.netns);
+  } catch (e) {
+    throw new Error(enterFailure(e));
+  }
   const verdicts = await runPlan(plan, (v) => post({ type: 'verdict', verdict: v }));
   post({ type: 'done', verdicts });
 } catch (e) {

@@ -62,6 +62,20 @@ describe('wirescope check', () => {
     );
   });
 
+  it('names the missing capabilities when an unprivileged run cannot see the target', () => {
+    const r = spawnSync(
+      'setpriv',
+      ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, BIN, 'check', a, '--no-engines'],
+      { encoding: 'utf8', timeout: 60_000 },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(
+      r.stderr,
+      /^wirescope: no container or network namespace matches .*\(discovery ran without .*CAP_SYS_ADMIN/,
+    );
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  });
+
   it('answers a target that names nothing with one line and exit 2', () => {
     const r = run('check', `${fx.prefix}-nosuch`, '--no-engines');
     assert.equal(r.status, 2);
