@@ -1,6 +1,7 @@
 /** The details view of one network namespace, and of one container. */
 
 import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
+import { checkSection } from './check.js';
 import { h } from './dom.js';
 import type { Graph } from './graph.js';
 import { ikey } from './graph.js';
@@ -327,6 +328,7 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
           table('tenants', ['PID', 'name', 'command', 'capabilities (bounding)'], tenants),
         )
       : '',
+    net.isInitial ? '' : checkSection(String(ino), card.title),
     section(
       'Interfaces',
       'interfaces',
