@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
@@ -109,6 +110,30 @@ describe('neighbourhood check on plain namespaces', () => {
     } finally {
       gone.cleanup();
     }
+  });
+
+  it('closes its sockets when cancelled mid-check (they are fds of the process, not of the thread)', async () => {
+    const fds = () => readdirSync('/proc/self/fd').length;
+    const baseline = fds();
+    // A worker thread's own fds (its event loop) close as it ends, shortly after the result.
+    const settled = async (what: string) => {
+      const deadline = Date.now() + 10_000;
+      while (fds() > baseline && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(fds(), baseline, what);
+    };
+    await checkNeighbourhood(disc, a, { limits: { probeTimeoutMs: 300 } });
+    await settled('a finished check leaves no fd behind');
+    const ac = new AbortController();
+    const run = checkNeighbourhood(disc, a, {
+      limits: { probeTimeoutMs: 10_000 },
+      signal: ac.signal,
+      // Cancel once the dropping neighbour is being probed: its ICMP socket is open then.
+      onVerdict: (v) => {
+        if (v.address === '10.77.0.4' && v.quality === 'verifying') ac.abort();
+      },
+    });
+    await assert.rejects(run, /check cancelled/);
+    await settled('every fd the cancelled check opened is closed');
   });
 
   it('refuses a target that names nothing, in one line', () => {

@@ -43,11 +43,15 @@ async function verify(
   return tries.find((t) => t.ok) ?? { ok: false, via: 'tcp', error: tries.map((t) => t.error).join('; ') };
 }
 
-export async function runPlan(plan: CheckPlan, emit: (v: Verdict) => void): Promise<Verdict[]> {
+/** `pinger` is the caller's when it must close the ICMP sockets itself (a cancelled check). */
+export async function runPlan(
+  plan: CheckPlan,
+  emit: (v: Verdict) => void,
+  pinger = new Pinger(),
+): Promise<Verdict[]> {
   const finals: Verdict[] = [];
   const resolvers = new Limiter(plan.limits.resolvers);
   const verifiers = new Limiter(plan.limits.verifiers);
-  const pinger = new Pinger();
   const settle = (v: Verdict) => {
     finals.push(v);
     emit(v);

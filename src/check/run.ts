@@ -79,9 +79,20 @@ export function runCheckPlan(
       fn();
       void w.terminate();
     };
-    const abort = () => finish(() => reject(new Error('check cancelled')));
+    const abort = () => {
+      // Ask the worker to close its sockets and end; terminate() follows once it has (or in 1 s).
+      w.postMessage('stop');
+      const t = setTimeout(() => void w.terminate(), 1000);
+      w.once('exit', () => clearTimeout(t));
+      if (!settled) {
+        settled = true;
+        reject(new Error('check cancelled'));
+      }
+    };
     signal?.addEventListener('abort', abort, { once: true });
+    if (signal?.aborted) abort();
     w.on('message', (m: WorkerMessage) => {
+      if (settled) return;
       if (m.type === 'verdict') onVerdict(m.verdict);
       else if (m.type === 'done') finish(() => resolve(m.verdicts));
       else finish(() => reject(new Error(m.message)));

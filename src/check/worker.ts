@@ -7,6 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { SyscallError } from '../kernel/libc.js';
 import { enterNetnsForGood } from '../kernel/netns.js';
 import { runPlan } from './engine.js';
+import { Pinger } from './probe.js';
 import type { WorkerMessage } from './run.js';
 import type { CheckPlan } from './types.js';
 
@@ -28,7 +29,16 @@ try {
   } catch (e) {
     throw new Error(enterFailure(e));
   }
-  const verdicts = await runPlan(plan, (v) => post({ type: 'verdict', verdict: v }));
+  // The ICMP sockets are fds of the whole process, not of this thread: a cancelled check
+  // closes them before the thread ends, or they would outlive it.
+  const pinger = new Pinger();
+  parentPort?.on('message', (m: unknown) => {
+    if (m === 'stop') {
+      pinger.close();
+      process.exit(0);
+    }
+  });
+  const verdicts = await runPlan(plan, (v) => post({ type: 'verdict', verdict: v }), pinger);
   post({ type: 'done', verdicts });
 } catch (e) {
   post({ type: 'error', message: (e as Error).message });

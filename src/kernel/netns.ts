@@ -9,7 +9,7 @@
  * multi-threaded process (setns(2): EINVAL), which is why files of other mount
  * namespaces are read through /proc/PID/root instead.
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { CLONE_NEWNET, close, gettid, O_CLOEXEC, O_RDONLY, open, setns } from './libc.js';
 import { checkNsFd, openNs } from './nsfs.js';
 
@@ -81,9 +81,9 @@ function restore(back: number): void {
 export function enterNetnsForGood(path: string, ino?: number): void {
   const fd = openNs(path, ino);
   try {
-    home();
     // Already there (e.g. the host namespace): setns would need CAP_SYS_ADMIN for nothing.
-    if (fstatSync(fd).ino === homeIno) return;
+    // stat, not home(): that keeps an fd open for the thread's lifetime, and fds outlive threads.
+    if (fstatSync(fd).ino === statSync(`/proc/self/task/${gettid()}/ns/net`).ino) return;
     setns(fd, CLONE_NEWNET);
   } finally {
     close(fd);
