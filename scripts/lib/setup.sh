@@ -4,9 +4,10 @@
 # (ip, lsns, unshare); iptables/nftables for NAT and forwarded-port tests;
 # docker.io, containerd, runc and podman are the real engines the engine tests
 # drive; busybox-static is the rootfs of every test image and lab container;
-# chromium runs the web UI's end-to-end tests.
+# chromium runs the web UI's end-to-end tests; systemd provides systemd-socket-activate,
+# the socket activator of the socket-activated podman test (systemd is not started).
 WS_TEST_PACKAGES=(iproute2 util-linux procps iptables nftables busybox-static psmisc
-  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates)
+  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates systemd)
 
 # ws_install_packages PKG...: installs those of the Debian packages that are missing.
 ws_install_packages() {
