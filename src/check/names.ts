@@ -5,6 +5,7 @@
  */
 import { LAB_NODE_TYPE } from '../model/groups.js';
 import type { Discovery, NetworkNamespace, Tenant } from '../model/types.js';
+import { listeningPorts, reachableAddresses } from './neighbours.js';
 import {
   type AddressToCheck,
   type CheckLimits,
@@ -19,6 +20,14 @@ import {
 const COMPOSE_SERVICE = 'com.docker.compose.service';
 /** Loopback and the ip6-* boilerplate of every /etc/hosts say nothing about neighbours. */
 const BOILERPLATE_HOSTS = /^(localhost|ip6-.*|localhost6?\..*)$/;
+
+/** resolv.conf(5): the resolver uses at most this many nameserver lines. */
+const MAXNS = 3;
+/**
+ * Names and bare addresses per check: each costs a lookup or a probe budget,
+ * and a hostile /etc/hosts or a huge network must not hold a worker for hours.
+ */
+export const MAX_CHECKS_PER_PLAN = 1024;
 
 /** A DNS name we are willing to put on the wire (RFC 1035 letters, digits, hyphen, dot, underscore). */
 export function isQueryableName(name: string): boolean {
@@ -44,8 +53,9 @@ export function resolverOf(ns: NetworkNamespace, container: string | undefined):
     if (m) ndots = Math.min(15, Number(m[1])); // resolv.conf(5) caps ndots at 15
   }
   return {
-    // resolv.conf(5): without a nameserver line the resolver asks the local one.
-    nameservers: rc && rc.nameservers.length > 0 ? [...rc.nameservers] : ['127.0.0.1'],
+    // resolv.conf(5): without a nameserver line the resolver asks the local one; past
+    // MAXNS (3) nameservers the others are ignored, so they are not asked here either.
+    nameservers: rc && rc.nameservers.length > 0 ? rc.nameservers.slice(0, MAXNS) : ['127.0.0.1'],
     search: rc ? [...(rc.search.length > 0 ? rc.search : rc.domain ? [rc.domain] : [])] : [],
     ndots,
     hosts: (dns?.hosts ?? []).map((h) => ({ address: h.address, names: [...h.names] })),
@@ -68,13 +78,22 @@ export function planCheck(
   const resolver = resolverOf(ns, hood.target.container);
   const names: NameToCheck[] = [];
   const seen = new Set<string>();
+  const addresses: AddressToCheck[] = [];
+  let dropped = 0;
   const add = (fqdn: string, source: string, neighbour?: number) => {
     const key = fqdn.toLowerCase();
     if (seen.has(key) || !isQueryableName(fqdn)) return;
+    if (names.length + addresses.length >= MAX_CHECKS_PER_PLAN) {
+      dropped++;
+      return;
+    }
     seen.add(key);
     names.push({ fqdn, source, ...(neighbour !== undefined ? { neighbour } : {}) });
   };
-  const addresses: AddressToCheck[] = [];
+  const byAddress = (a: Omit<AddressToCheck, 'address'>, address: string) => {
+    if (names.length + addresses.length >= MAX_CHECKS_PER_PLAN) dropped++;
+    else addresses.push({ ...a, address });
+  };
   const owners: Record<string, number> = {};
   const ports: CheckPlan['ports'] = {};
   for (const n of hood.neighbours) {
@@ -84,8 +103,7 @@ export function planCheck(
     const dnsSegments = n.segments.filter((s) => !s.noDns);
     if (c?.type === LAB_NODE_TYPE) {
       // A lab has no name service: its nodes are known by name to the lab, reached by address.
-      for (const a of n.addresses)
-        addresses.push({ label: n.label, address: a, neighbour: n.netns, source: 'node' });
+      for (const a of n.addresses) byAddress({ label: n.label, neighbour: n.netns, source: 'node' }, a);
     } else if (c && dnsSegments.length > 0) {
       const base = [
         [c.name, 'container'],
@@ -108,10 +126,14 @@ export function planCheck(
       }
     } else {
       // No name a resolver could know: the addresses themselves are checked.
-      for (const a of n.addresses)
-        addresses.push({ label: n.label, address: a, neighbour: n.netns, source: 'address' });
+      for (const a of n.addresses) byAddress({ label: n.label, neighbour: n.netns, source: 'address' }, a);
     }
   }
+  // The start's own addresses: a compose service name covers every replica, the start's own
+  // included (Docker's DNS answers with all of them), and an address of oneself is no fault.
+  for (const i of ns.interfaces)
+    for (const a of reachableAddresses(i)) if (owners[a] === undefined) owners[a] = hood.target.netns;
+  ports[String(hood.target.netns)] ??= listeningPorts(ns);
   // A gateway is no neighbour, but a name for it (podman's host.containers.internal) is no error.
   for (const g of hood.gateways) {
     if (owners[g.address] !== undefined) continue;
@@ -133,6 +155,10 @@ export function planCheck(
       add(name, 'hosts', owners[h.address]);
     }
   }
+  if (dropped > 0)
+    hood.notes.push(
+      `${dropped} more name(s) or address(es) not checked: at most ${MAX_CHECKS_PER_PLAN} per check`,
+    );
   return {
     target: { netns: hood.target.netns, path, label: hood.target.label },
     resolver,

@@ -6,6 +6,7 @@
  * namespace is a neighbour; the bridge's own namespace is the switch, not a
  * neighbour. Nothing here enters a namespace or sends a packet.
  */
+import { LAB_NODE_TYPE } from '../model/groups.js';
 import type { Discovery, Interface, InterfaceRef, NetworkNamespace } from '../model/types.js';
 import type { Neighbour, Neighbourhood, Segment } from './types.js';
 
@@ -16,16 +17,31 @@ function ifaceAt(d: Discovery, ref: Ref | undefined): Interface | undefined {
   return d.networks[String(ref.netns)]?.interfaces.find((i) => i.index === ref.index);
 }
 
-/** A segment's network name and whether names there have a resolver (Docker's default bridge has none). */
-function segmentOf(key: string, named: Interface | undefined): Segment {
+/**
+ * A segment's network name and whether names there have a resolver. Only an
+ * engine network has one: Docker's embedded DNS serves every network but the
+ * default bridge, podman's aardvark-dns every network with dns_enabled (not
+ * its default `podman`). A bridge or veth pair no engine names (plain
+ * namespaces, CNI networks of containerd and Kubernetes) has none we know of:
+ * asking a nameserver for a neighbour's name there would only report every
+ * name as broken.
+ */
+function segmentOf(key: string, device: string, named: Interface | undefined): Segment {
   const net = named?.network;
+  const why = !net
+    ? 'unnamed'
+    : net.default === true
+      ? 'default'
+      : net.dns === false
+        ? 'disabled'
+        : undefined;
   return {
     key,
+    device,
     ...(net ? { network: net.name } : {}),
     ...(net?.default === true ? { isDefault: true } : {}),
-    // The default bridge (docker's `bridge`, podman's `podman`) runs no embedded DNS, nor does
-    // a podman network with dns_enabled false: names there never resolve, by design, not by fault.
-    noDns: net?.default === true || net?.dns === false,
+    noDns: why !== undefined,
+    ...(why !== undefined ? { noDnsWhy: why } : {}),
   };
 }
 
@@ -37,7 +53,7 @@ function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment
     if (!peer) return out;
     const bridge = peer.master ? ifaceAt(d, peer.master) : undefined;
     if (bridge && bridge.kind === 'bridge') {
-      const seg = segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge);
+      const seg = segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge.name, bridge);
       bridges.push(bridge);
       for (const portRef of bridge.ports) {
         const port = ifaceAt(d, portRef);
@@ -46,14 +62,21 @@ function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment
         if (far) out.push([seg, far]);
       }
     } else {
-      out.push([segmentOf(`veth:${start.netns}:${start.index}`, peer.network ? peer : undefined), peer]);
+      out.push([
+        segmentOf(`veth:${start.netns}:${start.index}`, start.name, peer.network ? peer : undefined),
+        peer,
+      ]);
     }
   }
   const parentOf = (i: Interface): Ref | undefined => i.macvlan?.parent ?? i.ipvlan?.parent;
   const parent = parentOf(start);
   if (parent) {
     const parentIf = ifaceAt(d, parent);
-    const seg = segmentOf(`${start.kind}:${parent.netns}:${parent.index}`, parentIf);
+    const seg = segmentOf(
+      `${start.kind}:${parent.netns}:${parent.index}`,
+      parentIf?.name ?? start.name,
+      parentIf,
+    );
     for (const ns of Object.values(d.networks)) {
       for (const i of ns.interfaces) {
         const p = parentOf(i);
@@ -64,6 +87,14 @@ function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment
     }
   }
   return out;
+}
+
+function noDnsNote(seg: Segment): string {
+  if (seg.noDnsWhy === 'unnamed')
+    return `segment ${seg.device} belongs to no engine network with a name service, so its neighbours are checked by address only`;
+  const what =
+    seg.noDnsWhy === 'default' ? "is the engine's default bridge: it has no DNS" : 'has DNS disabled';
+  return `network ${seg.network ?? seg.device} ${what}, so its neighbours are checked by address only`;
 }
 
 /** The container living in a namespace, preferring engine containers over lab nodes. */
@@ -84,7 +115,7 @@ export function labelOf(d: Discovery, netns: number, container: string | undefin
   return base ? base : `netns ${netns}`;
 }
 
-function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {
+export function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {
   const ports = { inet: new Set<number>(), inet6: new Set<number>() };
   for (const s of ns.sockets) {
     if (s.protocol !== 'tcp' || s.macrostate !== 'listening') continue;
@@ -97,7 +128,7 @@ function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {
 }
 
 /** Addresses a neighbour can be reached at: global (not link-local, not loopback). */
-function reachableAddresses(i: Interface): string[] {
+export function reachableAddresses(i: Interface): string[] {
   return i.addresses.filter((a) => a.scope === 'global' || a.scope === 'universe').map((a) => a.address);
 }
 
@@ -130,12 +161,11 @@ export function findNeighbours(d: Discovery, netns: number): Neighbourhood {
       }
       if (!n.segments.some((s) => s.key === seg.key)) n.segments.push(seg);
       for (const a of reachableAddresses(far)) if (!n.addresses.includes(a)) n.addresses.push(a);
-      if (seg.noDns && !noted.has(seg.key)) {
+      // Plain namespaces and lab nodes have no name anywhere: by address is no surprise there.
+      const named = n.container !== undefined && d.containers[n.container]?.type !== LAB_NODE_TYPE;
+      if (seg.noDns && (seg.noDnsWhy !== 'unnamed' || named) && !noted.has(seg.key)) {
         noted.add(seg.key);
-        const what = seg.isDefault ? "is the engine's default bridge: it has no DNS" : 'has DNS disabled';
-        notes.push(
-          `network ${seg.network ?? seg.key} ${what}, so its neighbours are checked by address only`,
-        );
+        notes.push(noDnsNote(seg));
       }
     }
   }

@@ -8,18 +8,23 @@ import { describe, it } from 'node:test';
 import { inetChecksum, ipv6Bytes, parseEchoDatagram } from '../kernel/icmp.js';
 import type { Discovery } from '../model/types.js';
 import { mobydigFrame } from '../service/mobydig.js';
-import { isQueryableName, planCheck } from './names.js';
+import { isQueryableName, MAX_CHECKS_PER_PLAN, planCheck } from './names.js';
 import { findNeighbours } from './neighbours.js';
 import { candidates } from './resolve.js';
 import { formatVerdict } from './text.js';
 
-/** Two namespaces on one veth pair; B holds a container with the given name and labels. */
+/**
+ * Two namespaces on one veth pair; B holds a container with the given name and
+ * labels; `network` names the pair as an engine network with a name service.
+ */
 function pair(
   name: string,
   labels: Record<string, string>,
   hosts: { address: string; names: string[] }[],
+  network?: string,
 ): Discovery {
   const iface = (netns: number, peer: number, address: string) => ({
+    ...(network !== undefined && netns === 2 ? { network: { engine: 'docker', name: network } } : {}),
     netns,
     index: 2,
     name: 'eth0',
@@ -92,13 +97,18 @@ describe('names to check', () => {
   });
 
   it('tries the container name, the compose service and /etc/hosts names; skips hostile ones and the boilerplate', () => {
-    const d = pair('db', { 'com.docker.compose.service': 'data\u202ebase' }, [
-      { address: '127.0.0.1', names: ['localhost'] },
-      { address: '::1', names: ['localhost', 'ip6-localhost'] },
-      { address: '10.0.0.1', names: ['start-self'] },
-      { address: '10.0.0.2', names: ['db-alias', 'bad\x07name'] },
-      { address: '192.0.2.7', names: ['elsewhere'] },
-    ]);
+    const d = pair(
+      'db',
+      { 'com.docker.compose.service': 'data\u202ebase' },
+      [
+        { address: '127.0.0.1', names: ['localhost'] },
+        { address: '::1', names: ['localhost', 'ip6-localhost'] },
+        { address: '10.0.0.1', names: ['start-self'] },
+        { address: '10.0.0.2', names: ['db-alias', 'bad\x07name'] },
+        { address: '192.0.2.7', names: ['elsewhere'] },
+      ],
+      'n1',
+    );
     const hood = findNeighbours(d, 1);
     assert.deepEqual(
       hood.neighbours.map((n) => [n.label, n.addresses]),
@@ -109,6 +119,7 @@ describe('names to check', () => {
       plan.names.map((n) => [n.fqdn, n.source, n.neighbour]),
       [
         ['db', 'container', 2],
+        ['db.n1', 'container@n1', 2],
         ['db-alias', 'hosts', 2],
         ['elsewhere', 'hosts', undefined],
       ],
@@ -119,7 +130,48 @@ describe('names to check', () => {
       ndots: 2,
       hosts: plan.resolver.hosts,
     });
-    assert.deepEqual(plan.owners, { '10.0.0.2': 2 });
+    // The start's own address is no neighbour's, yet a service name covering it is no fault.
+    assert.deepEqual(plan.owners, { '10.0.0.2': 2, '10.0.0.1': 1 });
+    assert.deepEqual(hood.notes, []);
+  });
+
+  it('checks a container by address, with a note, on a segment no engine network with a name service names', () => {
+    const d = pair('db', { 'com.docker.compose.service': 'db' }, []);
+    const hood = findNeighbours(d, 1);
+    const plan = planCheck(d, hood, '/proc/10/ns/net');
+    assert.deepEqual(plan.names, [], 'no name is put to a nameserver that cannot know it');
+    assert.deepEqual(
+      plan.addresses.map((a) => [a.label, a.address, a.source]),
+      [['db', '10.0.0.2', 'address']],
+    );
+    assert.deepEqual(hood.notes, [
+      'segment eth0 belongs to no engine network with a name service, so its neighbours are checked by address only',
+    ]);
+  });
+
+  it('bounds the checks of one plan', () => {
+    const many = Array.from({ length: MAX_CHECKS_PER_PLAN + 10 }, (_, i) => ({
+      address: '10.0.0.2',
+      names: [`h${i}`],
+    }));
+    const d = pair('db', {}, many, 'n1');
+    const hood = findNeighbours(d, 1);
+    const plan = planCheck(d, hood, '/proc/10/ns/net');
+    assert.equal(plan.names.length + plan.addresses.length, MAX_CHECKS_PER_PLAN);
+    // db and db.n1 come first; the last 12 hosts names are left out, and said to be.
+    assert.deepEqual(hood.notes, [
+      `12 more name(s) or address(es) not checked: at most ${MAX_CHECKS_PER_PLAN} per check`,
+    ]);
+  });
+
+  it('asks at most the first three nameservers, as libc does (resolv.conf(5) MAXNS)', () => {
+    const d = pair('db', {}, [], 'n1');
+    // The fixture is ours to change: a Discovery is read-only only to its consumers.
+    const rc = d.networks['1']?.tenants[0]?.dns.resolvConf as { nameservers: string[] } | undefined;
+    assert.ok(rc);
+    rc.nameservers = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'];
+    const plan = planCheck(d, findNeighbours(d, 1), '/proc/10/ns/net');
+    assert.deepEqual(plan.resolver.nameservers, ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
   });
 });
 

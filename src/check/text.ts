@@ -20,7 +20,7 @@ export function formatHeader(hood: Neighbourhood, names: number): string {
       `${hood.neighbours.length} neighbour(s), ${names} name(s) to resolve`,
   ];
   for (const n of hood.neighbours) {
-    const nets = n.segments.map((s) => s.network ?? s.key).join(', ');
+    const nets = n.segments.map((s) => s.network ?? s.device).join(', ');
     lines.push(`  ${esc(n.label)}  ${n.addresses.join(' ') || '(no address)'}  on ${esc(nets)}`);
   }
   for (const note of hood.notes) lines.push(`note: ${esc(note)}`);

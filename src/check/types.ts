@@ -12,8 +12,12 @@ export interface Segment {
   key: string;
   /** Engine network name when a decorator named the segment (Docker/podman network). */
   network?: string;
-  /** True when names on this segment are served by no resolver (Docker's default bridge). */
+  /** The device that makes the segment: the bridge, the parent of macvlans, the start's veth. */
+  device: string;
+  /** True when names on this segment are served by no resolver we know of (Docker's default bridge). */
   noDns: boolean;
+  /** Why no resolver: the engine's default network, DNS disabled on it, or no engine network at all. */
+  noDnsWhy?: 'default' | 'disabled' | 'unnamed';
   /** The engine's default network. */
   isDefault?: boolean;
 }
