@@ -23,7 +23,7 @@ import type { CheckResult, Verdict } from './types.js';
 const P = randomPrefix();
 const NET = `${P}-net`;
 const OTHER = `${P}-other`;
-const names = ['start', 'web', 'quiet', 'far', 'def1', 'def2'].map((n) => `${P}-${n}`);
+const names = ['start', 'app2', 'web', 'quiet', 'far', 'def1', 'def2'].map((n) => `${P}-${n}`);
 
 function pidOf(name: string): number {
   return Number(sh('docker', ['inspect', '-f', '{{.State.Pid}}', name]));
@@ -40,8 +40,11 @@ describe('neighbourhood check on Docker networks', () => {
     const run = (name: string, flags: string[], cmd: string[]) =>
       sh('docker', ['run', '-d', '--name', `${P}-${name}`, ...flags, image, ...cmd]);
     const sleep = ['sleep', '100000'];
-    run('start', ['--network', NET], sleep);
-    // Compose gives each container its service name as a label and as a network alias.
+    // Compose gives each container its service name as a label and as a network alias. The
+    // start is one of two replicas of `app`: the service name answers with both addresses.
+    const app = ['--network', NET, '--network-alias', 'app', '--label', 'com.docker.compose.service=app'];
+    run('start', app, sleep);
+    run('app2', app, sleep);
     run(
       'web',
       ['--network', NET, '--network-alias', 'web', '--label', 'com.docker.compose.service=web'],
@@ -89,21 +92,12 @@ describe('neighbourhood check on Docker networks', () => {
     const r = await checkNeighbourhood(d, `${P}-start`, { limits: { probeTimeoutMs: 1000 } });
     assert.deepEqual(
       r.neighbours.map((n) => n.label).sort(),
-      [`${P}-quiet`, `${P}-web`],
-      'the neighbours are the two other containers on the network',
+      [`${P}-app2`, `${P}-quiet`, `${P}-web`],
+      'the neighbours are the three other containers on the network',
     );
-    const webIp = sh('docker', [
-      'inspect',
-      '-f',
-      `{{(index .NetworkSettings.Networks "${NET}").IPAddress}}`,
-      `${P}-web`,
-    ]);
-    const quietIp = sh('docker', [
-      'inspect',
-      '-f',
-      `{{(index .NetworkSettings.Networks "${NET}").IPAddress}}`,
-      `${P}-quiet`,
-    ]);
+    const ip = (name: string) =>
+      sh('docker', ['inspect', '-f', `{{(index .NetworkSettings.Networks "${NET}").IPAddress}}`, name]);
+    const [webIp, quietIp, app2Ip, startIp] = [`${P}-web`, `${P}-quiet`, `${P}-app2`, `${P}-start`].map(ip);
     for (const fqdn of [`${P}-web`, 'web', `${P}-web.${NET}`, `web.${NET}`]) {
       const vs = verdict(r, fqdn);
       assert.deepEqual(
@@ -120,12 +114,32 @@ describe('neighbourhood check on Docker networks', () => {
         `${fqdn} resolves but drops: ${JSON.stringify(vs)}`,
       );
     }
+    for (const fqdn of [`${P}-app2`, `${P}-app2.${NET}`]) {
+      const vs = verdict(r, fqdn);
+      assert.deepEqual(
+        vs.map((v) => [v.address, v.quality, v.via]),
+        [[app2Ip, 'verified', 'icmp']],
+        `${fqdn}: ${JSON.stringify(vs)}`,
+      );
+    }
+    // The service both replicas serve: the start's own address is no address "no neighbour has".
+    for (const fqdn of ['app', `app.${NET}`]) {
+      const vs = verdict(r, fqdn);
+      assert.deepEqual(
+        vs.map((v) => [v.address, v.quality, v.via]).sort(),
+        [
+          [app2Ip, 'verified', 'icmp'],
+          [startIp, 'verified', 'icmp'],
+        ].sort(),
+        `${fqdn}: ${JSON.stringify(vs)}`,
+      );
+    }
     assert.equal(
       r.verdicts.some((v) => v.fqdn.startsWith(`${P}-far`)),
       false,
       'a container on another network is no neighbour',
     );
-    assert.equal(r.verdicts.length, 8, JSON.stringify(r.verdicts));
+    assert.equal(r.verdicts.length, 14, JSON.stringify(r.verdicts));
     assert.equal(r.ok, false);
     assert.deepEqual(r.notes, []);
   });
