@@ -45,28 +45,82 @@ function segmentOf(key: string, device: string, named: Interface | undefined): S
   };
 }
 
-/** Far ends of one interface of the start namespace: [segment, interface in the neighbour]. */
+const keyOf = (i: Ref): string => `${i.netns}:${i.index}`;
+
+/**
+ * The vxlan devices on this host at the other end of `v`'s tunnel: same VNI
+ * and UDP port, in the namespace that owns `v`'s unicast remote (the
+ * namespace of a vxlan's underlay, where its UDP socket lives), bound there
+ * (`local`) to that address if bound at all. A multicast group or FDB-driven
+ * peers are not in the model: no overlay peer is guessed for them.
+ */
+function overlayPeers(d: Discovery, v: Interface): Interface[] {
+  const x = v.vxlan;
+  if (!x?.remote) return [];
+  const out: Interface[] = [];
+  for (const ns of Object.values(d.networks)) {
+    for (const w of ns.interfaces) {
+      const y = w.vxlan;
+      if (!y || y.vni !== x.vni || (w.netns === v.netns && w.index === v.index)) continue;
+      if (x.port !== undefined && y.port !== undefined && x.port !== y.port) continue;
+      if (y.local !== undefined && y.local !== x.remote) continue;
+      const underlay = d.networks[String(y.underlay?.netns ?? w.netns)];
+      if (underlay?.interfaces.some((i) => i.addresses.some((a) => a.address === x.remote))) out.push(w);
+    }
+  }
+  return out;
+}
+
+/** What is at the other end of a wire from `i`: a veth's peer, a vxlan's overlay peers. */
+function across(d: Discovery, i: Interface): Interface[] {
+  if (i.kind === 'veth') {
+    const peer = ifaceAt(d, i.veth?.peer ?? i.link);
+    return peer ? [peer] : [];
+  }
+  return i.vxlan ? overlayPeers(d, i) : [];
+}
+
+/**
+ * Far ends of one interface of the start namespace: [segment, interface in the
+ * neighbour]. One L2 segment may span several bridges joined by veth pairs or
+ * vxlan tunnels between namespaces of this host: the walk crosses them all
+ * (each bridge once), and every interface it reaches that is no bridge port is
+ * an end. The segment is named after the first bridge.
+ */
 function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment, Interface][] {
   const out: [Segment, Interface][] = [];
-  if (start.kind === 'veth') {
-    const peer = ifaceAt(d, start.veth?.peer ?? start.link);
-    if (!peer) return out;
-    const bridge = peer.master ? ifaceAt(d, peer.master) : undefined;
-    if (bridge && bridge.kind === 'bridge') {
-      const seg = segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge.name, bridge);
+  const first = across(d, start);
+  if (first.length > 0) {
+    const seen = new Set<string>([keyOf(start)]);
+    const ends: Interface[] = [];
+    let seg: Segment | undefined;
+    const queue = [...first];
+    for (let x = queue.shift(); x !== undefined; x = queue.shift()) {
+      if (seen.has(keyOf(x))) continue;
+      seen.add(keyOf(x));
+      const bridge = x.master ? ifaceAt(d, x.master) : undefined;
+      if (bridge?.kind !== 'bridge') {
+        ends.push(x);
+        continue;
+      }
+      if (seen.has(keyOf(bridge))) continue;
+      seen.add(keyOf(bridge));
+      seg ??= segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge.name, bridge);
       bridges.push(bridge);
       for (const portRef of bridge.ports) {
         const port = ifaceAt(d, portRef);
-        if (!port || (port.netns === peer.netns && port.index === peer.index)) continue;
-        const far = port.kind === 'veth' ? ifaceAt(d, port.veth?.peer ?? port.link) : undefined;
-        if (far) out.push([seg, far]);
+        if (!port || seen.has(keyOf(port))) continue;
+        seen.add(keyOf(port));
+        queue.push(...across(d, port));
       }
-    } else {
-      out.push([
-        segmentOf(`veth:${start.netns}:${start.index}`, start.name, peer.network ? peer : undefined),
-        peer,
-      ]);
     }
+    const peer = first[0];
+    seg ??= segmentOf(
+      `${start.kind}:${start.netns}:${start.index}`,
+      start.name,
+      peer?.network ? peer : undefined,
+    );
+    for (const e of ends) out.push([seg, e]);
   }
   const parentOf = (i: Interface): Ref | undefined => i.macvlan?.parent ?? i.ipvlan?.parent;
   const parent = parentOf(start);
