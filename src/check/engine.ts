@@ -30,14 +30,8 @@ export class Limiter {
 /** TCP ports tried per address: enough to find one live service, few enough to stay fast. */
 const MAX_PORTS = 3;
 
-async function verify(
-  plan: CheckPlan,
-  pinger: Pinger,
-  address: string,
-  neighbour: number,
-): Promise<ProbeResult> {
-  const family = address.includes(':') ? 'inet6' : 'inet';
-  const ports = (plan.ports[String(neighbour)]?.[family] ?? []).slice(0, MAX_PORTS);
+async function verify(plan: CheckPlan, pinger: Pinger, address: string): Promise<ProbeResult> {
+  const ports = (plan.ports[address] ?? []).slice(0, MAX_PORTS);
   if (ports.length === 0) return pinger.ping(address, plan.limits.probeTimeoutMs);
   const tries = await Promise.all(ports.map((p) => tcpProbe(address, p, plan.limits.probeTimeoutMs)));
   return tries.find((t) => t.ok) ?? { ok: false, via: 'tcp', error: tries.map((t) => t.error).join('; ') };
@@ -66,7 +60,7 @@ export async function runPlan(
     }
     await verifiers.run(async () => {
       emit({ ...base, address, quality: 'verifying', neighbour: owner });
-      const r = await verify(plan, pinger, address, owner);
+      const r = await verify(plan, pinger, address);
       settle({
         ...base,
         address,

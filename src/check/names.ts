@@ -5,7 +5,7 @@
  */
 import { LAB_NODE_TYPE } from '../model/groups.js';
 import type { Discovery, NetworkNamespace, Tenant } from '../model/types.js';
-import { listeningPorts, reachableAddresses } from './neighbours.js';
+import { portsFor, reachableAddresses } from './neighbours.js';
 import {
   type AddressToCheck,
   type CheckLimits,
@@ -97,8 +97,11 @@ export function planCheck(
   const owners: Record<string, number> = {};
   const ports: CheckPlan['ports'] = {};
   for (const n of hood.neighbours) {
-    for (const a of n.addresses) owners[a] = n.netns;
-    ports[String(n.netns)] = n.tcpPorts;
+    const farNs = d.networks[String(n.netns)];
+    for (const a of n.addresses) {
+      owners[a] = n.netns;
+      ports[a] = farNs ? portsFor(farNs, a) : [];
+    }
     const c = n.container ? d.containers[n.container] : undefined;
     const dnsSegments = n.segments.filter((s) => !s.noDns);
     if (c?.type === LAB_NODE_TYPE) {
@@ -131,14 +134,18 @@ export function planCheck(
   }
   // The start's own addresses: a compose service name covers every replica, the start's own
   // included (Docker's DNS answers with all of them), and an address of oneself is no fault.
-  for (const i of ns.interfaces)
-    for (const a of reachableAddresses(i)) if (owners[a] === undefined) owners[a] = hood.target.netns;
-  ports[String(hood.target.netns)] ??= listeningPorts(ns);
+  for (const i of ns.interfaces) {
+    for (const a of reachableAddresses(i)) {
+      if (owners[a] !== undefined) continue;
+      owners[a] = hood.target.netns;
+      ports[a] = portsFor(ns, a);
+    }
+  }
   // A gateway is no neighbour, but a name for it (podman's host.containers.internal) is no error.
   for (const g of hood.gateways) {
     if (owners[g.address] !== undefined) continue;
     owners[g.address] = g.netns;
-    ports[String(g.netns)] ??= { inet: [], inet6: [] };
+    ports[g.address] = [];
   }
   for (const h of resolver.hosts) {
     if (

@@ -181,6 +181,23 @@ export function listeningPorts(ns: NetworkNamespace): Neighbour['tcpPorts'] {
   return { inet: sorted(ports.inet), inet6: sorted(ports.inet6) };
 }
 
+/**
+ * TCP ports that take connections to `address` in `ns`: listeners on its
+ * family's wildcard (a dual-stack `::` listener is also listed as `0.0.0.0`
+ * by discovery) or bound to that very address. A service bound to another
+ * address of a multi-homed neighbour proves nothing about this one.
+ */
+export function portsFor(ns: NetworkNamespace, address: string): number[] {
+  const family = address.includes(':') ? 'inet6' : 'inet';
+  const wildcard = family === 'inet' ? '0.0.0.0' : '::';
+  const ports = new Set<number>();
+  for (const s of ns.sockets) {
+    if (s.protocol !== 'tcp' || s.macrostate !== 'listening' || s.family !== family) continue;
+    if (s.localAddress === wildcard || s.localAddress === address) ports.add(s.localPort);
+  }
+  return [...ports].sort((a, b) => a - b);
+}
+
 /** Addresses a neighbour can be reached at: global (not link-local, not loopback). */
 export function reachableAddresses(i: Interface): string[] {
   return i.addresses.filter((a) => a.scope === 'global' || a.scope === 'universe').map((a) => a.address);

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inetChecksum, ipv6Bytes, parseEchoDatagram } from '../kernel/icmp.js';
-import type { Discovery } from '../model/types.js';
+import type { Discovery, NetworkNamespace } from '../model/types.js';
 import { mobydigFrame } from '../service/mobydig.js';
 import { isQueryableName, MAX_CHECKS_PER_PLAN, planCheck } from './names.js';
-import { findNeighbours } from './neighbours.js';
+import { findNeighbours, portsFor } from './neighbours.js';
 import { candidates } from './resolve.js';
 import { formatVerdict } from './text.js';
 
@@ -172,6 +172,38 @@ describe('names to check', () => {
     rc.nameservers = ['192.0.2.1', '192.0.2.2', '192.0.2.3', '192.0.2.4'];
     const plan = planCheck(d, findNeighbours(d, 1), '/proc/10/ns/net');
     assert.deepEqual(plan.resolver.nameservers, ['192.0.2.1', '192.0.2.2', '192.0.2.3']);
+  });
+});
+
+describe('ports that prove a service', () => {
+  it('takes a listener on the wildcard for every address, one bound to an address for that address only', () => {
+    const sock = (
+      family: string,
+      protocol: string,
+      macrostate: string,
+      localAddress: string,
+      localPort: number,
+    ) => ({
+      family,
+      protocol,
+      macrostate,
+      localAddress,
+      localPort,
+    });
+    const ns = {
+      sockets: [
+        sock('inet', 'tcp', 'listening', '0.0.0.0', 80),
+        sock('inet', 'tcp', 'listening', '10.0.0.2', 5432),
+        sock('inet', 'tcp', 'listening', '10.0.0.3', 6379),
+        sock('inet', 'tcp', 'listening', '127.0.0.1', 9000),
+        sock('inet', 'tcp', 'established', '10.0.0.2', 40000),
+        sock('inet', 'udp', 'unconnected', '0.0.0.0', 53),
+        sock('inet6', 'tcp', 'listening', '::', 443),
+      ],
+    } as unknown as NetworkNamespace;
+    assert.deepEqual(portsFor(ns, '10.0.0.2'), [80, 5432]);
+    assert.deepEqual(portsFor(ns, '10.0.0.3'), [80, 6379]);
+    assert.deepEqual(portsFor(ns, 'fd00::2'), [443]);
   });
 });
 

@@ -71,8 +71,8 @@ export interface CheckPlan {
   addresses: AddressToCheck[];
   /** address → neighbour netns, for "invalid" (resolves to an address no neighbour has). */
   owners: Record<string, number>;
-  /** neighbour netns → TCP ports to try, per family. */
-  ports: Record<string, { inet: number[]; inet6: number[] }>;
+  /** address → TCP ports listening on it there (none: ICMP echo instead). */
+  ports: Record<string, number[]>;
   limits: CheckLimits;
 }
 
