@@ -206,6 +206,15 @@ describe('web UI in headless Chromium on a real topology', () => {
     assert.equal(await b.locator('td').nth(2).textContent(), pings ? 'verified' : 'unreachable');
     assert.match((await b.locator('td').nth(3).textContent()) ?? '', /^icmp/);
     await page.screenshot({ path: `${SHOTS}/check.png`, fullPage: true });
+    // Back on the wiring view (same page: the check's marks live in it), the verdict sits on
+    // the neighbour's card, in words, and the start's card says it is the start.
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/wiring?q=${topo.prefix}`)}`);
+    await card(topo.ns.b!)
+      .locator('.cbadge', { hasText: pings ? 'reached' : 'unreachable' })
+      .waitFor({ timeout: 10_000 });
+    assert.match((await card(topo.ns.b!).locator('.cbadge').getAttribute('title')) ?? '', /^\S+b \S+: /);
+    assert.equal(await card(topo.ns.a!).locator('.cbadge').textContent(), 'check start');
+    await page.screenshot({ path: `${SHOTS}/check-wiring.png`, fullPage: true });
   });
 
   it('shows a Docker container as a card titled by its name, engine and compose project, on its network', async () => {
