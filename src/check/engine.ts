@@ -6,6 +6,8 @@
  * namespace; it never enters any other.
  */
 import { isIP } from 'node:net';
+import { ipv6Bytes } from '../kernel/icmp.js';
+import { ipv6 } from '../kernel/rtnetlink/format.js';
 import { Pinger, type ProbeResult, tcpProbe } from './probe.js';
 import { resolveName } from './resolve.js';
 import type { CheckPlan, Verdict } from './types.js';
@@ -25,6 +27,14 @@ export class Limiter {
       this.queue.shift()?.();
     }
   }
+}
+
+/**
+ * An address as discovery writes it (RFC 5952 for IPv6), so it finds its owner:
+ * a hosts file may say `FD00:0:0::2`, and a zone (`fe80::1%eth0`) names no neighbour's address.
+ */
+export function canonicalAddress(a: string): string {
+  return isIP(a) === 6 && !a.includes('%') ? ipv6(ipv6Bytes(a)) : a;
 }
 
 /** TCP ports tried per address: enough to find one live service, few enough to stay fast. */
@@ -81,7 +91,7 @@ export async function runPlan(
         })
         .then(async (res) => {
           const base = { fqdn: n.fqdn, source: n.source };
-          const addrs = res.addresses.filter((a) => isIP(a) !== 0);
+          const addrs = [...new Set(res.addresses.filter((a) => isIP(a) !== 0).map(canonicalAddress))];
           if (addrs.length === 0) {
             settle({ ...base, address: '', quality: 'invalid', error: res.error ?? 'no address' });
             return;

@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { inetChecksum, ipv6Bytes, parseEchoDatagram } from '../kernel/icmp.js';
 import type { Discovery, NetworkNamespace } from '../model/types.js';
 import { mobydigFrame } from '../service/mobydig.js';
+import { canonicalAddress } from './engine.js';
 import { isQueryableName, MAX_CHECKS_PER_PLAN, planCheck } from './names.js';
 import { findNeighbours, portsFor } from './neighbours.js';
 import { candidates } from './resolve.js';
@@ -204,6 +205,16 @@ describe('ports that prove a service', () => {
     assert.deepEqual(portsFor(ns, '10.0.0.2'), [80, 5432]);
     assert.deepEqual(portsFor(ns, '10.0.0.3'), [80, 6379]);
     assert.deepEqual(portsFor(ns, 'fd00::2'), [443]);
+  });
+});
+
+describe('addresses as discovery writes them', () => {
+  it('rewrites IPv6 answers and hosts lines to RFC 5952, leaves IPv4 and zoned addresses alone', () => {
+    assert.equal(canonicalAddress('FD00:0:0:0:0:0:0:2'), 'fd00::2');
+    assert.equal(canonicalAddress('fd00:0001:0::0:2'), 'fd00:1::2');
+    assert.equal(canonicalAddress('2001:db8:0:1:1:1:1:1'), '2001:db8:0:1:1:1:1:1');
+    assert.equal(canonicalAddress('10.0.0.2'), '10.0.0.2');
+    assert.equal(canonicalAddress('fe80::1%eth0'), 'fe80::1%eth0');
   });
 });
 
