@@ -11,8 +11,9 @@ import { after, before, describe, it } from 'node:test';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
 import { ipBatch, NetFixtures, netnsIno } from '../network/testing/fixtures.js';
+import { runPlan } from './engine.js';
 import { CheckTargetError, checkNeighbourhood, findTarget } from './run.js';
-import type { Verdict } from './types.js';
+import { type CheckPlan, DEFAULT_LIMITS, type Verdict } from './types.js';
 
 describe('neighbourhood check on plain namespaces', () => {
   const fx = new NetFixtures();
@@ -143,6 +144,26 @@ describe('neighbourhood check on plain namespaces', () => {
     });
     await assert.rejects(run, /check cancelled/);
     await settled('every fd the cancelled check opened is closed');
+  });
+
+  it('calls a name that does not resolve invalid, said of the neighbour it names', async () => {
+    // Run on this thread, in the test's own namespace: a nameserver on the discard port
+    // refuses (ICMP port unreachable), as a start whose resolver is down would see it.
+    const plan: CheckPlan = {
+      target: { netns: 0, path: '', label: 'test' },
+      resolver: { nameservers: ['127.0.0.1:9'], search: [], ndots: 1, hosts: [] },
+      names: [{ fqdn: `${p}-ghost`, source: 'container', neighbour: 7 }],
+      addresses: [],
+      owners: {},
+      ports: {},
+      limits: { ...DEFAULT_LIMITS, resolveTimeoutMs: 1000 },
+    };
+    const vs = await runPlan(plan, () => {});
+    assert.deepEqual(
+      vs.map((v) => [v.fqdn, v.address, v.quality, v.neighbour]),
+      [[`${p}-ghost`, '', 'invalid', 7]],
+    );
+    assert.match(vs[0]?.error ?? '', /refused|no answer/);
   });
 
   it('refuses a target that names nothing, in one line', () => {

@@ -93,7 +93,9 @@ export async function runPlan(
           const base = { fqdn: n.fqdn, source: n.source };
           const addrs = [...new Set(res.addresses.filter((a) => isIP(a) !== 0).map(canonicalAddress))];
           if (addrs.length === 0) {
-            settle({ ...base, address: '', quality: 'invalid', error: res.error ?? 'no address' });
+            // Said of the neighbour the name is for, so its card in the wiring view says so too.
+            const whose = n.neighbour !== undefined ? { neighbour: n.neighbour } : {};
+            settle({ ...base, ...whose, address: '', quality: 'invalid', error: res.error ?? 'no address' });
             return;
           }
           await Promise.all(addrs.map((a) => check(base, a)));

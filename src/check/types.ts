@@ -102,7 +102,7 @@ export interface Verdict {
   address: string;
   quality: Quality;
   error?: string;
-  /** Neighbour netns the address belongs to. */
+  /** Neighbour netns the address belongs to; for a name that did not resolve, the neighbour it names. */
   neighbour?: number;
   /** How it was verified: `tcp/PORT` or `icmp`. */
   via?: string;
