@@ -10,6 +10,7 @@ import type { CheckResult } from '../check/types.js';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 interface CheckFlags {
   json?: boolean;
@@ -28,9 +29,7 @@ function positive(flag: string, text: string): number {
 export function registerCheck(program: Command): void {
   program
     .command('check')
-    .description(
-      'resolve and reach the neighbours of a container or network namespace from inside it (exit 0 all verified, 1 broken, 2 error)',
-    )
+    .description(SUMMARIES.check.description)
     .argument('<target>', 'container name or id, group/member, netns inode or bind-mount name')
     .option('--json', 'one JSON document with neighbours and verdicts')
     .option('--no-engines', 'do not ask container engines (plain namespaces only)')

@@ -71,6 +71,21 @@ interface Tracked {
   activated?: { inode: number; activator: number };
 }
 
+/** A newly found engine, its first sync about to start. */
+const syncing = (id: string, cand: EngineCandidate, now: number, dockerOwned: boolean): Tracked => ({
+  id,
+  cand,
+  dockerOwned,
+  client: undefined,
+  status: 'syncing',
+  sync: undefined,
+  syncStarted: now,
+  error: undefined,
+  failedAt: 0,
+  retrying: false,
+  stale: undefined,
+});
+
 export interface EngineTracker extends ContainerSource {
   /** Stops every event stream and client; the tracker can still be used (it re-syncs). */
   close(): void;
@@ -172,19 +187,7 @@ class Tracker implements EngineTracker {
         continue;
       }
       const parent = scan.processes[p.ppid];
-      const t: Tracked = {
-        id: `${type}-${p.pid}`,
-        cand: r,
-        dockerOwned: type === 'containerd' && parent?.comm === 'dockerd',
-        client: undefined,
-        status: 'syncing',
-        sync: undefined,
-        syncStarted: now,
-        error: undefined,
-        failedAt: 0,
-        retrying: false,
-        stale: undefined,
-      };
+      const t = syncing(`${type}-${p.pid}`, r, now, type === 'containerd' && parent?.comm === 'dockerd');
       this.tracked.set(key, t);
       this.startSync(t);
     }
@@ -204,23 +207,18 @@ class Tracker implements EngineTracker {
       if (a.service) continue; // running already: step 1 found it by its process
       seen.add(key);
       const t: Tracked = {
-        id: `podman-${a.activator.pid}`,
-        cand: {
-          type: 'podman',
-          pid: a.activator.pid,
-          starttime: a.activator.starttime,
-          socket: a.socket,
-          api: a.api,
-        },
-        dockerOwned: false,
-        client: undefined,
-        status: 'syncing',
-        sync: undefined,
-        syncStarted: now,
-        error: undefined,
-        failedAt: 0,
-        retrying: false,
-        stale: undefined,
+        ...syncing(
+          `podman-${a.activator.pid}`,
+          {
+            type: 'podman',
+            pid: a.activator.pid,
+            starttime: a.activator.starttime,
+            socket: a.socket,
+            api: a.api,
+          },
+          now,
+          false,
+        ),
         activated: { inode: a.inode, activator: a.activator.pid },
       };
       this.tracked.set(key, t);
