@@ -2,8 +2,9 @@
  * Who shares an L2 segment with the start namespace: a pure walk over the
  * discovered wires. From each interface of the start namespace: a veth's peer
  * (and, when that peer is a bridge port, every other port of the bridge and
- * their veth peers), macvlan/ipvlan siblings on one parent. Each far end's
- * namespace is a neighbour; the bridge's own namespace is the switch, not a
+ * what is beyond it: veth peers, further bridges, vxlan tunnels to namespaces
+ * of this host), macvlan/ipvlan siblings on one parent. Each far end's
+ * namespace is a neighbour; a bridge's own namespace is the switch, not a
  * neighbour. Nothing here enters a namespace or sends a packet.
  */
 import { LAB_NODE_TYPE } from '../model/groups.js';
