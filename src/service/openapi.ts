@@ -107,7 +107,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
             'target: a container (name, id prefix, GROUP/MEMBER), a netns inode or an `ip netns` name. ' +
             'From inside its network namespace, the names of its neighbours are resolved with its own ' +
             'resolver and each address is probed (TCP to a known listener, else ICMP echo). JSON: ' +
-            '{target, neighbours, notes, verdicts: [{fqdn, address, quality, error?, neighbour?, via?, ' +
+            '{target, neighbours, gateways, notes, verdicts: [{fqdn, address, quality, error?, neighbour?, via?, ' +
             'source?}], ok}; quality is verified, unreachable or invalid. With `Accept: text/event-stream`: ' +
             'events `neighbourhood`, then `verdict` each time a (fqdn, address) changes quality ' +
             '(unverified, verifying, then its verdict), then `done` with the result (or `error`).',
