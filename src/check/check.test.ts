@@ -25,7 +25,12 @@ describe('neighbourhood check on plain namespaces', () => {
 
   before(async () => {
     fx.netns('sw', 'a', 'b', 'c', 'd', 'e', 'f', 'g');
-    const lines = [`-n ${sw} link add br0 type bridge`, `-n ${sw} link set br0 up`];
+    // The switch has an address of its own on the bridge device, as a host has on docker0.
+    const lines = [
+      `-n ${sw} link add br0 type bridge`,
+      `-n ${sw} addr add 10.77.0.254/24 dev br0`,
+      `-n ${sw} link set br0 up`,
+    ];
     [a, b, c, d, e].forEach((ns, i) => {
       lines.push(
         `-n ${sw} link add p${i} type veth peer name eth0 netns ${ns}`,
@@ -98,6 +103,24 @@ describe('neighbourhood check on plain namespaces', () => {
     // Each address was streamed as it changed: unverified, verifying, then its verdict.
     const seqB = updates.filter((v) => v.address === '10.77.0.2').map((v) => v.quality);
     assert.deepEqual(seqB, ['unverified', 'verifying', 'verified']);
+  });
+
+  it('checks from the namespace that holds the bridge: every port leads to a neighbour', async () => {
+    const r = await checkNeighbourhood(disc, sw, { limits: { probeTimeoutMs: 800 } });
+    assert.deepEqual(
+      r.neighbours.map((n) => [n.netns, n.segments.map((s) => s.device)]).sort(),
+      [a, b, c, d, e].map((ns) => [netnsIno(ns), ['br0']]).sort(),
+      'one segment, the bridge; its ports (switch ports) are no segments of their own',
+    );
+    assert.deepEqual(r.notes, []);
+    assert.deepEqual(
+      [
+        byAddress(r.verdicts, '10.77.0.2')?.quality,
+        byAddress(r.verdicts, '10.77.0.3')?.via,
+        byAddress(r.verdicts, '10.77.0.4')?.quality,
+      ],
+      ['verified', 'tcp/8080', 'unreachable'],
+    );
   });
 
   it('says so in one line when the start namespace vanished before the check entered it', async () => {

@@ -90,11 +90,25 @@ function across(d: Discovery, i: Interface): Interface[] {
  */
 function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment, Interface][] {
   const out: [Segment, Interface][] = [];
-  const first = across(d, start);
+  const seen = new Set<string>([keyOf(start)]);
+  let seg: Segment | undefined;
+  let first: Interface[];
+  if (ifaceAt(d, start.master)?.kind === 'bridge') {
+    // A bridge port is a switch port, no endpoint: the namespace sits on that segment through
+    // the bridge device (its address), and the walk starts there.
+    first = [];
+  } else if (start.kind === 'bridge') {
+    // The namespace that holds the bridge (the host, for Docker's): every port leads on.
+    seg = segmentOf(`bridge:${start.netns}:${start.index}`, start.name, start);
+    first = start.ports.flatMap((ref) => {
+      const port = ifaceAt(d, ref);
+      if (!port) return [];
+      seen.add(keyOf(port));
+      return across(d, port);
+    });
+  } else first = across(d, start);
   if (first.length > 0) {
-    const seen = new Set<string>([keyOf(start)]);
     const ends: Interface[] = [];
-    let seg: Segment | undefined;
     const queue = [...first];
     for (let x = queue.shift(); x !== undefined; x = queue.shift()) {
       if (seen.has(keyOf(x))) continue;
