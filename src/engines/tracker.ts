@@ -31,9 +31,13 @@ export interface EngineTrackerOptions {
   procRoot?: string;
   /** How long a discovery waits for newly found engines (default 2000 ms). */
   syncBudgetMs?: number;
-  /** Per-request timeout against an engine API (default 3000 ms). */
+  /**
+   * Per-request deadline against an engine API (default 10000 ms). It bounds the background sync
+   * only: a discovery waits at most syncBudgetMs for it. podman's /version alone took 2.5 s on a
+   * loaded 2-core host, so a tighter deadline made a slow but healthy engine look unreachable.
+   */
   requestTimeoutMs?: number;
-  /** Give up an engine's initial sync after this long (default 8000 ms). */
+  /** Give up an engine's initial sync after this long (default 20000 ms). */
   syncTimeoutMs?: number;
   /** Wait before retrying an engine whose sync failed (default 5000 ms). */
   retryMs?: number;
@@ -117,8 +121,8 @@ class Tracker implements EngineTracker {
   constructor(o: EngineTrackerOptions) {
     this.procRoot = o.procRoot ?? '/proc';
     this.budget = o.syncBudgetMs ?? 2000;
-    this.reqTimeout = o.requestTimeoutMs ?? 3000;
-    this.syncTimeout = o.syncTimeoutMs ?? 8000;
+    this.reqTimeout = o.requestTimeoutMs ?? 10_000;
+    this.syncTimeout = o.syncTimeoutMs ?? 20_000;
     this.retryMs = o.retryMs ?? 5000;
     this.trustUids = new Set(o.trustUids ?? trustedUidsFromEnv(process.env));
     try {

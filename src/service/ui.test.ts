@@ -291,6 +291,29 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/live.png` });
   });
 
+  it('keeps each namespace of a burst findable by the search, with its own entry', async () => {
+    // Seven namespaces in one moment (one `ip -batch`): the log says them in one burst line, and a
+    // search for one of them shows that namespace's own entry in its place.
+    const names = Array.from({ length: 7 }, (_, i) => `${topo.prefix}burst${i}`);
+    try {
+      await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}burst3`);
+      execFileSync('ip', ['-batch', '-'], { input: names.map((n) => `netns add ${n}\n`).join('') });
+      await page
+        .locator('#changes li', { hasText: new RegExp(` \\+ ${topo.prefix}burst3$`) })
+        .waitFor({ timeout: 20_000 });
+      assert.equal(
+        await page.locator('#changes li', { hasText: /\d+ namespaces \(/ }).count(),
+        0,
+        'a search shows members, not the burst line',
+      );
+      // Back to the view the next tests start from.
+      await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+      await card(topo.ns.a!).waitFor();
+    } finally {
+      for (const n of names) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+    }
+  });
+
   it('searches by IP address, switches to the dark theme and exports the diagram as SVG', async () => {
     await page.fill('#search', `${topo.net}.3`);
     // A locator, not waitForFunction('…'): that evaluates a string, which the UI's CSP (no 'unsafe-eval') refuses.

@@ -38,6 +38,11 @@ interface ChangeLogEntry {
   search: string;
   /** What changed inside a changed namespace, one line each (views/changes.ts, as `wirescope watch` prints it). */
   details?: string[];
+  /**
+   * A burst line's own entries, one per namespace: a search shows the matching ones in its
+   * place, so a lab's changes stay findable (with their details) while other tools churn.
+   */
+  members?: ChangeLogEntry[];
 }
 
 const SETTINGS_KEY = 'wirescope.settings';
@@ -412,16 +417,12 @@ function renderStatus(): void {
 const DETAIL_LINES = 6;
 
 function renderChanges(): void {
+  const terms = state.query ? state.query.toLowerCase().split(/\s+/) : undefined;
+  const matches = (e: ChangeLogEntry) => !terms || terms.some((t) => e.search.toLowerCase().includes(t));
   changesList.replaceChildren(
     ...state.changeLog
-      .filter(
-        (e) =>
-          !state.query ||
-          state.query
-            .toLowerCase()
-            .split(/\s+/)
-            .some((t) => e.search.toLowerCase().includes(t)),
-      )
+      .flatMap((e) => (terms && e.members ? e.members : [e]))
+      .filter(matches)
       .slice(0, 30)
       .map((e) =>
         h(
@@ -574,17 +575,7 @@ function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
     else state.changedIfaces.delete(k);
   }
   const log = (kind: ChangeLogEntry['kind'], sign: string, inos: readonly number[], what: string) => {
-    if (inos.length > BURST) {
-      const names = inos.slice(0, 3).map(name).join(', ');
-      state.changeLog.unshift({
-        at,
-        kind,
-        text: `${sign} ${inos.length} ${what} (${names}, …)`,
-        search: inos.map(name).join(' '),
-      });
-      return;
-    }
-    for (const ino of inos) {
+    const entries = inos.map((ino): ChangeLogEntry => {
       const entry: ChangeLogEntry = {
         at,
         kind,
@@ -594,8 +585,20 @@ function recordChanges(e: ChangeEvent, previous: Graph | undefined): void {
       };
       const lines = kind === 'changed' ? details.get(ino) : undefined;
       if (lines?.length) entry.details = lines;
-      state.changeLog.unshift(entry);
+      return entry;
+    });
+    if (inos.length > BURST) {
+      const names = inos.slice(0, 3).map(name).join(', ');
+      state.changeLog.unshift({
+        at,
+        kind,
+        text: `${sign} ${inos.length} ${what} (${names}, …)`,
+        search: entries.map((e) => e.search).join(' '),
+        members: [...entries].reverse(), // newest first, as single entries are shown
+      });
+      return;
     }
+    for (const entry of entries) state.changeLog.unshift(entry);
   };
   for (const ino of e.changes.namespaces.added) {
     state.changedNs.set(ino, 'added');
