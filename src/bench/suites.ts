@@ -1,6 +1,7 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 
 import { suite as capture } from './capture.js';
+import { suite as check } from './check.js';
 import { suite as cli } from './cli.js';
 import { suite as engines } from './engines.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
@@ -23,4 +24,5 @@ export const suites: BenchSuite[] = [
   lab,
   serveVerify,
   capture,
+  check,
 ];

@@ -35,6 +35,7 @@ const commands: Record<CommandName, () => Promise<Registrar>> = {
   verify: async () => (await import('./verify.js')).registerVerify,
   watch: async () => (await import('./watch.js')).registerWatch,
   capture: async () => (await import('./capture.js')).registerCapture,
+  check: async () => (await import('./check.js')).registerCheck,
 };
 
 const isCommand = (word: string | undefined): word is CommandName => word !== undefined && word in commands;

@@ -39,6 +39,11 @@ export const SUMMARIES = {
     description:
       'capture live packets in network namespaces, containers, pods or labs into one pcapng stream',
   },
+  check: {
+    term: 'check [options] <target>',
+    description:
+      'resolve and reach the neighbours of a container or network namespace from inside it (exit 0 all verified, 1 broken, 2 error)',
+  },
 } as const satisfies Record<string, CommandSummary>;
 
 export type CommandName = keyof typeof SUMMARIES;

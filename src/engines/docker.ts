@@ -44,7 +44,34 @@ export function containerFromInspect(
   if (running && typeof pid === 'number' && pid > 0) c.pid = pid;
   if (running && Number.isFinite(startedAt)) c.startedAt = startedAt;
   if (info.Config?.Image) c.image = info.Config.Image;
+  const aliases = networkAliases(info.NetworkSettings?.Networks, info.Id);
+  if (aliases) c.aliases = aliases;
   return c;
+}
+
+/** Aliases kept per network and in all: an engine's answer is bounded like any other input. */
+const MAX_ALIASES = 32;
+
+/**
+ * The DNS aliases of each network endpoint. Docker (API < 1.45) lists the
+ * container's short id among them; that is no name anybody chose, so it is left out.
+ */
+export function networkAliases(networks: unknown, id: string): Record<string, string[]> | undefined {
+  if (typeof networks !== 'object' || networks === null) return undefined;
+  const out: Record<string, string[]> = {};
+  let total = 0;
+  for (const [net, ep] of Object.entries(networks as Record<string, unknown>).slice(0, MAX_ALIASES)) {
+    const raw = (ep as { Aliases?: unknown } | null)?.Aliases;
+    if (!Array.isArray(raw)) continue;
+    const names = raw
+      .filter(
+        (a): a is string => typeof a === 'string' && a.length > 0 && a.length <= 253 && !id.startsWith(a),
+      )
+      .slice(0, MAX_ALIASES - total);
+    total += names.length;
+    if (names.length > 0) out[net] = [...new Set(names)];
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** Labels must be string→string; anything else an engine sends is dropped, not coerced. */

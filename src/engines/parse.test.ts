@@ -5,7 +5,7 @@ import type { Draft } from '../model/types.js';
 import { specIsPrivileged } from './containerd.js';
 import { parseVerboseInfo } from './cri.js';
 import { engineTypeOf, pickApiSocket } from './detect.js';
-import { containerFromInspect, JsonLines, sanitizeLabels } from './docker.js';
+import { containerFromInspect, JsonLines, networkAliases, sanitizeLabels } from './docker.js';
 import { containerOfProcesses, PidTranslator, parseBootTime } from './relate.js';
 import { dockerDraft } from './testing/draft.js';
 import { addGroups } from './tracker.js';
@@ -213,5 +213,26 @@ describe('engines: groups from labels', () => {
     assert.equal(groups['podman-pod/podman-1/abc']?.name, 'mypod');
     assert.deepEqual(groups['podman-pod/podman-1/abc']?.labels, { x: 'y' });
     assert.equal(groups['podman-pod/podman-1/zzz']?.name, 'zzz');
+  });
+});
+
+describe('docker network aliases', () => {
+  const id = 'abcdef0123456789'.repeat(4);
+  it('keeps the aliases of each network, without the short id Docker adds', () => {
+    assert.deepEqual(
+      networkAliases({ app: { Aliases: ['web', 'abcdef012345', 'web'] }, other: { Aliases: null } }, id),
+      { app: ['web'] },
+    );
+    assert.equal(networkAliases(undefined, id), undefined);
+    assert.equal(networkAliases({ app: { Aliases: [] } }, id), undefined);
+  });
+  it('drops what is not a name and bounds what an engine sends', () => {
+    const many = Array.from({ length: 100 }, (_, i) => `a${i}`);
+    const r = networkAliases(
+      { n1: { Aliases: [1, {}, '', 'x'.repeat(300), ...many] }, n2: { Aliases: many } },
+      id,
+    );
+    assert.equal(r?.n1?.length, 32);
+    assert.equal(r?.n2, undefined);
   });
 });

@@ -38,6 +38,7 @@ export function podmanNetworks(json: unknown): CachedNetwork[] {
     if (typeof n.id === 'string') net.id = n.id;
     if (typeof n.driver === 'string') net.driver = n.driver;
     if (typeof n.internal === 'boolean') net.internal = n.internal;
+    if (typeof n.dns_enabled === 'boolean') net.dns = n.dns_enabled;
     if (typeof n.network_interface === 'string') {
       if (n.driver === 'bridge') net.bridge = n.network_interface;
       else net.parent = n.network_interface;

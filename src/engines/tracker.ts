@@ -435,6 +435,8 @@ class Tracker implements EngineTracker {
         };
         if (c.image) out.image = c.image;
         if (c.namespace !== undefined) out.namespace = c.namespace;
+        if (c.aliases)
+          out.networkAliases = Object.fromEntries(Object.entries(c.aliases).map(([k, v]) => [k, [...v]]));
         const pod = c.pod ?? podOf.get(c.id);
         this.relateProcess(c, out, engineProc, translator, scan, warnings, t.id);
         if (out.pid !== undefined) {

@@ -18,6 +18,8 @@ export interface CachedContainer {
   namespace?: string;
   /** Podman pod id. */
   pod?: string;
+  /** Network name → the container's DNS aliases there (docker --network-alias, compose services). */
+  aliases?: Record<string, string[]>;
 }
 
 export interface CachedNetwork {
@@ -28,6 +30,8 @@ export interface CachedNetwork {
   driver?: string;
   internal?: boolean;
   default?: boolean;
+  /** Whether the engine serves the network's container names by DNS (podman: dns_enabled). */
+  dns?: boolean;
   /** Bridge interface implementing the network, in the engine's network namespace. */
   bridge?: string;
   /** Parent interface of macvlan/ipvlan networks. */

@@ -9,7 +9,7 @@
  * multi-threaded process (setns(2): EINVAL), which is why files of other mount
  * namespaces are read through /proc/PID/root instead.
  */
-import { fstatSync } from 'node:fs';
+import { fstatSync, statSync } from 'node:fs';
 import { CLONE_NEWNET, close, gettid, O_CLOEXEC, O_RDONLY, open, setns } from './libc.js';
 import { checkNsFd, openNs } from './nsfs.js';
 
@@ -67,5 +67,25 @@ function restore(back: number): void {
     setns(back, CLONE_NEWNET);
   } catch (e) {
     throw new NetnsRestoreError(`cannot return to the original network namespace: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Moves the calling thread into the network namespace at `path` (namespace
+ * `ino` when given) for the rest of its life. Only for a worker thread that
+ * exists to act from inside that one namespace (the neighbourhood check): every
+ * socket its event loop creates afterwards — TCP connects, the DNS resolver's
+ * UDP sockets, ICMP sockets — is then created in it. Never for a thread that
+ * runs anything else.
+ */
+export function enterNetnsForGood(path: string, ino?: number): void {
+  const fd = openNs(path, ino);
+  try {
+    // Already there (e.g. the host namespace): setns would need CAP_SYS_ADMIN for nothing.
+    // stat, not home(): that keeps an fd open for the thread's lifetime, and fds outlive threads.
+    if (fstatSync(fd).ino === statSync(`/proc/self/task/${gettid()}/ns/net`).ino) return;
+    setns(fd, CLONE_NEWNET);
+  } finally {
+    close(fd);
   }
 }

@@ -289,6 +289,8 @@ export const InterfaceSchema = Type.Object(
         id: Opt(Type.String()),
         internal: Opt(Type.Boolean()),
         default: Opt(Type.Boolean()),
+        /** False when the engine runs no DNS for the network (podman's dns_enabled). */
+        dns: Opt(Type.Boolean()),
         driver: Opt(Type.String()),
       }),
     ),
@@ -465,6 +467,8 @@ export const ContainerSchema = Type.Object(
     groups: Type.Array(Type.String()),
     /** containerd namespace or similar engine-side scoping. */
     namespace: Opt(Type.String()),
+    /** Network name → the container's DNS aliases on it (Docker --network-alias; compose sets its service). */
+    networkAliases: Opt(Type.Record(Type.String(), Type.Array(Type.String()))),
   },
   { $id: 'Container' },
 );

@@ -8,6 +8,7 @@
  *   GET /api/events         server-sent events: what changed between discoveries
  *   GET /api/capture.pcapng live packets of the named targets, one pcapng stream (capture.ts)
  *   GET /api/verify         drift of the labs given with serve --verify
+ *   GET /api/check/:target  neighbourhood check (JSON, or SSE for live verdicts)
  *   GET /api/openapi.json   GET /api/schema     GET /healthz      GET /  the web UI
  *
  * Every request passes, in this order: the Host check (421, DNS rebinding,
@@ -27,6 +28,7 @@ import {
   DEFAULT_CAPTURE_LIMITS,
   parseCaptureQuery,
 } from './capture.js';
+import { CheckService, ChecksBusyError, CheckTargetError } from './check.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from './contract.js';
 import { isEmpty } from './diff.js';
 import { driftSummary, sameDrift } from './drift.js';
@@ -62,6 +64,8 @@ export interface AppOptions {
   verify?: boolean;
   /** Limits of the captures (capture.ts). */
   captures?: Partial<CaptureLimits>;
+  /** Runs neighbourhood checks (/api/check/:target, /mobydig); one is made when absent. */
+  checks?: CheckService;
 }
 
 const READ_METHODS = new Set(['GET', 'HEAD']);
@@ -101,6 +105,7 @@ const STREAM_RETRY_AFTER_S = 30;
 const isApiPath = (path: string): boolean =>
   path === '/json' ||
   path === '/mobyshark' ||
+  path === '/mobydig' ||
   path === '/healthz' ||
   path === '/version' ||
   path === '/capture' ||
@@ -115,6 +120,7 @@ export type Env = { Bindings: Partial<HttpBindings> };
 
 export interface ServiceApp {
   app: Hono<Env>;
+  checks: CheckService;
   /** Open event streams: while there are any, changes are rediscovered eagerly. */
   subscribers(): number;
   /** The running captures (stopped when the service shuts down). */
@@ -247,6 +253,7 @@ export function createApp(opts: AppOptions): ServiceApp {
     };
     app.use('/json', guard);
     app.use('/mobyshark', guard);
+    app.use('/mobydig', guard);
     app.use('/api/*', guard);
     app.use('/capture', guard);
     app.use('/discover/*', guard);
@@ -489,6 +496,79 @@ export function createApp(opts: AppOptions): ServiceApp {
     return app.fetch(new Request(url, c.req.raw), c.env);
   });
 
+  const checks = opts.checks ?? new CheckService();
+  // The websocket itself is served on the HTTP server's upgrade event (mobydig.ts).
+  app.get('/mobydig', () =>
+    problemResponse(
+      problem(426, 'upgrade-required', '/mobydig is a websocket: connect with Upgrade: websocket'),
+      { upgrade: 'websocket', connection: 'Upgrade' },
+    ),
+  );
+  app.get('/api/check/:target', async (c) => {
+    const target = c.req.param('target');
+    const snap = await snapshot(c);
+    const sse = /\btext\/event-stream\b/.test(c.req.header('accept') ?? '');
+    const abort = new AbortController();
+    c.env?.incoming?.once('close', () => abort.abort());
+    let stream: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const send = (event: string, data: unknown) => {
+      try {
+        stream?.enqueue(new Uint8Array(sseFrame(event, JSON.stringify(data))));
+      } catch {
+        // the client went away; the abort signal ends the check
+      }
+    };
+    let started: ReturnType<CheckService['start']>;
+    try {
+      started = checks.start(snap.discovery, target, {
+        signal: abort.signal,
+        ...(sse ? { onVerdict: (v) => send('verdict', v) } : {}),
+      });
+    } catch (err) {
+      if (err instanceof CheckTargetError)
+        throw new ProblemError(problem(404, 'no-such-target', err.message));
+      if (err instanceof ChecksBusyError)
+        throw new ProblemError(problem(503, 'checks-busy', err.message), { 'retry-after': '5' });
+      throw err;
+    }
+    if (!sse) {
+      try {
+        return c.json(await started.done);
+      } catch (err) {
+        throw new ProblemError(problem(500, 'check-failed', `check failed: ${firstLine(err)}`));
+      }
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        stream = controller;
+        send('neighbourhood', { ...started.prepared.hood, names: started.prepared.plan.names.length });
+        started.done
+          .then(
+            (r) => send('done', r),
+            (err: unknown) => send('error', { message: firstLine(err) }),
+          )
+          .finally(() => {
+            try {
+              controller.close();
+            } catch {
+              // already closed by a departed client
+            }
+          });
+      },
+      cancel() {
+        abort.abort();
+      },
+    });
+    return new Response(body, {
+      headers: {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-store',
+        'transfer-encoding': 'chunked',
+        'x-accel-buffering': 'no',
+      },
+    });
+  });
+
   app.get('/api/*', (c) => problemResponse(problem(404, 'not-found', `no API resource at ${c.req.path}`)));
 
   app.get('*', async (c) => {
@@ -504,5 +584,5 @@ export function createApp(opts: AppOptions): ServiceApp {
     });
   });
 
-  return { app, subscribers: () => hub.size, captures, admit };
+  return { app, checks, subscribers: () => hub.size, captures, admit };
 }

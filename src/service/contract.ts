@@ -79,3 +79,6 @@ export interface ChangeEvent {
   /** With `serve --verify`: the lab drift after this discovery (details at /api/verify). */
   drift?: DriftSummary;
 }
+
+/** The neighbourhood check's shapes (`/api/check/:target`), for the web UI. */
+export type { CheckResult, Neighbourhood, Quality, Verdict } from '../check/types.js';

@@ -153,6 +153,41 @@ export function openApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/api/check/{target}': {
+        get: {
+          summary: 'Neighbourhood check: can the target resolve and reach its neighbours?',
+          description:
+            'target: a container (name, id prefix, GROUP/MEMBER), a netns inode or an `ip netns` name. ' +
+            'From inside its network namespace, the names of its neighbours are resolved with its own ' +
+            'resolver and each address is probed (TCP to a known listener, else ICMP echo). JSON: ' +
+            '{target, neighbours, gateways, notes, verdicts: [{fqdn, address, quality, error?, neighbour?, via?, ' +
+            'source?}], ok}; quality is verified, unreachable or invalid. With `Accept: text/event-stream`: ' +
+            'events `neighbourhood`, then `verdict` each time a (fqdn, address) changes quality ' +
+            '(unverified, verifying, then its verdict), then `done` with the result (or `error`).',
+          parameters: [
+            { name: 'target', in: 'path', required: true, schema: { type: 'string' } },
+            { $ref: '#/components/parameters/fresh' },
+          ],
+          responses: {
+            '200': {
+              description: 'check result, or its event stream',
+              content: { 'application/json': {}, 'text/event-stream': {} },
+            },
+            ...errors,
+          },
+        },
+      },
+      '/mobydig': {
+        get: {
+          summary: "Ghostwire's neighbourhood check websocket (`?target=NAME`)",
+          description:
+            'Websocket only (plain HTTP: 426). Text frames {fqdn, address, quality, error} as qualities ' +
+            'change (unverified, verifying, verified, invalid; an unreachable neighbour is invalid with ' +
+            '`verdict: "unreachable"`); close 1000 when done, 4400 with the reason for an unknown target.',
+          parameters: [{ name: 'target', in: 'query', required: true, schema: { type: 'string' } }],
+          responses: { '101': { description: 'switching to the websocket' }, ...errors },
+        },
+      },
       '/api/verify': {
         get: {
           summary: 'Drift of the labs given with `serve --verify FILE`',

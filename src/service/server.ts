@@ -3,9 +3,10 @@
  * watcher that invalidates it, and the HTTP server.
  */
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, resolve } from 'node:path';
+import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import { type DiscoverOptions, discover } from '../discover.js';
@@ -21,6 +22,7 @@ import { withDrift } from './drift.js';
 import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
+import { createMobydig } from './mobydig.js';
 import { WorkerRunner } from './runner.js';
 
 export interface ServiceOptions {
@@ -158,6 +160,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   }, 5000);
   ageCheck.unref();
 
+  const mobydig = createMobydig({ cache, checks: service.checks, hosts, token: opts.token });
   const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
     const s = serve(
       {
@@ -170,16 +173,20 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     );
     // serve() makes a node:http server (no createServer option is given).
     (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
-    // Websocket upgrades never reach the app: the capture socket admits them itself, with the app's checks.
-    (s as Server).on(
-      'upgrade',
-      captureUpgradeHandler({
-        captures: service.captures,
-        admit: service.admit,
-        discovery: async () => (await cache.get()).discovery,
-        application: `wirescope ${opts.version ?? ''}`.trim(),
-      }),
-    );
+    // Websocket upgrades never reach the app. One listener routes them by path: /mobydig to the
+    // check, every other path to the capture socket, which admits its own with the app's checks
+    // and refuses the rest (404).
+    const capture = captureUpgradeHandler({
+      captures: service.captures,
+      admit: service.admit,
+      discovery: async () => (await cache.get()).discovery,
+      application: `wirescope ${opts.version ?? ''}`.trim(),
+    });
+    (s as Server).on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname === '/mobydig')
+        mobydig.upgrade(req, socket, head);
+      else capture(req, socket, head);
+    });
     s.once('error', reject);
   });
   const addr = server.address() as AddressInfo;
@@ -199,6 +206,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       tracker?.close();
       await runner?.close();
       // Event streams never end by themselves: cut every connection.
+      for (const ws of mobydig.wss.clients) ws.terminate();
+      mobydig.wss.close();
       const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
       await new Promise<void>((r) => {
         server.close(() => r());

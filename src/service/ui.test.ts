@@ -186,6 +186,40 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/details.png`, fullPage: true });
   });
 
+  it('checks a namespace’s neighbourhood from its details, filling the verdicts in as they arrive', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    await page.locator('#sec-check button', { hasText: 'check neighbourhood' }).click();
+    await page.locator('#sec-check .check-status', { hasText: /check\(s\):/ }).waitFor({ timeout: 30_000 });
+    const b = page.locator('#sec-check tr', { hasText: `${topo.prefix}b` });
+    assert.equal(await b.locator('td').nth(1).textContent(), `${topo.net}.3`);
+    // The host's bridge may filter (br_netfilter under Docker's FORWARD policy): the verdict is
+    // the one ping(8) in a gives, whichever it is.
+    let pings = true;
+    try {
+      execFileSync(
+        'ip',
+        ['netns', 'exec', `${topo.prefix}a`, 'ping', '-c', '2', '-W', '1', `${topo.net}.3`],
+        {
+          stdio: 'ignore',
+        },
+      );
+    } catch {
+      pings = false;
+    }
+    assert.equal(await b.locator('td').nth(2).textContent(), pings ? 'verified' : 'unreachable');
+    assert.match((await b.locator('td').nth(3).textContent()) ?? '', /^icmp/);
+    await page.screenshot({ path: `${SHOTS}/check.png`, fullPage: true });
+    // Back on the wiring view (same page: the check's marks live in it), the verdict sits on
+    // the neighbour's card, in words, and the start's card says it is the start.
+    await page.evaluate(`location.hash = ${JSON.stringify(`#/wiring?q=${topo.prefix}`)}`);
+    await card(topo.ns.b!)
+      .locator('.cbadge', { hasText: pings ? 'reached' : 'unreachable' })
+      .waitFor({ timeout: 10_000 });
+    assert.match((await card(topo.ns.b!).locator('.cbadge').getAttribute('title')) ?? '', /^\S+b \S+: /);
+    assert.equal(await card(topo.ns.a!).locator('.cbadge').textContent(), 'check start');
+    await page.screenshot({ path: `${SHOTS}/check-wiring.png`, fullPage: true });
+  });
+
   it('shows a Docker container as a card titled by its name, engine and compose project, on its network', async () => {
     await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
     const c = page.locator('.card', { has: page.locator('.title', { hasText: new RegExp(`^${cname()}$`) }) });

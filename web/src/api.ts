@@ -88,3 +88,36 @@ export function subscribe(
   });
   return () => es.close();
 }
+
+/**
+ * Runs a neighbourhood check (`/api/check/:target` as server-sent events) and
+ * hands each event to `on` as it arrives. fetch, not EventSource: it sends the
+ * token as a header and does not reconnect to start another check.
+ */
+export async function streamCheck(
+  target: string,
+  on: (event: string, data: unknown) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const res = await fetch(`api/check/${encodeURIComponent(target)}`, {
+    headers: { ...authHeaders(), accept: 'text/event-stream' },
+    signal,
+  });
+  if (!res.ok || !res.body) throw apiError(res, await res.text());
+  const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buf = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    buf += value;
+    let end = buf.indexOf('\n\n');
+    while (end >= 0) {
+      const block = buf.slice(0, end);
+      buf = buf.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data !== undefined) on(event, JSON.parse(data));
+      end = buf.indexOf('\n\n');
+    }
+  }
+}

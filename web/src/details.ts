@@ -2,6 +2,7 @@
 
 import { ruleActionLabel, ruleSelectorLabel, tableName } from '../../src/views/labels.js';
 import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
+import { checkSection } from './check.js';
 import { h } from './dom.js';
 import type { Graph } from './graph.js';
 import { ikey } from './graph.js';
@@ -314,6 +315,7 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
           table('tenants', ['PID', 'name', 'command', 'capabilities (bounding)'], tenants),
         )
       : '',
+    net.isInitial ? '' : checkSection(String(ino), card.title),
     section(
       'Interfaces',
       'interfaces',

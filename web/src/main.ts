@@ -14,6 +14,7 @@ import { describeChanges } from '../../src/views/changes.js';
 import { hostSummary } from '../../src/views/host.js';
 import './style.css';
 import { fetchDiscovery, fetchVerify, subscribe } from './api.js';
+import { checkMarks, onCheckMarks } from './check.js';
 import { containerDetails, netnsDetails } from './details.js';
 import { h } from './dom.js';
 import { type DriftMarks, driftCounts, driftMarks, driftPanel, driftStatus, labelLabCards } from './drift.js';
@@ -254,6 +255,7 @@ function marks() {
     changedIfaces: state.changedIfaces,
     focus,
     drift: state.drift,
+    check: checkMarks(),
   };
 }
 
@@ -277,6 +279,17 @@ function relayout(keepScroll: boolean): void {
 function remark(): void {
   wiring.mark(marks());
 }
+// A neighbourhood check's verdicts show on the neighbours' cards as they arrive, at most
+// one re-render a frame (a check sends a hundred updates in a second).
+let remarkQueued = false;
+onCheckMarks(() => {
+  if (remarkQueued) return;
+  remarkQueued = true;
+  requestAnimationFrame(() => {
+    remarkQueued = false;
+    remark();
+  });
+});
 
 function renderTabs(): void {
   const r = state.route;

@@ -5,6 +5,7 @@
  * as smoothly as 5.
  */
 
+import type { CheckMarks } from './check.js';
 import { esc } from './dom.js';
 import { cardBadge, type DriftMarks, OP_CLASS, rowBadge, worst } from './drift.js';
 import type { Graph, Row } from './graph.js';
@@ -27,6 +28,33 @@ export interface Marks {
   focus?: number;
   /** Lab drift (serve --verify): missing, undeclared and changed objects. */
   drift?: DriftMarks;
+  /** The last neighbourhood check: its start and each neighbour's verdict so far. */
+  check?: CheckMarks;
+}
+
+const CHECK_TEXT: Record<string, string> = {
+  verified: 'reached',
+  unreachable: 'unreachable',
+  invalid: 'invalid',
+  verifying: 'checking',
+  unverified: 'unchecked',
+};
+
+/** The neighbourhood check's word on a card: the start, or a neighbour's verdict (in words, not only colour). */
+function checkBadge(ino: number, m: Marks): string {
+  const c = m.check;
+  if (!c) return '';
+  if (c.start === ino)
+    return '<span class="cbadge check-start" title="neighbourhood check from here">check start</span>';
+  const n = c.neighbours.get(ino);
+  if (!n) return '';
+  const lines = [...n.verdicts.values()]
+    .filter((v) => v.quality !== 'unverified' && v.quality !== 'verifying')
+    .map(
+      (v) =>
+        `${v.fqdn} ${v.address || '-'}: ${v.quality}${v.quality === 'verified' ? ` via ${v.via ?? '?'}` : v.error ? ` (${v.error})` : ''}`,
+    );
+  return `<span class="cbadge check-${n.quality}" title="${esc(lines.join('\n') || 'being checked')}">${CHECK_TEXT[n.quality] ?? ''}</span>`;
 }
 
 const OVERSCAN = 600;
@@ -86,8 +114,11 @@ export function cardHtml(c: PlacedCard, m: Marks): string {
     `<div class="${cls.join(' ')}" data-ino="${c.ino}">` +
     '<div class="head"><span class="dot"></span>' +
     `<a class="title" href="#/netns/${c.ino}" title="${esc(c.info.title)} — details">${esc(c.info.title)}</a>` +
+    '<span class="badges">' +
     (chg ? `<span class="badge">${chg === 'added' ? 'new' : 'changed'}</span>` : '') +
     cardBadge(drift) +
+    checkBadge(c.ino, m) +
+    '</span>' +
     `<button class="collapse" data-ino="${c.ino}" title="${c.collapsed ? 'expand' : 'collapse'}">${c.collapsed ? '▸' : '▾'}</button>` +
     `<div class="sub" title="${esc(c.info.subtitle)}">${esc(c.info.subtitle)}</div></div>` +
     c.rows.map((r) => rowHtml(r, m)).join('') +

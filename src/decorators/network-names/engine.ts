@@ -14,6 +14,7 @@ export function toInterfaceNetwork(n: CachedNetwork): InterfaceNetwork {
   if (n.id !== undefined) out.id = n.id;
   if (n.internal !== undefined) out.internal = n.internal;
   if (n.default !== undefined) out.default = n.default;
+  if (n.dns !== undefined) out.dns = n.dns;
   if (n.driver !== undefined) out.driver = n.driver;
   return out;
 }
