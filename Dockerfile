@@ -1,0 +1,45 @@
+# wirescope as a container image. Build from a clone after `npm ci` (the build
+# stage compiles from the context's node_modules and never reaches a registry,
+# so it builds where npm and Docker Hub are unreachable, as in the test suite):
+#   docker build -t wirescope:0.1.0 .
+# Start it with deploy/compose.yaml (README, "Deploy").
+#
+# Base: Debian trixie, because its `nodejs` package is 20.19 (wirescope needs
+# >= 20.19 for require(esm) and the test runner it is tested with) and glibc
+# matches koffi's prebuilt linux-x64 binary. The tests import a minbase
+# mmdebstrap of trixie under this name (src/deploy/testing/image.ts).
+ARG BASE=debian:trixie-slim
+
+FROM ${BASE} AS build
+WORKDIR /src
+COPY package.json package-lock.json tsconfig.json biome.json ./
+COPY node_modules ./node_modules
+COPY bin ./bin
+COPY scripts/lib/prune-dev.mjs ./scripts/lib/prune-dev.mjs
+COPY src ./src
+COPY web ./web
+# tsc and vite straight from node_modules: the base has node but no npm.
+RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
+ && node node_modules/typescript/bin/tsc -p web/tsconfig.json \
+ && node node_modules/vite/bin/vite.js build --config web/vite.config.ts --logLevel warn \
+ && node scripts/lib/prune-dev.mjs package-lock.json node_modules \
+ && find dist -name '*.test.js' -delete -o -name '*.test.d.ts' -delete \
+ && rm -rf dist/bench
+
+FROM ${BASE}
+LABEL org.opencontainers.image.title="wirescope" \
+      org.opencontainers.image.description="Discovers the virtual networking of a Linux host" \
+      org.opencontainers.image.licenses="MIT"
+WORKDIR /opt/wirescope
+COPY --from=build /src/package.json ./
+COPY --from=build /src/bin ./bin
+COPY --from=build /src/dist ./dist
+COPY --from=build /src/web/dist ./web/dist
+COPY --from=build /src/node_modules ./node_modules
+ENV NODE_ENV=production
+EXPOSE 5000
+# Liveness for `docker run` without compose; node is the only program here (no curl).
+HEALTHCHECK --interval=5s --timeout=5s --start-period=2s --retries=3 \
+  CMD ["node", "-e", "fetch('http://'+(process.env.WIRESCOPE_LISTEN||'127.0.0.1:5000')+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+ENTRYPOINT ["node", "/opt/wirescope/bin/wirescope.js"]
+CMD ["serve", "--listen", "127.0.0.1:5000"]
