@@ -4,11 +4,12 @@
 # (ip, lsns, unshare); iptables/nftables for NAT and forwarded-port tests;
 # docker.io, containerd, runc and podman are the real engines the engine tests
 # drive; busybox-static is the rootfs of every test image and lab container;
-# chromium runs the web UI's end-to-end tests; mmdebstrap makes the container
-# image's base (debian:trixie-slim) without a registry and docker-compose
-# starts deploy/compose.yaml (src/deploy/testing/image.ts).
+# chromium runs the web UI's end-to-end tests; systemd provides systemd-socket-activate,
+# the socket activator of the socket-activated podman test (systemd is not started);
+# mmdebstrap makes the container image's base (debian:trixie-slim) without a registry
+# and docker-compose starts deploy/compose.yaml (src/deploy/testing/image.ts).
 WS_TEST_PACKAGES=(iproute2 util-linux procps iptables nftables busybox-static psmisc mmdebstrap docker-compose
-  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates)
+  docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates systemd)
 
 # ws_install_packages PKG...: installs those of the Debian packages that are missing.
 ws_install_packages() {

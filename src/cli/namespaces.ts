@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import type { NamespaceType } from '../model/types.js';
 import { NAMESPACE_TYPES } from '../namespaces/ns-types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
-import { privilegeLine, renderNamespaces, warningLine } from '../namespaces/text.js';
+import { privilegeLine, renderNamespaces, warningLine } from '../views/namespaces.js';
 import { CliError } from './errors.js';
 
 interface Opts {

@@ -14,9 +14,9 @@ export function registerVerify(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (file: string, o: { reach?: boolean; json?: boolean }) => {
       const lab = await loadLabFile(file);
-      const { runVerify } = await import('../lab/verify-run.js');
+      const { verifyAgainstFresh } = await import('../service/drift.js');
       const { formatDrift } = await import('../lab/verify.js');
-      const r = await runVerify(lab, { reach: o.reach ?? false });
+      const r = await verifyAgainstFresh(lab, { reach: o.reach ?? false });
       // Exit once written: discovery's worker pool would otherwise keep the process alive.
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrift(r), () =>
         process.exit(r.clean ? 0 : 1),

@@ -245,6 +245,12 @@ describe('wirescope watch', () => {
       await until('the veth, in the namespace named after the process', () =>
         out.includes(`\\x1b[31mevil(${tenant?.pid}): eth0 (veth)`),
       );
+      // The kernel announces an alias change only for a device that is up (netdev_state_change()
+      // sends RTM_NEWLINK only with IFF_UP): a down device's alias shows at the next rediscovery.
+      ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      await until('eth0 set up', () =>
+        out.includes(`\\x1b[31mevil(${tenant?.pid}): eth0 state down (set down) →`),
+      );
       ip('-n', ns, 'link', 'set', 'eth0', 'alias', '\x1b]0;pwned\x07\x1b[2J');
       await until('the alias change, escaped', () =>
         out.includes(`\\x1b[31mevil(${tenant?.pid}): eth0 alias — → \\x1b]0;pwned\\x07\\x1b[2J\n`),

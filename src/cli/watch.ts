@@ -3,7 +3,7 @@
  * discovery, then a line for every change (like `ip monitor`, but across every
  * network namespace, with names: containers, lab nodes, processes).
  *
- * Changes are noticed as the service notices them (service/watch.ts: rtnetlink
+ * Changes are noticed as the service notices them (watch/watcher.ts: rtnetlink
  * multicast in every namespace, the namespace census, engine events); each
  * burst is coalesced into one rediscovery, compared with the last one
  * (views/changes.ts). Listening sockets and DNS files have no notifications:
@@ -13,12 +13,12 @@ import type { Command } from 'commander';
 import { closeDiscovery, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/tracker.js';
 import type { Discovery, Warning } from '../model/types.js';
-import { privilegeLine } from '../namespaces/text.js';
 import { holderPaths } from '../service/cache.js';
-import { ChangeWatcher, SETTLE_MS } from '../service/watch.js';
 import { type ChangeLine, describeChanges } from '../views/changes.js';
+import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { matchingNetworks } from '../views/text-tree.js';
+import { ChangeWatcher, SETTLE_MS } from '../watch/watcher.js';
 import { CliError } from './errors.js';
 
 interface WatchFlags {

@@ -9,7 +9,7 @@ import { CONTAINERD_PROTO, CONTAINERD_SERVICES } from './containerd-proto.js';
 import { sanitizeLabels } from './docker.js';
 import { grpcMessage, type MethodDef, method, serviceMethods, unary, unixClient } from './grpc.js';
 import type { CachedContainer, CachedNetwork, CachedPod, EngineClient } from './types.js';
-import { withTimeout } from './types.js';
+import { MAX_INSPECTS, MAX_PENDING_INSPECTS, mapLimit, withTimeout } from './types.js';
 
 type Methods = Record<keyof typeof CONTAINERD_SERVICES, MethodDef>;
 
@@ -150,7 +150,7 @@ export class ContainerdClient implements EngineClient {
     await this.syncAll();
     const again = this.buffered;
     this.buffered = undefined;
-    await Promise.all([...again].map((ns) => this.syncNamespace(ns)));
+    await mapLimit([...again], MAX_INSPECTS, (ns) => this.syncNamespace(ns));
   }
 
   close(): void {
@@ -174,8 +174,10 @@ export class ContainerdClient implements EngineClient {
     stream.on('data', (env: { namespace?: string; topic?: string }) => {
       const ns = env.namespace;
       if (!ns) return;
-      if (this.buffered) this.buffered.add(ns);
-      else this.scheduleNamespace(ns);
+      if (!this.buffered) this.scheduleNamespace(ns);
+      else if (this.buffered.size < MAX_PENDING_INSPECTS) this.buffered.add(ns);
+      else if (!this.closed && !this.broken)
+        this.broken = new Error(`more than ${MAX_PENDING_INSPECTS} namespaces named during the initial list`);
     });
     stream.on('error', (e: grpc.ServiceError) => {
       if (!this.closed && !this.broken) this.broken = new Error(grpcMessage(e));
@@ -197,6 +199,12 @@ export class ContainerdClient implements EngineClient {
   /** Coalesces bursts of events (a `ctr run` raises several) into one namespace re-list. */
   private scheduleNamespace(ns: string): void {
     if (this.nsTimers.has(ns)) return;
+    if (this.nsTimers.size >= MAX_PENDING_INSPECTS) {
+      // An engine naming more namespaces than we re-list at once: re-sync from scratch instead.
+      if (!this.closed && !this.broken)
+        this.broken = new Error(`more than ${MAX_PENDING_INSPECTS} namespaces waiting for a re-list`);
+      return;
+    }
     this.nsTimers.set(
       ns,
       setTimeout(() => {
@@ -209,7 +217,8 @@ export class ContainerdClient implements EngineClient {
   private async syncAll(): Promise<void> {
     const res = await this.unary<{ namespaces: { name: string }[] }>('namespaces', {});
     const names = res.namespaces.map((n) => n.name);
-    const results = await Promise.all(names.map((ns) => this.listNamespace(ns)));
+    // Bounded like Docker inspects: a hostile engine may name any number of namespaces.
+    const results = await mapLimit(names, MAX_INSPECTS, (ns) => this.listNamespace(ns));
     this.containers.clear();
     for (const list of results) for (const c of list) this.containers.set(key(c), c);
   }

@@ -1,17 +1,18 @@
 /**
- * Docker Engine API client (dockerode over the engine's unix socket), also
+ * Docker Engine API client (bounded HTTP over the engine's unix socket, http.ts), also
  * used for podman's Docker-compatible API (see podman.ts). Keeps a cache of
  * containers and networks current from the /events stream.
  */
 import { setMaxListeners } from 'node:events';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { type EventStream, getJson, openEventStream } from './http.js';
 import type { CachedContainer, CachedNetwork, CachedPod, ContainerType, EngineClient } from './types.js';
-import { mapLimit, withTimeout } from './types.js';
+import { MAX_INSPECTS, MAX_PENDING_INSPECTS, mapLimit } from './types.js';
 
 export interface DockerClientOptions {
   /** Path of the API socket, reachable from wirescope's mount namespace. */
   api: string;
-  /** Per-request timeout. */
+  /** Overall deadline of each request (the event stream: until its headers arrive). */
   timeoutMs: number;
 }
 
@@ -70,26 +71,9 @@ export function dockerNetwork(n: Docker.NetworkInspectInfo): CachedNetwork {
   return net;
 }
 
-/** Splits a chunked newline-delimited JSON stream into objects. */
-export class JsonLines {
-  private rest = '';
-  push(chunk: string): unknown[] {
-    const text = this.rest + chunk;
-    const lines = text.split('\n');
-    this.rest = lines.pop() ?? '';
-    const out: unknown[] = [];
-    for (const l of lines) {
-      const s = l.trim();
-      if (!s) continue;
-      try {
-        out.push(JSON.parse(s));
-      } catch {
-        // A malformed event line is skipped; the next resync corrects the cache.
-      }
-    }
-    return out;
-  }
-}
+export { JsonLines } from './http.js';
+
+export { MAX_INSPECTS, MAX_PENDING_INSPECTS } from './types.js';
 
 export class DockerClient implements EngineClient {
   version: string | undefined;
@@ -99,10 +83,7 @@ export class DockerClient implements EngineClient {
   broken: Error | undefined;
   onChange: (() => void) | undefined;
 
-  protected readonly docker: Docker;
-  /** No timeout: the events stream is idle for long stretches. */
-  private readonly eventsDocker: Docker;
-  private events: NodeJS.ReadableStream | undefined;
+  private events: EventStream | undefined;
   /** Aborts every request in flight on close(), so a hanging engine holds no socket open. */
   protected readonly abort = new AbortController();
   private closed = false;
@@ -110,35 +91,32 @@ export class DockerClient implements EngineClient {
   private buffered: EngineEvent[] | undefined;
   /** Per-container event sequence, so a slow inspect never overwrites a newer state. */
   private readonly seq = new Map<string, number>();
+  /** Bounds the inspects in flight (sync and events together). */
+  private readonly inspects = new Limiter(MAX_INSPECTS);
+  /** Containers with an event-driven inspect queued or running. */
+  private readonly pending = new Set<string>();
 
   constructor(
     protected readonly opts: DockerClientOptions,
     protected readonly containerType: ContainerType = 'docker',
   ) {
-    // dockerode aborts a request a little after our own timeout fires, so the
-    // error says what happened ("no answer within") rather than "socket hang up".
-    this.docker = new Docker({ socketPath: opts.api, timeout: opts.timeoutMs + 250 });
-    this.eventsDocker = new Docker({ socketPath: opts.api });
-    // One listener per request in flight (each is removed when its request ends);
-    // a sync runs 8 inspects in parallel next to the events stream and list calls.
+    // One listener per request in flight (each is removed when its request ends):
+    // MAX_INSPECTS inspects next to the events stream and list calls.
     setMaxListeners(64, this.abort.signal);
   }
 
-  protected eventOptions(): Docker.GetEventsOptions {
-    return { filters: { type: ['container', 'network'] } };
+  /** GET with the overall deadline and size cap of http.ts. */
+  protected get(path: string): Promise<unknown> {
+    return getJson(this.opts.api, path, { deadlineMs: this.opts.timeoutMs, signal: this.abort.signal });
+  }
+
+  protected eventOptions(): Record<string, string[]> | undefined {
+    return { type: ['container', 'network'] };
   }
 
   async start(): Promise<void> {
-    // dockerode's version() takes options (abortSignal) at runtime; its typings omit them.
-    const version = this.docker.version as unknown as (o: {
-      abortSignal: AbortSignal;
-    }) => Promise<Docker.DockerVersion>;
-    const v = await withTimeout(
-      version.call(this.docker, { abortSignal: this.abort.signal }),
-      this.opts.timeoutMs,
-      'version',
-    );
-    this.version = v.Version;
+    const v = await this.get('/version');
+    this.version = isObject(v) && typeof v.Version === 'string' ? v.Version : undefined;
     this.buffered = [];
     await this.subscribe();
     await Promise.all([this.syncContainers(), this.syncNetworks(), this.syncPods()]);
@@ -150,51 +128,64 @@ export class DockerClient implements EngineClient {
   close(): void {
     this.closed = true;
     this.abort.abort();
-    const s = this.events as (NodeJS.ReadableStream & { destroy?: () => void }) | undefined;
-    s?.destroy?.();
+    this.events?.close();
     this.events = undefined;
   }
 
   private async subscribe(): Promise<void> {
-    const stream = await withTimeout(
-      this.eventsDocker.getEvents({ ...this.eventOptions(), abortSignal: this.abort.signal }),
-      this.opts.timeoutMs,
-      'events',
+    const filters = this.eventOptions();
+    const path = filters ? `/events?filters=${encodeURIComponent(JSON.stringify(filters))}` : '/events';
+    const fail = (e: Error) => {
+      if (!this.closed && !this.broken) this.broken = e;
+    };
+    const stream = await openEventStream(
+      this.opts.api,
+      path,
+      { deadlineMs: this.opts.timeoutMs, signal: this.abort.signal },
+      (ev) => {
+        if (!isObject(ev)) return;
+        if (this.buffered) {
+          if (this.buffered.length >= MAX_PENDING_INSPECTS) {
+            fail(new Error(`more than ${MAX_PENDING_INSPECTS} events during the initial list`));
+            return;
+          }
+          this.buffered.push(ev as EngineEvent);
+        } else this.apply(ev as EngineEvent);
+      },
+      fail,
     );
     if (this.closed) {
-      (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+      stream.close();
       return;
     }
     this.events = stream;
-    const lines = new JsonLines();
-    stream.on('data', (chunk: Buffer) => {
-      for (const ev of lines.push(chunk.toString('utf8'))) {
-        if (!ev || typeof ev !== 'object') continue;
-        if (this.buffered) this.buffered.push(ev as EngineEvent);
-        else this.apply(ev as EngineEvent);
-      }
-    });
-    const fail = (e?: Error) => {
-      if (!this.closed && !this.broken) this.broken = e ?? new Error('event stream ended');
-    };
-    stream.on('error', fail);
-    stream.on('end', () => fail());
-    stream.on('close', () => fail());
   }
 
   protected apply(ev: EngineEvent): void {
     const type = ev.Type;
-    const action = ev.Action ?? ev.status ?? '';
+    const action = typeof (ev.Action ?? ev.status) === 'string' ? ((ev.Action ?? ev.status) as string) : '';
     const id = ev.Actor?.ID ?? ev.id;
-    if (type === 'container' && id) {
+    if (type === 'container' && typeof id === 'string' && id) {
       if (action.startsWith('exec_') || action.startsWith('health_status')) return;
       const n = (this.seq.get(id) ?? 0) + 1;
-      this.seq.set(id, n);
       if (action === 'destroy' || action === 'remove') {
+        // A queued inspect must still see that it is stale; otherwise forget the id
+        // (an inspect in flight captured an older number and is dropped).
+        if (this.pending.has(id)) this.seq.set(id, n);
+        else this.seq.delete(id);
         if (this.containers.delete(id)) this.changed();
         return;
       }
-      void this.refreshContainer(id, n);
+      if (!this.pending.has(id) && this.pending.size >= MAX_PENDING_INSPECTS) {
+        // An engine that names more containers than we can inspect: re-sync from a list instead.
+        if (!this.closed && !this.broken)
+          this.broken = new Error(`more than ${MAX_PENDING_INSPECTS} containers waiting for an inspect`);
+        return;
+      }
+      this.seq.set(id, n);
+      if (this.pending.has(id)) return; // the queued inspect reads the newest state
+      this.pending.add(id);
+      void this.refreshContainer(id);
     } else if (type === 'network' && (action === 'create' || action === 'destroy' || action === 'remove')) {
       this.syncNetworks().then(
         () => this.changed(),
@@ -208,27 +199,42 @@ export class DockerClient implements EngineClient {
     }
   }
 
-  private async refreshContainer(id: string, n: number): Promise<void> {
+  private async refreshContainer(id: string): Promise<void> {
     try {
-      const c = await this.inspect(id);
-      if (this.seq.get(id) !== n) return; // a newer event owns this container now
-      if (c) this.containers.set(c.id, c);
+      const c = await this.inspects.run(() => {
+        this.pending.delete(id);
+        return this.inspectNow(id, this.seq.get(id));
+      });
+      if (!c) return; // a newer event owns this container now
+      if (c.c) this.containers.set(c.c.id, c.c);
       else this.containers.delete(id);
       this.changed();
     } catch {
       // Transient failure: keep the previous state; the event stream or a resync corrects it.
+    } finally {
+      this.pending.delete(id);
     }
   }
 
-  /** Inspects one container; undefined when it vanished (removed between list and inspect). */
-  protected async inspect(id: string): Promise<CachedContainer | undefined> {
+  /** Inspects `id` for the event numbered `n`; undefined when a newer event arrived meanwhile. */
+  private async inspectNow(
+    id: string,
+    n: number | undefined,
+  ): Promise<{ c: CachedContainer | undefined } | undefined> {
+    const c = await this.inspectOne(id);
+    return this.seq.get(id) === n ? { c } : undefined;
+  }
+
+  /** Inspects one container, within the concurrency bound; undefined when it vanished. */
+  protected inspect(id: string): Promise<CachedContainer | undefined> {
+    return this.inspects.run(() => this.inspectOne(id));
+  }
+
+  private async inspectOne(id: string): Promise<CachedContainer | undefined> {
     try {
-      const info = await withTimeout(
-        this.docker.getContainer(id).inspect({ abortSignal: this.abort.signal }),
-        this.opts.timeoutMs,
-        `inspect ${id}`,
-      );
-      return containerFromInspect(info, this.containerType);
+      const info = await this.get(`/containers/${encodeURIComponent(id)}/json`);
+      if (!isObject(info) || typeof info.Id !== 'string') throw new Error(`inspect ${id}: not a container`);
+      return containerFromInspect(info as unknown as Docker.ContainerInspectInfo, this.containerType);
     } catch (e) {
       if ((e as { statusCode?: number }).statusCode === 404) return undefined;
       throw e;
@@ -241,24 +247,48 @@ export class DockerClient implements EngineClient {
   }
 
   async syncContainers(): Promise<void> {
-    const list = await withTimeout(
-      this.docker.listContainers({ all: true, abortSignal: this.abort.signal }),
-      this.opts.timeoutMs,
-      'containers',
-    );
-    const found = await mapLimit(list, 8, (c) => this.inspect(c.Id));
+    const list = await this.get('/containers/json?all=true');
+    if (!Array.isArray(list)) throw new Error('containers: not a list');
+    const ids = list
+      .map((c) => (isObject(c) ? c.Id : undefined))
+      .filter((x): x is string => typeof x === 'string');
+    const found = await mapLimit(ids, MAX_INSPECTS, (id) => this.inspect(id));
     this.containers.clear();
     for (const c of found) if (c) this.containers.set(c.id, c);
   }
 
   async syncNetworks(): Promise<void> {
-    const nets = await withTimeout(
-      this.docker.listNetworks({ abortSignal: this.abort.signal }),
-      this.opts.timeoutMs,
-      'networks',
-    );
-    this.networks = nets.map(dockerNetwork);
+    const nets = await this.get('/networks');
+    if (!Array.isArray(nets)) throw new Error('networks: not a list');
+    this.networks = nets
+      .filter(
+        (n): n is Docker.NetworkInspectInfo =>
+          isObject(n) && typeof n.Name === 'string' && typeof n.Id === 'string',
+      )
+      .map(dockerNetwork);
   }
 
   async syncPods(): Promise<void> {}
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** At most `limit` tasks run at once; the rest wait in order. */
+export class Limiter {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(private readonly limit: number) {}
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((r) => this.waiting.push(r));
+    else this.running++;
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
+    }
+  }
 }

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { MAX_ANSWER_BYTES } from './http.js';
 
 export interface MethodDef {
   requestSerialize: (v: unknown) => Buffer;
@@ -47,7 +48,8 @@ export function unixClient(api: string): grpc.Client {
   return new grpc.Client(`unix:${api}`, grpc.credentials.createInsecure(), {
     // No reconnect storm against a dead engine: the tracker re-syncs instead.
     'grpc.initial_reconnect_backoff_ms': 1000,
-    'grpc.max_receive_message_length': 64 * 1024 * 1024,
+    // A hostile engine's answer is capped like the HTTP engines' (http.ts).
+    'grpc.max_receive_message_length': MAX_ANSWER_BYTES,
     // grpc-js shares connections between clients of one target by default; a
     // fresh client must see the socket as it is now (gone, replaced), not an old connection.
     'grpc.use_local_subchannel_pool': 1,
@@ -78,6 +80,8 @@ export function unary<T>(
 /** grpc-js details carry a trailing resolver note; keep the cause. */
 export function grpcMessage(e: grpc.ServiceError): string {
   const text = e.details || e.message;
+  if (e.code === grpc.status.RESOURCE_EXHAUSTED && /larger than max/i.test(text))
+    return `answer exceeds the ${MAX_ANSWER_BYTES / 1024 / 1024} MiB cap (${text})`;
   const cause = /Last error: (?:Error: )?(.*?)(?:\. Resolution note:.*)?$/.exec(text);
   return cause?.[1] ? `not connected: ${cause[1]}` : text;
 }

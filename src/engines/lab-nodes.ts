@@ -3,7 +3,7 @@
  * it is and not as a row of anonymous `sleep` processes.
  *
  * A netns or container node's namespaces are held by a process whose argv[0]
- * is the lab's ownership mark `wirescope-lab:<lab>:<node>` (src/lab/marks.ts);
+ * is the lab's ownership mark `wirescope-lab:<lab>:<node>` (src/model/lab-marks.ts);
  * each such process becomes a container of type "lab" named after the node.
  * No daemon runs lab nodes, so their `engine` is LAB_ENGINE and there is no
  * Engine record for it. Docker nodes already are Docker containers (labelled
@@ -18,8 +18,9 @@
  * Pure function over the process scan and the engines' workloads; runs before
  * tenants are collected so tenants and processes point at the node.
  */
-import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../lab/marks.js';
+
 import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../model/groups.js';
+import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../model/lab-marks.js';
 import type { Draft } from '../model/types.js';
 import { containerOfProcesses } from './relate.js';
 import type { Workloads } from './source.js';

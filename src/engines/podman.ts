@@ -3,9 +3,7 @@
  * same client as Docker), pods and networks through the libpod API, which
  * the compatible API does not expose.
  */
-import type Docker from 'dockerode';
 import { DockerClient, type DockerClientOptions, type EngineEvent, sanitizeLabels } from './docker.js';
-import { getJson } from './http.js';
 import type { CachedNetwork, CachedPod } from './types.js';
 
 /** libpod API version prefix: podman 4.x serves /v4.0.0/libpod/... */
@@ -55,8 +53,8 @@ export class PodmanClient extends DockerClient {
   }
 
   /** Unfiltered: podman's "pod" event type is not one Docker's filter accepts. */
-  protected override eventOptions(): Docker.GetEventsOptions {
-    return {};
+  protected override eventOptions(): undefined {
+    return undefined;
   }
 
   protected override apply(ev: EngineEvent): void {
@@ -68,14 +66,10 @@ export class PodmanClient extends DockerClient {
   }
 
   override async syncNetworks(): Promise<void> {
-    this.networks = podmanNetworks(
-      await getJson(this.opts.api, `${LIBPOD}/networks/json`, this.opts.timeoutMs, this.abort.signal),
-    );
+    this.networks = podmanNetworks(await this.get(`${LIBPOD}/networks/json`));
   }
 
   override async syncPods(): Promise<void> {
-    this.pods = podmanPods(
-      await getJson(this.opts.api, `${LIBPOD}/pods/json`, this.opts.timeoutMs, this.abort.signal),
-    );
+    this.pods = podmanPods(await this.get(`${LIBPOD}/pods/json`));
   }
 }

@@ -9,6 +9,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
+import { type ActivatedSocket, findActivatedService, findActivatedSockets } from './activated.js';
 import { ContainerdClient } from './containerd.js';
 import { CriClient } from './cri.js';
 import { detectEngine, type EngineCandidate, engineTypeOf, isCandidate } from './detect.js';
@@ -22,6 +23,7 @@ import {
   START_TOLERANCE_MS,
 } from './relate.js';
 import type { ContainerSource, EngineNetworks, Workloads } from './source.js';
+import { checkEngineTrust, trustedUidsFromEnv } from './trust.js';
 import { type CachedContainer, type EngineClient, errorMessage, withTimeout } from './types.js';
 
 export interface EngineTrackerOptions {
@@ -35,6 +37,11 @@ export interface EngineTrackerOptions {
   syncTimeoutMs?: number;
   /** Wait before retrying an engine whose sync failed (default 5000 ms). */
   retryMs?: number;
+  /**
+   * Uids besides root whose engine sockets are trusted (default: the list in
+   * WIRESCOPE_TRUST_ENGINE_UIDS, comma-separated). See trust.ts.
+   */
+  trustUids?: readonly number[];
 }
 
 interface Tracked {
@@ -43,7 +50,8 @@ interface Tracked {
   /** Parent process is a dockerd: its containerd's "moby" namespace duplicates dockerd's containers. */
   dockerOwned: boolean;
   client: EngineClient | undefined;
-  status: 'syncing' | 'ready' | 'failed';
+  /** untrusted: its socket's owner is not trusted; skipped from the engines (see trust.ts). */
+  status: 'syncing' | 'ready' | 'failed' | 'untrusted';
   sync: Promise<void> | undefined;
   syncStarted: number;
   error: string | undefined;
@@ -55,6 +63,12 @@ interface Tracked {
    * cache is the last known state, shown (with a warning) until the re-sync ends.
    */
   stale: EngineClient | undefined;
+  /**
+   * Set for an engine found by its socket-activated listening socket
+   * (activated.ts): tracked by that socket, its pid is the activator's until
+   * the service it started is found.
+   */
+  activated?: { inode: number; activator: number };
 }
 
 export interface EngineTracker extends ContainerSource {
@@ -78,6 +92,7 @@ class Tracker implements EngineTracker {
   private readonly reqTimeout: number;
   private readonly syncTimeout: number;
   private readonly retryMs: number;
+  private readonly trustUids: ReadonlySet<number>;
   private readonly tracked = new Map<string, Tracked>();
   private lastNetworks: EngineNetworks[] = [];
   private readonly listeners = new Set<() => void>();
@@ -90,6 +105,7 @@ class Tracker implements EngineTracker {
     this.reqTimeout = o.requestTimeoutMs ?? 3000;
     this.syncTimeout = o.syncTimeoutMs ?? 8000;
     this.retryMs = o.retryMs ?? 5000;
+    this.trustUids = new Set(o.trustUids ?? trustedUidsFromEnv(process.env));
     try {
       this.bootTime = parseBootTime(readFileSync(`${this.procRoot}/stat`, 'utf8'));
     } catch {
@@ -131,10 +147,21 @@ class Tracker implements EngineTracker {
     const now = Date.now();
     const seen = new Set<string>();
 
+    // 0. Listening podman sockets an activator holds (activated.ts), tracked by socket.
+    const act = findActivatedSockets(scan, this.procRoot, this.selfMntns);
+    warnings.push(...act.warnings);
+    /** Podman services started through a socket this tracker follows as activated. */
+    const activatedServices = new Set<number>();
+    for (const t of this.tracked.values()) if (t.activated) activatedServices.add(t.cand.pid);
+    for (const a of act.sockets) {
+      if (a.service && this.tracked.has(activatedKey(a))) activatedServices.add(a.service.pid);
+    }
+
     // 1. Engines in this scan; each engine process is probed for its socket once.
     for (const p of Object.values(scan.processes)) {
       const type = engineTypeOf(p);
       if (!type) continue;
+      if (type === 'podman' && activatedServices.has(p.pid)) continue;
       const key = `${p.pid}:${p.starttime}`;
       seen.add(key);
       if (this.tracked.has(key)) continue;
@@ -162,6 +189,44 @@ class Tracker implements EngineTracker {
       this.startSync(t);
     }
 
+    // 1b. Socket-activated podman: connecting starts the service (and the trust check connects first).
+    for (const a of act.sockets) {
+      const key = activatedKey(a);
+      const known = this.tracked.get(key);
+      if (known) {
+        seen.add(key);
+        if (a.service && known.cand.pid !== a.service.pid) {
+          // The activator started a new service (the previous one exited).
+          known.cand = { ...known.cand, pid: a.service.pid, starttime: a.service.starttime };
+        }
+        continue;
+      }
+      if (a.service) continue; // running already: step 1 found it by its process
+      seen.add(key);
+      const t: Tracked = {
+        id: `podman-${a.activator.pid}`,
+        cand: {
+          type: 'podman',
+          pid: a.activator.pid,
+          starttime: a.activator.starttime,
+          socket: a.socket,
+          api: a.api,
+        },
+        dockerOwned: false,
+        client: undefined,
+        status: 'syncing',
+        sync: undefined,
+        syncStarted: now,
+        error: undefined,
+        failedAt: 0,
+        retrying: false,
+        stale: undefined,
+        activated: { inode: a.inode, activator: a.activator.pid },
+      };
+      this.tracked.set(key, t);
+      this.startSync(t);
+    }
+
     // 2. Engines gone from the process table (died or restarted under a new PID).
     for (const [key, t] of this.tracked) {
       if (!seen.has(key)) {
@@ -182,12 +247,14 @@ class Tracker implements EngineTracker {
         const previous = t.client;
         this.startSync(t);
         t.stale = previous;
-      } else if (t.status === 'failed' && now - t.failedAt >= this.retryMs) {
+      } else if ((t.status === 'failed' || t.status === 'untrusted') && now - t.failedAt >= this.retryMs) {
         const last = t.error;
         this.startSync(t);
-        t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
-        t.retrying = true;
-        t.error = last;
+        if ((t.status as Tracked['status']) === 'syncing') {
+          t.syncStarted = 0; // a retry runs in the background; it does not hold up discoveries
+          t.retrying = true;
+          t.error = last;
+        }
       }
     }
 
@@ -210,6 +277,16 @@ class Tracker implements EngineTracker {
     t.error = undefined;
     t.retrying = false;
     t.stale = undefined;
+    // Whom the socket belongs to, checked before the first byte is sent (and on every retry).
+    const verdict = checkEngineTrust(t.cand, this.trustUids);
+    if (verdict !== undefined) {
+      t.client = undefined;
+      t.status = verdict.untrusted ? 'untrusted' : 'failed';
+      t.error = verdict.message;
+      t.failedAt = Date.now();
+      t.sync = undefined;
+      return;
+    }
     let client: EngineClient;
     const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
     switch (t.cand.type) {
@@ -233,6 +310,14 @@ class Tracker implements EngineTracker {
     const sync = withTimeout(client.start(), this.syncTimeout, `${t.id} at ${t.cand.api}`).then(
       () => {
         if (t.client !== client) return;
+        if (t.activated) {
+          // The connection started the service: it is the engine from now on.
+          const svc = findActivatedService(this.procRoot, t.activated.activator, t.activated.inode);
+          if (svc) {
+            t.cand = { ...t.cand, pid: svc.pid, starttime: svc.starttime };
+            t.id = `podman-${svc.pid}`;
+          }
+        }
         t.status = 'ready';
         t.retrying = false;
         t.error = undefined;
@@ -273,6 +358,15 @@ class Tracker implements EngineTracker {
     }
 
     for (const t of ready) {
+      if (t.status === 'untrusted') {
+        warnings.push({
+          code: 'engine-untrusted',
+          message: t.error ?? `${t.id}: untrusted`,
+          engine: t.id,
+          pid: t.cand.pid,
+        });
+        continue;
+      }
       const e: Draft.Engine = {
         id: t.id,
         type: t.cand.type,
@@ -318,7 +412,9 @@ class Tracker implements EngineTracker {
       }
       if (client.version) e.version = client.version;
       networks.push({ engine: t.id, type: t.cand.type, pid: t.cand.pid, networks: client.networks });
-      const engineProc = scan.processes[t.cand.pid];
+      // A service activated after this scan is not in it yet: its activator shares its PID namespace.
+      const engineProc =
+        scan.processes[t.cand.pid] ?? (t.activated ? scan.processes[t.activated.activator] : undefined);
       const podOf = new Map<string, string>();
       for (const pod of client.pods) for (const cid of pod.containers) podOf.set(cid, pod.id);
 
@@ -488,6 +584,10 @@ export function addGroups(
     const pod = pods.find((p) => p.id === podId);
     add(`podman-pod/${engineId}/${podId}`, pod?.name ?? podId, 'io.podman.pod', { ...(pod?.labels ?? {}) });
   }
+}
+
+function activatedKey(a: ActivatedSocket): string {
+  return `activated:${a.netns}:${a.inode}`;
 }
 
 function delay(ms: number): Promise<void> {

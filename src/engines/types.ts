@@ -74,6 +74,11 @@ export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Requests per engine in flight at once (inspects, namespace lists), at most. */
+export const MAX_INSPECTS = 8;
+/** Containers or namespaces waiting for a refresh, at most; beyond it the client re-syncs. */
+export const MAX_PENDING_INSPECTS = 1024;
+
 /** Runs `fn` over items with at most `limit` in flight. */
 export async function mapLimit<T, R>(
   items: readonly T[],

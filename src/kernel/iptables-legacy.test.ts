@@ -75,6 +75,24 @@ describe('legacy ip_tables entries (recorded from the kernel)', () => {
       IptDecodeError,
     );
   });
+
+  it('rejects a target offset past its entry and a short ipt_getinfo (found by fuzzing)', () => {
+    // target_offset 0x57dd inside a next_offset of 152: the target header was read past the blob.
+    const blob = Buffer.from(NAT_ENTRIES, 'hex');
+    blob.writeUInt16LE(0x57dd, 88);
+    assert.throws(() => decodeEntries(blob, info), {
+      name: 'IptDecodeError',
+      message: 'entry at 0 has bad offsets (target 22493, next 152)',
+    });
+    // A target offset that leaves no room for the xt_entry_target header before next_offset.
+    const tight = Buffer.from(NAT_ENTRIES, 'hex');
+    tight.writeUInt16LE(tight.readUInt16LE(90) - 16, 88);
+    assert.throws(() => decodeEntries(tight, info), IptDecodeError);
+    assert.throws(() => decodeInfo(Buffer.from('6e6174000000000000000000', 'hex')), {
+      name: 'IptDecodeError',
+      message: 'ipt_getinfo of 12 bytes, shorter than its 84',
+    });
+  });
 });
 
 describe('legacy ip_tables on the real kernel', () => {

@@ -105,7 +105,12 @@ function cstr(b: Buffer, off: number, max: number): string {
   return b.toString('latin1', off, end < 0 || end > off + max ? off + max : end);
 }
 
+/** sizeof(struct ipt_getinfo): name[32], valid_hooks, hook_entry[5], underflow[5], num_entries, size. */
+const IPT_GETINFO_LEN = XT_TABLE_MAXNAMELEN + 4 + 2 * 4 * NF_INET_NUMHOOKS + 8;
+
 export function decodeInfo(b: Buffer): IptInfo {
+  if (b.length < IPT_GETINFO_LEN)
+    throw new IptDecodeError(`ipt_getinfo of ${b.length} bytes, shorter than its ${IPT_GETINFO_LEN}`);
   let off = XT_TABLE_MAXNAMELEN;
   const validHooks = b.readUInt32LE(off);
   off += 4;
@@ -141,7 +146,14 @@ export function decodeEntries(
     if (off + L.size > blob.length) throw new IptDecodeError(`entry at ${off} truncated`);
     const targetOffset = blob.readUInt16LE(off + L.targetOffset);
     const nextOffset = blob.readUInt16LE(off + L.targetOffset + 2);
-    if (nextOffset < L.size + XT_ENTRY_HDR || off + nextOffset > blob.length || targetOffset < L.size)
+    // The target (at least its xt_entry_target header) lies inside the entry: the kernel's
+    // check_entry_size_and_hooks asks the same of what it accepts.
+    if (
+      nextOffset < L.size + XT_ENTRY_HDR ||
+      off + nextOffset > blob.length ||
+      targetOffset < L.size ||
+      targetOffset + XT_ENTRY_HDR > nextOffset
+    )
       throw new IptDecodeError(
         `entry at ${off} has bad offsets (target ${targetOffset}, next ${nextOffset})`,
       );

@@ -27,6 +27,9 @@ const c = {
   send: libc.func('intptr_t send(int fd, const void *buf, size_t len, int flags)'),
   recv: libc.func('intptr_t recv(int fd, _Out_ void *buf, size_t len, int flags)'),
   setsockopt: libc.func('int setsockopt(int fd, int level, int name, const void *val, uint32_t len)'),
+  getsockopt: libc.func(
+    'int getsockopt(int fd, int level, int name, _Out_ void *val, _Inout_ uint32_t *len)',
+  ),
   gettid: libc.func('int gettid()'),
   errnoLoc: libc.func('int *__errno_location()'),
   strerror: libc.func('const char *strerror(int errnum)'),
@@ -206,6 +209,13 @@ export function setsockoptInt(fd: number, level: number, name: number, value: nu
 
 export function setsockoptBuf(fd: number, level: number, name: number, value: Buffer): void {
   check(c.setsockopt(fd, level, name, value, value.length) as number, 'setsockopt', `${level}/${name}`);
+}
+
+/** getsockopt into `value`; returns the length the kernel wrote. */
+export function getsockoptBuf(fd: number, level: number, name: number, value: Buffer): number {
+  const len = [value.length];
+  check(c.getsockopt(fd, level, name, value, len) as number, 'getsockopt', `${level}/${name}`);
+  return len[0] ?? 0;
 }
 
 export function gettid(): number {

@@ -243,8 +243,10 @@ export function parseError(data: Buffer): { errno: number; extAck?: string } {
   let extAck: string | undefined;
   // struct nlmsgerr = error (4) + the original nlmsghdr (16) [+ payload unless capped]; TLVs follow.
   if (data.length > 20) {
+    // nlmsg_len is the kernel's u32: rounded up without align4's 32-bit bit operations, which
+    // turn a length past 2^31 negative (and an offset before the buffer).
     const origLen = data.readUInt32LE(4);
-    for (const start of [20, 4 + align4(origLen)]) {
+    for (const start of [20, 4 + Math.ceil(origLen / 4) * 4]) {
       if (start >= data.length) continue;
       const a = parseAttrs(data, start);
       const m = str(a.map.get(NLMSGERR_ATTR_MSG));

@@ -14,8 +14,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { NetlinkError } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
+import { ifaceMark, nftTable } from '../model/lab-marks.js';
 import type { LoadedLab } from './load.js';
-import { ifaceMark, nftTable } from './marks.js';
 import { type LinkState, MACVLAN_MODES, NsHandle, type RouteState } from './netlink-ops.js';
 import {
   markOfComment,

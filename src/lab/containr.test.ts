@@ -114,7 +114,7 @@ describe('lab: containr-style example (minimal container on a host bridge with N
   });
 
   it('reports a removed NAT rule once, and up restores it', async () => {
-    const table = (await import('./marks.js')).nftTable(lab().name);
+    const table = (await import('../model/lab-marks.js')).nftTable(lab().name);
     const { spawnSync } = await import('node:child_process');
     try {
       assert.equal(spawnSync('nft', ['flush', 'chain', 'ip', table, 'postrouting']).status, 0);

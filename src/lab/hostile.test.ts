@@ -26,7 +26,7 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { buildRootfsTar } from '../engines/testing/image.js';
-import { nftTable } from './marks.js';
+import { nftTable } from '../model/lab-marks.js';
 import { readTableRules } from './nft.js';
 import { readState, stateDir } from './state.js';
 import { type CliResult, cli, footprint, rand } from './testing.js';

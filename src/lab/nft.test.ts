@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { legacyNftTable, nftTable } from '../model/lab-marks.js';
 import { parseLab } from './load.js';
-import { legacyNftTable, nftTable } from './marks.js';
 import { natSpec, nftQuoted, nftScript } from './nft.js';
 
 describe('nft scripts of a lab', () => {

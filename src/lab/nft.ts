@@ -20,7 +20,7 @@ import {
   str,
 } from '../kernel/netlink.js';
 import { withNetns } from '../kernel/netns.js';
-import { ruleMark } from './marks.js';
+import { ruleMark } from '../model/lab-marks.js';
 import { isIfName, shown } from './names.js';
 import type { Topology } from './topology.js';
 import { nodeAddrs } from './topology.js';

@@ -19,10 +19,10 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync, write
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Docker from 'dockerode';
+import { LABEL_LAB, LABEL_NODE, processMark } from '../model/lab-marks.js';
 import { readCmdline } from '../procfs/read.js';
 import { buildBusyboxRootfs } from './busybox.js';
 import { RootDir } from './confined.js';
-import { LABEL_LAB, LABEL_NODE, processMark } from './marks.js';
 import { childPath } from './names.js';
 import type { NodeDecl } from './schema.js';
 import { untar } from './untar.js';

@@ -8,6 +8,7 @@
  * may not declare such a pair.
  */
 import type { Rule } from '../model/types.js';
+import { fwmarkLabel, tableName } from '../views/labels.js';
 import { type Cidr, type Family, routeDst } from './ip.js';
 
 /** Table ids with names (include/uapi/linux/rtnetlink.h enum rt_class_t). */
@@ -25,8 +26,8 @@ export function parseTable(v: number | string): number | undefined {
   return /^\d+$/.test(v) ? parseTable(Number(v)) : undefined;
 }
 
-export const tableText = (id: number): string =>
-  Object.entries(TABLE_NAMES).find(([, n]) => n === id)?.[0] ?? String(id);
+/** A table's name as the views print it (views/labels.ts). */
+export const tableText = tableName;
 
 /**
  * "0x10", "16", "0x10/0xff" or a number → mark and mask as fib_rules.c stores
@@ -138,10 +139,7 @@ export function ruleText(r: DesiredRule): string {
   if (r.dst) parts.push(`to ${cidr(r.dst)}`);
   if (r.iif) parts.push(`iif ${r.iif}`);
   if (r.oif) parts.push(`oif ${r.oif}`);
-  if (r.fwmark)
-    parts.push(
-      `fwmark 0x${r.fwmark.mark.toString(16)}${r.fwmark.mask === 0xffffffff ? '' : `/0x${r.fwmark.mask.toString(16)}`}`,
-    );
+  if (r.fwmark) parts.push(fwmarkLabel(r.fwmark.mark, r.fwmark.mask));
   parts.push(`lookup ${tableText(r.table)}`);
   if (r.family === 'inet6' && !r.src && !r.dst) parts.push('(ipv6)');
   return parts.join(' ');
@@ -157,7 +155,7 @@ export function foundRuleText(a: FoundRule): string {
   const m = markOf(a);
   if (m) {
     const [mark = 0, mask = 0] = m.split('/').map(Number);
-    parts.push(`fwmark 0x${mark.toString(16)}${mask === 0xffffffff ? '' : `/0x${mask.toString(16)}`}`);
+    parts.push(fwmarkLabel(mark, mask));
   }
   parts.push(a.action === 'to_tbl' ? `lookup ${tableText(a.table)}` : a.action);
   if (a.family === 'inet6' && !a.src && !a.dst) parts.push('(ipv6)');

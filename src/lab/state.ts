@@ -4,7 +4,7 @@
  * builder knows — which processes hold the nodes, the declaration last
  * applied, host sysctls it changed and their old values — so `down NAME`
  * works without the file and never removes what the lab does not own.
- * Interfaces carry their own mark (see marks.ts), so a lost state file still
+ * Interfaces carry their own mark (see model/lab-marks.ts), so a lost state file still
  * leaves them attributable.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

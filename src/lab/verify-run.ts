@@ -1,17 +1,16 @@
 /**
- * `wirescope verify FILE`: a fresh discover() plus the facts the model does
- * not carry — the lab's nft rule comments (in-process NETLINK_NETFILTER dump)
+ * `wirescope verify FILE` below the discovery: given a discovery (the caller
+ * runs it, see service/drift.ts), the facts the model does not carry — the lab's nft rule comments (in-process NETLINK_NETFILTER dump)
  * and the declared sysctls (/proc/sys/net read with the thread inside the
  * namespace) — then verifyLab(). With `reach`, ICMP probes between the lab's
  * own nodes are added.
  */
 import { closeSync, fstatSync } from 'node:fs';
-import { discover } from '../discover.js';
 import { O_CLOEXEC, O_RDONLY, open } from '../kernel/libc.js';
+import { nftTable } from '../model/lab-marks.js';
 import type { Discovery } from '../model/types.js';
 import { readSysctl } from './apply.js';
 import type { LoadedLab } from './load.js';
-import { nftTable } from './marks.js';
 import { readTableRules } from './nft.js';
 import { starttimeOf } from './nodes.js';
 import { probe, reachPlan } from './reach.js';
@@ -28,8 +27,8 @@ import {
 
 export interface VerifyOptions {
   reach?: boolean;
-  /** Use this discovery instead of running one (tests, the service). */
-  discovery?: Discovery;
+  /** The discovery to check against (`discoverForVerify()` in service/drift.ts runs one). */
+  discovery: Discovery;
 }
 
 /** Each node's holder as the lab's state file recorded it (verify's only proof that a node runs). */
@@ -59,19 +58,10 @@ function openNodeNetns(h: NodeHolder): number | undefined {
   return fd;
 }
 
-export async function runVerify(lab: LoadedLab, opts: VerifyOptions = {}): Promise<VerifyResult> {
+export async function runVerify(lab: LoadedLab, opts: VerifyOptions): Promise<VerifyResult> {
   const t = lab.topology;
   const owners = stateOwners(readState(t.name));
-  const d =
-    opts.discovery ??
-    (await discover({
-      // Lab nodes are held by processes (the state file's) and the host is the initial namespace:
-      // tasks, fds and bind mounts add nothing here but cost time on hosts with many namespaces.
-      sources: { processes: true, tasks: false, fds: false, bindMounts: false },
-      namespaceTypes: ['net'],
-      dns: false,
-      network: { sockets: false, neighbours: false },
-    }));
+  const d = opts.discovery;
   const holders = nodeHolders(t, d, owners);
   const fds = new Map<string, number>();
   try {

@@ -18,18 +18,19 @@
  * link-local addresses, connected and local routes, the kernel's own rules,
  * the loopback device — is never drift.
  */
+
+import type { Drift } from '../model/changes.js';
+import { ifaceMark, LABEL_LAB, LABEL_NODE } from '../model/lab-marks.js';
 import type { Discovery, Interface, NetworkNamespace, Route, Rule } from '../model/types.js';
-import type { Drift } from '../service/contract.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { type Cidr, contains, parseCidr } from './ip.js';
-import { ifaceMark, LABEL_LAB, LABEL_NODE } from './marks.js';
 import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from './nft.js';
 import { routeText } from './plan.js';
 import { foundKey, foundRuleText, kernelRule, ruleKey, ruleMatches, ruleText, tableText } from './rules.js';
 import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from './topology.js';
 
 // The drift shape is also the service's /api/verify contract (shared with the web UI).
-export type { Drift, DriftOp } from '../service/contract.js';
+export type { Drift, DriftOp } from '../model/changes.js';
 
 export interface ReachCheck {
   from: string;

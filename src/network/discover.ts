@@ -6,11 +6,11 @@
  * others are complete. Tenants and forwarded ports are filled by later stages.
  */
 import { statSync } from 'node:fs';
+import { raiseNofile } from '../kernel/rlimit.js';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
 import { type FdScan, ProcLookup, resolveOwners, scanFdOwners } from './owners.js';
 import { WorkerPool } from './pool.js';
-import { raiseNofile } from './rlimit.js';
 import type { DumpOptions, NsDump, NsJob } from './types.js';
 import { getOrInit } from './util.js';
 import { applyWires, candidateQueries, deriveReverse, type NsidMap, unresolvedNsids } from './wires.js';

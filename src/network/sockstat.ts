@@ -23,7 +23,13 @@ function field(text: string, proto: string, name: string): number | undefined {
   if (at > 0) at++;
   const eol = text.indexOf('\n', at);
   const words = text.slice(at + proto.length + 2, eol < 0 ? text.length : eol).split(' ');
-  for (let i = 0; i + 1 < words.length; i += 2) if (words[i] === name) return Number(words[i + 1]);
+  for (let i = 0; i + 1 < words.length; i += 2) {
+    if (words[i] !== name) continue;
+    // A counter is decimal digits (sockstat_seq_show's %d of a non-negative count); anything
+    // else is not a count, and Number() would make '' 0 and '-' NaN.
+    const v = words[i + 1] ?? '';
+    return /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+  }
   return undefined;
 }
 

@@ -68,18 +68,27 @@ function statusField(text: string, key: string): string | undefined {
  * ~55 lines (this runs once per process).
  */
 export function parseStatus(text: string): StatusFields {
-  const uid = statusField(text, 'Uid');
+  const uid = decimal(statusField(text, 'Uid')?.split(/\s/)[0]);
   const capBnd = statusField(text, 'CapBnd');
   const capEff = statusField(text, 'CapEff');
   const nspid = statusField(text, 'NSpid');
-  const threads = statusField(text, 'Threads');
+  const threads = decimal(statusField(text, 'Threads'));
+  const pids = nspid === undefined || nspid === '' ? [] : nspid.split(/\s+/).map(decimal);
+  // A field that is not what the kernel writes reads as unknown (uid -1, no NSpid, one
+  // thread), never as NaN: a value read from garbage would be invented.
   return {
-    uid: uid === undefined ? -1 : Number.parseInt(uid, 10),
+    uid: uid ?? -1,
     capBnd: capBnd === undefined ? '' : `0x${capBnd}`,
     capEff: capEff === undefined ? '' : `0x${capEff}`,
-    nspid: nspid === undefined || nspid === '' ? [] : nspid.split(/\s+/).map(Number),
-    threads: threads === undefined ? 1 : Number.parseInt(threads, 10),
+    nspid: pids.every((p) => p !== undefined) ? (pids as number[]) : [],
+    threads: threads ?? 1,
   };
+}
+
+/** A non-negative decimal integer as procfs prints one (%u, %d of an id), else undefined. */
+function decimal(s: string | undefined): number | undefined {
+  if (s === undefined || !/^\d{1,15}$/.test(s)) return undefined;
+  return Number(s);
 }
 
 /** /proc/PID/cmdline: NUL-separated arguments, usually NUL-terminated. */
@@ -105,8 +114,10 @@ export function parseCgroup(text: string): CgroupEntry[] {
     const b = line.indexOf(':', a + 1);
     if (a < 0 || b < 0) continue;
     const controllers = line.slice(a + 1, b);
+    const hierarchy = decimal(line.slice(0, a));
+    if (hierarchy === undefined) continue; // not a line the kernel writes
     out.push({
-      hierarchy: Number.parseInt(line.slice(0, a), 10),
+      hierarchy,
       controllers: controllers === '' ? [] : controllers.split(','),
       // The path may itself contain ':'.
       path: line.slice(b + 1),
@@ -193,9 +204,12 @@ function parseMountinfoLines(all: readonly string[], filter?: (fstype: string) =
     if (filter && !filter(fstype)) continue;
     const head = line.slice(0, sep).split(' ');
     if (head.length < 6) continue;
+    const mountId = decimal(head[0]);
+    const parentId = decimal(head[1]);
+    if (mountId === undefined || parentId === undefined) continue; // not a line the kernel writes
     out.push({
-      mountId: Number(head[0]),
-      parentId: Number(head[1]),
+      mountId,
+      parentId,
       dev: head[2] ?? '',
       root: unescapeMountField(head[3] ?? ''),
       mountPoint: unescapeMountField(head[4] ?? ''),

@@ -5,7 +5,6 @@
  * is useless there), and errors classified into "vanished" and "denied".
  */
 
-import { parseCmdline } from './parse.js';
 import {
   type FdLinks,
   type NsfsPaths,
@@ -24,7 +23,8 @@ import {
   sysReadlink,
   sysReadNsIno,
   sysReadNsInoAt,
-} from './sys.js';
+} from '../kernel/procfs-sys.js';
+import { parseCmdline } from './parse.js';
 
 /**
  * Reads a whole procfs file as UTF-8; throws an fs-style error (see `classify`).

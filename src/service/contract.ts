@@ -3,29 +3,14 @@
  * of `/api/verify`, the change events of `/api/events` and the summary they
  * carry. One definition for the service and the web UI (web/src), which
  * imports it type-only. Pure types: no values and no imports (at most types
- * from src/model/types.ts), because the web is type-checked without node
+ * from src/model/), because the web is type-checked without node
  * types and its bundle takes nothing from here.
  */
 
-/** `-` declared, missing; `+` present, undeclared; `~` declared X, found Y. */
-export type DriftOp = '-' | '+' | '~';
+import type { Drift, DriftOp } from '../model/changes.js';
 
-/** One difference between a lab file and the kernel (`wirescope verify`, src/lab/verify.ts). */
-export interface Drift {
-  /** The object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1". */
-  object: string;
-  op: DriftOp;
-  /** For "~": what differs, e.g. "guest1:eth0.mtu". */
-  path?: string;
-  declared?: string;
-  found?: string;
-  /** One line: "declared, missing", "present, undeclared", or "declared X, found Y". */
-  message: string;
-  /** The kernel object concerned, when it exists (for the service's wiring view). */
-  netns?: number;
-  index?: number;
-  node?: string;
-}
+// The drift of lab/verify.ts (defined in the model's vocabulary), served as it is.
+export type { Drift, DriftOp };
 
 /** A declared interface absent from a live namespace. */
 export interface Ghost {

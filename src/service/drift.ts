@@ -11,6 +11,7 @@
  * the UI can draw a placeholder on the right card.
  */
 import type { LoadedLab } from '../lab/load.js';
+import type { VerifyResult } from '../lab/verify.js';
 import type { Discovery } from '../model/types.js';
 import { holderPaths, type Product } from './cache.js';
 import type { Drift, DriftSummary, Ghost, LabReport, VerifyReport } from './contract.js';
@@ -51,6 +52,32 @@ export function ghostsOf(lab: LoadedLab, d: Discovery, x: Drift, nodes: LabRepor
     out.push({ netns: ino, name: decl.name, kind: decl.kind, node: decl.node });
   }
   return out;
+}
+
+/**
+ * The discovery `wirescope verify` checks a lab against. Lab nodes are held by
+ * processes (the state file's) and the host is the initial namespace: tasks,
+ * fds and bind mounts add nothing here but cost time on hosts with many
+ * namespaces.
+ */
+export async function discoverForVerify(): Promise<Discovery> {
+  // Loaded on demand: the service's main thread imports this file but never discovers.
+  const { discover } = await import('../discover.js');
+  return discover({
+    sources: { processes: true, tasks: false, fds: false, bindMounts: false },
+    namespaceTypes: ['net'],
+    dns: false,
+    network: { sockets: false, neighbours: false },
+  });
+}
+
+/** One lab against a fresh discovery (the CLI's `verify`, the lab benchmark). */
+export async function verifyAgainstFresh(
+  lab: LoadedLab,
+  opts: { reach?: boolean } = {},
+): Promise<VerifyResult> {
+  const { runVerify } = await import('../lab/verify-run.js');
+  return runVerify(lab, { reach: opts.reach ?? false, discovery: await discoverForVerify() });
 }
 
 /**

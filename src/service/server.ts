@@ -11,6 +11,8 @@ import { serve } from '@hono/node-server';
 import { type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
+import { ThreadedWatcher } from '../watch/thread.js';
+import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
 import { createApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
 import { withDrift } from './drift.js';
@@ -18,8 +20,6 @@ import type { StreamLimits } from './events.js';
 import { HostPolicy } from './host.js';
 import { DEFAULT_LISTEN, type ListenAddress } from './listen.js';
 import { WorkerRunner } from './runner.js';
-import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from './watch.js';
-import { ThreadedWatcher } from './watch-thread.js';
 
 export interface ServiceOptions {
   listen?: ListenAddress;

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Discovery, Draft } from '../model/types.js';
 import { sampleDiscovery } from '../views/fixtures.js';
+import { parseNetnsMounts, parseNsLink } from '../watch/nsset.js';
 import { diffDiscoveries, isEmpty } from './diff.js';
 import { isLoopback, parseListen } from './listen.js';
-import { parseNetnsMounts, parseNsLink } from './nsset.js';
 import { safeRelativePath } from './static.js';
 
 const clone = (d: Draft.Discovery): Draft.Discovery => structuredClone(d);

@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { nftTable } from '../lab/marks.js';
 import { inNode } from '../lab/testing.js';
+import { nftTable } from '../model/lab-marks.js';
 import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
 import { eventually, raw } from './testing/http.js';

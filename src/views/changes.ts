@@ -14,22 +14,13 @@
  * timers) are no change. The local-table routes the kernel derives from each
  * address are left out: the address line says it. Pure.
  */
+import type { ChangeOp } from '../model/changes.js';
 import { sameData } from '../model/equal.js';
 import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
-import {
-  containerOfTenant,
-  forwardedLabel,
-  isKernelLocal,
-  isListening,
-  matchingNetworks,
-  routeLabel,
-  ruleLabel,
-  socketLabel,
-  TreeContext,
-  tableName,
-} from './text-tree.js';
+import { forwardedLabel, isKernelLocal, routeLabel, ruleLabel, socketLabel, tableName } from './labels.js';
+import { containerOfTenant, isListening, matchingNetworks, TreeContext } from './text-tree.js';
 
-export type ChangeOp = '+' | '-' | '~';
+export type { ChangeOp };
 
 export interface ChangeLine {
   op: ChangeOp;

@@ -11,15 +11,22 @@ import { namingTenants } from '../model/tenants.js';
 import type {
   Container,
   Discovery,
-  ForwardedPort,
   Interface,
   InterfaceRef,
   NetworkNamespace,
   Route,
-  Rule,
   Socket,
   Tenant,
 } from '../model/types.js';
+import {
+  forwardedLabel,
+  isDefaultRule,
+  isKernelLocal,
+  routeLabel,
+  ruleLabel,
+  socketLabel,
+  tableName,
+} from './labels.js';
 import { escapeTerminal, escapeTerminalDeep } from './terminal.js';
 
 export interface TextTreeOptions {
@@ -76,10 +83,6 @@ function palette(color: boolean): Palette {
 
 const WARNINGS_PER_CODE = 5;
 const PORTS_SHOWN = 16;
-
-/** Well-known routing tables (/etc/iproute2/rt_tables). */
-const TABLES: Record<number, string> = { 253: 'default', 254: 'main', 255: 'local' };
-export const tableName = (t: number): string => TABLES[t] ?? String(t);
 
 export class TreeContext {
   readonly interfaces = new Map<number, Map<number, Interface>>();
@@ -506,30 +509,6 @@ function portLabel(ctx: TreeContext, port: Interface, from: number): string {
   return peer ? `${port.name} (⇄ ${ctx.where(peer, from)})` : port.name;
 }
 
-/**
- * The rules every namespace starts with (fib_default_rules_init): 0 lookup
- * local, 32766 lookup main, 32767 lookup default (IPv4 only) — shown only
- * when other rules exist, as they decide nothing by themselves.
- */
-function isDefaultRule(r: Rule): boolean {
-  const plain =
-    !r.invert &&
-    r.src === undefined &&
-    r.dst === undefined &&
-    r.iif === undefined &&
-    r.oif === undefined &&
-    r.fwmark === undefined;
-  return (
-    plain &&
-    ((r.priority === 0 && r.table === 255) ||
-      (r.priority === 32766 && r.table === 254) ||
-      (r.priority === 32767 && r.table === 253 && r.family === 'inet'))
-  );
-}
-
-/** A local-table route the kernel adds for an address or device by itself (fib_add_ifaddr, addrconf). */
-export const isKernelLocal = (r: Route): boolean => r.table === 255 && r.protocol === 'kernel';
-
 function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOptions, p: Palette): Node[] {
   const byTable = new Map<number, Route[]>();
   for (const r of ns.routes) {
@@ -554,83 +533,4 @@ function routeNodes(ctx: TreeContext, ns: NetworkNamespace, options: TextTreeOpt
     });
 }
 
-/** A policy rule as ip-rule(8) lists it: `1000: from 10.0.2.0/24 lookup 100`. */
-export function ruleLabel(r: Rule): string {
-  return [
-    `${r.priority}:`,
-    r.invert ? 'not' : '',
-    `from ${r.src ?? 'all'}`,
-    r.dst ? `to ${r.dst}` : '',
-    r.iif ? `iif ${r.iif}` : '',
-    r.oif ? `oif ${r.oif}` : '',
-    r.fwmark !== undefined
-      ? `fwmark 0x${r.fwmark.toString(16)}${r.fwmask !== undefined && r.fwmask !== 0xffffffff ? `/0x${r.fwmask.toString(16)}` : ''}`
-      : '',
-    r.action === 'to_tbl' || r.action === 'table' || r.action === 'unicast'
-      ? `lookup ${tableName(r.table)}`
-      : `${r.action}${r.table ? ` ${tableName(r.table)}` : ''}`,
-    r.family === 'inet6' ? '(ipv6)' : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-}
-
-const QUIET_PROTOCOLS = new Set(['kernel', 'boot', 'unspec']);
-/** The RTNH_F_* flags ip-route(8) prints after a route or next hop (`linkdown` on a down device). */
-const SHOWN_ROUTE_FLAGS = new Set([
-  'dead',
-  'onlink',
-  'pervasive',
-  'offload',
-  'trap',
-  'linkdown',
-  'unresolved',
-]);
-
-export function routeLabel(ctx: TreeContext, ns: NetworkNamespace, r: Route): string {
-  const dst = r.dst === '0.0.0.0/0' || r.dst === '::/0' ? 'default' : r.dst;
-  const parts = [r.type !== 'unicast' ? r.type : '', dst];
-  if (r.gateway) parts.push(`via ${r.gateway}`);
-  if (r.dev !== undefined) parts.push(`dev ${ctx.ifname(ns.ino, r.dev)}`);
-  // Like ip-route(8), leave out the protocols that say nothing: `kernel` (derived from an address)
-  // and `boot` (RTPROT_BOOT, what `ip route add` and most engines set when nothing else is said).
-  if (r.protocol && !QUIET_PROTOCOLS.has(r.protocol)) parts.push(`proto ${r.protocol}`);
-  if (r.scope && r.scope !== 'universe' && r.scope !== 'global') parts.push(`scope ${r.scope}`);
-  if (r.prefsrc) parts.push(`src ${r.prefsrc}`);
-  if (r.metric !== undefined && r.metric !== 0) parts.push(`metric ${r.metric}`);
-  if (r.pref && r.pref !== 'medium') parts.push(`pref ${r.pref}`);
-  if (r.mtu) parts.push(`mtu ${r.mtu}`);
-  parts.push(...r.flags.filter((f) => SHOWN_ROUTE_FLAGS.has(f)));
-  for (const h of r.nexthops) {
-    parts.push(
-      `nexthop${h.gateway ? ` via ${h.gateway}` : ''}${h.dev !== undefined ? ` dev ${ctx.ifname(ns.ino, h.dev)}` : ''}${h.weight !== undefined ? ` weight ${h.weight}` : ''}`,
-      ...h.flags.filter((f) => SHOWN_ROUTE_FLAGS.has(f)),
-    );
-  }
-  if (r.family === 'inet6' && !dst.includes(':') && dst !== 'default') parts.push('(ipv6)');
-  return parts.filter(Boolean).join(' ');
-}
-
-const hostPort = (addr: string, port: number): string =>
-  addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
-
-export function socketLabel(s: Socket): string {
-  const owners = s.owners.length
-    ? s.owners.map((o) => `${o.comm}(${o.pid})`).join(', ')
-    : 'no owning process found';
-  const remote = s.macrostate === 'connected' ? ` ⇄ ${hostPort(s.remoteAddress, s.remotePort)}` : '';
-  return (
-    `${s.protocol}${s.family === 'inet6' ? '6' : ''} ${hostPort(s.localAddress, s.localPort)}` +
-    `${s.service ? ` (${s.service})` : ''}${remote}` +
-    `${s.synthetic ? ' [via dual-stack IPv6 socket]' : ''} ← ${owners}`
-  );
-}
-
 const socketNode = (s: Socket): Node => node(socketLabel(s));
-
-export function forwardedLabel(ctx: TreeContext, f: ForwardedPort): string {
-  const range = f.hostPortEnd !== undefined && f.hostPortEnd !== f.hostPort ? `-${f.hostPortEnd}` : '';
-  const dest = f.destNetns !== undefined ? ` in netns ${f.destNetns} (${ctx.netnsName(f.destNetns)})` : '';
-  const owners = f.owners.length ? ` ← ${f.owners.map((o) => `${o.comm}(${o.pid})`).join(', ')}` : '';
-  return `${f.protocol} ${hostPort(f.hostAddress, f.hostPort)}${range} → ${hostPort(f.destAddress, f.destPort)}${dest}${owners} [${f.source}${f.chain ? ` ${f.chain}` : ''}]`;
-}

@@ -1,5 +1,6 @@
 /** The details view of one network namespace, and of one container. */
 
+import { ruleActionLabel, ruleSelectorLabel, tableName } from '../../src/views/labels.js';
 import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
 import { h } from './dom.js';
 import type { Graph } from './graph.js';
@@ -160,7 +161,7 @@ function routeRow(g: Graph, net: NetworkNamespace, r: Route): string[] {
       .filter(Boolean)
       .join(', ');
   return [
-    String(r.table === 254 ? 'main' : r.table === 255 ? 'local' : r.table),
+    tableName(r.table),
     r.dst,
     via || '',
     ifName(g, net.ino, r.dev),
@@ -172,23 +173,9 @@ function routeRow(g: Graph, net: NetworkNamespace, r: Route): string[] {
   ];
 }
 
+/** A rule's row: priority, family, what it matches (with a fwmark's mask), what it does. */
 function ruleRow(r: Rule): string[] {
-  const sel = [
-    r.invert ? 'not' : '',
-    r.src ? `from ${r.src}` : 'from all',
-    r.dst ? `to ${r.dst}` : '',
-    r.iif ? `iif ${r.iif}` : '',
-    r.oif ? `oif ${r.oif}` : '',
-    r.fwmark !== undefined ? `fwmark 0x${r.fwmark.toString(16)}` : '',
-  ]
-    .filter(Boolean)
-    .join(' ');
-  return [
-    String(r.priority),
-    r.family,
-    sel,
-    r.action === 'to_tbl' || r.action === 'table' ? `lookup ${r.table}` : r.action,
-  ];
+  return [String(r.priority), r.family, ruleSelectorLabel(r), ruleActionLabel(r)];
 }
 
 function ifaceRows(g: Graph, net: NetworkNamespace, ipv6: boolean): (Node | string)[][] {

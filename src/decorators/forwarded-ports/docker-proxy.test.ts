@@ -98,4 +98,24 @@ describe('docker-proxy command lines', () => {
     assert.equal(warnings[0]?.code, 'forward-unparsable');
     assert.equal(warnings[0]?.pid, 11);
   });
+
+  it('takes only real addresses and says an odd -proto on one line (found by fuzzing)', () => {
+    const argv = (hostIp: string, containerIp: string) =>
+      `docker-proxy -proto tcp -host-ip ${hostIp} -host-port 8080 -container-ip ${containerIp} -container-port 80`.split(
+        ' ',
+      );
+    for (const bad of ['17:2', '127.0.0.007', 'fd4294967296::2', '999.1.1.1', ':::', 'fe80::1%eth0'])
+      assert.ok('error' in parseDockerProxy(argv(bad, '172.17.0.2')), `host ${bad}`);
+    assert.ok('error' in parseDockerProxy(argv('::', '17:2')));
+    assert.deepEqual(parseDockerProxy(argv('::ffff:10.0.0.1', 'fd00::2')), {
+      proto: 'tcp',
+      hostIp: '::ffff:10.0.0.1',
+      hostPort: 8080,
+      containerIp: 'fd00::2',
+      containerPort: 80,
+    });
+    assert.deepEqual(parseDockerProxy(['docker-proxy', '--proto=ud\ndocker-proxy', 'oto=ud']), {
+      error: 'unknown -proto "ud\\ndocker-proxy"',
+    });
+  });
 });

@@ -5,6 +5,7 @@
  * -container-port 80`, Go flag syntax: `-flag value`, `-flag=value`, `--flag`).
  * Read from the process table the scan already has; no process is spawned.
  */
+import { isIP } from 'node:net';
 import type { Draft } from '../../model/types.js';
 import type { Forward } from './natgraph.js';
 
@@ -27,10 +28,14 @@ const port = (s: string | undefined): number | undefined => {
   return n >= 1 && n <= 65535 ? n : undefined;
 };
 
+/**
+ * An address as net.isIP reads it (the same rules as Go's net.ParseIP for the dotted and colon
+ * forms docker writes): a look-alike such as `999.1.1.1`, `17:2` or `127.0.0.007` is no address,
+ * and a forward to it would be invented. isIP takes a zone (`fe80::1%eth0`); docker never
+ * passes one, and the model's addresses carry none, so it is refused.
+ */
 const ip = (s: string | undefined): string | undefined =>
-  s !== undefined && (/^\d{1,3}(\.\d{1,3}){3}$/.test(s) || (/^[0-9a-fA-F:.]+$/.test(s) && s.includes(':')))
-    ? s
-    : undefined;
+  s !== undefined && !s.includes('%') && isIP(s) !== 0 ? s : undefined;
 
 /** Parses a docker-proxy command line; `{ error }` says why when it is not understood. */
 export function parseDockerProxy(cmdline: readonly string[]): DockerProxyArgs | { error: string } {
@@ -51,7 +56,8 @@ export function parseDockerProxy(cmdline: readonly string[]): DockerProxyArgs | 
     }
   }
   const proto = flags.get('proto') ?? 'tcp';
-  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp') return { error: `unknown -proto "${proto}"` };
+  if (proto !== 'tcp' && proto !== 'udp' && proto !== 'sctp')
+    return { error: `unknown -proto ${JSON.stringify(proto)}` };
   const hostIp = ip(flags.get('host-ip'));
   const hostPort = port(flags.get('host-port'));
   const containerIp = ip(flags.get('container-ip'));

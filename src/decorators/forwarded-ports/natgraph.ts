@@ -167,7 +167,8 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
         if (next && !stack.includes(next.name)) walk(next, m, [...stack, next.name]);
       } else if (a.kind === 'dnat' || a.kind === 'redirect') {
         const f = toForward(table, `${table.label} ${chain.name}`, m, a);
-        if (f)
+        if (typeof f === 'string') notes.push(`${table.label} ${chain.name}: ${f}`);
+        else if (f)
           forwards.set(
             JSON.stringify([
               f.protocol,
@@ -189,15 +190,20 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
   return { forwards: [...forwards.values()], notes };
 }
 
+/** A forward; undefined when the path forwards no port; a note when its addresses are not addresses. */
 function toForward(
   table: NatTable,
   chain: string,
   m: Match,
   a: Extract<Action, { kind: 'dnat' | 'redirect' }>,
-): Forward | undefined {
+): Forward | string | undefined {
   const protocol = m.protocol !== undefined ? PROTOCOLS[m.protocol] : undefined;
   // A DNAT without a destination port match forwards whole addresses, not ports.
   if (!protocol || !m.dport) return undefined;
+  const bad = [m.daddr?.address, a.kind === 'dnat' ? a.address : undefined].find(
+    (b) => b !== undefined && b.length !== 4 && b.length !== 16,
+  );
+  if (bad) return `a DNAT with an address of ${bad.length} bytes, left out`;
   let family: Family | undefined;
   let destAddress: string;
   if (a.kind === 'redirect') {

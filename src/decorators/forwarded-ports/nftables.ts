@@ -100,6 +100,9 @@ type Sym =
   | { k: 'unknown' };
 
 /** NFT_REG_1..4 are 16-byte registers aliasing NFT_REG32_00..15 in groups of four (nf_tables_api.c nft_parse_register). */
+/** NFT_DATA_VALUE_MAXLEN (nf_tables.h): the longest register value, and so the longest set key. */
+const NFT_DATA_VALUE_MAXLEN = 64;
+
 function reg32(r: number): number {
   return r <= 4 ? (r - 1) * 4 : r - 8;
 }
@@ -329,12 +332,18 @@ function components(
   sreg: number,
   keyLen: number,
 ): { sym: Sym; off: number; len: number }[] | undefined {
+  // A key spans at most the 16 32-bit registers (NFT_DATA_VALUE_MAXLEN, 64 bytes: the kernel
+  // refuses longer NFTA_SET_KEY_LEN); a longer one is not a layout, and walking it would loop
+  // for as long as the 32-bit length says.
+  if (!(keyLen >= 1 && keyLen <= NFT_DATA_VALUE_MAXLEN)) return undefined;
   const out: { sym: Sym; off: number; len: number }[] = [];
   let idx = reg32(sreg);
   let off = 0;
   while (off < keyLen) {
     const sym = st.regs.get(idx) ?? { k: 'unknown' };
     const len = Math.min(symLen(sym), keyLen - off);
+    // A zero-length load (payload len 0) covers no key byte: the layout is not understood.
+    if (len <= 0) return undefined;
     out.push({ sym, off, len });
     off += align4(len);
     idx += align4(len) / 4;
@@ -422,7 +431,14 @@ function natAction(st: State, e: Extract<NftExpr, { type: 'nat' }>): Action {
       st.uncertain ??= 'DNAT address comes from a register we cannot follow';
       return a;
     }
-    a.address = Buffer.from(s.value.subarray(0, f === 'inet6' ? 16 : 4));
+    const len = f === 'inet6' ? 16 : 4;
+    // The kernel loads NFTA_NAT_REG_ADDR_MIN as an address of the nat family's size; a shorter
+    // constant (a mutated or foreign rule) is not an address.
+    if (s.value.length < len) {
+      st.uncertain ??= `DNAT address of ${s.value.length} bytes`;
+      return a;
+    }
+    a.address = Buffer.from(s.value.subarray(0, len));
   }
   if (e.regProtoMin !== undefined && !loadPorts(st, a, e.regProtoMin, e.regProtoMax))
     st.uncertain ??= 'DNAT port comes from a register we cannot follow';

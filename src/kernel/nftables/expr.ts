@@ -11,10 +11,21 @@
 import { parseAttrs, str, u32be } from '../netlink.js';
 import { s32be, withPresent } from './nfnetlink.js';
 
-/** Thrown by decoders for malformed expressions; the caller skips the rule. */
+/**
+ * Thrown by decoders for malformed expressions; the caller skips the rule and keeps the
+ * message as one line of `NftRuleset.errors`. Messages quote table, chain, set and expression
+ * names from the message, which whoever owns the namespace chose: control characters (C0,
+ * DEL, C1) in them are escaped as \xHH so an error stays one line of plain text.
+ */
 export class NftDecodeError extends Error {
   override name = 'NftDecodeError';
+  constructor(message: string) {
+    super(message.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`));
+  }
 }
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 
 // Verdict codes (enum nft_verdicts and the NF_* verdicts of linux/netfilter.h).
 export const NF_DROP = 0;

@@ -38,6 +38,8 @@ export interface WatcherOptions {
   procRoot?: string;
   /** Extra holder paths to re-check (bind mounts in other mount namespaces, fds). */
   extraPaths?: () => readonly string[];
+  /** The census (default liveNetns): live namespace inode → one path that opens it. */
+  census?: (procRoot: string | undefined, extraPaths: readonly string[]) => Map<number, string>;
 }
 
 export class ChangeWatcher {
@@ -45,8 +47,13 @@ export class ChangeWatcher {
   private known: Set<number> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private sources: (() => void)[] = [];
-  /** Namespaces whose socket could not be opened (logged once, retried never). */
-  private failed = new Set<number>();
+  /**
+   * Namespaces whose socket could not be opened, with the path that failed. Retried when the
+   * census names it by another path: the first path seen is often a process that only passes
+   * through (`ip netns add` unshares, mounts and exits; `ip netns exec`, runc's init), and a
+   * namespace left without a socket would miss every link, address and route change after it.
+   */
+  private failed = new Map<number, string>();
   readonly intervalMs: number;
 
   constructor(
@@ -82,14 +89,14 @@ export class ChangeWatcher {
   }
 
   tick(): void {
-    const live = liveNetns(this.opts.procRoot, this.opts.extraPaths?.() ?? []);
+    const live = (this.opts.census ?? liveNetns)(this.opts.procRoot, this.opts.extraPaths?.() ?? []);
     let changed: ChangeReason | undefined;
     if (this.known) {
       if (live.size !== this.known.size) changed = 'namespaces';
       else for (const ino of live.keys()) if (!this.known.has(ino)) changed = 'namespaces';
     }
     this.known = new Set(live.keys());
-    for (const ino of this.failed) if (!live.has(ino)) this.failed.delete(ino);
+    for (const [ino, path] of this.failed) if (live.get(ino) !== path) this.failed.delete(ino);
     if (this.opts.netlink !== false) {
       for (const [ino, sock] of this.sockets) {
         if (live.has(ino)) continue;
@@ -97,7 +104,7 @@ export class ChangeWatcher {
         this.sockets.delete(ino);
       }
       for (const [ino, path] of live) {
-        if (this.sockets.has(ino) || this.failed.has(ino)) continue;
+        if (this.sockets.has(ino) || this.failed.get(ino) === path) continue;
         try {
           this.sockets.set(
             ino,
@@ -109,8 +116,9 @@ export class ChangeWatcher {
             ),
           );
         } catch {
-          // Vanished between census and setns, or not permitted: the census still sees it come and go.
-          this.failed.add(ino);
+          // The holder vanished between census and setns, or is not permitted: tried again
+          // when another holder names it; the census still sees it come and go meanwhile.
+          this.failed.set(ino, path);
         }
       }
       for (const sock of this.sockets.values()) {

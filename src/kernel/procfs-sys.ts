@@ -7,7 +7,7 @@
  * so no string is made for a namespace link.
  */
 import koffi from 'koffi';
-import { nsfsDev } from '../kernel/nsfs.js';
+import { nsfsDev } from './nsfs.js';
 
 const libc = koffi.load('libc.so.6');
 const c = {

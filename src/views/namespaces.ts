@@ -4,8 +4,8 @@
  * (processes, bind mounts, fds) and its leaders. Pure: scan in, text out.
  */
 import type { Draft, NamespaceType } from '../model/types.js';
-import { escapeTerminal, escapeTerminalDeep } from '../views/terminal.js';
-import type { NamespaceScan } from './scan.js';
+import type { NamespaceScan } from '../namespaces/scan.js';
+import { escapeTerminal, escapeTerminalDeep } from './terminal.js';
 
 type Ns = Draft.Namespace;
 

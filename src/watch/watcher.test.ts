@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ip, randomPrefix } from '../network/testing/fixtures.js';
-import { type ChangeReason, ChangeWatcher } from './watch.js';
+import { type ChangeReason, ChangeWatcher } from './watcher.js';
 
 describe('change watcher on the real kernel', () => {
   const ns = `${randomPrefix()}-watch`;
@@ -45,5 +46,35 @@ describe('change watcher on the real kernel', () => {
     ip('-n', ns, 'link', 'set', 'lo', 'up');
     watcher.tick();
     assert.ok(reasons.includes('netlink'));
+  });
+});
+
+describe('change watcher when the first holder of a namespace passes through', () => {
+  it('opens the socket through the next holder, so later changes in that namespace are seen', () => {
+    // `ip netns add` and `ip netns exec` live in a new namespace for a moment: the census may
+    // name it by such a process, which is gone when the watcher enters it.
+    const ns = `${randomPrefix()}-pass`;
+    ip('netns', 'add', ns);
+    const ino = statSync(`/run/netns/${ns}`).ino;
+    const reasons: ChangeReason[] = [];
+    let holder = '/proc/999999999/ns/net'; // a process that no longer exists
+    const watcher = new ChangeWatcher((r) => reasons.push(r), {
+      intervalMs: 3_600_000,
+      census: () => new Map([[ino, holder]]),
+    });
+    try {
+      watcher.tick();
+      assert.equal(watcher.watchedNamespaces, 0, 'the vanished holder cannot be entered');
+      holder = `/run/netns/${ns}`; // the bind mount that outlives it
+      watcher.tick();
+      assert.equal(watcher.watchedNamespaces, 1, 'entered through the bind mount');
+      reasons.length = 0;
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      watcher.tick();
+      assert.deepEqual(reasons, ['netlink']);
+    } finally {
+      watcher.stop();
+      ip('netns', 'del', ns);
+    }
   });
 });

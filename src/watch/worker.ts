@@ -4,7 +4,7 @@
  * each) never hold up a request on the serving thread.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChangeWatcher, type WatcherOptions } from './watch.js';
+import { ChangeWatcher, type WatcherOptions } from './watcher.js';
 
 export type WatchWorkerIn = { holders: string[] } | { stop: true };
 export type WatchWorkerOut = { change: string } | { watched: number };

@@ -1,7 +1,7 @@
-/** Main-thread handle of the watcher thread (watch-worker.ts); same surface as ChangeWatcher. */
+/** Main-thread handle of the watcher thread (worker.ts); same surface as ChangeWatcher. */
 import { Worker } from 'node:worker_threads';
-import type { ChangeReason, WatcherOptions } from './watch.js';
-import type { WatchWorkerIn, WatchWorkerOut } from './watch-worker.js';
+import type { ChangeReason, WatcherOptions } from './watcher.js';
+import type { WatchWorkerIn, WatchWorkerOut } from './worker.js';
 
 export class ThreadedWatcher {
   private worker: Worker | undefined;
@@ -17,7 +17,7 @@ export class ThreadedWatcher {
 
   start(): void {
     const { extraPaths, ...data } = this.opts;
-    const w = new Worker(new URL('./watch-worker.js', import.meta.url), { workerData: data });
+    const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
     w.on('message', (m: WatchWorkerOut) => {
       if ('change' in m) this.onChange(m.change as ChangeReason);
       else this.watchedNamespaces = m.watched;
