@@ -71,6 +71,7 @@ export function buildImage(tag = IMAGE): void {
       '--exclude=./node_modules/.cache',
       '--exclude=./node_modules/.vite',
       '--exclude=*.log',
+      '--exclude=./deploy/wirescope.token',
       '-f',
       '-',
       '.',
