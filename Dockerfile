@@ -1,16 +1,24 @@
 # wirescope as a container image. Build from a clone after `npm ci` (the build
-# stage compiles from the context's node_modules and never reaches a registry,
-# so it builds where npm and Docker Hub are unreachable, as in the test suite):
+# stage compiles from the context's node_modules, so it needs no npm registry):
 #   docker build -t wirescope:0.1.0 .
-# Start it with deploy/compose.yaml (README, "Deploy").
+# Start it with deploy/compose.yaml (README, "Three ways to start it").
 #
 # Base: Debian trixie, because its `nodejs` package is 20.19 (wirescope needs
 # >= 20.19 for require(esm) and the test runner it is tested with) and glibc
-# matches koffi's prebuilt linux-x64 binary. The tests import a minbase
-# mmdebstrap of trixie under this name (src/deploy/testing/image.ts).
+# matches koffi's prebuilt linux-x64 binary. debian:trixie-slim carries no
+# Node.js, so the first stage installs Debian's; a base that already has node
+# (the tests import a minbase mmdebstrap of trixie with nodejs under this name,
+# src/deploy/testing/image.ts) skips that step and needs no network at all.
 ARG BASE=debian:trixie-slim
 
-FROM ${BASE} AS build
+FROM ${BASE} AS node
+# --no-install-recommends: no npm, no compilers; the apt lists are not kept.
+RUN command -v node >/dev/null \
+ || { apt-get update \
+      && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends nodejs \
+      && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin; }
+
+FROM node AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json biome.json ./
 COPY node_modules ./node_modules
@@ -26,7 +34,7 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
  && find dist -name '*.test.js' -delete -o -name '*.test.d.ts' -delete \
  && rm -rf dist/bench
 
-FROM ${BASE}
+FROM node
 LABEL org.opencontainers.image.title="wirescope" \
       org.opencontainers.image.description="Discovers the virtual networking of a Linux host" \
       org.opencontainers.image.licenses="MIT"
