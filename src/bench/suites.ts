@@ -1,5 +1,6 @@
 /** Every benchmark suite, in the order `npm run bench` runs them. */
 
+import { suite as cli } from './cli.js';
 import { suite as engines } from './engines.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
 import { suite as lab } from './lab.js';
@@ -11,6 +12,7 @@ import type { BenchSuite } from './types.js';
 import { suite as views } from './views.js';
 
 export const suites: BenchSuite[] = [
+  cli,
   namespaces,
   network,
   views,

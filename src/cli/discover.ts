@@ -14,6 +14,7 @@ import { toDot, toMermaid } from '../views/graph.js';
 import { bundleSchema, nativeJsonSchema, toNativeJson } from '../views/native.js';
 import { matchingNetworks, renderTextTree } from '../views/text-tree.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 export const FORMATS = ['text', 'v1', 'native', 'mobyshark', 'dot', 'mermaid'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -96,7 +97,7 @@ export function render(
 export function registerDiscover(program: Command): void {
   program
     .command('discover')
-    .description('discover once and print namespaces, tenants, interfaces, wires, routes and ports')
+    .description(SUMMARIES.discover.description)
     .option('--json', 'print a Ghostwire-v1 DiscoveryResult (same as --format v1)')
     .option('--format <format>', `output format: ${FORMATS.join(', ')} (default text)`)
     .option(

@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import type { LoadedLab } from '../lab/load.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 // The lab modules load only when a lab command runs: other commands start faster.
 const labModules = async () => ({
@@ -37,7 +38,7 @@ export async function loadLabFile(file: string): Promise<LoadedLab> {
 }
 
 export function registerLab(program: Command): void {
-  const lab = program.command('lab').description('build, tear down and list declared topologies (labs)');
+  const lab = program.command('lab').description(SUMMARIES.lab.description);
 
   lab
     .command('up')

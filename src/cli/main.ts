@@ -3,10 +3,11 @@
  * registers itself on the program; errors end in one line on stderr, never a
  * stack trace (set WIRESCOPE_DEBUG=1 to see one).
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Help } from 'commander';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 import { favourSmallHeap } from './heap.js';
+import { type CommandName, SUMMARIES } from './summaries.js';
 
 favourSmallHeap();
 
@@ -26,7 +27,7 @@ const program = new Command('wirescope')
  * word or the default command (serve) load what they need.
  */
 type Registrar = (program: Command) => void;
-const commands: Record<string, () => Promise<Registrar>> = {
+const commands: Record<CommandName, () => Promise<Registrar>> = {
   namespaces: async () => (await import('./namespaces.js')).registerNamespaces,
   discover: async () => (await import('./discover.js')).registerDiscover,
   serve: async () => (await import('./serve.js')).registerServe,
@@ -35,12 +36,32 @@ const commands: Record<string, () => Promise<Registrar>> = {
   watch: async () => (await import('./watch.js')).registerWatch,
 };
 
+const isCommand = (word: string | undefined): word is CommandName => word !== undefined && word in commands;
+
+/**
+ * `wirescope --help` / `-h` / `--version` / `-V` with no command word: the Commands list is
+ * printed from the summaries, no command module is loaded. Anything else (a command's own help,
+ * `help CMD`, options of the default command) loads what it needs.
+ */
+const onlyTopLevel = (args: readonly string[]): boolean =>
+  args.length > 0 && args.every((a) => a === '-h' || a === '--help' || a === '-V' || a === '--version');
+
 async function registerCommands(argv: readonly string[]): Promise<void> {
-  const first = argv.slice(2).find((a) => !a.startsWith('-'));
-  const wanted = first !== undefined && first in commands ? [first] : Object.keys(commands);
-  for (const name of Object.keys(commands)) {
-    if (wanted.includes(name)) (await commands[name]!())(program);
+  const args = argv.slice(2);
+  if (onlyTopLevel(args)) {
+    for (const [name, s] of Object.entries(SUMMARIES)) program.command(name).description(s.description);
+    const standard = new Help();
+    program.configureHelp({
+      subcommandTerm: (cmd) => {
+        const name = cmd.name();
+        return isCommand(name) ? SUMMARIES[name].term : standard.subcommandTerm(cmd);
+      },
+    });
+    return;
   }
+  const first = args.find((a) => !a.startsWith('-'));
+  const wanted = isCommand(first) ? [first] : (Object.keys(commands) as CommandName[]);
+  for (const name of wanted) (await commands[name]())(program);
 }
 
 function fail(err: unknown): never {

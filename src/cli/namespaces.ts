@@ -10,6 +10,7 @@ import { NAMESPACE_TYPES } from '../namespaces/ns-types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
 import { privilegeLine, renderNamespaces, warningLine } from '../views/namespaces.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 interface Opts {
   json?: boolean;
@@ -22,7 +23,7 @@ interface Opts {
 export function registerNamespaces(program: Command): void {
   program
     .command('namespaces')
-    .description('list every namespace (like lsns, but complete): user and PID trees, holders, leaders')
+    .description(SUMMARIES.namespaces.description)
     .option('--json', 'print the namespaces, processes and warnings of the native model as JSON')
     .addOption(new Option('-t, --type <type...>', 'only these namespace types').choices([...NAMESPACE_TYPES]))
     .option('--no-fds', 'do not look for namespaces held by open file descriptors')

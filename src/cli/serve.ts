@@ -10,6 +10,7 @@ import { readTokenFile } from '../service/token.js';
 import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 interface ServeFlags {
   listen?: string;
@@ -25,7 +26,7 @@ interface ServeFlags {
 export function registerServe(program: Command): void {
   program
     .command('serve', { isDefault: true })
-    .description('run the discovery service and web UI (default: http://127.0.0.1:5000)')
+    .description(SUMMARIES.serve.description)
     .addHelpText(
       'after',
       `

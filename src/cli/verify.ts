@@ -4,11 +4,12 @@
  */
 import type { Command } from 'commander';
 import { loadLabFile } from './lab.js';
+import { SUMMARIES } from './summaries.js';
 
 export function registerVerify(program: Command): void {
   program
     .command('verify')
-    .description('compare a lab declaration with what the kernel has (exit 0 clean, 1 drift, 2 error)')
+    .description(SUMMARIES.verify.description)
     .argument('<file>', 'lab file (YAML)')
     .option('--reach', 'also probe reachability between nodes and check it against the partitions')
     .option('--json', 'machine-readable output')

@@ -32,7 +32,7 @@ function startWatch(args: string[], wrapper: string[] = []) {
     stderr += b.toString();
     for (const w of waiters.splice(0)) w();
   });
-  const until = async (what: string, ok: () => boolean, ms = 15_000): Promise<void> => {
+  const until = async (what: string, ok: () => boolean, ms = 45_000): Promise<void> => {
     const end = Date.now() + ms;
     while (!ok()) {
       if (Date.now() > end || proc.exitCode !== null)

@@ -20,6 +20,7 @@ import { escapeTerminal } from '../views/terminal.js';
 import { matchingNetworks } from '../views/text-tree.js';
 import { ChangeWatcher, SETTLE_MS } from '../watch/watcher.js';
 import { CliError } from './errors.js';
+import { SUMMARIES } from './summaries.js';
 
 interface WatchFlags {
   json?: boolean;
@@ -49,9 +50,7 @@ export function freshWarnings(prev: readonly Warning[] | undefined, next: readon
 export function registerWatch(program: Command): void {
   program
     .command('watch')
-    .description(
-      'print every change of namespaces, interfaces, addresses, routes, ports and containers as it happens',
-    )
+    .description(SUMMARIES.watch.description)
     .option('--json', 'one JSON object per line: {time, op, what, netns, text}')
     .option('--netns <ino|name>', 'only changes in the network namespaces this selects (as discover --netns)')
     .option('--no-engines', 'do not query container engines (processes and bind mounts only)')

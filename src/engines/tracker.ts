@@ -31,9 +31,13 @@ export interface EngineTrackerOptions {
   procRoot?: string;
   /** How long a discovery waits for newly found engines (default 2000 ms). */
   syncBudgetMs?: number;
-  /** Per-request timeout against an engine API (default 3000 ms). */
+  /**
+   * Per-request deadline against an engine API (default 10000 ms). It bounds the background sync
+   * only: a discovery waits at most syncBudgetMs for it. podman's /version alone took 2.5 s on a
+   * loaded 2-core host, so a tighter deadline made a slow but healthy engine look unreachable.
+   */
   requestTimeoutMs?: number;
-  /** Give up an engine's initial sync after this long (default 8000 ms). */
+  /** Give up an engine's initial sync after this long (default 20000 ms). */
   syncTimeoutMs?: number;
   /** Wait before retrying an engine whose sync failed (default 5000 ms). */
   retryMs?: number;
@@ -71,6 +75,21 @@ interface Tracked {
   activated?: { inode: number; activator: number };
 }
 
+/** A newly found engine, its first sync about to start. */
+const syncing = (id: string, cand: EngineCandidate, now: number, dockerOwned: boolean): Tracked => ({
+  id,
+  cand,
+  dockerOwned,
+  client: undefined,
+  status: 'syncing',
+  sync: undefined,
+  syncStarted: now,
+  error: undefined,
+  failedAt: 0,
+  retrying: false,
+  stale: undefined,
+});
+
 export interface EngineTracker extends ContainerSource {
   /** Stops every event stream and client; the tracker can still be used (it re-syncs). */
   close(): void;
@@ -102,8 +121,8 @@ class Tracker implements EngineTracker {
   constructor(o: EngineTrackerOptions) {
     this.procRoot = o.procRoot ?? '/proc';
     this.budget = o.syncBudgetMs ?? 2000;
-    this.reqTimeout = o.requestTimeoutMs ?? 3000;
-    this.syncTimeout = o.syncTimeoutMs ?? 8000;
+    this.reqTimeout = o.requestTimeoutMs ?? 10_000;
+    this.syncTimeout = o.syncTimeoutMs ?? 20_000;
     this.retryMs = o.retryMs ?? 5000;
     this.trustUids = new Set(o.trustUids ?? trustedUidsFromEnv(process.env));
     try {
@@ -172,19 +191,7 @@ class Tracker implements EngineTracker {
         continue;
       }
       const parent = scan.processes[p.ppid];
-      const t: Tracked = {
-        id: `${type}-${p.pid}`,
-        cand: r,
-        dockerOwned: type === 'containerd' && parent?.comm === 'dockerd',
-        client: undefined,
-        status: 'syncing',
-        sync: undefined,
-        syncStarted: now,
-        error: undefined,
-        failedAt: 0,
-        retrying: false,
-        stale: undefined,
-      };
+      const t = syncing(`${type}-${p.pid}`, r, now, type === 'containerd' && parent?.comm === 'dockerd');
       this.tracked.set(key, t);
       this.startSync(t);
     }
@@ -204,23 +211,18 @@ class Tracker implements EngineTracker {
       if (a.service) continue; // running already: step 1 found it by its process
       seen.add(key);
       const t: Tracked = {
-        id: `podman-${a.activator.pid}`,
-        cand: {
-          type: 'podman',
-          pid: a.activator.pid,
-          starttime: a.activator.starttime,
-          socket: a.socket,
-          api: a.api,
-        },
-        dockerOwned: false,
-        client: undefined,
-        status: 'syncing',
-        sync: undefined,
-        syncStarted: now,
-        error: undefined,
-        failedAt: 0,
-        retrying: false,
-        stale: undefined,
+        ...syncing(
+          `podman-${a.activator.pid}`,
+          {
+            type: 'podman',
+            pid: a.activator.pid,
+            starttime: a.activator.starttime,
+            socket: a.socket,
+            api: a.api,
+          },
+          now,
+          false,
+        ),
         activated: { inode: a.inode, activator: a.activator.pid },
       };
       this.tracked.set(key, t);

@@ -33,7 +33,10 @@ describe('web UI in headless Chromium on a real topology', () => {
     // A macvlan in a and a vxlan in b, both on the host's bridge: parent and underlay wires across namespaces.
     ip('link', 'add', 'link', topo.bridge, 'name', `${topo.prefix}mv`, 'type', 'macvlan', 'mode', 'bridge');
     ip('link', 'set', `${topo.prefix}mv`, 'netns', `${topo.prefix}a`);
-    ip('link', 'add', `${topo.prefix}vx`, 'type', 'vxlan', 'id', '42', 'dev', topo.bridge, 'dstport', '4789');
+    // Made in the host namespace, where another vxlan with the same VNI and port may exist (the
+    // kernel refuses a second one: vxlan_vni_in_use): a random VNI, not a well-known one.
+    const vni = String(1000 + Math.floor(Math.random() * 16_000_000));
+    ip('link', 'add', `${topo.prefix}vx`, 'type', 'vxlan', 'id', vni, 'dev', topo.bridge, 'dstport', '4789');
     ip('link', 'set', `${topo.prefix}vx`, 'netns', `${topo.prefix}b`);
     // A Docker container on its own network, in a compose project, with a non-default capability.
     ensureDockerImage();

@@ -105,6 +105,9 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
     // The live-change log says what happened to the lab, the legend explains the dashed wire.
     await page.locator('#changes li', { hasText: `lab ${lab!.name}: drift −1 ~1 +1` }).waitFor();
     // ... and, under each changed namespace, what changed in it (as `wirescope watch` says it).
+    // The log shows the newest 30 entries: on a busy host other namespaces' changes can push ours
+    // out, so it is searched for the lab as a user would (entries match as their cards do).
+    await page.fill('#search', lab!.name);
     const details = page.locator('#changes .cdetail li');
     await details
       .filter({ hasText: /^\+ eth1 address 10\.231\.0\.9\/24$/ })
@@ -118,6 +121,7 @@ describe('web UI marks a lab’s drift in the wiring view (serve --verify)', () 
       .filter({ hasText: /^\+ x0 \(bridge\)$/ })
       .first()
       .waitFor();
+    await page.fill('#search', '');
     assert.equal(await page.locator('.legend .legend-drift').isVisible(), true);
     assert.deepEqual(errors, []);
     await card('a').scrollIntoViewIfNeeded();
