@@ -7,10 +7,12 @@
 # chromium runs the web UI's end-to-end tests; systemd provides systemd-socket-activate,
 # the socket activator of the socket-activated podman test (systemd is not started);
 # libpcap0.8 compiles capture filters (wirescope loads it through FFI), tshark reads the
-# captures' pcapng in the capture tests.
+# captures' pcapng in the capture tests. mmdebstrap makes the container image's base
+# (debian:trixie-slim) without a registry and docker-compose starts deploy/compose.yaml
+# (src/deploy/testing/image.ts).
 WS_TEST_PACKAGES=(iproute2 util-linux procps iptables nftables busybox-static psmisc
   docker.io containerd runc podman chromium fonts-dejavu-core ca-certificates systemd
-  libpcap0.8 tshark)
+  libpcap0.8 tshark mmdebstrap docker-compose)
 
 # ws_install_packages PKG...: installs those of the Debian packages that are missing.
 ws_install_packages() {

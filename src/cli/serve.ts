@@ -7,6 +7,7 @@ import { canonicalAllowHost } from '../service/host.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
 import { startService } from '../service/server.js';
 import { readTokenFile } from '../service/token.js';
+import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 import { SUMMARIES } from './summaries.js';
@@ -129,12 +130,20 @@ Who can read what:
         );
       }
       process.stderr.write(`wirescope: serving on ${svc.url}/ (API ${svc.url}/api/openapi.json)\n`);
-      // Warm the cache so the first visitor does not wait for a cold discovery.
-      svc.cache.get().catch((err: unknown) => {
-        process.stderr.write(
-          `wirescope: discovery failed: ${escapeTerminal(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err))}\n`,
-        );
-      });
+      // Warm the cache so the first visitor does not wait for a cold discovery; what the
+      // results will lack for want of a capability is said once, in one line (a container
+      // started without one of the Privileges table's capabilities serves a partial view).
+      svc.cache.get().then(
+        (snap) => {
+          const priv = privilegeLine(snap.discovery);
+          if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
+        },
+        (err: unknown) => {
+          process.stderr.write(
+            `wirescope: discovery failed: ${escapeTerminal(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err))}\n`,
+          );
+        },
+      );
       const stop = () => {
         svc.close().finally(() => process.exit(0));
       };

@@ -4,7 +4,9 @@
  * one listens on, reached through /proc/PID/root so an engine in another
  * mount namespace is addressed the same way as one on the host.
  */
+import { statSync } from 'node:fs';
 import type { Draft } from '../model/types.js';
+import { pathInRoot } from './in-root.js';
 import { listeningUnixSockets } from './unix.js';
 
 export type EngineType = 'docker' | 'containerd' | 'podman' | 'crio';
@@ -106,7 +108,7 @@ export function detectEngine(
       pid: p.pid,
     };
   }
-  let api = `${procRoot}/${p.pid}/root${socket}`;
+  let api = apiPath(`${procRoot}/${p.pid}/root`, socket);
   if (api.length > SUN_PATH_MAX) {
     // Too long for sun_path: only usable directly if the engine shares our mount namespace.
     if (selfMntns !== undefined && p.namespaces.mnt === selfMntns) api = socket;
@@ -119,6 +121,27 @@ export function detectEngine(
     }
   }
   return { type, pid: p.pid, starttime: p.starttime, socket, api };
+}
+
+/**
+ * The socket reached through the engine's root: `root + socket` as the host
+ * sees it (and reports it) when that names the socket itself; else the path
+ * with its symlinks resolved inside the engine's root (pathInRoot: from a
+ * container, /proc/PID/root/var/run/docker.sock follows /var/run -> /run into
+ * the container's own /run).
+ */
+function apiPath(root: string, socket: string): string {
+  const naive = `${root}${socket}`;
+  const resolved = pathInRoot(root, socket);
+  if (resolved === naive) return naive;
+  try {
+    const a = statSync(naive);
+    const b = statSync(resolved);
+    if (a.dev === b.dev && a.ino === b.ino) return naive;
+  } catch {
+    // The naive path names nothing here (or the resolved one does not either).
+  }
+  return resolved;
 }
 
 export function isCandidate(x: EngineCandidate | Draft.Warning): x is EngineCandidate {
