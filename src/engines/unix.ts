@@ -28,9 +28,12 @@ export function parseNetUnix(text: string): UnixSocketEntry[] {
     if (!f || f.length < 8) continue;
     const path = f.slice(7).join(' ');
     if (!path.startsWith('/')) continue;
+    // unix_seq_show() prints the flags as %08X and the inode as %lu: anything else is no socket
+    // line (Number() would take "559.9257" or "1e3", parseInt a prefix of "12zz").
+    if (!/^[0-9A-Fa-f]+$/.test(f[3] ?? '') || !/^\d+$/.test(f[6] ?? '')) continue;
     const flags = Number.parseInt(f[3] ?? '', 16);
     const inode = Number(f[6]);
-    if (!Number.isFinite(inode) || Number.isNaN(flags)) continue;
+    if (!Number.isSafeInteger(inode)) continue;
     out.push({ inode, path, listening: (flags & SO_ACCEPTCON) !== 0 });
   }
   return out;

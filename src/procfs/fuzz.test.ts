@@ -132,6 +132,16 @@ describe("procfs parsers under fuzzing (this host's files, mutated)", () => {
 
   it('reads fields that are not numbers as unknown or skips their line, never as NaN (found by fuzzing)', () => {
     replay(textTarget('proc status', [], parseStatus), ['Threads:', 'Uid:', 'NSpid:\t12\tx']);
+    const unixHead = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
+    replay(textTarget('net unix', [], parseNetUnix), [
+      `${unixHead}0000000000000000: 00000002 00000000 00010000 0001 01 559.9257 /run/x.sock`,
+      `${unixHead}0000000000000000: 00000002 00000000 0001zz00 0001 01 5599257 /run/x.sock`,
+      `${unixHead}0000000000000000: 00000002 00000000 00010000 0001 01 1e3 /run/x.sock`,
+    ]);
+    assert.deepEqual(
+      parseNetUnix(`${unixHead}0000000000000000: 00000002 00000000 00010000 0001 01 5599257 /run/x.sock`),
+      [{ inode: 5599257, path: '/run/x.sock', listening: true }],
+    );
     replay(textTarget('proc cgroup', [], parseCgroup), ['::']);
     replay(textTarget('proc mountinfo', [], parseMountinfo), ['x      - ', '\\      - ']);
     replay(
