@@ -11,12 +11,12 @@
  * only touched when they carry the lab's mark (or live in a namespace the lab
  * holds); anything else in the way is an error before anything is changed.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { NetlinkError } from '../kernel/netlink.js';
-import { withNetns } from '../kernel/netns.js';
+import { MACVLAN_MODES } from '../kernel/rtnetlink/constants.js';
+import { readSysctl, writeSysctl } from '../kernel/sysctl.js';
 import { ifaceMark, nftTable } from '../model/lab-marks.js';
 import type { LoadedLab } from './load.js';
-import { type LinkState, MACVLAN_MODES, NsHandle, type RouteState } from './netlink-ops.js';
+import { type LinkState, NsHandle, type RouteState } from './netlink-ops.js';
 import {
   markOfComment,
   natSpec,
@@ -38,6 +38,8 @@ import {
   addrFix,
   describeFix,
   desiredRuleSpec,
+  foundDst,
+  foundRouteText,
   foundRuleSpec,
   labRoute,
   linkFix,
@@ -54,7 +56,6 @@ import {
   RT_TABLE_MAIN,
   ruleMatches,
   ruleText,
-  tableText,
 } from './rules.js';
 import type { NodeDecl } from './schema.js';
 import { type LabState, readState, removeState, stateDir, withLabLock, writeState } from './state.js';
@@ -106,30 +107,6 @@ async function pool<T>(items: T[], width: number, fn: (item: T) => Promise<void>
   };
   await Promise.all(Array.from({ length: Math.min(width, items.length) }, worker));
   if (failure !== undefined) throw failure;
-}
-
-export const sysctlPath = (key: string): string => `/proc/sys/${key.replace(/\./g, '/')}`;
-
-/** Reads a sysctl of the namespace behind `fd` (the /proc/sys/net view follows the calling thread). */
-export function readSysctl(fd: number | string | undefined, key: string): string | undefined {
-  const read = () => {
-    try {
-      return readFileSync(sysctlPath(key), 'utf8').trim();
-    } catch {
-      return undefined;
-    }
-  };
-  return fd === undefined ? read() : withNetns(fd, read);
-}
-
-export function writeSysctl(fd: number | string | undefined, key: string, value: string): void {
-  const write = () => writeFileSync(sysctlPath(key), value);
-  try {
-    if (fd === undefined) write();
-    else withNetns(fd, write);
-  } catch (e) {
-    throw new Error(`sysctl ${key}=${value}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }
 
 class Run {
@@ -489,10 +466,7 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
           ? labRoute(a, true)
           : labRoute(a, false) &&
             prevHostRoutes.some(
-              (p) =>
-                p.dst === `${a.dst}/${a.dstLen}` &&
-                (p.via ?? '') === (a.gateway ?? '') &&
-                p.table === a.table,
+              (p) => p.dst === a.dst && (p.via ?? '') === (a.gateway ?? '') && p.table === a.table,
             ),
       );
       for (const r of fx.add) {
@@ -521,27 +495,23 @@ async function upLocked(lab: LoadedLab, opts: UpOptions): Promise<UpResult> {
         );
       }
       for (const a of fx.del) {
-        const dst = { family: a.family, address: a.dst, prefixlen: a.dstLen };
-        await run.act(
-          'delete',
-          `delete route ${a.dstLen === 0 ? 'default' : `${a.dst}/${a.dstLen}`}${a.gateway ? ` via ${a.gateway}` : ''}${a.table !== RT_TABLE_MAIN ? ` table ${tableText(a.table)}` : ''} in ${nsLabel(ns)}`,
-          () => {
-            try {
-              h?.delRoute(
-                {
-                  dst,
-                  table: a.table,
-                  ...(a.gateway ? { gateway: a.gateway } : {}),
-                  ...(a.oif !== undefined ? { oif: a.oif } : {}),
-                },
-                nsLabel(ns),
-              );
-            } catch (e) {
-              // ESRCH: the declared route just added replaced it (same table, destination and metric).
-              if (!(e instanceof NetlinkError && e.errno === 3)) throw e;
-            }
-          },
-        );
+        const dst = foundDst(a);
+        await run.act('delete', `delete route ${foundRouteText(a)} in ${nsLabel(ns)}`, () => {
+          try {
+            h?.delRoute(
+              {
+                dst,
+                table: a.table,
+                ...(a.gateway ? { gateway: a.gateway } : {}),
+                ...(a.dev !== undefined ? { oif: a.dev } : {}),
+              },
+              nsLabel(ns),
+            );
+          } catch (e) {
+            // ESRCH: the declared route just added replaced it (same table, destination and metric).
+            if (!(e instanceof NetlinkError && e.errno === 3)) throw e;
+          }
+        });
       }
     }
 

@@ -11,8 +11,9 @@
  * (argv[0]), so it is a hint, never enough on its own.
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { writeSysctl } from '../kernel/sysctl.js';
 import { ifaceMark, LABEL_LAB, legacyNftTable, nftTable, processMark, ruleMark } from '../model/lab-marks.js';
-import { prevRulesOn, writeSysctl } from './apply.js';
+import { prevRulesOn } from './apply.js';
 import { routeDst } from './ip.js';
 import { checkLabName, childPath } from './names.js';
 import { NsHandle } from './netlink-ops.js';

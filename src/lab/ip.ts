@@ -1,5 +1,9 @@
-/** Address helpers for lab declarations (pure). */
+/**
+ * Address helpers for lab declarations (pure): parsing text to prefixes and
+ * bytes; bytes are formatted back by the kernel layer's formatter.
+ */
 import { isIPv4, isIPv6 } from 'node:net';
+import { ipOf, ipv6 } from '../kernel/rtnetlink/format.js';
 
 export type Family = 'inet' | 'inet6';
 
@@ -45,31 +49,8 @@ export function ipBytes(addr: string): Buffer {
   return b;
 }
 
-export function bytesToIp(b: Buffer): string {
-  if (b.length === 4) return [...b].join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i).toString(16));
-  // RFC 5952: compress the longest run (>1) of zero groups.
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== '0') {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === '0') j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  if (best < 0) return groups.join(':');
-  return `${groups.slice(0, best).join(':')}::${groups.slice(best + bestLen).join(':')}`;
-}
-
-export const canonical = (addr: string): string => (isIPv4(addr) ? addr : bytesToIp(ipBytes(addr)));
+/** RFC 5952 text of an address, as the kernel layer formats what it decodes (so both compare equal). */
+export const canonical = (addr: string): string => (isIPv4(addr) ? addr : ipv6(ipBytes(addr)));
 
 /** The network of a CIDR as "addr/len" with host bits cleared. */
 export function networkOf(c: Cidr): string {
@@ -77,7 +58,7 @@ export function networkOf(c: Cidr): string {
   for (let i = 0; i < b.length * 8; i++) {
     if (i >= c.prefixlen) b[i >> 3] = (b[i >> 3] ?? 0) & ~(0x80 >> (i & 7));
   }
-  return `${bytesToIp(b)}/${c.prefixlen}`;
+  return `${ipOf(c.family, b)}/${c.prefixlen}`;
 }
 
 /** Whether `addr` lies inside `net`. */

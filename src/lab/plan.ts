@@ -9,7 +9,6 @@ import type { RuleSpec } from '../kernel/rtnetlink/rule-msg.js';
 import type { Draft } from '../model/types.js';
 import { type Cidr, contains, ipBytes, parseCidr } from './ip.js';
 import type { AddrState, LinkState, RouteState } from './netlink-ops.js';
-import { RTPROT_STATIC } from './netlink-ops.js';
 import { type DesiredRule, kernelRule, RT_TABLE_MAIN, ruleMatches, tableText } from './rules.js';
 import type { DesiredIf, DesiredRoute } from './topology.js';
 
@@ -106,18 +105,17 @@ export function addrFix(want: readonly Cidr[], have: readonly AddrState[]): { ad
 /** Whether an actual route is the declared one (in the declared table). */
 export function routeMatches(r: DesiredRoute, a: RouteState, oif: number | undefined): boolean {
   if (a.table !== r.table) return false;
-  if (a.family !== r.dst.family || a.dstLen !== r.dst.prefixlen) return false;
-  const net = parseCidr(`${a.dst}/${a.dstLen}`);
-  if (!net || net.address !== r.dst.address) return false;
+  const net = parseCidr(a.dst);
+  if (a.family !== r.dst.family || !net || net.prefixlen !== r.dst.prefixlen) return false;
+  if (net.address !== r.dst.address) return false;
   if ((r.via ?? undefined) !== (a.gateway ?? undefined)) return false;
-  if (oif !== undefined && a.oif !== oif) return false;
+  if (oif !== undefined && a.dev !== oif) return false;
   if (r.metric !== undefined && (a.metric ?? 0) !== r.metric) return false;
   return true;
 }
 
-const RTN_UNICAST = 1;
 /** Route protocols the kernel itself uses (rtnetlink.h RTPROT_REDIRECT, RTPROT_KERNEL, RTPROT_RA). */
-const KERNEL_PROTOCOLS = new Set([1, 2, 9]);
+const KERNEL_PROTOCOLS = new Set(['redirect', 'kernel', 'ra']);
 
 /**
  * Unicast routes whose removal is the lab's business: in its own namespaces
@@ -125,7 +123,7 @@ const KERNEL_PROTOCOLS = new Set([1, 2, 9]);
  * protocol boot), elsewhere only the ones it installed (protocol static).
  */
 export const labRoute = (a: RouteState, ownNamespace: boolean): boolean =>
-  ownNamespace ? !KERNEL_PROTOCOLS.has(a.protocol) : a.protocol === RTPROT_STATIC;
+  ownNamespace ? !KERNEL_PROTOCOLS.has(a.protocol) : a.protocol === 'static';
 
 export function routeFix(
   want: readonly DesiredRoute[],
@@ -136,12 +134,22 @@ export function routeFix(
   const add = want.filter((r) => !have.some((a) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)));
   const del = have.filter(
     (a) =>
-      a.type === RTN_UNICAST &&
+      a.type === 'unicast' &&
       removable(a) &&
       !want.some((r) => routeMatches(r, a, r.dev ? oifOf(r.dev) : undefined)),
   );
   return { add, del };
 }
+
+/** The destination of a route found in a dump ("addr/len") as a prefix. */
+export function foundDst(a: RouteState): Cidr {
+  const [address = '', len = '0'] = a.dst.split('/');
+  return { family: a.family, address, prefixlen: Number(len) };
+}
+
+/** A found route as the step messages name it: "default" or "addr/len", gateway, table. */
+export const foundRouteText = (a: RouteState): string =>
+  `${a.dst.endsWith('/0') ? 'default' : a.dst}${a.gateway ? ` via ${a.gateway}` : ''}${a.table !== RT_TABLE_MAIN ? ` table ${tableText(a.table)}` : ''}`;
 
 export const routeText = (r: DesiredRoute): string =>
   `${r.dst.prefixlen === 0 ? 'default' : `${r.dst.address}/${r.dst.prefixlen}`}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}${r.table !== RT_TABLE_MAIN ? ` table ${tableText(r.table)}` : ''}`;

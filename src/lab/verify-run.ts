@@ -7,9 +7,9 @@
  */
 import { closeSync, fstatSync } from 'node:fs';
 import { O_CLOEXEC, O_RDONLY, open } from '../kernel/libc.js';
+import { readSysctl } from '../kernel/sysctl.js';
 import { nftTable } from '../model/lab-marks.js';
 import type { Discovery } from '../model/types.js';
-import { readSysctl } from './apply.js';
 import type { LoadedLab } from './load.js';
 import { readTableRules } from './nft.js';
 import { starttimeOf } from './nodes.js';
