@@ -11,7 +11,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { isBlocked } from '../file/partitions.js';
-import { type DesiredIf, ifKey, type Topology } from '../file/topology.js';
+import { type DesiredIf, HOLDER_KINDS, ifKey, type Topology } from '../file/topology.js';
 
 export interface ReachPair {
   from: string;
@@ -19,8 +19,6 @@ export interface ReachPair {
   address: string;
   expected: boolean;
 }
-
-const HOLDERS = new Set(['netns', 'container', 'docker']);
 
 /** Segment id of a holder node's interface. */
 function segmentOf(t: Topology, d: DesiredIf): string | undefined {
@@ -35,7 +33,7 @@ function segmentOf(t: Topology, d: DesiredIf): string | undefined {
 }
 
 export function reachPlan(t: Topology): ReachPair[] {
-  const holders = t.nodes.filter((n) => HOLDERS.has(n.kind)).map((n) => n.name);
+  const holders = t.nodes.filter((n) => HOLDER_KINDS.has(n.kind)).map((n) => n.name);
   const segs = new Map<string, { seg: string; d: DesiredIf }[]>();
   for (const n of holders) {
     segs.set(

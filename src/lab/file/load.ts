@@ -9,7 +9,8 @@ import { Value } from '@sinclair/typebox/value';
 import { isMap, isNode, isScalar, LineCounter, parseDocument } from 'yaml';
 import { printable, shown } from './names.js';
 import { type LabDecl, LabDeclSchema } from './schema.js';
-import { buildTopology, type Path, type Topology } from './topology.js';
+import type { Path, Topology } from './topology.js';
+import { buildTopology } from './topology-build.js';
 
 export interface LabError {
   line: number;

@@ -269,6 +269,110 @@ function clear(dir: number, base: string): void {
   }
 }
 
+/** One entry to create: where (`parent` fd, `base` name), what, and its data still in `reader`. */
+interface Entry {
+  root: RootDir;
+  reader: Reader;
+  parent: number;
+  base: string;
+  type: string;
+  mode: number;
+  size: number;
+  link: string;
+  uid: number;
+  gid: number;
+}
+
+async function writeEntry(e: Entry): Promise<void> {
+  switch (e.type) {
+    case '5':
+      makeDir(e);
+      break;
+    case '0':
+    case '7':
+      await writeFile(e);
+      return;
+    case '2':
+      makeSymlink(e);
+      break;
+    case '1':
+      makeHardLink(e);
+      break;
+    default:
+      throw new TarError(`unsupported entry type "${e.type}"`);
+  }
+  await e.reader.skip(e.size);
+}
+
+/** A directory; one already there (or a link to one) stays, anything else is replaced. */
+function makeDir({ parent, base, uid, gid, mode }: Entry): void {
+  try {
+    mkdirat(parent, base, 0o700);
+  } catch (e) {
+    if (!(e instanceof SyscallError) || e.errno !== EEXIST) throw e;
+    // Something is there: a directory (or a link to one) stays; anything else is replaced.
+    try {
+      closeSync(openat2(parent, base, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT));
+    } catch {
+      clear(parent, base);
+      mkdirat(parent, base, 0o700);
+    }
+  }
+  let fd: number | undefined;
+  try {
+    fd = openat2(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
+  } catch {
+    /* a kept link to a directory: its target keeps its own owner and mode */
+  }
+  if (fd !== undefined) {
+    try {
+      fchownSync(fd, uid, gid);
+      fchmodSync(fd, mode & 0o7777);
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+/** A regular file, written through a new entry (never through what was there). */
+async function writeFile({ reader, parent, base, size, uid, gid, mode }: Entry): Promise<void> {
+  clear(parent, base);
+  const fd = openat2(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, IN_ROOT, 0o600);
+  try {
+    for await (const b of reader.data(size)) {
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
+    }
+    // Owner before mode: chown(2) clears the set-id bits.
+    fchownSync(fd, uid, gid);
+    fchmodSync(fd, mode & 0o7777);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function makeSymlink({ parent, base, link, uid, gid }: Entry): void {
+  clear(parent, base);
+  // The target is stored as is: it means something inside the container, and on the
+  // host it is only ever resolved inside the rootfs.
+  symlinkat(link, parent, base);
+  fchownat(parent, base, uid, gid, AT_SYMLINK_NOFOLLOW);
+}
+
+/** A hard link to an earlier entry, both ends resolved inside the rootfs. */
+function makeHardLink({ root, parent, base, link }: Entry): void {
+  if (link.startsWith('/')) throw new TarError(`hard link to an absolute name ${shown(link)}`);
+  const from = segments(link);
+  const fromBase = from.pop();
+  if (fromBase === undefined) throw new TarError('hard link to the root');
+  const fromDir = root.dir(from, false);
+  try {
+    clear(parent, base);
+    linkat(fromDir, fromBase, parent, base, 0);
+  } finally {
+    closeSync(fromDir);
+  }
+}
+
 /** Unpacks `archive` into the (empty) directory `dest`. */
 export async function untar(archive: string, dest: string): Promise<UntarResult> {
   const root = RootDir.open(dest);
@@ -322,86 +426,7 @@ export async function untar(archive: string, dest: string): Promise<UntarResult>
       }
       const parent = root.dir(segs, true);
       try {
-        switch (h.type) {
-          case '5': {
-            try {
-              mkdirat(parent, base, 0o700);
-            } catch (e) {
-              if (!(e instanceof SyscallError) || e.errno !== EEXIST) throw e;
-              // Something is there: a directory (or a link to one) stays; anything else is replaced.
-              try {
-                closeSync(openat2(parent, base, O_PATH | O_DIRECTORY | O_CLOEXEC, IN_ROOT));
-              } catch {
-                clear(parent, base);
-                mkdirat(parent, base, 0o700);
-              }
-            }
-            let fd: number | undefined;
-            try {
-              fd = openat2(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, IN_ROOT);
-            } catch {
-              /* a kept link to a directory: its target keeps its own owner and mode */
-            }
-            if (fd !== undefined) {
-              try {
-                fchownSync(fd, uid, gid);
-                fchmodSync(fd, h.mode & 0o7777);
-              } finally {
-                closeSync(fd);
-              }
-            }
-            await reader.skip(size);
-            break;
-          }
-          case '0':
-          case '7': {
-            clear(parent, base);
-            const fd = openat2(
-              parent,
-              base,
-              O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-              IN_ROOT,
-              0o600,
-            );
-            try {
-              for await (const b of reader.data(size)) {
-                for (let off = 0; off < b.length; ) off += writeSync(fd, b, off);
-              }
-              // Owner before mode: chown(2) clears the set-id bits.
-              fchownSync(fd, uid, gid);
-              fchmodSync(fd, h.mode & 0o7777);
-            } finally {
-              closeSync(fd);
-            }
-            break;
-          }
-          case '2': {
-            clear(parent, base);
-            // The target is stored as is: it means something inside the container, and on the
-            // host it is only ever resolved inside the rootfs.
-            symlinkat(link, parent, base);
-            fchownat(parent, base, uid, gid, AT_SYMLINK_NOFOLLOW);
-            await reader.skip(size);
-            break;
-          }
-          case '1': {
-            if (link.startsWith('/')) throw new TarError(`hard link to an absolute name ${shown(link)}`);
-            const from = segments(link);
-            const fromBase = from.pop();
-            if (fromBase === undefined) throw new TarError('hard link to the root');
-            const fromDir = root.dir(from, false);
-            try {
-              clear(parent, base);
-              linkat(fromDir, fromBase, parent, base, 0);
-            } finally {
-              closeSync(fromDir);
-            }
-            await reader.skip(size);
-            break;
-          }
-          default:
-            throw new TarError(`unsupported entry type "${h.type}"`);
-        }
+        await writeEntry({ root, reader, parent, base, type: h.type, mode: h.mode, size, link, uid, gid });
       } finally {
         closeSync(parent);
       }
