@@ -2,19 +2,13 @@
  * `lab up`, the namespace settings: sysctls (the host's old values kept for
  * down), the NAT and partition nft tables, netem.
  */
+
+import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { readSysctl, writeSysctl } from '../../kernel/sysctl.js';
 import { nftTable } from '../../model/lab-marks.js';
 import { nsLabel } from '../file/topology.js';
 import { type UpContext, where } from './apply-context.js';
-import {
-  markOfComment,
-  natSpec,
-  nftScript,
-  partitionSpec,
-  readTableRules,
-  ruleComment,
-  runNft,
-} from './nft.js';
+import { markOfComment, natSpec, nftScript, partitionSpec, ruleComment, runNft } from './nft.js';
 
 /** Sysctls. The host's old values are kept to restore on down. */
 export async function applySysctls(run: UpContext): Promise<void> {

@@ -11,6 +11,7 @@
  * (argv[0]), so it is a hint, never enough on its own.
  */
 import { readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { writeSysctl } from '../../kernel/sysctl.js';
 import {
   ifaceMark,
@@ -26,7 +27,7 @@ import { parseTable, RT_TABLE_MAIN, ruleMatches, ruleText, tableText } from '../
 import { HOST, nsLabel } from '../file/topology.js';
 import { prevRulesOn } from './apply-routing.js';
 import { NsHandle } from './netlink-ops.js';
-import { nftScript, readTableRules, runNft } from './nft.js';
+import { nftScript, runNft } from './nft.js';
 import { argv0Of, dockerClient, type NodeState, nodeAlive, starttimeOf, stopNode } from './nodes.js';
 import { desiredRuleSpec } from './plan.js';
 import {

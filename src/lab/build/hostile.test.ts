@@ -26,10 +26,10 @@ import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { stringify } from 'yaml';
 import { buildRootfsTar } from '../../engines/testing/image.js';
+import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { nftTable } from '../../model/lab-marks.js';
 import { type CliResult, cli, footprint, rand } from '../testing/fixtures.js';
 import { type TarEntry, tarArchive } from '../testing/tar.js';
-import { readTableRules } from './nft.js';
 import { readState, stateDir } from './state.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'wst-hostile-'));

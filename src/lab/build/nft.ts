@@ -3,23 +3,12 @@
  *
  * Building: one `nft -f -` transaction per namespace (create-then-delete-then-
  * fill), so a node's partition rules change atomically — never a moment with
- * half the rules. Reading back (for up's idempotence and for verify): an
- * in-process NFT_MSG_GETRULE dump over NETLINK_NETFILTER
- * (include/uapi/linux/netfilter/nf_tables.h), keeping each rule's chain and
- * its comment (libnftnl's userdata TLV NFTNL_UDATA_RULE_COMMENT), which is
- * where the lab's marks live.
+ * half the rules. Reading back (for up's idempotence and for verify):
+ * readTableRules() in src/kernel/nftables/table-rules.ts, each rule's chain
+ * and comment, which is where the lab's marks live.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  AttrBuilder,
-  NETLINK_NETFILTER,
-  NetlinkError,
-  NetlinkSocket,
-  parseAttrs,
-  str,
-} from '../../kernel/netlink.js';
-import { withNetns } from '../../kernel/netns.js';
 import { ruleMark } from '../../model/lab-marks.js';
 import { isIfName, shown } from '../file/names.js';
 import type { Topology } from '../file/topology.js';
@@ -185,71 +174,4 @@ export function runNft(script: string, nsFd?: number): Promise<void> {
     );
     c.stdin?.end(script);
   });
-}
-
-const NFNL_SUBSYS_NFTABLES = 10;
-const NFT_MSG_NEWRULE = 6;
-const NFT_MSG_GETRULE = 7;
-const NFTA_RULE_TABLE = 1;
-const NFTA_RULE_CHAIN = 2;
-const NFTA_RULE_USERDATA = 7;
-const NFTNL_UDATA_RULE_COMMENT = 0;
-export const NFPROTO: Record<string, number> = { inet: 1, ip: 2, ip6: 10 };
-
-export interface RuleFound {
-  chain: string;
-  comment?: string;
-}
-
-/** Comment TLVs (libnftnl udata: u8 type, u8 len, value). Pure. */
-export function udataComment(ud: Buffer | undefined): string | undefined {
-  if (!ud) return undefined;
-  for (let off = 0; off + 2 <= ud.length; ) {
-    const type = ud[off] as number;
-    const len = ud[off + 1] as number;
-    if (off + 2 + len > ud.length) return undefined;
-    if (type === NFTNL_UDATA_RULE_COMMENT) return str(ud.subarray(off + 2, off + 2 + len));
-    off += 2 + len;
-  }
-  return undefined;
-}
-
-/**
- * Rules of one table in the namespace `nsPath` (or the caller's when
- * undefined); undefined when the table does not exist.
- */
-export function readTableRules(
-  nsPath: string | number | undefined,
-  family: string,
-  table: string,
-): RuleFound[] | undefined {
-  const open = () => new NetlinkSocket(NETLINK_NETFILTER);
-  const sock = nsPath === undefined ? open() : withNetns(nsPath, open);
-  try {
-    const hdr = Buffer.from([NFPROTO[family] ?? 0, 0, 0, 0]);
-    let msgs: ReturnType<NetlinkSocket['dump']>['messages'];
-    try {
-      msgs = sock.dump(
-        (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETRULE,
-        Buffer.concat([hdr, new AttrBuilder().str(NFTA_RULE_TABLE, table).build()]),
-        `nft rules of ${family} ${table}`,
-      ).messages;
-    } catch (e) {
-      if (e instanceof NetlinkError && e.errno === 2) return undefined; // ENOENT: no such table
-      throw e;
-    }
-    const out: RuleFound[] = [];
-    for (const m of msgs) {
-      if (m.type !== ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWRULE)) continue;
-      const a = parseAttrs(m.data, 4).map;
-      if (str(a.get(NFTA_RULE_TABLE)) !== table) continue;
-      const r: RuleFound = { chain: str(a.get(NFTA_RULE_CHAIN)) ?? '' };
-      const c = udataComment(a.get(NFTA_RULE_USERDATA));
-      if (c !== undefined) r.comment = c;
-      out.push(r);
-    }
-    return out;
-  } finally {
-    sock.close();
-  }
 }

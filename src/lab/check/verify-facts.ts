@@ -3,7 +3,9 @@
  * verify-run.ts): sysctls, the nft rules of NAT and partitions, and the
  * reachability matrix.
  */
-import { markOfComment, natSpec, partitionSpec, type RuleFound, ruleComment } from '../build/nft.js';
+
+import type { RuleFound } from '../../kernel/nftables/table-rules.js';
+import { markOfComment, natSpec, partitionSpec, ruleComment } from '../build/nft.js';
 import { HOLDER_KINDS, nsLabel } from '../file/topology.js';
 import type { VerifyContext } from './verify-context.js';
 

@@ -7,10 +7,10 @@
  */
 import { closeSync, fstatSync } from 'node:fs';
 import { O_CLOEXEC, O_RDONLY, open } from '../../kernel/libc.js';
+import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { readSysctl } from '../../kernel/sysctl.js';
 import { nftTable } from '../../model/lab-marks.js';
 import type { Discovery } from '../../model/types.js';
-import { readTableRules } from '../build/nft.js';
 import { starttimeOf } from '../build/nodes.js';
 import { type LabState, readState } from '../build/state.js';
 import type { LoadedLab } from '../file/load.js';

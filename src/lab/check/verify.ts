@@ -19,11 +19,11 @@
  * the loopback device — is never drift.
  */
 
+import type { RuleFound } from '../../kernel/nftables/table-rules.js';
 import type { Drift } from '../../model/changes.js';
 import { LABEL_LAB, LABEL_NODE } from '../../model/lab-marks.js';
 import type { Discovery } from '../../model/types.js';
 import { escapeTerminal } from '../../views/terminal.js';
-import type { RuleFound } from '../build/nft.js';
 import { HOLDER_KINDS, HOST, type Topology } from '../file/topology.js';
 import { VerifyContext } from './verify-context.js';
 import { checkNft, checkReach, checkSysctls } from './verify-facts.js';
