@@ -1,12 +1,13 @@
 /**
  * `wirescope verify FILE` below the discovery: given a discovery (the caller
- * runs it, see service/drift.ts), the facts the model does not carry — the lab's nft rule comments (in-process NETLINK_NETFILTER dump)
- * and the declared sysctls (/proc/sys/net read with the thread inside the
+ * runs it, see service/drift.ts), the facts the model does not carry — the
+ * lab's nft rule comments (in-process NETLINK_NETFILTER dump) and the
+ * declared sysctls (/proc/sys/net read with the thread inside the
  * namespace) — then verifyLab(). With `reach`, ICMP probes between the lab's
  * own nodes are added.
  */
-import { closeSync, fstatSync } from 'node:fs';
-import { O_CLOEXEC, O_RDONLY, open } from '../../kernel/libc.js';
+import { fstatSync } from 'node:fs';
+import { close, O_CLOEXEC, O_RDONLY, open } from '../../kernel/libc.js';
 import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { readSysctl } from '../../kernel/sysctl.js';
 import { nftTable } from '../../model/lab-marks.js';
@@ -52,7 +53,7 @@ function openNodeNetns(h: NodeHolder): number | undefined {
     return undefined;
   }
   if (starttimeOf(h.pid) !== h.starttime || fstatSync(fd).ino !== h.netns) {
-    closeSync(fd);
+    close(fd);
     return undefined;
   }
   return fd;
@@ -71,7 +72,8 @@ export async function runVerify(lab: LoadedLab, opts: VerifyOptions): Promise<Ve
     }
     return await measure(lab, d, owners, fds, opts);
   } finally {
-    for (const fd of fds.values()) closeSync(fd);
+    // libc's close for libc's open: node:fs would warn, in a worker, about an fd it did not open.
+    for (const fd of fds.values()) close(fd);
   }
 }
 
