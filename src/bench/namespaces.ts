@@ -20,27 +20,23 @@ import type { BenchResult, BenchSuite } from './types.js';
 
 const scanModule = new URL('../namespaces/scan.js', import.meta.url).href;
 const parallelModule = new URL('../namespaces/parallel.js', import.meta.url).href;
+const libcModule = new URL('../kernel/libc.js', import.meta.url).href;
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
 /**
  * Runs argv from a small Node wrapper that times it and reads its peak RSS
- * with getrusage(RUSAGE_CHILDREN) (ru_maxrss, in KiB; struct rusage starts
- * with two struct timeval, so it sits at byte 32): the wrapper has no other
- * child, so the figure is the command's own. No dependency on time(1).
+ * with getrusage(RUSAGE_CHILDREN) (`childrenMaxRssKb` in kernel/libc.ts): the
+ * wrapper has no other child, so the figure is the command's own. No dependency on time(1).
  */
 const wrapper = `
   import { spawnSync } from 'node:child_process';
-  import { createRequire } from 'node:module';
-  const koffi = createRequire(${JSON.stringify(fileURLToPath(import.meta.url))})('koffi');
-  const getrusage = koffi.load('libc.so.6').func('int getrusage(int who, _Out_ uint8_t *usage)');
+  import { childrenMaxRssKb } from ${JSON.stringify(libcModule)};
   const argv = JSON.parse(process.argv[1]);
   const t0 = performance.now();
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 30 });
   const ms = performance.now() - t0;
-  const usage = Buffer.alloc(256);
-  getrusage(-1, usage);
   process.stdout.write(JSON.stringify({
-    ms, rssKb: Number(usage.readBigInt64LE(32)), status: r.status, stdout: r.stdout,
+    ms, rssKb: childrenMaxRssKb(), status: r.status, stdout: r.stdout,
     stderr: (r.stderr ?? String(r.error)).split('\\n')[0],
   }));`;
 

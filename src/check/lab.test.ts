@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { closeDiscovery, discover } from '../discover.js';
-import { useExampleLab } from '../lab/testing.js';
+import { useExampleLab } from '../lab/testing/fixtures.js';
 import { checkNeighbourhood } from './run.js';
 
 describe('neighbourhood check on a lab with a partition', () => {

@@ -9,7 +9,7 @@ import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
 import { runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, sh } from '../engines/testing/image.js';
-import { cli, nodePid, rand } from '../lab/testing.js';
+import { cli, nodePid, rand } from '../lab/testing/fixtures.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 

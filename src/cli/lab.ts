@@ -5,16 +5,16 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { LoadedLab } from '../lab/load.js';
+import type { LoadedLab } from '../lab/file/load.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
 import { SUMMARIES } from './summaries.js';
 
 // The lab modules load only when a lab command runs: other commands start faster.
 const labModules = async () => ({
-  ...(await import('../lab/load.js')),
-  ...(await import('../lab/apply.js')),
-  ...(await import('../lab/down.js')),
+  ...(await import('../lab/file/load.js')),
+  ...(await import('../lab/build/apply.js')),
+  ...(await import('../lab/build/down.js')),
 });
 
 // Lab files, node names and kernel answers reach these lines: escaped for the terminal.
@@ -22,7 +22,7 @@ const progress = (line: string) => process.stderr.write(`wirescope lab: ${escape
 const say = (line: string) => process.stdout.write(`${escapeTerminal(line)}\n`);
 
 export async function loadLabFile(file: string): Promise<LoadedLab> {
-  const { LabFileError, loadLab } = await import('../lab/load.js');
+  const { LabFileError, loadLab } = await import('../lab/file/load.js');
   try {
     // The state file records where the lab came from: an absolute path stays valid from anywhere.
     return loadLab(resolve(file));

@@ -16,7 +16,7 @@ export function registerVerify(program: Command): void {
     .action(async (file: string, o: { reach?: boolean; json?: boolean }) => {
       const lab = await loadLabFile(file);
       const { verifyAgainstFresh } = await import('../service/drift.js');
-      const { formatDrift } = await import('../lab/verify.js');
+      const { formatDrift } = await import('../lab/check/verify.js');
       const r = await verifyAgainstFresh(lab, { reach: o.reach ?? false });
       // Exit once written: discovery's worker pool would otherwise keep the process alive.
       process.stdout.write(o.json ? `${JSON.stringify(r, null, 2)}\n` : formatDrift(r), () =>

@@ -13,7 +13,7 @@
  * The mark is a hint, good for naming only: argv[0] is whatever a process
  * says it is, so a look-alike shows here as a lab node too. Nothing that acts
  * on a lab or judges it relies on this: `verify`, `--reach` and `lab down`
- * find nodes by the state file's pid and start time (src/lab/verify.ts).
+ * find nodes by the state file's pid and start time (src/lab/check/verify.ts).
  *
  * Pure function over the process scan and the engines' workloads; runs before
  * tenants are collected so tenants and processes point at the node.

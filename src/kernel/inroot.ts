@@ -3,30 +3,15 @@
  * rootfs — without ever leaving it: openat2(2) with RESOLVE_IN_ROOT resolves
  * every path as if the directory were "/" (absolute symlinks and ".." stop at
  * it, include/uapi/linux/openat2.h), and the *at() calls below then act on
- * one entry of a directory opened that way. Bound through koffi beside
- * libc.ts; this file is the write side (mkdirat, symlinkat, linkat,
+ * one entry of a directory opened that way. Its calls are bound in
+ * libc.ts (`sys`); this file is the write side (mkdirat, symlinkat, linkat,
  * unlinkat, renameat, fchownat) of the lab builder, kept apart from any
  * read-side openat2 helper so each can change alone.
  *
  * glibc 2.36 has no openat2() wrapper: it is syscall 437, one number on every
  * architecture (it was added after the syscall tables were unified).
  */
-import koffi from 'koffi';
-import { errno, SyscallError } from './libc.js';
-
-const libc = koffi.load('libc.so.6');
-
-const c = {
-  syscall: libc.func('long syscall(long number, ...)'),
-  mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
-  symlinkat: libc.func('int symlinkat(const char *target, int dirfd, const char *path)'),
-  linkat: libc.func(
-    'int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)',
-  ),
-  unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
-  renameat: libc.func('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
-  fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
-};
+import { sys as c, errno, SyscallError } from './libc.js';
 
 const SYS_openat2 = 437;
 

@@ -13,13 +13,7 @@
  * tables is never touched.
  */
 import { readFileSync } from 'node:fs';
-import koffi from 'koffi';
-import { close, EAGAIN, errno, SyscallError, socket } from './libc.js';
-
-const libc = koffi.load('libc.so.6');
-const getsockoptC = libc.func(
-  'int getsockopt(int fd, int level, int name, _Inout_ void *val, _Inout_ uint32_t *len)',
-);
+import { close, EAGAIN, getsockoptBuf, SyscallError, socket } from './libc.js';
 
 export type IpFamily = 4 | 6;
 
@@ -219,11 +213,18 @@ export function legacyTableNames(family: IpFamily = 4): string[] {
   }
 }
 
+/**
+ * getsockopt whose buffer is read as well as written: IPT_SO_GET_INFO and
+ * IPT_SO_GET_ENTRIES take the table name in it (koffi passes a Buffer by
+ * pointer, in place).
+ */
 function getsockopt(fd: number, level: number, name: number, buf: Buffer): number {
-  const len = [buf.length];
-  if ((getsockoptC(fd, level, name, buf, len) as number) < 0)
-    throw new SyscallError('getsockopt', errno(), `IPT ${name}`);
-  return len[0] ?? 0;
+  try {
+    return getsockoptBuf(fd, level, name, buf);
+  } catch (e) {
+    if (e instanceof SyscallError) throw new SyscallError('getsockopt', e.errno, `IPT ${name}`);
+    throw e;
+  }
 }
 
 /** Opens a raw socket of the family in the calling thread's network namespace (needs CAP_NET_RAW there). */

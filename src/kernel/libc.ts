@@ -347,3 +347,121 @@ export function fstatfsType(fd: number): number {
 
 /** procfs's f_type (PROC_SUPER_MAGIC, include/uapi/linux/magic.h). */
 export const PROC_SUPER_MAGIC = 0x9fa0;
+
+/**
+ * The other kernel/ modules' calls, bound here so that libc is bound in one
+ * place and each function once. They are raw: they return what the C
+ * function returns and leave errno to the caller, for the hot paths (procfs,
+ * netlink receive) where a thrown error per vanished process or per idle
+ * poll would cost more than the call, and for the thin wrappers of
+ * `inroot.ts`, `openat2.ts`, `procfs-sys.ts` and `netlink.ts`. Code outside
+ * kernel/ uses the checked wrappers below or in those modules.
+ */
+export const sys = {
+  open: c.open,
+  close: c.close,
+  read: c.read,
+  openat: c.openat,
+  ioctl: c.ioctl,
+  /** readlinkat with a C string path. */
+  readlinkat: c.readlinkat,
+  /** readlinkat with a NUL-terminated path already in a byte buffer (a getdents64 entry name). */
+  readlinkatBytes: libc.func(
+    'intptr_t readlinkat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, size_t len)',
+  ),
+  readlink: libc.func('intptr_t readlink(const char *path, _Out_ uint8_t *buf, size_t len)'),
+  getdents64: libc.func('intptr_t getdents64(int fd, _Out_ uint8_t *buf, size_t len)'),
+  fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)'),
+  fstatat: libc.func('int fstatat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, int flags)'),
+  recvfrom: libc.func(
+    'intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *alen)',
+  ),
+  /** syscall(2), variadic: each argument is passed as a (type, value) pair. */
+  syscall: libc.func('long syscall(long number, ...)'),
+  mkdirat: libc.func('int mkdirat(int dirfd, const char *path, uint32_t mode)'),
+  symlinkat: libc.func('int symlinkat(const char *target, int dirfd, const char *path)'),
+  linkat: libc.func(
+    'int linkat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath, int flags)',
+  ),
+  unlinkat: libc.func('int unlinkat(int dirfd, const char *path, int flags)'),
+  renameat: libc.func('int renameat(int olddirfd, const char *oldpath, int newdirfd, const char *newpath)'),
+  fchownat: libc.func('int fchownat(int dirfd, const char *path, uint32_t uid, uint32_t gid, int flags)'),
+};
+
+const more = {
+  getdomainname: libc.func('int getdomainname(_Out_ char *name, size_t len)'),
+  prctl: libc.func('int prctl(int option, ...)'),
+  getppid: libc.func('int getppid()'),
+  getrusage: libc.func('int getrusage(int who, _Out_ uint8_t *usage)'),
+  getrlimit: libc.func('int getrlimit(int resource, _Out_ uint8_t *rlim)'),
+  setrlimit: libc.func('int setrlimit(int resource, const uint8_t *rlim)'),
+  mount: libc.func(
+    'int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)',
+  ),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+};
+
+/**
+ * errno as koffi keeps it for this thread, read without another foreign call
+ * (`errno()` above asks __errno_location); for the raw `sys` calls on hot paths.
+ */
+export function lastErrno(): number {
+  return koffi.errno();
+}
+
+/** getdomainname() (the NIS domain name) of the calling thread's UTS namespace. */
+export function getdomainname(): string {
+  const buf = Buffer.alloc(257);
+  check(more.getdomainname(buf, buf.length) as number, 'getdomainname');
+  const end = buf.indexOf(0);
+  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
+}
+
+export function getppid(): number {
+  return more.getppid() as number;
+}
+
+/** prctl(PR_SET_PDEATHSIG): the signal this process gets when its parent thread exits. */
+export function setParentDeathSignal(signal: number): void {
+  const PR_SET_PDEATHSIG = 1;
+  check(more.prctl(PR_SET_PDEATHSIG, 'unsigned long', signal) as number, 'prctl', 'PR_SET_PDEATHSIG');
+}
+
+/**
+ * ru_maxrss (KiB) of getrusage(RUSAGE_CHILDREN): the largest resident set of
+ * any waited-for child. struct rusage: two struct timeval (16 bytes each),
+ * then ru_maxrss, a long, at offset 32.
+ */
+export function childrenMaxRssKb(): number {
+  const RUSAGE_CHILDREN = -1;
+  const usage = Buffer.alloc(144);
+  check(more.getrusage(RUSAGE_CHILDREN, usage) as number, 'getrusage');
+  return Number(usage.readBigInt64LE(32));
+}
+
+/** RLIM_INFINITY (include/uapi/asm-generic/resource.h): ~0UL. */
+export const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/** getrlimit(2): struct rlimit { rlim_t rlim_cur, rlim_max; } (u64 each). */
+export function getrlimit(resource: number): { cur: bigint; max: bigint } {
+  const b = Buffer.alloc(16);
+  check(more.getrlimit(resource, b) as number, 'getrlimit');
+  return { cur: b.readBigUInt64LE(0), max: b.readBigUInt64LE(8) };
+}
+
+export function setrlimit(resource: number, cur: bigint, max: bigint): void {
+  const b = Buffer.alloc(16);
+  b.writeBigUInt64LE(cur, 0);
+  b.writeBigUInt64LE(max, 8);
+  check(more.setrlimit(resource, b) as number, 'setrlimit');
+}
+
+/** mount(2); for test fixtures (a FUSE mount that never answers). */
+export function mount(source: string, target: string, fstype: string, flags: number, data: string): void {
+  check(more.mount(source, target, fstype, flags, data) as number, 'mount', target);
+}
+
+/** umount2(2) with `flags` (MNT_DETACH = 2: lazy). */
+export function umount2(target: string, flags: number): void {
+  check(more.umount2(target, flags) as number, 'umount2', target);
+}

@@ -7,7 +7,6 @@
  * anything, so a blocking recv() returns promptly; SO_RCVTIMEO bounds it anyway.
  * One socket carries one dump at a time: parallel dumps need separate sockets.
  */
-import koffi from 'koffi';
 import {
   bind,
   close,
@@ -22,6 +21,7 @@ import {
   setsockoptBuf,
   setsockoptInt,
   socket,
+  sys,
 } from './libc.js';
 
 export const AF_NETLINK = 16;
@@ -271,14 +271,11 @@ let nextSeq = (Date.now() & 0xffff) << 8;
 const rbuf = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * recvfrom(2) reporting failure by return value: polling an idle multicast socket ends in
+ * recvfrom(2) (`sys.recvfrom`) reporting failure by return value: polling an idle multicast socket ends in
  * EAGAIN every time, and a thrown SyscallError (stack trace, strerror) per poll is not free.
  * The sender's struct sockaddr_nl (family u16, pad u16, nl_pid u32, nl_groups u32) lands in
  * `from`, the thread's one address buffer like rbuf.
  */
-const recvfromRaw = koffi
-  .load('libc.so.6')
-  .func('intptr_t recvfrom(int fd, _Out_ void *buf, size_t len, int flags, void *addr, void *alen)');
 const SOCKADDR_NL_LEN = 12;
 const from = Buffer.alloc(SOCKADDR_NL_LEN);
 const fromLen = Buffer.alloc(4);
@@ -560,7 +557,7 @@ export class NetlinkSocket {
   private recvKernel(flags: number): number {
     for (;;) {
       fromLen.writeUInt32LE(SOCKADDR_NL_LEN, 0);
-      const n = Number(recvfromRaw(this.fd, rbuf, rbuf.length, flags, from, fromLen));
+      const n = Number(sys.recvfrom(this.fd, rbuf, rbuf.length, flags, from, fromLen));
       if (n < 0) {
         const e = errno();
         if (e === EINTR) continue;

@@ -10,11 +10,7 @@
  * The syscall number is 437 on every architecture (new syscalls share one
  * table since 5.1).
  */
-import koffi from 'koffi';
-import { E2BIG, EAGAIN, ENOSYS, EPERM, errno, O_CLOEXEC, SyscallError } from './libc.js';
-
-const libc = koffi.load('libc.so.6');
-const syscall = libc.func('long syscall(long number, ...)');
+import { E2BIG, EAGAIN, ENOSYS, EPERM, errno, O_CLOEXEC, SyscallError, sys } from './libc.js';
 
 const SYS_openat2 = 437;
 
@@ -35,7 +31,9 @@ export function openat2(dirfd: number, path: string, flags: number, resolve: num
   // EAGAIN: with RESOLVE_IN_ROOT the kernel could not rule out that a ".."
   // raced with a rename or mount and escaped; openat2(2) says to retry.
   for (let attempt = 0; ; attempt++) {
-    const fd = Number(syscall(SYS_openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24));
+    const fd = Number(
+      sys.syscall(SYS_openat2, 'int', dirfd, 'const char *', path, 'void *', how, 'size_t', 24),
+    );
     if (fd >= 0) return fd;
     const e = errno();
     if (e === EAGAIN && attempt < 8) continue;

@@ -1,43 +1,25 @@
 /**
- * The hot procfs system calls, made directly through koffi instead of
- * node:fs. A scan of 1000 processes makes ~20 000 of them; node:fs adds
- * argument validation, error objects and (for readdirSync) scandir(3)'s
- * per-entry malloc and sort, which together cost about as much as the
- * kernel work. Results land in one shared buffer and are parsed from bytes,
+ * The hot procfs system calls, made directly through koffi (the raw `sys`
+ * bindings of libc.ts) instead of node:fs. A scan of 1000 processes makes
+ * ~20 000 of them; node:fs adds argument validation, error objects and (for
+ * readdirSync) scandir(3)'s per-entry malloc and sort, which together cost
+ * about as much as the kernel work. Results land in one shared buffer and are parsed from bytes,
  * so no string is made for a namespace link.
  */
-import koffi from 'koffi';
+import {
+  sys as c,
+  EINTR,
+  ENOENT,
+  lastErrno,
+  NS_GET_NSTYPE,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDONLY,
+} from './libc.js';
 import { nsfsDev } from './nsfs.js';
-
-const libc = koffi.load('libc.so.6');
-const c = {
-  open: libc.func('int open(const char *path, int flags)'),
-  close: libc.func('int close(int fd)'),
-  read: libc.func('intptr_t read(int fd, _Out_ uint8_t *buf, size_t len)'),
-  readlink: libc.func('intptr_t readlink(const char *path, _Out_ uint8_t *buf, size_t len)'),
-  getdents64: libc.func('intptr_t getdents64(int fd, _Out_ uint8_t *buf, size_t len)'),
-  fstat: libc.func('int fstat(int fd, _Out_ uint8_t *buf)'),
-  readlinkat: libc.func(
-    'intptr_t readlinkat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, size_t len)',
-  ),
-  openat: libc.func('int openat(int dirfd, const char *path, int flags)'),
-  readlinkatName: libc.func(
-    'intptr_t readlinkat(int dirfd, const char *path, _Out_ uint8_t *buf, size_t len)',
-  ),
-  fstatat: libc.func('int fstatat(int dirfd, const uint8_t *path, _Out_ uint8_t *buf, int flags)'),
-  ioctl: libc.func('int ioctl(int fd, unsigned long req, uintptr_t arg)'),
-};
-
-const O_RDONLY = 0;
-const O_DIRECTORY = 0o200000;
-const O_PATH = 0o10000000;
-const O_CLOEXEC = 0o2000000;
-const O_NONBLOCK = 0o4000;
-const O_NOCTTY = 0o400;
-/** ioctl_ns(2): the CLONE_NEW* type of the namespace an nsfs fd refers to. */
-const NS_GET_NSTYPE = 0xb703;
-const EINTR = 4;
-const ENOENT = 2;
 
 const ERRNO_CODES: Record<number, string> = {
   1: 'EPERM',
@@ -64,7 +46,7 @@ const linkBuf = Buffer.allocUnsafe(4096);
 
 function openOrThrow(path: string, flags: number): number {
   const fd = c.open(path, flags | O_CLOEXEC) as number;
-  if (fd < 0) throw fsError('open', path, koffi.errno());
+  if (fd < 0) throw fsError('open', path, lastErrno());
   return fd;
 }
 
@@ -80,7 +62,7 @@ function readAll(fd: number, path: string, oneShot: boolean): number {
     // koffi passes a pointer into the buffer at the given offset via subarray.
     const got = Number(c.read(fd, n === 0 ? buf : buf.subarray(n), room));
     if (got < 0) {
-      const e = koffi.errno();
+      const e = lastErrno();
       if (e === EINTR) continue;
       throw fsError('read', path, e);
     }
@@ -101,7 +83,7 @@ function readCapped(fd: number, path: string, cap: number): { n: number; truncat
   while (n < cap) {
     const got = Number(c.read(fd, n === 0 ? buf : buf.subarray(n), cap - n));
     if (got < 0) {
-      const e = koffi.errno();
+      const e = lastErrno();
       if (e === EINTR) continue;
       throw fsError('read', path, e);
     }
@@ -111,7 +93,7 @@ function readCapped(fd: number, path: string, cap: number): { n: number; truncat
   for (;;) {
     const got = Number(c.read(fd, probe, 1));
     if (got >= 0) return { n, truncated: got > 0 };
-    const e = koffi.errno();
+    const e = lastErrno();
     if (e !== EINTR) throw fsError('read', path, e);
   }
 }
@@ -168,7 +150,7 @@ export function sysClose(fd: number): void {
 
 function openAtOrThrow(dirfd: number, dir: string, name: string, flags: number): number {
   const fd = c.openat(dirfd, name, flags | O_CLOEXEC) as number;
-  if (fd < 0) throw fsError('open', `${dir}/${name}`, koffi.errno());
+  if (fd < 0) throw fsError('open', `${dir}/${name}`, lastErrno());
   return fd;
 }
 
@@ -185,15 +167,15 @@ export function sysReadFileAt(dirfd: number, dir: string, name: string, oneShot:
 
 /** readlinkat(2) relative to `dirfd` into the shared link buffer; returns the length. */
 function readlinkAtRaw(dirfd: number, dir: string, name: string): number {
-  const n = Number(c.readlinkatName(dirfd, name, linkBuf, linkBuf.length));
-  if (n < 0) throw fsError('readlink', `${dir}/${name}`, koffi.errno());
+  const n = Number(c.readlinkat(dirfd, name, linkBuf, linkBuf.length));
+  if (n < 0) throw fsError('readlink', `${dir}/${name}`, lastErrno());
   return n;
 }
 
 /** readlink(2) into the shared link buffer; returns the length. */
 function readlinkRaw(path: string): number {
   const n = Number(c.readlink(path, linkBuf, linkBuf.length));
-  if (n < 0) throw fsError('readlink', path, koffi.errno());
+  if (n < 0) throw fsError('readlink', path, lastErrno());
   return n;
 }
 
@@ -241,7 +223,7 @@ export function sysListDir(path: string): string[] {
     for (;;) {
       const n = Number(c.getdents64(fd, buf, buf.length));
       if (n < 0) {
-        const e = koffi.errno();
+        const e = lastErrno();
         if (e === EINTR) continue;
         throw fsError('getdents64', path, e);
       }
@@ -279,7 +261,7 @@ const statBuf = Buffer.alloc(256);
  * st_ino at 8, both 64-bit), without node:fs's Stats object and its Dates.
  */
 export function sysFstatIno(fd: number): number {
-  if ((c.fstat(fd, statBuf) as number) < 0) throw fsError('fstat', String(fd), koffi.errno());
+  if ((c.fstat(fd, statBuf) as number) < 0) throw fsError('fstat', String(fd), lastErrno());
   return Number(statBuf.readBigUInt64LE(8));
 }
 
@@ -397,7 +379,7 @@ function fdLinksOf(dfd: number, dir: string, nsfs: NsfsPaths | undefined): FdLin
     for (;;) {
       const n = Number(c.getdents64(dfd, dirBuf, dirBuf.length));
       if (n < 0) {
-        const e = koffi.errno();
+        const e = lastErrno();
         if (e === EINTR) continue;
         throw fsError('getdents64', dir, e);
       }
@@ -408,9 +390,9 @@ function fdLinksOf(dfd: number, dir: string, nsfs: NsfsPaths | undefined): FdLin
         const start = off + 19;
         off += reclen;
         if (dirBuf[start] === 46 /* . */) continue;
-        const len = Number(c.readlinkat(dfd, dirBuf.subarray(start), linkBuf, linkBuf.length));
+        const len = Number(c.readlinkatBytes(dfd, dirBuf.subarray(start), linkBuf, linkBuf.length));
         if (len < 0) {
-          const e = koffi.errno();
+          const e = lastErrno();
           if (e === ENOENT) continue;
           throw fsError('readlinkat', dir, e);
         }

@@ -1,6 +1,6 @@
 /**
  * The vocabulary of differences, shared by the change lines of `watch` and the
- * web UI (views/changes.ts), lab drift (lab/verify.ts) and the service's API
+ * web UI (views/changes.ts), lab drift (lab/check/verify.ts) and the service's API
  * contract (service/contract.ts). Pure types: the web UI imports this file
  * type-only and is type-checked without node types.
  */
@@ -14,7 +14,7 @@ export type ChangeOp = '+' | '-' | '~';
 /** A lab drift's operation: the same three. */
 export type DriftOp = ChangeOp;
 
-/** One difference between a lab file and the kernel (`wirescope verify`, src/lab/verify.ts). */
+/** One difference between a lab file and the kernel (`wirescope verify`, src/lab/check/verify.ts). */
 export interface Drift {
   /** The object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1". */
   object: string;

@@ -4,20 +4,23 @@
  * parent knows which one a stuck read is on. It dies with its parent
  * (PR_SET_PDEATHSIG) and when the IPC channel closes.
  */
-import koffi from 'koffi';
-import { AT_EMPTY_PATH, AT_STATX_DONT_SYNC, close, SyscallError, statx } from '../kernel/libc.js';
+import {
+  AT_EMPTY_PATH,
+  AT_STATX_DONT_SYNC,
+  close,
+  getppid,
+  SyscallError,
+  setParentDeathSignal,
+  statx,
+} from '../kernel/libc.js';
 import { readEtcDns } from './dns.js';
 import type { ChildMessage, ParentMessage, ViewJob, ViewResult } from './etc-reader.js';
 import { openRoot } from './rootfs.js';
 
-const libc = koffi.load('libc.so.6');
-const prctl = libc.func('int prctl(int option, ...)');
-const getppid = libc.func('int getppid()');
-const PR_SET_PDEATHSIG = 1;
 const SIGKILL = 9;
 
 const parent = Number(process.env.WIRESCOPE_ETC_PARENT);
-prctl(PR_SET_PDEATHSIG, 'unsigned long', SIGKILL);
+setParentDeathSignal(SIGKILL);
 // The parent may have died before the line above: then we are someone else's.
 if (getppid() !== parent) process.exit(0);
 

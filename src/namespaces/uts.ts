@@ -9,29 +9,17 @@
  * between because the whole exchange is synchronous.
  */
 import { fstatSync } from 'node:fs';
-import koffi from 'koffi';
 import {
   CLONE_NEWUTS,
   close,
-  errno,
+  getdomainname,
   gethostname,
   O_CLOEXEC,
   O_RDONLY,
   open,
-  SyscallError,
   setns,
 } from '../kernel/libc.js';
 import { openNs } from '../kernel/nsfs.js';
-
-const libc = koffi.load('libc.so.6');
-const getdomainnameC = libc.func('int getdomainname(_Out_ char *name, size_t len)');
-
-function getdomainname(): string {
-  const buf = Buffer.alloc(257);
-  if ((getdomainnameC(buf, buf.length) as number) < 0) throw new SyscallError('getdomainname', errno());
-  const end = buf.indexOf(0);
-  return buf.toString('utf8', 0, end < 0 ? buf.length : end);
-}
 
 export interface UtsNames {
   hostname: string;

@@ -9,7 +9,7 @@
 
 import type { Drift, DriftOp } from '../model/changes.js';
 
-// The drift of lab/verify.ts (defined in the model's vocabulary), served as it is.
+// The drift of lab/check/verify.ts (defined in the model's vocabulary), served as it is.
 export type { Drift, DriftOp };
 
 /** A declared interface absent from a live namespace. */

@@ -10,8 +10,9 @@
  * are absent from namespaces that are alive, with the namespace's inode, so
  * the UI can draw a placeholder on the right card.
  */
-import type { LoadedLab } from '../lab/load.js';
-import type { VerifyResult } from '../lab/verify.js';
+
+import type { VerifyResult } from '../lab/check/verify.js';
+import type { LoadedLab } from '../lab/file/load.js';
 import type { Discovery } from '../model/types.js';
 import { holderPaths, type Product } from './cache.js';
 import type { Drift, DriftSummary, Ghost, LabReport, VerifyReport } from './contract.js';
@@ -24,7 +25,7 @@ const firstLine = (e: unknown): string =>
 
 /** Loads and validates every lab file (throws LabFileError with line and column on the first bad one). */
 export async function loadVerifyLabs(files: readonly string[]): Promise<LoadedLab[]> {
-  const { loadLab } = await import('../lab/load.js');
+  const { loadLab } = await import('../lab/file/load.js');
   return files.map((f) => loadLab(f));
 }
 
@@ -76,7 +77,7 @@ export async function verifyAgainstFresh(
   lab: LoadedLab,
   opts: { reach?: boolean } = {},
 ): Promise<VerifyResult> {
-  const { runVerify } = await import('../lab/verify-run.js');
+  const { runVerify } = await import('../lab/check/verify-run.js');
   return runVerify(lab, { reach: opts.reach ?? false, discovery: await discoverForVerify() });
 }
 
@@ -85,7 +86,7 @@ export async function verifyAgainstFresh(
  * model lacks (the lab's nft rules, declared sysctls), read in-process.
  */
 export async function computeDrift(labs: readonly LoadedLab[], d: Discovery): Promise<VerifyReport> {
-  const { runVerify } = await import('../lab/verify-run.js');
+  const { runVerify } = await import('../lab/check/verify-run.js');
   const reports: LabReport[] = [];
   for (const lab of labs) {
     try {

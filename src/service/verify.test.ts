@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inNode } from '../lab/testing.js';
+import { inNode } from '../lab/testing/fixtures.js';
 import { nftTable } from '../model/lab-marks.js';
 import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';

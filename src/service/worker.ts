@@ -7,7 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeDiscovery, type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
-import type { LoadedLab } from '../lab/load.js';
+import type { LoadedLab } from '../lab/file/load.js';
 import type { Discovery } from '../model/types.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { holderPaths } from './cache.js';

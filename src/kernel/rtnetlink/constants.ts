@@ -3,19 +3,25 @@
  * include/uapi/linux/rtnetlink.h (RTM_*, RTA_*, RTN_*, RTPROT_*, RT_SCOPE_*),
  * include/uapi/linux/if_link.h (IFLA_*), include/uapi/linux/if_addr.h (IFA_*),
  * include/uapi/linux/neighbour.h (NDA_*, NUD_*, NTF_*), include/uapi/linux/fib_rules.h
- * (FRA_*, FR_ACT_*), include/uapi/linux/net_namespace.h (NETNSA_*), include/uapi/linux/if.h (IFF_*).
+ * (FRA_*, FR_ACT_*), include/uapi/linux/net_namespace.h (NETNSA_*), include/uapi/linux/if.h (IFF_*),
+ * include/uapi/linux/veth.h (VETH_INFO_*), include/uapi/linux/pkt_sched.h (TC_H_*, netem).
  */
 
 export const RTM_NEWLINK = 16;
+export const RTM_DELLINK = 17;
 export const RTM_GETLINK = 18;
 export const RTM_NEWADDR = 20;
+export const RTM_DELADDR = 21;
 export const RTM_GETADDR = 22;
 export const RTM_NEWROUTE = 24;
+export const RTM_DELROUTE = 25;
 export const RTM_GETROUTE = 26;
 export const RTM_NEWNEIGH = 28;
 export const RTM_GETNEIGH = 30;
 export const RTM_NEWRULE = 32;
+export const RTM_DELRULE = 33;
 export const RTM_GETRULE = 34;
+export const RTM_NEWQDISC = 36;
 export const RTM_NEWNSID = 88;
 export const RTM_GETNSID = 90;
 
@@ -44,6 +50,7 @@ export const IFLA_OPERSTATE = 16;
 export const IFLA_LINKINFO = 18;
 export const IFLA_IFALIAS = 20;
 export const IFLA_STATS64 = 23;
+export const IFLA_NET_NS_FD = 28;
 export const IFLA_LINK_NETNSID = 37;
 export const IFLA_EXT_MASK = 29;
 export const IFLA_PROP_LIST = 52;
@@ -57,6 +64,28 @@ export const IFLA_INFO_DATA = 2;
 export const IFLA_INFO_SLAVE_KIND = 4;
 export const IFLA_INFO_SLAVE_DATA = 5;
 
+/** VETH_INFO_PEER (veth.h): the peer's struct ifinfomsg + IFLA_* attributes. */
+export const VETH_INFO_PEER = 1;
+/** IFLA_MACVLAN_MODE (if_link.h) and enum macvlan_mode, single bits. */
+export const IFLA_MACVLAN_MODE = 1;
+export const MACVLAN_MODES: Record<string, number> = {
+  private: 1,
+  vepa: 2,
+  bridge: 4,
+  passthru: 8,
+  source: 16,
+};
+// enum IFLA_VXLAN_* (if_link.h)
+export const IFLA_VXLAN_ID = 1;
+export const IFLA_VXLAN_GROUP = 2;
+export const IFLA_VXLAN_LINK = 3;
+export const IFLA_VXLAN_LOCAL = 4;
+export const IFLA_VXLAN_TTL = 5;
+export const IFLA_VXLAN_LEARNING = 7;
+export const IFLA_VXLAN_PORT = 15;
+export const IFLA_VXLAN_GROUP6 = 16;
+export const IFLA_VXLAN_LOCAL6 = 17;
+
 /** RTEXT_FILTER_SKIP_STATS would drop IFLA_STATS; we want stats64, so no ext mask at all. */
 
 // enum IFA_* (if_addr.h)
@@ -67,6 +96,9 @@ export const IFA_BROADCAST = 4;
 export const IFA_ANYCAST = 5;
 export const IFA_CACHEINFO = 6;
 export const IFA_FLAGS = 8;
+/** IFA_F_NODAD, IFA_F_PERMANENT (if_addr.h; all names in IFA_F_NAMES). */
+export const IFA_F_NODAD = 0x02;
+export const IFA_F_PERMANENT = 0x80;
 
 // enum RTA_* (rtnetlink.h)
 export const RTA_DST = 1;
@@ -98,6 +130,8 @@ export const FRA_FWMASK = 16;
 export const FRA_OIFNAME = 17;
 export const FRA_PROTOCOL = 21;
 export const FIB_RULE_INVERT = 0x2;
+/** FR_ACT_TO_TBL: look the packet up in the rule's table. */
+export const FR_ACT_TO_TBL = 1;
 
 // enum NDA_* (neighbour.h)
 export const NDA_DST = 1;
@@ -132,6 +166,7 @@ export const IFF_NAMES: readonly [number, string][] = [
   [0x20000, 'dormant'],
   [0x40000, 'echo'],
 ];
+export const IFF_UP = 0x1;
 export const IFF_LOOPBACK = 0x8;
 
 /** IF_OPER_* (RFC 2863 operational states, if.h). */
@@ -162,6 +197,11 @@ export const SCOPES: Record<number, string> = {
   255: 'nowhere',
 };
 
+export const RT_SCOPE_UNIVERSE = 0;
+export const RT_SCOPE_LINK = 253;
+
+/** RTN_UNICAST; every RTN_* route type (rtnetlink.h), by value, in ROUTE_TYPES. */
+export const RTN_UNICAST = 1;
 /** RTN_* route types (rtnetlink.h), by value. */
 export const ROUTE_TYPES = [
   'unspec',
@@ -178,6 +218,8 @@ export const ROUTE_TYPES = [
   'xresolve',
 ];
 
+/** RTPROT_STATIC: what `ip route add` and the lab builder install ("proto static"). */
+export const RTPROT_STATIC = 4;
 /** RTPROT_* (rtnetlink.h) plus the well-known values of /etc/iproute2/rt_protos. */
 export const ROUTE_PROTOCOLS: Record<number, string> = {
   0: 'unspec',
@@ -302,3 +344,11 @@ export const CONFIG_CHANGE_GROUPS = groupMask([
   RTNLGRP_IPV6_NETCONF,
   RTNLGRP_NEXTHOP,
 ]);
+
+// Traffic control (include/uapi/linux/rtnetlink.h TCA_*, pkt_sched.h)
+/** sizeof(struct tcmsg). */
+export const TCMSG_LEN = 20;
+export const TCA_KIND = 1;
+export const TCA_OPTIONS = 2;
+/** TC_H_ROOT: the qdisc attached to the device itself. */
+export const TC_H_ROOT = 0xffffffff;

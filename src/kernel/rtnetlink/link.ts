@@ -2,7 +2,7 @@
  * RTM_NEWLINK decoding (struct ifinfomsg + IFLA_* attributes, include/uapi/linux/if_link.h).
  * Kind-specific IFLA_INFO_DATA is left as bytes for the per-kind decoders.
  */
-import { NLA_TYPE_MASK, parseAttrList, parseAttrs, str } from '../netlink.js';
+import { NLA_TYPE_MASK, parseAttrList, parseAttrs, str, u16be, u32 } from '../netlink.js';
 import {
   IFINFOMSG_LEN,
   IFLA_ADDRESS,
@@ -17,6 +17,7 @@ import {
   IFLA_LINK,
   IFLA_LINK_NETNSID,
   IFLA_LINKINFO,
+  IFLA_MACVLAN_MODE,
   IFLA_MASTER,
   IFLA_MTU,
   IFLA_OPERSTATE,
@@ -25,8 +26,15 @@ import {
   IFLA_PROP_LIST,
   IFLA_STATS64,
   IFLA_TXQLEN,
+  IFLA_VXLAN_GROUP,
+  IFLA_VXLAN_GROUP6,
+  IFLA_VXLAN_ID,
+  IFLA_VXLAN_LINK,
+  IFLA_VXLAN_LOCAL,
+  IFLA_VXLAN_LOCAL6,
+  IFLA_VXLAN_PORT,
 } from './constants.js';
-import { mac } from './format.js';
+import { ip, mac } from './format.js';
 
 export interface LinkStats {
   rxBytes: number;
@@ -184,4 +192,37 @@ export function decodeLink(data: Buffer): RawLink | undefined {
     off += (len + 3) & ~3;
   }
   return link;
+}
+
+/** IFLA_MACVLAN_MODE of a macvlan's IFLA_INFO_DATA (a MACVLAN_MODE_* bit). */
+export function macvlanMode(infoData: Buffer): number | undefined {
+  return u32(parseAttrs(infoData).map.get(IFLA_MACVLAN_MODE));
+}
+
+/** The creation parameters in a vxlan's IFLA_INFO_DATA (drivers/net/vxlan/vxlan_core.c vxlan_fill_info). */
+export interface VxlanInfo {
+  vni?: number;
+  /** IFLA_VXLAN_GROUP/GROUP6: multicast group or unicast remote; the unset any-address is left out. */
+  remote?: string;
+  local?: string;
+  port?: number;
+  /** IFLA_VXLAN_LINK: underlay ifindex (in the namespace of the vxlan's UDP socket). */
+  link?: number;
+}
+
+export function vxlanInfo(infoData: Buffer): VxlanInfo {
+  const v = parseAttrs(infoData).map;
+  const set = (x: string | undefined) => (x && x !== '0.0.0.0' && x !== '::' ? x : undefined);
+  const out: VxlanInfo = {};
+  const vni = u32(v.get(IFLA_VXLAN_ID));
+  if (vni !== undefined) out.vni = vni;
+  const remote = set(ip(v.get(IFLA_VXLAN_GROUP)) ?? ip(v.get(IFLA_VXLAN_GROUP6)));
+  if (remote) out.remote = remote;
+  const local = set(ip(v.get(IFLA_VXLAN_LOCAL)) ?? ip(v.get(IFLA_VXLAN_LOCAL6)));
+  if (local) out.local = local;
+  const port = u16be(v.get(IFLA_VXLAN_PORT));
+  if (port !== undefined) out.port = port;
+  const ul = u32(v.get(IFLA_VXLAN_LINK));
+  if (ul) out.link = ul;
+  return out;
 }

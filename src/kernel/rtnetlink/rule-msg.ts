@@ -7,6 +7,7 @@ import { AttrBuilder } from '../netlink.js';
 import {
   FIB_RULE_HDR_LEN,
   FIB_RULE_INVERT,
+  FR_ACT_TO_TBL,
   FRA_DST,
   FRA_FWMARK,
   FRA_FWMASK,
@@ -18,11 +19,7 @@ import {
   FRA_TABLE,
 } from './constants.js';
 
-export { RTM_NEWRULE } from './constants.js';
-/** Not in constants.ts: discovery never deletes. */
-export const RTM_DELRULE = 33;
-/** FR_ACT_TO_TBL: look the packet up in `table`. */
-export const FR_ACT_TO_TBL = 1;
+export { FR_ACT_TO_TBL, RTM_DELRULE, RTM_NEWRULE } from './constants.js';
 
 export interface RuleSpec {
   family: 'inet' | 'inet6';

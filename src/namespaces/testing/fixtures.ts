@@ -23,13 +23,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import koffi from 'koffi';
+import { mount, umount2 } from '../../kernel/libc.js';
 
-const libc = koffi.load('libc.so.6');
-const mount = libc.func(
-  'int mount(const char *src, const char *target, const char *fstype, unsigned long flags, const char *data)',
-);
-const umount2 = libc.func('int umount2(const char *target, int flags)');
 const MNT_DETACH = 2;
 
 export const prefix = (): string => `wst${Math.random().toString(36).slice(2, 8)}`;
@@ -130,16 +125,22 @@ export class Fixtures {
    */
   fuseNeverAnswering(target: string): { abort(): void } {
     const fd = openSync('/dev/fuse', 'r+');
-    if ((mount('wstfuse', target, 'fuse', 0, `fd=${fd},rootmode=40000,user_id=0,group_id=0`) as number) < 0) {
+    try {
+      mount('wstfuse', target, 'fuse', 0, `fd=${fd},rootmode=40000,user_id=0,group_id=0`);
+    } catch (e) {
       closeSync(fd);
-      throw new Error(`mount fuse on ${target}: errno ${koffi.errno()}`);
+      throw e;
     }
     let done = false;
     const abort = (): void => {
       if (done) return;
       done = true;
       closeSync(fd);
-      umount2(target, MNT_DETACH);
+      try {
+        umount2(target, MNT_DETACH);
+      } catch {
+        // already gone
+      }
     };
     this.teardown.push(abort);
     return { abort };

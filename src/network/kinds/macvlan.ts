@@ -1,8 +1,8 @@
 /** macvlan and macvtap (drivers/net/macvlan.c): IFLA_MACVLAN_MODE; the parent is IFLA_LINK. */
 import { parseAttrs, u32 } from '../../kernel/netlink.js';
+import { IFLA_MACVLAN_MODE } from '../../kernel/rtnetlink/constants.js';
 import type { KindHandler } from './types.js';
 
-const IFLA_MACVLAN_MODE = 1;
 /** MACVLAN_MODE_* (include/uapi/linux/if_link.h), single bits. */
 const MODES: Record<number, string> = { 1: 'private', 2: 'vepa', 4: 'bridge', 8: 'passthru', 16: 'source' };
 

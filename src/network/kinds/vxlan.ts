@@ -6,19 +6,20 @@
  * when that differs from the device's own namespace (vxlan_get_link_net).
  */
 import { parseAttrs, u8, u16be, u32 } from '../../kernel/netlink.js';
+import {
+  IFLA_VXLAN_GROUP,
+  IFLA_VXLAN_GROUP6,
+  IFLA_VXLAN_ID,
+  IFLA_VXLAN_LEARNING,
+  IFLA_VXLAN_LINK,
+  IFLA_VXLAN_LOCAL,
+  IFLA_VXLAN_LOCAL6,
+  IFLA_VXLAN_PORT,
+  IFLA_VXLAN_TTL,
+} from '../../kernel/rtnetlink/constants.js';
 import { ip } from '../../kernel/rtnetlink/format.js';
 import type { Draft } from '../../model/types.js';
 import type { KindHandler } from './types.js';
-
-const IFLA_VXLAN_ID = 1;
-const IFLA_VXLAN_GROUP = 2;
-const IFLA_VXLAN_LINK = 3;
-const IFLA_VXLAN_LOCAL = 4;
-const IFLA_VXLAN_TTL = 5;
-const IFLA_VXLAN_LEARNING = 7;
-const IFLA_VXLAN_PORT = 15;
-const IFLA_VXLAN_GROUP6 = 16;
-const IFLA_VXLAN_LOCAL6 = 17;
 
 export function isMulticast(addr: string): boolean {
   if (addr.includes(':')) return addr.toLowerCase().startsWith('ff');

@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labUp } from '../../lab/apply.js';
-import { labDown } from '../../lab/down.js';
-import { loadLab } from '../../lab/load.js';
-import { inNode, rand } from '../../lab/testing.js';
+import { labUp } from '../../lab/build/apply.js';
+import { labDown } from '../../lab/build/down.js';
+import { loadLab } from '../../lab/file/load.js';
+import { inNode, rand } from '../../lab/testing/fixtures.js';
 
 export interface DriftLab {
   name: string;
