@@ -7,8 +7,9 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { wireFork } from '../check/testing/fork.js';
 import type { CheckResult } from '../check/types.js';
-import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
+import { NetFixtures } from '../network/testing/fixtures.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 const run = (...args: string[]) =>
@@ -19,19 +20,7 @@ describe('wirescope check', () => {
   const [a, b, c] = ['a', 'b', 'c'].map((n) => `${fx.prefix}-${n}`) as [string, string, string];
 
   before(() => {
-    fx.netns('a', 'b', 'c');
-    ipBatch([
-      `-n ${a} link add eth0 type veth peer name eth0 netns ${b}`,
-      `-n ${a} link add eth1 type veth peer name eth0 netns ${c}`,
-      `-n ${a} addr add 10.78.0.1/24 dev eth0`,
-      `-n ${b} addr add 10.78.0.2/24 dev eth0`,
-      `-n ${a} addr add 10.79.0.1/24 dev eth1`,
-      `-n ${c} addr add 10.79.0.2/24 dev eth0`,
-      `-n ${a} link set eth0 up`,
-      `-n ${a} link set eth1 up`,
-      `-n ${b} link set eth0 up`,
-      `-n ${c} link set eth0 up`,
-    ]);
+    wireFork(fx);
   });
   after(() => fx.cleanup());
 

@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
+import { wireFork } from '../check/testing/fork.js';
 import type { CheckResult } from '../check/types.js';
-import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
+import { NetFixtures } from '../network/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
@@ -40,19 +41,7 @@ describe('neighbourhood check through the service', () => {
   let svc: RunningService;
 
   before(async () => {
-    fx.netns('a', 'b', 'c');
-    ipBatch([
-      `-n ${a} link add eth0 type veth peer name eth0 netns ${b}`,
-      `-n ${a} link add eth1 type veth peer name eth0 netns ${c}`,
-      `-n ${a} addr add 10.78.0.1/24 dev eth0`,
-      `-n ${b} addr add 10.78.0.2/24 dev eth0`,
-      `-n ${a} addr add 10.79.0.1/24 dev eth1`,
-      `-n ${c} addr add 10.79.0.2/24 dev eth0`,
-      `-n ${a} link set eth0 up`,
-      `-n ${a} link set eth1 up`,
-      `-n ${b} link set eth0 up`,
-      `-n ${c} link set eth0 up`,
-    ]);
+    wireFork(fx);
     execFileSync('ip', ['netns', 'exec', c, 'nft', '-f', '-'], {
       input:
         'table inet wsdrop {\n chain dropall {\n  type filter hook input priority 0; policy drop;\n }\n}\n',
