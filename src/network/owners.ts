@@ -103,8 +103,11 @@ export function parseStat(stat: string): { comm: string; starttime: number } | u
   if (open < 0 || close < open) return undefined;
   const rest = stat.slice(close + 2).split(' ');
   // rest[0] is field 3 (state): field 22 is rest[19].
-  const st = Number(rest[19]);
-  if (!Number.isFinite(st)) return undefined;
+  // starttime is %llu (fs/proc/array.c do_task_stat): digits only, or no answer.
+  const field = rest[19] ?? '';
+  if (!/^\d{1,20}$/.test(field)) return undefined;
+  const st = Number(field);
+  if (!Number.isSafeInteger(st)) return undefined;
   return { comm: stat.slice(open + 1, close), starttime: st };
 }
 

@@ -132,6 +132,8 @@ describe("procfs parsers under fuzzing (this host's files, mutated)", () => {
 
   it('reads fields that are not numbers as unknown or skips their line, never as NaN (found by fuzzing)', () => {
     replay(textTarget('proc status', [], parseStatus), ['Threads:', 'Uid:', 'NSpid:\t12\tx']);
+    replay(textTarget('proc stat (owners)', [], parseOwnerStat), ['()S                   .5']);
+    assert.equal(parseNsLink('net:[1e3]'), undefined);
     const unixHead = 'Num       RefCount Protocol Flags    Type St Inode Path\n';
     replay(textTarget('net unix', [], parseNetUnix), [
       `${unixHead}0000000000000000: 00000002 00000000 00010000 0001 01 559.9257 /run/x.sock`,

@@ -143,7 +143,9 @@ export function parseNsLink(link: string): NsLink | undefined {
   if (colon <= 0 || link.charCodeAt(link.length - 1) !== 93 /* ] */) return undefined;
   const type = link.slice(0, colon);
   if (!NS_TYPES.has(type)) return undefined;
-  const ino = Number(link.slice(colon + 2, -1));
+  const digits = link.slice(colon + 2, -1);
+  if (!/^\d{1,20}$/.test(digits)) return undefined; // "%s:[%lu]" (ns_dname): no "1e3", no "12.5"
+  const ino = Number(digits);
   if (!Number.isSafeInteger(ino) || ino <= 0) return undefined;
   return { type: type as NamespaceType, ino };
 }

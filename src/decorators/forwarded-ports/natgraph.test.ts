@@ -35,6 +35,15 @@ describe('requirements along a jump path', () => {
 });
 
 describe('walking chains', () => {
+  it('says each note in one line, whatever names the namespace owner chose (found by fuzzing)', () => {
+    const pre = chain('pre\nrouting', true, []);
+    pre.skipped.push('rule 3 skipped: unknown expression "i\nmediate"');
+    const { notes } = forwardsOf({ label: 'ip w\rst', family: 'inet', chains: new Map([['pre', pre]]) });
+    assert.deepEqual(notes, [
+      'ip w\\x0dst pre\\x0arouting: rule 3 skipped: unknown expression "i\\x0amediate"',
+    ]);
+  });
+
   it('survives jump loops and stops at the kernel jump depth', () => {
     const dnat = {
       match: { protocol: 6, dport: { min: 80, max: 80 } },

@@ -138,6 +138,16 @@ export function addrText(b: Buffer): string {
   return ipv6(b);
 }
 
+/**
+ * A note as one line: table, chain, set and expression names come from the kernel's answer, and
+ * whoever owns the namespace chose them (a name may hold a newline). Notes become warnings, one
+ * line each; terminal views escape the rest.
+ */
+const oneLine = (s: string): string =>
+  s.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+// biome-ignore lint/suspicious/noControlCharactersInRegex: escaping control characters is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+
 /** Every forward the table's DNAT rules make, deduplicated; `notes` say what was left out and why. */
 export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: string[] } {
   const forwards = new Map<string, Forward>();
@@ -187,7 +197,7 @@ export function forwardsOf(table: NatTable): { forwards: Forward[]; notes: strin
   };
   for (const chain of table.chains.values())
     if (chain.entry) walk(chain, table.family ? { family: table.family } : {}, [chain.name]);
-  return { forwards: [...forwards.values()], notes };
+  return { forwards: [...forwards.values()], notes: notes.map(oneLine) };
 }
 
 /** A forward; undefined when the path forwards no port; a note when its addresses are not addresses. */
