@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
@@ -70,6 +71,19 @@ describe('web UI in headless Chromium on a real topology', () => {
   });
 
   const card = (ino: number) => page.locator(`.card[data-ino="${ino}"]`);
+
+  /** The first bytes of a capture the pcapng link starts, ended after a second. */
+  const pcapngHead = async (href: string): Promise<number[]> => {
+    const url = new URL(href);
+    assert.equal(url.searchParams.get('seconds'), '10', 'the link captures for a default time');
+    url.searchParams.set('seconds', '1');
+    const res = await fetch(url);
+    if (res.status !== 200) assert.fail(`${res.status}: ${await res.text()}`);
+    assert.equal(res.headers.get('content-type'), 'application/x-pcapng');
+    return [...new Uint8Array(await res.arrayBuffer()).subarray(0, 4)];
+  };
+  /** pcapng's Section Header Block type (0x0A0D0D0A): the first bytes of every pcapng stream. */
+  const SHB = [0x0a, 0x0d, 0x0d, 0x0a];
 
   it('shows the host as hub, a card per test namespace and the bridge as a segment with both namespaces', async () => {
     await card(topo.ns.a!).waitFor();
@@ -186,6 +200,62 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/details.png`, fullPage: true });
   });
 
+  it('offers a capture of a namespace: packetflix link, pcapng link and command lines, all following the filter', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await panel.locator('summary').click();
+    await page.fill('#capture-filter', 'icmp or tcp port 80');
+    const ino = String(topo.ns.a);
+    const href = async (cls: string) => (await panel.locator(`a.${cls}`).getAttribute('href')) ?? '';
+    // Edgeshark's plugin: packetflix:ws://HOST:PORT/capture?container=<a /mobyshark entry>&nif=…&filter=…
+    const pf = await href('cap-packetflix');
+    assert.ok(pf.startsWith(`packetflix:${svc.url.replace(/^http:/, 'ws:')}/capture?`), pf);
+    const pfu = new URL(pf.slice('packetflix:'.length));
+    const entry = JSON.parse(pfu.searchParams.get('container') ?? '{}') as { netns?: number };
+    assert.equal(entry.netns, topo.ns.a);
+    assert.equal(pfu.searchParams.get('filter'), 'icmp or tcp port 80');
+    // All of a's interfaces that are up (or unknown, as lo): the macvlan stays down, which dumpcap refuses.
+    assert.deepEqual(pfu.searchParams.get('nif')?.split('/').sort(), ['eth0', 'eth1', 'lo']);
+    const pcap = await href('cap-pcapng');
+    assert.equal(
+      pcap,
+      `${svc.url}/api/capture.pcapng?targets=${ino}&filter=icmp%20or%20tcp%20port%2080&seconds=10`,
+    );
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${ino} -f 'icmp or tcp port 80' | wireshark -k -i -`,
+    );
+    assert.equal(
+      await panel.locator('.cap-curl').textContent(),
+      `curl -sN '${svc.url}/api/capture.pcapng?targets=${ino}&filter=icmp%20or%20tcp%20port%2080' | wireshark -k -i -`,
+    );
+    assert.equal(await panel.locator('.cap-token').isVisible(), false, 'no token, no token note');
+    // An interface row's capture narrows all of them to that interface.
+    const eth1 = page.locator('#sec-interfaces tr', { has: page.locator('a.ifname', { hasText: /^eth1$/ }) });
+    await eth1.locator('button.cap-if').click();
+    assert.match(await href('cap-pcapng'), new RegExp(`\\?targets=${ino}&nif=eth1&filter=`));
+    assert.equal(new URL((await href('cap-packetflix')).slice(11)).searchParams.get('nif'), 'eth1');
+    assert.match(
+      (await panel.locator('.cap-cli').textContent()) ?? '',
+      new RegExp(`^wirescope capture ${ino} -i eth1 -f `),
+    );
+    await screenshotOf(page.locator('#sec-capture'), `${SHOTS}/capture.png`);
+    // The links work: the pcapng link streams a capture, the packetflix URL opens the capture websocket.
+    assert.deepEqual(await pcapngHead(await href('cap-pcapng')), SHB);
+    const ws = new WebSocket(new URL((await href('cap-packetflix')).slice('packetflix:'.length)).href);
+    try {
+      const first = await new Promise<Buffer>((resolve, reject) => {
+        ws.once('message', (data: Buffer) => resolve(data));
+        ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+        ws.once('error', reject);
+      });
+      assert.deepEqual([...first.subarray(0, 4)], SHB, 'the packetflix websocket streams pcapng');
+    } finally {
+      ws.terminate();
+    }
+    assert.deepEqual(errors, [], 'no script errors or policy violations in the page');
+  });
+
   it('checks a namespace’s neighbourhood from its details, filling the verdicts in as they arrive', async () => {
     await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
     await page.locator('#sec-check button', { hasText: 'check neighbourhood' }).click();
@@ -271,6 +341,30 @@ describe('web UI in headless Chromium on a real topology', () => {
     await port.waitFor();
     assert.match((await port.textContent()) ?? '', /httpd/);
     await page.screenshot({ path: `${SHOTS}/details-container.png`, fullPage: true });
+  });
+
+  it('offers a capture of a container by its name, quoted for the shell', async () => {
+    await page.goto(`${svc.url}/#/container/${containerId}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await panel.locator('summary').click();
+    await page.fill('#capture-filter', 'tcp port 8080');
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${cname()} -f 'tcp port 8080' | wireshark -k -i -`,
+    );
+    const pcap = (await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '';
+    assert.equal(new URL(pcap).searchParams.get('targets'), cname());
+    // The packetflix link carries the service's own /mobyshark entry for the container, once fetched.
+    const mobyshark = (await (await fetch(`${svc.url}/mobyshark`)).json()) as {
+      containers: { name: string; netns: number }[];
+    };
+    const want = mobyshark.containers.find((t) => t.name === cname());
+    assert.ok(want, 'the container is a /mobyshark target');
+    // encodeURIComponent leaves no quote or backslash in the attribute selector's value.
+    await panel.locator(`a.cap-packetflix[href*="${encodeURIComponent(JSON.stringify(want))}"]`).waitFor();
+    const pf = new URL(((await panel.locator('a.cap-packetflix').getAttribute('href')) ?? '').slice(11));
+    assert.deepEqual(JSON.parse(pf.searchParams.get('container') ?? '{}'), want);
+    assert.deepEqual(await pcapngHead(pcap), SHB);
   });
 
   it('shows a namespace created while the page is open, marked as new', async () => {

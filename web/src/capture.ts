@@ -1,0 +1,216 @@
+/**
+ * "Capture packets" on a namespace's or container's details (and, through
+ * `showInterface`, on each interface row): Edgeshark's packetflix: link, the
+ * plain pcapng link, and the `wirescope capture` and `curl` lines to copy, all
+ * following one pcap-filter field. The links and lines are built by
+ * src/views/capture-links.ts; this module only keeps the panel's state across
+ * re-renders and writes the DOM.
+ */
+import {
+  type CaptureSpec,
+  cliLine,
+  curlLine,
+  type PacketflixTarget,
+  packetflixUrl,
+  pcapngUrl,
+} from '../../src/views/capture-links.js';
+import { fetchCaptureTargets, hasToken } from './api.js';
+import { h } from './dom.js';
+
+export interface CaptureScope {
+  /** Identifies the panel's subject across re-renders: `netns:INO`, `container:ID`. */
+  key: string;
+  /** `wirescope capture` TARGET words. */
+  targets: string[];
+  /** The packetflix target until the service's /mobyshark entry for it is known. */
+  fallback: PacketflixTarget;
+  /** Picks this subject's entry among the /mobyshark targets. */
+  pick: (targets: PacketflixTarget[]) => PacketflixTarget | undefined;
+  /** For the pcapng file's name. */
+  label: string;
+}
+
+interface PanelState {
+  key: string;
+  open: boolean;
+  filter: string;
+  seconds: number;
+  chaste: boolean;
+  interfaces: string[];
+  entry?: PacketflixTarget;
+}
+
+const DEFAULT_SECONDS = 10;
+/** The panel state of the subject shown last: a re-render (a change event) keeps what was typed. */
+let saved: PanelState | undefined;
+
+/** The service's base URL (ends in '/'): the UI may be served under a path prefix. */
+const serviceBase = (): string => new URL('.', location.href).href;
+
+const fileName = (label: string): string =>
+  `${label.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 60) || 'capture'}.pcapng`;
+
+function copyButton(code: HTMLElement): HTMLButtonElement {
+  return h(
+    'button',
+    {
+      class: 'link cap-copy',
+      type: 'button',
+      onclick: () => {
+        const text = code.textContent ?? '';
+        // The clipboard API needs a secure context (https or localhost); else select the text to copy by hand.
+        if (navigator.clipboard) navigator.clipboard.writeText(text).catch(() => selectText(code));
+        else selectText(code);
+      },
+    },
+    'copy',
+  );
+}
+
+function selectText(el: HTMLElement): void {
+  const range = document.createRange();
+  range.selectNodeContents(el);
+  const sel = getSelection();
+  sel?.removeAllRanges();
+  sel?.addRange(range);
+}
+
+export interface CapturePanel {
+  el: HTMLElement;
+  /** Narrows the capture to one interface (or all, undefined), opens the panel and shows it. */
+  showInterface(name: string | undefined): void;
+}
+
+export function capturePanel(scope: CaptureScope): CapturePanel {
+  const st: PanelState =
+    saved?.key === scope.key
+      ? saved
+      : { key: scope.key, open: false, filter: '', seconds: DEFAULT_SECONDS, chaste: false, interfaces: [] };
+  saved = st;
+
+  const filter = h('input', {
+    type: 'text',
+    id: 'capture-filter',
+    class: 'cap-filter',
+    placeholder: 'pcap-filter, e.g. tcp port 80 or icmp',
+    spellcheck: 'false',
+    autocomplete: 'off',
+    value: st.filter,
+  });
+  const seconds = h('input', {
+    type: 'number',
+    id: 'capture-seconds',
+    class: 'cap-seconds',
+    min: 1,
+    max: 86400,
+    value: st.seconds,
+  });
+  const chaste = h('input', { type: 'checkbox', id: 'capture-chaste', checked: st.chaste });
+  const scopeText = h('span', { class: 'cap-scope' });
+  const allButton = h(
+    'button',
+    { class: 'link', type: 'button', onclick: () => panel.showInterface(undefined) },
+    'all interfaces instead',
+  );
+  const packetflix = h('a', { class: 'cap-packetflix', href: '#' }, 'open in Wireshark');
+  const pcapng = h('a', { class: 'cap-pcapng', href: '#' }, 'download pcapng');
+  const cli = h('code', { class: 'cap-cli' });
+  const curl = h('code', { class: 'cap-curl' });
+  const tokenNote = h(
+    'p',
+    { class: 'cap-token', hidden: !hasToken() },
+    'This service requires a bearer token, which links cannot carry: Wireshark and a browser download are refused (401). ',
+    'The curl line sends it from $WIRESCOPE_TOKEN (export WIRESCOPE_TOKEN=… first).',
+  );
+
+  const update = (): void => {
+    st.filter = filter.value;
+    const n = Number(seconds.value);
+    st.seconds = Number.isFinite(n) && n > 0 ? Math.min(n, 86_400) : DEFAULT_SECONDS;
+    st.chaste = chaste.checked;
+    const spec: CaptureSpec = {
+      targets: scope.targets,
+      interfaces: st.interfaces,
+      filter: st.filter,
+      chaste: st.chaste,
+    };
+    const base = serviceBase();
+    packetflix.href = packetflixUrl(base, st.entry ?? scope.fallback, spec);
+    pcapng.href = pcapngUrl(base, spec, st.seconds);
+    pcapng.download = fileName(scope.label);
+    pcapng.textContent = `download ${st.seconds} s of pcapng`;
+    cli.textContent = cliLine(spec);
+    curl.textContent = curlLine(base, spec, hasToken());
+    scopeText.textContent = st.interfaces.length ? st.interfaces.join(', ') : 'all interfaces';
+    allButton.hidden = st.interfaces.length === 0;
+  };
+  filter.addEventListener('input', update);
+  seconds.addEventListener('input', update);
+  chaste.addEventListener('change', update);
+
+  const lookup = (): void => {
+    if (st.entry) return;
+    fetchCaptureTargets()
+      .then((ts) => {
+        const e = scope.pick(ts);
+        if (e && saved === st) {
+          st.entry = e;
+          update();
+        }
+      })
+      // The fallback target still names the namespace by inode: the link works, only less precisely.
+      .catch(() => {});
+  };
+
+  const details = h(
+    'details',
+    { class: 'capture', id: 'capture', open: st.open },
+    h('summary', null, 'capture packets'),
+    h(
+      'div',
+      { class: 'cap-body' },
+      h(
+        'div',
+        { class: 'cap-form' },
+        h('label', { for: 'capture-filter' }, 'filter'),
+        filter,
+        h('label', { for: 'capture-seconds' }, 'seconds'),
+        seconds,
+        h('label', { class: 'cap-check' }, chaste, ' chaste (no promiscuous mode)'),
+      ),
+      h('p', { class: 'cap-on' }, 'on ', scopeText, ' ', allButton),
+      h(
+        'dl',
+        { class: 'kv cap-links' },
+        h('dt', null, 'Wireshark'),
+        h('dd', null, packetflix, h('span', { class: 'muted' }, ' with Edgeshark’s plugin (cshargextcap)')),
+        h('dt', null, 'pcapng'),
+        h('dd', null, pcapng),
+        h('dt', null, 'on this host'),
+        h('dd', null, cli, ' ', copyButton(cli)),
+        h('dt', null, 'curl'),
+        h('dd', null, curl, ' ', copyButton(curl)),
+      ),
+      tokenNote,
+    ),
+  );
+  details.addEventListener('toggle', () => {
+    st.open = details.open;
+    if (details.open) lookup();
+  });
+  if (st.open) lookup();
+
+  const panel: CapturePanel = {
+    el: details,
+    showInterface(name) {
+      st.interfaces = name === undefined ? [] : [name];
+      update();
+      details.open = true;
+      st.open = true;
+      lookup();
+      details.scrollIntoView({ block: 'nearest' });
+    },
+  };
+  update();
+  return panel;
+}
