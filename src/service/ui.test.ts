@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,7 +9,7 @@ import { WebSocket } from 'ws';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, openUi, screenshotOf } from './testing/browser.js';
+import { type Browser, launchBrowser, openUi, screenshotOf } from './testing/browser.js';
 import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
@@ -433,5 +434,53 @@ describe('web UI in headless Chromium on a real topology', () => {
     };
     assert.ok(exported.networks[String(topo.ns.a)], 'the JSON export is the native discovery');
     assert.deepEqual(errors, [], 'no script errors in the page');
+  });
+});
+
+describe('web UI capture panel of a service with a bearer token', () => {
+  it('says the links cannot carry the token, and the curl line sends it from $WIRESCOPE_TOKEN', async () => {
+    const secret = randomBytes(18).toString('base64url');
+    const svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false, token: secret });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // The UI asks for the token with prompt() on its first 401.
+      page.on('dialog', (d) => void d.accept(secret));
+      const host = nsIno(process.pid, 'net');
+      await page.goto(`${svc.url}/#/netns/${host}`);
+      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      const panel = page.locator('#sec-capture details.capture');
+      await panel.locator('summary').click();
+      // The host may hold more interfaces than one capture opens: narrowed to lo, which it always has.
+      await page
+        .locator('#sec-interfaces tr', { has: page.locator('a.ifname', { hasText: /^lo$/ }) })
+        .locator('button.cap-if')
+        .click();
+      assert.equal(await panel.locator('.cap-token').isVisible(), true);
+      assert.match(
+        (await panel.locator('.cap-token').textContent()) ?? '',
+        /bearer token.*\$WIRESCOPE_TOKEN/s,
+      );
+      const curl = (await panel.locator('.cap-curl').textContent()) ?? '';
+      assert.ok(curl.startsWith('curl -sN -H "Authorization: Bearer $WIRESCOPE_TOKEN" \''), curl);
+      assert.ok(
+        !curl.includes(secret) && !(await page.content()).includes(secret),
+        'the token is in no line or link',
+      );
+      // As the note says: the link alone is refused, with the header it streams.
+      const link = new URL((await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '');
+      assert.equal(link.searchParams.get('nif'), 'lo');
+      link.searchParams.set('seconds', '1');
+      assert.equal((await fetch(link)).status, 401);
+      const res = await fetch(link, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(res.status, 200);
+      assert.deepEqual([...new Uint8Array(await res.arrayBuffer()).subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await svc.close();
+    }
   });
 });
