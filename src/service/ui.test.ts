@@ -205,7 +205,7 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
     const panel = page.locator('#sec-capture details.capture');
     await panel.locator('summary').click();
-    await page.fill('#capture-filter', 'icmp or tcp port 80');
+    await panel.locator('.cap-filter').fill('icmp or tcp port 80');
     const ino = String(topo.ns.a);
     const href = async (cls: string) => (await panel.locator(`a.${cls}`).getAttribute('href')) ?? '';
     // Edgeshark's plugin: packetflix:ws://HOST:PORT/capture?container=<a /mobyshark entry>&nif=…&filter=…
@@ -348,7 +348,7 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.goto(`${svc.url}/#/container/${containerId}`);
     const panel = page.locator('#sec-capture details.capture');
     await panel.locator('summary').click();
-    await page.fill('#capture-filter', 'tcp port 8080');
+    await panel.locator('.cap-filter').fill('tcp port 8080');
     assert.equal(
       await panel.locator('.cap-cli').textContent(),
       `wirescope capture ${cname()} -f 'tcp port 8080' | wireshark -k -i -`,
@@ -407,6 +407,29 @@ describe('web UI in headless Chromium on a real topology', () => {
     } finally {
       for (const n of names) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
     }
+  });
+
+  it('captures a selected wire, both of its ends in their two namespaces at once', async () => {
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    await card(topo.ns.a!)
+      .locator('.row', { has: page.locator('.name', { hasText: /^eth1$/ }) })
+      .click();
+    const panel = page.locator('#selection details.capture');
+    await panel.locator('summary').click();
+    await panel.locator('.cap-filter').fill('icmp');
+    const [a, b] = [String(topo.ns.a), String(topo.ns.b)];
+    const url = new URL((await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '');
+    assert.deepEqual(url.searchParams.getAll('targets'), [a, b]);
+    assert.equal(url.searchParams.get('nif'), 'eth1');
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${a} ${b} -i eth1 -f icmp | wireshark -k -i -`,
+    );
+    // Edgeshark's plugin takes one target: no packetflix link for two namespaces.
+    assert.equal(await panel.locator('a.cap-packetflix').count(), 0);
+    assert.equal(await panel.locator('.cap-nopf').isVisible(), true);
+    await screenshotOf(page.locator('#selection'), `${SHOTS}/capture-selection.png`);
+    assert.deepEqual(await pcapngHead(url.href), SHB);
   });
 
   it('searches by IP address, switches to the dark theme and exports the diagram as SVG', async () => {

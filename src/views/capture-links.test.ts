@@ -8,6 +8,7 @@ import {
   type PacketflixTarget,
   packetflixUrl,
   pcapngUrl,
+  selectionCapture,
   shellQuote,
 } from './capture-links.js';
 
@@ -105,5 +106,36 @@ describe('capture links', () => {
     assert.equal(one.protocol, 'ws:');
     assert.equal(one.searchParams.get('nif'), 'eth1');
     assert.equal(one.searchParams.has('filter'), false);
+  });
+
+  it('captures a selection across namespaces only where its interface names pick exactly it', () => {
+    const ifs: Record<number, string[]> = {
+      1: ['lo', 'eth0', 'eth1'],
+      2: ['lo', 'eth1'],
+      3: ['eth0', 'veth9'],
+    };
+    const of = (n: number) => ifs[n] ?? [];
+    // a veth pair a/eth1 — b/eth1: one name, two namespaces, nothing else matches.
+    assert.deepEqual(
+      selectionCapture(
+        [
+          { netns: 1, name: 'eth1' },
+          { netns: 2, name: 'eth1' },
+        ],
+        of,
+      ),
+      { targets: ['1', '2'], interfaces: ['eth1'], extra: [] },
+    );
+    // 1/eth0 — 3/veth9: nif=eth0/veth9 would also open 3/eth0.
+    assert.deepEqual(
+      selectionCapture(
+        [
+          { netns: 1, name: 'eth0' },
+          { netns: 3, name: 'veth9' },
+        ],
+        of,
+      ).extra,
+      [{ netns: 3, name: 'eth0' }],
+    );
   });
 });

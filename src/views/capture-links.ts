@@ -103,3 +103,29 @@ export function curlLine(base: string, spec: CaptureSpec, token: boolean): strin
   const auth = token ? ' -H "Authorization: Bearer $WIRESCOPE_TOKEN"' : '';
   return `curl -sN${auth} ${shellQuote(pcapngUrl(base, spec))} | wireshark -k -i -`;
 }
+
+/** One interface of a selection: the namespace (inode) it is in, and its name. */
+export interface SelectedInterface {
+  netns: number;
+  name: string;
+}
+
+/**
+ * One capture of interfaces in several namespaces. `-i`/nif= names apply to
+ * every target, so the capture is exact only when no chosen namespace holds
+ * another interface of a chosen name: those are returned as `extra`, and a
+ * caller offers the capture only when there are none.
+ */
+export function selectionCapture(
+  selected: readonly SelectedInterface[],
+  interfacesOf: (netns: number) => readonly string[],
+): { targets: string[]; interfaces: string[]; extra: SelectedInterface[] } {
+  const namespaces = [...new Set(selected.map((s) => s.netns))];
+  const names = [...new Set(selected.map((s) => s.name))];
+  const chosen = new Set(selected.map((s) => `${s.netns}/${s.name}`));
+  const extra: SelectedInterface[] = [];
+  for (const netns of namespaces)
+    for (const name of interfacesOf(netns))
+      if (names.includes(name) && !chosen.has(`${netns}/${name}`)) extra.push({ netns, name });
+  return { targets: namespaces.map(String), interfaces: names, extra };
+}

@@ -22,12 +22,18 @@ export interface CaptureScope {
   key: string;
   /** `wirescope capture` TARGET words. */
   targets: string[];
-  /** The packetflix target until the service's /mobyshark entry for it is known. */
-  fallback: PacketflixTarget;
-  /** Picks this subject's entry among the /mobyshark targets. */
-  pick: (targets: PacketflixTarget[]) => PacketflixTarget | undefined;
+  /**
+   * Edgeshark's plugin captures one /mobyshark target: `fallback` until the
+   * service's entry is known, `pick` finds it. None for several namespaces.
+   */
+  packetflix?: {
+    fallback: PacketflixTarget;
+    pick: (targets: PacketflixTarget[]) => PacketflixTarget | undefined;
+  };
   /** For the pcapng file's name. */
   label: string;
+  /** The interfaces it starts with (and returns to): default all of each target. */
+  interfaces?: string[];
 }
 
 interface PanelState {
@@ -43,6 +49,8 @@ interface PanelState {
 const DEFAULT_SECONDS = 10;
 /** The panel state of the subject shown last: a re-render (a change event) keeps what was typed. */
 let saved: PanelState | undefined;
+/** Labels point at inputs by id: each panel's own, as a selection's and a details' panel may coexist. */
+let panels = 0;
 
 /** The service's base URL (ends in '/'): the UI may be served under a path prefix. */
 const serviceBase = (): string => new URL('.', location.href).href;
@@ -85,12 +93,21 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
   const st: PanelState =
     saved?.key === scope.key
       ? saved
-      : { key: scope.key, open: false, filter: '', seconds: DEFAULT_SECONDS, chaste: false, interfaces: [] };
+      : {
+          key: scope.key,
+          open: false,
+          filter: '',
+          seconds: DEFAULT_SECONDS,
+          chaste: false,
+          interfaces: scope.interfaces ?? [],
+        };
   saved = st;
+  const initial = (scope.interfaces ?? []).join('/');
+  const id = `capture${++panels}`;
 
   const filter = h('input', {
     type: 'text',
-    id: 'capture-filter',
+    id: `${id}-filter`,
     class: 'cap-filter',
     placeholder: 'pcap-filter, e.g. tcp port 80 or icmp',
     spellcheck: 'false',
@@ -99,18 +116,18 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
   });
   const seconds = h('input', {
     type: 'number',
-    id: 'capture-seconds',
+    id: `${id}-seconds`,
     class: 'cap-seconds',
     min: 1,
     max: 86400,
     value: st.seconds,
   });
-  const chaste = h('input', { type: 'checkbox', id: 'capture-chaste', checked: st.chaste });
+  const chaste = h('input', { type: 'checkbox', id: `${id}-chaste`, checked: st.chaste });
   const scopeText = h('span', { class: 'cap-scope' });
   const allButton = h(
     'button',
     { class: 'link', type: 'button', onclick: () => panel.showInterface(undefined) },
-    'all interfaces instead',
+    initial ? 'back to the selection' : 'all interfaces instead',
   );
   const packetflix = h('a', { class: 'cap-packetflix', href: '#' }, 'open in Wireshark');
   const pcapng = h('a', { class: 'cap-pcapng', href: '#' }, 'download pcapng');
@@ -135,24 +152,25 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
       chaste: st.chaste,
     };
     const base = serviceBase();
-    packetflix.href = packetflixUrl(base, st.entry ?? scope.fallback, spec);
+    if (scope.packetflix) packetflix.href = packetflixUrl(base, st.entry ?? scope.packetflix.fallback, spec);
     pcapng.href = pcapngUrl(base, spec, st.seconds);
     pcapng.download = fileName(scope.label);
     pcapng.textContent = `download ${st.seconds} s of pcapng`;
     cli.textContent = cliLine(spec);
     curl.textContent = curlLine(base, spec, hasToken());
     scopeText.textContent = st.interfaces.length ? st.interfaces.join(', ') : 'all interfaces';
-    allButton.hidden = st.interfaces.length === 0;
+    allButton.hidden = st.interfaces.join('/') === initial;
   };
   filter.addEventListener('input', update);
   seconds.addEventListener('input', update);
   chaste.addEventListener('change', update);
 
   const lookup = (): void => {
-    if (st.entry) return;
+    const pf = scope.packetflix;
+    if (st.entry || !pf) return;
     fetchCaptureTargets()
       .then((ts) => {
-        const e = scope.pick(ts);
+        const e = pf.pick(ts);
         if (e && saved === st) {
           st.entry = e;
           update();
@@ -164,7 +182,7 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
 
   const details = h(
     'details',
-    { class: 'capture', id: 'capture', open: st.open },
+    { class: 'capture', open: st.open },
     h('summary', null, 'capture packets'),
     h(
       'div',
@@ -172,9 +190,9 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
       h(
         'div',
         { class: 'cap-form' },
-        h('label', { for: 'capture-filter' }, 'filter'),
+        h('label', { for: `${id}-filter` }, 'filter'),
         filter,
-        h('label', { for: 'capture-seconds' }, 'seconds'),
+        h('label', { for: `${id}-seconds` }, 'seconds'),
         seconds,
         h('label', { class: 'cap-check' }, chaste, ' chaste (no promiscuous mode)'),
       ),
@@ -183,7 +201,17 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
         'dl',
         { class: 'kv cap-links' },
         h('dt', null, 'Wireshark'),
-        h('dd', null, packetflix, h('span', { class: 'muted' }, ' with Edgeshark’s plugin (cshargextcap)')),
+        h(
+          'dd',
+          null,
+          scope.packetflix
+            ? [packetflix, h('span', { class: 'muted' }, ' with Edgeshark’s plugin (cshargextcap)')]
+            : h(
+                'span',
+                { class: 'muted cap-nopf' },
+                'Edgeshark’s plugin captures one namespace at a time: use the curl line',
+              ),
+        ),
         h('dt', null, 'pcapng'),
         h('dd', null, pcapng),
         h('dt', null, 'on this host'),
@@ -203,7 +231,7 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
   const panel: CapturePanel = {
     el: details,
     showInterface(name) {
-      st.interfaces = name === undefined ? [] : [name];
+      st.interfaces = name === undefined ? (scope.interfaces ?? []) : [name];
       update();
       details.open = true;
       st.open = true;

@@ -512,16 +512,18 @@ function netnsCaptureScope(net: NetworkNamespace, title: string): CaptureScope {
     key: `netns:${net.ino}`,
     targets: [String(net.ino)],
     label: title,
-    fallback: {
-      name: title,
-      type: t ? 'proc' : 'bindmount',
-      netns: net.ino,
-      'network-interfaces': capturable(net),
-      pid: t?.pid ?? 0,
-      starttime: t?.starttime ?? 0,
-      prefix: '',
+    packetflix: {
+      fallback: {
+        name: title,
+        type: t ? 'proc' : 'bindmount',
+        netns: net.ino,
+        'network-interfaces': capturable(net),
+        pid: t?.pid ?? 0,
+        starttime: t?.starttime ?? 0,
+        prefix: '',
+      },
+      pick: (ts) => ts.find((x) => x.netns === net.ino),
     },
-    pick: (ts) => ts.find((x) => x.netns === net.ino),
   };
 }
 
@@ -533,16 +535,18 @@ function containerCaptureScope(c: Container, net: NetworkNamespace): CaptureScop
     key: `container:${c.id}`,
     targets: [name],
     label: name,
-    fallback: {
-      name,
-      type: c.type.toLowerCase(),
-      netns: net.ino,
-      'network-interfaces': capturable(net),
-      pid: t?.pid ?? 0,
-      starttime: t?.starttime ?? 0,
-      prefix: c.prefix ?? '',
+    packetflix: {
+      fallback: {
+        name,
+        type: c.type.toLowerCase(),
+        netns: net.ino,
+        'network-interfaces': capturable(net),
+        pid: t?.pid ?? 0,
+        starttime: t?.starttime ?? 0,
+        prefix: c.prefix ?? '',
+      },
+      pick: (ts) =>
+        ts.find((x) => x.netns === net.ino && x.name === name) ?? ts.find((x) => x.netns === net.ino),
     },
-    pick: (ts) =>
-      ts.find((x) => x.netns === net.ino && x.name === name) ?? ts.find((x) => x.netns === net.ino),
   };
 }
