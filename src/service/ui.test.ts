@@ -83,6 +83,12 @@ describe('web UI in headless Chromium on a real topology', () => {
     assert.equal(res.headers.get('content-type'), 'application/x-pcapng');
     return [...new Uint8Array(await res.arrayBuffer()).subarray(0, 4)];
   };
+  /** Opens a capture panel (it stays open across navigations, as the user left it). */
+  const openCapture = async (panel: ReturnType<Page['locator']>): Promise<void> => {
+    await panel.locator('summary').waitFor();
+    if ((await panel.getAttribute('open')) === null) await panel.locator('summary').click();
+    await panel.locator('.cap-filter').waitFor();
+  };
   /** pcapng's Section Header Block type (0x0A0D0D0A): the first bytes of every pcapng stream. */
   const SHB = [0x0a, 0x0d, 0x0d, 0x0a];
 
@@ -204,7 +210,7 @@ describe('web UI in headless Chromium on a real topology', () => {
   it('offers a capture of a namespace: packetflix link, pcapng link and command lines, all following the filter', async () => {
     await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
     const panel = page.locator('#sec-capture details.capture');
-    await panel.locator('summary').click();
+    await openCapture(panel);
     await panel.locator('.cap-filter').fill('icmp or tcp port 80');
     const ino = String(topo.ns.a);
     const href = async (cls: string) => (await panel.locator(`a.${cls}`).getAttribute('href')) ?? '';
@@ -255,6 +261,21 @@ describe('web UI in headless Chromium on a real topology', () => {
       ws.terminate();
     }
     assert.deepEqual(errors, [], 'no script errors or policy violations in the page');
+  });
+
+  it('keeps a capture filter being typed when a change re-renders the details', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await openCapture(panel);
+    await panel.locator('.cap-filter').fill('');
+    await panel.locator('.cap-filter').pressSequentially('icmp');
+    ip('-n', `${topo.prefix}a`, 'addr', 'add', '127.0.0.9/8', 'dev', 'lo');
+    await page.locator('#sec-interfaces td', { hasText: '127.0.0.9/8' }).waitFor({ timeout: 20_000 });
+    // The re-rendered panel has the focus back, caret at the end: typing goes on where it was.
+    await panel.locator('.cap-filter:focus').waitFor();
+    await page.keyboard.type(' or arp');
+    assert.equal(await panel.locator('.cap-filter').inputValue(), 'icmp or arp');
+    assert.match((await panel.locator('.cap-cli').textContent()) ?? '', / -f 'icmp or arp' /);
   });
 
   it('checks a namespace’s neighbourhood from its details, filling the verdicts in as they arrive', async () => {
@@ -347,7 +368,7 @@ describe('web UI in headless Chromium on a real topology', () => {
   it('offers a capture of a container by its name, quoted for the shell', async () => {
     await page.goto(`${svc.url}/#/container/${containerId}`);
     const panel = page.locator('#sec-capture details.capture');
-    await panel.locator('summary').click();
+    await openCapture(panel);
     await panel.locator('.cap-filter').fill('tcp port 8080');
     assert.equal(
       await panel.locator('.cap-cli').textContent(),
@@ -415,7 +436,7 @@ describe('web UI in headless Chromium on a real topology', () => {
       .locator('.row', { has: page.locator('.name', { hasText: /^eth1$/ }) })
       .click();
     const panel = page.locator('#selection details.capture');
-    await panel.locator('summary').click();
+    await openCapture(panel);
     await panel.locator('.cap-filter').fill('icmp');
     const [a, b] = [String(topo.ns.a), String(topo.ns.b)];
     const url = new URL((await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '');

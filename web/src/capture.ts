@@ -101,6 +101,9 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
           chaste: false,
           interfaces: scope.interfaces ?? [],
         };
+  // A change event re-renders the details while someone may be typing a filter: the new panel takes
+  // the focus and caret over from the old one, which is still in the document while this one is built.
+  const typing = saved === st ? focusedField() : undefined;
   saved = st;
   const initial = (scope.interfaces ?? []).join('/');
   const id = `capture${++panels}`;
@@ -240,5 +243,26 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
     },
   };
   update();
+  if (typing)
+    requestAnimationFrame(() => {
+      const field = typing.cls === 'cap-filter' ? filter : seconds;
+      if (!field.isConnected) return;
+      field.focus();
+      if (typing.cls === 'cap-filter') field.setSelectionRange(typing.start, typing.end);
+    });
   return panel;
+}
+
+/** The capture panel's text field that has the focus, with its caret. */
+function focusedField(): { cls: 'cap-filter' | 'cap-seconds'; start: number; end: number } | undefined {
+  const el = document.activeElement;
+  if (!(el instanceof HTMLInputElement) || !el.closest('details.capture')) return undefined;
+  const cls = el.classList.contains('cap-filter')
+    ? 'cap-filter'
+    : el.classList.contains('cap-seconds')
+      ? 'cap-seconds'
+      : undefined;
+  if (!cls) return undefined;
+  const start = cls === 'cap-filter' ? (el.selectionStart ?? el.value.length) : 0;
+  return { cls, start, end: cls === 'cap-filter' ? (el.selectionEnd ?? start) : 0 };
 }
