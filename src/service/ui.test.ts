@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
+import { WebSocket } from 'ws';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, openUi, screenshotOf } from './testing/browser.js';
+import { type Browser, launchBrowser, openUi, screenshotOf } from './testing/browser.js';
 import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
@@ -70,6 +72,25 @@ describe('web UI in headless Chromium on a real topology', () => {
   });
 
   const card = (ino: number) => page.locator(`.card[data-ino="${ino}"]`);
+
+  /** The first bytes of a capture the pcapng link starts, ended after a second. */
+  const pcapngHead = async (href: string): Promise<number[]> => {
+    const url = new URL(href);
+    assert.equal(url.searchParams.get('seconds'), '10', 'the link captures for a default time');
+    url.searchParams.set('seconds', '1');
+    const res = await fetch(url);
+    if (res.status !== 200) assert.fail(`${res.status}: ${await res.text()}`);
+    assert.equal(res.headers.get('content-type'), 'application/x-pcapng');
+    return [...new Uint8Array(await res.arrayBuffer()).subarray(0, 4)];
+  };
+  /** Opens a capture panel (it stays open across navigations, as the user left it). */
+  const openCapture = async (panel: ReturnType<Page['locator']>): Promise<void> => {
+    await panel.locator('summary').waitFor();
+    if ((await panel.getAttribute('open')) === null) await panel.locator('summary').click();
+    await panel.locator('.cap-filter').waitFor();
+  };
+  /** pcapng's Section Header Block type (0x0A0D0D0A): the first bytes of every pcapng stream. */
+  const SHB = [0x0a, 0x0d, 0x0d, 0x0a];
 
   it('shows the host as hub, a card per test namespace and the bridge as a segment with both namespaces', async () => {
     await card(topo.ns.a!).waitFor();
@@ -186,6 +207,77 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/details.png`, fullPage: true });
   });
 
+  it('offers a capture of a namespace: packetflix link, pcapng link and command lines, all following the filter', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await openCapture(panel);
+    await panel.locator('.cap-filter').fill('icmp or tcp port 80');
+    const ino = String(topo.ns.a);
+    const href = async (cls: string) => (await panel.locator(`a.${cls}`).getAttribute('href')) ?? '';
+    // Edgeshark's plugin: packetflix:ws://HOST:PORT/capture?container=<a /mobyshark entry>&nif=…&filter=…
+    const pf = await href('cap-packetflix');
+    assert.ok(pf.startsWith(`packetflix:${svc.url.replace(/^http:/, 'ws:')}/capture?`), pf);
+    const pfu = new URL(pf.slice('packetflix:'.length));
+    const entry = JSON.parse(pfu.searchParams.get('container') ?? '{}') as { netns?: number };
+    assert.equal(entry.netns, topo.ns.a);
+    assert.equal(pfu.searchParams.get('filter'), 'icmp or tcp port 80');
+    // All of a's interfaces that are up (or unknown, as lo): the macvlan stays down, which dumpcap refuses.
+    assert.deepEqual(pfu.searchParams.get('nif')?.split('/').sort(), ['eth0', 'eth1', 'lo']);
+    const pcap = await href('cap-pcapng');
+    assert.equal(
+      pcap,
+      `${svc.url}/api/capture.pcapng?targets=${ino}&filter=icmp%20or%20tcp%20port%2080&seconds=10`,
+    );
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${ino} -f 'icmp or tcp port 80' | wireshark -k -i -`,
+    );
+    assert.equal(
+      await panel.locator('.cap-curl').textContent(),
+      `curl -sN '${svc.url}/api/capture.pcapng?targets=${ino}&filter=icmp%20or%20tcp%20port%2080' | wireshark -k -i -`,
+    );
+    assert.equal(await panel.locator('.cap-token').isVisible(), false, 'no token, no token note');
+    // An interface row's capture narrows all of them to that interface.
+    const eth1 = page.locator('#sec-interfaces tr', { has: page.locator('a.ifname', { hasText: /^eth1$/ }) });
+    await eth1.locator('button.cap-if').click();
+    assert.match(await href('cap-pcapng'), new RegExp(`\\?targets=${ino}&nif=eth1&filter=`));
+    assert.equal(new URL((await href('cap-packetflix')).slice(11)).searchParams.get('nif'), 'eth1');
+    assert.match(
+      (await panel.locator('.cap-cli').textContent()) ?? '',
+      new RegExp(`^wirescope capture ${ino} -i eth1 -f `),
+    );
+    await screenshotOf(page.locator('#sec-capture'), `${SHOTS}/capture.png`);
+    // The links work: the pcapng link streams a capture, the packetflix URL opens the capture websocket.
+    assert.deepEqual(await pcapngHead(await href('cap-pcapng')), SHB);
+    const ws = new WebSocket(new URL((await href('cap-packetflix')).slice('packetflix:'.length)).href);
+    try {
+      const first = await new Promise<Buffer>((resolve, reject) => {
+        ws.once('message', (data: Buffer) => resolve(data));
+        ws.once('close', (code, reason) => reject(new Error(`closed ${code} ${reason.toString()}`)));
+        ws.once('error', reject);
+      });
+      assert.deepEqual([...first.subarray(0, 4)], SHB, 'the packetflix websocket streams pcapng');
+    } finally {
+      ws.terminate();
+    }
+    assert.deepEqual(errors, [], 'no script errors or policy violations in the page');
+  });
+
+  it('keeps a capture filter being typed when a change re-renders the details', async () => {
+    await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await openCapture(panel);
+    await panel.locator('.cap-filter').fill('');
+    await panel.locator('.cap-filter').pressSequentially('icmp');
+    ip('-n', `${topo.prefix}a`, 'addr', 'add', '127.0.0.9/8', 'dev', 'lo');
+    await page.locator('#sec-interfaces td', { hasText: '127.0.0.9/8' }).waitFor({ timeout: 20_000 });
+    // The re-rendered panel has the focus back, caret at the end: typing goes on where it was.
+    await panel.locator('.cap-filter:focus').waitFor();
+    await page.keyboard.type(' or arp');
+    assert.equal(await panel.locator('.cap-filter').inputValue(), 'icmp or arp');
+    assert.match((await panel.locator('.cap-cli').textContent()) ?? '', / -f 'icmp or arp' /);
+  });
+
   it('checks a namespace’s neighbourhood from its details, filling the verdicts in as they arrive', async () => {
     await page.goto(`${svc.url}/#/netns/${topo.ns.a}`);
     await page.locator('#sec-check button', { hasText: 'check neighbourhood' }).click();
@@ -273,6 +365,30 @@ describe('web UI in headless Chromium on a real topology', () => {
     await page.screenshot({ path: `${SHOTS}/details-container.png`, fullPage: true });
   });
 
+  it('offers a capture of a container by its name, quoted for the shell', async () => {
+    await page.goto(`${svc.url}/#/container/${containerId}`);
+    const panel = page.locator('#sec-capture details.capture');
+    await openCapture(panel);
+    await panel.locator('.cap-filter').fill('tcp port 8080');
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${cname()} -f 'tcp port 8080' | wireshark -k -i -`,
+    );
+    const pcap = (await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '';
+    assert.equal(new URL(pcap).searchParams.get('targets'), cname());
+    // The packetflix link carries the service's own /mobyshark entry for the container, once fetched.
+    const mobyshark = (await (await fetch(`${svc.url}/mobyshark`)).json()) as {
+      containers: { name: string; netns: number }[];
+    };
+    const want = mobyshark.containers.find((t) => t.name === cname());
+    assert.ok(want, 'the container is a /mobyshark target');
+    // encodeURIComponent leaves no quote or backslash in the attribute selector's value.
+    await panel.locator(`a.cap-packetflix[href*="${encodeURIComponent(JSON.stringify(want))}"]`).waitFor();
+    const pf = new URL(((await panel.locator('a.cap-packetflix').getAttribute('href')) ?? '').slice(11));
+    assert.deepEqual(JSON.parse(pf.searchParams.get('container') ?? '{}'), want);
+    assert.deepEqual(await pcapngHead(pcap), SHB);
+  });
+
   it('shows a namespace created while the page is open, marked as new', async () => {
     await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
     await card(topo.ns.a!).waitFor();
@@ -314,6 +430,29 @@ describe('web UI in headless Chromium on a real topology', () => {
     }
   });
 
+  it('captures a selected wire, both of its ends in their two namespaces at once', async () => {
+    await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
+    await card(topo.ns.a!)
+      .locator('.row', { has: page.locator('.name', { hasText: /^eth1$/ }) })
+      .click();
+    const panel = page.locator('#selection details.capture');
+    await openCapture(panel);
+    await panel.locator('.cap-filter').fill('icmp');
+    const [a, b] = [String(topo.ns.a), String(topo.ns.b)];
+    const url = new URL((await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '');
+    assert.deepEqual(url.searchParams.getAll('targets'), [a, b]);
+    assert.equal(url.searchParams.get('nif'), 'eth1');
+    assert.equal(
+      await panel.locator('.cap-cli').textContent(),
+      `wirescope capture ${a} ${b} -i eth1 -f icmp | wireshark -k -i -`,
+    );
+    // Edgeshark's plugin takes one target: no packetflix link for two namespaces.
+    assert.equal(await panel.locator('a.cap-packetflix').count(), 0);
+    assert.equal(await panel.locator('.cap-nopf').isVisible(), true);
+    await screenshotOf(page.locator('#selection'), `${SHOTS}/capture-selection.png`);
+    assert.deepEqual(await pcapngHead(url.href), SHB);
+  });
+
   it('searches by IP address, switches to the dark theme and exports the diagram as SVG', async () => {
     await page.fill('#search', `${topo.net}.3`);
     // A locator, not waitForFunction('…'): that evaluates a string, which the UI's CSP (no 'unsafe-eval') refuses.
@@ -339,5 +478,53 @@ describe('web UI in headless Chromium on a real topology', () => {
     };
     assert.ok(exported.networks[String(topo.ns.a)], 'the JSON export is the native discovery');
     assert.deepEqual(errors, [], 'no script errors in the page');
+  });
+});
+
+describe('web UI capture panel of a service with a bearer token', () => {
+  it('says the links cannot carry the token, and the curl line sends it from $WIRESCOPE_TOKEN', async () => {
+    const secret = randomBytes(18).toString('base64url');
+    const svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false, token: secret });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      // The UI asks for the token with prompt() on its first 401.
+      page.on('dialog', (d) => void d.accept(secret));
+      const host = nsIno(process.pid, 'net');
+      await page.goto(`${svc.url}/#/netns/${host}`);
+      await page.waitForSelector('body[data-ready]', { timeout: 30_000 });
+      const panel = page.locator('#sec-capture details.capture');
+      await panel.locator('summary').click();
+      // The host may hold more interfaces than one capture opens: narrowed to lo, which it always has.
+      await page
+        .locator('#sec-interfaces tr', { has: page.locator('a.ifname', { hasText: /^lo$/ }) })
+        .locator('button.cap-if')
+        .click();
+      assert.equal(await panel.locator('.cap-token').isVisible(), true);
+      assert.match(
+        (await panel.locator('.cap-token').textContent()) ?? '',
+        /bearer token.*\$WIRESCOPE_TOKEN/s,
+      );
+      const curl = (await panel.locator('.cap-curl').textContent()) ?? '';
+      assert.ok(curl.startsWith('curl -sN -H "Authorization: Bearer $WIRESCOPE_TOKEN" \''), curl);
+      assert.ok(
+        !curl.includes(secret) && !(await page.content()).includes(secret),
+        'the token is in no line or link',
+      );
+      // As the note says: the link alone is refused, with the header it streams.
+      const link = new URL((await panel.locator('a.cap-pcapng').getAttribute('href')) ?? '');
+      assert.equal(link.searchParams.get('nif'), 'lo');
+      link.searchParams.set('seconds', '1');
+      assert.equal((await fetch(link)).status, 401);
+      const res = await fetch(link, { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(res.status, 200);
+      assert.deepEqual([...new Uint8Array(await res.arrayBuffer()).subarray(0, 4)], [0x0a, 0x0d, 0x0d, 0x0a]);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser.close();
+      await svc.close();
+    }
   });
 });

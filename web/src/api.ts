@@ -1,6 +1,7 @@
 /** Talks to the service's native API (/api/discovery) and its change stream (/api/events). */
 import type { Discovery } from '../../src/model/types.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from '../../src/service/contract.js';
+import type { PacketflixTarget } from '../../src/views/capture-links.js';
 
 const TOKEN_KEY = 'wirescope.token';
 const token = (): string | null => sessionStorage.getItem(TOKEN_KEY);
@@ -8,6 +9,9 @@ const authHeaders = (): Record<string, string> => {
   const t = token();
   return t ? { authorization: `Bearer ${t}` } : {};
 };
+
+/** Whether this service asked for a bearer token (links the browser or Wireshark open cannot carry it). */
+export const hasToken = (): boolean => token() !== null;
 
 export class ApiError extends Error {
   constructor(
@@ -120,4 +124,16 @@ export async function streamCheck(
       end = buf.indexOf('\n\n');
     }
   }
+}
+
+/**
+ * The service's `/mobyshark` capture targets: Edgeshark's plugin matches a
+ * packetflix link's container= against them by name and type, so the link
+ * carries one of these entries as it is.
+ */
+export async function fetchCaptureTargets(): Promise<PacketflixTarget[]> {
+  const res = await fetch('mobyshark', { headers: authHeaders() });
+  const text = await res.text();
+  if (!res.ok) throw apiError(res, text);
+  return (JSON.parse(text) as { containers?: PacketflixTarget[] }).containers ?? [];
 }

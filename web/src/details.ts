@@ -2,6 +2,7 @@
 
 import { ruleActionLabel, ruleSelectorLabel, tableName } from '../../src/views/labels.js';
 import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
+import { type CapturePanel, type CaptureScope, capturePanel } from './capture.js';
 import { checkSection } from './check.js';
 import { h } from './dom.js';
 import type { Graph } from './graph.js';
@@ -179,7 +180,12 @@ function ruleRow(r: Rule): string[] {
   return [String(r.priority), r.family, ruleSelectorLabel(r), ruleActionLabel(r)];
 }
 
-function ifaceRows(g: Graph, net: NetworkNamespace, ipv6: boolean): (Node | string)[][] {
+function ifaceRows(
+  g: Graph,
+  net: NetworkNamespace,
+  ipv6: boolean,
+  capture: CapturePanel,
+): (Node | string)[][] {
   return [...net.interfaces]
     .sort((a, b) => a.index - b.index)
     .map((i: Interface) => {
@@ -226,6 +232,16 @@ function ifaceRows(g: Graph, net: NetworkNamespace, ipv6: boolean): (Node | stri
         i.master ? ifLink(g, i.master, net.ino) : '',
         rel ? ifLink(g, rel, net.ino) : '',
         extra,
+        h(
+          'button',
+          {
+            class: 'link cap-if',
+            type: 'button',
+            title: `capture packets on ${i.name}`,
+            onclick: () => capture.showInterface(i.name),
+          },
+          'capture',
+        ),
       ];
     });
 }
@@ -279,6 +295,7 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
   );
   const ns = Object.values(d.namespaces).find((n) => n.type === 'net' && n.ino === ino);
   const routes = net.routes.filter((r) => opts.ipv6 || r.family === 'inet');
+  const capture = capturePanel(netnsCaptureScope(net, card.title));
   return h(
     'div',
     { class: 'details' },
@@ -298,6 +315,7 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
         h('a', { href: `#/wiring/${ino}` }, 'show in wiring view'),
       ),
     ),
+    section('Capture', 'capture', capture.el),
     section(
       'Containers',
       'containers',
@@ -321,8 +339,8 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
       'interfaces',
       table(
         'interfaces',
-        ['name', 'kind', 'state', 'MTU', 'MAC', 'addresses', 'master', 'peer / parent', ''],
-        ifaceRows(g, net, opts.ipv6),
+        ['name', 'kind', 'state', 'MTU', 'MAC', 'addresses', 'master', 'peer / parent', '', ''],
+        ifaceRows(g, net, opts.ipv6, capture),
       ),
     ),
     section(
@@ -428,6 +446,7 @@ export function containerDetails(g: Graph, id: string): HTMLElement {
     );
   const p = processOf(d, c.pid);
   const engine = d.engines[c.engine];
+  const net = c.netns === undefined ? undefined : g.nets.get(c.netns);
   return h(
     'div',
     { class: 'details' },
@@ -475,5 +494,59 @@ export function containerDetails(g: Graph, id: string): HTMLElement {
       h('dt', null, 'labels'),
       h('dd', null, labelsView(c.labels)),
     ),
+    net ? section('Capture', 'capture', capturePanel(containerCaptureScope(c, net)).el) : '',
   );
+}
+
+/** Interfaces a capture can open, as /mobyshark lists them: dumpcap refuses DOWN ones. */
+const capturable = (net: NetworkNamespace): string[] =>
+  [...net.interfaces]
+    .sort((a, b) => a.index - b.index)
+    .filter((i) => i.operstate !== 'down')
+    .map((i) => i.name);
+
+/** A namespace is captured by its inode: the one name that is never ambiguous. */
+function netnsCaptureScope(net: NetworkNamespace, title: string): CaptureScope {
+  const t = net.tenants[0];
+  return {
+    key: `netns:${net.ino}`,
+    targets: [String(net.ino)],
+    label: title,
+    packetflix: {
+      fallback: {
+        name: title,
+        type: t ? 'proc' : 'bindmount',
+        netns: net.ino,
+        'network-interfaces': capturable(net),
+        pid: t?.pid ?? 0,
+        starttime: t?.starttime ?? 0,
+        prefix: '',
+      },
+      pick: (ts) => ts.find((x) => x.netns === net.ino),
+    },
+  };
+}
+
+/** A container is captured by its name (as `wirescope capture NAME` takes it). */
+function containerCaptureScope(c: Container, net: NetworkNamespace): CaptureScope {
+  const name = c.name || c.id;
+  const t = net.tenants.find((x) => x.pid === c.pid);
+  return {
+    key: `container:${c.id}`,
+    targets: [name],
+    label: name,
+    packetflix: {
+      fallback: {
+        name,
+        type: c.type.toLowerCase(),
+        netns: net.ino,
+        'network-interfaces': capturable(net),
+        pid: t?.pid ?? 0,
+        starttime: t?.starttime ?? 0,
+        prefix: c.prefix ?? '',
+      },
+      pick: (ts) =>
+        ts.find((x) => x.netns === net.ino && x.name === name) ?? ts.find((x) => x.netns === net.ino),
+    },
+  };
 }

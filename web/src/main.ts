@@ -13,7 +13,9 @@ import type { ChangeEvent, VerifyReport } from '../../src/service/contract.js';
 import { describeChanges } from '../../src/views/changes.js';
 import { hostSummary } from '../../src/views/host.js';
 import './style.css';
+import { selectionCapture } from '../../src/views/capture-links.js';
 import { fetchDiscovery, fetchVerify, subscribe } from './api.js';
+import { capturePanel } from './capture.js';
 import { checkMarks, onCheckMarks } from './check.js';
 import { containerDetails, netnsDetails } from './details.js';
 import { h } from './dom.js';
@@ -365,7 +367,26 @@ function renderSelection(): void {
       ends.slice(0, 8).map((k) => h('li', null, '↔ ', h('a', { href: `#/wiring/${k}` }, label(k)))),
       ends.length > 8 ? h('li', null, `… ${ends.length - 8} more`) : '',
     ),
+    selectionCaptureView(g, [key, ...ends], label),
   );
+}
+
+/** The selected interface and the ends it is wired to, captured together (when names pick exactly them). */
+function selectionCaptureView(g: Graph, keys: string[], label: (k: string) => string): HTMLElement {
+  const sel = keys.map((k) => ({ netns: Number(k.split('/')[0]), name: g.ifaces.get(k)!.name }));
+  const c = selectionCapture(sel, (ino) => g.nets.get(ino)?.interfaces.map((i) => i.name) ?? []);
+  if (c.extra.length > 0)
+    return h(
+      'p',
+      { class: 'muted cap-ambiguous' },
+      `No capture of the selection at once: ${c.extra.map((e) => `${e.name} @ ${g.cards.get(e.netns)?.title ?? e.netns}`).join(', ')} share its names. Capture each end from its namespace's details.`,
+    );
+  return capturePanel({
+    key: `selection:${keys.join(' ')}`,
+    targets: c.targets,
+    interfaces: c.interfaces,
+    label: label(keys[0]!),
+  }).el;
 }
 
 function wiringSelect(key: string | undefined): void {
