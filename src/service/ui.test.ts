@@ -9,7 +9,7 @@ import { WebSocket } from 'ws';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
 import { type RunningService, startService } from './server.js';
-import { type Browser, launchBrowser, openUi, screenshotOf } from './testing/browser.js';
+import { type Browser, boxOf, launchBrowser, openUi, screenshotOf } from './testing/browser.js';
 import { buildTopology, ip, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
@@ -95,10 +95,10 @@ describe('web UI in headless Chromium on a real topology', () => {
   it('shows the host as hub, a card per test namespace and the bridge as a segment with both namespaces', async () => {
     await card(topo.ns.a!).waitFor();
     // Placed by the layout under the service's Content-Security-Policy (no inline styles): apart.
-    const boxA = await card(topo.ns.a!).boundingBox();
-    const boxB = await card(topo.ns.b!).boundingBox();
-    assert.ok(boxA && boxB && (boxA.x !== boxB.x || boxA.y !== boxB.y), 'cards a and b are placed apart');
-    assert.ok((boxA?.height ?? 0) > 42, 'a card is taller than its head');
+    const boxA = await boxOf(card(topo.ns.a!));
+    const boxB = await boxOf(card(topo.ns.b!));
+    assert.ok(boxA.x !== boxB.x || boxA.y !== boxB.y, 'cards a and b are placed apart');
+    assert.ok(boxA.height > 42, 'a card is taller than its head');
     assert.deepEqual(errors, [], 'no script errors or policy violations in the page');
     assert.equal(await card(topo.ns.a!).locator('.title').textContent(), `${topo.prefix}a`);
     assert.equal(await card(topo.ns.b!).locator('.title').textContent(), `${topo.prefix}b`);

@@ -84,7 +84,22 @@ export async function screenshotOf(locator: Locator, path: string): Promise<void
       await locator.screenshot({ path });
       return;
     } catch (err) {
-      if (attempt >= 5 || !/not attached to the DOM/.test(String(err))) throw err;
+      // A live change redraws the cards (the host is busy while tests run): the element may be
+      // replaced or not laid out yet at the moment of the shot; the next attempt finds the new one.
+      if (attempt >= 5 || !/not attached to the DOM|not visible|not stable/.test(String(err))) throw err;
     }
+  }
+}
+
+/** The element's box once it is laid out: a redraw between finding and measuring it is retried. */
+export async function boxOf(
+  locator: Locator,
+): Promise<{ x: number; y: number; width: number; height: number }> {
+  for (let attempt = 1; ; attempt++) {
+    await locator.waitFor();
+    const box = await locator.boundingBox();
+    if (box) return box;
+    if (attempt >= 20) throw new Error('the element has no box after 20 tries');
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
