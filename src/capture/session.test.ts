@@ -85,6 +85,63 @@ describe('capture session on the real kernel', () => {
     assert.deepEqual(countByInterface(rows), { [specs[0]?.label ?? '']: 5, [specs[1]?.label ?? '']: 5 });
   });
 
+  it('captures over a vxlan: the inner frames on the vxlan device, the same frames encapsulated on its underlay', async () => {
+    // An overlay between a and b across the bridge (the underlay), with a random VNI and subnet.
+    const vni = String(1000 + Math.floor(Math.random() * 1_000_000));
+    const over = `10.${200 + Math.floor(Math.random() * 50)}.${Math.floor(Math.random() * 250)}`;
+    for (const [ns, me, peer] of [
+      [a, 2, 3],
+      [b, 3, 2],
+    ] as const) {
+      ip(
+        '-n',
+        ns,
+        'link',
+        'add',
+        'vx0',
+        'type',
+        'vxlan',
+        'id',
+        vni,
+        'remote',
+        `${lan.net}.${peer}`,
+        'local',
+        `${lan.net}.${me}`,
+        'dev',
+        'eth0',
+        'dstport',
+        '4789',
+      );
+    }
+    try {
+      for (const [ns, me] of [
+        [a, 1],
+        [b, 2],
+      ] as const) {
+        ip('-n', ns, 'addr', 'add', `${over}.${me}/24`, 'dev', 'vx0');
+        ip('-n', ns, 'link', 'set', 'vx0', 'up');
+      }
+      const specs = [specOf(a, 'vx0'), specOf(a, 'eth0')];
+      const { bytes } = await captureDuring(targetsOf(specs), {}, () => ping(a, `${over}.2`, 4));
+      const inner = tshark(bytes, ['ip.src'], `icmp.type == 8 && ip.src == ${over}.1 && !vxlan`);
+      assert.deepEqual(countByInterface(inner), { [specs[0]?.label ?? '']: 4 }, 'inner frames on vx0');
+      const outer = tshark(bytes, ['vxlan.vni'], `vxlan && icmp.type == 8 && ip.src == ${over}.1`);
+      assert.deepEqual(countByInterface(outer), { [specs[1]?.label ?? '']: 4 }, 'encapsulated on eth0');
+      assert.ok(
+        outer.every((r) => r.fields[0] === vni),
+        `VNI ${vni} on the wire`,
+      );
+    } finally {
+      for (const ns of [a, b]) {
+        try {
+          ip('-n', ns, 'link', 'del', 'vx0');
+        } catch {
+          // never made
+        }
+      }
+    }
+  });
+
   it('applies a pcap-filter expression in the kernel: only the TCP exchange passes "tcp port N"', async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const { bytes } = await captureDuring(
