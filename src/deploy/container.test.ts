@@ -152,7 +152,7 @@ describe('the container image under compose', { timeout: 900_000 }, () => {
       `container ${id} to report healthy (its health check fetches /healthz)`,
     );
     // Docker's own clock: container start to the end of its first passing health check
-    // (Docker runs the first check one interval, 2 s, after the start).
+    // (Docker runs the first check one interval, 1 s, after the start).
     const state = JSON.parse(
       execFileSync('docker', ['inspect', '-f', '{{json .State}}', id], { encoding: 'utf8' }),
     ) as { StartedAt: string; Health: { Log: { End: string; ExitCode: number }[] } };
