@@ -57,8 +57,11 @@ export interface CaptureSummary {
 
 export interface CaptureHandle {
   stop(): void;
-  /** Resolves once every socket is open (packets sent from then on are captured), or the capture ended. */
-  ready: Promise<void>;
+  /**
+   * Resolves once every socket is open (packets sent from then on are captured
+   * on every interface), or the capture ended, with the number of interfaces open.
+   */
+  ready: Promise<number>;
   done: Promise<CaptureSummary>;
 }
 
@@ -156,8 +159,8 @@ export function startCapture(
     resolveDone = res;
     rejectDone = rej;
   });
-  let resolveReady!: () => void;
-  const ready = new Promise<void>((res) => {
+  let resolveReady!: (open: number) => void;
+  const ready = new Promise<number>((res) => {
     resolveReady = res;
   });
   const stop = () => {
@@ -237,7 +240,7 @@ export function startCapture(
         return;
       }
       case 'ready':
-        resolveReady();
+        resolveReady(opened.size);
         if (opened.size === 0) {
           stop();
           return;
@@ -325,7 +328,8 @@ export function startCapture(
     failure = e.message;
   });
   worker.on('exit', () => {
-    resolveReady();
+    // Ended before every socket was open: nothing is capturing any more.
+    resolveReady(0);
     stopped = true;
     if (timer) clearTimeout(timer);
     if (liveness) clearInterval(liveness);

@@ -13,10 +13,14 @@ import { cli, nodePid, rand } from '../lab/testing/fixtures.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
-/** Runs the CLI with stdout collected as bytes (pcapng), stderr as text. */
+/**
+ * Runs the CLI with stdout collected as bytes (pcapng), stderr as text;
+ * `onStderr` sees the stderr text so far as it grows.
+ */
 function run(
   args: string[],
   wrap: string[] = [],
+  onStderr?: (text: string) => void,
 ): Promise<{ stdout: Buffer; stderr: string; status: number | null }> {
   const [cmd, ...rest] = [...wrap, process.execPath, bin, ...args];
   return new Promise((resolve) => {
@@ -26,6 +30,7 @@ function run(
     p.stdout.on('data', (b: Buffer) => out.push(b));
     p.stderr.on('data', (b: Buffer) => {
       err += b.toString();
+      onStderr?.(err);
     });
     p.on('close', (status) => resolve({ stdout: Buffer.concat(out), stderr: err, status }));
   });
@@ -53,21 +58,24 @@ describe('wirescope capture', () => {
   after(() => lan.destroy());
 
   it('captures two namespaces named as discover --netns names them into one pcapng on stdout', async () => {
-    const stop = pinging(a, `${lan.net}.3`);
+    // The sockets open one after the other: the ping starts once the CLI says both are open,
+    // so each echo is seen on both sides (otherwise a slow start on a busy host leaves b's share
+    // of the 12 packets to a).
+    let stop = (): void => {};
+    let stopStarted = false;
     try {
-      const r = await run([
-        'capture',
-        a,
-        String(inoB),
-        '-i',
-        'eth0',
-        '-c',
-        '12',
-        '-f',
-        'icmp',
-        '--no-engines',
-      ]);
+      const r = await run(
+        ['capture', a, String(inoB), '-i', 'eth0', '-c', '12', '-f', 'icmp', '--no-engines'],
+        [],
+        (text) => {
+          if (/capturing on 2 interfaces\n/.test(text) && !stopStarted) {
+            stopStarted = true;
+            stop = pinging(a, `${lan.net}.3`);
+          }
+        },
+      );
       assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stderr, /^wirescope: capturing on 2 interfaces\n/);
       assert.match(r.stderr, /12 packets captured on 2 interfaces/);
       const f = readPcapng(r.stdout);
       // Each namespace is named as discover names it: by its tenant (here a's ping) or its bind mount.
@@ -82,8 +90,10 @@ describe('wirescope capture', () => {
         rows.every((row) => row.fields[0] === '8' || row.fields[0] === '0'),
         'only ICMP echo',
       );
+      // Both rings see every echo and its reply; one poll round may hand over one ring's
+      // packets before the other's, so the split of 12 is near, not exactly, 6 and 6.
       const counts = countByInterface(rows);
-      assert.ok((counts[ifA] ?? 0) >= 5 && (counts[ifB] ?? 0) >= 5, JSON.stringify(counts));
+      assert.ok((counts[ifA] ?? 0) >= 3 && (counts[ifB] ?? 0) >= 3, JSON.stringify(counts));
     } finally {
       stop();
     }

@@ -105,6 +105,11 @@ export function registerCapture(program: Command): void {
           if (e instanceof FilterSyntaxError) throw new CliError(e.message);
           throw e;
         }
+        // As tcpdump's "listening on": from this line on, a packet on any target is captured
+        // (scripts and tests start their traffic after it).
+        void handle.ready.then((open) => {
+          if (open > 0) process.stderr.write(`wirescope: capturing on ${plural(open, 'interface')}\n`);
+        });
         const onSignal = () => handle.stop();
         process.once('SIGINT', onSignal);
         process.once('SIGTERM', onSignal);
