@@ -89,18 +89,18 @@ export interface CapturePanel {
   showInterface(name: string | undefined): void;
 }
 
+/** A panel that starts closed, unfiltered, on the scope's interfaces. */
+const freshState = (scope: CaptureScope): PanelState => ({
+  key: scope.key,
+  open: false,
+  filter: '',
+  seconds: DEFAULT_SECONDS,
+  chaste: false,
+  interfaces: scope.interfaces ?? [],
+});
+
 export function capturePanel(scope: CaptureScope): CapturePanel {
-  const st: PanelState =
-    saved?.key === scope.key
-      ? saved
-      : {
-          key: scope.key,
-          open: false,
-          filter: '',
-          seconds: DEFAULT_SECONDS,
-          chaste: false,
-          interfaces: scope.interfaces ?? [],
-        };
+  const st: PanelState = saved?.key === scope.key ? saved : freshState(scope);
   // A change event re-renders the details while someone may be typing a filter: the new panel takes
   // the focus and caret over from the old one, which is still in the document while this one is built.
   const typing = saved === st ? focusedField() : undefined;
@@ -183,48 +183,18 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
       .catch(() => {});
   };
 
-  const details = h(
-    'details',
-    { class: 'capture', open: st.open },
-    h('summary', null, 'capture packets'),
-    h(
-      'div',
-      { class: 'cap-body' },
-      h(
-        'div',
-        { class: 'cap-form' },
-        h('label', { for: `${id}-filter` }, 'filter'),
-        filter,
-        h('label', { for: `${id}-seconds` }, 'seconds'),
-        seconds,
-        h('label', { class: 'cap-check' }, chaste, ' chaste (no promiscuous mode)'),
-      ),
-      h('p', { class: 'cap-on' }, 'on ', scopeText, ' ', allButton),
-      h(
-        'dl',
-        { class: 'kv cap-links' },
-        h('dt', null, 'Wireshark'),
-        h(
-          'dd',
-          null,
-          scope.packetflix
-            ? [packetflix, h('span', { class: 'muted' }, ' with Edgeshark’s plugin (cshargextcap)')]
-            : h(
-                'span',
-                { class: 'muted cap-nopf' },
-                'Edgeshark’s plugin captures one namespace at a time: use the curl line',
-              ),
-        ),
-        h('dt', null, 'pcapng'),
-        h('dd', null, pcapng),
-        h('dt', null, 'on this host'),
-        h('dd', null, cli, ' ', copyButton(cli)),
-        h('dt', null, 'curl'),
-        h('dd', null, curl, ' ', copyButton(curl)),
-      ),
-      tokenNote,
-    ),
-  );
+  const details = panelMarkup(id, scope, st.open, {
+    filter,
+    seconds,
+    chaste,
+    scopeText,
+    allButton,
+    packetflix,
+    pcapng,
+    cli,
+    curl,
+    tokenNote,
+  });
   details.addEventListener('toggle', () => {
     st.open = details.open;
     if (details.open) lookup();
@@ -243,18 +213,84 @@ export function capturePanel(scope: CaptureScope): CapturePanel {
     },
   };
   update();
-  if (typing)
-    requestAnimationFrame(() => {
-      const field = typing.cls === 'cap-filter' ? filter : seconds;
-      if (!field.isConnected) return;
-      field.focus();
-      if (typing.cls === 'cap-filter') field.setSelectionRange(typing.start, typing.end);
-    });
+  if (typing) refocus(typing, filter, seconds);
   return panel;
 }
 
+/** Gives the new panel's field the focus and caret the old panel's had (once the new one is in the document). */
+function refocus(typing: TypedField, filter: HTMLInputElement, seconds: HTMLInputElement): void {
+  requestAnimationFrame(() => {
+    const field = typing.cls === 'cap-filter' ? filter : seconds;
+    if (!field.isConnected) return;
+    field.focus();
+    if (typing.cls === 'cap-filter') field.setSelectionRange(typing.start, typing.end);
+  });
+}
+
+/** The panel's controls, built by capturePanel (which keeps them up to date) and laid out by panelMarkup. */
+interface PanelFields {
+  filter: HTMLInputElement;
+  seconds: HTMLInputElement;
+  chaste: HTMLInputElement;
+  scopeText: HTMLElement;
+  allButton: HTMLButtonElement;
+  packetflix: HTMLAnchorElement;
+  pcapng: HTMLAnchorElement;
+  cli: HTMLElement;
+  curl: HTMLElement;
+  tokenNote: HTMLElement;
+}
+
+/** The panel: the form, the interfaces it captures on, and the links and lines (Wireshark, pcapng, CLI, curl). */
+function panelMarkup(id: string, scope: CaptureScope, open: boolean, f: PanelFields): HTMLDetailsElement {
+  return h(
+    'details',
+    { class: 'capture', open },
+    h('summary', null, 'capture packets'),
+    h(
+      'div',
+      { class: 'cap-body' },
+      h(
+        'div',
+        { class: 'cap-form' },
+        h('label', { for: `${id}-filter` }, 'filter'),
+        f.filter,
+        h('label', { for: `${id}-seconds` }, 'seconds'),
+        f.seconds,
+        h('label', { class: 'cap-check' }, f.chaste, ' chaste (no promiscuous mode)'),
+      ),
+      h('p', { class: 'cap-on' }, 'on ', f.scopeText, ' ', f.allButton),
+      h(
+        'dl',
+        { class: 'kv cap-links' },
+        h('dt', null, 'Wireshark'),
+        h(
+          'dd',
+          null,
+          scope.packetflix
+            ? [f.packetflix, h('span', { class: 'muted' }, ' with Edgeshark’s plugin (cshargextcap)')]
+            : h(
+                'span',
+                { class: 'muted cap-nopf' },
+                'Edgeshark’s plugin captures one namespace at a time: use the curl line',
+              ),
+        ),
+        h('dt', null, 'pcapng'),
+        h('dd', null, f.pcapng),
+        h('dt', null, 'on this host'),
+        h('dd', null, f.cli, ' ', copyButton(f.cli)),
+        h('dt', null, 'curl'),
+        h('dd', null, f.curl, ' ', copyButton(f.curl)),
+      ),
+      f.tokenNote,
+    ),
+  );
+}
+
 /** The capture panel's text field that has the focus, with its caret. */
-function focusedField(): { cls: 'cap-filter' | 'cap-seconds'; start: number; end: number } | undefined {
+type TypedField = { cls: 'cap-filter' | 'cap-seconds'; start: number; end: number };
+
+function focusedField(): TypedField | undefined {
   const el = document.activeElement;
   if (!(el instanceof HTMLInputElement) || !el.closest('details.capture')) return undefined;
   const cls = el.classList.contains('cap-filter')

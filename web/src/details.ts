@@ -1,23 +1,12 @@
 /** The details view of one network namespace, and of one container. */
 
-import { ruleActionLabel, ruleSelectorLabel, tableName } from '../../src/views/labels.js';
 import { DEFAULT_CONTAINER_CAPS, decodeCaps, isFullSet } from './caps.js';
 import { type CapturePanel, type CaptureScope, capturePanel } from './capture.js';
 import { checkSection } from './check.js';
+import { forwardedRow, processOf, routingRows, servingSockets, sharedDns } from './details-rows.js';
 import { h } from './dom.js';
-import type { Graph } from './graph.js';
-import { ikey } from './graph.js';
-import type {
-  Container,
-  Discovery,
-  Dns,
-  Interface,
-  NetworkNamespace,
-  Process,
-  Route,
-  Rule,
-  SocketOwner,
-} from './model.js';
+import { type CardInfo, type Graph, ikey } from './graph.js';
+import type { Container, Discovery, Dns, Interface, NetworkNamespace, SocketOwner } from './model.js';
 
 const table = (cls: string, head: string[], rows: (Node | string)[][], empty = 'none'): HTMLElement =>
   rows.length === 0
@@ -49,11 +38,6 @@ const table = (cls: string, head: string[], rows: (Node | string)[][], empty = '
 
 const section = (title: string, id: string, ...body: (Node | string)[]): HTMLElement =>
   h('section', { class: 'detail-section', id: `sec-${id}` }, h('h3', null, title), ...body);
-
-export function processOf(d: Discovery, pid: number | undefined): Process | undefined {
-  if (pid === undefined) return undefined;
-  return d.processes[String(pid)] ?? Object.values(d.processes).find((p) => p.pid === pid);
-}
 
 export function capsView(capBnd: string | undefined, container: boolean): HTMLElement {
   if (!capBnd) return h('span', { class: 'muted' }, 'unknown');
@@ -92,9 +76,6 @@ const labelsView = (labels: Readonly<Record<string, string>>): Node => {
   );
   return entries.length > 4 ? h('details', null, h('summary', null, `${entries.length} labels`), list) : list;
 };
-
-const ifName = (g: Graph, netns: number, index: number | undefined): string =>
-  index === undefined ? '' : (g.ifaces.get(ikey(netns, index))?.name ?? `#${index}`);
 
 const ifLink = (g: Graph, ref: { netns: number; index: number } | undefined, here: number): Node | string => {
   if (!ref) return '';
@@ -153,31 +134,6 @@ function dnsView(dns: Dns): HTMLElement {
         : '—',
     ),
   );
-}
-
-function routeRow(g: Graph, net: NetworkNamespace, r: Route): string[] {
-  const via =
-    r.gateway ??
-    r.nexthops
-      .map((n) => n.gateway)
-      .filter(Boolean)
-      .join(', ');
-  return [
-    tableName(r.table),
-    r.dst,
-    via || '',
-    ifName(g, net.ino, r.dev),
-    r.type,
-    r.protocol,
-    r.scope,
-    r.metric === undefined ? '' : String(r.metric),
-    r.prefsrc ?? '',
-  ];
-}
-
-/** A rule's row: priority, family, what it matches (with a fwmark's mask), what it does. */
-function ruleRow(r: Rule): string[] {
-  return [String(r.priority), r.family, ruleSelectorLabel(r), ruleActionLabel(r)];
 }
 
 function ifaceRows(
@@ -247,7 +203,6 @@ function ifaceRows(
 }
 
 export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HTMLElement {
-  const d = g.discovery;
   const net = g.nets.get(ino);
   const card = g.cards.get(ino);
   if (!net || !card) {
@@ -258,6 +213,54 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
       h('p', null, 'It may have vanished. ', h('a', { href: '#/wiring' }, 'Back to the wiring view')),
     );
   }
+  const capture = capturePanel(netnsCaptureScope(net, card.title));
+  return h(
+    'div',
+    { class: 'details' },
+    netnsHead(g.discovery, net, card),
+    section('Capture', 'capture', capture.el),
+    ...workloadSections(g.discovery, net, card),
+    net.isInitial ? '' : checkSection(String(ino), card.title),
+    section(
+      'Interfaces',
+      'interfaces',
+      table(
+        'interfaces',
+        ['name', 'kind', 'state', 'MTU', 'MAC', 'addresses', 'master', 'peer / parent', '', ''],
+        ifaceRows(g, net, opts.ipv6, capture),
+      ),
+    ),
+    dnsSection(g.discovery, net),
+    portsSection(g.discovery, net, opts.ipv6),
+    forwardedSection(g, net),
+    ...routingSections(g, net, opts.ipv6),
+  );
+}
+
+/** The namespace's name, what lives in it, and how it exists (initial, bind mounts, forwarding). */
+function netnsHead(d: Discovery, net: NetworkNamespace, card: CardInfo): HTMLElement {
+  const ino = net.ino;
+  const ns = Object.values(d.namespaces).find((n) => n.type === 'net' && n.ino === ino);
+  return h(
+    'header',
+    { class: 'details-head' },
+    h('h2', null, h('span', { class: `dot kind-${card.kind}` }), card.title),
+    h('p', { class: 'details-sub' }, card.subtitle),
+    h(
+      'p',
+      { class: 'meta' },
+      `net:[${ino}]`,
+      net.isInitial ? ' · initial namespace' : '',
+      ns?.bindMounts.length ? ` · bind-mounted at ${ns.bindMounts.map((b) => b.path).join(', ')}` : '',
+      net.forwarding ? ` · IPv4 forwarding ${net.forwarding.ipv4 ? 'on' : 'off'}` : '',
+      ' · ',
+      h('a', { href: `#/wiring/${ino}` }, 'show in wiring view'),
+    ),
+  );
+}
+
+/** The containers in the namespace, and the processes that are in no container (when there are any). */
+function workloadSections(d: Discovery, net: NetworkNamespace, card: CardInfo): (HTMLElement | '')[] {
   const containers = card.containers.map((c: Container) => {
     const p = processOf(d, c.pid);
     return [
@@ -282,40 +285,7 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
         capsView(p?.capBnd, false),
       ];
     });
-  const dnsSeen = new Map<string, { who: string[]; dns: Dns }>();
-  for (const t of net.tenants) {
-    const k = JSON.stringify(t.dns);
-    const who = t.container ? (d.containers[t.container]?.name ?? t.comm) : `${t.comm} (${t.pid})`;
-    const e = dnsSeen.get(k);
-    if (e) e.who.push(who);
-    else dnsSeen.set(k, { who: [who], dns: t.dns });
-  }
-  const listening = net.sockets.filter(
-    (s) => s.macrostate === 'listening' || (s.protocol === 'udp' && s.macrostate === 'unconnected'),
-  );
-  const ns = Object.values(d.namespaces).find((n) => n.type === 'net' && n.ino === ino);
-  const routes = net.routes.filter((r) => opts.ipv6 || r.family === 'inet');
-  const capture = capturePanel(netnsCaptureScope(net, card.title));
-  return h(
-    'div',
-    { class: 'details' },
-    h(
-      'header',
-      { class: 'details-head' },
-      h('h2', null, h('span', { class: `dot kind-${card.kind}` }), card.title),
-      h('p', { class: 'details-sub' }, card.subtitle),
-      h(
-        'p',
-        { class: 'meta' },
-        `net:[${ino}]`,
-        net.isInitial ? ' · initial namespace' : '',
-        ns?.bindMounts.length ? ` · bind-mounted at ${ns.bindMounts.map((b) => b.path).join(', ')}` : '',
-        net.forwarding ? ` · IPv4 forwarding ${net.forwarding.ipv4 ? 'on' : 'off'}` : '',
-        ' · ',
-        h('a', { href: `#/wiring/${ino}` }, 'show in wiring view'),
-      ),
-    ),
-    section('Capture', 'capture', capture.el),
+  return [
     section(
       'Containers',
       'containers',
@@ -333,105 +303,89 @@ export function netnsDetails(g: Graph, ino: number, opts: { ipv6: boolean }): HT
           table('tenants', ['PID', 'name', 'command', 'capabilities (bounding)'], tenants),
         )
       : '',
-    net.isInitial ? '' : checkSection(String(ino), card.title),
-    section(
-      'Interfaces',
-      'interfaces',
-      table(
-        'interfaces',
-        ['name', 'kind', 'state', 'MTU', 'MAC', 'addresses', 'master', 'peer / parent', '', ''],
-        ifaceRows(g, net, opts.ipv6, capture),
-      ),
-    ),
-    section(
-      'DNS',
-      'dns',
-      ...(dnsSeen.size
-        ? [...dnsSeen.values()].map((e) =>
-            h('div', { class: 'dns' }, h('h4', null, e.who.join(', ')), dnsView(e.dns)),
-          )
-        : [h('p', { class: 'empty' }, 'no tenants, so no DNS configuration')]),
-    ),
-    section(
-      'Ports',
+  ];
+}
+
+function dnsSection(d: Discovery, net: NetworkNamespace): HTMLElement {
+  const shared = sharedDns(d, net);
+  return section(
+    'DNS',
+    'dns',
+    ...(shared.length
+      ? shared.map((e) => h('div', { class: 'dns' }, h('h4', null, e.who.join(', ')), dnsView(e.dns)))
+      : [h('p', { class: 'empty' }, 'no tenants, so no DNS configuration')]),
+  );
+}
+
+function portsSection(d: Discovery, net: NetworkNamespace, ipv6: boolean): HTMLElement {
+  return section(
+    'Ports',
+    'ports',
+    table(
       'ports',
-      table(
-        'ports',
-        ['protocol', 'address', 'port', 'state', 'owners'],
-        listening
-          .filter((s) => opts.ipv6 || s.family === 'inet' || s.dualStack)
-          .sort((a, b) => a.localPort - b.localPort)
-          .map((s) => [
-            s.protocol + (s.family === 'inet6' ? '6' : ''),
-            s.localAddress,
-            String(s.localPort),
-            s.state,
-            ownersView(s.owners, d),
-          ]),
-        'no listening ports',
-      ),
+      ['protocol', 'address', 'port', 'state', 'owners'],
+      servingSockets(net, ipv6).map((s) => [
+        s.protocol + (s.family === 'inet6' ? '6' : ''),
+        s.localAddress,
+        String(s.localPort),
+        s.state,
+        ownersView(s.owners, d),
+      ]),
+      'no listening ports',
     ),
-    section(
-      'Forwarded ports',
+  );
+}
+
+/** Ports forwarded into or out of the namespace, each linked to the container or namespace it serves. */
+function forwardedSection(g: Graph, net: NetworkNamespace): HTMLElement {
+  const d = g.discovery;
+  const serves = (f: NetworkNamespace['forwardedPorts'][number]): Node | string => {
+    const c = f.container ? d.containers[f.container] : undefined;
+    if (f.container && c) return h('a', { href: `#/container/${encodeURIComponent(f.container)}` }, c.name);
+    if (f.destNetns)
+      return h(
+        'a',
+        { href: `#/netns/${f.destNetns}` },
+        g.cards.get(f.destNetns)?.title ?? String(f.destNetns),
+      );
+    return '';
+  };
+  return section(
+    'Forwarded ports',
+    'forwarded',
+    table(
       'forwarded',
-      table(
-        'forwarded',
-        ['protocol', 'host', 'to', 'via', 'serves'],
-        net.forwardedPorts.map((f) => [
-          f.protocol,
-          `${f.hostAddress}:${f.hostPort}${f.hostPortEnd ? `-${f.hostPortEnd}` : ''}`,
-          `${f.destAddress}:${f.destPort}`,
-          `${f.source}${f.chain ? ` ${f.chain}` : ''}`,
-          f.container && d.containers[f.container]
-            ? h(
-                'a',
-                { href: `#/container/${encodeURIComponent(f.container)}` },
-                d.containers[f.container]!.name,
-              )
-            : f.destNetns
-              ? h(
-                  'a',
-                  { href: `#/netns/${f.destNetns}` },
-                  g.cards.get(f.destNetns)?.title ?? String(f.destNetns),
-                )
-              : '',
-        ]),
-        'no forwarded ports',
-      ),
+      ['protocol', 'host', 'to', 'via', 'serves'],
+      net.forwardedPorts.map((f) => [...forwardedRow(f), serves(f)]),
+      'no forwarded ports',
     ),
+  );
+}
+
+function routingSections(g: Graph, net: NetworkNamespace, ipv6: boolean): HTMLElement[] {
+  const { routes, rules, neighbours } = routingRows(g, net, ipv6);
+  return [
     section(
       'Routes',
       'routes',
       table(
         'routes',
         ['table', 'destination', 'via', 'dev', 'type', 'proto', 'scope', 'metric', 'src'],
-        routes.map((r) => routeRow(g, net, r)),
+        routes,
         'no routes',
       ),
     ),
     section(
       'Rules',
       'rules',
-      table(
-        'rules',
-        ['priority', 'family', 'selector', 'action'],
-        net.rules.filter((r) => opts.ipv6 || r.family === 'inet').map(ruleRow),
-        'no rules',
-      ),
+      table('rules', ['priority', 'family', 'selector', 'action'], rules, 'no rules'),
     ),
     section(
       'Neighbours',
       'neighbours',
-      table(
-        'neigh',
-        ['address', 'MAC', 'dev', 'state'],
-        net.neighbours
-          .filter((n) => opts.ipv6 || n.family !== 'inet6')
-          .map((n) => [n.address ?? '', n.mac ?? '', ifName(g, ino, n.dev), n.state.join(' ')]),
-        'no neighbours',
-      ),
+      table('neigh', ['address', 'MAC', 'dev', 'state'], neighbours, 'no neighbours'),
     ),
-  );
+  ];
 }
 
 export function containerDetails(g: Graph, id: string): HTMLElement {

@@ -30,10 +30,6 @@ function append(el: Element, children: readonly Children[]): void {
   }
 }
 
-/** Escapes text for HTML/SVG markup built as strings (the wiring view's hot path). */
-export const esc = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-
 export function download(name: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const a = h('a', { href: url, download: name });

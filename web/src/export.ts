@@ -2,7 +2,8 @@
  * Exports of the whole diagram (not just what is on screen): SVG drawn from
  * the computed layout, PNG rasterised from that SVG, and the raw discovery.
  */
-import { download, esc } from './dom.js';
+import { download } from './dom.js';
+import { esc } from './html.js';
 import { HEAD_H, type Layout, ROW_H } from './layout.js';
 
 const cssVar = (name: string): string =>

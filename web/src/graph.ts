@@ -224,7 +224,18 @@ export function buildGraph(d: Discovery): Graph {
     for (const i of net.interfaces) ifaces.set(ikey(net.ino, i.index), i);
     cards.set(net.ino, describe(d, net, nsByIno.get(net.ino), hostname));
   }
+  const { wires, wireById } = findWires(ifaces);
+  const hubs = findHubs(nets, ifaces, wires);
+  const { attachments, anchorOf } = attachLeaves(nets, ifaces, wires, new Set(hubs));
+  const { segments, segmentOf } = groupSegments(nets, ifaces, cards, hubs, anchorOf);
+  return { discovery: d, cards, nets, ifaces, hubs, wires, wireById, segments, segmentOf, attachments };
+}
 
+/** The namespace of an interface key "netns/index". */
+const nsOf = (key: string): number => Number(key.split('/')[0]);
+
+/** Every wire between two interfaces that were both discovered, once. */
+function findWires(ifaces: ReadonlyMap<string, Interface>): { wires: Wire[]; wireById: Map<string, Wire> } {
   const wires: Wire[] = [];
   const wireById = new Map<string, Wire>();
   for (const [key, i] of ifaces) {
@@ -239,13 +250,20 @@ export function buildGraph(d: Discovery): Graph {
       wireById.set(id, w);
     }
   }
+  return { wires, wireById };
+}
 
-  // Hubs: the host, plus namespaces that many others connect to (a router or an inner engine's bridge).
+/** Hubs: the host, plus namespaces that many others connect to (a router or an inner engine's bridge). */
+function findHubs(
+  nets: ReadonlyMap<number, NetworkNamespace>,
+  ifaces: ReadonlyMap<string, Interface>,
+  wires: readonly Wire[],
+): number[] {
   const crossDegree = new Map<number, number>();
   const bridgedFromOutside = new Map<number, number>();
   for (const w of wires) {
-    const na = Number(w.a.split('/')[0]);
-    const nb = Number(w.b.split('/')[0]);
+    const na = nsOf(w.a);
+    const nb = nsOf(w.b);
     if (na === nb) continue;
     crossDegree.set(na, (crossDegree.get(na) ?? 0) + 1);
     crossDegree.set(nb, (crossDegree.get(nb) ?? 0) + 1);
@@ -253,13 +271,13 @@ export function buildGraph(d: Discovery): Graph {
       [w.a, nb],
       [w.b, na],
     ] as const) {
-      if (ifaces.get(mine)?.master && theirs !== Number(mine.split('/')[0])) {
-        const n = Number(mine.split('/')[0]);
+      if (ifaces.get(mine)?.master && theirs !== nsOf(mine)) {
+        const n = nsOf(mine);
         bridgedFromOutside.set(n, (bridgedFromOutside.get(n) ?? 0) + 1);
       }
     }
   }
-  const hubs = [...nets.values()]
+  return [...nets.values()]
     .filter(
       (n) => n.isInitial || (bridgedFromOutside.get(n.ino) ?? 0) >= 2 || (crossDegree.get(n.ino) ?? 0) >= 4,
     )
@@ -269,15 +287,25 @@ export function buildGraph(d: Discovery): Graph {
         (crossDegree.get(b.ino) ?? 0) - (crossDegree.get(a.ino) ?? 0),
     )
     .map((n) => n.ino);
-  const hubSet = new Set(hubs);
+}
 
-  // Attach each leaf to the first hub interface it connects to (lowest ifindex first: eth0 before eth1).
+/**
+ * Attaches each leaf to the first hub interface it connects to (lowest
+ * ifindex first: eth0 before eth1), and gives it the anchor of its segment:
+ * the bridge its peer is a port of, the hub's routed veths, or the peer.
+ */
+function attachLeaves(
+  nets: ReadonlyMap<number, NetworkNamespace>,
+  ifaces: ReadonlyMap<string, Interface>,
+  wires: readonly Wire[],
+  hubSet: ReadonlySet<number>,
+): { attachments: Map<number, Attachment>; anchorOf: Map<number, string> } {
   const attachments = new Map<number, Attachment>();
   const anchorOf = new Map<number, string>();
   const byNetns = new Map<number, Wire[]>();
   for (const w of wires) {
     for (const end of [w.a, w.b]) {
-      const n = Number(end.split('/')[0]);
+      const n = nsOf(end);
       const list = byNetns.get(n);
       if (list) list.push(w);
       else byNetns.set(n, [w]);
@@ -288,16 +316,16 @@ export function buildGraph(d: Discovery): Graph {
     if (hubSet.has(net.ino)) continue;
     const candidates: { row: string; peer: string; wire: Wire }[] = [];
     for (const w of byNetns.get(net.ino) ?? []) {
-      const mineIsA = Number(w.a.split('/')[0]) === net.ino;
+      const mineIsA = nsOf(w.a) === net.ino;
       const row = mineIsA ? w.a : w.b;
       const peer = mineIsA ? w.b : w.a;
-      if (hubSet.has(Number(peer.split('/')[0]))) candidates.push({ row, peer, wire: w });
+      if (hubSet.has(nsOf(peer))) candidates.push({ row, peer, wire: w });
     }
     candidates.sort((x, y) => idx(x.row) - idx(y.row));
     const c = candidates[0];
     if (!c) continue;
     const p = ifaces.get(c.peer)!;
-    const hub = Number(c.peer.split('/')[0]);
+    const hub = nsOf(c.peer);
     const anchor = p.master
       ? ikey(p.master.netns, p.master.index)
       : c.wire.kind === 'veth'
@@ -313,8 +341,7 @@ export function buildGraph(d: Discovery): Graph {
     for (const net of nets.values()) {
       if (hubSet.has(net.ino) || anchorOf.has(net.ino)) continue;
       for (const w of byNetns.get(net.ino) ?? []) {
-        const other = Number((Number(w.a.split('/')[0]) === net.ino ? w.b : w.a).split('/')[0]);
-        const a = anchorOf.get(other);
+        const a = anchorOf.get(nsOf(nsOf(w.a) === net.ino ? w.b : w.a));
         if (a !== undefined) {
           anchorOf.set(net.ino, a);
           grew = true;
@@ -323,7 +350,51 @@ export function buildGraph(d: Discovery): Graph {
       }
     }
   }
+  return { attachments, anchorOf };
+}
 
+/** A segment's heading: the bridge or interface it hangs off (with its address), the hub's routed veths, or none. */
+function segmentLabel(
+  anchor: string,
+  ifaces: ReadonlyMap<string, Interface>,
+  cards: ReadonlyMap<number, CardInfo>,
+): { hub: number; label: string; sub: string } {
+  if (anchor === 'isolated')
+    return {
+      hub: -1,
+      label: 'not wired to a hub',
+      sub: 'namespaces without a wire to the host or another hub',
+    };
+  const hub = nsOf(anchor);
+  const hubTitle = cards.get(hub)?.title ?? '';
+  if (anchor.endsWith('/routed'))
+    return {
+      hub,
+      label: `${hubTitle}: routed veths`,
+      sub: 'veth peers in the hub that are not bridge ports',
+    };
+  const a = ifaces.get(anchor);
+  const addr = a?.addresses.find((x) => x.family === 'inet') ?? a?.addresses[0];
+  return {
+    hub,
+    label: `${a?.name ?? anchor}${a?.network ? ` · network "${a.network.name}"` : ''}`,
+    sub: [a?.kind, addr && `${addr.address}/${addr.prefixlen}`, `in ${hubTitle}`].filter(Boolean).join(' · '),
+  };
+}
+
+/**
+ * The leaves grouped by anchor into segments, each sorted by group and title;
+ * segments ordered by hub, then by the anchor's ifindex (routed veths, then
+ * the isolated ones, last).
+ */
+function groupSegments(
+  nets: ReadonlyMap<number, NetworkNamespace>,
+  ifaces: ReadonlyMap<string, Interface>,
+  cards: ReadonlyMap<number, CardInfo>,
+  hubs: readonly number[],
+  anchorOf: ReadonlyMap<number, string>,
+): { segments: Segment[]; segmentOf: Map<number, Segment> } {
+  const hubSet = new Set(hubs);
   const segMap = new Map<string, Segment>();
   const segmentOf = new Map<number, Segment>();
   for (const net of nets.values()) {
@@ -331,25 +402,7 @@ export function buildGraph(d: Discovery): Graph {
     const anchor = anchorOf.get(net.ino) ?? 'isolated';
     let seg = segMap.get(anchor);
     if (!seg) {
-      const hub = anchor === 'isolated' ? -1 : Number(anchor.split('/')[0]);
-      const hubTitle = cards.get(hub)?.title ?? '';
-      let label: string;
-      let sub: string;
-      if (anchor === 'isolated') {
-        label = 'not wired to a hub';
-        sub = 'namespaces without a wire to the host or another hub';
-      } else if (anchor.endsWith('/routed')) {
-        label = `${hubTitle}: routed veths`;
-        sub = 'veth peers in the hub that are not bridge ports';
-      } else {
-        const a = ifaces.get(anchor);
-        const addr = a?.addresses.find((x) => x.family === 'inet') ?? a?.addresses[0];
-        label = `${a?.name ?? anchor}${a?.network ? ` · network "${a.network.name}"` : ''}`;
-        sub = [a?.kind, addr && `${addr.address}/${addr.prefixlen}`, `in ${hubTitle}`]
-          .filter(Boolean)
-          .join(' · ');
-      }
-      seg = { id: anchor, hub, anchor, label, sub, members: [] };
+      seg = { id: anchor, anchor, ...segmentLabel(anchor, ifaces, cards), members: [] };
       segMap.set(anchor, seg);
     }
     seg.members.push(net.ino);
@@ -375,7 +428,7 @@ export function buildGraph(d: Discovery): Graph {
     const ry = y.anchor.endsWith('/routed') ? 1e9 : Number(y.anchor.split('/')[1]);
     return rx - ry;
   });
-  return { discovery: d, cards, nets, ifaces, hubs, wires, wireById, segments, segmentOf, attachments };
+  return { segments, segmentOf };
 }
 
 export interface Row {

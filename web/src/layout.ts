@@ -121,6 +121,7 @@ export function layout(g: Graph, v: ViewState): Layout {
   const cols = Math.max(1, Math.floor((v.width - x0 - MARGIN) / (LEAF_W + GUTTER)));
   const secW = cols * (LEAF_W + GUTTER);
 
+  // Sections, stacked right of the lanes: a head with the bus, then the cards in rows of `cols`.
   const sections: PlacedSection[] = [];
   y = MARGIN;
   segs.forEach((seg, si) => {
@@ -154,13 +155,25 @@ export function layout(g: Graph, v: ViewState): Layout {
   });
   const height = Math.max(y, hubBottom) + MARGIN;
   const width = Math.max(x0 + secW + MARGIN, MARGIN * 2 + HUB_W);
+  const paths = wirePaths(g, { cards, byIno, sections, anchors }, cols);
+  return { width, height, cards, byIno, sections, paths, anchors };
+}
 
+type Anchor = { xl: number; xr: number; y: number; ino: number };
+
+/** The paths of the wires between placed cards: trunks, stubs, the other wires as curves, uplinks. */
+function wirePaths(
+  g: Graph,
+  placed: Pick<Layout, 'cards' | 'byIno' | 'sections' | 'anchors'>,
+  cols: number,
+): WirePath[] {
+  const { cards, byIno, sections, anchors } = placed;
   // Where an interface is drawn: its row; a folded port → the fold row; else the card header.
-  const headerOf = (ino: number) => {
+  const headerOf = (ino: number): Anchor | undefined => {
     const c = byIno.get(ino);
     return c ? { xl: c.x, xr: c.x + c.w, y: c.y + HEAD_H / 2, ino } : undefined;
   };
-  const anchorOf = (key: string) => {
+  const anchorOf = (key: string): Anchor | undefined => {
     const a = anchors.get(key);
     if (a) return a;
     const i = g.ifaces.get(key);
@@ -219,22 +232,7 @@ export function layout(g: Graph, v: ViewState): Layout {
     if (drawn.has(w.id)) continue;
     const a = anchorOf(w.a);
     const b = anchorOf(w.b);
-    if (!a || !b) continue;
-    let d: string;
-    if (a.ino === b.ino) {
-      const bulge = 28;
-      d = `M${a.xr} ${a.y}C${a.xr + bulge} ${a.y} ${b.xr + bulge} ${b.y} ${b.xr} ${b.y}`;
-    } else if (a.xr < b.xl) {
-      const mid = (a.xr + b.xl) / 2;
-      d = `M${a.xr} ${a.y}C${mid} ${a.y} ${mid} ${b.y} ${b.xl} ${b.y}`;
-    } else if (b.xr < a.xl) {
-      const mid = (b.xr + a.xl) / 2;
-      d = `M${b.xr} ${b.y}C${mid} ${b.y} ${mid} ${a.y} ${a.xl} ${a.y}`;
-    } else {
-      const bulge = Math.min(GUTTER * 1.6, 20 + Math.abs(a.y - b.y) / 12);
-      d = `M${a.xl} ${a.y}C${a.xl - bulge} ${a.y} ${b.xl - bulge} ${b.y} ${b.xl} ${b.y}`;
-    }
-    paths.push({ id: w.id, kind: w.kind, d, keys: [w.a, w.b] });
+    if (a && b) paths.push({ id: w.id, kind: w.kind, d: curve(a, b), keys: [w.a, w.b] });
   }
   // Physical uplinks: a short stub out of the hub's left edge.
   for (const c of cards) {
@@ -244,7 +242,26 @@ export function layout(g: Graph, v: ViewState): Layout {
       paths.push({ id: `uplink:${r.key}`, kind: 'uplink', d: `M${a.xl} ${a.y}H${a.xl - 12}`, keys: [r.key] });
     }
   }
-  return { width, height, cards, byIno, sections, paths, anchors };
+  return paths;
+}
+
+/** A wire between two rows: a loop out of the right edge within a card, else across the gap between them. */
+function curve(a: Anchor, b: Anchor): string {
+  if (a.ino === b.ino) {
+    const bulge = 28;
+    return `M${a.xr} ${a.y}C${a.xr + bulge} ${a.y} ${b.xr + bulge} ${b.y} ${b.xr} ${b.y}`;
+  }
+  if (a.xr < b.xl) {
+    const mid = (a.xr + b.xl) / 2;
+    return `M${a.xr} ${a.y}C${mid} ${a.y} ${mid} ${b.y} ${b.xl} ${b.y}`;
+  }
+  if (b.xr < a.xl) {
+    const mid = (b.xr + a.xl) / 2;
+    return `M${b.xr} ${b.y}C${mid} ${b.y} ${mid} ${a.y} ${a.xl} ${a.y}`;
+  }
+  // One above the other (same column): bulge out to the left, more for a longer wire.
+  const bulge = Math.min(GUTTER * 1.6, 20 + Math.abs(a.y - b.y) / 12);
+  return `M${a.xl} ${a.y}C${a.xl - bulge} ${a.y} ${b.xl - bulge} ${b.y} ${b.xl} ${b.y}`;
 }
 
 /**

@@ -6,9 +6,9 @@
  */
 
 import type { CheckMarks } from './check.js';
-import { esc } from './dom.js';
-import { cardBadge, type DriftMarks, OP_CLASS, rowBadge, worst } from './drift.js';
+import { cardBadge, type DriftMarks, OP_CLASS, rowBadge, worst } from './drift-marks.js';
 import type { Graph, Row } from './graph.js';
+import { esc } from './html.js';
 import { HEAD_H, type Layout, type PlacedCard, ROW_H } from './layout.js';
 
 export interface WiringCallbacks {
