@@ -1,40 +1,19 @@
 /**
  * The neighbourhood check's types: who the neighbours of a start network
  * namespace are, which names to try, and the verdict for each (name, address).
+ * What the check answers is derived from its TypeBox schemas (schema.ts).
  */
+import type { Static } from '@sinclair/typebox';
+import type * as S from './schema.js';
 
 /** Ghostwire's `/mobydig` qualities, plus `unreachable` (resolves to a neighbour that does not answer). */
-export type Quality = 'unverified' | 'verifying' | 'verified' | 'invalid' | 'unreachable';
+export type Quality = Static<typeof S.QualitySchema>;
 
 /** How a neighbour shares an L2 segment with the start namespace. */
-export interface Segment {
-  /** Stable key: `bridge:<netns>:<ifindex>`, `veth:<netns>:<ifindex>`, `macvlan:<netns>:<ifindex>`. */
-  key: string;
-  /** Engine network name when a decorator named the segment (Docker/podman network). */
-  network?: string;
-  /** The device that makes the segment: the bridge, the parent of macvlans, the start's veth. */
-  device: string;
-  /** True when names on this segment are served by no resolver we know of (Docker's default bridge). */
-  noDns: boolean;
-  /** Why no resolver: the engine's default network, DNS disabled on it, or no engine network at all. */
-  noDnsWhy?: 'default' | 'disabled' | 'unnamed';
-  /** The engine's default network. */
-  isDefault?: boolean;
-}
+export type Segment = Static<typeof S.SegmentSchema>;
 
 /** A network namespace on one of the start namespace's segments. */
-export interface Neighbour {
-  netns: number;
-  /** Container key, when a container or lab node lives there. */
-  container?: string;
-  /** What to call it in output: container name, or `netns <ino>`. */
-  label: string;
-  segments: Segment[];
-  /** Global-scope addresses of the neighbour's interfaces on the shared segments. */
-  addresses: string[];
-  /** TCP ports the neighbour listens on, per address family. */
-  tcpPorts: { inet: number[]; inet6: number[] };
-}
+export type Neighbour = Static<typeof S.NeighbourSchema>;
 
 /** One name to resolve from inside the start namespace. */
 export interface NameToCheck {
@@ -95,35 +74,9 @@ export const DEFAULT_LIMITS: CheckLimits = {
 };
 
 /** One update: the same (fqdn, address) pair is sent again as its quality changes. */
-export interface Verdict {
-  /** The name tried; for address-only checks, the neighbour's label. */
-  fqdn: string;
-  /** Empty while the name is being resolved or when it did not resolve. */
-  address: string;
-  quality: Quality;
-  error?: string;
-  /** Neighbour netns the address belongs to; for a name that did not resolve, the neighbour it names. */
-  neighbour?: number;
-  /** How it was verified: `tcp/PORT` or `icmp`. */
-  via?: string;
-  source?: string;
-}
+export type Verdict = Static<typeof S.VerdictSchema>;
 
 /** The start namespace and its neighbourhood, before any packet is sent. */
-export interface Neighbourhood {
-  target: { netns: number; label: string; container?: string };
-  neighbours: Neighbour[];
-  /**
-   * Addresses of the bridges the start namespace hangs off (the gateway, e.g.
-   * podman's host.containers.internal): no neighbour, but a name may point there.
-   */
-  gateways: { address: string; netns: number }[];
-  /** Facts the user should know, e.g. a segment without DNS. */
-  notes: string[];
-}
+export type Neighbourhood = Static<typeof S.NeighbourhoodSchema>;
 
-export interface CheckResult extends Neighbourhood {
-  verdicts: Verdict[];
-  /** True when every verdict is `verified`. */
-  ok: boolean;
-}
+export type CheckResult = Static<typeof S.CheckResultSchema>;

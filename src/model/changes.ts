@@ -2,8 +2,12 @@
  * The vocabulary of differences, shared by the change lines of `watch` and the
  * web UI (views/changes.ts), lab drift (lab/check/verify.ts) and the service's API
  * contract (service/contract.ts). Pure types: the web UI imports this file
- * type-only and is type-checked without node types.
+ * type-only and is type-checked without node types; `Drift` is derived from its
+ * TypeBox schema (schema.ts), imported type-only, like the model's types.
  */
+
+import type { Static } from '@sinclair/typebox';
+import type { DriftSchema } from './schema.js';
 
 /**
  * `+` added (present, undeclared), `-` removed (declared, missing),
@@ -15,18 +19,4 @@ export type ChangeOp = '+' | '-' | '~';
 export type DriftOp = ChangeOp;
 
 /** One difference between a lab file and the kernel (`wirescope verify`, src/lab/check/verify.ts). */
-export interface Drift {
-  /** The object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1". */
-  object: string;
-  op: DriftOp;
-  /** For "~": what differs, e.g. "guest1:eth0.mtu". */
-  path?: string;
-  declared?: string;
-  found?: string;
-  /** One line: "declared, missing", "present, undeclared", or "declared X, found Y". */
-  message: string;
-  /** The kernel object concerned, when it exists (for the service's wiring view). */
-  netns?: number;
-  index?: number;
-  node?: string;
-}
+export type Drift = Static<typeof DriftSchema>;

@@ -568,3 +568,29 @@ export const DiscoverySchema = Type.Object(
   },
   { $id: 'Discovery' },
 );
+
+/**
+ * One difference between a lab file and the kernel (`wirescope verify`,
+ * src/lab/check/verify.ts); model/changes.ts derives `Drift` from it and the
+ * service's API contract (service/schema.ts) serves it.
+ */
+export const DriftSchema = Type.Object(
+  {
+    object: Type.String({
+      description: 'the object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1"',
+    }),
+    op: Type.Union([Type.Literal('+'), Type.Literal('-'), Type.Literal('~')], {
+      description: '`-` declared, missing; `+` present, undeclared; `~` declared X, found Y',
+    }),
+    path: Opt(Type.String({ description: 'for "~": what differs, e.g. "guest1:eth0.mtu"' })),
+    declared: Opt(Type.String()),
+    found: Opt(Type.String()),
+    message: Type.String({
+      description: 'one line: "declared, missing", "present, undeclared", or "declared X, found Y"',
+    }),
+    netns: Opt(Type.Integer({ description: 'the kernel object concerned, when it exists: its namespace' })),
+    index: Opt(Type.Integer({ description: '… and its ifindex' })),
+    node: Opt(Type.String()),
+  },
+  { $id: 'Drift' },
+);

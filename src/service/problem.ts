@@ -3,16 +3,13 @@
  * error the service returns is one of these, so clients parse one shape.
  */
 
+import type { Static } from '@sinclair/typebox';
+import type { ProblemSchema } from './schema.js';
+
 export const PROBLEM_TYPE_BASE = 'https://wirescope.invalid/problems/';
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail?: string;
-  instance?: string;
-  [extension: string]: unknown;
-}
+/** The document (schema.ts: ProblemSchema), plus any extension members (RFC 9457 §3.2). */
+export type Problem = Static<typeof ProblemSchema> & { [extension: string]: unknown };
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

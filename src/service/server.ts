@@ -14,7 +14,7 @@ import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
 import { ThreadedWatcher } from '../watch/thread.js';
 import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
-import { createApp } from './app.js';
+import { createApp, type ServiceApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
 import type { CaptureLimits } from './capture.js';
 import { captureUpgradeHandler } from './capture-ws.js';
@@ -161,33 +161,11 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   ageCheck.unref();
 
   const mobydig = createMobydig({ cache, checks: service.checks, hosts, token: opts.token });
-  const server = await new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
-    const s = serve(
-      {
-        fetch: service.app.fetch,
-        hostname: listen.host,
-        port: listen.port,
-        serverOptions: SERVER_LIMITS,
-      },
-      () => resolveServer(s),
-    );
-    // serve() makes a node:http server (no createServer option is given).
-    (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
-    // Websocket upgrades never reach the app. One listener routes them by path: /mobydig to the
-    // check, every other path to the capture socket, which admits its own with the app's checks
-    // and refuses the rest (404).
-    const capture = captureUpgradeHandler({
-      captures: service.captures,
-      admit: service.admit,
-      discovery: async () => (await cache.get()).discovery,
-      application: `wirescope ${opts.version ?? ''}`.trim(),
-    });
-    (s as Server).on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (new URL(req.url ?? '/', 'http://localhost').pathname === '/mobydig')
-        mobydig.upgrade(req, socket, head);
-      else capture(req, socket, head);
-    });
-    s.once('error', reject);
+  const server = await listenHttp(listen, service, mobydig, {
+    captures: service.captures,
+    admit: service.admit,
+    discovery: async () => (await cache.get()).discovery,
+    application: `wirescope ${opts.version ?? ''}`.trim(),
   });
   const addr = server.address() as AddressInfo;
   const address = { host: listen.host, port: addr.port };
@@ -215,4 +193,38 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       });
     },
   };
+}
+
+/**
+ * Serves the app on a node:http server with SERVER_LIMITS. Websocket upgrades
+ * never reach the app: one listener routes them by path, /mobydig to the
+ * check, every other path to the capture socket, which admits its own with
+ * the app's checks and refuses the rest (404).
+ */
+function listenHttp(
+  listen: ListenAddress,
+  service: ServiceApp,
+  mobydig: ReturnType<typeof createMobydig>,
+  capturing: Parameters<typeof captureUpgradeHandler>[0],
+): Promise<ReturnType<typeof serve>> {
+  return new Promise<ReturnType<typeof serve>>((resolveServer, reject) => {
+    const s = serve(
+      {
+        fetch: service.app.fetch,
+        hostname: listen.host,
+        port: listen.port,
+        serverOptions: SERVER_LIMITS,
+      },
+      () => resolveServer(s),
+    );
+    // serve() makes a node:http server (no createServer option is given).
+    (s as Server).maxHeadersCount = MAX_HEADERS_COUNT;
+    const capture = captureUpgradeHandler(capturing);
+    (s as Server).on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (new URL(req.url ?? '/', 'http://localhost').pathname === '/mobydig')
+        mobydig.upgrade(req, socket, head);
+      else capture(req, socket, head);
+    });
+    s.once('error', reject);
+  });
 }

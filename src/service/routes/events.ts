@@ -1,0 +1,115 @@
+/**
+ * `GET /api/events`: server-sent events of what changed between discoveries
+ * (payloads: HelloEvent, ChangeEvent, StreamError in schema.ts). The stream
+ * limits and the per-subscriber backlog are events.ts's; this file turns
+ * snapshots into events.
+ */
+import { Hono } from 'hono';
+import type { Snapshot } from '../cache.js';
+import type { ChangeEvent, HelloEvent, StreamError, VerifyReport } from '../contract.js';
+import { isEmpty } from '../diff.js';
+import { driftSummary, sameDrift } from '../drift.js';
+import {
+  capSendBuffer,
+  clientKey,
+  DEFAULT_STREAM_LIMITS,
+  EventHub,
+  type StreamLimits,
+  sseFrame,
+} from '../events.js';
+import { problem, problemResponse } from '../problem.js';
+import { type Env, firstLine, type RouteDeps } from './deps.js';
+
+/** How long a client refused by the stream limits should wait (RFC 9110 §10.2.3), seconds. */
+const STREAM_RETRY_AFTER_S = 30;
+
+export interface EventRoutes {
+  app: Hono<Env>;
+  /** The open streams (their count and limits for /healthz). */
+  hub: EventHub;
+}
+
+export function eventRoutes(
+  { cache }: RouteDeps,
+  opts: { verify?: boolean | undefined; streams?: Partial<StreamLimits> | undefined },
+): EventRoutes {
+  const app = new Hono<Env>();
+
+  // The drift report is small (a lab's differences): parsed once per snapshot for the event summaries.
+  const reports = new WeakMap<Snapshot, VerifyReport>();
+  const reportOf = (snap: Snapshot | undefined): VerifyReport | undefined => {
+    if (!snap || !opts.verify) return undefined;
+    let r = reports.get(snap);
+    const bytes = snap.rendered.get('verify');
+    if (!r && bytes) {
+      r = JSON.parse(bytes.toString('utf8')) as VerifyReport;
+      reports.set(snap, r);
+    }
+    return r;
+  };
+
+  // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
+  // computed for it) only while someone subscribes.
+  const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
+    const report = reportOf(snap);
+    // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
+    const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
+    if (isEmpty(changes) && !driftChanged) return;
+    const ev: ChangeEvent = {
+      generation: snap.generation,
+      startedAt: snap.startedAt,
+      changes,
+      ...(report ? { drift: driftSummary(report) } : {}),
+    };
+    hub.broadcast(sseFrame('change', JSON.stringify(ev), String(snap.generation)));
+  };
+  let unlisten: (() => void) | undefined;
+  const hub = new EventHub({ ...DEFAULT_STREAM_LIMITS, ...opts.streams }, (active) => {
+    unlisten?.();
+    unlisten = active ? cache.onSnapshot(broadcast) : undefined;
+  });
+
+  app.get('/api/events', (c) => {
+    const headers = {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      // Chunked from the start: @hono/node-server then streams at once instead of reading ahead.
+      'transfer-encoding': 'chunked',
+      // Proxies (nginx) must not buffer a stream.
+      'x-accel-buffering': 'no',
+    };
+    if (c.req.method === 'HEAD') return new Response(null, { headers });
+    const hello: HelloEvent = { generation: cache.generation };
+    const incoming = c.env?.incoming;
+    const outgoing = c.env?.outgoing;
+    const sink = outgoing && {
+      get writableLength() {
+        return outgoing.writableLength;
+      },
+      // A reset, not a FIN: a FIN would wait behind the unsent bytes of a peer that reads nothing,
+      // an orphaned socket holding them for minutes. The client (EventSource) reconnects and catches up.
+      destroy: () => (outgoing.socket ? outgoing.socket.resetAndDestroy() : outgoing.destroy()),
+    };
+    const admission = hub.open(
+      clientKey(incoming?.socket.remoteAddress),
+      sink,
+      sseFrame('hello', JSON.stringify(hello)),
+    );
+    if (!admission.ok) {
+      const slug = admission.status === 503 ? 'streams-exhausted' : 'too-many-streams';
+      return problemResponse(problem(admission.status, slug, admission.detail), {
+        'retry-after': String(STREAM_RETRY_AFTER_S),
+        connection: 'close',
+      });
+    }
+    capSendBuffer(incoming?.socket);
+    // A subscriber wants news: make sure a discovery exists to diff against.
+    cache.get().catch((err: unknown) => {
+      const failed: StreamError = { message: firstLine(err) };
+      admission.send(sseFrame('error', JSON.stringify(failed)));
+    });
+    return new Response(admission.body, { headers });
+  });
+
+  return { app, hub };
+}
