@@ -11,14 +11,11 @@
  */
 export type ChangeOp = '+' | '-' | '~';
 
-/** A lab drift's operation: the same three. */
-export type DriftOp = ChangeOp;
-
 /** One difference between a lab file and the kernel (`wirescope verify`, src/lab/check/verify.ts). */
 export interface Drift {
   /** The object the difference belongs to, e.g. "node guest1", "link a:eth1 <-> b:eth1". */
   object: string;
-  op: DriftOp;
+  op: ChangeOp;
   /** For "~": what differs, e.g. "guest1:eth0.mtu". */
   path?: string;
   declared?: string;

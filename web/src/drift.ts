@@ -6,13 +6,13 @@
  * to a whole node (routes, sysctls, rules) — and the drift panel that lists
  * every difference with a link to the object.
  */
-import type { DriftOp, LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
+import type { ChangeOp, LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
 import './drift.css';
 import { esc, h } from './dom.js';
 import { type Graph, ikey, type Row } from './graph.js';
 
 export interface DriftNote {
-  op: DriftOp;
+  op: ChangeOp;
   text: string;
 }
 
@@ -25,8 +25,8 @@ export interface DriftMarks {
   ghostWires: readonly [string, string][];
 }
 
-export const OP_CLASS: Record<DriftOp, string> = { '-': 'missing', '+': 'extra', '~': 'changed' };
-export const OP_SIGN: Record<DriftOp, string> = { '-': '−', '+': '+', '~': '~' };
+export const OP_CLASS: Record<ChangeOp, string> = { '-': 'missing', '+': 'extra', '~': 'changed' };
+export const OP_SIGN: Record<ChangeOp, string> = { '-': '−', '+': '+', '~': '~' };
 
 export const ghostKey = (netns: number, name: string): string => `ghost:${netns}:${name}`;
 
@@ -90,7 +90,7 @@ export function driftMarks(r: VerifyReport | undefined): DriftMarks {
 }
 
 /** The strongest mark of a set of notes: missing over changed over extra. */
-export function worst(notes: readonly DriftNote[]): DriftOp | undefined {
+export function worst(notes: readonly DriftNote[]): ChangeOp | undefined {
   if (notes.some((n) => n.op === '-')) return '-';
   if (notes.some((n) => n.op === '~')) return '~';
   return notes.length > 0 ? '+' : undefined;
@@ -123,7 +123,7 @@ function hrefOf(l: LabReport, x: ServiceDrift): string | undefined {
 export function driftCounts(l: LabReport): string {
   if (l.error) return 'cannot verify';
   if (l.clean) return 'clean';
-  const n = (op: DriftOp) => l.drift.filter((x) => x.op === op).length;
+  const n = (op: ChangeOp) => l.drift.filter((x) => x.op === op).length;
   const parts = (['-', '~', '+'] as const).filter((op) => n(op) > 0).map((op) => `${OP_SIGN[op]}${n(op)}`);
   return `drift ${parts.join(' ')}`;
 }
