@@ -7,10 +7,10 @@
  * types and its bundle takes nothing from here.
  */
 
-import type { ChangeOp, Drift } from '../model/changes.js';
+import type { Drift } from '../model/changes.js';
 
 // The drift of lab/check/verify.ts (defined in the model's vocabulary), served as it is.
-export type { ChangeOp, Drift };
+export type { Drift };
 
 /** A declared interface absent from a live namespace. */
 export interface Ghost {

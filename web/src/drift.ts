@@ -6,7 +6,8 @@
  * to a whole node (routes, sysctls, rules) — and the drift panel that lists
  * every difference with a link to the object.
  */
-import type { ChangeOp, LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
+import type { ChangeOp } from '../../src/model/changes.js';
+import type { LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
 import './drift.css';
 import { esc, h } from './dom.js';
 import { type Graph, ikey, type Row } from './graph.js';

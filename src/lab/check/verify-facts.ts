@@ -5,6 +5,7 @@
  */
 
 import type { RuleFound } from '../../kernel/nftables/table-rules.js';
+import { ruleMark } from '../../model/lab-marks.js';
 import { markOfComment, natSpec, partitionSpec, ruleComment } from '../build/nft.js';
 import { HOLDER_KINDS, nsLabel } from '../file/topology.js';
 import { type DiffSpec, diff, diffDrifts, type Present } from './diff.js';
@@ -85,7 +86,7 @@ export function checkNft(cx: VerifyContext): void {
     const declared = want.map((comment) => ({ ns, what, comment }));
     const found = (have ?? [])
       .map((r) => r.comment ?? '')
-      .filter((c) => c.startsWith(`wirescope-lab:${t.name}:`))
+      .filter((c) => c.startsWith(ruleMark(t.name, '')))
       .map((comment) => ({ ns, what, comment }));
     for (const x of diffDrifts(diff(declared, found, NFT), nftPresent, { declared })) add(x);
   };

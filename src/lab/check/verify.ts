@@ -31,7 +31,7 @@ import { checkInterfaces, checkUndeclaredInterfaces } from './verify-interfaces.
 import { checkRoutes, checkRules } from './verify-routing.js';
 
 // The drift shape is also the service's /api/verify contract (shared with the web UI).
-export type { ChangeOp, Drift } from '../../model/changes.js';
+export type { Drift } from '../../model/changes.js';
 
 export interface ReachCheck {
   from: string;
