@@ -5,8 +5,7 @@
  * fails for one namespace or engine records a warning and the rest goes on.
  */
 
-import { closeForwardedPortSockets } from './decorators/forwarded-ports/index.js';
-import { decorate } from './decorators/index.js';
+import { closeDecorators, decorate } from './decorators/index.js';
 import { addLabNodes } from './engines/lab-nodes.js';
 import type { ContainerSource } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
@@ -28,12 +27,12 @@ export interface DiscoverOptions extends NamespaceScanOptions {
 
 /**
  * Releases what discoveries keep for warm runs on this thread: the network
- * stage's per-namespace sockets and workers, and the forwarded-port
- * decorator's netfilter sockets. They are plain fds of the process, so a
+ * stage's per-namespace sockets and workers, and what decorators keep (the
+ * forwarded-port decorator's netfilter sockets). They are plain fds of the process, so a
  * thread that is about to end must call this (its fds outlive it).
  */
 export async function closeDiscovery(): Promise<void> {
-  closeForwardedPortSockets();
+  closeDecorators();
   await closeNetworkDiscovery();
 }
 

@@ -8,6 +8,7 @@
  * neighbour. Nothing here enters a namespace or sends a packet.
  */
 import { LAB_NODE_TYPE } from '../model/groups.js';
+import { interfaceKey, sameInterface } from '../model/ids.js';
 import type { Discovery, Interface, InterfaceRef, NetworkNamespace } from '../model/types.js';
 import type { Neighbour, Neighbourhood, Segment } from './types.js';
 
@@ -46,8 +47,6 @@ function segmentOf(key: string, device: string, named: Interface | undefined): S
   };
 }
 
-const keyOf = (i: Ref): string => `${i.netns}:${i.index}`;
-
 /**
  * The vxlan devices on this host at the other end of `v`'s tunnel: same VNI
  * and UDP port, in the namespace that owns `v`'s unicast remote (the
@@ -62,7 +61,7 @@ function overlayPeers(d: Discovery, v: Interface): Interface[] {
   for (const ns of Object.values(d.networks)) {
     for (const w of ns.interfaces) {
       const y = w.vxlan;
-      if (!y || y.vni !== x.vni || (w.netns === v.netns && w.index === v.index)) continue;
+      if (!y || y.vni !== x.vni || sameInterface(w, v)) continue;
       if (x.port !== undefined && y.port !== undefined && x.port !== y.port) continue;
       if (y.local !== undefined && y.local !== x.remote) continue;
       const underlay = d.networks[String(y.underlay?.netns ?? w.netns)];
@@ -90,7 +89,7 @@ function across(d: Discovery, i: Interface): Interface[] {
  */
 function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment, Interface][] {
   const out: [Segment, Interface][] = [];
-  const seen = new Set<string>([keyOf(start)]);
+  const seen = new Set<string>([interfaceKey(start)]);
   let seg: Segment | undefined;
   let first: Interface[];
   if (ifaceAt(d, start.master)?.kind === 'bridge') {
@@ -99,11 +98,11 @@ function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment
     first = [];
   } else if (start.kind === 'bridge') {
     // The namespace that holds the bridge (the host, for Docker's): every port leads on.
-    seg = segmentOf(`bridge:${start.netns}:${start.index}`, start.name, start);
+    seg = segmentOf(`bridge:${interfaceKey(start)}`, start.name, start);
     first = start.ports.flatMap((ref) => {
       const port = ifaceAt(d, ref);
       if (!port) return [];
-      seen.add(keyOf(port));
+      seen.add(interfaceKey(port));
       return across(d, port);
     });
   } else first = across(d, start);
@@ -111,45 +110,37 @@ function farEnds(d: Discovery, start: Interface, bridges: Interface[]): [Segment
     const ends: Interface[] = [];
     const queue = [...first];
     for (let x = queue.shift(); x !== undefined; x = queue.shift()) {
-      if (seen.has(keyOf(x))) continue;
-      seen.add(keyOf(x));
+      if (seen.has(interfaceKey(x))) continue;
+      seen.add(interfaceKey(x));
       const bridge = x.master ? ifaceAt(d, x.master) : undefined;
       if (bridge?.kind !== 'bridge') {
         ends.push(x);
         continue;
       }
-      if (seen.has(keyOf(bridge))) continue;
-      seen.add(keyOf(bridge));
-      seg ??= segmentOf(`bridge:${bridge.netns}:${bridge.index}`, bridge.name, bridge);
+      if (seen.has(interfaceKey(bridge))) continue;
+      seen.add(interfaceKey(bridge));
+      seg ??= segmentOf(`bridge:${interfaceKey(bridge)}`, bridge.name, bridge);
       bridges.push(bridge);
       for (const portRef of bridge.ports) {
         const port = ifaceAt(d, portRef);
-        if (!port || seen.has(keyOf(port))) continue;
-        seen.add(keyOf(port));
+        if (!port || seen.has(interfaceKey(port))) continue;
+        seen.add(interfaceKey(port));
         queue.push(...across(d, port));
       }
     }
     const peer = first[0];
-    seg ??= segmentOf(
-      `${start.kind}:${start.netns}:${start.index}`,
-      start.name,
-      peer?.network ? peer : undefined,
-    );
+    seg ??= segmentOf(`${start.kind}:${interfaceKey(start)}`, start.name, peer?.network ? peer : undefined);
     for (const e of ends) out.push([seg, e]);
   }
   const parentOf = (i: Interface): Ref | undefined => i.macvlan?.parent ?? i.ipvlan?.parent;
   const parent = parentOf(start);
   if (parent) {
     const parentIf = ifaceAt(d, parent);
-    const seg = segmentOf(
-      `${start.kind}:${parent.netns}:${parent.index}`,
-      parentIf?.name ?? start.name,
-      parentIf,
-    );
+    const seg = segmentOf(`${start.kind}:${interfaceKey(parent)}`, parentIf?.name ?? start.name, parentIf);
     for (const ns of Object.values(d.networks)) {
       for (const i of ns.interfaces) {
         const p = parentOf(i);
-        if (p && p.netns === parent.netns && p.index === parent.index && i.netns !== start.netns) {
+        if (sameInterface(p, parent) && i.netns !== start.netns) {
           out.push([seg, i]);
         }
       }

@@ -1,9 +1,9 @@
 /** Lab nodes from the process scan and the engines' containers (pure; the real labs are in src/lab/*.test.ts). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { LAB_GROUP_TYPE } from '../model/groups.js';
+import { LAB_ENGINE, LAB_GROUP_TYPE } from '../model/groups.js';
 import type { Draft } from '../model/types.js';
-import { addLabNodes, LAB_ENGINE } from './lab-nodes.js';
+import { addLabNodes } from './lab-nodes.js';
 import type { Workloads } from './source.js';
 import { dockerDraft } from './testing/draft.js';
 

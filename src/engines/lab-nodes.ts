@@ -19,16 +19,11 @@
  * tenants are collected so tenants and processes point at the node.
  */
 
-import { LAB_GROUP_TYPE, LAB_NODE_TYPE } from '../model/groups.js';
+import { LAB_ENGINE, LAB_GROUP_TYPE, LAB_NODE_TYPE, labGroupId } from '../model/groups.js';
 import { LABEL_LAB, LABEL_NODE, nodeOfProcessMark } from '../model/lab-marks.js';
 import type { Draft } from '../model/types.js';
 import { containerOfProcesses } from './relate.js';
 import type { Workloads } from './source.js';
-
-/** Container.engine of lab nodes: wirescope's labs, which no engine process runs. */
-export const LAB_ENGINE = 'wirescope-lab';
-
-export const labGroupId = (lab: string): string => `lab/${lab}`;
 
 export function addLabNodes(processes: Record<string, Draft.Process>, w: Workloads): void {
   const holders = new Map<number, string>();

@@ -7,6 +7,7 @@
  * warnings, never a blocked discovery.
  */
 import { readFileSync, statSync } from 'node:fs';
+import { processKey } from '../model/ids.js';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
 import { type ActivatedSocket, findActivatedService, findActivatedSockets } from './activated.js';
@@ -181,7 +182,7 @@ class Tracker implements EngineTracker {
       const type = engineTypeOf(p);
       if (!type) continue;
       if (type === 'podman' && activatedServices.has(p.pid)) continue;
-      const key = `${p.pid}:${p.starttime}`;
+      const key = processKey(p.pid, p.starttime);
       seen.add(key);
       if (this.tracked.has(key)) continue;
       const r = detectEngine(p, type, this.procRoot, this.selfMntns);

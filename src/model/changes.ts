@@ -15,8 +15,5 @@ import type { DriftSchema } from './schema.js';
  */
 export type ChangeOp = '+' | '-' | '~';
 
-/** A lab drift's operation: the same three. */
-export type DriftOp = ChangeOp;
-
 /** One difference between a lab file and the kernel (`wirescope verify`, src/lab/check/verify.ts). */
 export type Drift = Static<typeof DriftSchema>;

@@ -7,6 +7,10 @@
 export const LAB_GROUP_TYPE = 'wirescope.lab';
 /** Container.type of a lab's netns or container node. */
 export const LAB_NODE_TYPE = 'lab';
+/** Container.engine of lab nodes: wirescope's labs, which no engine process runs. */
+export const LAB_ENGINE = 'wirescope-lab';
+/** Group.id of a lab: `lab/<name>` (ARCHITECTURE.md "Object identity"). */
+export const labGroupId = (lab: string): string => `lab/${lab}`;
 
 /** What a group is, in one word, as views name it: "project shop", "pod default/web", "lab conlink". */
 export function groupKind(type: string): string {

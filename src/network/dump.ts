@@ -11,7 +11,6 @@ import { decodeAddr } from '../kernel/rtnetlink/addr.js';
 import {
   AF_INET,
   AF_INET6,
-  CONFIG_CHANGE_GROUPS,
   FIB_RULE_HDR_LEN,
   IFADDRMSG_LEN,
   IFF_NAMES,
@@ -68,7 +67,7 @@ export interface NsConns {
   diag: NetlinkSocket | undefined;
   /** fds of /proc/thread-self/net/sockstat and sockstat6 opened inside the namespace (bound to it). */
   sockstat?: [number, number];
-  /** Multicast listener on the namespace's change groups (MONITOR_GROUPS), bound with the cached sockets. */
+  /** Multicast listener on the namespace's change groups (CONFIG_CHANGE_GROUPS), bound with the cached sockets. */
   monitor?: NetlinkSocket;
   /** Tables read by the previous run, reused while the monitor reports no change to them. */
   memo?: Memo;
@@ -162,10 +161,6 @@ export function serializeDump(d: NsDump, memo: Memo | undefined): string {
   }
   return `${out}}`;
 }
-
-// Every notification is sent from the code path that changes the table, so a change made before the
-// drain is seen (see the RTNLGRP_* constants).
-export const MONITOR_GROUPS = CONFIG_CHANGE_GROUPS;
 
 const STALE_ADDR = 1;
 const STALE_ROUTE = 2;

@@ -14,10 +14,10 @@ import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.j
 import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkSocket } from '../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { NsMismatchError, openNs } from '../kernel/nsfs.js';
-import { RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
+import { CONFIG_CHANGE_GROUPS, RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, emptyDump, MONITOR_GROUPS, type NsConns, serializeDump } from './dump.js';
+import { dumpNamespace, emptyDump, type NsConns, serializeDump } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -87,7 +87,7 @@ function openConns(ino: number, refs: string[], withDiag: boolean): NsConns {
           if (withDiag) {
             // Only cached sockets (a run with sockets) live long enough for change tracking to pay.
             try {
-              conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: MONITOR_GROUPS });
+              conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: CONFIG_CHANGE_GROUPS });
             } catch {
               // Without a monitor every table is dumped every run.
             }

@@ -10,11 +10,11 @@
  */
 
 import type { Static } from '@sinclair/typebox';
-import type { Drift, DriftOp } from '../model/changes.js';
+import type { Drift } from '../model/changes.js';
 import type * as S from './schema.js';
 
 // The drift of lab/check/verify.ts (defined in the model's vocabulary), served as it is.
-export type { Drift, DriftOp };
+export type { Drift };
 
 /** A declared interface absent from a live namespace. */
 export type Ghost = Static<typeof S.GhostSchema>;

@@ -16,7 +16,8 @@
  */
 import type { ChangeOp } from '../model/changes.js';
 import { sameData } from '../model/equal.js';
-import type { Container, Discovery, Interface, NetworkNamespace } from '../model/types.js';
+import { interfaceKey } from '../model/ids.js';
+import type { Container, Discovery, Interface, InterfaceRef, NetworkNamespace } from '../model/types.js';
 import { forwardedLabel, isKernelLocal, routeLabel, ruleLabel, socketLabel, tableName } from './labels.js';
 import { containerOfTenant, isListening, matchingNetworks, TreeContext } from './text-tree.js';
 
@@ -36,8 +37,8 @@ export interface ChangeOptions {
   netns?: string;
 }
 
-const refKey = (r: { netns: number; index: number } | undefined): string | undefined =>
-  r === undefined ? undefined : `${r.netns}/${r.index}`;
+const refKey = (r: InterfaceRef | undefined): string | undefined =>
+  r === undefined ? undefined : interfaceKey(r);
 
 interface Field {
   name: string;

@@ -123,6 +123,29 @@ export function routeLabel(ctx: LabelContext, ns: { ino: number }, r: Route): st
   return parts.filter(Boolean).join(' ');
 }
 
+/**
+ * A route in brief, as the lab's messages name one whether declared or
+ * found: destination (`default` for a /0), gateway, device, metric and a
+ * table other than main — what a lab file can say about a route.
+ */
+export function routeBriefLabel(r: {
+  dst: string;
+  gateway?: string | undefined;
+  dev?: string | undefined;
+  metric?: number | undefined;
+  table: number;
+}): string {
+  return [
+    r.dst.endsWith('/0') ? 'default' : r.dst,
+    r.gateway ? `via ${r.gateway}` : '',
+    r.dev ? `dev ${r.dev}` : '',
+    r.metric !== undefined ? `metric ${r.metric}` : '',
+    r.table !== 254 ? `table ${tableName(r.table)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
 const hostPort = (addr: string, port: number): string =>
   addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
 

@@ -19,9 +19,6 @@ import { withNetns } from '../kernel/netns.js';
 import { CONFIG_CHANGE_GROUPS } from '../kernel/rtnetlink/constants.js';
 import { liveNetns } from './nsset.js';
 
-/** What the network stage reuses between runs changes only with these (forwarding switches included). */
-export const WATCH_GROUPS = CONFIG_CHANGE_GROUPS;
-
 export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 
 /**
@@ -111,7 +108,7 @@ export class ChangeWatcher {
             // Checked to be namespace `ino`: a path reused since the census would watch another one.
             withNetns(
               path,
-              () => new NetlinkSocket(NETLINK_ROUTE, { groups: WATCH_GROUPS, rcvbuf: 1 << 20 }),
+              () => new NetlinkSocket(NETLINK_ROUTE, { groups: CONFIG_CHANGE_GROUPS, rcvbuf: 1 << 20 }),
               ino,
             ),
           );

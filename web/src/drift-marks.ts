@@ -6,12 +6,13 @@
  * node (routes, sysctls, rules), and the counts and links the drift panel
  * (drift.ts) lists. No DOM: unit-tested in Node.
  */
-import type { DriftOp, LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
+import type { ChangeOp } from '../../src/model/changes.js';
+import type { LabReport, ServiceDrift, VerifyReport } from '../../src/service/contract.js';
 import { type Graph, ikey, type Row } from './graph.js';
 import { esc } from './html.js';
 
 export interface DriftNote {
-  op: DriftOp;
+  op: ChangeOp;
   text: string;
 }
 
@@ -24,8 +25,8 @@ export interface DriftMarks {
   ghostWires: readonly [string, string][];
 }
 
-export const OP_CLASS: Record<DriftOp, string> = { '-': 'missing', '+': 'extra', '~': 'changed' };
-export const OP_SIGN: Record<DriftOp, string> = { '-': '−', '+': '+', '~': '~' };
+export const OP_CLASS: Record<ChangeOp, string> = { '-': 'missing', '+': 'extra', '~': 'changed' };
+export const OP_SIGN: Record<ChangeOp, string> = { '-': '−', '+': '+', '~': '~' };
 
 export const ghostKey = (netns: number, name: string): string => `ghost:${netns}:${name}`;
 
@@ -89,7 +90,7 @@ export function driftMarks(r: VerifyReport | undefined): DriftMarks {
 }
 
 /** The strongest mark of a set of notes: missing over changed over extra. */
-export function worst(notes: readonly DriftNote[]): DriftOp | undefined {
+export function worst(notes: readonly DriftNote[]): ChangeOp | undefined {
   if (notes.some((n) => n.op === '-')) return '-';
   if (notes.some((n) => n.op === '~')) return '~';
   return notes.length > 0 ? '+' : undefined;
@@ -122,7 +123,7 @@ export function hrefOf(l: LabReport, x: ServiceDrift): string | undefined {
 export function driftCounts(l: LabReport): string {
   if (l.error) return 'cannot verify';
   if (l.clean) return 'clean';
-  const n = (op: DriftOp) => l.drift.filter((x) => x.op === op).length;
+  const n = (op: ChangeOp) => l.drift.filter((x) => x.op === op).length;
   const parts = (['-', '~', '+'] as const).filter((op) => n(op) > 0).map((op) => `${OP_SIGN[op]}${n(op)}`);
   return `drift ${parts.join(' ')}`;
 }

@@ -9,6 +9,7 @@
  * bridge with 500 ports is one bus and 500 short stubs, not 500 lanes.
  */
 import { groupKind, LAB_NODE_TYPE } from '../../src/model/groups.js';
+import { interfaceKey } from '../../src/model/ids.js';
 import { namingTenants } from '../../src/model/tenants.js';
 import type {
   Container,
@@ -25,9 +26,8 @@ export interface Settings {
   macs: boolean;
 }
 
-export const ikey = (netns: number, index: number): string => `${netns}/${index}`;
-export const refKey = (r: InterfaceRef | undefined): string | undefined =>
-  r ? ikey(r.netns, r.index) : undefined;
+export const ikey = (netns: number, index: number): string => interfaceKey({ netns, index });
+export const refKey = (r: InterfaceRef | undefined): string | undefined => (r ? interfaceKey(r) : undefined);
 
 export type CardKind = 'host' | 'container' | 'pod' | 'process' | 'bindmount' | 'orphan';
 

@@ -8,6 +8,8 @@
  * card gets a short stub from its attached row to the rail in the gutter to
  * its left, which runs up to the bus. Lanes are per segment, never per wire.
  */
+
+import { interfaceKey } from '../../src/model/ids.js';
 import {
   type CardInfo,
   cardRows,
@@ -179,9 +181,7 @@ function wirePaths(
     const i = g.ifaces.get(key);
     const ino = Number(key.split('/')[0]);
     if (i?.master) {
-      const m =
-        anchors.get(`more:${i.master.netns}/${i.master.index}`) ??
-        anchors.get(`${i.master.netns}/${i.master.index}`);
+      const m = anchors.get(`more:${interfaceKey(i.master)}`) ?? anchors.get(interfaceKey(i.master));
       if (m) return m;
     }
     if (i?.kind === 'veth') {
@@ -277,7 +277,7 @@ export function selectionClosure(g: Graph, key: string): Set<string> {
   }
   for (const k of [...out]) {
     const i = g.ifaces.get(k);
-    if (i?.master) out.add(`${i.master.netns}/${i.master.index}`);
+    if (i?.master) out.add(interfaceKey(i.master));
   }
   for (const [ino, att] of g.attachments) {
     const seg = g.segmentOf.get(ino);

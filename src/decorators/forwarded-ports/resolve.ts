@@ -10,6 +10,7 @@
  * of its bridge ports. If that does not single one out, the destination stays
  * unresolved with a warning — a forward is never attached to a wrong namespace.
  */
+import { sameInterface } from '../../model/ids.js';
 import type { Draft } from '../../model/types.js';
 
 interface Holder {
@@ -163,7 +164,7 @@ export class Resolver {
       const pp = pi ? peerOf(pi) : undefined;
       if (pp) peers.push(pp);
     }
-    const hit = held.filter((h) => peers.some((q) => q.netns === h.netns && q.index === h.index));
+    const hit = held.filter((h) => peers.some((q) => sameInterface(q, h)));
     return [...new Set(hit.map((h) => h.netns))];
   }
 

@@ -330,7 +330,9 @@ export const groupMask = (groups: readonly number[]): number =>
  * Every group whose messages announce a change to what the network stage reads and reuses
  * between runs: links, addresses, routes and next hops, rules, and the forwarding switches
  * (netconf). Neighbours and sockets are read every run. The network stage's per-namespace
- * monitor and the service's change watcher both listen to these.
+ * monitor and the service's change watcher both listen to these (one set, so the two never
+ * disagree on what counts as a change). Every notification is sent from the code path that
+ * changes the table, so a change made before a drain is seen.
  */
 export const CONFIG_CHANGE_GROUPS = groupMask([
   RTNLGRP_LINK,

@@ -11,7 +11,6 @@ import type { LoadedLab } from '../file/load.js';
 import {
   type DesiredIf,
   HOLDER_KINDS,
-  HOST,
   ifKey,
   type LabNode,
   nsLabel,
@@ -61,7 +60,7 @@ export class UpContext {
     this.dry = opts.dryRun ?? false;
     this.progress = opts.progress ?? (() => {});
     this.prev = readState(t.name);
-    this.hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
+    this.hostKey = t.hostKey;
     this.holders = t.nodes.filter((n) => HOLDER_KINDS.has(n.kind));
     this.declared = new Map(t.ifs.map((d) => [ifKey(d.ns, d.name), d]));
     const now = new Date().toISOString();

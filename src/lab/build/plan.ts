@@ -7,6 +7,7 @@
 import { RULE_ACTIONS } from '../../kernel/rtnetlink/constants.js';
 import type { RuleSpec } from '../../kernel/rtnetlink/rule-msg.js';
 import type { Draft } from '../../model/types.js';
+import { routeBriefLabel } from '../../views/labels.js';
 import { type Cidr, contains, ipBytes, parseCidr } from '../file/ip.js';
 import { type DesiredRule, kernelRule, RT_TABLE_MAIN, ruleMatches, tableText } from '../file/rules.js';
 import type { DesiredIf, DesiredRoute } from '../file/topology.js';
@@ -152,7 +153,7 @@ export const foundRouteText = (a: RouteState): string =>
   `${a.dst.endsWith('/0') ? 'default' : a.dst}${a.gateway ? ` via ${a.gateway}` : ''}${a.table !== RT_TABLE_MAIN ? ` table ${tableText(a.table)}` : ''}`;
 
 export const routeText = (r: DesiredRoute): string =>
-  `${r.dst.prefixlen === 0 ? 'default' : `${r.dst.address}/${r.dst.prefixlen}`}${r.via ? ` via ${r.via}` : ''}${r.dev ? ` dev ${r.dev}` : ''}${r.metric !== undefined ? ` metric ${r.metric}` : ''}${r.table !== RT_TABLE_MAIN ? ` table ${tableText(r.table)}` : ''}`;
+  routeBriefLabel({ ...r, dst: `${r.dst.address}/${r.dst.prefixlen}`, gateway: r.via });
 
 /**
  * Rules to add and to delete in one namespace. Kernel-made rules are never

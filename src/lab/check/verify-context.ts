@@ -8,7 +8,7 @@ import type { Drift } from '../../model/changes.js';
 import { ifaceMark } from '../../model/lab-marks.js';
 import type { Discovery, Interface, NetworkNamespace } from '../../model/types.js';
 import type { Cidr } from '../file/ip.js';
-import { type DesiredIf, HOST, ifKey, nsLabel, type Topology } from '../file/topology.js';
+import { type DesiredIf, ifKey, nsLabel, type Topology } from '../file/topology.js';
 import type { VerifyFacts } from './verify.js';
 
 type Ref = { netns: number; index: number } | undefined;
@@ -32,7 +32,7 @@ export class VerifyContext {
     readonly nodes: Record<string, number | undefined>,
   ) {
     this.mark = ifaceMark(t.name);
-    this.hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
+    this.hostKey = t.hostKey;
     this.byKey = new Map(t.ifs.map((x) => [ifKey(x.ns, x.name), x]));
   }
 

@@ -15,7 +15,6 @@ import type { Discovery } from '../../model/types.js';
 import { starttimeOf } from '../build/nodes.js';
 import { type LabState, readState } from '../build/state.js';
 import type { LoadedLab } from '../file/load.js';
-import { HOST } from '../file/topology.js';
 import { probe, reachPlan } from './reach.js';
 import {
   type NodeHolder,
@@ -85,7 +84,7 @@ async function measure(
   opts: VerifyOptions,
 ): Promise<VerifyResult> {
   const t = lab.topology;
-  const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
+  const { hostKey } = t;
   const table = nftTable(t.name);
   const facts: VerifyFacts = { owners, nft: {}, sysctls: {} };
   /** The namespace to read a node's facts in: undefined for the host, '' when it is not open. */

@@ -24,14 +24,14 @@ import type { Drift } from '../../model/changes.js';
 import { LABEL_LAB, LABEL_NODE } from '../../model/lab-marks.js';
 import type { Discovery } from '../../model/types.js';
 import { escapeTerminal } from '../../views/terminal.js';
-import { HOLDER_KINDS, HOST, type Topology } from '../file/topology.js';
+import { HOLDER_KINDS, type Topology } from '../file/topology.js';
 import { VerifyContext } from './verify-context.js';
 import { checkNft, checkReach, checkSysctls } from './verify-facts.js';
 import { checkInterfaces, checkUndeclaredInterfaces } from './verify-interfaces.js';
 import { checkRoutes, checkRules } from './verify-routing.js';
 
 // The drift shape is also the service's /api/verify contract (shared with the web UI).
-export type { Drift, DriftOp } from '../../model/changes.js';
+export type { Drift } from '../../model/changes.js';
 
 export interface ReachCheck {
   from: string;
@@ -126,8 +126,7 @@ export function locateNodes(
 ): Record<string, number | undefined> {
   const out: Record<string, number | undefined> = {};
   const host = Object.values(d.networks).find((n) => n.isInitial)?.ino ?? d.initial.net;
-  const hostKey = t.nodes.find((n) => n.kind === 'host')?.name ?? HOST;
-  out[hostKey] = host;
+  out[t.hostKey] = host;
   for (const [n, h] of Object.entries(nodeHolders(t, d, owners))) out[n] = h?.netns;
   return out;
 }

@@ -132,20 +132,26 @@ export function kernelRule(a: FoundRule): boolean {
   );
 }
 
-/** `ip rule` style: "1000: from 10.1.0.0/24 iif eth0 fwmark 0x10/0xff lookup 100". */
-export function ruleText(r: DesiredRule): string {
-  const parts = [`${r.priority}:`];
-  parts.push(r.src ? `from ${cidr(r.src)}` : 'from all');
-  if (r.dst) parts.push(`to ${cidr(r.dst)}`);
-  if (r.iif) parts.push(`iif ${r.iif}`);
-  if (r.oif) parts.push(`oif ${r.oif}`);
-  if (r.fwmark) parts.push(fwmarkLabel(r.fwmark.mark, r.fwmark.mask));
-  parts.push(`lookup ${tableText(r.table)}`);
-  if (r.family === 'inet6' && !r.src && !r.dst) parts.push('(ipv6)');
-  return parts.join(' ');
+/** A declared rule as the kernel would hold it: a plain lookup in its table. */
+export function asFoundRule(r: DesiredRule): FoundRule {
+  return {
+    family: r.family,
+    priority: r.priority,
+    action: 'to_tbl',
+    table: r.table,
+    invert: false,
+    ...(r.src ? { src: cidr(r.src) } : {}),
+    ...(r.dst ? { dst: cidr(r.dst) } : {}),
+    ...(r.iif ? { iif: r.iif } : {}),
+    ...(r.oif ? { oif: r.oif } : {}),
+    ...(r.fwmark ? { fwmark: r.fwmark.mark, fwmask: r.fwmark.mask } : {}),
+  };
 }
 
-/** The same text for a kernel rule. */
+/** `ip rule` style: "1000: from 10.1.0.0/24 iif eth0 fwmark 0x10/0xff lookup 100" (one text, declared or found). */
+export const ruleText = (r: DesiredRule): string => foundRuleText(asFoundRule(r));
+
+/** A kernel rule's text. */
 export function foundRuleText(a: FoundRule): string {
   const parts = [`${a.priority}:`];
   parts.push(a.src ? `from ${a.src}` : 'from all');

@@ -19,6 +19,7 @@ import {
   type DesiredLink,
   type DesiredRoute,
   type Forward,
+  HOLDER_KINDS,
   HOST,
   ifKey,
   type LabNode,
@@ -320,9 +321,7 @@ function finish(b: TopologyBuilder): { topology: Topology; errors: DeclError[] }
   const { decl, err, nodes, hostKey, ifs, masquerade, forwards } = b;
   const pr = blockedPairs(
     decl.partitions ?? [],
-    nodes
-      .filter((n) => n.kind === 'netns' || n.kind === 'container' || n.kind === 'docker')
-      .map((n) => n.name),
+    nodes.filter((n) => HOLDER_KINDS.has(n.kind)).map((n) => n.name),
   );
   for (const e of pr.errors) err(['partitions', ...e.path], e.message);
 
@@ -341,6 +340,7 @@ function finish(b: TopologyBuilder): { topology: Topology; errors: DeclError[] }
       name: decl.name,
       nodes,
       namespaces,
+      hostKey,
       ifs,
       links: b.links,
       routes: b.routes,

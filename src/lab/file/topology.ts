@@ -20,7 +20,7 @@ export const HOST = '@host';
 export type NodeKind = NodeDecl['kind'];
 
 /** Node kinds that hold a network namespace of their own (a process keeps it alive). */
-export const HOLDER_KINDS: ReadonlySet<string> = new Set<NodeKind>(['netns', 'container', 'docker']);
+export const HOLDER_KINDS: ReadonlySet<NodeKind> = new Set<NodeKind>(['netns', 'container', 'docker']);
 
 export interface LabNode {
   name: string;
@@ -93,6 +93,8 @@ export interface Topology {
   nodes: LabNode[];
   /** Every namespace-holding node name, HOST included when used. */
   namespaces: string[];
+  /** The host's namespace key: the `kind: host` node's name, or HOST (the one place it is decided). */
+  hostKey: string;
   ifs: DesiredIf[];
   links: DesiredLink[];
   routes: DesiredRoute[];
