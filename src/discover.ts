@@ -8,7 +8,7 @@
 import { closeForwardedPortSockets } from './decorators/forwarded-ports/index.js';
 import { decorate } from './decorators/index.js';
 import { addLabNodes } from './engines/lab-nodes.js';
-import type { ContainerSource } from './engines/source.js';
+import type { ContainerSource, Workloads } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
 import { prepareEtcReader } from './namespaces/etc-reader.js';
@@ -44,21 +44,40 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   if (options.dns !== false) prepareEtcReader();
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
+
+  // The stages after the scan overlap (ARCHITECTURE.md "Start-up cost"): the network dump runs on
+  // its worker threads while the engines answer and tenants' /etc files are read. Only the
+  // network stage's socket owners wait for the engine stage, which names their containers
+  // (Process.container).
+  const engineStage = (async (): Promise<Workloads> => {
+    const w = options.containers
+      ? await options.containers.snapshot(scan)
+      : { containers: {}, engines: {}, groups: {}, warnings: [] };
+    addLabNodes(scan.processes, w);
+    return w;
+  })();
+  const networking =
+    options.network !== false
+      ? discoverNetworks(scan, typeof options.network === 'object' ? options.network : {}, engineStage)
+      : undefined;
+  // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
+  networking?.catch(() => undefined);
+  engineStage.catch(() => undefined);
+
   const host = readHost(scan);
   warnings.push(...host.warnings);
 
-  const workloads = options.containers
-    ? await options.containers.snapshot(scan)
-    : { containers: {}, engines: {}, groups: {}, warnings: [] };
+  const workloads = await engineStage;
   warnings.push(...workloads.warnings);
-  addLabNodes(scan.processes, workloads);
 
-  const tenants = await collectTenants(scan, workloads.containers, { dns: options.dns !== false });
+  const [tenants, net] = await Promise.all([
+    collectTenants(scan, workloads.containers, { dns: options.dns !== false }),
+    networking,
+  ]);
   warnings.push(...tenants.warnings);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
-  if (options.network !== false) {
-    const net = await discoverNetworks(scan, typeof options.network === 'object' ? options.network : {});
+  if (net !== undefined) {
     warnings.push(...net.warnings);
     for (const [ino, ns] of Object.entries(net.networks)) {
       ns.tenants = tenants.byNetns.get(Number(ino)) ?? [];
