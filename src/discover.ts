@@ -15,7 +15,12 @@ import { prepareEtcReader } from './namespaces/etc-reader.js';
 import { readHost } from './namespaces/host.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
-import { closeNetworkDiscovery, discoverNetworks, type NetworkOptions } from './network/discover.js';
+import {
+  closeNetworkDiscovery,
+  discoverNetworks,
+  type NetworkOptions,
+  prepareNetworkDiscovery,
+} from './network/discover.js';
 
 export interface DiscoverOptions extends NamespaceScanOptions {
   /** Discover each network namespace's interfaces, routes, sockets (default true). */
@@ -42,6 +47,9 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const startedAt = new Date().toISOString();
   // The child that reads tenants' /etc files starts while the scan runs.
   if (options.dns !== false) prepareEtcReader();
+  // The namespace workers start (load their modules) while the scan runs.
+  if (options.network !== false)
+    prepareNetworkDiscovery(typeof options.network === 'object' ? options.network : {});
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
 

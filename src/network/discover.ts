@@ -64,6 +64,15 @@ export async function closeNetworkDiscovery(): Promise<void> {
   if (p) await p.close();
 }
 
+/**
+ * Starts the namespace workers ahead of the dump: a worker's start (its own
+ * V8 isolate and modules) then overlaps the namespace scan. Idempotent.
+ */
+export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
+  pool ??= new WorkerPool(options.workers);
+  pool.warm();
+}
+
 function ownNetns(): number | undefined {
   try {
     return statSync('/proc/self/ns/net').ino;
