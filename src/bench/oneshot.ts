@@ -74,8 +74,11 @@ function startContainers(): { started: number; remove: () => void } {
   const p = `wsbo${randomBytes(3).toString('hex')}`;
   const made: [string, string][] = [];
   const remove = () => {
-    for (const [cli, name] of made)
-      spawnSync(cli, ['rm', '-f', name], { stdio: 'ignore', timeout: 60_000, env: PODMAN_ENV });
+    for (const [cli, name] of made) {
+      // podman: no grace period (sleep as PID 1 ignores SIGTERM).
+      const args = cli === 'podman' ? ['rm', '-f', '-t', '0', name] : ['rm', '-f', name];
+      spawnSync(cli, args, { stdio: 'ignore', timeout: 60_000, env: PODMAN_ENV });
+    }
   };
   try {
     for (const [cli, image] of [
