@@ -7,14 +7,19 @@
 
 import { closeDecorators, decorate } from './decorators/index.js';
 import { addLabNodes } from './engines/lab-nodes.js';
-import type { ContainerSource } from './engines/source.js';
+import type { ContainerSource, Workloads } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
 import { prepareEtcReader } from './namespaces/etc-reader.js';
 import { readHost } from './namespaces/host.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
-import { closeNetworkDiscovery, discoverNetworks, type NetworkOptions } from './network/discover.js';
+import {
+  closeNetworkDiscovery,
+  discoverNetworks,
+  type NetworkOptions,
+  prepareNetworkDiscovery,
+} from './network/discover.js';
 
 export interface DiscoverOptions extends NamespaceScanOptions {
   /** Discover each network namespace's interfaces, routes, sockets (default true). */
@@ -41,23 +46,45 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   const startedAt = new Date().toISOString();
   // The child that reads tenants' /etc files starts while the scan runs.
   if (options.dns !== false) prepareEtcReader();
+  // The namespace workers start (load their modules) while the scan runs.
+  if (options.network !== false)
+    prepareNetworkDiscovery(typeof options.network === 'object' ? options.network : {});
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
+
+  // The stages after the scan overlap (ARCHITECTURE.md "Start-up cost"): the network dump runs on
+  // its worker threads while the engines answer and tenants' /etc files are read. Only the
+  // network stage's socket owners wait for the engine stage, which names their containers
+  // (Process.container).
+  const engineStage = (async (): Promise<Workloads> => {
+    const w = options.containers
+      ? await options.containers.snapshot(scan)
+      : { containers: {}, engines: {}, groups: {}, warnings: [] };
+    addLabNodes(scan.processes, w);
+    return w;
+  })();
+  const networking =
+    options.network !== false
+      ? discoverNetworks(scan, typeof options.network === 'object' ? options.network : {}, engineStage)
+      : undefined;
+  // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
+  networking?.catch(() => undefined);
+  engineStage.catch(() => undefined);
+
   const host = readHost(scan);
   warnings.push(...host.warnings);
 
-  const workloads = options.containers
-    ? await options.containers.snapshot(scan)
-    : { containers: {}, engines: {}, groups: {}, warnings: [] };
+  const workloads = await engineStage;
   warnings.push(...workloads.warnings);
-  addLabNodes(scan.processes, workloads);
 
-  const tenants = await collectTenants(scan, workloads.containers, { dns: options.dns !== false });
+  const [tenants, net] = await Promise.all([
+    collectTenants(scan, workloads.containers, { dns: options.dns !== false }),
+    networking,
+  ]);
   warnings.push(...tenants.warnings);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
-  if (options.network !== false) {
-    const net = await discoverNetworks(scan, typeof options.network === 'object' ? options.network : {});
+  if (net !== undefined) {
     warnings.push(...net.warnings);
     for (const [ino, ns] of Object.entries(net.networks)) {
       ns.tenants = tenants.byNetns.get(Number(ino)) ?? [];

@@ -8,6 +8,7 @@ import { suite as forwardedPorts } from './forwarded-ports.js';
 import { suite as lab } from './lab.js';
 import { suite as namespaces } from './namespaces.js';
 import { suite as network } from './network.js';
+import { suite as oneshot } from './oneshot.js';
 import { suite as serveVerify } from './serve-verify.js';
 import { suite as service } from './service.js';
 import type { BenchSuite } from './types.js';
@@ -15,6 +16,7 @@ import { suite as views } from './views.js';
 
 export const suites: BenchSuite[] = [
   cli,
+  oneshot,
   namespaces,
   network,
   views,

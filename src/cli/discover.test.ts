@@ -33,23 +33,25 @@ describe('wirescope discover options', () => {
     assert.throws(() => resolveFormat({ json: true, format: 'native' }), /--json means --format v1/);
   });
 
-  it('renders each format from one discovery', () => {
+  it('renders each format from one discovery', async () => {
     const d = deepFreeze(sampleDiscovery()) as Discovery;
-    const v1 = JSON.parse(render(d, 'v1', { color: false, pretty: false })) as unknown;
+    const v1 = JSON.parse(await render(d, 'v1', { color: false, pretty: false })) as unknown;
     assert.deepEqual(v1Errors(v1), []);
-    const native = JSON.parse(render(d, 'native', { color: false, pretty: true })) as { schema: string };
+    const native = JSON.parse(await render(d, 'native', { color: false, pretty: true })) as {
+      schema: string;
+    };
     assert.equal(native.schema, 'wirescope/native/v1');
-    const targets = JSON.parse(render(d, 'mobyshark', { color: false, pretty: false })) as {
+    const targets = JSON.parse(await render(d, 'mobyshark', { color: false, pretty: false })) as {
       containers: unknown[];
     };
     assert.equal(targets.containers.length, 4);
-    assert.match(render(d, 'text', { color: false, pretty: false }), /^netns 4026531840 \(host\)$/m);
+    assert.match(await render(d, 'text', { color: false, pretty: false }), /^netns 4026531840 \(host\)$/m);
   });
 
-  it('names the schema of each JSON format', () => {
-    assert.ok((schemaFor('native') as { $defs: Record<string, unknown> }).$defs.NetworkNamespace);
-    assert.ok((schemaFor('v1') as { $defs: Record<string, unknown> }).$defs.Pidns);
-    assert.ok((schemaFor('mobyshark') as { $defs: Record<string, unknown> }).$defs['Capture-Target']);
+  it('names the schema of each JSON format', async () => {
+    assert.ok(((await schemaFor('native')) as { $defs: Record<string, unknown> }).$defs.NetworkNamespace);
+    assert.ok(((await schemaFor('v1')) as { $defs: Record<string, unknown> }).$defs.Pidns);
+    assert.ok(((await schemaFor('mobyshark')) as { $defs: Record<string, unknown> }).$defs['Capture-Target']);
   });
 
   it('prints the native JSON schema with --schema, the v1 one with --json --schema', () => {

@@ -5,16 +5,12 @@
  * (`--format native`); `--schema` prints the JSON Schema of a JSON format.
  */
 import type { Command } from 'commander';
-import { closeDiscovery, discover } from '../discover.js';
-import { createEngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
-import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
-import { DiscoveryResultSchema, TargetDiscoveryResultSchema } from '../views/ghostwire-v1/schema.js';
-import { toDot, toMermaid } from '../views/graph.js';
-import { bundleSchema, nativeJsonSchema, toNativeJson } from '../views/native.js';
-import { matchingNetworks, renderTextTree } from '../views/text-tree.js';
 import { CliError } from './errors.js';
 import { SUMMARIES } from './summaries.js';
+
+// Views, schemas and the engine stage load when used (ARCHITECTURE.md "Start-up cost"): a one-shot
+// `discover --json` loads neither TypeBox (schemas) nor the text views, `--no-engines` no engine code.
 
 export const FORMATS = ['text', 'v1', 'native', 'mobyshark', 'dot', 'mermaid'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -48,17 +44,18 @@ export function resolveFormat(flags: { json?: boolean; format?: string }): Forma
 }
 
 /** The JSON Schema document of a JSON format. */
-export function schemaFor(format: Format): object {
+export async function schemaFor(format: Format): Promise<object> {
+  const { bundleSchema, nativeJsonSchema } = await import('../views/native.js');
   switch (format) {
     case 'v1':
       return bundleSchema(
-        DiscoveryResultSchema,
+        (await import('../views/ghostwire-v1/schema.js')).DiscoveryResultSchema,
         'urn:wirescope:schema:ghostwire-v1:DiscoveryResult',
         'Ghostwire v1 DiscoveryResult (as wirescope emits it)',
       );
     case 'mobyshark':
       return bundleSchema(
-        TargetDiscoveryResultSchema,
+        (await import('../views/ghostwire-v1/schema.js')).TargetDiscoveryResultSchema,
         'urn:wirescope:schema:ghostwire-v1:TargetDiscoveryResult',
         'Ghostwire v1 TargetDiscoveryResult',
       );
@@ -67,25 +64,25 @@ export function schemaFor(format: Format): object {
   }
 }
 
-export function render(
+export async function render(
   d: Discovery,
   format: Format,
   opts: { netns?: string; color: boolean; allSockets?: boolean; allRoutes?: boolean; pretty: boolean },
-): string {
+): Promise<string> {
   const indent = opts.pretty ? 2 : undefined;
   switch (format) {
     case 'v1':
-      return `${JSON.stringify(toGhostwireV1(d), null, indent)}\n`;
+      return `${JSON.stringify((await import('../views/ghostwire-v1/transform.js')).toGhostwireV1(d), null, indent)}\n`;
     case 'mobyshark':
-      return `${JSON.stringify(mobyshark(d), null, indent)}\n`;
+      return `${JSON.stringify((await import('../views/ghostwire-v1/mobyshark.js')).mobyshark(d), null, indent)}\n`;
     case 'native':
-      return `${toNativeJson(d, indent)}\n`;
+      return `${(await import('../views/native-json.js')).toNativeJson(d, indent)}\n`;
     case 'dot':
-      return toDot(d, { netns: opts.netns });
+      return (await import('../views/graph.js')).toDot(d, { netns: opts.netns });
     case 'mermaid':
-      return toMermaid(d, { netns: opts.netns });
+      return (await import('../views/graph.js')).toMermaid(d, { netns: opts.netns });
     default:
-      return renderTextTree(d, {
+      return (await import('../views/text-tree.js')).renderTextTree(d, {
         color: opts.color,
         netns: opts.netns,
         allSockets: opts.allSockets,
@@ -126,7 +123,7 @@ export function registerDiscover(program: Command): void {
           throw new CliError(`--schema describes a JSON format; the ${format} view has none`);
         }
         process.stdout.write(
-          `${JSON.stringify(schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`,
+          `${JSON.stringify(await schemaFor(format === 'text' ? 'native' : format), null, 2)}\n`,
         );
         return;
       }
@@ -139,7 +136,10 @@ export function registerDiscover(program: Command): void {
       if (!Number.isFinite(budget) || budget < 0)
         throw new CliError(`--engine-budget: "${flags.engineBudget}" is not a number of milliseconds`);
 
-      const tracker = flags.engines ? createEngineTracker({ syncBudgetMs: budget }) : undefined;
+      const { closeDiscovery, discover } = await import('../discover.js');
+      const tracker = flags.engines
+        ? (await import('../engines/tracker.js')).createEngineTracker({ syncBudgetMs: budget })
+        : undefined;
       let d: Discovery;
       try {
         d = await discover(tracker ? { containers: tracker } : {});
@@ -152,7 +152,7 @@ export function registerDiscover(program: Command): void {
         flags.color ??
         (process.stdout.isTTY === true && process.env.NO_COLOR === undefined && process.env.TERM !== 'dumb');
       process.stdout.write(
-        render(d, format, {
+        await render(d, format, {
           netns: flags.netns,
           color,
           allSockets: flags.allSockets,
@@ -160,7 +160,10 @@ export function registerDiscover(program: Command): void {
           pretty: process.stdout.isTTY === true,
         }),
       );
-      if (flags.netns !== undefined && matchingNetworks(d, flags.netns).length === 0) {
+      if (
+        flags.netns !== undefined &&
+        (await import('../views/text-tree.js')).matchingNetworks(d, flags.netns).length === 0
+      ) {
         // The tree already says so; the exit code lets scripts tell.
         process.exitCode = 1;
       }

@@ -11,6 +11,11 @@ const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
 /** Runs the CLI with a module hook that logs every module URL it resolves (module.register, Node ≥ 20.6). */
 function runLogged(args: string[]): { stdout: string; status: number | null; modules: string[] } {
+  return runLoggedNode([bin, ...args]);
+}
+
+/** Runs node with `args` under the module-logging hook of runLogged. */
+function runLoggedNode(args: string[]): { stdout: string; status: number | null; modules: string[] } {
   const dir = mkdtempSync(join(tmpdir(), 'wst-modules-'));
   try {
     const log = join(dir, 'modules');
@@ -24,8 +29,8 @@ export async function resolve(s, c, next) {
     const register = `import { register } from 'node:module'; register(${JSON.stringify(hookUrl)});`;
     const r = spawnSync(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(register)}`, bin, ...args],
-      { encoding: 'utf8' },
+      ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args],
+      { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
     let modules: string[] = [];
     try {
@@ -79,5 +84,122 @@ describe('wirescope, the command line', () => {
     assert.ok(own.includes('cli/discover.js'), own.join(' '));
     for (const other of ['namespaces', 'serve', 'lab', 'watch', 'verify'])
       assert.ok(!own.includes(`cli/${other}.js`), `discover loaded cli/${other}.js`);
+  });
+});
+
+/** Modules a command must load only when it uses them (ARCHITECTURE.md "Start-up cost"). */
+const isTypebox = (u: string) => u.includes('/node_modules/@sinclair/typebox/');
+const isGrpc = (u: string) => u.includes('/node_modules/@grpc/') || u.includes('/node_modules/protobufjs/');
+
+describe('wirescope loads only what a command uses', () => {
+  it('discover --no-engines --json: no engine code, no gRPC, no schema library, no other view', () => {
+    const r = runLogged(['discover', '--no-engines', '--json']);
+    assert.equal(r.status, 0);
+    assert.ok(JSON.parse(r.stdout)['network-namespaces'].length > 0);
+    const own = ownModules(r.modules);
+    assert.ok(own.includes('discover.js') && own.includes('views/ghostwire-v1/transform.js'), own.join(' '));
+    // lab-nodes.js (lab nodes are containers of no engine) and what it uses may load; the engine stage may not.
+    const stage = [
+      'tracker',
+      'detect',
+      'activated',
+      'trust',
+      'docker',
+      'podman',
+      'http',
+      'containerd',
+      'cri',
+      'grpc',
+    ];
+    for (const m of stage) assert.ok(!own.includes(`engines/${m}.js`), `loaded engines/${m}.js`);
+    assert.deepEqual(r.modules.filter(isGrpc), [], 'gRPC modules');
+    assert.deepEqual(r.modules.filter(isTypebox), [], 'TypeBox modules');
+    for (const view of [
+      'views/native.js',
+      'views/text-tree.js',
+      'views/graph.js',
+      'views/ghostwire-v1/validate.js',
+    ])
+      assert.ok(!own.includes(view), `loaded ${view}`);
+  });
+
+  it('discover --json loads the client of each engine it found, and no other', () => {
+    const r = runLogged(['discover', '--json']);
+    assert.equal(r.status, 0);
+    const own = ownModules(r.modules);
+    const types = new Set(
+      (JSON.parse(r.stdout) as { 'network-namespaces': { containers?: { type: string }[] }[] })[
+        'network-namespaces'
+      ].flatMap((n) => (n.containers ?? []).map((c) => c.type)),
+    );
+    // Which engines run is the host's business: found by the native view of the same host.
+    const native = spawnSync(process.execPath, [bin, 'discover', '--format', 'native'], {
+      encoding: 'utf8',
+      maxBuffer: 256 * 1024 * 1024,
+    });
+    assert.equal(native.status, 0, native.stderr);
+    const found = new Set(
+      Object.values((JSON.parse(native.stdout) as { engines: Record<string, { type: string }> }).engines).map(
+        (e) => e.type,
+      ),
+    );
+    if (!found.has('containerd') && !found.has('crio')) {
+      // Engines come and go between the two runs only on a host that starts them meanwhile.
+      assert.ok(!own.includes('engines/containerd.js') && !own.includes('engines/cri.js'), own.join(' '));
+      assert.deepEqual(r.modules.filter(isGrpc), [], `gRPC without a gRPC engine (${[...types]})`);
+    }
+    if (!found.has('docker') && !found.has('podman')) assert.ok(!own.includes('engines/docker.js'));
+    assert.deepEqual(r.modules.filter(isTypebox), [], 'TypeBox modules');
+  });
+
+  it('the engine stage loads a client only for an engine it finds', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wst-engine-'));
+    try {
+      const tracker = new URL('../engines/tracker.js', import.meta.url).href;
+      // The child plays a dockerd (its own process, renamed in a synthetic scan) with a minimal
+      // Docker API on docker.sock, next to a "containerd" process that listens on nothing.
+      const script = `
+        import { createServer } from 'node:http';
+        const { createEngineTracker } = await import(${JSON.stringify(tracker)});
+        const server = createServer((req, res) => {
+          res.setHeader('Server', 'Docker/99.1.2 (linux)');
+          if (req.url.startsWith('/events')) { res.writeHead(200); res.flushHeaders(); return; }
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(req.url === '/version' ? '{"Version":"from-version"}' : '[]');
+        });
+        await new Promise((r) => server.listen(${JSON.stringify(join(dir, 'docker.sock'))}, r));
+        const self = { pid: process.pid, ppid: 1, starttime: 1, comm: 'dockerd', cmdline: ['dockerd'], uid: 0, namespaces: {} };
+        const idle = { ...self, pid: 1, comm: 'containerd', cmdline: ['containerd'] };
+        const scan = { namespaces: {}, processes: { 1: idle, [process.pid]: self }, initial: {}, warnings: [], missingPrivileges: [] };
+        const t = createEngineTracker({ syncBudgetMs: 20000, requestTimeoutMs: 20000 });
+        const w = await t.snapshot(scan);
+        t.close();
+        server.close();
+        process.stdout.write(JSON.stringify({ engines: w.engines, warnings: w.warnings.map((x) => x.code) }));
+        process.exit(0);
+      `;
+      const r = runLoggedNode(['--input-type=module', '-e', script]);
+      assert.equal(r.status, 0);
+      const out = JSON.parse(r.stdout) as {
+        engines: Record<string, { type: string; version?: string }>;
+        warnings: string[];
+      };
+      const engines = Object.values(out.engines);
+      assert.deepEqual(
+        engines.map((e) => [e.type, e.version]),
+        [['docker', '99.1.2']],
+        `the version from the Server header, no /version asked (${r.stdout})`,
+      );
+      assert.ok(
+        out.warnings.includes('engine-no-api-socket') || out.warnings.includes('engine-sockets-unreadable'),
+      );
+      const own = ownModules(r.modules);
+      assert.ok(own.includes('engines/docker.js'), own.join(' '));
+      for (const m of ['engines/podman.js', 'engines/containerd.js', 'engines/cri.js', 'engines/grpc.js'])
+        assert.ok(!own.includes(m), `loaded ${m}`);
+      assert.deepEqual(r.modules.filter(isGrpc), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

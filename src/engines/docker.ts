@@ -98,6 +98,12 @@ export function dockerNetwork(n: Docker.NetworkInspectInfo): CachedNetwork {
   return net;
 }
 
+/** "Docker/20.10.24+dfsg1 (linux)", "Libpod/4.3.1 (linux)" → the version; undefined for anything else. */
+export function versionOfServer(server: string | undefined): string | undefined {
+  const m = /^(?:Docker|Libpod)\/([0-9A-Za-z][0-9A-Za-z.+~_-]{0,63}) \(/.exec(server ?? '');
+  return m?.[1];
+}
+
 export { JsonLines } from './http.js';
 
 export { MAX_INSPECTS, MAX_PENDING_INSPECTS } from './types.js';
@@ -142,10 +148,16 @@ export class DockerClient implements EngineClient {
   }
 
   async start(): Promise<void> {
-    const v = await this.get('/version');
-    this.version = isObject(v) && typeof v.Version === 'string' ? v.Version : undefined;
     this.buffered = [];
     await this.subscribe();
+    // Docker and podman name their version in every answer's Server header, from the same
+    // constant as /version's "Version"; /version itself asks runc, containerd or conmon for
+    // theirs (podman: seconds on a busy host), so it is asked only of an engine that sends none.
+    this.version = versionOfServer(this.events?.server);
+    if (this.version === undefined) {
+      const v = await this.get('/version');
+      this.version = isObject(v) && typeof v.Version === 'string' ? v.Version : undefined;
+    }
     await Promise.all([this.syncContainers(), this.syncNetworks(), this.syncPods()]);
     const buffered = this.buffered ?? [];
     this.buffered = undefined;

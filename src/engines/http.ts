@@ -137,6 +137,8 @@ export class JsonLines {
 
 export interface EventStream {
   close(): void;
+  /** The answer's Server header ("Docker/20.10.24 (linux)", "Libpod/4.3.1 (linux)"), if any. */
+  readonly server: string | undefined;
 }
 
 /**
@@ -195,7 +197,11 @@ export function openEventStream(
         r.on('error', (e) => end(e));
         r.on('end', () => end(new Error('event stream ended')));
         r.on('close', () => end(new Error('event stream ended')));
-        resolve({ close: () => end(new Error('closed')) });
+        const server = r.headers.server;
+        resolve({
+          close: () => end(new Error('closed')),
+          server: typeof server === 'string' ? server : undefined,
+        });
       },
     );
     const timer = setTimeout(

@@ -11,11 +11,8 @@ import { processKey } from '../model/ids.js';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
 import { type ActivatedSocket, findActivatedService, findActivatedSockets } from './activated.js';
-import { ContainerdClient } from './containerd.js';
-import { CriClient } from './cri.js';
 import { detectEngine, type EngineCandidate, engineTypeOf, isCandidate } from './detect.js';
-import { DockerClient } from './docker.js';
-import { PodmanClient } from './podman.js';
+import { LazyClient } from './lazy.js';
 import {
   containerOfProcesses,
   PidTranslator,
@@ -262,6 +259,7 @@ class Tracker implements EngineTracker {
     }
 
     // 4. Wait for syncs under way, each at most until its budget (from its start) ends.
+    //    A client's module loads within its engine's budget (see LazyClient).
     const waits: Promise<unknown>[] = [];
     for (const t of this.tracked.values()) {
       if (t.status !== 'syncing' || !t.sync) continue;
@@ -290,22 +288,22 @@ class Tracker implements EngineTracker {
       t.sync = undefined;
       return;
     }
-    let client: EngineClient;
     const opts = { api: t.cand.api, timeoutMs: this.reqTimeout };
-    switch (t.cand.type) {
-      case 'docker':
-        client = new DockerClient(opts);
-        break;
-      case 'podman':
-        client = new PodmanClient(opts);
-        break;
-      case 'containerd':
-        client = new ContainerdClient({ ...opts, skipNamespaces: t.dockerOwned ? ['moby'] : [] });
-        break;
-      case 'crio':
-        client = new CriClient(opts);
-        break;
-    }
+    // The client's module loads with its first sync: gRPC (containerd, CRI) only where such an engine runs.
+    const type = t.cand.type;
+    const skipNamespaces = t.dockerOwned ? ['moby'] : [];
+    const client = new LazyClient(async () => {
+      switch (type) {
+        case 'docker':
+          return new (await import('./docker.js')).DockerClient(opts);
+        case 'podman':
+          return new (await import('./podman.js')).PodmanClient(opts);
+        case 'containerd':
+          return new (await import('./containerd.js')).ContainerdClient({ ...opts, skipNamespaces });
+        case 'crio':
+          return new (await import('./cri.js')).CriClient(opts);
+      }
+    });
     t.client = client;
     client.onChange = () => {
       if (t.client === client) this.notify();

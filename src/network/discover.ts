@@ -64,6 +64,15 @@ export async function closeNetworkDiscovery(): Promise<void> {
   if (p) await p.close();
 }
 
+/**
+ * Starts the namespace workers ahead of the dump: a worker's start (its own
+ * V8 isolate and modules) then overlaps the namespace scan. Idempotent.
+ */
+export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
+  pool ??= new WorkerPool(options.workers);
+  pool.warm();
+}
+
 function ownNetns(): number | undefined {
   try {
     return statSync('/proc/self/ns/net').ino;
@@ -88,6 +97,11 @@ export function namespaceRefs(ns: Draft.Namespace): string[] {
 export async function discoverNetworks(
   scan: NamespaceScan,
   options: NetworkOptions = {},
+  /**
+   * The engine stage, when it runs alongside: socket owners are attached once it has set
+   * `Process.container` on the scan's processes (the dump does not wait for it).
+   */
+  engineStage?: Promise<unknown>,
 ): Promise<NetworkResult> {
   const warnings: Draft.Warning[] = [];
   const dumpOptions: DumpOptions = {
@@ -145,6 +159,8 @@ export async function discoverNetworks(
   applyWires(dumps, nsidCache);
 
   if (fds) attachTapHolders(dumps, fds, lookup);
+  // Its failure is the caller's to report; owners then go without containers.
+  await engineStage?.catch(() => undefined);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
   for (const d of dumps) {

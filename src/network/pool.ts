@@ -65,6 +65,9 @@ function adopt(slot: Slot, d: NsDump): void {
 
 let nextId = 1;
 
+/** Namespaces from which on the default pool uses its second worker. */
+export const SECOND_WORKER_MIN = 16;
+
 /** Weight of a namespace never dumped: about one small container namespace. */
 const DEFAULT_WEIGHT = 8;
 /** The host namespace usually carries most interfaces (every container's veth end). */
@@ -194,10 +197,15 @@ export class WorkerPool {
     return parts;
   }
 
-  readonly size: number;
+  /** Workers in use: one until a dump has SECOND_WORKER_MIN namespaces (then `max`, for good). */
+  size: number;
+  private readonly max: number;
 
   constructor(size?: number) {
-    this.size = Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
+    this.max = Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
+    // An explicit size is kept; the default starts with one worker: on a small host a second
+    // one's start (its own isolate and modules) costs a one-shot command more than it saves.
+    this.size = size === undefined ? 1 : this.max;
   }
 
   private slot(i: number): Slot {
@@ -228,12 +236,18 @@ export class WorkerPool {
     });
   }
 
+  /** Starts every worker that is not running (they load their modules meanwhile); idempotent. */
+  warm(): void {
+    for (let i = 0; i < this.size; i++) this.slot(i);
+  }
+
   /** Splits the jobs over the workers (sticky per inode, new ones balanced) and dumps them. */
   async dump(
     jobs: NsJob[],
     options: DumpOptions,
     cacheLimit: number,
   ): Promise<{ dumps: NsDump[]; warnings: Draft.Warning[] }> {
+    if (jobs.length >= SECOND_WORKER_MIN) this.size = this.max;
     for (let i = 0; i < this.size; i++) this.slot(i);
     const parts = this.assign(jobs);
     const perCache = Math.max(0, Math.floor(cacheLimit / this.size));

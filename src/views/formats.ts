@@ -6,14 +6,9 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { FormatRegistry } from '@sinclair/typebox';
+import { isHostname } from './hostname.js';
 
-/** RFC 1123 host name: dot-separated labels of letters, digits and inner hyphens. */
-export function isHostname(v: string): boolean {
-  return (
-    v.length <= 253 &&
-    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(v)
-  );
-}
+export { isHostname };
 
 /** Idempotent: FormatRegistry is global to the process. */
 export function registerFormats(): void {

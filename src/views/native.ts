@@ -4,18 +4,14 @@
  * its types from (src/model/schema.ts), so document and schema cannot drift.
  */
 import { DiscoverySchema } from '../model/schema.js';
-import type { Discovery } from '../model/types.js';
 import { registerFormats } from './formats.js';
+
+export { toNativeJson } from './native-json.js';
 
 registerFormats();
 
 /** A URN, not a URL: the schema is published by `wirescope discover --schema` and the service, not at an address. */
 export const NATIVE_SCHEMA_ID = 'urn:wirescope:schema:native:v1';
-
-/** The native model as JSON text: the model is plain data already, nothing is renamed. */
-export function toNativeJson(discovery: Discovery, indent?: number): string {
-  return JSON.stringify(discovery, null, indent);
-}
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 

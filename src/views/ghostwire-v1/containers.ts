@@ -11,13 +11,13 @@ import type { Container, Dns, NetworkNamespace } from '../../model/types.js';
 import { isKthreadd, type V1Context } from './context.js';
 import { bindmountId, contId, groupId, pidnsId } from './ids.js';
 import { cmdlineOf } from './interfaces.js';
-import {
-  type ContainerGroup,
-  type ContainerStatus,
-  ContainerStatuses,
-  type DnsConfiguration,
-  type Container as V1Container,
+import type {
+  ContainerGroup,
+  ContainerStatus,
+  DnsConfiguration,
+  Container as V1Container,
 } from './schema.js';
+import { ContainerStatuses } from './values.js';
 
 /** Label by which Ghostwire's server marks privileged containers (read by its web UI). */
 export const PRIVILEGED_LABEL = 'gostwire/container/privileged';

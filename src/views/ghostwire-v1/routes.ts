@@ -6,7 +6,8 @@ import type { Route } from '../../model/types.js';
 import type { V1Context } from './context.js';
 import { nifId } from './ids.js';
 import { familyNumber } from './interfaces.js';
-import { type IPRoute, type RouteType, RouteTypes } from './schema.js';
+import type { IPRoute, RouteType } from './schema.js';
+import { RouteTypes } from './values.js';
 
 const ROUTE_TYPES = new Set<string>(RouteTypes);
 

@@ -28,12 +28,14 @@
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { registerFormats } from '../formats.js';
+import { ContainerStatuses, RouteTypes } from './values.js';
 
 registerFormats();
 
 const Opt = <T extends TSchema>(t: T) => Type.Optional(t);
 
-export { isHostname } from '../formats.js';
+export { isHostname } from '../hostname.js';
+export { ContainerStatuses, RouteTypes } from './values.js';
 
 /** Either an IPv4 or an IPv6 address, without prefix length. */
 export const IPvXAddressSchema = Type.Union(
@@ -187,21 +189,6 @@ export const NetworkInterfaceSchema = Type.Object(
   { $id: 'Network-Interface' },
 );
 
-export const RouteTypes = [
-  'unspec',
-  'unicast',
-  'local',
-  'broadcast',
-  'anycast',
-  'multicast',
-  'blackhole',
-  'unreachable',
-  'prohibit',
-  'throw',
-  'nat',
-  'xresolve',
-] as const;
-
 export const IPRouteSchema = Type.Object(
   {
     family: Type.Integer(),
@@ -308,16 +295,6 @@ export const DnsConfigurationSchema = Type.Object(
   },
   { $id: 'DNS-Configuration' },
 );
-
-export const ContainerStatuses = [
-  'created',
-  'running',
-  'paused',
-  'restarting',
-  'removing',
-  'exited',
-  'dead',
-] as const;
 
 export const ContainerSchema = Type.Object(
   {

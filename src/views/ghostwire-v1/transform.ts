@@ -4,6 +4,7 @@
  * it shares no objects with it.
  */
 import type { Discovery } from '../../model/types.js';
+import { isHostname } from '../hostname.js';
 import { v1Containers } from './containers.js';
 import { buildContext } from './context.js';
 import { netnsId } from './ids.js';
@@ -11,14 +12,7 @@ import { v1Interface } from './interfaces.js';
 import { v1PidNamespaces } from './pidns.js';
 import { makePortViews } from './ports.js';
 import { v1Routes } from './routes.js';
-import {
-  type Container,
-  type DiscoveryResult,
-  type IPRoute,
-  isHostname,
-  type Metadata,
-  type Netns,
-} from './schema.js';
+import type { Container, DiscoveryResult, IPRoute, Metadata, Netns } from './schema.js';
 
 export interface V1Options {
   /** Host name for the metadata (the view itself does no I/O). */
