@@ -11,6 +11,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { Worker } from 'node:worker_threads';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Draft } from '../model/types.js';
 import { TreeContext } from '../views/text-tree.js';
@@ -338,5 +339,46 @@ describe("a filesystem below a tenant's root that never answers", () => {
       warnings.some((w) => w.code === 'dns-skipped' && w.pid === stuck),
       JSON.stringify(warnings),
     );
+  });
+});
+
+describe('a process with only a thread in a namespace (setns on one thread)', () => {
+  const fx = new Fixtures();
+  after(() => fx.cleanup());
+
+  it('is no tenant there: the namespace keeps its bind mount name, not a visiting thread', async () => {
+    // wirescope's own network and capture workers do exactly this: a thread
+    // enters a namespace (setns(2) moves only the calling task) to dump or
+    // capture. Seen from procfs the process is in that namespace through
+    // /proc/PID/task/TID/ns/net only; naming the namespace after it made a
+    // capture label read "node(PID)" instead of the namespace's own name.
+    const name = `${prefix()}-visit`;
+    const ino = fx.netnsAdd(name);
+    const libc = new URL('../kernel/libc.js', import.meta.url).href;
+    const worker = new Worker(
+      `import { openSync } from 'node:fs';
+       import { parentPort, workerData } from 'node:worker_threads';
+       const { setns } = await import(workerData.libc);
+       setns(openSync(workerData.path, 'r'), 0x40000000 /* CLONE_NEWNET */);
+       parentPort.postMessage('in');
+       setInterval(() => {}, 60_000);`,
+      { eval: true, workerData: { libc, path: `/run/netns/${name}` } },
+    );
+    try {
+      await new Promise<void>((resolve, reject) => {
+        worker.once('message', () => resolve());
+        worker.once('error', reject);
+      });
+      const scan = scanNamespaces();
+      assert.ok(scan.namespaces[ino]?.processes.includes(process.pid), 'the scan sees the visiting thread');
+      const { byNetns } = await collectTenants(scan, {}, { dns: false });
+      assert.deepEqual(
+        (byNetns.get(ino) ?? []).map((t) => t.pid),
+        [],
+        'a process whose main thread is elsewhere is no tenant',
+      );
+    } finally {
+      await worker.terminate();
+    }
   });
 });

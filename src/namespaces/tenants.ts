@@ -78,7 +78,10 @@ export async function collectTenants(
     if (ns.type !== 'net') continue;
     for (const pid of ns.leaders) {
       const p = scan.processes[pid];
-      if (p !== undefined) add(ns.ino, candidate(p));
+      // A leader attached only by a thread that called setns(2) (a CNI plugin, a
+      // runtime, wirescope's own network and capture workers) visits the
+      // namespace: its files, DNS and name belong to where its main thread is.
+      if (p !== undefined && p.namespaces.net === ns.ino) add(ns.ino, candidate(p));
     }
     for (const p of ownRoots(scan, ns, rootOf)) add(ns.ino, candidate(p));
   }
