@@ -1,0 +1,207 @@
+/**
+ * Change → event latency of `wirescope serve` (issue 16: p50 < 100 ms,
+ * p99 < 250 ms): on a host with N extra network namespaces (10, and 200;
+ * --quick: 10 and 50), a client subscribed to `/api/events` times
+ * `ip netns add` (from just before the command) to the `change` event that
+ * lists the new namespace's inode; then `ip netns del` and its event, and a
+ * random pause (0–500 ms) so the old census's 500 ms phase is sampled evenly.
+ *
+ * Measured twice in the same run: the event-driven census (process
+ * connector, mountinfo POLLPRI; 20 ms quiet settle) and the old polling path
+ * (WIRESCOPE_CENSUS=poll: /proc walked every 500 ms, 200 ms settle), each in
+ * a `wirescope serve` process of its own.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { raw } from '../service/testing/http.js';
+import type { BenchResult, BenchSuite } from './types.js';
+
+const ipBatch = (lines: string[]): void => {
+  if (lines.length === 0) return;
+  execFileSync('ip', ['-force', '-batch', '-'], {
+    input: `${lines.join('\n')}\n`,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+};
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Serve {
+  url: string;
+  proc: ChildProcess;
+}
+
+async function startServe(census: 'events' | 'poll'): Promise<Serve> {
+  const port = await freePort();
+  const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, WIRESCOPE_CENSUS: census },
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`wirescope serve exited: ${stderr.trim()}`);
+    try {
+      if ((await raw(url, '/healthz')).status === 200) return { url, proc };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill();
+  throw new Error('wirescope serve did not come up within 20 s');
+}
+
+interface Change {
+  changes: { namespaces: { added: number[]; removed: number[] } };
+}
+
+/** An /api/events subscriber that timestamps each change event as its bytes arrive. */
+function subscribe(url: string): Promise<{
+  waitFor(what: string, test: (c: Change) => boolean, ms: number): Promise<number>;
+  close(): void;
+}> {
+  return new Promise((resolve, reject) => {
+    const seen: { at: number; c: Change }[] = [];
+    const waiters = new Set<() => void>();
+    let buf = '';
+    const req = get(`${url}/api/events`, (res) => {
+      res.setEncoding('utf8');
+      let greeted = false;
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        buf += chunk;
+        const blocks = buf.split('\n\n');
+        buf = blocks.pop() ?? '';
+        for (const b of blocks) {
+          if (b.includes('event: hello') && !greeted) {
+            greeted = true;
+            resolve({ waitFor, close: () => req.destroy() });
+          }
+          const data = b.split('\n').find((l) => l.startsWith('data: '));
+          if (b.includes('event: change') && data) seen.push({ at, c: JSON.parse(data.slice(6)) as Change });
+        }
+        for (const w of waiters) w();
+      });
+    });
+    req.on('error', reject);
+    const waitFor = (what: string, test: (c: Change) => boolean, ms: number): Promise<number> =>
+      new Promise((ok, fail) => {
+        const check = () => {
+          const hit = seen.find((s) => test(s.c));
+          if (!hit) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          ok(hit.at);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          fail(new Error(`timed out after ${ms} ms waiting for ${what}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+  });
+}
+
+async function measure(census: 'events' | 'poll', prefix: string, samples: number): Promise<number[]> {
+  const svc = await startServe(census);
+  const out: number[] = [];
+  try {
+    const events = await subscribe(svc.url);
+    // A first discovery, so the next one diffs against it.
+    await raw(svc.url, '/api/discovery');
+    try {
+      for (let i = 0; i < samples; i++) {
+        const name = `${prefix}${census[0]}${i}`;
+        await new Promise((r) => setTimeout(r, Math.random() * 500));
+        const t0 = performance.now();
+        execFileSync('ip', ['netns', 'add', name]);
+        try {
+          const ino = statSync(`/run/netns/${name}`).ino;
+          const at = await events.waitFor(
+            `the change event adding ${name} (${ino})`,
+            (c) => c.changes.namespaces.added.includes(ino),
+            10_000,
+          );
+          out.push(at - t0);
+          execFileSync('ip', ['netns', 'del', name]);
+          await events.waitFor(
+            `the change event removing ${name} (${ino})`,
+            (c) => c.changes.namespaces.removed.includes(ino),
+            10_000,
+          );
+        } finally {
+          ipBatch([`netns del ${name}`]);
+        }
+      }
+    } finally {
+      events.close();
+    }
+    if (census === 'events') {
+      const h = JSON.parse((await raw(svc.url, '/healthz')).body) as { watch?: { census?: string } };
+      if (h.watch?.census !== 'events')
+        throw new Error(`the census did not run on events: ${JSON.stringify(h.watch)}`);
+    }
+  } finally {
+    svc.proc.kill();
+    await new Promise((r) => (svc.proc.exitCode !== null ? r(undefined) : svc.proc.once('exit', r)));
+  }
+  return out;
+}
+
+export const suite: BenchSuite = {
+  name: 'events',
+  async run({ quick }) {
+    const results: BenchResult[] = [];
+    const samples = quick ? 10 : 25;
+    for (const n of quick ? [10, 50] : [10, 200]) {
+      const p = `wse${Math.random().toString(36).slice(2, 6)}`;
+      const fleet = Array.from({ length: n }, (_, i) => `${p}f${i}`);
+      try {
+        ipBatch(fleet.map((ns) => `netns add ${ns}`));
+        const poll = await measure('poll', p, samples);
+        const ev = await measure('events', p, samples);
+        const f = (xs: number[], q: number) => Number(pct(xs, q).toFixed(1));
+        results.push({
+          name: `ip netns add → /api/events change, ${n} netns, ${samples} samples`,
+          figures: {
+            'events p50 ms': f(ev, 50),
+            'events p99 ms': f(ev, 99),
+            'poll p50 ms': f(poll, 50),
+            'poll p99 ms': f(poll, 99),
+            'p50 ratio poll/events': Number((pct(poll, 50) / pct(ev, 50)).toFixed(2)),
+            'p99 ratio poll/events': Number((pct(poll, 99) / pct(ev, 99)).toFixed(2)),
+          },
+          goal: {
+            text: 'p50 < 100 ms, p99 < 250 ms',
+            met: pct(ev, 50) < 100 && pct(ev, 99) < 250,
+          },
+        });
+      } finally {
+        ipBatch(fleet.map((ns) => `netns del ${ns}`));
+      }
+    }
+    return results;
+  },
+};
