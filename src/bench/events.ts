@@ -78,7 +78,9 @@ interface Change {
 
 /** An /api/events subscriber that timestamps each change event as its bytes arrive. */
 function subscribe(url: string): Promise<{
-  waitFor(what: string, test: (c: Change) => boolean, ms: number): Promise<number>;
+  /** How many change events arrived so far: waitFor looks only at later ones (nsfs inodes are reused). */
+  mark(): number;
+  waitFor(what: string, test: (c: Change) => boolean, ms: number, since: number): Promise<number>;
   close(): void;
 }> {
   return new Promise((resolve, reject) => {
@@ -96,7 +98,7 @@ function subscribe(url: string): Promise<{
         for (const b of blocks) {
           if (b.includes('event: hello') && !greeted) {
             greeted = true;
-            resolve({ waitFor, close: () => req.destroy() });
+            resolve({ mark: () => seen.length, waitFor, close: () => req.destroy() });
           }
           const data = b.split('\n').find((l) => l.startsWith('data: '));
           if (b.includes('event: change') && data) seen.push({ at, c: JSON.parse(data.slice(6)) as Change });
@@ -105,10 +107,15 @@ function subscribe(url: string): Promise<{
       });
     });
     req.on('error', reject);
-    const waitFor = (what: string, test: (c: Change) => boolean, ms: number): Promise<number> =>
+    const waitFor = (
+      what: string,
+      test: (c: Change) => boolean,
+      ms: number,
+      since: number,
+    ): Promise<number> =>
       new Promise((ok, fail) => {
         const check = () => {
-          const hit = seen.find((s) => test(s.c));
+          const hit = seen.slice(since).find((s) => test(s.c));
           if (!hit) return;
           waiters.delete(check);
           clearTimeout(timer);
@@ -135,6 +142,7 @@ async function measure(census: 'events' | 'poll', prefix: string, samples: numbe
       for (let i = 0; i < samples; i++) {
         const name = `${prefix}${census[0]}${i}`;
         await new Promise((r) => setTimeout(r, Math.random() * 500));
+        let since = events.mark();
         const t0 = performance.now();
         execFileSync('ip', ['netns', 'add', name]);
         try {
@@ -143,16 +151,23 @@ async function measure(census: 'events' | 'poll', prefix: string, samples: numbe
             `the change event adding ${name} (${ino})`,
             (c) => c.changes.namespaces.added.includes(ino),
             10_000,
+            since,
           );
           out.push(at - t0);
+          since = events.mark();
           execFileSync('ip', ['netns', 'del', name]);
           await events.waitFor(
             `the change event removing ${name} (${ino})`,
             (c) => c.changes.namespaces.removed.includes(ino),
             10_000,
+            since,
           );
         } finally {
-          ipBatch([`netns del ${name}`]);
+          try {
+            ipBatch([`netns del ${name}`]);
+          } catch {
+            // deleted above
+          }
         }
       }
     } finally {
