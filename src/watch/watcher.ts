@@ -297,14 +297,14 @@ export class ChangeWatcher {
       }
       changed ??= 'netlink';
     });
-    if (walk || performance.now() - this.lastWalk >= this.fullWalkMs) {
-      const c = this.walk();
-      if (c) changed = c;
-    } else if (touched || extras) {
+    let namespaces: ChangeReason | undefined;
+    if (walk || performance.now() - this.lastWalk >= this.fullWalkMs) namespaces = this.walk();
+    else if (touched || extras) {
       if (extras) census.recheckExtra();
-      const c = this.reconcile(census.live());
-      if (c) changed = c;
+      namespaces = this.reconcile(census.live());
     }
+    // Both, when both happened: a busy host's namespace churn must not hide a network change's reason.
+    if (namespaces) this.onChange(namespaces);
     if (changed) this.onChange(changed);
   }
 
