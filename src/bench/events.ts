@@ -17,6 +17,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { raw } from '../service/testing/http.js';
+import { ChangeWatcher } from '../watch/watcher.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const ipBatch = (lines: string[]): void => {
@@ -185,6 +186,58 @@ async function measure(census: 'events' | 'poll', prefix: string, samples: numbe
   return out;
 }
 
+/**
+ * The census alone, without the discovery behind it: two watchers in this process (the
+ * event-driven one looking every 20 ms, the polling one walking every 500 ms) and the time from
+ * `ip netns add` until each knows the inode, then until each forgot it after `ip netns del`.
+ */
+async function detect(prefix: string, samples: number): Promise<{ events: number[]; poll: number[] }> {
+  const nothing = () => undefined;
+  const ev = new ChangeWatcher(nothing, { censusMode: 'events', netlink: false });
+  const poll = new ChangeWatcher(nothing, { censusMode: 'poll', netlink: false });
+  const out = { events: [] as number[], poll: [] as number[] };
+  ev.start();
+  poll.start();
+  const until = async (what: string, cond: () => boolean) => {
+    const end = performance.now() + 10_000;
+    while (!cond()) {
+      if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  try {
+    for (let i = 0; i < samples; i++) {
+      const name = `${prefix}d${i}`;
+      await new Promise((r) => setTimeout(r, Math.random() * 500));
+      const t0 = performance.now();
+      execFileSync('ip', ['netns', 'add', name]);
+      try {
+        const ino = statSync(`/run/netns/${name}`).ino;
+        const seen: Partial<Record<'events' | 'poll', number>> = {};
+        await until(`both censuses to list ${name}`, () => {
+          if (seen.events === undefined && ev.knows(ino)) seen.events = performance.now() - t0;
+          if (seen.poll === undefined && poll.knows(ino)) seen.poll = performance.now() - t0;
+          return seen.events !== undefined && seen.poll !== undefined;
+        });
+        out.events.push(seen.events ?? Number.NaN);
+        out.poll.push(seen.poll ?? Number.NaN);
+        execFileSync('ip', ['netns', 'del', name]);
+        await until(`both censuses to forget ${name}`, () => !ev.knows(ino) && !poll.knows(ino));
+      } finally {
+        try {
+          ipBatch([`netns del ${name}`]);
+        } catch {
+          // deleted above
+        }
+      }
+    }
+  } finally {
+    ev.stop();
+    poll.stop();
+  }
+  return out;
+}
+
 export const suite: BenchSuite = {
   name: 'events',
   async run({ quick }) {
@@ -195,9 +248,20 @@ export const suite: BenchSuite = {
       const fleet = Array.from({ length: n }, (_, i) => `${p}f${i}`);
       try {
         ipBatch(fleet.map((ns) => `netns add ${ns}`));
+        const f = (xs: number[], q: number) => Number(pct(xs, q).toFixed(1));
+        const d = await detect(p, samples);
+        results.push({
+          name: `ip netns add → census lists it (no discovery), ${n} netns, ${samples} samples`,
+          figures: {
+            'events p50 ms': f(d.events, 50),
+            'events p99 ms': f(d.events, 99),
+            'poll p50 ms': f(d.poll, 50),
+            'poll p99 ms': f(d.poll, 99),
+            'p50 ratio poll/events': Number((pct(d.poll, 50) / pct(d.events, 50)).toFixed(2)),
+          },
+        });
         const poll = await measure('poll', p, samples);
         const ev = await measure('events', p, samples);
-        const f = (xs: number[], q: number) => Number(pct(xs, q).toFixed(1));
         results.push({
           name: `ip netns add → /api/events change, ${n} netns, ${samples} samples`,
           figures: {
