@@ -4,6 +4,7 @@ import { suite as capture } from './capture.js';
 import { suite as check } from './check.js';
 import { suite as cli } from './cli.js';
 import { suite as engines } from './engines.js';
+import { suite as events } from './events.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
 import { suite as lab } from './lab.js';
 import { suite as namespaces } from './namespaces.js';
@@ -22,6 +23,7 @@ export const suites: BenchSuite[] = [
   views,
   engines,
   service,
+  events,
   forwardedPorts,
   lab,
   serveVerify,

@@ -18,7 +18,8 @@ import { type ChangeLine, describeChanges } from '../views/changes.js';
 import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { matchingNetworks } from '../views/text-tree.js';
-import { ChangeWatcher, SETTLE_MS } from '../watch/watcher.js';
+import { QUIET_MS, Settler } from '../watch/settle.js';
+import { ChangeWatcher, censusModeOf, SETTLE_MS } from '../watch/watcher.js';
 import { CliError } from './errors.js';
 import { SUMMARIES } from './summaries.js';
 
@@ -105,7 +106,6 @@ export function registerWatch(program: Command): void {
       // One rediscovery at a time; notifications during one ask for another right after.
       let running = false;
       let again = false;
-      let settle: NodeJS.Timeout | undefined;
       const rediscover = async (): Promise<void> => {
         if (running) {
           again = true;
@@ -128,23 +128,27 @@ export function registerWatch(program: Command): void {
           running = false;
         }
       };
-      const soon = () => {
-        if (settle) return;
-        settle = setTimeout(() => {
-          settle = undefined;
-          void rediscover();
-        }, SETTLE_MS);
-      };
+      const settle = new Settler(() => void rediscover(), {
+        maxMs: SETTLE_MS,
+        quietMs: censusModeOf({}) === 'poll' ? SETTLE_MS : QUIET_MS,
+      });
+      const soon = () => settle.notify();
 
-      // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
-      const watcher = new ChangeWatcher(soon, { extraPaths: () => holderPaths(last) });
+      // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds);
+      // the same array while the discovery is the same (the watcher checks new ones at once).
+      let holders: { of: Discovery; paths: string[] } | undefined;
+      const extraPaths = () => {
+        if (holders?.of !== last) holders = { of: last, paths: holderPaths(last) };
+        return holders.paths;
+      };
+      const watcher = new ChangeWatcher(soon, { extraPaths });
       if (tracker) watcher.addSource((notify) => tracker.onChange(notify));
       watcher.start();
       const periodic = setInterval(() => void rediscover(), interval * 1000);
 
       await stopped;
       clearInterval(periodic);
-      if (settle) clearTimeout(settle);
+      settle.cancel();
       watcher.stop();
       tracker?.close();
       await closeDiscovery();

@@ -244,6 +244,8 @@ export function munmap(ptr: unknown, len: number): void {
 }
 
 export const POLLIN = 0x1;
+/** Priority data; on /proc/PID/mountinfo: the mount table changed (proc(5)). */
+export const POLLPRI = 0x2;
 export const POLLERR = 0x8;
 export const POLLHUP = 0x10;
 export const POLLNVAL = 0x20;

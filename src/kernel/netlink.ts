@@ -524,6 +524,14 @@ export class NetlinkSocket {
    * receive queue was full (netlink_overrun), so what changed is no longer known.
    */
   drainTypes(onType: (type: number) => void): { overflow: boolean } {
+    return this.drainData(onType);
+  }
+
+  /**
+   * Like drainTypes, with each message's payload: a view into the thread's shared receive
+   * buffer, valid only during the callback.
+   */
+  drainData(onMessage: (type: number, data: Buffer) => void): { overflow: boolean } {
     let overflow = false;
     for (;;) {
       const n = this.recvKernel(MSG_DONTWAIT);
@@ -537,7 +545,7 @@ export class NetlinkSocket {
       while (off + NLMSG_HDRLEN <= n) {
         const len = rbuf.readUInt32LE(off);
         if (len < NLMSG_HDRLEN || off + len > n) break;
-        onType(rbuf.readUInt16LE(off + 4));
+        onMessage(rbuf.readUInt16LE(off + 4), rbuf.subarray(off + NLMSG_HDRLEN, off + len));
         off += align4(len);
       }
     }

@@ -178,6 +178,26 @@ export const HealthSchema = Type.Object(
       peakBacklogBytes: Type.Integer(),
     }),
     captures: Type.Record(Type.String(), Type.Number()),
+    watchedNamespaces: Type.Optional(Type.Integer()),
+    /** The change watcher's census and which of its event sources are live (src/watch/watcher.ts). */
+    watch: Type.Optional(
+      Closed({
+        census: Type.Union([Type.Literal('events'), Type.Literal('poll')]),
+        fullWalkMs: Type.Integer(),
+        fullWalks: Type.Integer(),
+        sources: Closed({
+          procConnector: Closed({
+            live: Type.Boolean(),
+            detail: Type.Optional(Type.String()),
+            events: Type.Integer(),
+            overflows: Type.Integer(),
+          }),
+          mountinfo: Closed({ live: Type.Boolean(), files: Type.Integer() }),
+          rtnetlink: Closed({ live: Type.Boolean(), namespaces: Type.Integer(), overflows: Type.Integer() }),
+          engines: Closed({ live: Type.Boolean(), sources: Type.Integer() }),
+        }),
+      }),
+    ),
   },
   { $id: 'Health' },
 );

@@ -12,8 +12,9 @@ import { serve } from '@hono/node-server';
 import { type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
+import { QUIET_MS, Settler } from '../watch/settle.js';
 import { ThreadedWatcher } from '../watch/thread.js';
-import { ChangeWatcher, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
+import { ChangeWatcher, censusModeOf, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
 import { createApp, type ServiceApp } from './app.js';
 import { DiscoveryCache, type Product } from './cache.js';
 import type { CaptureLimits } from './capture.js';
@@ -110,7 +111,13 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
   const webRoot = opts.webRoot ?? defaultWebRoot();
 
   let watcher: ChangeWatcher | ThreadedWatcher | undefined;
-  let debounce: NodeJS.Timeout | undefined;
+  const watchOptions: WatcherOptions = typeof opts.watch === 'object' ? opts.watch : {};
+  // Someone is watching the event stream: rediscover soon (coalescing bursts) so they see it.
+  // The old polling census (WIRESCOPE_CENSUS=poll, for comparisons) keeps its fixed settle time.
+  const settle = new Settler(() => cache.refresh().catch(() => undefined), {
+    maxMs: SETTLE_MS,
+    quietMs: censusModeOf(watchOptions) === 'poll' ? SETTLE_MS : QUIET_MS,
+  });
   const service = createApp({
     cache,
     webRoot: existsSync(webRoot) ? webRoot : undefined,
@@ -122,6 +129,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     verify: verify !== undefined,
     health: () => ({
       watchedNamespaces: watcher?.watchedNamespaces ?? 0,
+      // Which change sources are live (process connector, mountinfo, rtnetlink, engines) and the full walk's period.
+      ...(watcher?.status ? { watch: watcher.status } : {}),
       subscribers: service.subscribers(),
     }),
   });
@@ -132,16 +141,10 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     watcher = new Watcher(
       () => {
         cache.markDirty();
-        // Someone is watching the event stream: rediscover now (coalescing bursts) so they see it.
-        if (service.subscribers() > 0 && !debounce) {
-          debounce = setTimeout(() => {
-            debounce = undefined;
-            cache.refresh().catch(() => undefined);
-          }, SETTLE_MS);
-        }
+        if (service.subscribers() > 0) settle.notify();
       },
       {
-        ...(typeof opts.watch === 'object' ? opts.watch : {}),
+        ...watchOptions,
         // Holders other than processes that the last discovery saw (bind mounts elsewhere, fds).
         extraPaths: () => cache.peek()?.holders ?? [],
       },
@@ -176,7 +179,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     cache,
     watcher,
     close: async () => {
-      if (debounce) clearTimeout(debounce);
+      settle.cancel();
       clearInterval(ageCheck);
       // Captures end with their statistics blocks before the connections are cut.
       service.captures.stopAll();

@@ -36,19 +36,30 @@ export function parseNetnsMounts(mountinfo: string): { ino: number; path: string
 
 /** inode → a path that opens that network namespace now. */
 export function liveNetns(procRoot = '/proc', extraPaths: readonly string[] = []): Map<number, string> {
+  return liveNetnsDetailed(procRoot, extraPaths).live;
+}
+
+/** liveNetns, plus the network namespace of every process read on the way (PID → inode). */
+export function liveNetnsDetailed(
+  procRoot = '/proc',
+  extraPaths: readonly string[] = [],
+): { live: Map<number, string>; pids: Map<number, number> } {
   const live = new Map<number, string>();
+  const byPid = new Map<number, number>();
   let pids: string[] = [];
   try {
     pids = readdirSync(procRoot);
   } catch {
-    return live;
+    return { live, pids: byPid };
   }
   for (const pid of pids) {
     if (pid.charCodeAt(0) < 48 || pid.charCodeAt(0) > 57) continue;
     const path = `${procRoot}/${pid}/ns/net`;
     try {
       const ino = parseNsLink(readlinkSync(path));
-      if (ino !== undefined && !live.has(ino)) live.set(ino, path);
+      if (ino === undefined) continue;
+      byPid.set(Number(pid), ino);
+      if (!live.has(ino)) live.set(ino, path);
     } catch {
       // The process vanished or denies access (EACCES on PID 1 here): skip it.
     }
@@ -72,5 +83,5 @@ export function liveNetns(procRoot = '/proc', extraPaths: readonly string[] = []
       // gone
     }
   }
-  return live;
+  return { live, pids: byPid };
 }

@@ -1,6 +1,6 @@
 /** Main-thread handle of the watcher thread (worker.ts); same surface as ChangeWatcher. */
 import { Worker } from 'node:worker_threads';
-import type { ChangeReason, WatcherOptions } from './watcher.js';
+import type { ChangeReason, WatcherOptions, WatchStatus } from './watcher.js';
 import type { WatchWorkerIn, WatchWorkerOut } from './worker.js';
 
 export class ThreadedWatcher {
@@ -9,6 +9,7 @@ export class ThreadedWatcher {
   private holdersSent: readonly string[] | undefined;
   private poll: NodeJS.Timeout | undefined;
   watchedNamespaces = 0;
+  private workerStatus: WatchStatus | undefined;
 
   constructor(
     private readonly onChange: (reason: ChangeReason) => void,
@@ -20,7 +21,10 @@ export class ThreadedWatcher {
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
     w.on('message', (m: WatchWorkerOut) => {
       if ('change' in m) this.onChange(m.change as ChangeReason);
-      else this.watchedNamespaces = m.watched;
+      else {
+        this.watchedNamespaces = m.watched;
+        this.workerStatus = m.status;
+      }
     });
     // A watcher that died means changes go unnoticed: say so in every result's freshness (max-age still applies).
     w.on('error', () => undefined);
@@ -34,6 +38,14 @@ export class ThreadedWatcher {
       w.postMessage({ holders: [...h] } satisfies WatchWorkerIn);
     }, this.opts.intervalMs ?? 500);
     this.poll.unref();
+  }
+
+  /** Which sources are live (for /healthz): the thread's, with the engine sources registered here. */
+  get status(): WatchStatus | undefined {
+    const s = this.workerStatus;
+    if (!s) return undefined;
+    const engines = { live: this.sources.length > 0, sources: this.sources.length };
+    return { ...s, sources: { ...s.sources, engines } };
   }
 
   addSource(subscribe: (notify: () => void) => () => void): void {

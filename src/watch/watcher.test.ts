@@ -1,21 +1,28 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { ip, randomPrefix } from '../network/testing/fixtures.js';
+import { liveNetns } from './nsset.js';
 import { type ChangeReason, ChangeWatcher } from './watcher.js';
 
 describe('change watcher on the real kernel', () => {
   const ns = `${randomPrefix()}-watch`;
   const reasons: ChangeReason[] = [];
-  // Ticked by hand: the interval never fires within the test.
-  const watcher = new ChangeWatcher((r) => reasons.push(r), { intervalMs: 3_600_000 });
+  // Ticked by hand: the interval never fires within the test. Only our namespace is watched:
+  // on a shared host other namespaces change all the time.
+  let ino = -1;
+  const watcher = new ChangeWatcher((r) => reasons.push(r), {
+    intervalMs: 3_600_000,
+    census: (root, extra) => new Map([...liveNetns(root, extra)].filter(([i]) => i === ino)),
+  });
   const sysctl = (...args: string[]) =>
     execFileSync('ip', ['netns', 'exec', ns, 'sysctl', ...args], { encoding: 'utf8' }).trim();
 
   before(() => {
     ip('netns', 'add', ns);
-    watcher.tick(); // opens a socket in every namespace, ours included
+    ino = statSync(`/run/netns/${ns}`).ino;
+    watcher.tick(); // opens a socket in our namespace
   });
   after(() => {
     watcher.stop();
@@ -76,5 +83,95 @@ describe('change watcher when the first holder of a namespace passes through', (
       watcher.stop();
       ip('netns', 'del', ns);
     }
+  });
+});
+
+describe('the event-driven census on the real kernel (the safety-net walk set to 60 s)', () => {
+  const p = randomPrefix();
+  const reasons: ChangeReason[] = [];
+  const watcher = new ChangeWatcher((r) => reasons.push(r), { censusMode: 'events', fullWalkMs: 60_000 });
+  const children: ChildProcess[] = [];
+  const names: string[] = [];
+
+  before(() => watcher.start());
+  after(() => {
+    watcher.stop();
+    for (const c of children) c.kill('SIGKILL');
+    for (const n of names) {
+      try {
+        ip('netns', 'del', n);
+      } catch {
+        // already gone
+      }
+    }
+  });
+
+  /** Waits until `cond` holds; names `what` on timeout (well under the 60 s walk). */
+  const until = async (what: string, cond: () => boolean, ms = 5000): Promise<void> => {
+    const end = performance.now() + ms;
+    while (!cond()) {
+      if (performance.now() > end)
+        assert.fail(`timed out after ${ms} ms waiting for ${what}; reasons so far: ${reasons.join(',')}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+
+  it('runs on events: the process connector and mountinfo are live', () => {
+    const s = watcher.status;
+    assert.equal(s.census, 'events', JSON.stringify(s));
+    assert.ok(s.sources.procConnector.live);
+    assert.ok(s.sources.mountinfo.live);
+    assert.equal(s.fullWalkMs, 60_000);
+  });
+
+  it('learns of `ip netns add` and `ip netns del` from the mount table, without a walk', async () => {
+    const ns = `${p}-add`;
+    names.push(ns);
+    const walks = watcher.status.fullWalks;
+    reasons.length = 0;
+    ip('netns', 'add', ns);
+    const ino = statSync(`/run/netns/${ns}`).ino;
+    await until(`namespace ${ns} (${ino}) in the census`, () => watcher.knows(ino));
+    await until('a namespaces change', () => reasons.includes('namespaces'));
+    reasons.length = 0;
+    ip('netns', 'del', ns);
+    await until(`namespace ${ns} (${ino}) gone from the census`, () => !watcher.knows(ino));
+    await until('a namespaces change', () => reasons.includes('namespaces'));
+    assert.equal(watcher.status.fullWalks, walks, 'no full walk ran meanwhile');
+  });
+
+  it('sees a veth appear in a new namespace through the socket opened for it', async () => {
+    const ns = `${p}-veth`;
+    names.push(ns);
+    ip('netns', 'add', ns);
+    const ino = statSync(`/run/netns/${ns}`).ino;
+    await until(`namespace ${ns} (${ino}) in the census`, () => watcher.knows(ino));
+    reasons.length = 0;
+    ip('-n', ns, 'link', 'add', `${p}a`, 'type', 'veth', 'peer', 'name', `${p}b`);
+    await until('a netlink change', () => reasons.includes('netlink'));
+  });
+
+  it('learns of a process that creates a namespace (unshare -n sleep) from exec, and of its exit', async () => {
+    const walks = watcher.status.fullWalks;
+    reasons.length = 0;
+    const child = spawn('unshare', ['-n', 'sleep', '60'], { stdio: 'ignore' });
+    children.push(child);
+    const pid = child.pid ?? -1;
+    let ino = 0;
+    await until(`sleep ${pid} in a namespace of its own`, () => {
+      try {
+        ino = statSync(`/proc/${pid}/ns/net`).ino;
+        return ino !== statSync('/proc/self/ns/net').ino;
+      } catch {
+        return false;
+      }
+    });
+    await until(`namespace ${ino} of pid ${pid} in the census`, () => watcher.knows(ino));
+    await until('a namespaces change', () => reasons.includes('namespaces'));
+    reasons.length = 0;
+    child.kill('SIGKILL');
+    await until(`namespace ${ino} gone with pid ${pid}`, () => !watcher.knows(ino));
+    await until('a namespaces change', () => reasons.includes('namespaces'));
+    assert.equal(watcher.status.fullWalks, walks, 'no full walk ran meanwhile');
   });
 });

@@ -1,35 +1,42 @@
 /**
  * The change watcher on its own thread: the census of /proc and the netlink
  * sockets of a thousand namespaces (opening them in a burst takes ~0.1 ms
- * each) never hold up a request on the serving thread.
+ * each) never hold up a request on the serving thread. In event mode it sleeps
+ * in poll(2) on the kernel's notifications, waking at most every 50 ms to read
+ * its messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChangeWatcher, type WatcherOptions } from './watcher.js';
+import { ChangeWatcher, type WatcherOptions, type WatchStatus } from './watcher.js';
 
 export type WatchWorkerIn = { holders: string[] } | { stop: true };
-export type WatchWorkerOut = { change: string } | { watched: number };
+export type WatchWorkerOut = { change: string } | { watched: number; status: WatchStatus };
 
 let holders: readonly string[] = [];
 const opts = workerData as Omit<WatcherOptions, 'extraPaths'>;
 const watcher = new ChangeWatcher(
   (reason) => parentPort?.postMessage({ change: reason } satisfies WatchWorkerOut),
   {
+    blocking: true,
     ...opts,
     extraPaths: () => holders,
   },
 );
-let last = -1;
-const report = setInterval(() => {
-  if (watcher.watchedNamespaces === last) return;
-  last = watcher.watchedNamespaces;
-  parentPort?.postMessage({ watched: last } satisfies WatchWorkerOut);
-}, watcher.intervalMs);
+let last = '';
+const report = () => {
+  const status = watcher.status;
+  const text = JSON.stringify(status);
+  if (text === last) return;
+  last = text;
+  parentPort?.postMessage({ watched: watcher.watchedNamespaces, status } satisfies WatchWorkerOut);
+};
+const reporter = setInterval(report, watcher.intervalMs);
 parentPort?.on('message', (m: WatchWorkerIn) => {
   if ('holders' in m) holders = m.holders;
   else {
-    clearInterval(report);
+    clearInterval(reporter);
     watcher.stop();
     parentPort?.close();
   }
 });
 watcher.start();
+report();

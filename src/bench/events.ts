@@ -1,0 +1,286 @@
+/**
+ * Change → event latency of `wirescope serve` (issue 16: p50 < 100 ms,
+ * p99 < 250 ms): on a host with N extra network namespaces (10, and 200;
+ * --quick: 10 and 50), a client subscribed to `/api/events` times
+ * `ip netns add` (from just before the command) to the `change` event that
+ * lists the new namespace's inode; then `ip netns del` and its event, and a
+ * random pause (0–500 ms) so the old census's 500 ms phase is sampled evenly.
+ *
+ * Measured twice in the same run: the event-driven census (process
+ * connector, mountinfo POLLPRI; 20 ms quiet settle) and the old polling path
+ * (WIRESCOPE_CENSUS=poll: /proc walked every 500 ms, 200 ms settle), each in
+ * a `wirescope serve` process of its own.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { statSync } from 'node:fs';
+import { get } from 'node:http';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { raw } from '../service/testing/http.js';
+import { ChangeWatcher } from '../watch/watcher.js';
+import type { BenchResult, BenchSuite } from './types.js';
+
+const ipBatch = (lines: string[]): void => {
+  if (lines.length === 0) return;
+  execFileSync('ip', ['-force', '-batch', '-'], {
+    input: `${lines.join('\n')}\n`,
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+};
+
+const pct = (xs: number[], p: number): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
+};
+
+const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+
+interface Serve {
+  url: string;
+  proc: ChildProcess;
+}
+
+async function startServe(census: 'events' | 'poll'): Promise<Serve> {
+  const port = await freePort();
+  const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
+  const proc = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, WIRESCOPE_CENSUS: census },
+  });
+  let stderr = '';
+  proc.stderr?.on('data', (b: Buffer) => {
+    stderr += b.toString();
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`wirescope serve exited: ${stderr.trim()}`);
+    try {
+      if ((await raw(url, '/healthz')).status === 200) return { url, proc };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  proc.kill();
+  throw new Error('wirescope serve did not come up within 20 s');
+}
+
+interface Change {
+  changes: { namespaces: { added: number[]; removed: number[] } };
+}
+
+/** An /api/events subscriber that timestamps each change event as its bytes arrive. */
+function subscribe(url: string): Promise<{
+  /** How many change events arrived so far: waitFor looks only at later ones (nsfs inodes are reused). */
+  mark(): number;
+  waitFor(what: string, test: (c: Change) => boolean, ms: number, since: number): Promise<number>;
+  close(): void;
+}> {
+  return new Promise((resolve, reject) => {
+    const seen: { at: number; c: Change }[] = [];
+    const waiters = new Set<() => void>();
+    let buf = '';
+    const req = get(`${url}/api/events`, (res) => {
+      res.setEncoding('utf8');
+      let greeted = false;
+      res.on('data', (chunk: string) => {
+        const at = performance.now();
+        buf += chunk;
+        const blocks = buf.split('\n\n');
+        buf = blocks.pop() ?? '';
+        for (const b of blocks) {
+          if (b.includes('event: hello') && !greeted) {
+            greeted = true;
+            resolve({ mark: () => seen.length, waitFor, close: () => req.destroy() });
+          }
+          const data = b.split('\n').find((l) => l.startsWith('data: '));
+          if (b.includes('event: change') && data) seen.push({ at, c: JSON.parse(data.slice(6)) as Change });
+        }
+        for (const w of waiters) w();
+      });
+    });
+    req.on('error', reject);
+    const waitFor = (
+      what: string,
+      test: (c: Change) => boolean,
+      ms: number,
+      since: number,
+    ): Promise<number> =>
+      new Promise((ok, fail) => {
+        const check = () => {
+          const hit = seen.slice(since).find((s) => test(s.c));
+          if (!hit) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          ok(hit.at);
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          fail(new Error(`timed out after ${ms} ms waiting for ${what}`));
+        }, ms);
+        waiters.add(check);
+        check();
+      });
+  });
+}
+
+async function measure(census: 'events' | 'poll', prefix: string, samples: number): Promise<number[]> {
+  const svc = await startServe(census);
+  const out: number[] = [];
+  try {
+    const events = await subscribe(svc.url);
+    // A first discovery, so the next one diffs against it.
+    await raw(svc.url, '/api/discovery');
+    try {
+      for (let i = 0; i < samples; i++) {
+        const name = `${prefix}${census[0]}${i}`;
+        await new Promise((r) => setTimeout(r, Math.random() * 500));
+        let since = events.mark();
+        const t0 = performance.now();
+        execFileSync('ip', ['netns', 'add', name]);
+        try {
+          const ino = statSync(`/run/netns/${name}`).ino;
+          const at = await events.waitFor(
+            `the change event adding ${name} (${ino})`,
+            (c) => c.changes.namespaces.added.includes(ino),
+            10_000,
+            since,
+          );
+          out.push(at - t0);
+          since = events.mark();
+          execFileSync('ip', ['netns', 'del', name]);
+          await events.waitFor(
+            `the change event removing ${name} (${ino})`,
+            (c) => c.changes.namespaces.removed.includes(ino),
+            10_000,
+            since,
+          );
+        } finally {
+          try {
+            ipBatch([`netns del ${name}`]);
+          } catch {
+            // deleted above
+          }
+        }
+      }
+    } finally {
+      events.close();
+    }
+    if (census === 'events') {
+      const h = JSON.parse((await raw(svc.url, '/healthz')).body) as { watch?: { census?: string } };
+      if (h.watch?.census !== 'events')
+        throw new Error(`the census did not run on events: ${JSON.stringify(h.watch)}`);
+    }
+  } finally {
+    svc.proc.kill();
+    await new Promise((r) => (svc.proc.exitCode !== null ? r(undefined) : svc.proc.once('exit', r)));
+  }
+  return out;
+}
+
+/**
+ * The census alone, without the discovery behind it: two watchers in this process (the
+ * event-driven one looking every 20 ms, the polling one walking every 500 ms) and the time from
+ * `ip netns add` until each knows the inode, then until each forgot it after `ip netns del`.
+ */
+async function detect(prefix: string, samples: number): Promise<{ events: number[]; poll: number[] }> {
+  const nothing = () => undefined;
+  const ev = new ChangeWatcher(nothing, { censusMode: 'events', netlink: false });
+  const poll = new ChangeWatcher(nothing, { censusMode: 'poll', netlink: false });
+  const out = { events: [] as number[], poll: [] as number[] };
+  ev.start();
+  poll.start();
+  const until = async (what: string, cond: () => boolean) => {
+    const end = performance.now() + 10_000;
+    while (!cond()) {
+      if (performance.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  };
+  try {
+    for (let i = 0; i < samples; i++) {
+      const name = `${prefix}d${i}`;
+      await new Promise((r) => setTimeout(r, Math.random() * 500));
+      const t0 = performance.now();
+      execFileSync('ip', ['netns', 'add', name]);
+      try {
+        const ino = statSync(`/run/netns/${name}`).ino;
+        const seen: Partial<Record<'events' | 'poll', number>> = {};
+        await until(`both censuses to list ${name}`, () => {
+          if (seen.events === undefined && ev.knows(ino)) seen.events = performance.now() - t0;
+          if (seen.poll === undefined && poll.knows(ino)) seen.poll = performance.now() - t0;
+          return seen.events !== undefined && seen.poll !== undefined;
+        });
+        out.events.push(seen.events ?? Number.NaN);
+        out.poll.push(seen.poll ?? Number.NaN);
+        execFileSync('ip', ['netns', 'del', name]);
+        await until(`both censuses to forget ${name}`, () => !ev.knows(ino) && !poll.knows(ino));
+      } finally {
+        try {
+          ipBatch([`netns del ${name}`]);
+        } catch {
+          // deleted above
+        }
+      }
+    }
+  } finally {
+    ev.stop();
+    poll.stop();
+  }
+  return out;
+}
+
+export const suite: BenchSuite = {
+  name: 'events',
+  async run({ quick }) {
+    const results: BenchResult[] = [];
+    const samples = quick ? 10 : 25;
+    for (const n of quick ? [10, 50] : [10, 200]) {
+      const p = `wse${Math.random().toString(36).slice(2, 6)}`;
+      const fleet = Array.from({ length: n }, (_, i) => `${p}f${i}`);
+      try {
+        ipBatch(fleet.map((ns) => `netns add ${ns}`));
+        const f = (xs: number[], q: number) => Number(pct(xs, q).toFixed(1));
+        const d = await detect(p, samples);
+        results.push({
+          name: `ip netns add → census lists it (no discovery), ${n} netns, ${samples} samples`,
+          figures: {
+            'events p50 ms': f(d.events, 50),
+            'events p99 ms': f(d.events, 99),
+            'poll p50 ms': f(d.poll, 50),
+            'poll p99 ms': f(d.poll, 99),
+            'p50 ratio poll/events': Number((pct(d.poll, 50) / pct(d.events, 50)).toFixed(2)),
+          },
+        });
+        const poll = await measure('poll', p, samples);
+        const ev = await measure('events', p, samples);
+        results.push({
+          name: `ip netns add → /api/events change, ${n} netns, ${samples} samples`,
+          figures: {
+            'events p50 ms': f(ev, 50),
+            'events p99 ms': f(ev, 99),
+            'poll p50 ms': f(poll, 50),
+            'poll p99 ms': f(poll, 99),
+            'p50 ratio poll/events': Number((pct(poll, 50) / pct(ev, 50)).toFixed(2)),
+            'p99 ratio poll/events': Number((pct(poll, 99) / pct(ev, 99)).toFixed(2)),
+          },
+          goal: {
+            text: 'p50 < 100 ms, p99 < 250 ms',
+            met: pct(ev, 50) < 100 && pct(ev, 99) < 250,
+          },
+        });
+      } finally {
+        ipBatch(fleet.map((ns) => `netns del ${ns}`));
+      }
+    }
+    return results;
+  },
+};

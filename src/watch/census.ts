@@ -1,0 +1,138 @@
+/**
+ * The event-driven census of live network namespaces: the same answer as
+ * liveNetns() (nsset.ts) — which nsfs inodes processes, bind mounts and the
+ * last discovery's holder paths keep alive, and one path to enter each — kept
+ * up to date from events instead of a walk of /proc:
+ *
+ * - process events (fork, exec, exit from the process connector): the PID
+ *   named is looked at (one readlink of /proc/PID/ns/net) or forgotten;
+ * - a mount table changed (POLLPRI on mountinfo): that mountinfo is read again;
+ * - holder paths handed over by a discovery: stat'ed again.
+ *
+ * A full walk (`walk()`) rebuilds everything; the watcher runs one at start,
+ * after lost events (ENOBUFS) and on a slow timer, for what no event names: a
+ * process that unshare(2)s or setns(2)s without exec (the connector has no
+ * event for it), bind mounts in mount namespaces nobody watches, fds.
+ */
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
+import { nsfsDev } from '../kernel/nsfs.js';
+import { liveNetnsDetailed, parseNetnsMounts, parseNsLink } from './nsset.js';
+
+export class NetnsCensus {
+  /** PID (thread group leader) → its network namespace, as last seen. */
+  private readonly pidNs = new Map<number, number>();
+  /** inode → PIDs seen in it. */
+  private readonly nsPids = new Map<number, Set<number>>();
+  /** mountinfo path → its nsfs bind mounts (inode → mount point). */
+  private readonly mounts = new Map<string, Map<number, string>>();
+  /** Holder paths (bind mounts elsewhere, fds) that opened a namespace when last checked. */
+  private extra = new Map<number, string>();
+  private extraPaths: readonly string[] = [];
+
+  constructor(private readonly procRoot = '/proc') {}
+
+  /** Walks /proc and rereads every watched mountinfo: the state from scratch. */
+  walk(extraPaths: readonly string[], mountinfos: readonly string[]): void {
+    const { pids } = liveNetnsDetailed(this.procRoot, []);
+    this.pidNs.clear();
+    this.nsPids.clear();
+    for (const [pid, ino] of pids) this.setPid(pid, ino);
+    this.mounts.clear();
+    for (const m of new Set([`${this.procRoot}/self/mountinfo`, ...mountinfos])) this.remount(m);
+    this.setExtra(extraPaths);
+  }
+
+  /** A process was created or exec'ed: where is it now? */
+  look(pid: number): void {
+    let ino: number | undefined;
+    try {
+      ino = parseNsLink(readlinkSync(`${this.procRoot}/${pid}/ns/net`));
+    } catch {
+      // gone already (its exit event follows) or denied
+    }
+    if (ino === undefined) this.forget(pid);
+    else this.setPid(pid, ino);
+  }
+
+  forget(pid: number): void {
+    const was = this.pidNs.get(pid);
+    if (was === undefined) return;
+    this.pidNs.delete(pid);
+    const set = this.nsPids.get(was);
+    set?.delete(pid);
+    if (set?.size === 0) this.nsPids.delete(was);
+  }
+
+  /** Reads the nsfs bind mounts of one mountinfo file again (a missing file has none). */
+  remount(path: string): void {
+    const found = new Map<number, string>();
+    // Mount points are relative to that process's root: /proc/PID/mountinfo's are reached as /proc/PID/root/….
+    const root = /^(.*\/\d+)\/mountinfo$/.exec(path)?.[1];
+    const prefix = root && !root.endsWith('/self') ? `${root}/root` : '';
+    try {
+      for (const m of parseNetnsMounts(readFileSync(path, 'utf8')))
+        if (!found.has(m.ino)) found.set(m.ino, prefix + m.path);
+    } catch {
+      // the process is gone: its mount namespace's mounts no longer count through it
+    }
+    this.mounts.set(path, found);
+  }
+
+  /** Stops counting a mountinfo file's mounts. */
+  dropMounts(path: string): void {
+    this.mounts.delete(path);
+  }
+
+  /** Holder paths from the latest discovery; checked now (stat, as liveNetns does). */
+  setExtra(paths: readonly string[]): void {
+    this.extraPaths = paths;
+    this.extra = new Map();
+    for (const p of paths) {
+      try {
+        const st = statSync(p);
+        if (st.dev === nsfsDev() && !this.extra.has(st.ino)) this.extra.set(st.ino, p);
+      } catch {
+        // gone
+      }
+    }
+  }
+
+  /** Checks the holder paths again (their holders have no events of their own). */
+  recheckExtra(): void {
+    this.setExtra(this.extraPaths);
+  }
+
+  /**
+   * inode → a path that opens it: a process first (as liveNetns), then a bind
+   * mount of wirescope's own mount namespace, then others, then holder paths.
+   */
+  live(): Map<number, string> {
+    const out = new Map<number, string>();
+    for (const [ino, pids] of this.nsPids) {
+      const pid = pids.values().next().value;
+      if (pid !== undefined) out.set(ino, `${this.procRoot}/${pid}/ns/net`);
+    }
+    for (const found of this.mounts.values())
+      for (const [ino, path] of found) if (!out.has(ino)) out.set(ino, path);
+    for (const [ino, path] of this.extra) if (!out.has(ino)) out.set(ino, path);
+    return out;
+  }
+
+  /** Number of processes tracked (for tests and /healthz). */
+  get processes(): number {
+    return this.pidNs.size;
+  }
+
+  private setPid(pid: number, ino: number): void {
+    const was = this.pidNs.get(pid);
+    if (was === ino) return;
+    if (was !== undefined) this.forget(pid);
+    this.pidNs.set(pid, ino);
+    let set = this.nsPids.get(ino);
+    if (!set) {
+      set = new Set();
+      this.nsPids.set(ino, set);
+    }
+    set.add(pid);
+  }
+}
