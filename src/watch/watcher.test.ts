@@ -1,17 +1,16 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { ip, randomPrefix } from '../network/testing/fixtures.js';
+import { inNetns, ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { type ChangeReason, ChangeWatcher } from './watcher.js';
 
 describe('change watcher on the real kernel', () => {
-  const ns = `${randomPrefix()}-watch`;
+  const ns = `${uniquePrefix('wst', 5)}-watch`;
   const reasons: ChangeReason[] = [];
   // Ticked by hand: the interval never fires within the test.
   const watcher = new ChangeWatcher((r) => reasons.push(r), { intervalMs: 3_600_000 });
-  const sysctl = (...args: string[]) =>
-    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', ...args], { encoding: 'utf8' }).trim();
+  const sysctl = (...args: string[]) => inNetns(ns, 'sysctl', [...args]).trim();
 
   before(() => {
     ip('netns', 'add', ns);
@@ -53,7 +52,7 @@ describe('change watcher when the first holder of a namespace passes through', (
   it('opens the socket through the next holder, so later changes in that namespace are seen', () => {
     // `ip netns add` and `ip netns exec` live in a new namespace for a moment: the census may
     // name it by such a process, which is gone when the watcher enters it.
-    const ns = `${randomPrefix()}-pass`;
+    const ns = `${uniquePrefix('wst', 5)}-pass`;
     ip('netns', 'add', ns);
     const ino = statSync(`/run/netns/${ns}`).ino;
     const reasons: ChangeReason[] = [];
