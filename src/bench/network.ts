@@ -17,7 +17,8 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
+import { NetFixtures } from '../network/testing/fixtures.js';
+import { ipBatch } from '../testing/ip.js';
 import type { ProbeResult } from './network-probe.js';
 import { median } from './stats.js';
 import type { BenchResult, BenchSuite } from './types.js';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
 import { FilterSyntaxError } from './filter.js';
 import { type PcapngPacket, readPcapng } from './read.js';
 import { startCapture } from './session.js';
@@ -18,8 +19,6 @@ import {
   tunWithReader,
 } from './testing/fixtures.js';
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: 'pipe' });
-
 /** An IPv4 ICMP echo request (type 8) in an Ethernet frame from `src`. */
 function isEchoRequest(p: PcapngPacket, src: string): boolean {
   const d = p.data;
@@ -35,14 +34,6 @@ function isEchoRequest(p: PcapngPacket, src: string): boolean {
 function promiscuity(ns: string, ifname: string): number {
   const j = JSON.parse(ip('-n', ns, '-d', '-j', 'link', 'show', 'dev', ifname)) as { promiscuity: number }[];
   return j[0]?.promiscuity ?? -1;
-}
-
-async function waitFor(what: string, ok: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('capture session on the real kernel', () => {
@@ -192,14 +183,18 @@ describe('capture session on the real kernel', () => {
         ip('netns', 'del', c);
         // Only the capture's socket keeps c alive now: once it lets go, the kernel dismantles c
         // and its veth, whose other end is the switch's port pc.
-        await waitFor('the switch port pc to go with namespace c', () => {
-          try {
-            ip('-n', lan.sw, 'link', 'show', 'pc');
-            return false;
-          } catch {
-            return true;
-          }
-        });
+        await eventually(
+          'the switch port pc to go with namespace c',
+          () => {
+            try {
+              ip('-n', lan.sw, 'link', 'show', 'pc');
+              return false;
+            } catch {
+              return true;
+            }
+          },
+          { timeoutMs: 10_000, intervalMs: 50 },
+        );
         await ping(a, `${lan.net}.3`, 3);
       },
     );
@@ -240,7 +235,10 @@ describe('capture session on the real kernel', () => {
         ip('-n', a, 'link', 'set', 'y1', 'up');
         ip('-n', a, 'link', 'set', 'x1', 'up');
         // Once up, the device sends IPv6 router solicitations and MLD reports: the first ends the capture.
-        await Promise.race([h.done, waitFor('a packet', () => false, 15_000)]);
+        await Promise.race([
+          h.done,
+          eventually('a packet', () => false, { timeoutMs: 15_000, intervalMs: 50 }),
+        ]);
       } finally {
         h.stop();
       }

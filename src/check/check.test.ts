@@ -5,12 +5,13 @@
  * that is no neighbour. Every verdict is asserted.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
-import { ipBatch, NetFixtures, netnsIno } from '../network/testing/fixtures.js';
+import { NetFixtures, netnsIno } from '../network/testing/fixtures.js';
+import { poll } from '../testing/eventually.js';
+import { inNetns, ipBatch } from '../testing/ip.js';
 import { runPlan } from './engine.js';
 import { CheckTargetError, checkNeighbourhood, findTarget } from './run.js';
 import { type CheckPlan, DEFAULT_LIMITS, type Verdict } from './types.js';
@@ -51,7 +52,7 @@ describe('neighbourhood check on plain namespaces', () => {
     );
     ipBatch(lines);
     // d drops everything that comes in; e's link goes down (its address stays).
-    execFileSync('ip', ['netns', 'exec', d, 'nft', '-f', '-'], {
+    inNetns(d, 'nft', ['-f', '-'], {
       input:
         'table inet wsdrop {\n chain dropall {\n  type filter hook input priority 0; policy drop;\n }\n}\n',
     });
@@ -150,8 +151,7 @@ describe('neighbourhood check on plain namespaces', () => {
     }
     // A worker thread's own fds (its event loop) close as it ends, shortly after the result.
     const settled = async (what: string) => {
-      const deadline = Date.now() + 10_000;
-      while (fds() > baseline && Date.now() < deadline) await sleep(50);
+      await poll(fds, (n) => n <= baseline, { timeoutMs: 10_000, intervalMs: 50 });
       assert.ok(fds() <= baseline, `${what}: ${fds()} fds open, ${baseline} before`);
     };
     await checkNeighbourhood(disc, a, { limits: { probeTimeoutMs: 300 } });

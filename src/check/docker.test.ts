@@ -16,11 +16,11 @@ import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import { ensureDockerImage, sh, trySh } from '../engines/testing/image.js';
 import { discoverSettled } from '../engines/testing/settled.js';
 import type { Discovery } from '../model/types.js';
-import { randomPrefix } from '../network/testing/fixtures.js';
+import { uniquePrefix } from '../testing/names.js';
 import { checkNeighbourhood } from './run.js';
 import type { CheckResult, Verdict } from './types.js';
 
-const P = randomPrefix();
+const P = uniquePrefix('wst', 5);
 const NET = `${P}-net`;
 const OTHER = `${P}-other`;
 const names = ['start', 'app2', 'web', 'quiet', 'far', 'def1', 'def2'].map((n) => `${P}-${n}`);

@@ -13,10 +13,10 @@ import { createEngineTracker, type EngineTracker } from '../engines/index.js';
 import { ensurePodmanImage, sh, trySh } from '../engines/testing/image.js';
 import { discoverSettled } from '../engines/testing/settled.js';
 import type { Discovery } from '../model/types.js';
-import { randomPrefix } from '../network/testing/fixtures.js';
+import { uniquePrefix } from '../testing/names.js';
 import { checkNeighbourhood } from './run.js';
 
-const P = randomPrefix();
+const P = uniquePrefix('wst', 5);
 const NET = `${P}-pnet`;
 const names = [`${P}-pa`, `${P}-pb`];
 

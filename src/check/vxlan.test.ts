@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
-import { ipBatch, NetFixtures } from '../network/testing/fixtures.js';
+import { NetFixtures } from '../network/testing/fixtures.js';
+import { ipBatch } from '../testing/ip.js';
 import { checkNeighbourhood } from './run.js';
 
 describe('neighbourhood check across a vxlan overlay', () => {

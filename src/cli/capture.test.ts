@@ -9,7 +9,8 @@ import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
 import { runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, sh } from '../engines/testing/image.js';
-import { cli, nodePid, rand } from '../lab/testing/fixtures.js';
+import { cli, nodePid } from '../lab/testing/fixtures.js';
+import { uniquePrefix } from '../testing/names.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
@@ -175,7 +176,7 @@ describe('wirescope capture', () => {
   });
 
   it('captures every member of a lab named as one target', async () => {
-    const name = `wst${rand()}`;
+    const name = uniquePrefix('wst', 5);
     const dir = mkdtempSync(join(tmpdir(), 'wst-capture-lab-'));
     const file = join(dir, `${name}.yaml`);
     writeFileSync(

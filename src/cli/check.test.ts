@@ -4,12 +4,13 @@
  * and a one-line error with exit 2 for a target that names nothing.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { wireFork } from '../check/testing/fork.js';
 import type { CheckResult } from '../check/types.js';
 import { NetFixtures } from '../network/testing/fixtures.js';
+import { inNetns } from '../testing/ip.js';
 
 const BIN = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 const run = (...args: string[]) =>
@@ -34,7 +35,7 @@ describe('wirescope check', () => {
   });
 
   it('exits 1 and says why when a neighbour drops, with --json as one document', () => {
-    execFileSync('ip', ['netns', 'exec', c, 'nft', '-f', '-'], {
+    inNetns(c, 'nft', ['-f', '-'], {
       input:
         'table inet wsdrop {\n chain dropall {\n  type filter hook input priority 0; policy drop;\n }\n}\n',
     });

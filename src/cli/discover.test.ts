@@ -6,7 +6,9 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { deepFreeze } from '../model/freeze.js';
 import type { Discovery } from '../model/types.js';
-import { ip, randomPrefix } from '../service/testing/topology.js';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { sampleDiscovery } from '../views/fixtures.js';
 import { v1Errors } from '../views/ghostwire-v1/validate.js';
 import { render, resolveFormat, schemaFor } from './discover.js';
@@ -84,7 +86,7 @@ describe('wirescope discover on a terminal', () => {
   const ALIAS = '\x1b]0;pwned\x07\x1b[2J';
   const ARGV0 = '\x1b[31mevil';
   const ESC = '\x1b';
-  const ns = `${randomPrefix()}e`;
+  const ns = `${uniquePrefix('wst', 4)}e`;
   let sleeper: ChildProcess | undefined;
   before(async () => {
     ip('netns', 'add', ns);
@@ -94,19 +96,19 @@ describe('wirescope discover on a terminal', () => {
       stdio: 'ignore',
     });
     // Wait for the exec: the process carries the forged argv[0] once bash has replaced itself.
-    const end = Date.now() + 10_000;
-    for (;;) {
-      const pid: number | undefined = sleeper.pid;
-      let argv0 = '';
-      try {
-        argv0 = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
-      } catch {
-        // not there yet
-      }
-      if (argv0 === ARGV0) break;
-      if (Date.now() > end) assert.fail(`process ${pid} did not exec with argv[0] ${JSON.stringify(ARGV0)}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const pid: number | undefined = sleeper.pid;
+    await eventually(
+      `process ${pid} to exec with argv[0] ${JSON.stringify(ARGV0)}`,
+      () => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '';
+        } catch {
+          return ''; // not there yet
+        }
+      },
+      (argv0) => argv0 === ARGV0,
+      { timeoutMs: 10_000, intervalMs: 50 },
+    );
   });
   after(() => {
     sleeper?.kill('SIGKILL');

@@ -3,7 +3,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Fixtures, nsIno, prefix, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+import { eventually } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 
@@ -15,7 +17,7 @@ function run(args: string[], wrap: string[] = []): { stdout: string; stderr: str
 
 describe('wirescope namespaces', () => {
   const fx = new Fixtures();
-  const name = prefix();
+  const name = uniquePrefix();
   let bound = 0;
   let userPid = 0;
   before(async () => {
@@ -97,11 +99,12 @@ describe('wirescope namespaces', () => {
         .split(' ')[1],
     );
     // The rename may land after the sleep starts: wait for it.
-    const end = Date.now() + 10_000;
-    while (readFileSync(`/proc/${leader}/comm`, 'utf8') !== '\x1b[2Jwiped\n') {
-      if (Date.now() > end) assert.fail(`process ${leader} was not renamed`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await eventually(
+      `process ${leader} to be renamed`,
+      () => readFileSync(`/proc/${leader}/comm`, 'utf8'),
+      (comm) => comm === '\x1b[2Jwiped\n',
+      { timeoutMs: 10_000, intervalMs: 20 },
+    );
     const r = run(['namespaces', '--type', 'user']);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`leaders ${leader} \\\\x1b\\[2Jwiped`));

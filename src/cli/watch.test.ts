@@ -7,7 +7,9 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runSleeper } from '../engines/testing/fixtures.js';
 import { ensureDockerImage, sh, trySh } from '../engines/testing/image.js';
-import { ip, randomPrefix } from '../service/testing/topology.js';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import type { ChangeLine } from '../views/changes.js';
 import { freshWarnings } from './watch.js';
 
@@ -93,7 +95,7 @@ const tryIp = (...args: string[]) => {
 
 describe('wirescope watch', () => {
   it('prints a namespace and its veth as they come, each change to them, and their going', async () => {
-    const p = randomPrefix();
+    const p = uniquePrefix('wst', 4);
     const ns = `${p}w`;
     const hostSide = `${p}v`;
     const w = startWatch(['--no-engines', '--interval', '60']);
@@ -136,7 +138,7 @@ describe('wirescope watch', () => {
   });
 
   it('prints a Docker container starting, stopping and being removed, from the engine’s events', async () => {
-    const name = `${randomPrefix()}-c`;
+    const name = `${uniquePrefix('wst', 4)}-c`;
     const image = ensureDockerImage();
     const w = startWatch(['--interval', '60']);
     try {
@@ -199,7 +201,7 @@ describe('wirescope watch', () => {
   });
 
   it('prints names escaped in its text lines: an alias or process name cannot drive the terminal', async () => {
-    const p = randomPrefix();
+    const p = uniquePrefix('wst', 4);
     const ns = `${p}t`;
     const argv = [BIN, 'watch', '--no-engines', '--interval', '60'];
     const proc = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -212,12 +214,16 @@ describe('wirescope watch', () => {
       err += b.toString();
     });
     const until = async (what: string, ok: () => boolean): Promise<void> => {
-      const end = Date.now() + 20_000;
-      while (!ok()) {
-        if (Date.now() > end || proc.exitCode !== null)
-          assert.fail(`${what}: not seen; stderr: ${err}; stdout: ${out}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await eventually(
+        what,
+        () => {
+          if (ok()) return true;
+          if (proc.exitCode !== null)
+            assert.fail(`${what}: not seen, watch exited; stderr: ${err}; stdout: ${out}`);
+          return false;
+        },
+        { timeoutMs: 20_000, show: () => ({ stderr: err, stdout: out }) },
+      );
     };
     let tenant: ChildProcess | undefined;
     try {

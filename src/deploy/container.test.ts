@@ -16,9 +16,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { ensureDockerImage, TEST_IMAGE } from '../engines/testing/image.js';
-import { eventually } from '../service/testing/http.js';
 import { startServe, stopServe } from '../service/testing/serve.js';
-import { ip, randomPrefix } from '../service/testing/topology.js';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { buildImage, composeCommand, IMAGE, imageSize, REPO } from './testing/image.js';
 
 interface Container {
@@ -58,7 +59,7 @@ const netnsOf = (json: Json, name: string, type: string): number | undefined =>
     ?.netnsid;
 
 describe('the container image under compose', { timeout: 900_000 }, () => {
-  const prefix = randomPrefix();
+  const prefix = uniquePrefix('wst', 4);
   const project = `${prefix}deploy`;
   const dir = mkdtempSync(join(tmpdir(), 'wst-deploy-'));
   const tokenFile = join(dir, 'token');
@@ -108,14 +109,11 @@ describe('the container image under compose', { timeout: 900_000 }, () => {
     const upAt = performance.now();
     composeRun('up', '-d', '--no-build');
     // How soon the service answers, from the start of `compose up` (polled every 50 ms).
-    for (;;) {
-      if ((await fetch(`${base}/healthz`).catch(() => undefined))?.ok) break;
-      if (performance.now() - upAt > 120_000)
-        throw new Error(
-          `timed out after 120000 ms waiting for ${base}/healthz to answer 200 after compose up`,
-        );
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      `${base}/healthz to answer 200 after compose up`,
+      async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.ok === true,
+      { timeoutMs: 120_000, intervalMs: 50 },
+    );
     healthzAfterMs = performance.now() - upAt;
   });
 
@@ -142,14 +140,14 @@ describe('the container image under compose', { timeout: 900_000 }, () => {
     const id = composeRun('ps', '-q', 'wirescope').trim();
     assert.match(id, /^[0-9a-f]{12,64}$/, `compose ps gave ${JSON.stringify(id)}`);
     await eventually(
+      `container ${id} to report healthy (its health check fetches /healthz)`,
       async () => {
         const s = execFileSync('docker', ['inspect', '-f', '{{.State.Health.Status}}', id], {
           encoding: 'utf8',
         }).trim();
         return s === 'healthy' ? s : undefined;
       },
-      120_000,
-      `container ${id} to report healthy (its health check fetches /healthz)`,
+      { timeoutMs: 120_000, intervalMs: 250 },
     );
     // Docker's own clock: container start to the end of its first passing health check
     // (Docker runs the first check one interval, 1 s, after the start).
@@ -180,23 +178,23 @@ describe('the container image under compose', { timeout: 900_000 }, () => {
       netnsOf(j, `/run/netns/${netns}`, 'bindmount') === boundNet &&
       netnsOf(j, container, 'docker') === containerNet;
     const inContainer = await eventually(
+      `the container's /json to list netns ${hostNet} (host), ${boundNet} (/run/netns/${netns}) and ${containerNet} (docker ${container})`,
       async () => {
         const j = await getJson(base, token);
         return j && sees(j) ? j : undefined;
       },
-      120_000,
-      `the container's /json to list netns ${hostNet} (host), ${boundNet} (/run/netns/${netns}) and ${containerNet} (docker ${container})`,
+      { timeoutMs: 120_000, intervalMs: 250 },
     );
     const served = await startServe(['serve', '--listen', '127.0.0.1:0', '--no-watch']);
     try {
       assert.ok(served.url, `host-run serve did not start: ${served.stderr}`);
       const onHost = await eventually(
+        'the host-run /json to list the same namespaces',
         async () => {
           const j = await getJson(served.url ?? '');
           return j && sees(j) ? j : undefined;
         },
-        120_000,
-        'the host-run /json to list the same namespaces',
+        { timeoutMs: 120_000, intervalMs: 250 },
       );
       for (const j of [inContainer, onHost]) {
         assert.equal(netnsOf(j, `/run/netns/${netns}`, 'bindmount'), boundNet);
@@ -236,24 +234,24 @@ describe('the container image under compose', { timeout: 900_000 }, () => {
       }).trim();
       const containerNet = statSync(`/proc/${containerPid}/ns/net`).ino;
       const report = await eventually(
+        `container ${id} to log the capability it misses`,
         async () => {
           const r = spawnSync('docker', ['logs', id], { encoding: 'utf8' });
           const lines = `${r.stdout}${r.stderr}`.split('\n').filter((l) => l.includes('missing CAP_'));
           return lines.length > 0 ? lines : undefined;
         },
-        120_000,
-        `container ${id} to log the capability it misses`,
+        { timeoutMs: 120_000, intervalMs: 250 },
       );
       assert.equal(report.length, 1, `one report line, got ${JSON.stringify(report)}`);
       assert.match(report[0] ?? '', /^wirescope: missing CAP_SYS_PTRACE \(/);
       assert.doesNotMatch(report[0] ?? '', /CAP_SYS_ADMIN|CAP_DAC_READ_SEARCH/);
       const partial = await eventually(
+        `the /json of the container without SYS_PTRACE to list the host netns ${hostNet}`,
         async () => {
           const j = await getJson(lessBase, token);
           return j?.['network-namespaces'].some((n) => n.netnsid === hostNet) ? j : undefined;
         },
-        120_000,
-        `the /json of the container without SYS_PTRACE to list the host netns ${hostNet}`,
+        { timeoutMs: 120_000, intervalMs: 250 },
       );
       assert.equal(
         partial['network-namespaces'].some((n) => n.netnsid === containerNet),

@@ -7,7 +7,6 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,22 +14,14 @@ import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
+import { eventually, poll } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { findActivatedSockets, isPodmanSocketPath } from './activated.js';
 import { createEngineTracker } from './index.js';
 import { buildRootfsTar, PODMAN_CONF, sh, TEST_IMAGE, trySh } from './testing/image.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 const NOBODY = 65534;
-
-async function waitFor<T>(get: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 function comm(pid: number): string | undefined {
   try {
@@ -136,23 +127,21 @@ describe('engines: socket-activated podman', () => {
     const tracker = createEngineTracker({ requestTimeoutMs: 15_000, syncTimeoutMs: 30_000, retryMs: 1000 });
     try {
       const pid = activator.pid as number;
-      await waitFor(() => existsSync(sock), 5000, 'the activator to listen');
+      await eventually('the activator to listen', () => existsSync(sock), { timeoutMs: 5000 });
       // Before any connection: no podman runs, only the activator holds the socket.
       assert.equal(comm(pid), 'systemd-socket-');
       const found = findActivatedSockets(scanNamespaces()).sockets.find((s) => s.socket === sock);
       assert.equal(found?.activator.pid, pid);
       assert.equal(found?.service, undefined);
 
-      let last: Discovery | undefined;
-      const deadline = Date.now() + 60_000;
-      let ok = false;
-      while (!ok && Date.now() < deadline) {
-        last = await discover({ containers: tracker, network: false, dns: false });
-        ok = Object.values(last.containers).some(
-          (c) => c.name === `${P}-act` && last?.engines[c.engine]?.api.endsWith(sock) === true,
-        );
-        if (!ok) await new Promise((r) => setTimeout(r, 200));
-      }
+      const { ok, value: last } = await poll(
+        () => discover({ containers: tracker, network: false, dns: false }),
+        (d) =>
+          Object.values(d.containers).some(
+            (c) => c.name === `${P}-act` && d.engines[c.engine]?.api.endsWith(sock) === true,
+          ),
+        { timeoutMs: 60_000, intervalMs: 200 },
+      );
       const seen = last?.warnings.filter((w) => w.pid === pid).map((w) => `${w.code}: ${w.message}`);
       assert.ok(
         ok,
@@ -201,7 +190,7 @@ describe('engines: socket-activated podman', () => {
     );
     const tracker = createEngineTracker({ trustUids: [] });
     try {
-      await waitFor(() => existsSync(sock), 5000, 'the unprivileged activator to listen');
+      await eventually('the unprivileged activator to listen', () => existsSync(sock), { timeoutMs: 5000 });
       const pid = activator.pid as number;
       const d = await discover({ containers: tracker, network: false, dns: false });
       const w = d.warnings.filter((x) => x.pid === pid);

@@ -6,20 +6,21 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
+import { eventually } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { createEngineTracker } from './index.js';
 import { startContainerd, type TestContainerd } from './testing/containerd.js';
 import { removePod, runPod, type TestPod } from './testing/cri.js';
 import { ensureContainerdImage, ensurePauseImage } from './testing/image.js';
 import { discoverSettled } from './testing/settled.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 
 describe('engines: CRI-O through the CRI API', () => {
   let dir = '';
@@ -99,19 +100,29 @@ describe('engines: CRI-O through the CRI API', () => {
   it('notices a removed pod with its next background refresh', async () => {
     const crio = Object.values(d.engines).find((x) => x.pid === relay?.pid);
     assert.ok(crio && pod && cd, 'the engine and its pod were found before');
-    const before = await discover({ containers: tracker, network: false });
-    assert.ok(
-      Object.values(before.containers).some((c) => c.engine === crio.id && c.id === pod?.sandboxId),
-      'the sandbox is listed before its removal',
+    const { sandboxId } = pod;
+    const listed = (x: Discovery) =>
+      Object.values(x.containers).some((c) => c.engine === crio.id && c.id === sandboxId);
+    // Seen first: a removal test that never saw the pod would pass on an empty listing.
+    await discoverSettled(tracker, { network: false }, (x) =>
+      listed(x) ? [] : [`sandbox ${sandboxId} listed by ${crio.id} before its removal`],
     );
-    await removePod(cd.socket, pod.sandboxId);
-    let gone = false;
-    for (let i = 0; i < 60 && !gone; i++) {
-      const now = await discover({ containers: tracker, network: false });
-      gone = !Object.values(now.containers).some((c) => c.engine === crio?.id && c.id === pod?.sandboxId);
-      if (!gone) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(gone, 'the removed sandbox disappears within a few seconds');
+    await removePod(cd.socket, sandboxId);
     pod = undefined;
+    // Gone from the engine's answer: the engine is still there, its pod is not.
+    await eventually(
+      `the removed sandbox ${sandboxId} to disappear from ${crio.id}`,
+      () => discover({ containers: tracker, network: false }),
+      (x) => x.engines[crio.id] !== undefined && !listed(x),
+      {
+        timeoutMs: 20_000,
+        show: (x) => ({
+          engine: x.engines[crio.id] !== undefined,
+          containers: Object.values(x.containers)
+            .filter((c) => c.engine === crio.id)
+            .map((c) => c.id),
+        }),
+      },
+    );
   });
 });

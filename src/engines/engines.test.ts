@@ -4,11 +4,12 @@
  * Every object carries a unique prefix and is removed in `after`.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import type { Container, Discovery } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
+import { poll } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { createEngineTracker, type EngineTracker } from './index.js';
 import { createPodmanPod, runSleeper } from './testing/fixtures.js';
 import {
@@ -23,7 +24,7 @@ import {
 import { discoverSettled } from './testing/settled.js';
 import { runInTurtle, startDockerInDocker, startInnerEngine, startTurtle } from './testing/turtle.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 const CTR = ['--address', CONTAINERD_SOCKET, '-n', 'default'];
 
 /** Kills a containerd task, waits for it to stop, deletes task and container. */
@@ -47,12 +48,7 @@ function keyOf(d: Discovery, name: string): string | undefined {
 
 /** Discovers until `ok` holds (event-driven changes arrive asynchronously), at most `ms`. */
 async function until(tracker: EngineTracker, ok: (d: Discovery) => boolean, ms = 8000): Promise<Discovery> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const d = await discover({ containers: tracker, network: false });
-    if (ok(d) || Date.now() > deadline) return d;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return (await poll(() => discover({ containers: tracker, network: false }), ok, { timeoutMs: ms })).value;
 }
 
 describe('engines: containers from real Docker, containerd and podman engines', () => {

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,12 +12,14 @@ import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
+import { eventually } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { DockerClient } from './docker.js';
 import { createEngineTracker } from './index.js';
 import { startContainerd, type TestContainerd } from './testing/containerd.js';
 import { DOCKER_SOCKET, ensureContainerdImage, ensureDockerImage, sh, trySh } from './testing/image.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 
 /**
  * A node process that looks like an engine by its name: run through a
@@ -211,15 +212,15 @@ describe('engines: faults', () => {
       assert.deepEqual(engineWarnings(d3, pid), []);
       // The new event stream works: a container created now shows up.
       sh('ctr', ['--address', real.socket, 'container', 'create', image, `${P}-after`, 'sleep', '1']);
-      let seen = false;
-      for (let i = 0; i < 50 && !seen; i++) {
-        const d = await discover({ containers: tracker, network: false });
-        seen = Object.values(d.containers).some(
-          (c) => c.name === `${P}-after` && d.engines[c.engine]?.pid === pid,
-        );
-        if (!seen) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(seen, 'events flow again after the re-sync');
+      await eventually(
+        `${P}-after listed: events flow again after the re-sync`,
+        () => discover({ containers: tracker, network: false }),
+        (d) =>
+          Object.values(d.containers).some(
+            (c) => c.name === `${P}-after` && d.engines[c.engine]?.pid === pid,
+          ),
+        { timeoutMs: 15_000, show: (d) => Object.values(d.containers).map((c) => c.name) },
+      );
 
       // A re-sync that hangs: the last known containers are shown, with a warning.
       child.kill('SIGUSR2');
@@ -230,13 +231,15 @@ describe('engines: faults', () => {
       assert.deepEqual(engineWarnings(d4, pid), ['engine-resync', 'engine-stale']);
       assert.ok(find(d4), 'last known state while the re-sync hangs');
       child.kill('SIGUSR2');
-      let recovered = false;
-      for (let i = 0; i < 100 && !recovered; i++) {
-        const d = await discover({ containers: tracker, network: false });
-        recovered = engineWarnings(d, pid).length === 0 && find(d) !== undefined;
-        if (!recovered) await new Promise((r) => setTimeout(r, 100));
-      }
-      assert.ok(recovered, 'the engine recovers once it answers again');
+      await eventually(
+        'the engine to recover once it answers again',
+        () => discover({ containers: tracker, network: false }),
+        (d) => engineWarnings(d, pid).length === 0 && find(d) !== undefined,
+        {
+          timeoutMs: 30_000,
+          show: (d) => ({ warnings: engineWarnings(d, pid), listed: find(d) !== undefined }),
+        },
+      );
     } finally {
       tracker.close();
       child.kill('SIGKILL');

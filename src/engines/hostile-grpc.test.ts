@@ -5,18 +5,18 @@
  * in this process, serving containerd's real service paths.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
+import { uniquePrefix } from '../testing/names.js';
 import { ContainerdClient } from './containerd.js';
 import { CONTAINERD_PROTO, CONTAINERD_SERVICES } from './containerd-proto.js';
 import { serviceMethods } from './grpc.js';
 import { MAX_INSPECTS } from './types.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 
 interface ServerDef {
   responseSerialize: (v: unknown) => Buffer;

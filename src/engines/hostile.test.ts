@@ -8,18 +8,19 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
+import { eventually } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { MAX_INSPECTS } from './docker.js';
 import { createEngineTracker, type EngineTracker } from './index.js';
 import { parseUidList } from './trust.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 const NOBODY = 65534;
 
 /**
@@ -113,16 +114,11 @@ async function startFake(dir: string, mode: string): Promise<Fake> {
     buf = parts.pop() ?? '';
     lines.push(...parts);
   });
-  await waitFor(() => lines.includes('up'), 5000, `fake dockerd (${mode}) listening`);
+  await eventually(`fake dockerd (${mode}) listening`, () => lines.includes('up'), {
+    timeoutMs: 5000,
+    intervalMs: 50,
+  });
   return { child, pid: child.pid as number, sock, lines };
-}
-
-async function waitFor(ok: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 /** Discovers until a warning for `pid` matches, at most `ms`; returns that discovery. */
@@ -133,17 +129,15 @@ async function untilWarning(
   re: RegExp,
   ms = 30_000,
 ): Promise<Discovery> {
-  const deadline = Date.now() + ms;
-  let last: Discovery | undefined;
-  for (;;) {
-    last = await discover({ containers: tracker, network: false, dns: false });
-    if (last.warnings.some((w) => w.pid === pid && w.code === code && re.test(w.message))) return last;
-    if (Date.now() > deadline) {
-      const seen = last.warnings.filter((w) => w.pid === pid).map((w) => `${w.code}: ${w.message}`);
-      throw new Error(`no ${code} warning matching ${re} for pid ${pid}; saw ${JSON.stringify(seen)}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return eventually(
+    `a ${code} warning matching ${re} for pid ${pid}`,
+    () => discover({ containers: tracker, network: false, dns: false }),
+    (d) => d.warnings.some((w) => w.pid === pid && w.code === code && re.test(w.message)),
+    {
+      timeoutMs: ms,
+      show: (d) => d.warnings.filter((w) => w.pid === pid).map((w) => `${w.code}: ${w.message}`),
+    },
+  );
 }
 
 const fast = { syncBudgetMs: 500, requestTimeoutMs: 1000, syncTimeoutMs: 3000, retryMs: 60000 };
@@ -198,7 +192,10 @@ describe('engines: hostile engine sockets', () => {
         /GET \/version: answer incomplete after 1000 ms/,
       );
       // The engine saw its connection closed by us, though it never stopped sending.
-      await waitFor(() => fake.lines.includes('closed /version'), 5000, 'the trickling request to be cut');
+      await eventually('the trickling request to be cut', () => fake.lines.includes('closed /version'), {
+        timeoutMs: 5000,
+        intervalMs: 50,
+      });
     } finally {
       tracker.close();
       fake.child.kill('SIGKILL');
@@ -215,7 +212,10 @@ describe('engines: hostile engine sockets', () => {
     });
     try {
       await untilWarning(tracker, fake.pid, 'engine-unreachable', /answer exceeds the 32 MiB cap/, 30000);
-      await waitFor(() => fake.lines.includes('closed /version'), 5000, 'the huge answer to be cut');
+      await eventually('the huge answer to be cut', () => fake.lines.includes('closed /version'), {
+        timeoutMs: 5000,
+        intervalMs: 50,
+      });
     } finally {
       tracker.close();
       fake.child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { ip, netnsAdd } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import {
   closeIptSocket,
   decodeEntries,
@@ -96,10 +96,10 @@ describe('legacy ip_tables entries (recorded from the kernel)', () => {
 });
 
 describe('legacy ip_tables on the real kernel', () => {
-  const NS = `wstl${randomBytes(3).toString('hex')}`;
-  const sh = (args: string[]) => execFileSync('ip', ['netns', 'exec', NS, ...args], { stdio: 'pipe' });
-  before(() => execFileSync('ip', ['netns', 'add', NS]));
-  after(() => execFileSync('ip', ['netns', 'del', NS]));
+  const NS = uniquePrefix('wstl');
+  const sh = (args: string[]) => ip('netns', 'exec', NS, ...args);
+  before(() => netnsAdd(NS));
+  after(() => ip('netns', 'del', NS));
 
   it('sees no legacy table in a fresh namespace, and listing does not create one', () => {
     const path = `/run/netns/${NS}`;

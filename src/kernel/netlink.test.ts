@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { poll } from '../testing/eventually.js';
+import { ip, ipBatch, netnsAdd, netnsDelete } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { ECONNREFUSED, SyscallError, sendto } from './libc.js';
 import {
   AF_NETLINK,
@@ -54,6 +56,21 @@ function linkNames(sock: NetlinkSocket): string[] {
     .map((m) => str(parseAttrs(m.data, 16).map.get(IFLA_IFNAME)) ?? '?');
 }
 
+/**
+ * For a describe block: a network namespace of its own (named TAG + random) holding a veth pair
+ * <ns>a–<ns>b, made before the block (then `more(ns)`) and deleted after it.
+ */
+function vethNetns(tag: string, more?: (ns: string) => void): string {
+  const ns = uniquePrefix(tag);
+  before(() => {
+    netnsAdd(ns);
+    ip('-n', ns, 'link', 'add', `${ns}a`, 'type', 'veth', 'peer', 'name', `${ns}b`);
+    more?.(ns);
+  });
+  after(() => netnsDelete(ns));
+  return ns;
+}
+
 describe('netlink codec', () => {
   it('round-trips attributes built for a request', () => {
     const b = new AttrBuilder()
@@ -82,14 +99,7 @@ describe('netlink codec', () => {
 });
 
 describe('netlink sockets inside a network namespace', () => {
-  const ns = `wsnl${randomBytes(3).toString('hex')}`;
-  before(() => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', ['-n', ns, 'link', 'add', `${ns}a`, 'type', 'veth', 'peer', 'name', `${ns}b`]);
-  });
-  after(() => {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  });
+  const ns = vethNetns('wsnl');
 
   it('dumps the links of the namespace the socket was created in, from outside it', () => {
     const sock = withNetns(`/run/netns/${ns}`, () => new NetlinkSocket(NETLINK_ROUTE));
@@ -146,21 +156,12 @@ describe('netlink sockets inside a network namespace', () => {
 
 describe('netlink sockets hear only the kernel', () => {
   // A namespace of its own: forged notifications go to every listener of the namespace they are sent in.
-  const ns = `wsnf${randomBytes(3).toString('hex')}`;
+  // Enough links that the dump spans several datagrams (the kernel fills one per recv, up to 32 KiB):
+  // a message sent after the first one arrives while the dump is still being read.
+  const ns = vethNetns('wsnf', (n) =>
+    ipBatch(Array.from({ length: 40 }, (_, k) => `-n ${n} link add v${k}a type veth peer name v${k}b`)),
+  );
   const path = `/run/netns/${ns}`;
-  before(() => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', ['-n', ns, 'link', 'add', `${ns}a`, 'type', 'veth', 'peer', 'name', `${ns}b`]);
-    // Enough links that the dump spans several datagrams (the kernel fills one per recv, up to 32 KiB):
-    // a message sent after the first one arrives while the dump is still being read.
-    const batch = Array.from({ length: 40 }, (_, i) => `link add v${i}a type veth peer name v${i}b`).join(
-      '\n',
-    );
-    execFileSync('ip', ['-n', ns, '-batch', '-'], { input: `${batch}\n` });
-  });
-  after(() => {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  });
 
   it('ignores a forged RTM_NEWLINK another socket sends to its port id during a dump', () => {
     const [victim, forger] = withNetns(path, () => [
@@ -199,7 +200,7 @@ describe('netlink sockets hear only the kernel', () => {
     }
   });
 
-  it('ignores a forged link notification sent to the multicast group, and still hears the real ones', () => {
+  it('ignores a forged link notification sent to the multicast group, and still hears the real ones', async () => {
     const [monitor, forger] = withNetns(path, () => [
       new NetlinkSocket(NETLINK_ROUTE, { groups: RTMGRP_LINK }),
       new NetlinkSocket(NETLINK_ROUTE),
@@ -215,12 +216,16 @@ describe('netlink sockets hear only the kernel', () => {
       assert.ok(monitor.dropped >= 1, `datagrams dropped: ${monitor.dropped}`);
 
       sendto(forger.fd, forgedLink('forged2', 0, 0), nlAddr(0, RTMGRP_LINK));
-      execFileSync('ip', ['-n', ns, 'link', 'set', `${ns}a`, 'mtu', '1400']);
+      ip('-n', ns, 'link', 'set', `${ns}a`, 'mtu', '1400');
       const types: number[] = [];
-      const deadline = Date.now() + 5000;
-      while (!types.includes(RTM_NEWLINK) && Date.now() < deadline) {
-        monitor.drainTypes((t) => types.push(t));
-      }
+      await poll(
+        () => {
+          monitor.drainTypes((t) => types.push(t));
+          return types;
+        },
+        (t) => t.includes(RTM_NEWLINK),
+        { timeoutMs: 5000, intervalMs: 0 },
+      );
       assert.ok(types.includes(RTM_NEWLINK), "the kernel's RTM_NEWLINK for the MTU change within 5 s");
       assert.ok(monitor.dropped >= 2, `datagrams dropped: ${monitor.dropped}`);
     } finally {
@@ -231,15 +236,8 @@ describe('netlink sockets hear only the kernel', () => {
 });
 
 describe('a dump answering more than the bound', () => {
-  const ns = `wsnc${randomBytes(3).toString('hex')}`;
+  const ns = vethNetns('wsnc');
   const path = `/run/netns/${ns}`;
-  before(() => {
-    execFileSync('ip', ['netns', 'add', ns]);
-    execFileSync('ip', ['-n', ns, 'link', 'add', `${ns}a`, 'type', 'veth', 'peer', 'name', `${ns}b`]);
-  });
-  after(() => {
-    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
-  });
 
   it('is given up with one clear error past a message bound, and the socket stays usable', () => {
     // Three links (lo and the veth pair), two allowed.

@@ -4,6 +4,8 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { ip, netnsAdd } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { close, SyscallError } from './libc.js';
 import { withNetns } from './netns.js';
 import { NsMismatchError, nsfsDev, openNs } from './nsfs.js';
@@ -58,8 +60,8 @@ describe('opening a namespace by path, checked', () => {
   });
 
   it('enters nothing through a path that now leads to another network namespace', () => {
-    const name = `wsnsfs${Math.random().toString(36).slice(2, 8)}`;
-    execFileSync('ip', ['netns', 'add', name]);
+    const name = uniquePrefix('wsnsfs');
+    netnsAdd(name);
     try {
       const other = statSync(`/run/netns/${name}`).ino;
       let ran = false;
@@ -80,7 +82,7 @@ describe('opening a namespace by path, checked', () => {
         other,
       );
     } finally {
-      execFileSync('ip', ['netns', 'delete', name]);
+      ip('netns', 'delete', name);
     }
   });
 });

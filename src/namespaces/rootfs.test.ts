@@ -3,8 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { close } from '../kernel/libc.js';
+import { uniquePrefix } from '../testing/names.js';
 import { openRoot, type Resolver, ROOT_FILE_CAP, readInRoot } from './rootfs.js';
-import { Fixtures, prefix } from './testing/fixtures.js';
+import { Fixtures } from './testing/fixtures.js';
 
 /**
  * A directory standing in for a container's root, with /etc files shaped
@@ -16,7 +17,7 @@ describe("files below another process's root", () => {
   let root = '';
   let host = '';
   let rootFd = -1;
-  const secret = `${prefix()}-host-secret`;
+  const secret = `${uniquePrefix()}-host-secret`;
 
   before(() => {
     root = fx.tempDir();

@@ -5,18 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { CMDLINE_CAP } from '../procfs/read.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { lastHelperShare } from './parallel.js';
 import { scanNamespaces } from './scan.js';
 import { addSocket, mergePartial, newState, toPartial } from './state.js';
-import {
-  Fixtures,
-  nsIno,
-  prefix,
-  starttimeOf,
-  token,
-  waitDeadSync,
-  waitForSleep,
-} from './testing/fixtures.js';
+import { Fixtures, nsIno, starttimeOf, token, waitDeadSync, waitForSleep } from './testing/fixtures.js';
 
 describe('namespace scan on the real kernel', () => {
   const fx = new Fixtures();
@@ -80,7 +74,7 @@ describe('namespace scan on the real kernel', () => {
   });
 
   describe('a network namespace held only by a bind mount (ip netns add)', () => {
-    const name = prefix();
+    const name = uniquePrefix();
     let ino = 0;
     before(() => {
       ino = fx.netnsAdd(name);
@@ -172,7 +166,7 @@ describe('namespace scan on the real kernel', () => {
   });
 
   describe('a network namespace held by an fd opened through its bind mount (how CNI, runc and ip netns users hold one)', () => {
-    const name = prefix();
+    const name = uniquePrefix();
     let netns = 0;
     let holder = 0;
     before(async () => {
@@ -199,7 +193,7 @@ describe('namespace scan on the real kernel', () => {
     });
 
     it('still lists it after ip netns del, held by that fd alone (its link now reads "/"), also with the helper thread', () => {
-      execFileSync('ip', ['netns', 'delete', name]);
+      ip('netns', 'delete', name);
       assert.equal(readlinkSync(`/proc/${holder}/fd/3`), '/');
       for (const threads of [false, true]) {
         const ns = scanNamespaces({ threads, helperFirstMs: threads ? 10_000 : 0 }).namespaces[netns];
@@ -266,7 +260,7 @@ describe('namespace scan on the real kernel', () => {
     let holder = 0;
     // A mount point no scan has seen before: found only if the holder's
     // mount namespace is read before its fds.
-    const point = `/mnt/${prefix()}`;
+    const point = `/mnt/${uniquePrefix()}`;
     before(async () => {
       const t0 = token();
       const owner = fx.start(['unshare', '--net', 'sleep', t0]);
@@ -536,7 +530,7 @@ describe('namespace scan on the real kernel', () => {
 
   describe('namespaces and processes that go away during the scan', () => {
     it('turns a deleted bind-mounted namespace and a killed process into warnings', async () => {
-      const name = prefix();
+      const name = uniquePrefix();
       const ino = fx.netnsAdd(name);
       const t = token();
       fx.start(['unshare', '--net', 'sleep', t]);
@@ -545,7 +539,7 @@ describe('namespace scan on the real kernel', () => {
       const scan = scanNamespaces({
         onPhase: (phase) => {
           if (phase !== 'bindmounts') return;
-          execFileSync('ip', ['netns', 'delete', name]);
+          ip('netns', 'delete', name);
           process.kill(pid, 'SIGKILL');
           waitDeadSync(pid);
         },
@@ -563,7 +557,7 @@ describe('namespace scan on the real kernel', () => {
 
   describe('a holder that goes away while another remains', () => {
     it('drops the unmounted bind mount with a warning and keeps the namespace through its process', async () => {
-      const name = prefix();
+      const name = uniquePrefix();
       const ino = fx.netnsAdd(name);
       const t = token();
       fx.start(['ip', 'netns', 'exec', name, 'sleep', t]);
@@ -571,7 +565,7 @@ describe('namespace scan on the real kernel', () => {
       assert.equal(nsIno(pid, 'net'), ino);
       const scan = scanNamespaces({
         onPhase: (phase) => {
-          if (phase === 'bindmounts') execFileSync('ip', ['netns', 'delete', name]);
+          if (phase === 'bindmounts') ip('netns', 'delete', name);
         },
       });
       const ns = scan.namespaces[ino];

@@ -14,24 +14,18 @@ import { after, before, describe, it } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { closeDiscovery, discover } from '../discover.js';
 import type { Draft } from '../model/types.js';
+import { poll } from '../testing/eventually.js';
+import { uniquePrefix } from '../testing/names.js';
 import { TreeContext } from '../views/text-tree.js';
 import { STEP_MS } from './etc-reader.js';
 import { parseNameFile } from './hosts.js';
 import { scanNamespaces } from './scan.js';
 import { collectTenants } from './tenants.js';
-import {
-  Fixtures,
-  gethostnameHere,
-  nsIno,
-  prefix,
-  starttimeOf,
-  token,
-  waitForSleep,
-} from './testing/fixtures.js';
+import { Fixtures, gethostnameHere, nsIno, starttimeOf, token, waitForSleep } from './testing/fixtures.js';
 
 describe('tenants of a chrooted workload (unshare … chroot ROOTFS CMD)', () => {
   const fx = new Fixtures();
-  const host = `${prefix()}-box`;
+  const host = `${uniquePrefix()}-box`;
   let leader = 0;
   let init = 0;
   let netns = 0;
@@ -186,7 +180,7 @@ describe('DNS files a container shaped against the reader', () => {
   let netnsA = 0;
   let netnsB = 0;
   let hostDir = '';
-  const secret = `${prefix()}-host-secret`;
+  const secret = `${uniquePrefix()}-host-secret`;
 
   before(async () => {
     hostDir = fx.tempDir();
@@ -325,8 +319,7 @@ describe("a filesystem below a tenant's root that never answers", () => {
     assert.equal(utsHostname, gethostnameHere());
     assert.deepEqual(files, { hosts: [] });
     // The reader that got stuck is gone (SIGKILL ends FUSE's killable wait).
-    const deadline = Date.now() + 5000;
-    while (readers().length > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await poll(readers, (r) => r.length <= 1, { timeoutMs: 5000, intervalMs: 50 });
     assert.ok(readers().length <= 1, `readers still running: ${readers().join(' ')}`);
   });
 
@@ -352,7 +345,7 @@ describe('a process with only a thread in a namespace (setns on one thread)', ()
     // capture. Seen from procfs the process is in that namespace through
     // /proc/PID/task/TID/ns/net only; naming the namespace after it made a
     // capture label read "node(PID)" instead of the namespace's own name.
-    const name = `${prefix()}-visit`;
+    const name = `${uniquePrefix('wsv', 5)}-visit`;
     const ino = fx.netnsAdd(name);
     const libc = new URL('../kernel/libc.js', import.meta.url).href;
     const worker = new Worker(

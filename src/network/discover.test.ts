@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Draft } from '../model/types.js';
 import { scanNamespaces } from '../namespaces/scan.js';
+import { ip, ipBatch } from '../testing/ip.js';
 import { closeNetworkDiscovery, discoverNetworks, type NetworkResult } from './discover.js';
-import { ifindex, ip, ipBatch, NetFixtures, netnsIno, scanOf } from './testing/fixtures.js';
+import { ifindex, NetFixtures, netnsIno, scanOf } from './testing/fixtures.js';
 
 const fx = new NetFixtures();
 const P = fx.prefix;
@@ -113,9 +114,9 @@ describe('network discovery on the real kernel', () => {
       `-n ${n('s1')} link set lo up`,
       `-n ${n('s2')} link set lo up`,
     ]);
-    execFileSync('ip', ['netns', 'exec', N('r1'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=1']);
+    ip('netns', 'exec', N('r1'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=1');
     // New namespaces inherit IPv4 forwarding from the host (net.core.devconf_inherit_init_net = 0): set it.
-    execFileSync('ip', ['netns', 'exec', N('r2'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=0']);
+    ip('netns', 'exec', N('r2'), 'sysctl', '-qw', 'net.ipv4.conf.all.forwarding=0');
     const tap = await fx.tapHolder(`${P}t`, N('t1'));
     tapPid = tap.child.pid as number;
     const s1 = await fx.sockets(
@@ -426,7 +427,7 @@ describe('network discovery on the real kernel', () => {
     const [w] = fx.netns('w');
     assert.ok(w);
     // No IPv6 on the devices: their link going down must not bring IPv6 address/route notifications along.
-    execFileSync('ip', ['netns', 'exec', w, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    ip('netns', 'exec', w, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
     ipBatch([
       `-n ${w} link add w0 type veth peer name w1`,
       `-n ${w} link set w1 up`,
@@ -468,7 +469,7 @@ describe('network discovery on the real kernel', () => {
       'new rule seen',
     );
 
-    execFileSync('ip', ['netns', 'exec', w, 'sysctl', '-qw', `net.ipv4.conf.all.forwarding=${fwd ? 0 : 1}`]);
+    ip('netns', 'exec', w, 'sysctl', '-qw', `net.ipv4.conf.all.forwarding=${fwd ? 0 : 1}`);
     n = await run();
     assert.equal(n.forwarding?.ipv4, !fwd, 'forwarding change seen');
 
@@ -488,7 +489,7 @@ describe('network discovery on the real kernel', () => {
     const [u] = fx.netns('u');
     assert.ok(u);
     // No IPv6: router solicitations and DAD would move the counters on their own.
-    execFileSync('ip', ['netns', 'exec', u, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1']);
+    ip('netns', 'exec', u, 'sysctl', '-qw', 'net.ipv6.conf.default.disable_ipv6=1');
     ipBatch([
       `-n ${u} link add u0 type veth peer name u1`,
       `-n ${u} addr add 10.77.0.1/24 dev u0`,
@@ -513,14 +514,14 @@ describe('network discovery on the real kernel', () => {
 
     // Traffic moves the counters without any notification: the link is decoded afresh and its
     // addresses (unchanged, not sent again) are put back.
-    execFileSync('ip', [
+    ip(
       'netns',
       'exec',
       u,
       'python3',
       '-c',
       "import socket; socket.socket(2, 2).sendto(b'x', ('10.77.0.1', 9))",
-    ]);
+    );
     let n = await run();
     assert.ok(
       (dev(n, 'lo').stats?.rxPackets ?? 0) > (dev(before, 'lo').stats?.rxPackets ?? 0),

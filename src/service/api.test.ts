@@ -3,8 +3,9 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { Discovery, NetworkNamespace } from '../model/types.js';
+import { eventually } from '../testing/eventually.js';
 import { type RunningService, startService } from './server.js';
-import { eventually, raw } from './testing/http.js';
+import { raw } from './testing/http.js';
 import { openEvents } from './testing/sse.js';
 import { buildTopology, type Topology } from './testing/topology.js';
 
@@ -168,14 +169,14 @@ describe('discovery service API on a real topology (bridge, veths, namespaces)',
       await events.hello();
       const ino = topo.addLeaf('c', 4);
       const text = await eventually(
+        `a change event adding netns ${ino}`,
         async () => {
           const all = events.text();
           return all.includes(`"added":[${ino}`) || new RegExp(`"added":\\[[^\\]]*\\b${ino}\\b`).test(all)
             ? all
             : undefined;
         },
-        20000,
-        `a change event adding netns ${ino}`,
+        { timeoutMs: 20000, intervalMs: 250 },
       );
       assert.match(text, /event: change/);
       const d = json<Discovery>((await raw(svc.url, '/api/discovery')).body);

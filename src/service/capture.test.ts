@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { readPcapng } from '../capture/read.js';
 import { buildLan, countByInterface, type Lan, tshark } from '../capture/testing/fixtures.js';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
 import { parseCaptureQuery } from './capture.js';
 import { closeReason } from './capture-ws.js';
 import { type RunningService, startService } from './server.js';
@@ -19,9 +21,7 @@ function pinging(ns: string, addr: string): () => void {
 }
 
 function promiscuity(ns: string): number {
-  const j = JSON.parse(
-    execFileSync('ip', ['-n', ns, '-d', '-j', 'link', 'show', 'dev', 'eth0'], { encoding: 'utf8' }),
-  ) as {
+  const j = JSON.parse(ip('-n', ns, '-d', '-j', 'link', 'show', 'dev', 'eth0')) as {
     promiscuity: number;
   }[];
   return j[0]?.promiscuity ?? -1;
@@ -80,14 +80,6 @@ const packetsIn = (b: Buffer): number => {
     return 0;
   }
 };
-
-async function eventually(what: string, ok: () => Promise<boolean> | boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 describe('capture query parameters', () => {
   const q = (params: string) => {
@@ -215,8 +207,12 @@ describe('capture service on the real kernel', () => {
     } finally {
       first.destroy();
     }
-    await eventually('the capture to stop after its client left', async () => (await health()).open === 0);
-    await eventually('the promiscuous membership to go with the socket', () => promiscuity(a) === 0);
+    await eventually('the capture to stop after its client left', async () => (await health()).open === 0, {
+      timeoutMs: 10_000,
+    });
+    await eventually('the promiscuous membership to go with the socket', () => promiscuity(a) === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   it('asks for the bearer token like the rest of the API', async () => {
@@ -262,7 +258,9 @@ describe('capture service on the real kernel', () => {
     } finally {
       stop();
     }
-    await eventually('the capture to stop after its client closed', async () => (await health()).open === 0);
+    await eventually('the capture to stop after its client closed', async () => (await health()).open === 0, {
+      timeoutMs: 10_000,
+    });
   });
 
   it('takes the parameters as Clustershark headers, finds a stale target again by name, and closes 1000 at the end', async () => {

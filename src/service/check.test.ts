@@ -5,12 +5,12 @@
  * one drops everything), with the same verdicts on every interface.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { wireFork } from '../check/testing/fork.js';
 import type { CheckResult } from '../check/types.js';
 import { NetFixtures } from '../network/testing/fixtures.js';
+import { inNetns } from '../testing/ip.js';
 import { type RunningService, startService } from './server.js';
 
 const LOOP = { host: '127.0.0.1', port: 0 };
@@ -42,7 +42,7 @@ describe('neighbourhood check through the service', () => {
 
   before(async () => {
     wireFork(fx);
-    execFileSync('ip', ['netns', 'exec', c, 'nft', '-f', '-'], {
+    inNetns(c, 'nft', ['-f', '-'], {
       input:
         'table inet wsdrop {\n chain dropall {\n  type filter hook input priority 0; policy drop;\n }\n}\n',
     });

@@ -4,12 +4,14 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
+import { eventually } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import type { ChangeEvent } from './contract.js';
 import { startService } from './server.js';
-import { eventually, raw } from './testing/http.js';
+import { raw } from './testing/http.js';
 import { startServe, stopServe } from './testing/serve.js';
 import { openEvents } from './testing/sse.js';
-import { ip, randomPrefix } from './testing/topology.js';
 
 interface Health {
   discoveries: number;
@@ -137,9 +139,9 @@ describe('event stream limits, on the service process', () => {
       // Closed streams free their places.
       for (const o of open.splice(0)) o.close();
       await eventually(
-        async () => ((await health(url)).streams.open === 0 ? true : undefined),
-        10_000,
         'every closed stream to be noticed',
+        async () => ((await health(url)).streams.open === 0 ? true : undefined),
+        { timeoutMs: 10_000, intervalMs: 250 },
       );
       assert.equal((await subscribe(port, '127.0.1.2', open)).status, 200, 'a place is free again');
     } finally {
@@ -153,7 +155,7 @@ describe('a subscriber that stops reading', () => {
   it('is dropped once it falls the bound behind, while a reading subscriber keeps its stream', async (t) => {
     // 200 veth pairs in a namespace of our own: toggling their MTU makes every discovery a change
     // event of ~20 KB (400 interfaces), so a reader that stopped falls behind quickly.
-    const prefix = randomPrefix();
+    const prefix = uniquePrefix('wst', 4);
     const ns = `${prefix}slow`;
     const PAIRS = 200;
     const batch = (lines: string[]) =>
@@ -192,7 +194,10 @@ describe('a subscriber that stops reading', () => {
           }
         });
         s.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${svc.address.port}\r\n\r\n`);
-        await eventually(async () => (received.includes('event: hello') ? true : undefined), 5000, 'hello');
+        await eventually('hello', async () => (received.includes('event: hello') ? true : undefined), {
+          timeoutMs: 5000,
+          intervalMs: 250,
+        });
         assert.equal((await health(svc.url)).streams.open, 2);
 
         let mtu = 1400;
@@ -219,12 +224,12 @@ describe('a subscriber that stops reading', () => {
         assert.equal(h.streams.open, 1, 'the reading subscriber is still subscribed');
         // The backlog never exceeded the bound plus one event: memory stays bounded.
         const ours = await eventually(
+          `the reading subscriber to receive ${rounds} change events`,
           async () => {
             const evs = reader.changes<ChangeEvent>();
             return evs.length >= rounds ? evs : undefined;
           },
-          10_000,
-          `the reading subscriber to receive ${rounds} change events`,
+          { timeoutMs: 10_000, intervalMs: 250 },
         );
         const largest = Math.max(...ours.map((e) => JSON.stringify(e).length)) + 100;
         assert.ok(
@@ -237,11 +242,10 @@ describe('a subscriber that stops reading', () => {
         );
         // The service closed the connection: once read, it ends.
         s.resume();
-        await eventually(
-          async () => (closed ? true : undefined),
-          10_000,
-          'the server to close the slow connection',
-        );
+        await eventually('the server to close the slow connection', async () => (closed ? true : undefined), {
+          timeoutMs: 10_000,
+          intervalMs: 250,
+        });
       } finally {
         slow?.destroy();
         await reader.close();

@@ -9,10 +9,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { eventually } from '../testing/eventually.js';
 import { createApp } from './app.js';
 import { DiscoveryCache } from './cache.js';
 import { type RunningService, startService } from './server.js';
-import { eventually, raw } from './testing/http.js';
+import { raw } from './testing/http.js';
 import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
 import { openEvents } from './testing/sse.js';
 
@@ -167,9 +168,9 @@ describe('the OpenAPI document', () => {
       ipIn(lab!.name, 'a', 'link', 'del', 'eth2');
       ipIn(lab!.name, 'c', 'link', 'add', 'x0', 'type', 'bridge');
       const change = await eventually(
-        async () => stream.changes<{ drift?: { clean: boolean } }>().find((e) => e.drift?.clean === false),
-        20000,
         'a change event with drift',
+        () => stream.changes<{ drift?: { clean: boolean } }>().find((e) => e.drift?.clean === false),
+        { timeoutMs: 20_000 },
       );
       assertValid(`${events}/change`, change, 'the change event');
     } finally {

@@ -8,9 +8,10 @@ import type { Page } from 'playwright-core';
 import { WebSocket } from 'ws';
 import { ensureDockerImage, sh, TEST_IMAGE, trySh } from '../engines/testing/image.js';
 import { Fixtures, nsIno, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+import { ip, netnsDelete } from '../testing/ip.js';
 import { type RunningService, startService } from './server.js';
 import { type Browser, boxOf, launchBrowser, openUi, screenshotOf } from './testing/browser.js';
-import { buildTopology, ip, type Topology } from './testing/topology.js';
+import { buildTopology, type Topology } from './testing/topology.js';
 
 // Screenshots land in the git-ignored screenshots/ folder of the package.
 const SHOTS = resolve(import.meta.dirname, '../../screenshots');
@@ -426,7 +427,7 @@ describe('web UI in headless Chromium on a real topology', () => {
       await page.goto(`${svc.url}/#/wiring?q=${topo.prefix}`);
       await card(topo.ns.a!).waitFor();
     } finally {
-      for (const n of names) execFileSync('ip', ['netns', 'del', n], { stdio: 'ignore' });
+      for (const n of names) netnsDelete(n);
     }
   });
 

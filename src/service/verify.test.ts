@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { inNode } from '../lab/testing/fixtures.js';
 import { nftTable } from '../model/lab-marks.js';
+import { eventually } from '../testing/eventually.js';
 import type { DriftSummary, VerifyReport } from './drift.js';
 import { type RunningService, startService } from './server.js';
-import { eventually, raw } from './testing/http.js';
+import { raw } from './testing/http.js';
 import { type DriftLab, driftLab, dropDriftLab, ipIn } from './testing/lab.js';
 import { openEvents } from './testing/sse.js';
 
@@ -66,6 +67,7 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
 
       // The change stream: the watcher sees the netlink changes, the worker rediscovers and verifies.
       const summary = await eventually(
+        'a change event with the drift summary',
         async () => {
           for (const e of events.changes<{ drift?: DriftSummary }>()) {
             const s = e.drift?.labs.find((x) => x.lab === lab!.name);
@@ -73,8 +75,7 @@ describe('serve --verify: drift of a declared lab at /api/verify and in change e
           }
           return undefined;
         },
-        20000,
-        'a change event with the drift summary',
+        { timeoutMs: 20000, intervalMs: 250 },
       );
       assert.equal(summary.clean, false);
       assert.deepEqual(summary.labs, [{ lab: lab!.name, clean: false, missing: 1, extra: 1, changed: 1 }]);
@@ -144,14 +145,14 @@ describe('serve --verify: drift the model does not show (nft rules, sysctls)', (
       const rule = (await get()).drift.map((x) => `${x.op} ${x.message}`);
       assert.equal(rule.length, 1, rule.join('\n'));
       assert.match(rule[0] ?? '', /^- partition rule .* in b: declared, missing$/);
+      // Other changes on the host may come first: the one that matters carries the drift.
       const summary = await eventually(
-        // Other changes on the host may come first: the one that matters carries the drift.
+        'a change event for the drift',
         async () =>
           events
             .changes<{ drift?: DriftSummary }>()
             .find((e) => e.drift?.labs.some((x) => x.lab === lab!.name && x.missing >= 1))?.drift,
-        5000,
-        'a change event for the drift',
+        { timeoutMs: 5000, intervalMs: 250 },
       );
       assert.deepEqual(summary.labs, [{ lab: lab!.name, clean: false, missing: 1, extra: 0, changed: 0 }]);
 

@@ -6,7 +6,6 @@
  * ports — and as /mobyshark capture targets.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createEngineTracker } from '../engines/index.js';
 import { createPodmanPod, runSleeper } from '../engines/testing/fixtures.js';
@@ -14,12 +13,13 @@ import { ensureDockerImage, ensurePodmanImage, sh, trySh } from '../engines/test
 import { discoverSettled } from '../engines/testing/settled.js';
 import type { Discovery } from '../model/types.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
+import { uniquePrefix } from '../testing/names.js';
 import { mobyshark } from './ghostwire-v1/mobyshark.js';
 import type { Container, DiscoveryResult, Netns } from './ghostwire-v1/schema.js';
 import { toGhostwireV1 } from './ghostwire-v1/transform.js';
 import { v1Errors, validateTargets } from './ghostwire-v1/validate.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 const inspect = (name: string, fmt: string): string => sh('docker', ['inspect', '-f', fmt, name]);
 
 /** What the discovery does not show yet of the test's containers. */

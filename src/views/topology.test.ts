@@ -6,23 +6,24 @@
  * tree, and `wirescope discover` end to end.
  */
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { discover } from '../discover.js';
 import type { Discovery } from '../model/types.js';
-import { Fixtures, prefix, starttimeOf } from '../namespaces/testing/fixtures.js';
+import { Fixtures, starttimeOf } from '../namespaces/testing/fixtures.js';
 import { closeNetworkDiscovery } from '../network/discover.js';
+import { eventually, poll } from '../testing/eventually.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { mobyshark } from './ghostwire-v1/mobyshark.js';
 import type { DiscoveryResult, Netns, NetworkInterface } from './ghostwire-v1/schema.js';
 import { toGhostwireV1 } from './ghostwire-v1/transform.js';
 import { v1Errors, validateTargets } from './ghostwire-v1/validate.js';
 import { renderTextTree } from './text-tree.js';
 
-const ip = (...args: string[]): string => execFileSync('ip', args, { encoding: 'utf8', stdio: 'pipe' });
 const ifindex = (ns: string, dev: string): number =>
   (JSON.parse(ip('-j', '-n', ns, 'link', 'show', 'dev', dev)) as { ifindex: number }[])[0]?.ifindex ?? -1;
 
@@ -32,16 +33,20 @@ const ifindex = (ns: string, dev: string): number =>
  */
 async function waitListening(pid: number, port: number): Promise<void> {
   const hex = `:${port.toString(16).toUpperCase().padStart(4, '0')} `;
-  for (let i = 0; i < 250; i++) {
-    try {
-      const lines = ['tcp', 'tcp6'].flatMap((f) => readFileSync(`/proc/${pid}/net/${f}`, 'utf8').split('\n'));
-      if (lines.some((l) => l.includes(hex) && l.trim().split(/\s+/)[3] === '0A')) return;
-    } catch {
-      // not yet there
-    }
-    await sleep(20);
-  }
-  throw new Error(`process ${pid} does not listen on ${port}`);
+  await eventually(
+    `process ${pid} to listen on ${port}`,
+    () => {
+      try {
+        const lines = ['tcp', 'tcp6'].flatMap((f) =>
+          readFileSync(`/proc/${pid}/net/${f}`, 'utf8').split('\n'),
+        );
+        return lines.some((l) => l.includes(hex) && l.trim().split(/\s+/)[3] === '0A');
+      } catch {
+        return false; // not yet there
+      }
+    },
+    { timeoutMs: 10_000, intervalMs: 20 },
+  );
 }
 
 /** The name /etc/services gives 8080/tcp here ("http-alt" on Debian), or "". */
@@ -60,7 +65,7 @@ const cli = join(dirname(fileURLToPath(import.meta.url)), '..', 'cli', 'main.js'
 
 describe('views of a real topology', () => {
   const fx = new Fixtures();
-  const p = prefix();
+  const p = uniquePrefix();
   const [H, A, B] = [`${p}h`, `${p}a`, `${p}b`];
   let hub = 0;
   let nsA = 0;
@@ -127,7 +132,10 @@ describe('views of a real topology', () => {
           "fcntl.ioctl(fd,0x400454ca,struct.pack('16sH',b'tap0',0x1002))\ntime.sleep(1e6)",
       ]);
       tapPid = tap.pid ?? 0;
-      for (let i = 0; i < 250 && !ip('-n', A, 'link', 'show').includes('tap0'); i++) await sleep(20);
+      await poll(() => ip('-n', A, 'link', 'show').includes('tap0'), Boolean, {
+        timeoutMs: 10_000,
+        intervalMs: 20,
+      });
       d = await discover();
       doc = toGhostwireV1(d);
     } catch (err) {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { readlinkSync, statSync } from 'node:fs';
 import { after, describe, it } from 'node:test';
-import { Fixtures, prefix, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+import { Fixtures, token, waitForSleep } from '../namespaces/testing/fixtures.js';
+import { ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { liveNetns } from './nsset.js';
 
 describe('the census of live network namespaces', () => {
@@ -10,12 +11,12 @@ describe('the census of live network namespaces', () => {
   after(() => fx.cleanup());
 
   it('counts a namespace held by an fd opened through its since-deleted bind mount, by that fd path', async () => {
-    const name = prefix();
+    const name = uniquePrefix();
     const ino = fx.netnsAdd(name);
     const t = token();
     fx.start(['sh', '-c', `exec sleep ${t} 3</run/netns/${name}`]);
     const [pid = 0] = await waitForSleep(t);
-    execFileSync('ip', ['netns', 'delete', name]);
+    ip('netns', 'delete', name);
     const path = `/proc/${pid}/fd/3`;
     assert.equal(readlinkSync(path), '/');
     assert.equal(liveNetns('/proc', [path]).get(ino), path);

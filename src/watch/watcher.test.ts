@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { ip, randomPrefix } from '../network/testing/fixtures.js';
+import { eventually } from '../testing/eventually.js';
+import { inNetns, ip } from '../testing/ip.js';
+import { uniquePrefix } from '../testing/names.js';
 import { liveNetns } from './nsset.js';
 import { type ChangeReason, ChangeWatcher } from './watcher.js';
 
 describe('change watcher on the real kernel', () => {
-  const ns = `${randomPrefix()}-watch`;
+  const ns = `${uniquePrefix('wst', 5)}-watch`;
   const reasons: ChangeReason[] = [];
   // Ticked by hand: the interval never fires within the test. Only our namespace is watched:
   // on a shared host other namespaces change all the time.
@@ -16,8 +18,7 @@ describe('change watcher on the real kernel', () => {
     intervalMs: 3_600_000,
     census: (root, extra) => new Map([...liveNetns(root, extra)].filter(([i]) => i === ino)),
   });
-  const sysctl = (...args: string[]) =>
-    execFileSync('ip', ['netns', 'exec', ns, 'sysctl', ...args], { encoding: 'utf8' }).trim();
+  const sysctl = (...args: string[]) => inNetns(ns, 'sysctl', [...args]).trim();
 
   before(() => {
     ip('netns', 'add', ns);
@@ -60,7 +61,7 @@ describe('change watcher when the first holder of a namespace passes through', (
   it('opens the socket through the next holder, so later changes in that namespace are seen', () => {
     // `ip netns add` and `ip netns exec` live in a new namespace for a moment: the census may
     // name it by such a process, which is gone when the watcher enters it.
-    const ns = `${randomPrefix()}-pass`;
+    const ns = `${uniquePrefix('wst', 5)}-pass`;
     ip('netns', 'add', ns);
     const ino = statSync(`/run/netns/${ns}`).ino;
     const reasons: ChangeReason[] = [];
@@ -87,7 +88,7 @@ describe('change watcher when the first holder of a namespace passes through', (
 });
 
 describe('the event-driven census on the real kernel (the safety-net walk set to 60 s)', () => {
-  const p = randomPrefix();
+  const p = uniquePrefix('wsc', 5);
   const reasons: ChangeReason[] = [];
   const watcher = new ChangeWatcher((r) => reasons.push(r), { censusMode: 'events', fullWalkMs: 60_000 });
   const children: ChildProcess[] = [];
@@ -106,15 +107,17 @@ describe('the event-driven census on the real kernel (the safety-net walk set to
     }
   });
 
-  /** Waits until `cond` holds; names `what` on timeout (well under the 60 s walk). */
-  const until = async (what: string, cond: () => boolean, ms = 5000): Promise<void> => {
-    const end = performance.now() + ms;
-    while (!cond()) {
-      if (performance.now() > end)
-        assert.fail(`timed out after ${ms} ms waiting for ${what}; reasons so far: ${reasons.join(',')}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  /** Waits until `cond` holds (well under the 60 s walk); the timeout names `what` and the reasons so far. */
+  const until = (what: string, cond: () => boolean): Promise<unknown> =>
+    eventually(
+      what,
+      () => ({ held: cond(), reasons: reasons.join(',') }),
+      (v) => v.held,
+      {
+        timeoutMs: 5000,
+        intervalMs: 10,
+      },
+    );
 
   it('runs on events: the process connector and mountinfo are live', () => {
     const s = watcher.status;

@@ -9,6 +9,8 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { ip, netnsDelete } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
 import {
   type CaptureHandle,
   type CaptureOptions,
@@ -20,9 +22,6 @@ import type { ResolvedTargets } from '../targets.js';
 import type { CaptureInterfaceSpec } from '../types.js';
 
 const run = promisify(execFile);
-
-const ip = (...args: string[]): string =>
-  execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /**
  * Test namespaces on a bridge that lives in a namespace of its own,
@@ -42,7 +41,7 @@ export interface Lan {
   destroy(): void;
 }
 
-export function buildLan(prefix = `wsc${Math.random().toString(36).slice(2, 7)}`): Lan {
+export function buildLan(prefix = uniquePrefix('wsc', 5)): Lan {
   const net = `10.${100 + Math.floor(Math.random() * 100)}.${Math.floor(Math.random() * 250)}`;
   const sw = `${prefix}sw`;
   const names: string[] = [];
@@ -62,13 +61,7 @@ export function buildLan(prefix = `wsc${Math.random().toString(36).slice(2, 7)}`
       return ns;
     },
     destroy() {
-      for (const n of [...names.reverse(), sw]) {
-        try {
-          ip('netns', 'del', n);
-        } catch {
-          // already gone
-        }
-      }
+      for (const n of [...names.reverse(), sw]) netnsDelete(n);
     },
   };
   try {
@@ -212,10 +205,7 @@ export interface TsharkRow {
  * then `fields`. tshark fails on a stream it cannot read: that fails the test.
  */
 export function tshark(pcapng: Buffer, fields: string[], filter?: string): TsharkRow[] {
-  const file = join(
-    tmpdir(),
-    `wirescope-capture-${process.pid}-${Math.random().toString(36).slice(2)}.pcapng`,
-  );
+  const file = join(tmpdir(), `${uniquePrefix('wirescope-capture-', 10)}.pcapng`);
   writeFileSync(file, pcapng);
   try {
     const args = ['-r', file, '-T', 'fields', '-E', 'separator=|', '-e', 'frame.interface_name'];

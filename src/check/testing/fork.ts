@@ -2,7 +2,8 @@
  * The plain-namespace neighbourhood the check's CLI and service tests start from: namespace a
  * with two veths, to b (10.78.0.0/24) and to c (10.79.0.0/24), every end up.
  */
-import { ipBatch, type NetFixtures } from '../../network/testing/fixtures.js';
+import type { NetFixtures } from '../../network/testing/fixtures.js';
+import { ipBatch } from '../../testing/ip.js';
 
 export function wireFork(fx: NetFixtures): { a: string; b: string; c: string } {
   fx.netns('a', 'b', 'c');

@@ -5,16 +5,18 @@
  * (scripts/daemons/dockerd.sh); the image is the busybox test image.
  */
 import assert from 'node:assert/strict';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createEngineTracker } from '../../engines/index.js';
 import { ensureDockerImage, sh, trySh } from '../../engines/testing/image.js';
 import { discoverSettled } from '../../engines/testing/settled.js';
 import type { Discovery } from '../../model/types.js';
+import { poll } from '../../testing/eventually.js';
+import { uniquePrefix } from '../../testing/names.js';
 import { isDockerProxy } from './docker-proxy.js';
 import { closeForwardedPortSockets } from './index.js';
 
-const P = `wstf${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix('wstf');
 const PORT = randomInt(20000, 30000);
 
 describe('forwarded ports of a Docker container with a published port', () => {
@@ -28,10 +30,11 @@ describe('forwarded ports of a Docker container with a published port', () => {
     sh('docker', ['run', '-d', '--name', P, '-p', `${PORT}:80`, image, 'httpd', '-f', '-p', '80']);
     containerIp = sh('docker', ['inspect', '-f', '{{.NetworkSettings.IPAddress}}', P]);
     // httpd may need a moment to listen; the owners assertion needs its socket.
-    for (let i = 0; i < 50; i++) {
-      if (trySh('docker', ['exec', P, 'sh', '-c', 'netstat -ltn | grep -q ":80 "']) !== undefined) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await poll(
+      () => trySh('docker', ['exec', P, 'sh', '-c', 'netstat -ltn | grep -q ":80 "']) !== undefined,
+      Boolean,
+      { timeoutMs: 30_000 },
+    );
     d = await discoverSettled(tracker, {}, (x) =>
       Object.values(x.containers).some((c) => c.name === P) ? [] : [`container ${P}`],
     );

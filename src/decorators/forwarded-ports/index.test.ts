@@ -10,7 +10,7 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -20,10 +20,11 @@ import { labDown } from '../../lab/build/down.js';
 import { readState } from '../../lab/build/state.js';
 import { parseLab } from '../../lab/file/load.js';
 import type { Discovery, Draft } from '../../model/types.js';
+import { uniquePrefix } from '../../testing/names.js';
 import { closeForwardedPortSockets, decorateForwardedPorts } from './index.js';
 import { minimalDraft } from './testing/draft.js';
 
-const P = `wstf${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix('wstf');
 /** Lab node names. */
 const FWD = 'fwd';
 const DEST = 'dest';

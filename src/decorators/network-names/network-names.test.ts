@@ -5,7 +5,6 @@
  * namespace of a containerd that runs inside a container.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { createEngineTracker } from '../../engines/index.js';
 import { runSleeper } from '../../engines/testing/fixtures.js';
@@ -19,9 +18,10 @@ import {
 import { discoverSettled } from '../../engines/testing/settled.js';
 import { startTurtle } from '../../engines/testing/turtle.js';
 import type { Discovery, Interface } from '../../model/types.js';
+import { uniquePrefix } from '../../testing/names.js';
 import { parseConflist } from './cni.js';
 
-const P = `wst${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix();
 
 function iface(d: Discovery, netns: number | undefined, name: string): Interface | undefined {
   return d.networks[String(netns)]?.interfaces.find((i) => i.name === name);

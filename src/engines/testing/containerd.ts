@@ -2,6 +2,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { eventually } from '../../testing/eventually.js';
 import { trySh } from './image.js';
 
 export interface TestContainerd {
@@ -45,13 +46,15 @@ export async function startContainerd(dir: string, options: ContainerdOptions = 
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new Error('containerd did not start');
-  const deadline = Date.now() + 15000;
-  while (trySh('ctr', ['--address', socket, 'version']) === undefined) {
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error('test containerd did not answer within 15 s');
-    }
-    await new Promise((r) => setTimeout(r, 100));
+  try {
+    await eventually(
+      'the test containerd to answer',
+      () => trySh('ctr', ['--address', socket, 'version']) !== undefined,
+      { timeoutMs: 15000 },
+    );
+  } catch (e) {
+    child.kill('SIGKILL');
+    throw e;
   }
   return {
     socket,

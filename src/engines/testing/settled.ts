@@ -6,9 +6,9 @@
  * tests discover until the engines have answered and the test's own state is
  * there, and name what they waited for when it does not come.
  */
-import assert from 'node:assert/strict';
 import { type DiscoverOptions, discover } from '../../discover.js';
 import type { Discovery } from '../../model/types.js';
+import { eventually } from '../../testing/eventually.js';
 import type { EngineTracker } from '../tracker.js';
 
 /**
@@ -21,15 +21,14 @@ export async function discoverSettled(
   missing: (d: Discovery) => string[] = () => [],
   timeoutMs = 30_000,
 ): Promise<Discovery> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const d = await discover({ ...options, containers: tracker });
-    const lacking = [
-      ...d.warnings.filter((w) => w.code === 'engine-sync-pending').map((w) => `${w.engine}'s first listing`),
-      ...missing(d),
-    ];
-    if (lacking.length === 0) return d;
-    if (Date.now() > end) assert.fail(`waited ${timeoutMs / 1000} s for ${lacking.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const lacking = (d: Discovery): string[] => [
+    ...d.warnings.filter((w) => w.code === 'engine-sync-pending').map((w) => `${w.engine}'s first listing`),
+    ...missing(d),
+  ];
+  return eventually(
+    'the engines to answer and the test state to be there',
+    () => discover({ ...options, containers: tracker }),
+    (d) => lacking(d).length === 0,
+    { timeoutMs, intervalMs: 200, show: (d) => `still lacking ${lacking(d).join(', ')}` },
+  );
 }

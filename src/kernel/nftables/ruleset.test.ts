@@ -5,13 +5,13 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { uniquePrefix } from '../../testing/names.js';
 import { withNetns } from '../netns.js';
 import { NFPROTO_IPV4 } from './nfnetlink.js';
 import { openNfnetlink, readRuleset } from './ruleset.js';
 
-const P = `wstn${randomBytes(3).toString('hex')}`;
+const P = uniquePrefix('wstn');
 const FULL = `${P}-full`;
 const EMPTY = `${P}-empty`;
 const sh = (cmd: string, args: string[], input?: string) =>

@@ -8,7 +8,7 @@
  * message, never NaN or a value of a field the message did not carry.
  */
 import { after, before, describe, it } from 'node:test';
-import { ipBatch, NetFixtures } from '../../network/testing/fixtures.js';
+import { NetFixtures } from '../../network/testing/fixtures.js';
 import {
   assertSound,
   clearErrorOnly,
@@ -18,6 +18,7 @@ import {
   replay,
   shrinkBytes,
 } from '../../testing/fuzz.js';
+import { ipBatch } from '../../testing/ip.js';
 import {
   buildMessage,
   NETLINK_ROUTE,

@@ -15,19 +15,11 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
+import { eventually } from '../../testing/eventually.js';
+import { uniquePrefix } from '../../testing/names.js';
 import type { LabDecl } from '../file/schema.js';
-import {
-  cleanup,
-  cli,
-  driftOf,
-  EXAMPLES,
-  footprint,
-  rand,
-  type TestLab,
-  uniqueLab,
-} from '../testing/fixtures.js';
+import { cleanup, cli, driftOf, EXAMPLES, footprint, type TestLab, uniqueLab } from '../testing/fixtures.js';
 
 const ROOT = join(EXAMPLES, '..');
 
@@ -63,14 +55,12 @@ function bash(cmd: string, timeoutMs: number): Promise<{ code: number; out: stri
  * then we wait for it to go rather than pull the image from under it.
  */
 async function removeImage(ref: string): Promise<void> {
-  const end = Date.now() + 180_000;
-  for (;;) {
-    const r = await bash(`docker image rm ${JSON.stringify(ref)}`, 60_000);
-    if (r.code === 0 || /No such image/i.test(r.out)) return;
-    if (Date.now() > end)
-      throw new Error(`cannot remove image ${ref} to simulate a fresh machine: ${r.out.trim()}`);
-    await sleep(2000);
-  }
+  await eventually(
+    `image ${ref} removed, to simulate a fresh machine`,
+    () => bash(`docker image rm ${JSON.stringify(ref)}`, 60_000),
+    (r) => r.code === 0 || /No such image/i.test(r.out),
+    { timeoutMs: 180_000, intervalMs: 2000, show: (r) => r.out.trim() },
+  );
 }
 
 const files = readdirSync(EXAMPLES)
@@ -94,7 +84,7 @@ describe('examples: each comes up on a fresh machine after its prepare line', ()
         for (const n of nodes) {
           const p = n.kind === 'container' ? n.rootfs : undefined;
           if (typeof p === 'string' && existsSync(p)) {
-            const moved = `${p}.wst-aside-${rand()}`;
+            const moved = `${p}.wst-aside-${uniquePrefix('', 5)}`;
             renameSync(p, moved);
             aside.push([p, moved]);
           }

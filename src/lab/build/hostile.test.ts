@@ -28,7 +28,10 @@ import { stringify } from 'yaml';
 import { buildRootfsTar } from '../../engines/testing/image.js';
 import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { nftTable } from '../../model/lab-marks.js';
-import { type CliResult, cli, footprint, rand } from '../testing/fixtures.js';
+import { poll } from '../../testing/eventually.js';
+import { ip } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
+import { type CliResult, cli, footprint } from '../testing/fixtures.js';
 import { type TarEntry, tarArchive } from '../testing/tar.js';
 import { readState, stateDir } from './state.js';
 
@@ -45,12 +48,12 @@ const busyboxRoot = (): string => join((rootfs as { dir: string }).dir, 'root');
 
 /** A lab file in the test's temp dir; returns its path. */
 function labFile(decl: unknown): string {
-  const f = join(tmp, `lab-${rand()}.yaml`);
+  const f = join(tmp, `lab-${uniquePrefix('', 5)}.yaml`);
   writeFileSync(f, stringify(decl));
   return f;
 }
 
-const labName = (): string => `wsh${rand()}`;
+const labName = (): string => uniquePrefix('wsh', 5);
 
 /** Refused with exit 2 and exactly one error line on stderr (progress lines aside). */
 function refused(r: CliResult, what: string): void {
@@ -156,7 +159,7 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
       assert.deepEqual(readdirSync(canary).sort(), [...files].sort(), 'nothing new in the canary dir');
     };
     const variant = (kind: 'files' | 'etc'): string => {
-      const root = join(tmp, `root-${kind}-${rand()}`);
+      const root = join(tmp, `root-${kind}-${uniquePrefix('', 5)}`);
       spawnSync('cp', ['-a', busyboxRoot(), root]);
       if (kind === 'files') {
         symlinkSync(join(canary, 'hosts'), join(root, 'etc/hosts'));
@@ -218,7 +221,7 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
   it('unpacks a rootfs tarball only inside its directory, and creates no device node', async () => {
     const canary = canaryDir();
     const victim = join(canary.dir, 'keep');
-    const outside = join(stateDir(), `escape-${rand()}`);
+    const outside = join(stateDir(), `escape-${uniquePrefix('', 5)}`);
     const base = rootfsEntries();
     const archives: [string, TarEntry[]][] = [
       ['a ".." name', [...base, { name: `../${outside.split('/').pop()}`, type: 'file', data: 'x' }]],
@@ -264,7 +267,7 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
     try {
       for (const [what, entries] of archives) {
         const name = labName();
-        const tar = join(tmp, `hostile-${rand()}.tar`);
+        const tar = join(tmp, `hostile-${uniquePrefix('', 5)}.tar`);
         writeFileSync(tar, tarArchive(entries));
         try {
           const r = await cli(
@@ -297,8 +300,8 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
 
   it('refuses NAT values that would end the lab table and run nft commands', async () => {
     const name = labName();
-    const canary = `wstcan${rand()}`;
-    const injected = `wstinj${rand()}`;
+    const canary = uniquePrefix('wstcan', 5);
+    const injected = uniquePrefix('wstinj', 5);
     assert.equal(spawnSync('nft', ['add', 'table', 'ip', canary]).status, 0);
     try {
       // On a builder that quotes with JSON.stringify this closes the lab's table, deletes the
@@ -332,7 +335,7 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
   });
 
   it('gives labs named a.b, a-b and a_b NAT tables of their own: down of one keeps the others', async () => {
-    const stem = `wsh${rand()}`;
+    const stem = uniquePrefix('wsh', 5);
     const names = [`${stem}.b`, `${stem}-b`, `${stem}_b`];
     try {
       for (const [i, n] of names.entries()) {
@@ -379,15 +382,21 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
       ],
     });
     const forged: number[] = [];
-    const tag = rand();
+    const tag = uniquePrefix('', 5);
     try {
       assert.equal((await cli('lab', 'up', file)).code, 0);
       assert.equal((await cli('verify', file)).code, 0, 'clean while the real nodes run');
       // The real nodes go away.
       const pids = ['a', 'b'].map((n) => readState(name)?.nodes[n]?.pid as number);
       for (const p of pids) process.kill(p, 'SIGKILL');
-      for (let i = 0; i < 250 && pids.some((p) => existsSync(`/proc/${p}`)); i++)
-        await new Promise((r) => setTimeout(r, 20));
+      await poll(
+        () => pids.some((p) => existsSync(`/proc/${p}`)),
+        (alive) => !alive,
+        {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+        },
+      );
       // Look-alikes: each in a namespace of its own, named with the node's mark, wired like the lab.
       for (const n of ['a', 'b']) {
         const c = spawn(
@@ -399,16 +408,12 @@ describe('lab: hostile lab files are refused before anything is touched', () => 
         forged.push(c.pid as number);
       }
       for (const p of forged) {
-        for (let i = 0; i < 250; i++) {
-          if (readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('wirescope-lab:')) break;
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await poll(() => readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('wirescope-lab:'), Boolean, {
+          timeoutMs: 10_000,
+          intervalMs: 20,
+        });
       }
       const [fa, fb] = forged as [number, number];
-      const ip = (...args: string[]) => {
-        const r = spawnSync('ip', args, { encoding: 'utf8' });
-        assert.equal(r.status, 0, `ip ${args.join(' ')}: ${r.stderr}`);
-      };
       const inNs = (pid: number, ...args: string[]) => {
         const r = spawnSync('nsenter', [`--net=/proc/${pid}/ns/net`, ...args], { encoding: 'utf8' });
         assert.equal(r.status, 0, `${args.join(' ')}: ${r.stderr}`);

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { ip, tryIp } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
 import {
   cleanup,
   cli,
@@ -16,7 +18,6 @@ import {
   inNode,
   perturbationTests,
   ping,
-  rand,
   reachesFrom,
   reportedOnceAndRepaired,
   uniqueLab,
@@ -271,7 +272,7 @@ describe('lab: policy rules and table routes on the host node', () => {
     const a = 1 + Math.floor(Math.random() * 250);
     const prio = 20000 + Math.floor(Math.random() * 10000);
     const table = 100000 + Math.floor(Math.random() * 100000);
-    const ifname = `wst${rand()}`;
+    const ifname = uniquePrefix('wst', 5);
     const t = uniqueLab('policy-routing.yaml', (d) => {
       d.nodes = {
         host: {
@@ -283,7 +284,7 @@ describe('lab: policy rules and table routes on the host node', () => {
       };
       d.links = [{ endpoints: [{ node: 'host', name: ifname, ipv4: `198.18.${a}.1/24` }, 'peer:eth0'] }];
     });
-    const hostRules = () => spawnSync('ip', ['rule', 'show'], { encoding: 'utf8' }).stdout;
+    const hostRules = () => ip('rule', 'show');
     try {
       const up = await cli('lab', 'up', t.file);
       assert.equal(up.code, 0, up.stderr + stringify(t.decl));
@@ -291,10 +292,8 @@ describe('lab: policy rules and table routes on the host node', () => {
         hostRules(),
         new RegExp(`^${prio}:\\s+from 198\\.18\\.${a}\\.0/24 lookup ${table} proto static$`, 'm'),
       );
-      const get = spawnSync('ip', ['route', 'get', `198.19.${a}.7`, 'from', `198.18.${a}.1`], {
-        encoding: 'utf8',
-      });
-      assert.match(get.stdout, new RegExp(`table ${table}`));
+      const get = ip('route', 'get', `198.19.${a}.7`, 'from', `198.18.${a}.1`);
+      assert.match(get, new RegExp(`table ${table}`));
       const again = await cli('lab', 'up', t.file);
       assert.match(again.stdout, /up to date, nothing to do/);
       assert.equal((await cli('verify', t.file)).code, 0);
@@ -302,11 +301,11 @@ describe('lab: policy rules and table routes on the host node', () => {
       assert.equal(down.code, 0, down.stderr);
       assert.doesNotMatch(hostRules(), new RegExp(`^${prio}:`, 'm'));
       assert.match(hostRules(), /^32766:\s+from all lookup main/m);
-      const left = spawnSync('ip', ['route', 'show', 'table', String(table)], { encoding: 'utf8' });
-      assert.equal(left.stdout.trim(), '');
+      const left = ip('route', 'show', 'table', String(table));
+      assert.equal(left.trim(), '');
       assert.deepEqual(await footprint(t.name), []);
     } finally {
-      spawnSync('ip', ['rule', 'del', 'priority', String(prio)]);
+      tryIp('rule', 'del', 'priority', String(prio));
       await cleanup(t);
     }
   });

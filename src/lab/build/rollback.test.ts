@@ -4,13 +4,14 @@
  * there before (another lab's objects, the host's own) is never touched.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { ip, tryIp } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
 import type { LabDecl } from '../file/schema.js';
-import { cleanup, cli, footprint, rand, type TestLab, uniqueLab } from '../testing/fixtures.js';
+import { cleanup, cli, footprint, type TestLab, uniqueLab } from '../testing/fixtures.js';
 import { withLabLock } from './state.js';
 
 describe('lab up: failures roll back and say what failed', () => {
@@ -62,10 +63,7 @@ describe('lab up: failures roll back and say what failed', () => {
     const t = make(() => {});
     const squatter = t.hostIf.get('vagga') as string;
     assert.ok(squatter);
-    assert.equal(
-      spawnSync('ip', ['link', 'add', squatter, 'type', 'veth', 'peer', 'name', `${squatter}p`]).status,
-      0,
-    );
+    ip('link', 'add', squatter, 'type', 'veth', 'peer', 'name', `${squatter}p`);
     try {
       const r = await cli('lab', 'up', t.file);
       assert.equal(r.code, 2);
@@ -75,12 +73,12 @@ describe('lab up: failures roll back and say what failed', () => {
       );
       assert.deepEqual(await footprint(t.name), []);
       // The squatter is untouched.
-      assert.equal(spawnSync('ip', ['link', 'show', squatter]).status, 0);
+      assert.ok(tryIp('link', 'show', squatter));
       // And down never touches it either.
       assert.equal((await cli('lab', 'down', t.name)).code, 0);
-      assert.equal(spawnSync('ip', ['link', 'show', squatter]).status, 0);
+      assert.ok(tryIp('link', 'show', squatter));
     } finally {
-      spawnSync('ip', ['link', 'del', squatter]);
+      tryIp('link', 'del', squatter);
     }
   });
 
@@ -94,7 +92,7 @@ describe('lab up: failures roll back and say what failed', () => {
         extra: { kind: 'netns' as const, routes: [{ dst: '10.9.0.0/16', via: '198.51.100.1' }] },
       },
     };
-    const file = join(t.dir, `broken-${rand()}.yaml`);
+    const file = join(t.dir, `broken-${uniquePrefix('', 5)}.yaml`);
     writeFileSync(file, stringify(broken));
     const r = await cli('lab', 'up', file);
     assert.equal(r.code, 2);

@@ -15,6 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { readTableRules } from '../../kernel/nftables/table-rules.js';
 import { ifaceMark, LABEL_LAB, nftTable } from '../../model/lab-marks.js';
+import { poll } from '../../testing/eventually.js';
+import { uniquePrefix } from '../../testing/names.js';
 import { labDown } from '../build/down.js';
 import { NsHandle } from '../build/netlink-ops.js';
 import { argv0Of, dockerClient } from '../build/nodes.js';
@@ -23,8 +25,6 @@ import type { LabDecl } from '../file/schema.js';
 
 export const CLI = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 export const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
-
-export const rand = (): string => Math.random().toString(36).slice(2, 7);
 
 export interface TestLab {
   name: string;
@@ -42,7 +42,7 @@ export interface TestLab {
  */
 export function uniqueLab(example: string, edit?: (d: LabDecl) => void): TestLab {
   const decl = parse(readFileSync(join(EXAMPLES, example), 'utf8')) as LabDecl;
-  const tag = `w${rand()}`;
+  const tag = uniquePrefix('w', 5);
   const name = `wst${tag.slice(1)}`;
   decl.name = name;
   const hostIf = new Map<string, string>();
@@ -305,10 +305,14 @@ export function perturbationTests(
   it("reports a killed node's process once, and up restarts it", async () => {
     const t = lab();
     process.kill(nodePid(t.name, p.kill.node), 'SIGKILL');
-    for (let i = 0; i < 100; i++) {
-      if (!existsSync(`/proc/${nodePid(t.name, p.kill.node)}/ns/net`)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await poll(
+      () => existsSync(`/proc/${nodePid(t.name, p.kill.node)}/ns/net`),
+      (alive) => !alive,
+      {
+        timeoutMs: 5000,
+        intervalMs: 20,
+      },
+    );
     await check(p.kill.expect);
   });
 }

@@ -22,12 +22,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { mount, umount2 } from '../../kernel/libc.js';
+import { eventually } from '../../testing/eventually.js';
+import { uniquePrefix } from '../../testing/names.js';
 
 const MNT_DETACH = 2;
-
-export const prefix = (): string => `wst${Math.random().toString(36).slice(2, 8)}`;
 
 /** A sleep duration no other process uses, to find a fixture's process by its cmdline. */
 export const token = (): string => String(7_000_000 + Math.floor(Math.random() * 999_999));
@@ -80,7 +79,7 @@ export class Fixtures {
   }
 
   tempDir(): string {
-    const dir = mkdtempSync(join(tmpdir(), `${prefix()}-`));
+    const dir = mkdtempSync(join(tmpdir(), `${uniquePrefix()}-`));
     this.teardown.push(() => rmSync(dir, { recursive: true, force: true }));
     return dir;
   }
@@ -187,13 +186,13 @@ export function sleepers(arg: string): number[] {
 
 /** Waits until at least `count` `sleep <arg>` processes run and returns them (sorted). */
 export async function waitForSleep(arg: string, count = 1, timeoutMs = 10_000): Promise<number[]> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const pids = sleepers(arg);
-    if (pids.length >= count) return pids.sort((a, b) => a - b);
-    if (Date.now() > end) throw new Error(`timed out waiting for ${count} process(es) with argument ${arg}`);
-    await sleep(20);
-  }
+  const pids = await eventually(
+    `${count} process(es) with argument ${arg}`,
+    () => sleepers(arg),
+    (p) => p.length >= count,
+    { timeoutMs, intervalMs: 20 },
+  );
+  return pids.sort((a, b) => a - b);
 }
 
 export function nsIno(pid: number | 'self', type: string): number {

@@ -4,45 +4,12 @@
  * that hold taps and sockets. Everything registers its own teardown; cleanup()
  * runs them all (last first) and never throws. Names carry a random prefix.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { statSync } from 'node:fs';
 import type { Draft } from '../../model/types.js';
 import type { NamespaceScan } from '../../namespaces/scan.js';
-
-export const randomPrefix = (): string => `wst${Math.random().toString(36).slice(2, 7)}`;
-
-export function ip(...args: string[]): string {
-  return execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-}
-
-/**
- * Runs many ip commands with few processes (`ip [-n NS] -batch -`). A line may
- * start with "-n NS" (which -batch itself does not accept): consecutive lines
- * for the same namespace share one process, in order.
- */
-export function ipBatch(lines: string[], force = false): void {
-  let ns: string | undefined;
-  let seg: string[] = [];
-  const flush = () => {
-    if (seg.length === 0) return;
-    execFileSync('ip', [...(force ? ['-force'] : []), ...(ns ? ['-n', ns] : []), '-batch', '-'], {
-      input: `${seg.join('\n')}\n`,
-      stdio: ['pipe', 'ignore', 'pipe'],
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    seg = [];
-  };
-  for (const line of lines) {
-    const m = /^-n (\S+) (.*)$/.exec(line);
-    const lineNs = m ? m[1] : undefined;
-    if (lineNs !== ns) {
-      flush();
-      ns = lineNs;
-    }
-    seg.push(m ? (m[2] as string) : line);
-  }
-  flush();
-}
+import { ip, ipBatch } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
 
 /** Python helper: hold a tap device (TUNSETIFF, IFF_TAP|IFF_NO_PI) and sleep. */
 const TAP_PY = `
@@ -123,7 +90,7 @@ time.sleep(100000)
 `;
 
 export class NetFixtures {
-  readonly prefix = randomPrefix();
+  readonly prefix = uniquePrefix('wst', 5);
   private readonly teardown: (() => void)[] = [];
   readonly namespaces: string[] = [];
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { labUp } from '../../lab/build/apply.js';
 import { labDown } from '../../lab/build/down.js';
 import { loadLab } from '../../lab/file/load.js';
-import { inNode, rand } from '../../lab/testing/fixtures.js';
+import { inNode } from '../../lab/testing/fixtures.js';
+import { uniquePrefix } from '../../testing/names.js';
 
 export interface DriftLab {
   name: string;
@@ -38,7 +39,7 @@ partitions:
 
 /** Writes the lab file to a temp folder and brings the lab up. */
 export async function driftLab(): Promise<DriftLab> {
-  const name = `wst${rand()}`;
+  const name = uniquePrefix('wst', 5);
   const dir = mkdtempSync(join(tmpdir(), 'wst-verify-'));
   const file = join(dir, `${name}.yaml`);
   writeFileSync(file, driftLabYaml(name));

@@ -4,7 +4,7 @@
  * `eventually`. close() aborts the request and waits for the reader to end,
  * so no test leaves a connection open to the service it closes next.
  */
-import { eventually } from './http.js';
+import { eventually } from '../../testing/eventually.js';
 
 export interface EventStream {
   status: number;
@@ -52,7 +52,10 @@ export async function openEvents(base: string, query = ''): Promise<EventStream>
       return out;
     },
     async hello(): Promise<void> {
-      await eventually(async () => (text().includes('event: hello') ? true : undefined), 5000, 'hello');
+      await eventually('hello', async () => (text().includes('event: hello') ? true : undefined), {
+        timeoutMs: 5000,
+        intervalMs: 250,
+      });
     },
     async close(): Promise<void> {
       ac.abort();

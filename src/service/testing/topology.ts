@@ -8,19 +8,9 @@
  * Everything carries the random prefix and is removed by destroy(), which
  * also works on a half-built topology.
  */
-import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
-
-export const ip = (...args: string[]): string =>
-  execFileSync('ip', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-
-const tryIp = (...args: string[]): void => {
-  try {
-    ip(...args);
-  } catch {
-    // already gone
-  }
-};
+import { ip, tryIp } from '../../testing/ip.js';
+import { uniquePrefix } from '../../testing/names.js';
 
 export interface Topology {
   prefix: string;
@@ -34,11 +24,7 @@ export interface Topology {
   destroy(): void;
 }
 
-export function randomPrefix(): string {
-  return `wst${Math.random().toString(36).slice(2, 6)}`;
-}
-
-export function buildTopology(prefix = randomPrefix()): Topology {
+export function buildTopology(prefix = uniquePrefix('wst', 4)): Topology {
   const x = 100 + Math.floor(Math.random() * 100);
   const y = Math.floor(Math.random() * 250);
   const net = `10.${x}.${y}`;

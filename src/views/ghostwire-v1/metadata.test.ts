@@ -11,6 +11,7 @@ import { createEngineTracker } from '../../engines/index.js';
 import { sh } from '../../engines/testing/image.js';
 import type { Discovery } from '../../model/types.js';
 import { closeNetworkDiscovery } from '../../network/discover.js';
+import { poll } from '../../testing/eventually.js';
 import type { DiscoveryResult } from './schema.js';
 import { toGhostwireV1 } from './transform.js';
 import { v1Errors } from './validate.js';
@@ -27,13 +28,11 @@ describe('Ghostwire v1 metadata of this host', () => {
   before(async () => {
     // Engines report once their first sync is done, their version once asked: discover until
     // the Docker engine is there with its version (other tests' engines come and go meanwhile).
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      d = await discover({ containers: tracker });
-      const seen = Object.values(d.engines).some((e) => e.type === 'docker' && e.version === dockerVersion);
-      if (seen || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    ({ value: d } = await poll(
+      () => discover({ containers: tracker }),
+      (x) => Object.values(x.engines).some((e) => e.type === 'docker' && e.version === dockerVersion),
+      { timeoutMs: 30_000, intervalMs: 250 },
+    ));
     doc = toGhostwireV1(d);
   });
   after(async () => {

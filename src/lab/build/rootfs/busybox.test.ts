@@ -18,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { eventually, poll } from '../../../testing/eventually.js';
 import {
   cleanup,
   cli,
@@ -157,27 +158,27 @@ describe('lab: a container node with rootfs { busybox: true } (chroot)', () => {
   after(() => cleanup(t));
 
   /** The container's init once it runs busybox (it starts as bash, then chroot, then the command). */
-  const initOf = async (root: string): Promise<number> => {
-    const end = Date.now() + 5000;
-    for (;;) {
-      const pid = nodePid(lab().name, 'box');
-      const init = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
-      try {
-        if (init > 0 && realpathSync(`/proc/${init}/exe`) === join(root, 'bin/busybox')) return init;
-      } catch {
-        /* between exec(2)s */
-      }
-      assert.ok(Date.now() < end, `the container's init runs ${join(root, 'bin/busybox')}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  const initOf = (root: string): Promise<number> =>
+    eventually(
+      `the container's init to run ${join(root, 'bin/busybox')}`,
+      () => {
+        const pid = nodePid(lab().name, 'box');
+        const init = Number(readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0]);
+        try {
+          if (init > 0 && realpathSync(`/proc/${init}/exe`) === join(root, 'bin/busybox')) return init;
+        } catch {
+          /* between exec(2)s */
+        }
+        return undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 20 },
+    );
 
   it("runs the command in the node's own rootfs under the lab's state directory", async () => {
     const root = join(stateDir(), `${lab().name}.rootfs`, 'box');
     const init = await initOf(root);
     assert.equal(realpathSync(`/proc/${init}/root`), root);
-    for (let i = 0; i < 100 && !existsSync(join(root, 'tmp/mark')); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await poll(() => existsSync(join(root, 'tmp/mark')), Boolean, { timeoutMs: 5000, intervalMs: 20 });
     assert.equal(readFileSync(join(root, 'tmp/mark'), 'utf8'), 'started\n');
     assert.equal(readFileSync(join(root, 'etc/hostname'), 'utf8'), 'box\n');
     assert.equal((await cli('verify', lab().file)).code, 0);
@@ -187,13 +188,12 @@ describe('lab: a container node with rootfs { busybox: true } (chroot)', () => {
     const root = join(stateDir(), `${lab().name}.rootfs`, 'box');
     const before0 = readState(lab().name)?.nodes.box?.pid;
     process.kill(nodePid(lab().name, 'box'), 'SIGKILL');
-    const end = Date.now() + 10000;
-    for (;;) {
-      const r = await cli('verify', '--json', lab().file);
-      if (driftOf(r).some((x) => /node box \(container\): declared, not running/.test(x.message))) break;
-      assert.ok(Date.now() < end, 'verify reports the killed container');
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await eventually(
+      'verify to report the killed container',
+      () => cli('verify', '--json', lab().file),
+      (r) => driftOf(r).some((x) => /node box \(container\): declared, not running/.test(x.message)),
+      { timeoutMs: 10000, intervalMs: 50, show: (r) => driftOf(r) },
+    );
     const up = await cli('lab', 'up', lab().file);
     assert.equal(up.code, 0, up.stderr);
     assert.notEqual(readState(lab().name)?.nodes.box?.pid, before0);
