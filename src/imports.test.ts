@@ -94,6 +94,8 @@ describe('imports run down the stack', () => {
       for (const to of importsOf(f)) {
         const b = layerOf(to);
         if (a === b || !to.startsWith('src/')) continue;
+        // The benchmarks build fixtures as tests do; both stay out of the package.
+        if (a === 'bench' && b === 'testing') continue;
         const [ra, rb] = [RANK[a], RANK[b]];
         if (ra === undefined || rb === undefined || rb >= ra) bad.push(`${from} → ${to}`);
       }
