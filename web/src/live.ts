@@ -77,6 +77,8 @@ const showStats = () => {
 export function follow(s: AppState, v: LiveView): void {
   let running = false;
   let queue: ChangeEvent[] = [];
+  /** A reconnect: whatever the events say, the copy is fetched again (see the hello handler). */
+  let reconnected = false;
   const onChange = async (e: ChangeEvent): Promise<void> => {
     queue.push(e);
     if (running) return; // the running loop picks it up
@@ -85,7 +87,10 @@ export function follow(s: AppState, v: LiveView): void {
       const batch = queue;
       queue = [];
       const previous = s.graph;
-      const r = catchUpAll(s.discovery, s.generation, batch);
+      const r = reconnected
+        ? { refetch: 'reconnected', patched: 0, discovery: undefined, generation: 0 }
+        : catchUpAll(s.discovery, s.generation, batch);
+      reconnected = false;
       try {
         if (r.refetch !== undefined) {
           followStats.refetched++;
@@ -107,6 +112,7 @@ export function follow(s: AppState, v: LiveView): void {
     }
     running = false;
   };
+  let hellos = 0;
   subscribe(
     (e) => void onChange(e),
     (live) => {
@@ -114,9 +120,13 @@ export function follow(s: AppState, v: LiveView): void {
       v.renderStatus();
     },
     (generation) => {
-      // Reconnected after missing events (or the service restarted): reload what we show.
-      if (generation !== 0 && generation !== s.generation)
+      // The first hello names the generation this stream's first patch starts from: a copy of another
+      // is reloaded. Every later hello is a reconnect: events may be missed, and a restarted service
+      // counts generations anew (its patch from "generation 5" is not from our generation 5): reload.
+      if (hellos++ > 0 || (generation !== 0 && generation !== s.generation)) {
+        reconnected = true;
         void onChange({ generation, startedAt: '', changes: NOTHING });
+      }
     },
   );
 }
