@@ -42,6 +42,9 @@ export type HelloEvent = Static<typeof S.HelloEventSchema>;
 /** /api/events, event `change`: after each discovery that changed the model or the drift. */
 export type ChangeEvent = Static<typeof S.ChangeEventSchema>;
 
+/** One operation of a change event's JSON Patch (RFC 6902): add, remove or replace. */
+export type PatchOp = Static<typeof S.PatchOpSchema>;
+
 /** Event `error` of /api/events and of a check's stream. */
 export type StreamError = Static<typeof S.StreamErrorSchema>;
 

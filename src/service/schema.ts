@@ -131,6 +131,18 @@ export const ChangeSetSchema = Closed(
 /** Event `hello`: sent on every (re)connect, so a client can tell it missed a generation. */
 export const HelloEventSchema = Closed({ generation: Type.Integer() }, { $id: 'HelloEvent' });
 
+const pointer = Type.String({ description: 'RFC 6901 JSON pointer into the document' });
+
+/** One operation of an RFC 6902 JSON Patch; src/model/patch.ts makes and applies them (add, remove, replace only). */
+export const PatchOpSchema = Type.Union(
+  [
+    Closed({ op: Type.Literal('add'), path: pointer, value: Type.Unknown() }),
+    Closed({ op: Type.Literal('remove'), path: pointer }),
+    Closed({ op: Type.Literal('replace'), path: pointer, value: Type.Unknown() }),
+  ],
+  { $id: 'PatchOp', description: 'an RFC 6902 JSON Patch operation (only add, remove and replace are sent)' },
+);
+
 /** Event `change`: after each discovery that changed the model or the drift. */
 export const ChangeEventSchema = Closed(
   {
@@ -138,6 +150,22 @@ export const ChangeEventSchema = Closed(
     startedAt: Type.String({ description: "the discovery's startedAt" }),
     changes: ChangeSetSchema,
     drift: Opt(DriftSummarySchema),
+    base: Opt(
+      Type.Integer({
+        description:
+          'the generation `patch` applies to: the previous change event (or the hello) of this stream. ' +
+          'Present with `patch` only.',
+      }),
+    ),
+    patch: Opt(
+      Type.Array(PatchOpSchema, {
+        description:
+          'RFC 6902 JSON Patch from the `/api/discovery` document of generation `base` to that of `generation`. ' +
+          'Absent when the service cannot say (the stream started meanwhile, the discovery worker restarted) or ' +
+          'when it would be too large (the document itself or 256 KiB): then, or when the copy is not of ' +
+          'generation `base`, fetch `/api/discovery` again.',
+      }),
+    ),
   },
   { $id: 'ChangeEvent' },
 );

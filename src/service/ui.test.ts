@@ -529,3 +529,38 @@ describe('web UI capture panel of a service with a bearer token', () => {
     }
   });
 });
+
+describe('web UI following changes by patches (no Docker needed)', () => {
+  it('shows a namespace created while the page is open without fetching the whole document again', async () => {
+    const topo = buildTopology();
+    const svc = await startService({ listen: { host: '127.0.0.1', port: 0 }, engines: false });
+    const errors: string[] = [];
+    let browser: Browser | undefined;
+    try {
+      let page: Page;
+      ({ browser, page } = await openUi(`${svc.url}/#/wiring?q=${topo.prefix}`, errors));
+      await page.locator(`.card[data-ino="${topo.ns.a}"]`).waitFor({ timeout: 30_000 });
+      const body = page.locator('body');
+      const count = async (what: string) => Number((await body.getAttribute(`data-${what}`)) ?? 0);
+      const [patchedBefore, refetchedBefore] = [await count('patched'), await count('refetched')];
+      let fetched = 0;
+      page.on('request', (r) => {
+        if (new URL(r.url()).pathname === '/api/discovery') fetched++;
+      });
+      const ino = topo.addLeaf('c', 4);
+      await page.locator(`.card[data-ino="${ino}"].chg-added`).waitFor({ timeout: 30_000 });
+      const patched = (await count('patched')) - patchedBefore;
+      const refetched = (await count('refetched')) - refetchedBefore;
+      // An event may come without a usable patch (missed on a reconnect, or too large when another test
+      // made hundreds of namespaces at once): then, and only then, the page fetches the document.
+      assert.ok(patched >= 1, `the change was patched in (${patched} patched, ${refetched} refetched)`);
+      assert.equal(fetched, refetched, 'the document was fetched only for events without a usable patch');
+      assert.equal(await page.locator(`.card[data-ino="${ino}"] .title`).textContent(), `${topo.prefix}c`);
+      assert.deepEqual(errors, []);
+    } finally {
+      await browser?.close();
+      await svc.close();
+      topo.destroy();
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
 import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
 import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
+import { PATCH_VIEW, stepView } from './increments.js';
 
 export interface WorkerInit {
   engines: boolean;
@@ -68,8 +69,11 @@ parentPort?.on('message', async (req: WorkerRequest) => {
   }
   try {
     const d = await discover(options);
+    const native = enc.encode(JSON.stringify(d));
     const views = {
-      native: enc.encode(JSON.stringify(d)),
+      native,
+      // The patch from the previous document to this one, for the change events (increments.ts).
+      [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, d, native.byteLength)),
       v1: enc.encode(JSON.stringify(toGhostwireV1(d))),
       mobyshark: enc.encode(JSON.stringify(mobyshark(d))),
       // The drift of the declared labs, beside the model it was measured on (serve --verify).

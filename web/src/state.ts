@@ -14,7 +14,7 @@ import type { Route } from './route.js';
 
 export interface AppState extends ChangeMarks {
   discovery: Discovery | undefined;
-  /** The discovery as the service sent it, for the JSON export. */
+  /** The discovery as the service sent it, for the JSON export; empty once patched (then serialised on export). */
   text: string;
   generation: number;
   graph: Graph | undefined;

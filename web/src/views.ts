@@ -46,7 +46,7 @@ export class Views {
       exportSvg: () => s.layout && exportSvg(s.layout, this.marks().selected),
       exportPng: () =>
         s.layout && exportPng(s.layout, this.marks().selected).catch((e: Error) => alert(e.message)),
-      exportJson: () => exportJson(s.text),
+      exportJson: () => exportJson(s.text || JSON.stringify(s.discovery ?? {})),
     });
     // A neighbourhood check's verdicts show on the neighbours' cards as they arrive, at most
     // one re-render a frame (a check sends a hundred updates in a second).

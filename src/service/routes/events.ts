@@ -5,7 +5,9 @@
  * snapshots into events.
  */
 import { Hono } from 'hono';
-import type { Snapshot } from '../cache.js';
+import type { PatchOp } from '../../model/patch.js';
+import { diffJson } from '../../model/patch.js';
+import { DiscoveryCache, type Snapshot } from '../cache.js';
 import type { ChangeEvent, HelloEvent, StreamError, VerifyReport } from '../contract.js';
 import { isEmpty } from '../diff.js';
 import { driftSummary, sameDrift } from '../drift.js';
@@ -17,6 +19,7 @@ import {
   type StreamLimits,
   sseFrame,
 } from '../events.js';
+import { PATCH_VIEW, PatchChain, type StepView } from '../increments.js';
 import { problem, problemResponse } from '../problem.js';
 import { type Env, firstLine, type RouteDeps } from './deps.js';
 
@@ -27,6 +30,18 @@ export interface EventRoutes {
   app: Hono<Env>;
   /** The open streams (their count and limits for /healthz). */
   hub: EventHub;
+}
+
+/**
+ * The step from `previous` to `snap`: the discovery worker's (made beside both
+ * models; only if it was made against `previous`), else diffed here (an
+ * in-process discovery, its model at hand).
+ */
+function stepOf(snap: Snapshot, previous: Snapshot): readonly PatchOp[] | undefined {
+  const view = snap.rendered.get(PATCH_VIEW);
+  if (!view) return diffJson(previous.discovery, snap.discovery);
+  const step = JSON.parse(view.toString('utf8')) as StepView;
+  return step.from === previous.startedAt ? step.ops : undefined;
 }
 
 export function eventRoutes(
@@ -48,24 +63,36 @@ export function eventRoutes(
     return r;
   };
 
+  // The patch from the last event's document to the newest (increments.ts): every discovery adds its step.
+  const chain = new PatchChain();
+
   // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
   // computed for it) only while someone subscribes.
   const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
+    if (previous) {
+      const native = DiscoveryCache.render(snap, 'native', () => snap.discovery);
+      chain.extend(previous.generation, snap.generation, stepOf(snap, previous), native.length);
+    } else chain.start(snap.generation);
     const report = reportOf(snap);
     // Drift can change without a model change (a lab's nft rule or sysctl): that is news too.
     const driftChanged = report !== undefined && !sameDrift(report, reportOf(previous));
     if (isEmpty(changes) && !driftChanged) return;
+    const increment = chain.increment();
     const ev: ChangeEvent = {
       generation: snap.generation,
       startedAt: snap.startedAt,
       changes,
       ...(report ? { drift: driftSummary(report) } : {}),
+      ...increment,
     };
+    chain.start(snap.generation);
     hub.broadcast(sseFrame('change', JSON.stringify(ev), String(snap.generation)));
   };
   let unlisten: (() => void) | undefined;
   const hub = new EventHub({ ...DEFAULT_STREAM_LIMITS, ...opts.streams }, (active) => {
     unlisten?.();
+    // A stream's first document is the one its hello names: the chain starts there.
+    if (active) chain.start(cache.generation);
     unlisten = active ? cache.onSnapshot(broadcast) : undefined;
   });
 
