@@ -24,6 +24,8 @@ export interface WorkerRequest {
   id: number;
   /** Release everything before the thread is terminated (see WorkerRunner.close). */
   op?: 'close';
+  /** Rediscover only what changed (RunHint); otherwise a full discovery that records for the next incremental one. */
+  incremental?: boolean;
 }
 export type WorkerReply =
   | { event: 'engine'; id?: undefined }
@@ -67,7 +69,7 @@ parentPort?.on('message', async (req: WorkerRequest) => {
     return;
   }
   try {
-    const d = await discover(options);
+    const d = await discover({ ...options, incremental: req.incremental ? 'reuse' : 'record' });
     const views = {
       native: enc.encode(JSON.stringify(d)),
       v1: enc.encode(JSON.stringify(toGhostwireV1(d))),
