@@ -49,6 +49,8 @@ const net = `10.${1 + Math.floor(rand() * 250)}`;
 interface Iface {
   ns: string;
   name: string;
+  /** A veth end's peer: deleting one end deletes both. */
+  peer?: { ns: string; name: string };
 }
 const namespaces: string[] = [];
 let ifaces: Iface[] = [];
@@ -189,7 +191,8 @@ function addNamespace(): string {
 function deleteNamespace(n: string): void {
   netnsDelete(n);
   namespaces.splice(namespaces.indexOf(n), 1);
-  ifaces = ifaces.filter((f) => f.ns !== n);
+  // A veth's end in a deleted namespace takes its peer along.
+  ifaces = ifaces.filter((f) => f.ns !== n && f.peer?.ns !== n);
 }
 
 /** One random change; returns what it did (for the failure message). */
@@ -211,7 +214,7 @@ function step(): string {
     const b = freshName('vb');
     if (!tryIp('-n', ns, 'link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', other))
       return 'veth add failed';
-    ifaces.push({ ns, name: a }, { ns: other, name: b });
+    ifaces.push({ ns, name: a, peer: { ns: other, name: b } }, { ns: other, name: b, peer: { ns, name: a } });
     tryIp('-n', ns, 'link', 'set', a, 'up');
     if (rand() < 0.7) tryIp('-n', other, 'link', 'set', b, 'up');
     return `veth ${ns}/${a} — ${other}/${b}`;
@@ -221,7 +224,9 @@ function step(): string {
     if (!f) return 'nothing (no veth)';
     tryIp('-n', f.ns, 'link', 'del', f.name);
     // Its peer goes with it.
-    ifaces = ifaces.filter((i) => !(i.ns === f.ns && i.name === f.name));
+    const gone = (i: Iface) =>
+      (i.ns === f.ns && i.name === f.name) || (i.ns === f.peer?.ns && i.name === f.peer.name);
+    ifaces = ifaces.filter((i) => !gone(i));
     return `veth del ${f.ns}/${f.name}`;
   }
   if (r < 0.48) {

@@ -98,6 +98,11 @@ export interface CacheOptions {
    * bounded by this plus one discovery. `?fresh=1` always waits.
    */
   graceMs?: number;
+  /**
+   * Ask for incremental discoveries where they see every change (default true; the environment
+   * variable WIRESCOPE_INCREMENTAL=0 turns them off, so benchmarks compare both in one run).
+   */
+  incremental?: boolean;
 }
 
 export class DiscoveryCache {
@@ -117,9 +122,11 @@ export class DiscoveryCache {
     opts: CacheOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+    this.incremental = opts.incremental ?? process.env.WIRESCOPE_INCREMENTAL !== '0';
     this.graceMs = opts.graceMs ?? 2000;
   }
   private readonly graceMs: number;
+  private readonly incremental: boolean;
   private lastDurationMs = 0;
 
   get generation(): number {
@@ -207,7 +214,10 @@ export class DiscoveryCache {
         // last full discovery (which reads what has no notification: sockets, counters,
         // neighbours, nftables, DNS files) is younger than maxAgeMs.
         const incremental =
-          this.current !== undefined && !this.needFull && t0 - this.lastFullAt < this.maxAgeMs;
+          this.incremental &&
+          this.current !== undefined &&
+          !this.needFull &&
+          t0 - this.lastFullAt < this.maxAgeMs;
         this.needFull = false;
         if (!incremental) this.lastFullAt = t0;
         this.runs[incremental ? 'incremental' : 'full']++;
