@@ -28,6 +28,15 @@ export interface DiscoverOptions extends NamespaceScanOptions {
   containers?: ContainerSource;
   /** Read tenants' DNS configuration (default true). */
   dns?: boolean;
+  /**
+   * Incremental discovery (ARCHITECTURE.md "Incremental discovery"), for a long-lived caller
+   * (the service): 'record' is a full discovery that keeps per-namespace results (network
+   * dumps, forwarded-port reads) keyed by namespace inode; 'reuse' re-reads only the namespaces
+   * whose rtnetlink monitors saw a change (and new ones) and reuses the kept results of the
+   * rest. Everything else runs in full: the namespace scan, engines, tenants, wires between
+   * namespaces, socket owners, the remaining decorators.
+   */
+  incremental?: 'record' | 'reuse';
 }
 
 /**
@@ -63,10 +72,11 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     addLabNodes(scan.processes, w);
     return w;
   })();
-  const networking =
-    options.network !== false
-      ? discoverNetworks(scan, typeof options.network === 'object' ? options.network : {}, engineStage)
-      : undefined;
+  const netOptions = {
+    ...(typeof options.network === 'object' ? options.network : {}),
+    ...(options.incremental ? { incremental: options.incremental } : {}),
+  };
+  const networking = options.network !== false ? discoverNetworks(scan, netOptions, engineStage) : undefined;
   // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
   networking?.catch(() => undefined);
   engineStage.catch(() => undefined);
@@ -107,7 +117,10 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     missingPrivileges: scan.missingPrivileges,
     host: host.host,
   };
-  await decorate(draft, { containers: options.containers });
+  await decorate(draft, {
+    containers: options.containers,
+    ...(options.incremental ? { incremental: { record: true, reused: net?.reused } } : {}),
+  });
   draft.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;
   return deepFreeze(draft) as Discovery;
 }

@@ -7,11 +7,17 @@
  */
 import type { ContainerSource } from '../engines/source.js';
 import type { Draft } from '../model/types.js';
-import { closeForwardedPortSockets, decorateForwardedPorts } from './forwarded-ports/index.js';
+import {
+  closeForwardedPortSockets,
+  decorateForwardedPorts,
+  type IncrementalHint,
+} from './forwarded-ports/index.js';
 import { decorateNetworkNames } from './network-names/index.js';
 
 export interface DecorateContext {
   containers?: ContainerSource;
+  /** Incremental discovery: decorators that read the kernel per namespace may reuse reads of the namespaces the network stage reused. */
+  incremental?: IncrementalHint;
 }
 
 export interface Decorator {
@@ -28,7 +34,7 @@ export const DECORATORS: readonly Decorator[] = [
   // Reads the finished namespaces, listeners and containers to say who serves a forwarded port.
   {
     name: 'forwarded-ports',
-    decorate: (draft) => decorateForwardedPorts(draft),
+    decorate: (draft, ctx) => decorateForwardedPorts(draft, {}, ctx.incremental),
     close: closeForwardedPortSockets,
   },
 ];

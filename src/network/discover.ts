@@ -34,11 +34,19 @@ export interface NetworkOptions {
   workers?: number;
   /** procfs root for fdinfo, owners' stat and the fallback fd scan (tests). */
   procRoot?: string;
+  /**
+   * Incremental discovery (ARCHITECTURE.md "Incremental discovery"): 'record' keeps each
+   * namespace's result; 'reuse' also reuses the kept result of every namespace whose rtnetlink
+   * monitor saw no change since, without dumping it. Absent: neither (one-shot commands).
+   */
+  incremental?: 'record' | 'reuse';
 }
 
 export interface NetworkResult {
   networks: Record<string, Draft.NetworkNamespace>;
   warnings: Draft.Warning[];
+  /** Namespaces whose previous result was reused (incremental 'reuse'); all others were dumped. */
+  reused: Set<number>;
 }
 
 let pool: WorkerPool | undefined;
@@ -134,7 +142,13 @@ export async function discoverNetworks(
       ? 0
       : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 5))));
   pool ??= new WorkerPool(options.workers);
-  const dumping = pool.dump(jobs, dumpOptions, cacheLimit);
+  const reused = new Set<number>();
+  const dumping = pool.dump(
+    jobs,
+    dumpOptions,
+    cacheLimit,
+    options.incremental ? { mode: options.incremental, reused } : undefined,
+  );
   // Owners come from the namespace stage's readlink pass over /proc/*/fd (only the tun fds' fdinfo
   // is read here); a scan made without it gets one full fd scan of its own. Either runs on this
   // thread while the workers dump.
@@ -189,7 +203,7 @@ export async function discoverNetworks(
     networks[String(d.ino)] = net;
   }
   pruneNsidCache(dumps);
-  return { networks, warnings };
+  return { networks, warnings, reused };
 }
 
 /** Maps every reported (namespace, nsid) to a namespace inode, asking the kernel only as needed. */

@@ -208,7 +208,7 @@ function staleBy(type: number): number {
  * error (ENOBUFS: the kernel dropped notifications when the queue overflowed) loses track of
  * what changed, so everything is re-read.
  */
-function pendingChanges(conns: NsConns): number {
+export function pendingChanges(conns: NsConns): number {
   const mon = conns.monitor;
   if (!mon || !conns.memo) return STALE_ALL;
   let stale = 0;
@@ -452,12 +452,43 @@ export function emptyDump(ino: number, warnings: Draft.Warning[] = []): NsDump {
   };
 }
 
+/**
+ * Whether a previous run left every table of the namespace in the memo (links, interfaces with
+ * their addresses, routes, rules, forwarding): only then can an unnotified namespace be reused
+ * whole (see `unchangedSince`).
+ */
+function memoComplete(memo: Memo | undefined, options: DumpOptions): boolean {
+  return (
+    memo?.links !== undefined &&
+    memo.interfaces !== undefined &&
+    memo.cross !== undefined &&
+    memo.addrs !== undefined &&
+    memo.routes !== undefined &&
+    memo.netconf !== undefined &&
+    (!options.rules || memo.rules !== undefined)
+  );
+}
+
+/**
+ * Incremental discovery: drains the namespace's monitor and tells whether nothing it reports on
+ * changed since the previous run (then the caller reuses that run's result whole, without any
+ * dump). Otherwise returns the stale tables for `dumpNamespace`. What has no notification
+ * (interface counters, neighbours, sockets) is as old as that previous run.
+ */
+export function unchangedSince(conns: NsConns, options: DumpOptions): { unchanged: boolean; stale: number } {
+  if (!memoComplete(conns.memo, options)) return { unchanged: false, stale: STALE_ALL };
+  const stale = pendingChanges(conns);
+  return { unchanged: stale === 0, stale };
+}
+
 export function dumpNamespace(
   conns: NsConns,
   ino: number,
   host: boolean,
   options: DumpOptions,
   services: ServiceMap,
+  /** Tables already found stale by an earlier drain of the monitor (unchangedSince). */
+  staleBefore = 0,
 ): NsDump {
   const warnings: Draft.Warning[] = [];
   const seen = new Set<string>();
@@ -509,7 +540,7 @@ export function dumpNamespace(
 
   // Addresses, routes, rules and forwarding only change with a notification (see staleBy): a
   // table the monitor saw no message for since the previous run is taken from that run.
-  const stale = pendingChanges(conns);
+  const stale = staleBefore | pendingChanges(conns);
   const next: Memo = {
     links: entries,
     linksByIndex: sameLinks && prevByIndex ? prevByIndex : new Map(entries.map((e) => [e.base.index, e])),

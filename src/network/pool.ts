@@ -21,7 +21,15 @@ interface Slot {
   worker: Worker;
   pending: Map<
     number,
-    { resolve: (r: WorkerResponse) => void; reject: (e: Error) => void; parts?: NsDump[] }
+    {
+      resolve: (r: WorkerResponse) => void;
+      reject: (e: Error) => void;
+      parts?: NsDump[];
+      /** Keep each namespace's result for incremental runs (see `kept`). */
+      record?: boolean;
+      /** Namespaces answered `unchanged` (their kept result was put back). */
+      reused?: Set<number>;
+    }
   >;
   dead: boolean;
   /** fds the worker keeps cached; closed here if the worker dies (fds belong to the process, not the thread). */
@@ -32,6 +40,40 @@ interface Slot {
    * after decoding (and discover() deep-freezes the model).
    */
   shipped: Map<number, { routes: Draft.Route[]; rules: Draft.Rule[]; addrs: Map<number, Draft.Address[]> }>;
+  /**
+   * Incremental discovery: each namespace's last complete result from this worker, as JSON text
+   * (the stages after the dump annotate and freeze the objects they get, so a reuse is parsed
+   * afresh). A namespace the worker answers `unchanged` is this text again.
+   */
+  kept: Map<number, string>;
+}
+
+/** A worker's answer for one namespace, made whole: tables left out put back, an `unchanged` one replaced by the kept result. */
+function take(slot: Slot, d: NsDump, p: { record?: boolean; reused?: Set<number> }): NsDump {
+  if (d.unchanged) {
+    const text = slot.kept.get(d.ino);
+    if (text !== undefined) {
+      p.reused?.add(d.ino);
+      return JSON.parse(text) as NsDump;
+    }
+    // Cannot happen: reuse is asked only for kept namespaces; never invent a result.
+    return {
+      ...d,
+      unchanged: undefined,
+      failed: true,
+      warnings: [
+        {
+          code: 'netns-worker-failed',
+          message: `network namespace ${d.ino}: reported unchanged, but no previous result is kept`,
+          ns: d.ino,
+        },
+      ],
+    };
+  }
+  adopt(slot, d);
+  if (p.record && !d.failed) slot.kept.set(d.ino, JSON.stringify(d));
+  else slot.kept.delete(d.ino);
+  return d;
 }
 
 /** Puts back the routes/rules a worker left out as unchanged, and remembers the ones it sent. */
@@ -91,7 +133,14 @@ function spawn(): Slot {
     // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
     resourceLimits: { maxYoungGenerationSizeMb: 4 },
   });
-  const slot: Slot = { worker, pending: new Map(), dead: false, fds: [], shipped: new Map() };
+  const slot: Slot = {
+    worker,
+    pending: new Map(),
+    dead: false,
+    fds: [],
+    shipped: new Map(),
+    kept: new Map(),
+  };
   worker.unref();
   worker.on('message', (res: WorkerResponse) => {
     const p = slot.pending.get(res.id);
@@ -100,10 +149,7 @@ function spawn(): Slot {
       // Parsed now, while the worker goes on dumping.
       const parts = p.parts ?? [];
       p.parts = parts;
-      for (const d of JSON.parse(res.dumps) as NsDump[]) {
-        adopt(slot, d);
-        parts.push(d);
-      }
+      for (const d of JSON.parse(res.dumps) as NsDump[]) parts.push(take(slot, d, p));
       return;
     }
     slot.pending.delete(res.id);
@@ -112,14 +158,12 @@ function spawn(): Slot {
     if (res.op === 'release') {
       slot.fds = [];
       slot.shipped.clear();
+      slot.kept.clear();
     }
     if (res.op === 'error') p.reject(new Error(res.message));
     else if (res.op === 'dump') {
       const parts = p.parts ?? [];
-      for (const d of JSON.parse(res.dumps) as NsDump[]) {
-        adopt(slot, d);
-        parts.push(d);
-      }
+      for (const d of JSON.parse(res.dumps) as NsDump[]) parts.push(take(slot, d, p));
       p.resolve({ ...res, dumps: '[]', parsed: parts });
     } else p.resolve(res);
   });
@@ -127,6 +171,7 @@ function spawn(): Slot {
     if (!slot.dead) for (const fd of slot.fds) close(fd);
     slot.fds = [];
     slot.shipped.clear();
+    slot.kept.clear();
     slot.dead = true;
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
@@ -219,18 +264,27 @@ export class WorkerPool {
     return s;
   }
 
-  private call(i: number, req: WorkerRequest): Promise<WorkerResponse> {
-    return this.callSlot(this.slot(i), req);
+  private call(
+    i: number,
+    req: WorkerRequest,
+    incremental?: { record: boolean; reused?: Set<number> },
+  ): Promise<WorkerResponse> {
+    return this.callSlot(this.slot(i), req, incremental);
   }
 
-  private callSlot(s: Slot, req: WorkerRequest): Promise<WorkerResponse> {
+  private callSlot(
+    s: Slot,
+    req: WorkerRequest,
+    incremental?: { record: boolean; reused?: Set<number> },
+  ): Promise<WorkerResponse> {
     if (req.op === 'dump' || req.op === 'release') {
       // The worker drops its memo of every namespace it is not asked to keep.
       const keep = new Set(req.keep);
       for (const ino of s.shipped.keys()) if (!keep.has(ino)) s.shipped.delete(ino);
+      for (const ino of s.kept.keys()) if (!keep.has(ino)) s.kept.delete(ino);
     }
     return new Promise((resolve, reject) => {
-      s.pending.set(req.id, { resolve, reject });
+      s.pending.set(req.id, { resolve, reject, ...incremental });
       s.worker.ref();
       s.worker.postMessage(req);
     });
@@ -241,11 +295,17 @@ export class WorkerPool {
     for (let i = 0; i < this.size; i++) this.slot(i);
   }
 
-  /** Splits the jobs over the workers (sticky per inode, new ones balanced) and dumps them. */
+  /**
+   * Splits the jobs over the workers (sticky per inode, new ones balanced) and dumps them.
+   * `incremental`: 'record' keeps each namespace's result; 'reuse' also lets a worker answer
+   * `unchanged` for a kept namespace whose monitor saw nothing (the kept result comes back).
+   * `reused` collects the namespaces answered so.
+   */
   async dump(
     jobs: NsJob[],
     options: DumpOptions,
     cacheLimit: number,
+    incremental?: { mode: 'record' | 'reuse'; reused: Set<number> },
   ): Promise<{ dumps: NsDump[]; warnings: Draft.Warning[] }> {
     if (jobs.length >= SECOND_WORKER_MIN) this.size = this.max;
     for (let i = 0; i < this.size; i++) this.slot(i);
@@ -255,15 +315,23 @@ export class WorkerPool {
     const results = await Promise.all(
       parts.map(async (part, i) => {
         try {
-          const r = await this.call(i, {
-            op: 'dump',
-            id: nextId++,
-            jobs: part,
-            options,
-            // Each worker keeps only its own namespaces: one moved to the other worker is released here.
-            keep: part.map((j) => j.ino),
-            cacheLimit: perCache,
-          });
+          const kept = this.slot(i).kept;
+          // Kept results are valid only for the options they were read with.
+          if (this.keptFor !== JSON.stringify(options)) kept.clear();
+          const reuse = incremental?.mode === 'reuse';
+          const r = await this.call(
+            i,
+            {
+              op: 'dump',
+              id: nextId++,
+              jobs: reuse ? part.map((j) => (kept.has(j.ino) ? { ...j, reuse: true } : j)) : part,
+              options,
+              // Each worker keeps only its own namespaces: one moved to the other worker is released here.
+              keep: part.map((j) => j.ino),
+              cacheLimit: perCache,
+            },
+            incremental && { record: true, reused: incremental.reused },
+          );
           if (r.op !== 'dump') return [];
           const dumps = r.parsed ?? [];
           for (const d of dumps) this.weight.set(d.ino, weightOf(d));
@@ -281,8 +349,11 @@ export class WorkerPool {
         }
       }),
     );
+    this.keptFor = JSON.stringify(options);
     return { dumps: results.flat(), warnings };
   }
+  /** The dump options the kept results were read with. */
+  private keptFor: string | undefined;
 
   /** Asks, per namespace, which nsid it assigned to each target namespace. */
   async nsids(queries: NsidQuery[]): Promise<{ answers: NsidAnswer[]; warnings: Draft.Warning[] }> {

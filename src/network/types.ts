@@ -15,6 +15,11 @@ export interface NsJob {
   altRefs: string[];
   /** The host namespace (sysfs shows it): kind-less devices are classified via /sys/class/net too. */
   host: boolean;
+  /**
+   * Incremental discovery: the main thread holds this namespace's previous result, so the worker
+   * may answer `unchanged` when its monitor saw no change since (no dump at all).
+   */
+  reuse?: boolean;
 }
 
 /**
@@ -50,6 +55,11 @@ export interface NsDump {
    * sent them (the pool puts them back by ifindex and removes the flag).
    */
   addrsUnchanged?: boolean;
+  /**
+   * Worker to pool only: nothing was dumped, the monitor saw no change since the previous run
+   * (NsJob.reuse); the pool puts back the result it kept (every other field is empty).
+   */
+  unchanged?: boolean;
 }
 
 export interface NsidQuery {

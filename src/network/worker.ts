@@ -17,7 +17,7 @@ import { NsMismatchError, openNs } from '../kernel/nsfs.js';
 import { CONFIG_CHANGE_GROUPS, RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, emptyDump, type NsConns, serializeDump } from './dump.js';
+import { dumpNamespace, emptyDump, type NsConns, serializeDump, unchangedSince } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -163,9 +163,20 @@ function dumpJobs(
         continue;
       }
     }
+    // Incremental: a namespace whose monitor reports nothing since the last run is not dumped.
+    let stale = 0;
+    if (!fresh && job.reuse) {
+      const u = unchangedSince(conns, options);
+      if (u.unchanged) {
+        out.push({ ...emptyDump(job.ino), cached: true, unchanged: true });
+        if (out.length >= CHUNK) flush(out.splice(0));
+        continue;
+      }
+      stale = u.stale;
+    }
     let dump: NsDump;
     try {
-      dump = dumpNamespace(conns, job.ino, job.host, options, services);
+      dump = dumpNamespace(conns, job.ino, job.host, options, services, stale);
     } catch (e) {
       // The link dump itself failed: nothing reliable was read.
       closeConns(conns);

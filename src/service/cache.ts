@@ -7,7 +7,17 @@
  */
 import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
+import type { ChangeReason } from '../watch/watcher.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
+
+/**
+ * How the cache asks for a discovery. `incremental`: every change since the last discovery was
+ * reported by rtnetlink or the namespace census, so only the namespaces they touched need
+ * reading again (ARCHITECTURE.md "Incremental discovery"); otherwise a full discovery.
+ */
+export interface RunHint {
+  incremental: boolean;
+}
 
 /**
  * What one discovery run produces: the model itself (discovered on this
@@ -88,6 +98,11 @@ export interface CacheOptions {
    * bounded by this plus one discovery. `?fresh=1` always waits.
    */
   graceMs?: number;
+  /**
+   * Ask for incremental discoveries where they see every change (default true; the environment
+   * variable WIRESCOPE_INCREMENTAL=0 turns them off, so benchmarks compare both in one run).
+   */
+  incremental?: boolean;
 }
 
 export class DiscoveryCache {
@@ -103,13 +118,15 @@ export class DiscoveryCache {
   lastError: string | undefined;
 
   constructor(
-    private readonly run: () => Promise<Discovery | Product>,
+    private readonly run: (hint: RunHint) => Promise<Discovery | Product>,
     opts: CacheOptions = {},
   ) {
     this.maxAgeMs = opts.maxAgeMs ?? 60_000;
+    this.incremental = opts.incremental ?? process.env.WIRESCOPE_INCREMENTAL !== '0';
     this.graceMs = opts.graceMs ?? 2000;
   }
   private readonly graceMs: number;
+  private readonly incremental: boolean;
   private lastDurationMs = 0;
 
   get generation(): number {
@@ -121,10 +138,22 @@ export class DiscoveryCache {
     return this.current;
   }
 
-  /** Something changed: the next request rediscovers (an in-flight one may already be stale). */
-  markDirty(): void {
+  /**
+   * Something changed: the next request rediscovers (an in-flight one may already be stale).
+   * Only changes the rtnetlink monitors or the namespace census reported can be rediscovered
+   * incrementally; any other (engine events, an unnamed reason such as `?fresh=1`) asks for a
+   * full discovery.
+   */
+  markDirty(reason?: ChangeReason): void {
     this.epoch++;
+    if (reason !== 'netlink' && reason !== 'namespaces') this.needFull = true;
   }
+  /** A change since the last discovery started that an incremental one would not see. */
+  private needFull = true;
+  /** Monotonic time (ms) the last full discovery started: one runs at least every maxAgeMs. */
+  private lastFullAt = Number.NEGATIVE_INFINITY;
+  /** Full and incremental discoveries run so far (tests and benchmarks read them). */
+  readonly runs = { full: 0, incremental: 0 };
 
   get stale(): boolean {
     return (
@@ -181,7 +210,25 @@ export class DiscoveryCache {
         if (this.inflight === p) this.inflightEpoch = startEpoch;
         this.discoveries++;
         const t0 = performance.now();
-        const product = await this.run();
+        // Incremental only on top of a previous result, after changes it can see, and while the
+        // last full discovery (which reads what has no notification: sockets, counters,
+        // neighbours, nftables, DNS files) is younger than maxAgeMs.
+        const incremental =
+          this.incremental &&
+          this.current !== undefined &&
+          !this.needFull &&
+          t0 - this.lastFullAt < this.maxAgeMs;
+        this.needFull = false;
+        if (!incremental) this.lastFullAt = t0;
+        this.runs[incremental ? 'incremental' : 'full']++;
+        let product: Discovery | Product;
+        try {
+          product = await this.run({ incremental });
+        } catch (err) {
+          // What the failed run would have read is unknown: the next one reads everything.
+          this.needFull = true;
+          throw err;
+        }
         this.lastDurationMs = performance.now() - t0;
         const previous = this.current;
         const snap = new Snapshot((previous?.generation ?? 0) + 1, performance.now(), product);

@@ -14,7 +14,7 @@
 import type { VerifyResult } from '../lab/check/verify.js';
 import type { LoadedLab } from '../lab/file/load.js';
 import type { Discovery } from '../model/types.js';
-import { holderPaths, type Product } from './cache.js';
+import { holderPaths, type Product, type RunHint } from './cache.js';
 import type { Drift, DriftSummary, Ghost, LabReport, VerifyReport } from './contract.js';
 
 // The report's types are the HTTP contract, shared with the web UI.
@@ -141,13 +141,13 @@ export const sameDrift = (a: VerifyReport | undefined, b: VerifyReport | undefin
  * here and stored as the snapshot's 'verify' rendering, as the worker does.
  */
 export function withDrift(
-  run: () => Promise<Discovery | Product>,
+  run: (hint: RunHint) => Promise<Discovery | Product>,
   files: readonly string[],
-): () => Promise<Discovery | Product> {
+): (hint: RunHint) => Promise<Discovery | Product> {
   const labs = loadVerifyLabs(files);
   labs.catch(() => undefined);
-  return async () => {
-    const r = await run();
+  return async (hint) => {
+    const r = await run(hint);
     if ('rendered' in r) return r; // someone else's renderings: nothing to measure against here
     let report: VerifyReport;
     try {

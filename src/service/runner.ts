@@ -4,7 +4,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { DiscoverOptions } from '../discover.js';
-import type { Product } from './cache.js';
+import type { Product, RunHint } from './cache.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
 /** How long close() waits for the worker to release its sockets before terminating it. */
@@ -66,14 +66,14 @@ export class WorkerRunner {
     return w;
   }
 
-  run(): Promise<Product> {
+  run(hint: RunHint = { incremental: false }): Promise<Product> {
     if (this.closed) return Promise.reject(new Error('the service is shutting down'));
     this.worker ??= this.spawn();
     const id = this.nextId++;
     const w = this.worker;
     return new Promise<Product>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      w.postMessage({ id });
+      w.postMessage({ id, incremental: hint.incremental } satisfies WorkerRequest);
     });
   }
 

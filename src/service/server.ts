@@ -16,7 +16,7 @@ import { QUIET_MS, Settler } from '../watch/settle.js';
 import { ThreadedWatcher } from '../watch/thread.js';
 import { ChangeWatcher, censusModeOf, SETTLE_MS, type WatcherOptions } from '../watch/watcher.js';
 import { createApp, type ServiceApp } from './app.js';
-import { DiscoveryCache, type Product } from './cache.js';
+import { DiscoveryCache, type Product, type RunHint } from './cache.js';
 import type { CaptureLimits } from './capture.js';
 import { captureUpgradeHandler } from './capture-ws.js';
 import { withDrift } from './drift.js';
@@ -43,7 +43,7 @@ export interface ServiceOptions {
   /** Discover in a worker thread (default true). */
   worker?: boolean;
   /** Replaces discover() (benchmarks feed a prepared model through the same cache). */
-  run?: () => Promise<Discovery | Product>;
+  run?: (hint: RunHint) => Promise<Discovery | Product>;
   maxAgeMs?: number;
   /** false: no change watcher (results expire by maxAgeMs only). */
   watch?: boolean | WatcherOptions;
@@ -104,7 +104,12 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       : createEngineTracker();
   const discoverOptions: DiscoverOptions = { ...(opts.discoverOptions ?? {}) };
   if (tracker) discoverOptions.containers = tracker;
-  const baseRun = opts.run ?? (runner ? () => runner.run() : () => discover(discoverOptions));
+  const baseRun =
+    opts.run ??
+    (runner
+      ? (hint: RunHint) => runner.run(hint)
+      : (hint: RunHint) =>
+          discover({ ...discoverOptions, incremental: hint.incremental ? 'reuse' : 'record' }));
   const verify = opts.verify?.length ? opts.verify : undefined;
   const run = verify && !runner ? withDrift(baseRun, verify) : baseRun;
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
@@ -139,8 +144,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     // The watcher gets its own thread unless everything runs in-process (tests with a custom run).
     const Watcher = inProcess ? ChangeWatcher : ThreadedWatcher;
     watcher = new Watcher(
-      () => {
-        cache.markDirty();
+      (reason) => {
+        cache.markDirty(reason);
         if (service.subscribers() > 0) settle.notify();
       },
       {

@@ -25,6 +25,8 @@ export interface WorkerRequest {
   id: number;
   /** Release everything before the thread is terminated (see WorkerRunner.close). */
   op?: 'close';
+  /** Rediscover only what changed (RunHint); otherwise a full discovery that records for the next incremental one. */
+  incremental?: boolean;
 }
 export type WorkerReply =
   | { event: 'engine'; id?: undefined }
@@ -68,7 +70,7 @@ parentPort?.on('message', async (req: WorkerRequest) => {
     return;
   }
   try {
-    const d = await discover(options);
+    const d = await discover({ ...options, incremental: req.incremental ? 'reuse' : 'record' });
     const native = enc.encode(JSON.stringify(d));
     const views = {
       native,

@@ -85,6 +85,7 @@ function closeConn(c: NsConn): void {
 export function closeForwardedPortSockets(): void {
   for (const c of conns.values()) closeConn(c);
   conns.clear();
+  kept.clear();
 }
 
 function refsOf(draft: Draft.Discovery, ino: number): string[] {
@@ -254,7 +255,26 @@ function readWith(
   }
 }
 
-export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPortsOptions = {}): void {
+/**
+ * Incremental discovery: what each namespace's last read found, kept while its socket is cached
+ * (see decorateForwardedPorts).
+ */
+const kept = new Map<
+  number,
+  { found: Found[]; warnings: Draft.Warning[]; missing: Draft.Discovery['missingPrivileges'] }
+>();
+
+/** What an incremental discovery tells: keep reads, and which namespaces the network stage reused. */
+export interface IncrementalHint {
+  record: boolean;
+  reused?: ReadonlySet<number>;
+}
+
+export function decorateForwardedPorts(
+  draft: Draft.Discovery,
+  opts: ForwardedPortsOptions = {},
+  inc?: IncrementalHint,
+): void {
   const keys = Object.keys(draft.networks);
   const seen = new Set(keys.map(Number));
   for (const [ino, c] of conns)
@@ -262,9 +282,35 @@ export function decorateForwardedPorts(draft: Draft.Discovery, opts: ForwardedPo
       closeConn(c);
       conns.delete(ino);
     }
+  for (const ino of kept.keys()) if (!seen.has(ino)) kept.delete(ino);
   const legacy = opts.iptablesLegacy !== false ? legacyFamilies() : [];
   const found: Found[] = [];
-  for (const key of keys) found.push(...readNamespace(draft, Number(key), opts, legacy));
+  for (const key of keys) {
+    const ino = Number(key);
+    const k = kept.get(ino);
+    // Incremental: a namespace the network stage reused was not notified of any change; its
+    // rules are reused too while this thread's socket still pins it (so the inode is the same
+    // namespace). nf_tables changes send no rtnetlink notification: a full discovery reads them.
+    if (k && inc?.reused?.has(ino) && conns.has(ino)) {
+      found.push(...k.found);
+      draft.warnings.push(...k.warnings);
+      for (const m of k.missing) missing(draft, m.capability, m.effect);
+      continue;
+    }
+    if (!inc?.record) {
+      kept.delete(ino);
+      found.push(...readNamespace(draft, ino, opts, legacy));
+      continue;
+    }
+    // Read with warnings of its own, so they can be given again when the read is reused.
+    const sink: Draft.Discovery = { ...draft, warnings: [], missingPrivileges: [] };
+    const f = readNamespace(sink, ino, opts, legacy);
+    found.push(...f);
+    draft.warnings.push(...sink.warnings);
+    for (const m of sink.missingPrivileges) missing(draft, m.capability, m.effect);
+    if (conns.has(ino)) kept.set(ino, { found: f, warnings: sink.warnings, missing: sink.missingPrivileges });
+    else kept.delete(ino);
+  }
   if (opts.dockerProxy !== false) {
     const dp = dockerProxyForwards(draft.processes);
     draft.warnings.push(...dp.warnings);
