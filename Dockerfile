@@ -24,12 +24,15 @@ COPY package.json package-lock.json tsconfig.json biome.json ./
 COPY node_modules ./node_modules
 COPY bin ./bin
 COPY scripts/lib/prune-dev.mjs ./scripts/lib/prune-dev.mjs
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
 COPY src ./src
 COPY web ./web
-# tsc and vite straight from node_modules: the base has node but no npm.
+# tsc, vite and the CLI bundle (scripts/bundle.mjs, rolldown) straight from node_modules:
+# the base has node but no npm.
 RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
  && node node_modules/typescript/bin/tsc -p web/tsconfig.json \
  && node node_modules/vite/bin/vite.js build --config web/vite.config.ts --logLevel warn \
+ && node scripts/bundle.mjs \
  && node scripts/lib/prune-dev.mjs package-lock.json node_modules \
  && find dist -name '*.test.js' -delete -o -name '*.test.d.ts' -delete \
  && rm -rf dist/bench

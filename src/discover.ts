@@ -10,7 +10,7 @@ import { addLabNodes } from './engines/lab-nodes.js';
 import type { ContainerSource, Workloads } from './engines/source.js';
 import { deepFreeze } from './model/freeze.js';
 import type { Discovery, Draft } from './model/types.js';
-import { prepareEtcReader } from './namespaces/etc-reader.js';
+import { ownMountNamespace, prepareEtcReader } from './namespaces/etc-reader.js';
 import { readHost } from './namespaces/host.js';
 import { type NamespaceScanOptions, scanNamespaces } from './namespaces/scan.js';
 import { collectTenants } from './namespaces/tenants.js';
@@ -20,6 +20,7 @@ import {
   type NetworkOptions,
   prepareNetworkDiscovery,
 } from './network/discover.js';
+import { SECOND_WORKER_MIN } from './network/pool.js';
 
 export interface DiscoverOptions extends NamespaceScanOptions {
   /** Discover each network namespace's interfaces, routes, sockets (default true). */
@@ -37,6 +38,27 @@ export interface DiscoverOptions extends NamespaceScanOptions {
    * namespaces, socket owners, the remaining decorators.
    */
   incremental?: 'record' | 'reuse';
+  /**
+   * A one-shot discovery (a CLI command), not the first of many: on a host with few network
+   * namespaces they are dumped on this thread instead of on a worker thread that would have
+   * to start first (NetworkOptions.inlineBelow). The result is the same.
+   */
+  oneShot?: boolean;
+}
+
+/**
+ * Whether a tenant's /etc files will likely need the reader child (etc-reader.ts): a network
+ * namespace led by a process in another mount namespace than wirescope's (a container). Only
+ * decides whether the child starts early, alongside the engines and the network dump; it
+ * starts anyway when a view needs it.
+ */
+function needsEtcReader(scan: ReturnType<typeof scanNamespaces>): boolean {
+  const mine = ownMountNamespace();
+  for (const ns of Object.values(scan.namespaces)) {
+    if (ns.type !== 'net') continue;
+    for (const pid of ns.leaders) if (scan.processes[pid]?.namespaces.mnt !== mine) return true;
+  }
+  return false;
 }
 
 /**
@@ -53,13 +75,21 @@ export async function closeDiscovery(): Promise<void> {
 export async function discover(options: DiscoverOptions = {}): Promise<Discovery> {
   const t0 = performance.now();
   const startedAt = new Date().toISOString();
-  // The child that reads tenants' /etc files starts while the scan runs.
-  if (options.dns !== false) prepareEtcReader();
-  // The namespace workers start (load their modules) while the scan runs.
-  if (options.network !== false)
-    prepareNetworkDiscovery(typeof options.network === 'object' ? options.network : {});
+  const network: NetworkOptions | undefined =
+    options.network === false
+      ? undefined
+      : {
+          ...(options.oneShot ? { inlineBelow: SECOND_WORKER_MIN } : {}),
+          ...(typeof options.network === 'object' ? options.network : {}),
+          ...(options.incremental ? { incremental: options.incremental } : {}),
+        };
+  // The namespace workers start (load their modules) while the scan runs; a one-shot
+  // discovery decides after the scan whether it needs any.
+  if (network) prepareNetworkDiscovery(network);
   const scan = scanNamespaces(options);
   const warnings: Draft.Warning[] = [...scan.warnings];
+  // The child that reads tenants' /etc files starts while the engines answer and the dump runs.
+  if (options.dns !== false && needsEtcReader(scan)) prepareEtcReader();
 
   // The stages after the scan overlap (ARCHITECTURE.md "Start-up cost"): the network dump runs on
   // its worker threads while the engines answer and tenants' /etc files are read. Only the
@@ -72,11 +102,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     addLabNodes(scan.processes, w);
     return w;
   })();
-  const netOptions = {
-    ...(typeof options.network === 'object' ? options.network : {}),
-    ...(options.incremental ? { incremental: options.incremental } : {}),
-  };
-  const networking = options.network !== false ? discoverNetworks(scan, netOptions, engineStage) : undefined;
+  const networking = network ? discoverNetworks(scan, network, engineStage) : undefined;
   // Awaited below; a failure must not surface as an unhandled rejection meanwhile.
   networking?.catch(() => undefined);
   engineStage.catch(() => undefined);

@@ -8,10 +8,11 @@
  *   with a few containers of our own on each engine found (docker, podman:
  *   two sleeping busybox containers each, removed afterwards), against
  *   `docker ps -a` (one engine, one list) where Docker runs (goal: ≤ 250 ms);
- * - `wirescope serve`: the first 200 from /healthz after the start (goal: ≤ 300 ms).
+ * - `wirescope serve`: the first 200 from /healthz after the start (goal: ≤ 300 ms);
+ * - `wirescope --help` and `--version` (goal: ≤ 120 ms; only the parser loads).
  *
  * `node -e 0` runs in the same rounds: what is above it is wirescope's own.
- * Runs interleave, so load from elsewhere hits all alike; medians of 9 (5 with --quick).
+ * Runs interleave, so load from elsewhere hits all alike; medians of 9 (7 with --quick).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -25,6 +26,7 @@ import type { BenchResult, BenchSuite } from './types.js';
 const BIN = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
 const DISCOVER_GOAL_MS = 250;
 const HEALTHZ_GOAL_MS = 300;
+const HELP_GOAL_MS = 120;
 
 interface Cmd {
   label: string;
@@ -140,7 +142,7 @@ async function healthzAfterStart(): Promise<number> {
 export const suite: BenchSuite = {
   name: 'oneshot',
   async run({ quick }) {
-    const runs = quick ? 5 : 9;
+    const runs = quick ? 7 : 9;
     const out: BenchResult[] = [];
     const node: Cmd = { label: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] };
     const noEngines: Cmd = {
@@ -170,6 +172,15 @@ export const suite: BenchSuite = {
       }
       return f;
     };
+
+    for (const flag of ['--help', '--version']) {
+      const m = rounds([{ label: 'wirescope', cmd: process.execPath, args: [BIN, flag] }, node], runs);
+      out.push({
+        name: `wirescope ${flag}, whole process`,
+        figures: figures(m, [node.label]),
+        goal: { text: `≤ ${HELP_GOAL_MS} ms`, met: (m.get('wirescope') as number) <= HELP_GOAL_MS },
+      });
+    }
 
     const m0 = rounds([noEngines, lsns, ipAddr, node], runs);
     out.push({

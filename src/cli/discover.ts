@@ -142,7 +142,7 @@ export function registerDiscover(program: Command): void {
         : undefined;
       let d: Discovery;
       try {
-        d = await discover(tracker ? { containers: tracker } : {});
+        d = await discover({ oneShot: true, ...(tracker ? { containers: tracker } : {}) });
       } finally {
         tracker?.close();
         // Discoveries keep per-namespace sockets and workers for warm runs; one shot needs none.

@@ -8,14 +8,40 @@ import { fileURLToPath } from 'node:url';
 import { SUMMARIES } from './summaries.js';
 
 const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
+const root = new URL('../../', import.meta.url).href;
+
+/**
+ * The CLI runs from the bundle (scripts/bundle.mjs): each file of dist/bundle/ stands for the
+ * modules bundled into it, as its manifest lists them (paths from the repository root).
+ */
+const manifest = JSON.parse(
+  readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'),
+) as Record<string, string[]>;
+const BUNDLED = /\/dist\/bundle\/([^/]+\.js)$/;
+
+/** The modules behind the URLs a run resolved: a bundle file becomes the modules it holds. */
+function unbundle(urls: string[]): string[] {
+  return urls.flatMap((u) => {
+    const file = BUNDLED.exec(u)?.[1];
+    if (file === undefined) return [u];
+    const held = manifest[file];
+    assert.ok(held, `${file} is in the bundle's manifest`);
+    return held.map((m) => root + m);
+  });
+}
 
 /** Runs the CLI with a module hook that logs every module URL it resolves (module.register, Node ≥ 20.6). */
-function runLogged(args: string[]): { stdout: string; status: number | null; modules: string[] } {
+function runLogged(args: string[]): ReturnType<typeof runLoggedNode> {
   return runLoggedNode([bin, ...args]);
 }
 
 /** Runs node with `args` under the module-logging hook of runLogged. */
-function runLoggedNode(args: string[]): { stdout: string; status: number | null; modules: string[] } {
+function runLoggedNode(args: string[]): {
+  stdout: string;
+  status: number | null;
+  modules: string[];
+  files: string[];
+} {
   const dir = mkdtempSync(join(tmpdir(), 'wst-modules-'));
   try {
     const log = join(dir, 'modules');
@@ -32,13 +58,13 @@ export async function resolve(s, c, next) {
       ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args],
       { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
-    let modules: string[] = [];
+    let files: string[] = [];
     try {
-      modules = readFileSync(log, 'utf8').split('\n').filter(Boolean);
+      files = readFileSync(log, 'utf8').split('\n').filter(Boolean);
     } catch {
       // no module resolved through the hook: the assertions below say what is missing
     }
-    return { stdout: r.stdout, status: r.status, modules };
+    return { stdout: r.stdout, status: r.status, modules: unbundle(files), files };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -47,10 +73,18 @@ export async function resolve(s, c, next) {
 const ownModules = (modules: string[]) =>
   modules.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6));
 
+/** Files of dist/ that a run loaded outside the bundle. */
+const unbundled = (files: string[]) => files.filter((u) => u.includes('/dist/') && !BUNDLED.test(u));
+
 describe('wirescope, the command line', () => {
   it('prints the top-level help without loading any command, the same as with every command loaded', () => {
     const fast = runLogged(['--help']);
     assert.equal(fast.status, 0);
+    assert.ok(
+      fast.files.some((u) => u.endsWith('/dist/bundle/cli.js')),
+      'the launcher runs the bundle',
+    );
+    assert.deepEqual(unbundled(fast.files), [], 'modules loaded one by one');
     const own = ownModules(fast.modules);
     assert.ok(own.includes('cli/main.js'), `the hook saw the CLI load: ${own.join(' ')}`);
     for (const name of Object.keys(SUMMARIES))
@@ -95,6 +129,7 @@ describe('wirescope loads only what a command uses', () => {
   it('discover --no-engines --json: no engine code, no gRPC, no schema library, no other view', () => {
     const r = runLogged(['discover', '--no-engines', '--json']);
     assert.equal(r.status, 0);
+    assert.deepEqual(unbundled(r.files), [], 'modules loaded one by one');
     assert.ok(JSON.parse(r.stdout)['network-namespaces'].length > 0);
     const own = ownModules(r.modules);
     assert.ok(own.includes('discover.js') && own.includes('views/ghostwire-v1/transform.js'), own.join(' '));

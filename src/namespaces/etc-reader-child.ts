@@ -4,18 +4,9 @@
  * parent knows which one a stuck read is on. It dies with its parent
  * (PR_SET_PDEATHSIG) and when the IPC channel closes.
  */
-import {
-  AT_EMPTY_PATH,
-  AT_STATX_DONT_SYNC,
-  close,
-  getppid,
-  SyscallError,
-  setParentDeathSignal,
-  statx,
-} from '../kernel/libc.js';
-import { readEtcDns } from './dns.js';
-import type { ChildMessage, ParentMessage, ViewJob, ViewResult } from './etc-reader.js';
-import { openRoot } from './rootfs.js';
+import { getppid, setParentDeathSignal } from '../kernel/libc.js';
+import type { ChildMessage, ParentMessage } from './etc-reader.js';
+import { readView } from './etc-view.js';
 
 const SIGKILL = 9;
 
@@ -27,39 +18,6 @@ if (getppid() !== parent) process.exit(0);
 const send = (m: ChildMessage): void => {
   process.send?.(m);
 };
-
-function readView(procRoot: string, job: ViewJob): ViewResult {
-  let last: { message: string; vanished: boolean } | undefined;
-  // Through the first of the view's processes that is still there and still
-  // has the root the parent saw (a PID reused since has another).
-  for (const pid of job.pids) {
-    let rootFd: number;
-    try {
-      rootFd = openRoot(`${procRoot}/${pid}/root`);
-    } catch (err) {
-      last = { message: String(err instanceof Error ? err.message : err), vanished: isVanished(err) };
-      continue;
-    }
-    try {
-      if (job.root !== undefined) {
-        const st = statx(rootFd, '', AT_EMPTY_PATH | AT_STATX_DONT_SYNC);
-        if (`${st.dev}:${st.ino}` !== job.root) {
-          last = { message: `the root of process ${pid} changed`, vanished: true };
-          continue;
-        }
-      }
-      const { dns, notes } = readEtcDns(rootFd);
-      return { key: job.key, pid, dns, notes };
-    } catch (err) {
-      last = { message: String(err instanceof Error ? err.message : err), vanished: isVanished(err) };
-    } finally {
-      close(rootFd);
-    }
-  }
-  return { key: job.key, error: last ?? { message: 'no process to read through', vanished: true } };
-}
-
-const isVanished = (err: unknown): boolean => err instanceof SyscallError && err.vanished;
 
 process.on('message', (m: ParentMessage) => {
   if (m.type !== 'read') return;

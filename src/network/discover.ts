@@ -32,6 +32,12 @@ export interface NetworkOptions {
   cacheLimit?: number;
   /** Worker threads (default: 2, or 1 on a single CPU); applies when the pool starts. */
   workers?: number;
+  /**
+   * A one-shot discovery: when the scan found fewer network namespaces than this, and no
+   * pool runs yet, they are dumped on the calling thread and no worker starts (its start
+   * costs more than a small host's whole dump; the result is the same). Default 0: workers.
+   */
+  inlineBelow?: number;
   /** procfs root for fdinfo, owners' stat and the fallback fd scan (tests). */
   procRoot?: string;
   /**
@@ -77,6 +83,8 @@ export async function closeNetworkDiscovery(): Promise<void> {
  * V8 isolate and modules) then overlaps the namespace scan. Idempotent.
  */
 export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
+  // A one-shot discovery decides after the scan whether a worker is worth its start.
+  if (pool === undefined && (options.inlineBelow ?? 0) > 0) return;
   pool ??= new WorkerPool(options.workers);
   pool.warm();
 }
@@ -141,7 +149,11 @@ export async function discoverNetworks(
     options.cache === false
       ? 0
       : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 5))));
-  pool ??= new WorkerPool(options.workers);
+  if (pool === undefined)
+    pool =
+      jobs.length < (options.inlineBelow ?? 0)
+        ? new WorkerPool(1, (await import('./handler.js')).handleRequest)
+        : new WorkerPool(options.workers);
   const reused = new Set<number>();
   const dumping = pool.dump(
     jobs,

@@ -2,10 +2,17 @@
  * The namespace workers (main-thread side). Workers persist across discoveries
  * so their socket caches survive; each namespace inode sticks to one worker.
  * Workers are unref'd while idle so they never keep a CLI process alive.
+ *
+ * An inline pool runs the same requests on the calling thread (InlineWorker):
+ * for a one-shot discovery of a small host, where a worker thread's start (its
+ * own isolate and modules, 100–200 ms on a busy two-core host) costs more than
+ * the whole dump. The answers go through the same messages, so the result is
+ * the same.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { close } from '../kernel/libc.js';
+import { NetnsRestoreError } from '../kernel/netns.js';
 import type { Draft } from '../model/types.js';
 import type {
   DumpOptions,
@@ -17,8 +24,82 @@ import type {
   WorkerResponse,
 } from './types.js';
 
+/** What the pool needs of a namespace worker: a thread, or this thread (InlineWorker). */
+interface Port {
+  postMessage(req: WorkerRequest): void;
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<unknown>;
+  onMessage(listener: (res: WorkerResponse) => void): void;
+  /** The worker is gone: it failed or exited. */
+  onFail(listener: (err: Error) => void): void;
+}
+
+function threadPort(): Port {
+  const worker = new Worker(new URL('./worker.js', import.meta.url), {
+    // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
+    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+  });
+  return {
+    postMessage: (req) => worker.postMessage(req),
+    ref: () => worker.ref(),
+    unref: () => worker.unref(),
+    terminate: () => worker.terminate(),
+    onMessage: (l) => worker.on('message', l),
+    onFail: (l) => {
+      worker.on('error', l);
+      worker.on('exit', (code) => l(new Error(`network worker exited (code ${code})`)));
+    },
+  };
+}
+
+type Handler = typeof import('./handler.js').handleRequest;
+
+/**
+ * The requests answered on this thread, one per turn of the event loop (as a
+ * thread's would arrive). A thread that cannot return to its own namespace is
+ * unusable: the failure carries the NetnsRestoreError, which dump() throws on.
+ */
+function inlinePort(handle: Handler): Port {
+  let onMessage: (res: WorkerResponse) => void = () => {};
+  let onFail: (err: Error) => void = () => {};
+  let dead = false;
+  return {
+    postMessage: (req) => {
+      setImmediate(() => {
+        if (dead) return;
+        // An error answer is held until the handler returns: when it throws on, the failure
+        // (with its NetnsRestoreError) is what the caller must see.
+        let error: WorkerResponse | undefined;
+        try {
+          handle(req, (res) => {
+            if (res.op === 'error') error = res;
+            else onMessage(res);
+          });
+        } catch (e) {
+          dead = true;
+          onFail(e instanceof Error ? e : new Error(String(e)));
+          return;
+        }
+        if (error) onMessage(error);
+      });
+    },
+    ref: () => {},
+    unref: () => {},
+    terminate: async () => {
+      dead = true;
+    },
+    onMessage: (l) => {
+      onMessage = l;
+    },
+    onFail: (l) => {
+      onFail = l;
+    },
+  };
+}
+
 interface Slot {
-  worker: Worker;
+  worker: Port;
   pending: Map<
     number,
     {
@@ -128,11 +209,8 @@ function weightOf(d: NsDump): number {
   return 4 + d.interfaces.length * 5 + d.neighbours.length / 4 + d.sockets.length / 2;
 }
 
-function spawn(): Slot {
-  const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
-  });
+function spawn(handle?: Handler): Slot {
+  const worker = handle ? inlinePort(handle) : threadPort();
   const slot: Slot = {
     worker,
     pending: new Map(),
@@ -142,7 +220,7 @@ function spawn(): Slot {
     kept: new Map(),
   };
   worker.unref();
-  worker.on('message', (res: WorkerResponse) => {
+  worker.onMessage((res: WorkerResponse) => {
     const p = slot.pending.get(res.id);
     if (!p) return;
     if (res.op === 'part') {
@@ -176,8 +254,7 @@ function spawn(): Slot {
     for (const p of slot.pending.values()) p.reject(err);
     slot.pending.clear();
   };
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`network worker exited (code ${code})`)));
+  worker.onFail(fail);
   return slot;
 }
 
@@ -246,17 +323,26 @@ export class WorkerPool {
   size: number;
   private readonly max: number;
 
-  constructor(size?: number) {
-    this.max = Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
+  /** Set: the one "worker" is this thread (see inlinePort). */
+  private readonly inline: Handler | undefined;
+
+  constructor(size?: number, inline?: Handler) {
+    this.inline = inline;
+    this.max = inline ? 1 : Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
     // An explicit size is kept; the default starts with one worker: on a small host a second
     // one's start (its own isolate and modules) costs a one-shot command more than it saves.
     this.size = size === undefined ? 1 : this.max;
   }
 
+  /** Dumps on the calling thread, not on worker threads. */
+  get isInline(): boolean {
+    return this.inline !== undefined;
+  }
+
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (!s || s.dead) {
-      s = spawn();
+      s = spawn(this.inline);
       this.slots[i] = s;
       // Its cache died with it.
       for (const [ino, w] of this.owner) if (w === i) this.owner.delete(ino);
@@ -337,6 +423,8 @@ export class WorkerPool {
           for (const d of dumps) this.weight.set(d.ino, weightOf(d));
           return dumps;
         } catch (e) {
+          // This very thread is stuck in a foreign namespace: nothing it does can be trusted.
+          if (e instanceof NetnsRestoreError) throw e;
           for (const j of part) {
             this.owner.delete(j.ino);
             warnings.push({

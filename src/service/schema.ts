@@ -194,6 +194,11 @@ export const HealthSchema = Type.Object(
     version: Type.String(),
     generation: Type.Integer(),
     discoveries: Type.Integer(),
+    /**
+     * A discovery has completed: /json and /api/* answer at once. false while the first one runs
+     * after the start (the service listens before it; those answers then wait for it).
+     */
+    ready: Type.Boolean(),
     stale: Type.Boolean(),
     lastError: Type.Union([Type.String(), Type.Null()]),
     streams: Closed({

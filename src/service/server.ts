@@ -158,7 +158,6 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     // Engine events (containers started, renamed, relabelled; late syncs) mark results stale.
     if (tracker) watcher.addSource((notify) => tracker.onChange(notify));
     if (runner) watcher.addSource((notify) => runner.onEngineEvent(notify));
-    watcher.start();
   }
 
   // Sockets, DNS files and engine metadata have no change notifications: while someone watches the
@@ -175,6 +174,10 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     discovery: async () => (await cache.get()).discovery,
     application: `wirescope ${opts.version ?? ''}`.trim(),
   });
+  // Listening first (/healthz answers from the start, `ready` false until the first discovery):
+  // the watcher's thread starts after, so its start does not compete with the loading of the
+  // server's modules on a small host.
+  watcher?.start();
   const addr = server.address() as AddressInfo;
   const address = { host: listen.host, port: addr.port };
   const hostText = address.host.includes(':') ? `[${address.host}]` : address.host;

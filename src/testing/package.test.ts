@@ -34,7 +34,13 @@ describe('the published package', () => {
   const files = new Set((JSON.parse(out) as { files: { path: string }[] }[])[0]?.files.map((f) => f.path));
 
   it('has the CLI and the library', () => {
-    for (const f of ['bin/wirescope.js', 'dist/index.js', 'dist/index.d.ts', 'package.json']) {
+    for (const f of [
+      'bin/wirescope.js',
+      'dist/bundle/cli.js',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'package.json',
+    ]) {
       assert.ok(files.has(f), `${f} is packed`);
     }
   });

@@ -20,6 +20,7 @@ export function metaRoutes(
       version,
       generation: cache.generation,
       discoveries: cache.discoveries,
+      ready: cache.peek() !== undefined,
       stale: cache.stale,
       lastError: cache.lastError ?? null,
       streams: {
