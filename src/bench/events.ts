@@ -15,12 +15,11 @@
  * also the old polling census (WIRESCOPE_CENSUS=poll: /proc walked every
  * 500 ms, 200 ms settle) and the census alone.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { get } from 'node:http';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { raw } from '../service/testing/http.js';
+import { startServe } from '../service/testing/serve.js';
 import { ChangeWatcher } from '../watch/watcher.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
@@ -37,44 +36,18 @@ const pct = (xs: number[], p: number): number => {
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
 };
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
 interface Serve {
   url: string;
   proc: ChildProcess;
 }
 
-async function startServe(census: 'events' | 'poll', incremental = true): Promise<Serve> {
-  const port = await freePort();
-  const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
-  const proc = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, WIRESCOPE_CENSUS: census, WIRESCOPE_INCREMENTAL: incremental ? '1' : '0' },
+async function startWirescope(census: 'events' | 'poll', incremental = true): Promise<Serve> {
+  const served = await startServe(['serve', '--listen', '127.0.0.1:0'], {
+    WIRESCOPE_CENSUS: census,
+    WIRESCOPE_INCREMENTAL: incremental ? '1' : '0',
   });
-  let stderr = '';
-  proc.stderr?.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`wirescope serve exited: ${stderr.trim()}`);
-    try {
-      if ((await raw(url, '/healthz')).status === 200) return { url, proc };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  throw new Error('wirescope serve did not come up within 20 s');
+  if (!served.url) throw new Error(`wirescope serve exited: ${served.stderr.trim()}`);
+  return { url: served.url, proc: served.proc };
 }
 
 interface Change {
@@ -155,7 +128,7 @@ async function measure(
   samples: number,
   incremental = true,
 ): Promise<Measured> {
-  const svc = await startServe(census, incremental);
+  const svc = await startWirescope(census, incremental);
   const out: number[] = [];
   let cpu = 0;
   try {

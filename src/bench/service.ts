@@ -9,12 +9,11 @@
  * - time until the web UI shows the complete wiring view in headless
  *   Chromium (goal: < 1.5 s; Ghostwire's UI needs ~11 s for 500 here).
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { launchBrowser } from '../service/testing/browser.js';
 import { raw } from '../service/testing/http.js';
+import { startServe } from '../service/testing/serve.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const ipBatch = (lines: string[]): void => {
@@ -72,39 +71,11 @@ interface Service {
   proc: ChildProcess;
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-
 /** The real `wirescope serve`, in its own process (clients here must not share its event loop). */
 async function startCli(): Promise<Service> {
-  const port = await freePort();
-  const bin = fileURLToPath(new URL('../../bin/wirescope.js', import.meta.url));
-  const proc = spawn(process.execPath, [bin, 'serve', '--listen', `127.0.0.1:${port}`], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  let stderr = '';
-  proc.stderr?.on('data', (b: Buffer) => {
-    stderr += b.toString();
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`wirescope serve exited: ${stderr.trim()}`);
-    try {
-      if ((await raw(url, '/healthz')).status === 200) return { url, proc };
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  proc.kill();
-  throw new Error('wirescope serve did not come up within 10 s');
+  const served = await startServe(['serve', '--listen', '127.0.0.1:0']);
+  if (!served.url) throw new Error(`wirescope serve exited: ${served.stderr.trim()}`);
+  return { url: served.url, proc: served.proc };
 }
 
 /** One GET that only counts the body (the 20 clients share this process: they must stay cheap). */
