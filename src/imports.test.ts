@@ -35,9 +35,10 @@ const RANK: Record<string, number> = {
   capture: 8,
   lab: 7,
   service: 9,
-  cli: 10,
-  bench: 11,
-  index: 11,
+  hub: 10,
+  cli: 11,
+  bench: 12,
+  index: 12,
 };
 
 /** What the web UI may import from src/: pure modules it bundles. */
