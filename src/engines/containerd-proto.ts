@@ -1,60 +1,77 @@
 /**
- * Minimal hand-written protobuf definitions for the parts of containerd's
- * gRPC API wirescope uses. Field numbers follow containerd's api/ (1.6/1.7/2.x
- * keep them stable): services/namespaces/v1, services/containers/v1,
- * services/tasks/v1 + types/task, services/events/v1, services/version/v1.
- * google.protobuf.Any/Timestamp/Empty are re-declared locally with the same
- * wire layout so no well-known-type files are needed.
+ * The parts of containerd's gRPC API wirescope uses, as schemas of its own
+ * protobuf codec (protobuf.ts). Field numbers follow containerd's api/
+ * (1.6/1.7/2.x keep them stable): services/namespaces/v1,
+ * services/containers/v1, services/tasks/v1 + types/task, services/events/v1,
+ * services/version/v1. testing/protos.ts holds the same as proto text.
  */
-export const CONTAINERD_PROTO = `
-syntax = "proto3";
-package wirescope.containerd;
+import type { Schema } from './protobuf.js';
 
-message Any { string type_url = 1; bytes value = 2; }
-message Timestamp { int64 seconds = 1; int32 nanos = 2; }
-message Empty {}
+const Any: Schema = [
+  { name: 'type_url', no: 1, type: 'string' },
+  { name: 'value', no: 2, type: 'bytes' },
+];
+const Timestamp: Schema = [
+  { name: 'seconds', no: 1, type: 'int64' },
+  { name: 'nanos', no: 2, type: 'int32' },
+];
+export const Empty: Schema = [];
 
-message Namespace { string name = 1; map<string, string> labels = 2; }
-message ListNamespacesRequest { string filter = 1; }
-message ListNamespacesResponse { repeated Namespace namespaces = 1; }
-service Namespaces { rpc List(ListNamespacesRequest) returns (ListNamespacesResponse); }
+const Namespace: Schema = [
+  { name: 'name', no: 1, type: 'string' },
+  { name: 'labels', no: 2, type: 'map' },
+];
+export const ListNamespacesRequest: Schema = [{ name: 'filter', no: 1, type: 'string' }];
+export const ListNamespacesResponse: Schema = [
+  { name: 'namespaces', no: 1, type: 'message', repeated: true, message: () => Namespace },
+];
 
-message Runtime { string name = 1; Any options = 2; }
-message Container {
-  string id = 1;
-  map<string, string> labels = 2;
-  string image = 3;
-  Runtime runtime = 4;
-  Any spec = 5;
-  string snapshotter = 6;
-  string snapshot_key = 7;
-  Timestamp created_at = 8;
-  Timestamp updated_at = 9;
-}
-message ListContainersRequest { repeated string filters = 1; }
-message ListContainersResponse { repeated Container containers = 1; }
-service Containers { rpc List(ListContainersRequest) returns (ListContainersResponse); }
+const Runtime: Schema = [
+  { name: 'name', no: 1, type: 'string' },
+  { name: 'options', no: 2, type: 'message', message: () => Any },
+];
+const Container: Schema = [
+  { name: 'id', no: 1, type: 'string' },
+  { name: 'labels', no: 2, type: 'map' },
+  { name: 'image', no: 3, type: 'string' },
+  { name: 'runtime', no: 4, type: 'message', message: () => Runtime },
+  { name: 'spec', no: 5, type: 'message', message: () => Any },
+  { name: 'snapshotter', no: 6, type: 'string' },
+  { name: 'snapshot_key', no: 7, type: 'string' },
+  { name: 'created_at', no: 8, type: 'message', message: () => Timestamp },
+  { name: 'updated_at', no: 9, type: 'message', message: () => Timestamp },
+];
+export const ListContainersRequest: Schema = [{ name: 'filters', no: 1, type: 'string', repeated: true }];
+export const ListContainersResponse: Schema = [
+  { name: 'containers', no: 1, type: 'message', repeated: true, message: () => Container },
+];
 
-enum Status { UNKNOWN = 0; CREATED = 1; RUNNING = 2; STOPPED = 3; PAUSED = 4; PAUSING = 5; }
-message Process {
-  string container_id = 1;
-  string id = 2;
-  uint32 pid = 3;
-  Status status = 4;
-  uint32 exit_status = 9;
-  Timestamp exited_at = 10;
-}
-message ListTasksRequest { string filter = 1; }
-message ListTasksResponse { repeated Process tasks = 1; }
-service Tasks { rpc List(ListTasksRequest) returns (ListTasksResponse); }
+const TASK_STATUS = ['UNKNOWN', 'CREATED', 'RUNNING', 'STOPPED', 'PAUSED', 'PAUSING'] as const;
+const Process: Schema = [
+  { name: 'container_id', no: 1, type: 'string' },
+  { name: 'id', no: 2, type: 'string' },
+  { name: 'pid', no: 3, type: 'uint32' },
+  { name: 'status', no: 4, type: 'enum', values: TASK_STATUS },
+  { name: 'exit_status', no: 9, type: 'uint32' },
+  { name: 'exited_at', no: 10, type: 'message', message: () => Timestamp },
+];
+export const ListTasksRequest: Schema = [{ name: 'filter', no: 1, type: 'string' }];
+export const ListTasksResponse: Schema = [
+  { name: 'tasks', no: 1, type: 'message', repeated: true, message: () => Process },
+];
 
-message SubscribeRequest { repeated string filters = 1; }
-message Envelope { Timestamp timestamp = 1; string namespace = 2; string topic = 3; Any event = 4; }
-service Events { rpc Subscribe(SubscribeRequest) returns (stream Envelope); }
+export const SubscribeRequest: Schema = [{ name: 'filters', no: 1, type: 'string', repeated: true }];
+export const Envelope: Schema = [
+  { name: 'timestamp', no: 1, type: 'message', message: () => Timestamp },
+  { name: 'namespace', no: 2, type: 'string' },
+  { name: 'topic', no: 3, type: 'string' },
+  { name: 'event', no: 4, type: 'message', message: () => Any },
+];
 
-message VersionResponse { string version = 1; string revision = 2; }
-service Version { rpc Version(Empty) returns (VersionResponse); }
-`;
+export const VersionResponse: Schema = [
+  { name: 'version', no: 1, type: 'string' },
+  { name: 'revision', no: 2, type: 'string' },
+];
 
 /** gRPC service paths: containerd registers them under its own package names. */
 export const CONTAINERD_SERVICES = {

@@ -1,29 +1,24 @@
 /**
- * containerd gRPC client (@grpc/grpc-js with the minimal protos in
+ * containerd gRPC client (grpc.ts over node:http2, the message schemas in
  * containerd-proto.ts). Lists every containerd namespace (default, moby,
  * k8s.io, ...), their containers and tasks (PIDs), and keeps them current
  * from the /events stream, re-listing only the namespace an event names.
  */
-import * as grpc from '@grpc/grpc-js';
-import { CONTAINERD_PROTO, CONTAINERD_SERVICES } from './containerd-proto.js';
+import * as pb from './containerd-proto.js';
+import { CONTAINERD_SERVICES } from './containerd-proto.js';
 import { sanitizeLabels } from './docker.js';
-import { grpcMessage, type MethodDef, method, serviceMethods, unary, unixClient } from './grpc.js';
+import { GrpcClient, type ServerStream } from './grpc.js';
+import type { PbObject, Schema } from './protobuf.js';
 import type { CachedContainer, CachedNetwork, CachedPod, EngineClient } from './types.js';
-import { MAX_INSPECTS, MAX_PENDING_INSPECTS, mapLimit, withTimeout } from './types.js';
+import { MAX_INSPECTS, MAX_PENDING_INSPECTS, mapLimit } from './types.js';
 
-type Methods = Record<keyof typeof CONTAINERD_SERVICES, MethodDef>;
-
-function loadMethods(): Methods {
-  const svc = (name: string, m: string) =>
-    method(serviceMethods(CONTAINERD_PROTO, `wirescope.containerd.${name}`), m);
-  return {
-    namespaces: svc('Namespaces', 'List'),
-    containers: svc('Containers', 'List'),
-    tasks: svc('Tasks', 'List'),
-    events: svc('Events', 'Subscribe'),
-    version: svc('Version', 'Version'),
-  };
-}
+/** Request and answer schemas of each call. */
+const CALLS: Record<'namespaces' | 'containers' | 'tasks' | 'version', [Schema, Schema]> = {
+  namespaces: [pb.ListNamespacesRequest, pb.ListNamespacesResponse],
+  containers: [pb.ListContainersRequest, pb.ListContainersResponse],
+  tasks: [pb.ListTasksRequest, pb.ListTasksResponse],
+  version: [pb.Empty, pb.VersionResponse],
+};
 
 interface PbAny {
   type_url: string;
@@ -119,27 +114,25 @@ export class ContainerdClient implements EngineClient {
   broken: Error | undefined;
   onChange: (() => void) | undefined;
 
-  private readonly client: grpc.Client;
-  private readonly m: Methods;
-  private stream: grpc.ClientReadableStream<unknown> | undefined;
+  private readonly client: GrpcClient;
+  private stream: ServerStream | undefined;
   private closed = false;
   private buffered: Set<string> | undefined;
   private readonly nsSeq = new Map<string, number>();
   private readonly nsTimers = new Map<string, NodeJS.Timeout>();
 
   constructor(private readonly opts: ContainerdClientOptions) {
-    this.m = loadMethods();
-    this.client = unixClient(opts.api);
+    this.client = new GrpcClient(opts.api);
   }
 
   private unary<T>(
     key: 'namespaces' | 'containers' | 'tasks' | 'version',
-    req: unknown,
+    req: PbObject,
     ns?: string,
   ): Promise<T> {
-    const md = new grpc.Metadata();
-    if (ns) md.set('containerd-namespace', ns);
-    return unary<T>(this.client, CONTAINERD_SERVICES[key], this.m[key], req, this.opts.timeoutMs, md);
+    const [reqSchema, resSchema] = CALLS[key];
+    const md: Record<string, string> = ns ? { 'containerd-namespace': ns } : {};
+    return this.client.unary<T>(CONTAINERD_SERVICES[key], reqSchema, req, resSchema, this.opts.timeoutMs, md);
   }
 
   async start(): Promise<void> {
@@ -161,39 +154,30 @@ export class ContainerdClient implements EngineClient {
   }
 
   private async subscribe(): Promise<void> {
-    const def = this.m.events;
-    const stream = this.client.makeServerStreamRequest(
+    this.stream = this.client.serverStream(
       CONTAINERD_SERVICES.events,
-      def.requestSerialize,
-      def.responseDeserialize,
+      pb.SubscribeRequest,
       { filters: ['topic~="/containers/"', 'topic~="/tasks/"', 'topic~="/namespaces/"'] },
-      new grpc.Metadata(),
-      {},
+      pb.Envelope,
+      {
+        onMessage: (env) => {
+          const ns = env.namespace;
+          if (typeof ns !== 'string' || !ns) return;
+          if (!this.buffered) this.scheduleNamespace(ns);
+          else if (this.buffered.size < MAX_PENDING_INSPECTS) this.buffered.add(ns);
+          else if (!this.closed && !this.broken)
+            this.broken = new Error(
+              `more than ${MAX_PENDING_INSPECTS} namespaces named during the initial list`,
+            );
+        },
+        onEnd: (e) => {
+          if (!this.closed && !this.broken) this.broken = e;
+        },
+      },
     );
-    this.stream = stream;
-    stream.on('data', (env: { namespace?: string; topic?: string }) => {
-      const ns = env.namespace;
-      if (!ns) return;
-      if (!this.buffered) this.scheduleNamespace(ns);
-      else if (this.buffered.size < MAX_PENDING_INSPECTS) this.buffered.add(ns);
-      else if (!this.closed && !this.broken)
-        this.broken = new Error(`more than ${MAX_PENDING_INSPECTS} namespaces named during the initial list`);
-    });
-    stream.on('error', (e: grpc.ServiceError) => {
-      if (!this.closed && !this.broken) this.broken = new Error(grpcMessage(e));
-    });
-    stream.on('end', () => {
-      if (!this.closed && !this.broken) this.broken = new Error('event stream ended');
-    });
     // A server stream reports its connection only with its first message; wait
-    // for the channel to be ready instead, so a dead socket fails start().
-    await withTimeout(
-      new Promise<void>((resolve, reject) =>
-        this.client.waitForReady(Date.now() + this.opts.timeoutMs, (e) => (e ? reject(e) : resolve())),
-      ),
-      this.opts.timeoutMs + 100,
-      'containerd events',
-    );
+    // for the engine's HTTP/2 server to answer instead, so a dead socket fails start().
+    await this.client.waitForReady(this.opts.timeoutMs);
   }
 
   /** Coalesces bursts of events (a `ctr run` raises several) into one namespace re-list. */

@@ -1,99 +1,86 @@
 /**
- * Minimal hand-written protobuf definitions for the Kubernetes CRI
- * (runtime.v1, k8s.io/cri-api pkg/apis/runtime/v1/api.proto), the native API
- * of CRI-O: what wirescope reads (Version, ListPodSandbox, PodSandboxStatus,
- * ListContainers, ContainerStatus) and what its tests use to make pods
- * (RunPodSandbox, CreateContainer, StartContainer, StopPodSandbox,
- * RemovePodSandbox). Field numbers follow api.proto; unused fields are left out.
+ * What wirescope reads of the Kubernetes CRI (runtime.v1, k8s.io/cri-api
+ * pkg/apis/runtime/v1/api.proto), the native API of CRI-O, as schemas of its
+ * own protobuf codec (protobuf.ts): Version, ListPodSandbox,
+ * PodSandboxStatus, ListContainers, ContainerStatus. Field numbers follow
+ * api.proto; unused fields are left out (skipped on decoding).
+ * testing/protos.ts holds the same, and the tests' calls, as proto text.
  */
-export const CRI_PROTO = `
-syntax = "proto3";
-package wirescope.cri;
+import type { Schema } from './protobuf.js';
 
-message VersionRequest { string version = 1; }
-message VersionResponse { string version = 1; string runtime_name = 2; string runtime_version = 3; string runtime_api_version = 4; }
+export const VersionRequest: Schema = [{ name: 'version', no: 1, type: 'string' }];
+export const VersionResponse: Schema = [
+  { name: 'version', no: 1, type: 'string' },
+  { name: 'runtime_name', no: 2, type: 'string' },
+  { name: 'runtime_version', no: 3, type: 'string' },
+  { name: 'runtime_api_version', no: 4, type: 'string' },
+];
 
-enum NamespaceMode { POD = 0; CONTAINER = 1; NODE = 2; TARGET = 3; }
-message NamespaceOption { NamespaceMode network = 1; NamespaceMode pid = 2; NamespaceMode ipc = 3; string target_id = 4; }
-message LinuxSandboxSecurityContext { NamespaceOption namespace_options = 1; bool privileged = 6; }
-message LinuxPodSandboxConfig { string cgroup_parent = 1; LinuxSandboxSecurityContext security_context = 2; }
-message PodSandboxMetadata { string name = 1; string uid = 2; string namespace = 3; uint32 attempt = 4; }
-message PodSandboxConfig {
-  PodSandboxMetadata metadata = 1;
-  string hostname = 2;
-  string log_directory = 3;
-  map<string, string> labels = 6;
-  map<string, string> annotations = 7;
-  LinuxPodSandboxConfig linux = 8;
-}
-message RunPodSandboxRequest { PodSandboxConfig config = 1; string runtime_handler = 2; }
-message RunPodSandboxResponse { string pod_sandbox_id = 1; }
-message PodSandboxIdRequest { string pod_sandbox_id = 1; }
-message Empty {}
+const PodSandboxMetadata: Schema = [
+  { name: 'name', no: 1, type: 'string' },
+  { name: 'uid', no: 2, type: 'string' },
+  { name: 'namespace', no: 3, type: 'string' },
+  { name: 'attempt', no: 4, type: 'uint32' },
+];
+const PodSandbox: Schema = [
+  { name: 'id', no: 1, type: 'string' },
+  { name: 'metadata', no: 2, type: 'message', message: () => PodSandboxMetadata },
+  { name: 'state', no: 3, type: 'enum', values: ['SANDBOX_READY', 'SANDBOX_NOTREADY'] },
+  { name: 'created_at', no: 4, type: 'int64' },
+  { name: 'labels', no: 5, type: 'map' },
+  { name: 'annotations', no: 6, type: 'map' },
+];
+export const ListPodSandboxRequest: Schema = [];
+export const ListPodSandboxResponse: Schema = [
+  { name: 'items', no: 1, type: 'message', repeated: true, message: () => PodSandbox },
+];
+export const PodSandboxStatusRequest: Schema = [
+  { name: 'pod_sandbox_id', no: 1, type: 'string' },
+  { name: 'verbose', no: 2, type: 'bool' },
+];
+const PodSandboxStatus: Schema = [
+  { name: 'id', no: 1, type: 'string' },
+  { name: 'created_at', no: 4, type: 'int64' },
+];
+export const PodSandboxStatusResponse: Schema = [
+  { name: 'status', no: 1, type: 'message', message: () => PodSandboxStatus },
+  { name: 'info', no: 2, type: 'map' },
+];
 
-enum PodSandboxState { SANDBOX_READY = 0; SANDBOX_NOTREADY = 1; }
-message PodSandbox {
-  string id = 1;
-  PodSandboxMetadata metadata = 2;
-  PodSandboxState state = 3;
-  int64 created_at = 4;
-  map<string, string> labels = 5;
-  map<string, string> annotations = 6;
-}
-message ListPodSandboxRequest {}
-message ListPodSandboxResponse { repeated PodSandbox items = 1; }
-message PodSandboxStatusRequest { string pod_sandbox_id = 1; bool verbose = 2; }
-message PodSandboxStatus { string id = 1; int64 created_at = 4; }
-message PodSandboxStatusResponse { PodSandboxStatus status = 1; map<string, string> info = 2; }
-
-message ImageSpec { string image = 1; }
-message ContainerMetadata { string name = 1; uint32 attempt = 2; }
-message LinuxContainerSecurityContext { bool privileged = 2; NamespaceOption namespace_options = 3; }
-message LinuxContainerConfig { LinuxContainerSecurityContext security_context = 2; }
-message ContainerConfig {
-  ContainerMetadata metadata = 1;
-  ImageSpec image = 2;
-  repeated string command = 3;
-  repeated string args = 4;
-  map<string, string> labels = 9;
-  map<string, string> annotations = 10;
-  LinuxContainerConfig linux = 15;
-}
-message CreateContainerRequest { string pod_sandbox_id = 1; ContainerConfig config = 2; PodSandboxConfig sandbox_config = 3; }
-message CreateContainerResponse { string container_id = 1; }
-message ContainerIdRequest { string container_id = 1; }
-
-enum ContainerState { CONTAINER_CREATED = 0; CONTAINER_RUNNING = 1; CONTAINER_EXITED = 2; CONTAINER_UNKNOWN = 3; }
-message Container {
-  string id = 1;
-  string pod_sandbox_id = 2;
-  ContainerMetadata metadata = 3;
-  ImageSpec image = 4;
-  string image_ref = 5;
-  ContainerState state = 6;
-  int64 created_at = 7;
-  map<string, string> labels = 8;
-  map<string, string> annotations = 9;
-}
-message ListContainersRequest {}
-message ListContainersResponse { repeated Container containers = 1; }
-message ContainerStatusRequest { string container_id = 1; bool verbose = 2; }
-message ContainerStatus { string id = 1; ContainerState state = 3; int64 started_at = 5; }
-message ContainerStatusResponse { ContainerStatus status = 1; map<string, string> info = 2; }
-
-service RuntimeService {
-  rpc Version(VersionRequest) returns (VersionResponse);
-  rpc RunPodSandbox(RunPodSandboxRequest) returns (RunPodSandboxResponse);
-  rpc StopPodSandbox(PodSandboxIdRequest) returns (Empty);
-  rpc RemovePodSandbox(PodSandboxIdRequest) returns (Empty);
-  rpc PodSandboxStatus(PodSandboxStatusRequest) returns (PodSandboxStatusResponse);
-  rpc ListPodSandbox(ListPodSandboxRequest) returns (ListPodSandboxResponse);
-  rpc CreateContainer(CreateContainerRequest) returns (CreateContainerResponse);
-  rpc StartContainer(ContainerIdRequest) returns (Empty);
-  rpc ListContainers(ListContainersRequest) returns (ListContainersResponse);
-  rpc ContainerStatus(ContainerStatusRequest) returns (ContainerStatusResponse);
-}
-`;
+const ContainerMetadata: Schema = [
+  { name: 'name', no: 1, type: 'string' },
+  { name: 'attempt', no: 2, type: 'uint32' },
+];
+const ImageSpec: Schema = [{ name: 'image', no: 1, type: 'string' }];
+const CONTAINER_STATE = ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'];
+const Container: Schema = [
+  { name: 'id', no: 1, type: 'string' },
+  { name: 'pod_sandbox_id', no: 2, type: 'string' },
+  { name: 'metadata', no: 3, type: 'message', message: () => ContainerMetadata },
+  { name: 'image', no: 4, type: 'message', message: () => ImageSpec },
+  { name: 'image_ref', no: 5, type: 'string' },
+  { name: 'state', no: 6, type: 'enum', values: CONTAINER_STATE },
+  { name: 'created_at', no: 7, type: 'int64' },
+  { name: 'labels', no: 8, type: 'map' },
+  { name: 'annotations', no: 9, type: 'map' },
+];
+export const ListContainersRequest: Schema = [];
+export const ListContainersResponse: Schema = [
+  { name: 'containers', no: 1, type: 'message', repeated: true, message: () => Container },
+];
+export const ContainerStatusRequest: Schema = [
+  { name: 'container_id', no: 1, type: 'string' },
+  { name: 'verbose', no: 2, type: 'bool' },
+];
+const ContainerStatus: Schema = [
+  { name: 'id', no: 1, type: 'string' },
+  { name: 'state', no: 3, type: 'enum', values: CONTAINER_STATE },
+  { name: 'started_at', no: 5, type: 'int64' },
+];
+export const ContainerStatusResponse: Schema = [
+  { name: 'status', no: 1, type: 'message', message: () => ContainerStatus },
+  { name: 'info', no: 2, type: 'map' },
+];
 
 /** The real service name: CRI servers register runtime.v1.RuntimeService. */
 export const CRI_SERVICE = '/runtime.v1.RuntimeService/';

@@ -1,15 +1,15 @@
 /**
- * CRI client (Kubernetes runtime.v1 over gRPC), the native API of CRI-O.
+ * CRI client (Kubernetes runtime.v1 over gRPC: grpc.ts, schemas in cri-proto.ts), the native API of CRI-O.
  * CRI has no event stream every runtime serves (GetContainerEvents is
  * optional), so the cache is refreshed by a background poll: two list calls,
  * plus a verbose status call only for sandboxes and containers that are new
  * or changed state (the verbose info carries the PID and the OCI spec).
  */
-import type * as grpc from '@grpc/grpc-js';
 import { specIsPrivileged } from './containerd.js';
-import { CRI_PROTO, CRI_SERVICE } from './cri-proto.js';
+import * as pb from './cri-proto.js';
 import { sanitizeLabels } from './docker.js';
-import { type MethodDef, method, serviceMethods, unary, unixClient } from './grpc.js';
+import { GrpcClient } from './grpc.js';
+import type { PbObject, Schema } from './protobuf.js';
 import type { CachedContainer, CachedNetwork, CachedPod, EngineClient } from './types.js';
 import { errorMessage } from './types.js';
 
@@ -93,6 +93,15 @@ export function criContainer(
   return out;
 }
 
+/** Request and answer schemas of each call. */
+const CALLS = {
+  Version: [pb.VersionRequest, pb.VersionResponse],
+  ListPodSandbox: [pb.ListPodSandboxRequest, pb.ListPodSandboxResponse],
+  PodSandboxStatus: [pb.PodSandboxStatusRequest, pb.PodSandboxStatusResponse],
+  ListContainers: [pb.ListContainersRequest, pb.ListContainersResponse],
+  ContainerStatus: [pb.ContainerStatusRequest, pb.ContainerStatusResponse],
+} satisfies Record<string, [Schema, Schema]>;
+
 export interface CriClientOptions {
   api: string;
   timeoutMs: number;
@@ -108,8 +117,7 @@ export class CriClient implements EngineClient {
   broken: Error | undefined;
   onChange: (() => void) | undefined;
 
-  private readonly client: grpc.Client;
-  private readonly m: Record<string, MethodDef>;
+  private readonly client: GrpcClient;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private polling = false;
@@ -117,12 +125,12 @@ export class CriClient implements EngineClient {
   private readonly verbose = new Map<string, { state: string; info: VerboseInfo }>();
 
   constructor(private readonly opts: CriClientOptions) {
-    this.m = serviceMethods(CRI_PROTO, 'wirescope.cri.RuntimeService');
-    this.client = unixClient(opts.api);
+    this.client = new GrpcClient(opts.api);
   }
 
-  private call<T>(name: string, req: unknown): Promise<T> {
-    return unary<T>(this.client, `${CRI_SERVICE}${name}`, method(this.m, name), req, this.opts.timeoutMs);
+  private call<T>(name: keyof typeof CALLS, req: PbObject): Promise<T> {
+    const [reqSchema, resSchema] = CALLS[name];
+    return this.client.unary<T>(`${pb.CRI_SERVICE}${name}`, reqSchema, req, resSchema, this.opts.timeoutMs);
   }
 
   async start(): Promise<void> {

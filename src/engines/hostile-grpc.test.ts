@@ -12,8 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { uniquePrefix } from '../testing/names.js';
 import { ContainerdClient } from './containerd.js';
-import { CONTAINERD_PROTO, CONTAINERD_SERVICES } from './containerd-proto.js';
-import { serviceMethods } from './grpc.js';
+import { CONTAINERD_SERVICES } from './containerd-proto.js';
+import { serviceMethods } from './testing/grpc-js.js';
+import { CONTAINERD_PROTO } from './testing/protos.js';
 import { MAX_INSPECTS } from './types.js';
 
 const P = uniquePrefix();

@@ -1,6 +1,7 @@
 /** Makes pods through a real CRI server, as kubelet would (host network: no CNI needed). */
-import { CRI_PROTO, CRI_SERVICE } from '../cri-proto.js';
-import { method, serviceMethods, unary, unixClient } from '../grpc.js';
+import { CRI_SERVICE } from '../cri-proto.js';
+import { method, serviceMethods, unary, unixClient } from './grpc-js.js';
+import { CRI_PROTO } from './protos.js';
 
 export interface TestPod {
   sandboxId: string;
