@@ -5,7 +5,7 @@
  * keeps the namespace alive. Pods sharing the namespace become
  * `container-groups`.
  */
-import { isIP } from 'node:net';
+import { SocketAddress } from 'node:net';
 import { inNamingOrder } from '../../model/tenants.js';
 import type { Container, Dns, NetworkNamespace } from '../../model/types.js';
 import { isKthreadd, type V1Context } from './context.js';
@@ -41,10 +41,24 @@ export function v1Status(state: string): ContainerStatus {
   return 'running';
 }
 
+/**
+ * Whether `text` is an IPv4 or IPv6 address (a zone allowed), as net.isIP says,
+ * but through inet_pton (SocketAddress): net.isIP's first IPv6 test compiles a
+ * large regular expression, 15-30 ms of a one-shot discover.
+ */
+function isAddressText(text: string): boolean {
+  try {
+    new SocketAddress({ address: text, family: text.includes(':') ? 'ipv6' : 'ipv4' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export function v1Dns(dns: Dns): DnsConfiguration {
   const hosts: DnsConfiguration['etc-hosts'] = [];
   for (const h of dns.hosts) {
-    if (isIP(h.address) === 0) continue; // the schema demands an address; a malformed line names none
+    if (!isAddressText(h.address)) continue; // the schema demands an address; a malformed line names none
     for (const name of h.names) hosts.push({ name, address: h.address });
   }
   const rc = dns.resolvConf;
