@@ -63,43 +63,38 @@ export function getJson(socketPath: string, path: string, limits: RequestLimits)
         reject(e);
       } else resolve(v);
     };
-    const req = request(
-      unixGet(socketPath, path, limits.signal),
-      (res) => {
-        started = true;
-        const declared = Number(res.headers['content-length']);
-        if (Number.isFinite(declared) && declared > max) {
-          finish(
-            new EngineAnswerError(`GET ${path}: answer of ${mib(declared)} exceeds the ${mib(max)} cap`),
-          );
+    const req = request(unixGet(socketPath, path, limits.signal), (res) => {
+      started = true;
+      const declared = Number(res.headers['content-length']);
+      if (Number.isFinite(declared) && declared > max) {
+        finish(new EngineAnswerError(`GET ${path}: answer of ${mib(declared)} exceeds the ${mib(max)} cap`));
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > max) {
+          finish(new EngineAnswerError(`GET ${path}: answer exceeds the ${mib(max)} cap`));
           return;
         }
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > max) {
-            finish(new EngineAnswerError(`GET ${path}: answer exceeds the ${mib(max)} cap`));
-            return;
-          }
-          chunks.push(c);
-        });
-        res.on('error', (e) => finish(e));
-        res.on('end', () => {
-          if (done) return;
-          const body = Buffer.concat(chunks).toString('utf8');
-          if ((res.statusCode ?? 0) >= 400) {
-            finish(new EngineAnswerError(`GET ${path}: HTTP ${res.statusCode}`, res.statusCode));
-            return;
-          }
-          try {
-            finish(undefined, JSON.parse(body));
-          } catch {
-            finish(new EngineAnswerError(`GET ${path}: malformed JSON`));
-          }
-        });
-      },
-    );
+        chunks.push(c);
+      });
+      res.on('error', (e) => finish(e));
+      res.on('end', () => {
+        if (done) return;
+        const body = Buffer.concat(chunks).toString('utf8');
+        if ((res.statusCode ?? 0) >= 400) {
+          finish(new EngineAnswerError(`GET ${path}: HTTP ${res.statusCode}`, res.statusCode));
+          return;
+        }
+        try {
+          finish(undefined, JSON.parse(body));
+        } catch {
+          finish(new EngineAnswerError(`GET ${path}: malformed JSON`));
+        }
+      });
+    });
     let started = false;
     const timer = setTimeout(
       () =>
@@ -183,38 +178,35 @@ export function openEventStream(
       res?.destroy();
       onEnd(e);
     };
-    const req = request(
-      unixGet(socketPath, path, limits.signal),
-      (r) => {
-        res = r;
-        if ((r.statusCode ?? 0) >= 400) {
-          end(new EngineAnswerError(`GET ${path}: HTTP ${r.statusCode}`, r.statusCode));
+    const req = request(unixGet(socketPath, path, limits.signal), (r) => {
+      res = r;
+      if ((r.statusCode ?? 0) >= 400) {
+        end(new EngineAnswerError(`GET ${path}: HTTP ${r.statusCode}`, r.statusCode));
+        return;
+      }
+      clearTimeout(timer);
+      opened = true;
+      const lines = new JsonLines(limits.maxLine);
+      r.on('data', (c: Buffer) => {
+        if (ended) return;
+        let objs: unknown[];
+        try {
+          objs = lines.push(c.toString('utf8'));
+        } catch (e) {
+          end(e as Error);
           return;
         }
-        clearTimeout(timer);
-        opened = true;
-        const lines = new JsonLines(limits.maxLine);
-        r.on('data', (c: Buffer) => {
-          if (ended) return;
-          let objs: unknown[];
-          try {
-            objs = lines.push(c.toString('utf8'));
-          } catch (e) {
-            end(e as Error);
-            return;
-          }
-          for (const o of objs) onObject(o);
-        });
-        r.on('error', (e) => end(e));
-        r.on('end', () => end(new Error('event stream ended')));
-        r.on('close', () => end(new Error('event stream ended')));
-        const server = r.headers.server;
-        resolve({
-          close: () => end(new Error('closed')),
-          server: typeof server === 'string' ? server : undefined,
-        });
-      },
-    );
+        for (const o of objs) onObject(o);
+      });
+      r.on('error', (e) => end(e));
+      r.on('end', () => end(new Error('event stream ended')));
+      r.on('close', () => end(new Error('event stream ended')));
+      const server = r.headers.server;
+      resolve({
+        close: () => end(new Error('closed')),
+        server: typeof server === 'string' ? server : undefined,
+      });
+    });
     const timer = setTimeout(
       () => end(new EngineAnswerError(`GET ${path}: no answer within ${limits.deadlineMs} ms`)),
       limits.deadlineMs,
