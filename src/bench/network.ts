@@ -47,27 +47,36 @@ async function settle(bridge: string, quiet = 20, maxMs = 60_000): Promise<numbe
   return performance.now() - t0;
 }
 
+/**
+ * `count` named network namespaces `${fx.prefix}-i` (pushed to `names`), each with a veth
+ * into one host bridge (returned), an address and a route; all removed by `fx.cleanup()`.
+ */
+export function starFleet(fx: NetFixtures, count: number, names: string[]): string {
+  const bridge = `${fx.prefix}br`;
+  const root: string[] = [`link add ${bridge} type bridge`, `link set ${bridge} up`];
+  const inner: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const ns = `${fx.prefix}-${i}`;
+    names.push(ns);
+    root.push(`netns add ${ns}`);
+    root.push(`link add ${fx.prefix}h${i} type veth peer name eth0 netns ${ns}`);
+    root.push(`link set ${fx.prefix}h${i} master ${bridge} up`);
+    const a = `10.${200 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
+    inner.push(`-n ${ns} link set lo up`, `-n ${ns} link set eth0 up`, `-n ${ns} addr add ${a}/8 dev eth0`);
+    inner.push(`-n ${ns} route add 192.168.0.0/16 via 10.255.255.254 dev eth0`);
+  }
+  fx.hostLink(bridge);
+  for (const n of names) fx.registerNetns(n);
+  ipBatch(root);
+  ipBatch(inner);
+  return bridge;
+}
+
 async function runSize(count: number, quick: boolean): Promise<BenchResult> {
   const fx = new NetFixtures();
   const names: string[] = [];
   try {
-    const bridge = `${fx.prefix}br`;
-    const root: string[] = [`link add ${bridge} type bridge`, `link set ${bridge} up`];
-    const inner: string[] = [];
-    for (let i = 0; i < count; i++) {
-      const ns = `${fx.prefix}-${i}`;
-      names.push(ns);
-      root.push(`netns add ${ns}`);
-      root.push(`link add ${fx.prefix}h${i} type veth peer name eth0 netns ${ns}`);
-      root.push(`link set ${fx.prefix}h${i} master ${bridge} up`);
-      const a = `10.${200 + Math.floor(i / 65536)}.${Math.floor(i / 256) % 256}.${i % 256}`;
-      inner.push(`-n ${ns} link set lo up`, `-n ${ns} link set eth0 up`, `-n ${ns} addr add ${a}/8 dev eth0`);
-      inner.push(`-n ${ns} route add 192.168.0.0/16 via 10.255.255.254 dev eth0`);
-    }
-    fx.hostLink(bridge);
-    for (const n of names) fx.registerNetns(n);
-    ipBatch(root);
-    ipBatch(inner);
+    const bridge = starFleet(fx, count, names);
     const specs = names.map((n) => `/run/netns/${n}`);
     await fx.socketsInEach(specs, 'tcp,4,0.0.0.0,8080');
     const settledMs = await settle(bridge);

@@ -28,13 +28,13 @@ const DISCOVER_GOAL_MS = 250;
 const HEALTHZ_GOAL_MS = 300;
 const HELP_GOAL_MS = 120;
 
-interface Cmd {
+export interface Cmd {
   label: string;
   cmd: string;
   args: string[];
 }
 
-function timed(c: Cmd): number {
+export function timed(c: Cmd): number {
   const t0 = performance.now();
   const r = spawnSync(c.cmd, c.args, { stdio: 'ignore', maxBuffer: 1 << 30 });
   const ms = performance.now() - t0;
@@ -48,7 +48,7 @@ const has = (cmd: string, args: string[]): boolean => {
 };
 
 /** Medians of interleaved rounds over `cmds` (each warmed once first). */
-function rounds(cmds: Cmd[], runs: number): Map<string, number> {
+export function rounds(cmds: Cmd[], runs: number): Map<string, number> {
   const times = new Map<string, number[]>(cmds.map((c) => [c.label, []]));
   for (const c of cmds) timed(c);
   for (let i = 0; i < runs; i++) for (const c of cmds) times.get(c.label)?.push(timed(c));
@@ -106,7 +106,7 @@ function startContainers(): { started: number; remove: () => void } {
   return { started: made.length, remove };
 }
 
-const freePort = (): Promise<number> =>
+export const freePort = (): Promise<number> =>
   new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);

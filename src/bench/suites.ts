@@ -3,6 +3,7 @@
 import { suite as capture } from './capture.js';
 import { suite as check } from './check.js';
 import { suite as cli } from './cli.js';
+import { suite as cold } from './cold.js';
 import { suite as engines } from './engines.js';
 import { suite as events } from './events.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
@@ -18,6 +19,7 @@ import { suite as views } from './views.js';
 export const suites: BenchSuite[] = [
   cli,
   oneshot,
+  cold,
   namespaces,
   network,
   views,
