@@ -46,6 +46,8 @@ export interface NetworkOptions {
    * monitor saw no change since, without dumping it. Absent: neither (one-shot commands).
    */
   incremental?: 'record' | 'reuse';
+  /** Discoveries follow (default true): cached namespaces get change monitors (DumpOptions.track). */
+  track?: boolean;
 }
 
 export interface NetworkResult {
@@ -124,6 +126,7 @@ export async function discoverNetworks(
     sockets: options.sockets !== false,
     neighbours: options.neighbours !== false,
     rules: options.rules !== false,
+    track: options.track !== false,
   };
   const self = ownNetns();
   const initial = scan.initial.net ?? self;

@@ -67,7 +67,7 @@ function release(keep: number[]): void {
  * mount replaced) is refused before setns (withNetns checks the inode), and
  * the next one is tried: no other namespace is ever read under this inode.
  */
-function openConns(ino: number, refs: string[], withDiag: boolean): NsConns {
+function openConns(ino: number, refs: string[], withDiag: boolean, track = true): NsConns {
   let lastErr: unknown;
   for (const ref of refs) {
     try {
@@ -86,12 +86,17 @@ function openConns(ino: number, refs: string[], withDiag: boolean): NsConns {
           }
           const conns: NsConns = { route, diag };
           if (withDiag) {
-            // Only cached sockets (a run with sockets) live long enough for change tracking to pay.
-            try {
-              conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: CONFIG_CHANGE_GROUPS });
-            } catch {
-              // Without a monitor every table is dumped every run.
+            // Only cached sockets (a run with sockets) live long enough for change tracking to pay,
+            // and only when more runs follow (DumpOptions.track: a monitor's bind is not cheap).
+            if (track) {
+              try {
+                conns.monitor = new NetlinkSocket(NETLINK_ROUTE, { groups: CONFIG_CHANGE_GROUPS });
+              } catch {
+                // Without a monitor every table is dumped every run.
+              }
             }
+            // The sockstat counters pay even for one run: a namespace without sockets is not
+            // dumped through sock_diag, which walks the host-wide socket hash for each namespace.
             // Opened while inside: /proc/thread-self/net is this thread's namespace, and the open file stays bound to it.
             try {
               const a = open('/proc/thread-self/net/sockstat', O_RDONLY | O_CLOEXEC);
@@ -157,7 +162,7 @@ function dumpJobs(
     const fresh = !conns;
     if (!conns) {
       try {
-        conns = openConns(job.ino, [job.ref, ...job.altRefs], options.sockets);
+        conns = openConns(job.ino, [job.ref, ...job.altRefs], options.sockets, options.track !== false);
       } catch (e) {
         if (e instanceof NetnsRestoreError) throw e;
         out.push(failedDump(job.ino, enterWarning(job.ino, e)));

@@ -5,6 +5,14 @@ export interface DumpOptions {
   sockets: boolean;
   neighbours: boolean;
   rules: boolean;
+  /**
+   * Open each cached namespace's change monitor, for warm runs
+   * (default true). A one-shot discovery runs once: a monitor is a multicast bind, and
+   * each such bind and close walks every bound listener of the protocol in every
+   * namespace under the global netlink table lock (netlink_update_listeners), so 1000
+   * monitors cost O(n²) — a third of a cold pass's worker time at 1000 namespaces.
+   */
+  track?: boolean;
 }
 
 export interface NsJob {
