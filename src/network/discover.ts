@@ -5,7 +5,7 @@
  * namespaces (wires.ts). Namespaces that cannot be read get a warning; all
  * others are complete. Tenants and forwarded ports are filled by later stages.
  */
-import { statSync } from 'node:fs';
+import { opendirSync, statSync } from 'node:fs';
 import { raiseNofile } from '../kernel/rlimit.js';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
@@ -85,10 +85,33 @@ export async function closeNetworkDiscovery(): Promise<void> {
  * V8 isolate and modules) then overlaps the namespace scan. Idempotent.
  */
 export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
-  // A one-shot discovery decides after the scan whether a worker is worth its start.
-  if (pool === undefined && (options.inlineBelow ?? 0) > 0) return;
+  // A one-shot discovery decides after the scan whether a worker is worth its start, unless the
+  // named namespaces alone already call for the workers: then they start now, during the scan.
+  const below = options.inlineBelow ?? 0;
+  if (pool === undefined && below > 0) {
+    if (!namedNetnsAtLeast(below)) return;
+    pool = new WorkerPool(options.workers);
+    pool.warm(true);
+    return;
+  }
   pool ??= new WorkerPool(options.workers);
   pool.warm();
+}
+
+/** Whether /run/netns (iproute2's named namespaces) holds at least `n` entries; reads no more. */
+function namedNetnsAtLeast(n: number): boolean {
+  try {
+    const dir = opendirSync('/run/netns');
+    try {
+      let seen = 0;
+      while (seen < n && dir.readSync() !== null) seen++;
+      return seen >= n;
+    } finally {
+      dir.closeSync();
+    }
+  } catch {
+    return false; // no named namespaces
+  }
 }
 
 function ownNetns(): number | undefined {

@@ -377,7 +377,9 @@ export class WorkerPool {
   }
 
   /** Starts every worker that is not running (they load their modules meanwhile); idempotent. */
-  warm(): void {
+  /** Starts the workers in use, or (`all`: many namespaces are on their way) every one. */
+  warm(all = false): void {
+    if (all) this.size = this.max;
     for (let i = 0; i < this.size; i++) this.slot(i);
   }
 
