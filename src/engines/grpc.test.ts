@@ -135,7 +135,8 @@ describe('engines: gRPC client against a hostile HTTP/2 server', () => {
     );
     assert.match(err.message, /^PERMISSION_DENIED: no {2} \[31mway/);
     assert.ok(err.message.length < 600, `${err.message.length} characters`);
-    for (const ch of ['\r', '\n', '\u001b']) assert.ok(!err.message.includes(ch), JSON.stringify(err.message));
+    for (const ch of ['\r', '\n', '\u001b'])
+      assert.ok(!err.message.includes(ch), JSON.stringify(err.message));
   });
 
   it('gives up on a silent engine at the deadline', async () => {
