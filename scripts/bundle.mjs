@@ -39,8 +39,9 @@ const entryOf = new Map(Object.entries(ENTRIES).map(([name, file]) => [join(dist
 
 /**
  * Not bundled: koffi finds its native addon relative to its own files; gRPC and
- * protobufjs load only with a containerd or CRI engine, and protobufjs reaches
- * Node's modules through an eval'd require that a bundle does not keep;
+ * protobufjs are test-only (the reference peer of src/engines/grpc.ts), and
+ * protobufjs reaches Node's modules through an eval'd require that a bundle
+ * does not keep;
  * dockerode (only `lab` builds Docker nodes with it) reaches native addons too.
  */
 const EXTERNAL = [/^node:/, /^koffi$/, /^@grpc\//, /^protobufjs(\/|$)/, /^dockerode$/];
