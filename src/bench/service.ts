@@ -28,7 +28,8 @@ interface Fleet {
   destroy(): void;
 }
 
-function buildFleet(n: number): Fleet {
+/** N network namespaces on one bridge (exported for the hub suite, whose agents see them). */
+export function buildFleet(n: number): Fleet {
   const p = `wsb${Math.random().toString(36).slice(2, 6)}`;
   const br = `${p}br`;
   const names = Array.from({ length: n }, (_, i) => `${p}n${i}`);
@@ -61,12 +62,12 @@ function buildFleet(n: number): Fleet {
   return { names, destroy };
 }
 
-const pct = (xs: number[], p: number): number => {
+export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 
-interface Service {
+export interface Service {
   url: string;
   proc: ChildProcess;
 }
@@ -83,31 +84,36 @@ const timedGet = (url: URL, agent: Agent, gzip: boolean): Promise<number> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now();
     const headers = gzip ? { 'accept-encoding': 'gzip' } : {};
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, agent, headers }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => {
-        n += c.length;
-      });
-      res.on('end', () =>
-        res.statusCode === 200 && n > 0
-          ? resolve(performance.now() - t0)
-          : reject(new Error(`/json answered ${res.statusCode}`)),
-      );
-      res.on('error', reject);
-    });
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, agent, headers },
+      (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 && n > 0
+            ? resolve(performance.now() - t0)
+            : reject(new Error(`${url.pathname} answered ${res.statusCode}`)),
+        );
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
 
-async function jsonLatency(
-  svc: Service,
+/** `clients` concurrent clients, `perClient` GETs each of `path` (default /json); the times in ms. */
+export async function jsonLatency(
+  svc: Pick<Service, 'url'>,
   clients: number,
   perClient: number,
   gzip = false,
+  path = '/json',
 ): Promise<number[]> {
   const times: number[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const url = new URL('/json', svc.url);
+  const url = new URL(path, svc.url);
   try {
     await Promise.all(
       Array.from({ length: clients }, async () => {

@@ -6,6 +6,7 @@ import { suite as cli } from './cli.js';
 import { suite as engines } from './engines.js';
 import { suite as events } from './events.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
+import { suite as hub } from './hub.js';
 import { suite as lab } from './lab.js';
 import { suite as namespaces } from './namespaces.js';
 import { suite as network } from './network.js';
@@ -29,4 +30,5 @@ export const suites: BenchSuite[] = [
   serveVerify,
   capture,
   check,
+  hub,
 ];
