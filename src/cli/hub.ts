@@ -12,7 +12,6 @@ import { startHub } from '../hub/server.js';
 import { canonicalAllowHost } from '../service/host.js';
 import { isLoopback, type ListenAddress, parseListen } from '../service/listen.js';
 import { isNodeName } from '../service/node-name.js';
-import { defaultWebRoot } from '../service/server.js';
 import { readTokenFile } from '../service/token.js';
 import { CliError } from './errors.js';
 import { SUMMARIES } from './summaries.js';
@@ -131,7 +130,6 @@ Example:
           listen,
           token: token || undefined,
           allowHosts: flags.allowHost,
-          webRoot: defaultWebRoot(),
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -24,6 +24,7 @@ import { readlinkSync, realpathSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ensureDockerImage, sh, trySh } from '../engines/testing/image.js';
+import { launchBrowser } from '../service/testing/browser.js';
 import { eventually } from '../testing/eventually.js';
 import { uniquePrefix } from '../testing/names.js';
 import { createListAgentSource } from './agents/list.js';
@@ -271,9 +272,27 @@ describe('hub over three simulated nodes (containers with their own namespaces, 
     );
   });
 
+  test('the web UI shows the nodes as groups and the overlay wire between them', async () => {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${hub?.url}/`);
+      await page.waitForSelector('body[data-hub-generation]', { timeout: 60_000 });
+      const groups = await page.$$eval('.hub-node', (els) => els.map((e) => e.getAttribute('data-node')));
+      assert.deepEqual(groups.sort(), nodes.map((n) => n.name).sort());
+      // One drawn wire between the groups, one to the outside of the cluster.
+      assert.equal(await page.locator('path.hub-wire-linked').count(), 1);
+      assert.equal(await page.locator('path.hub-wire-leaves-cluster').count(), 1);
+      assert.equal(await page.locator('.hub-outside').count(), 1);
+    } finally {
+      await browser.close();
+    }
+  });
+
   test('an agent stopped is stale with its namespaces kept, then fresh when started again', async () => {
     const n = nodes[1] as SimNode;
-    exec(n, 'kill', String(n.agentPid));
+    // Killed (SIGKILL), as the issue says; hub.test.ts stops its agents gracefully (SIGTERM).
+    exec(n, 'kill', '-KILL', String(n.agentPid));
     const stale = await eventually('the node stale', doc, (d) => d.nodes[n.name]?.state === 'stale', {
       ...WAIT,
       show: (d) => [d.nodes[n.name]?.state, d.nodes[n.name]?.error],
@@ -283,10 +302,32 @@ describe('hub over three simulated nodes (containers with their own namespaces, 
     for (const ino of n.labs) assert.ok(entry?.discovery?.networks[String(ino)], `lab ${ino} still shown`);
     // The wire to the stale node stays too: its last model still holds the device.
     assert.equal(stale.overlay.filter((w) => w.status === 'linked').length, 1);
-    startAgent(n);
-    await eventually('the node fresh again', doc, (d) => d.nodes[n.name]?.state === 'fresh', {
-      ...WAIT,
-      show: (d) => [d.nodes[n.name]?.state, d.nodes[n.name]?.error],
-    });
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.context.newPage();
+      await page.goto(`${hub?.url}/`);
+      // The stale node is marked with when it was last seen.
+      const state = await page
+        .waitForSelector(`.hub-node.hub-stale[data-node="${n.name}"] .hub-state`, { timeout: 60_000 })
+        .catch(async (err: Error) => {
+          const shown = await page.$$eval('.hub-node', (els) =>
+            els.map((e) => `${e.className} ${e.getAttribute('data-node')}`),
+          );
+          const now = (await doc()).nodes[n.name];
+          throw new Error(
+            `${err.message.split('\n')[0]}; groups shown: ${JSON.stringify(shown)}; hub says ${now?.state} ${now?.error}; ps: ${exec(n, 'ps', '-o', 'pid,args')}`,
+          );
+        });
+      assert.match((await state.textContent()) ?? '', /^stale, last seen \d\d:\d\d:\d\d UTC/);
+      startAgent(n);
+      await eventually('the node fresh again', doc, (d) => d.nodes[n.name]?.state === 'fresh', {
+        ...WAIT,
+        show: (d) => [d.nodes[n.name]?.state, d.nodes[n.name]?.error],
+      });
+      // The page follows the hub's change events.
+      await page.waitForSelector(`.hub-node.hub-fresh[data-node="${n.name}"]`, { timeout: 60_000 });
+    } finally {
+      await browser.close();
+    }
   });
 });

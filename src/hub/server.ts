@@ -12,6 +12,7 @@
  *   GET /api/events      routes/events.ts
  *   anything else        the web UI (service/routes/static.ts)
  */
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
@@ -22,7 +23,7 @@ import { DEFAULT_LISTEN, type ListenAddress } from '../service/listen.js';
 import { answerProblems, guardRequests } from '../service/middleware.js';
 import type { Env } from '../service/routes/deps.js';
 import { staticRoutes } from '../service/routes/static.js';
-import { SERVER_LIMITS } from '../service/server.js';
+import { defaultWebRoot, SERVER_LIMITS } from '../service/server.js';
 import type { HubHealth } from './contract.js';
 import type { Hub } from './hub.js';
 import { apiRoutes } from './routes/api.js';
@@ -34,6 +35,7 @@ export interface HubServerOptions {
   /** Bearer token the hub's own clients must send (not the agents'). */
   token?: string;
   allowHosts?: string[];
+  /** Web UI folder (default: web/dist of this package, as the service's). */
   webRoot?: string;
   version?: string;
   streams?: Partial<StreamLimits>;
@@ -73,7 +75,8 @@ export function createHubApp(hub: Hub, opts: HubServerOptions & { hosts: HostPol
 export async function startHub(hub: Hub, opts: HubServerOptions = {}): Promise<RunningHub> {
   const listen = opts.listen ?? DEFAULT_LISTEN;
   const hosts = new HostPolicy({ listenHost: listen.host, allowHosts: opts.allowHosts });
-  const app = createHubApp(hub, { ...opts, hosts });
+  const webRoot = opts.webRoot ?? defaultWebRoot();
+  const app = createHubApp(hub, { ...opts, hosts, webRoot: existsSync(webRoot) ? webRoot : undefined });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
       { fetch: app.fetch, hostname: listen.host, port: listen.port, serverOptions: SERVER_LIMITS },
