@@ -11,7 +11,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { raw } from '../service/testing/http.js';
 import { startServe, stopServe } from '../service/testing/serve.js';
-import { buildFleet, jsonLatency, pct } from './service.js';
+import { buildFleet, jsonLatency, pct, settled } from './service.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
 const NODES = 3;
@@ -20,18 +20,6 @@ async function started(args: string[]): Promise<{ url: string; proc: ChildProces
   const s = await startServe(args);
   if (!s.url) throw new Error(`wirescope ${args[0]} exited: ${s.stderr.trim()}`);
   return { url: s.url, proc: s.proc };
-}
-
-/** Waits until two reads 1.5 s apart see the same generation (at most ~30 s): warm means settled. */
-async function settled(url: string, path: string): Promise<void> {
-  const generation = async () => (await raw(url, path)).headers['x-wirescope-generation'];
-  let g = await generation();
-  for (let i = 0; i < 20; i++) {
-    await new Promise((r) => setTimeout(r, 1500));
-    const next = await generation();
-    if (next === g) return;
-    g = next;
-  }
 }
 
 export const suite: BenchSuite = {
@@ -57,9 +45,11 @@ export const suite: BenchSuite = {
       const agent = agents[0] as { url: string };
       // Every node fresh and holding its model, the agents settled, then the hub.
       for (let i = 0; i < 240; i++) {
-        const nodes = JSON.parse((await raw(hub.url, '/api/nodes')).body) as {
-          nodes: { state: string; counts: { networks: number } }[];
-        };
+        // A busy host's first discoveries take a while: a refused or cut request is another try.
+        const nodes = await raw(hub.url, '/api/nodes').then(
+          (r) => JSON.parse(r.body) as { nodes: { state: string; counts: { networks: number } }[] },
+          () => ({ nodes: [] }),
+        );
         if (
           nodes.nodes.length === NODES &&
           nodes.nodes.every((x) => x.state === 'fresh' && x.counts.networks >= n)
@@ -67,12 +57,16 @@ export const suite: BenchSuite = {
           break;
         await new Promise((r) => setTimeout(r, 500));
       }
-      for (const a of agents) await settled(a.url, '/json');
-      await settled(hub.url, '/api/discovery');
+      for (const a of agents) await settled(a.url, '/json', 20);
+      await settled(hub.url, '/api/discovery', 20);
       const per = quick ? 10 : 25;
       const measure = async (url: string, path: string, gzip: boolean) => {
-        await jsonLatency({ url }, 20, 2, gzip, path); // sockets and memoised renderings warm
-        return pct(await jsonLatency({ url }, 20, per, gzip, path), 50);
+        try {
+          await jsonLatency({ url }, 20, 2, gzip, path); // sockets and memoised renderings warm
+          return pct(await jsonLatency({ url }, 20, per, gzip, path), 50);
+        } catch (err) {
+          throw new Error(`${url}${path}${gzip ? ' (gzip)' : ''}: ${(err as Error).message}`);
+        }
       };
       const bytes = async (url: string, path: string) => (await raw(url, path)).body.length / 1024;
       const results: BenchResult[] = [];

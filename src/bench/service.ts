@@ -103,6 +103,18 @@ const timedGet = (url: URL, agent: Agent, gzip: boolean): Promise<number> =>
     req.end();
   });
 
+/** Waits until two reads of `path` 1.5 s apart see the same generation (at most `rounds` × 1.5 s). */
+export async function settled(url: string, path: string, rounds: number): Promise<void> {
+  const generation = async () => (await raw(url, path)).headers['x-wirescope-generation'];
+  let g = await generation();
+  for (let i = 0; i < rounds; i++) {
+    await new Promise((r) => setTimeout(r, 1500));
+    const next = await generation();
+    if (next === g) return;
+    g = next;
+  }
+}
+
 /** `clients` concurrent clients, `perClient` GETs each of `path` (default /json); the times in ms. */
 export async function jsonLatency(
   svc: Pick<Service, 'url'>,
@@ -140,16 +152,8 @@ export const suite: BenchSuite = {
       if (cold.status !== 200) throw new Error(`/json answered ${cold.status}: ${cold.body.slice(0, 200)}`);
       const netns = (JSON.parse(cold.body) as { 'network-namespaces': unknown[] })['network-namespaces']
         .length;
-      // Warm means settled: new veths keep the kernel busy for a moment (IPv6 addrconf/DAD notifications),
-      // so wait until two reads 1.5 s apart see the same generation (at most 20 s).
-      const generation = async () => Number((await raw(svc!.url, '/json')).headers['x-wirescope-generation']);
-      let g = await generation();
-      for (let i = 0; i < 13; i++) {
-        await new Promise((r) => setTimeout(r, 1500));
-        const next = await generation();
-        if (next === g) break;
-        g = next;
-      }
+      // Warm means settled: new veths keep the kernel busy for a moment (IPv6 addrconf/DAD notifications).
+      await settled(svc.url, '/json', 13);
       await jsonLatency(svc, 20, 2); // warm up sockets and the memoised rendering
       const gen0 = Number((await raw(svc.url, '/healthz')).body.match(/"generation":(\d+)/)?.[1]);
       const times = await jsonLatency(svc, 20, quick ? 10 : 25);

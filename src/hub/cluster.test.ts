@@ -142,57 +142,27 @@ describe('hub over three simulated nodes (containers with their own namespaces, 
     }
     const [a, b, c] = nodes as [SimNode, SimNode, SimNode];
     // The overlay: a ⇄ b on VNI 4242, port 4789, over the Docker network; c sends to an address outside.
-    exec(
-      a,
-      IP,
-      'link',
-      'add',
-      'vxa',
-      'type',
-      'vxlan',
-      'id',
-      String(VNI),
-      'remote',
-      b.address,
-      'dstport',
-      '4789',
-      'dev',
-      'eth0',
-    );
-    exec(
-      b,
-      IP,
-      'link',
-      'add',
-      'vxb',
-      'type',
-      'vxlan',
-      'id',
-      String(VNI),
-      'remote',
-      a.address,
-      'dstport',
-      '4789',
-      'dev',
-      'eth0',
-    );
-    exec(
-      c,
-      IP,
-      'link',
-      'add',
-      'vxout',
-      'type',
-      'vxlan',
-      'id',
-      '77',
-      'remote',
-      '192.0.2.1',
-      'dstport',
-      '4789',
-      'dev',
-      'eth0',
-    );
+    const vxlan = (n: SimNode, dev: string, vni: number, remote: string) =>
+      exec(
+        n,
+        IP,
+        'link',
+        'add',
+        dev,
+        'type',
+        'vxlan',
+        'id',
+        String(vni),
+        'remote',
+        remote,
+        'dstport',
+        '4789',
+        'dev',
+        'eth0',
+      );
+    vxlan(a, 'vxa', VNI, b.address);
+    vxlan(b, 'vxb', VNI, a.address);
+    vxlan(c, 'vxout', 77, '192.0.2.1');
     for (const [n, dev] of [
       [a, 'vxa'],
       [b, 'vxb'],

@@ -45,18 +45,20 @@ describe('wirescope hub with real agents', () => {
     (await (await fetch(`${hub.url}/api/nodes`, { headers: auth })).json()) as NodesAnswer;
   const stateOf = async (name: string) => (await nodes()).nodes.find((n) => n.name === name);
 
-  const startAlpha = async (port: number) => {
-    alpha = await startServe([
+  /** An agent on loopback that wants the agents' token. */
+  const startAgent = async (name: string, port: number): Promise<Served> => {
+    const a = await startServe([
       'serve',
       '--listen',
       `127.0.0.1:${port}`,
       '--node-name',
-      'alpha',
+      name,
       '--token-file',
       agentTokenFile,
     ]);
-    procs.push(alpha.proc);
-    assert.ok(alpha.url, `alpha did not start: ${alpha.stderr}`);
+    procs.push(a.proc);
+    assert.ok(a.url, `${name} did not start: ${a.stderr}`);
+    return a;
   };
 
   before(async () => {
@@ -64,19 +66,9 @@ describe('wirescope hub with real agents', () => {
     writeFileSync(hubTokenFile, `${HUB_TOKEN}\n`);
     chmodSync(agentTokenFile, 0o600);
     chmodSync(hubTokenFile, 0o600);
-    await startAlpha(0);
+    alpha = await startAgent('alpha', 0);
     alphaPort = Number(new URL(alpha.url ?? '').port);
-    beta = await startServe([
-      'serve',
-      '--listen',
-      '127.0.0.1:0',
-      '--node-name',
-      'beta',
-      '--token-file',
-      agentTokenFile,
-    ]);
-    procs.push(beta.proc);
-    assert.ok(beta.url, `beta did not start: ${beta.stderr}`);
+    beta = await startAgent('beta', 0);
     // Accepts and holds every connection, answers nothing.
     silent = createTcpServer((s) => {
       sockets.add(s);
@@ -197,7 +189,7 @@ describe('wirescope hub with real agents', () => {
         () => events.changes<HubChangeEvent>().some((e) => e.nodes.includes('alpha')),
         WAIT,
       );
-      await startAlpha(alphaPort);
+      alpha = await startAgent('alpha', alphaPort);
       const fresh = await eventually(
         'alpha fresh again',
         () => stateOf('alpha'),
