@@ -17,7 +17,7 @@ import { Value } from '@sinclair/typebox/value';
 import { applyPatch, type PatchOp } from '../../model/patch.js';
 import { DiscoverySchema } from '../../model/schema.js';
 import type { Discovery } from '../../model/types.js';
-import type { ChangeEvent, HelloEvent } from '../../service/contract.js';
+import type { ChangeEvent } from '../../service/contract.js';
 import { isNodeName } from '../../service/node-name.js';
 import type { AgentState } from '../contract.js';
 import type { AgentTarget } from './source.js';
@@ -43,8 +43,13 @@ export interface AgentView {
 export interface FollowOptions {
   /** Bearer token for this agent (its serve --token). */
   token?: string | undefined;
-  /** Deadline of each request (healthz, discovery), ms (default 15 s). */
+  /** Deadline of /healthz, ms (default 15 s). */
   requestTimeoutMs?: number;
+  /**
+   * Deadline of the document, ms (default 180 s): an agent answers /api/discovery only after
+   * its first discovery, which on a busy node of a thousand namespaces takes a minute.
+   */
+  documentTimeoutMs?: number;
   /** An event stream silent this long is cut and reopened, ms (default 40 s: past two 15 s keep-alives). */
   idleTimeoutMs?: number;
   /** First and largest pause between reconnections, ms (default 500 ms and 15 s). */
@@ -57,6 +62,7 @@ export interface FollowOptions {
 
 const DEFAULTS = {
   requestTimeoutMs: 15_000,
+  documentTimeoutMs: 180_000,
   idleTimeoutMs: 40_000,
   backoffMs: { min: 500, max: 15_000 },
   maxDocumentBytes: 256 << 20,
@@ -181,10 +187,10 @@ export class AgentFollower {
     return h;
   }
 
-  private async get(path: string, signal: AbortSignal, accept = 'application/json'): Promise<Response> {
+  private async get(path: string, signal: AbortSignal, timeoutMs: number): Promise<Response> {
     const res = await fetch(`${this.target.url}${path}`, {
-      headers: this.headers(accept),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.opts.requestTimeoutMs)]),
+      headers: this.headers('application/json'),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]),
       redirect: 'error',
     });
     if (!res.ok) {
@@ -232,7 +238,11 @@ export class AgentFollower {
   private async session(signal: AbortSignal, reached: () => void): Promise<void> {
     if (this.target.name === undefined) {
       const health = parseJson(
-        await readBounded(await this.get('/healthz', signal), 64 * 1024, '/healthz'),
+        await readBounded(
+          await this.get('/healthz', signal, this.opts.requestTimeoutMs),
+          64 * 1024,
+          '/healthz',
+        ),
         '/healthz',
       ) as { node?: unknown };
       const node = health?.node;
@@ -256,13 +266,14 @@ export class AgentFollower {
     const reader = stream.body.getReader();
     const decoder = new TextDecoder();
     let buffered = '';
-    let fetched = false;
-    const refetch = async () => {
-      await this.fetchDocument(signal);
-      fetched = true;
-      reached();
-    };
     let idle: NodeJS.Timeout | undefined;
+    // The stream is not read while the document is fetched: its silence then is no agent's.
+    const refetch = async () => {
+      clearTimeout(idle);
+      await this.fetchDocument(signal);
+      reached();
+      arm();
+    };
     const arm = () => {
       clearTimeout(idle);
       idle = setTimeout(() => {
@@ -271,7 +282,6 @@ export class AgentFollower {
       }, this.opts.idleTimeoutMs);
     };
     try {
-      arm();
       await refetch();
       for (;;) {
         const { value, done } = await reader.read();
@@ -288,10 +298,9 @@ export class AgentFollower {
           if (ev.event === 'change') {
             const change = parseJson(ev.data, 'a change event') as ChangeEvent;
             if (!this.applyChange(change)) await refetch();
-          } else if (ev.event === 'hello' && fetched) {
-            const hello = parseJson(ev.data, 'the hello event') as HelloEvent;
-            if (hello.generation !== this.view.generation) await refetch();
           }
+          // The hello needs nothing: the document was fetched after the stream opened, so it is at
+          // least as new as the hello's generation, and older events are skipped by generation.
         }
       }
     } finally {
@@ -317,7 +326,7 @@ export class AgentFollower {
   }
 
   private async fetchDocument(signal: AbortSignal): Promise<void> {
-    const res = await this.get('/api/discovery', signal);
+    const res = await this.get('/api/discovery', signal, this.opts.documentTimeoutMs);
     const generation = Number(res.headers.get('x-wirescope-generation'));
     const doc = parseJson(
       await readBounded(res, this.opts.maxDocumentBytes, '/api/discovery'),
