@@ -79,8 +79,13 @@ async function startCli(): Promise<Service> {
   return { url: served.url, proc: served.proc };
 }
 
-/** One GET that only counts the body (the 20 clients share this process: they must stay cheap). */
-const timedGet = (url: URL, agent: Agent, gzip: boolean): Promise<number> =>
+/**
+ * One GET that only counts the body (the 20 clients share this process: they must stay cheap).
+ * A kept-alive socket the server closed just as it was reused fails the request before any
+ * answer (the keep-alive race, RFC 9112 §9.3.1): an idempotent GET is then sent once more,
+ * on a new socket, as node's documentation advises (`req.reusedSocket`).
+ */
+const timedGet = (url: URL, agent: Agent, gzip: boolean, retried = false): Promise<number> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now();
     const headers = gzip ? { 'accept-encoding': 'gzip' } : {};
@@ -99,7 +104,11 @@ const timedGet = (url: URL, agent: Agent, gzip: boolean): Promise<number> =>
         res.on('error', reject);
       },
     );
-    req.on('error', reject);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!retried && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up'))
+        timedGet(url, agent, gzip, true).then(resolve, reject);
+      else reject(err);
+    });
     req.end();
   });
 
