@@ -28,7 +28,8 @@ interface Fleet {
   destroy(): void;
 }
 
-function buildFleet(n: number): Fleet {
+/** N network namespaces on one bridge (exported for the hub suite, whose agents see them). */
+export function buildFleet(n: number): Fleet {
   const p = `wsb${Math.random().toString(36).slice(2, 6)}`;
   const br = `${p}br`;
   const names = Array.from({ length: n }, (_, i) => `${p}n${i}`);
@@ -61,12 +62,12 @@ function buildFleet(n: number): Fleet {
   return { names, destroy };
 }
 
-const pct = (xs: number[], p: number): number => {
+export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 
-interface Service {
+export interface Service {
   url: string;
   proc: ChildProcess;
 }
@@ -78,36 +79,62 @@ async function startCli(): Promise<Service> {
   return { url: served.url, proc: served.proc };
 }
 
-/** One GET that only counts the body (the 20 clients share this process: they must stay cheap). */
-const timedGet = (url: URL, agent: Agent, gzip: boolean): Promise<number> =>
+/**
+ * One GET that only counts the body (the 20 clients share this process: they must stay cheap).
+ * A kept-alive socket the server closed just as it was reused fails the request before any
+ * answer (the keep-alive race, RFC 9112 §9.3.1): an idempotent GET is then sent once more,
+ * on a new socket, as node's documentation advises (`req.reusedSocket`).
+ */
+const timedGet = (url: URL, agent: Agent, gzip: boolean, retried = false): Promise<number> =>
   new Promise((resolve, reject) => {
     const t0 = performance.now();
     const headers = gzip ? { 'accept-encoding': 'gzip' } : {};
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, agent, headers }, (res) => {
-      let n = 0;
-      res.on('data', (c: Buffer) => {
-        n += c.length;
-      });
-      res.on('end', () =>
-        res.statusCode === 200 && n > 0
-          ? resolve(performance.now() - t0)
-          : reject(new Error(`/json answered ${res.statusCode}`)),
-      );
-      res.on('error', reject);
+    const req = request(
+      { host: url.hostname, port: url.port, path: url.pathname + url.search, agent, headers },
+      (res) => {
+        let n = 0;
+        res.on('data', (c: Buffer) => {
+          n += c.length;
+        });
+        res.on('end', () =>
+          res.statusCode === 200 && n > 0
+            ? resolve(performance.now() - t0)
+            : reject(new Error(`${url.pathname} answered ${res.statusCode}`)),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!retried && req.reusedSocket && (err.code === 'ECONNRESET' || err.message === 'socket hang up'))
+        timedGet(url, agent, gzip, true).then(resolve, reject);
+      else reject(err);
     });
-    req.on('error', reject);
     req.end();
   });
 
-async function jsonLatency(
-  svc: Service,
+/** Waits until two reads of `path` 1.5 s apart see the same generation (at most `rounds` × 1.5 s). */
+export async function settled(url: string, path: string, rounds: number): Promise<void> {
+  const generation = async () => (await raw(url, path)).headers['x-wirescope-generation'];
+  let g = await generation();
+  for (let i = 0; i < rounds; i++) {
+    await new Promise((r) => setTimeout(r, 1500));
+    const next = await generation();
+    if (next === g) return;
+    g = next;
+  }
+}
+
+/** `clients` concurrent clients, `perClient` GETs each of `path` (default /json); the times in ms. */
+export async function jsonLatency(
+  svc: Pick<Service, 'url'>,
   clients: number,
   perClient: number,
   gzip = false,
+  path = '/json',
 ): Promise<number[]> {
   const times: number[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: clients });
-  const url = new URL('/json', svc.url);
+  const url = new URL(path, svc.url);
   try {
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -134,16 +161,8 @@ export const suite: BenchSuite = {
       if (cold.status !== 200) throw new Error(`/json answered ${cold.status}: ${cold.body.slice(0, 200)}`);
       const netns = (JSON.parse(cold.body) as { 'network-namespaces': unknown[] })['network-namespaces']
         .length;
-      // Warm means settled: new veths keep the kernel busy for a moment (IPv6 addrconf/DAD notifications),
-      // so wait until two reads 1.5 s apart see the same generation (at most 20 s).
-      const generation = async () => Number((await raw(svc!.url, '/json')).headers['x-wirescope-generation']);
-      let g = await generation();
-      for (let i = 0; i < 13; i++) {
-        await new Promise((r) => setTimeout(r, 1500));
-        const next = await generation();
-        if (next === g) break;
-        g = next;
-      }
+      // Warm means settled: new veths keep the kernel busy for a moment (IPv6 addrconf/DAD notifications).
+      await settled(svc.url, '/json', 13);
       await jsonLatency(svc, 20, 2); // warm up sockets and the memoised rendering
       const gen0 = Number((await raw(svc.url, '/healthz')).body.match(/"generation":(\d+)/)?.[1]);
       const times = await jsonLatency(svc, 20, quick ? 10 : 25);

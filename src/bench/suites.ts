@@ -7,6 +7,7 @@ import { suite as cold } from './cold.js';
 import { suite as engines } from './engines.js';
 import { suite as events } from './events.js';
 import { suite as forwardedPorts } from './forwarded-ports.js';
+import { suite as hub } from './hub.js';
 import { suite as lab } from './lab.js';
 import { suite as namespaces } from './namespaces.js';
 import { suite as network } from './network.js';
@@ -31,4 +32,5 @@ export const suites: BenchSuite[] = [
   serveVerify,
   capture,
   check,
+  hub,
 ];

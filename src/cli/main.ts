@@ -36,6 +36,7 @@ const commands: Record<CommandName, () => Promise<Registrar>> = {
   watch: async () => (await import('./watch.js')).registerWatch,
   capture: async () => (await import('./capture.js')).registerCapture,
   check: async () => (await import('./check.js')).registerCheck,
+  hub: async () => (await import('./hub.js')).registerHub,
 };
 
 const isCommand = (word: string | undefined): word is CommandName => word !== undefined && word in commands;

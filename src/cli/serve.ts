@@ -1,10 +1,12 @@
 /**
  * `wirescope serve` (the default command): the discovery service and web UI.
  */
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_STREAM_LIMITS } from '../service/events.js';
 import { canonicalAllowHost } from '../service/host.js';
 import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
+import { isNodeName } from '../service/node-name.js';
 import { startService } from '../service/server.js';
 import { readTokenFile } from '../service/token.js';
 import { privilegeLine } from '../views/namespaces.js';
@@ -21,6 +23,7 @@ interface ServeFlags {
   watch: boolean;
   worker: boolean;
   verify: string[];
+  nodeName?: string;
 }
 
 export function registerServe(program: Command): void {
@@ -64,6 +67,10 @@ Who can read what:
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
+    .option(
+      '--node-name <name>',
+      'the name of the node this service describes, at /healthz (a hub groups by it; default: the host name)',
+    )
     .action(async (flags: ServeFlags) => {
       let listen = DEFAULT_LISTEN;
       try {
@@ -93,6 +100,11 @@ Who can read what:
             'wirescope: note: a --token on the command line is visible to every user (ps); prefer --token-file\n',
           );
       }
+      const nodeName = flags.nodeName ?? hostname();
+      if (!isNodeName(nodeName))
+        throw new CliError(
+          `--node-name: "${escapeTerminal(nodeName)}" is not a node name (1-253 of a-z A-Z 0-9 . _ -, starting with a letter or digit)`,
+        );
       // Validated before anything starts: a bad file is an error with line and column, exit 2.
       const verify: string[] = [];
       if (flags.verify.length > 0) {
@@ -109,6 +121,7 @@ Who can read what:
           watch: flags.watch,
           worker: flags.worker,
           verify,
+          nodeName,
         });
       } catch (err) {
         const e = err as NodeJS.ErrnoException;

@@ -44,6 +44,11 @@ export const SUMMARIES = {
     description:
       'resolve and reach the neighbours of a container or network namespace from inside it (exit 0 all verified, 1 broken, 2 error)',
   },
+  hub: {
+    term: 'hub [options]',
+    description:
+      'follow the agents (serve) of many nodes and serve one merged view, with the wires between nodes',
+  },
 } as const satisfies Record<string, CommandSummary>;
 
 export type CommandName = keyof typeof SUMMARIES;

@@ -212,6 +212,8 @@ export const HealthSchema = Type.Object(
     }),
     captures: Type.Record(Type.String(), Type.Number()),
     watchedNamespaces: Type.Optional(Type.Integer()),
+    /** The node this service describes (serve --node-name, default the host name): a hub's agents name themselves by it. */
+    node: Type.Optional(Type.String()),
     /** The change watcher's census and which of its event sources are live (src/watch/watcher.ts). */
     watch: Type.Optional(
       Closed({

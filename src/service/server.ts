@@ -52,6 +52,8 @@ export interface ServiceOptions {
   version?: string;
   /** Lab files whose drift is computed after every discovery and served at /api/verify (serve --verify). */
   verify?: string[];
+  /** The node this service describes, reported at /healthz (serve --node-name; a hub names the agent by it). */
+  nodeName?: string;
 }
 
 export interface RunningService {
@@ -133,6 +135,7 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     version: opts.version,
     verify: verify !== undefined,
     health: () => ({
+      ...(opts.nodeName !== undefined ? { node: opts.nodeName } : {}),
       watchedNamespaces: watcher?.watchedNamespaces ?? 0,
       // Which change sources are live (process connector, mountinfo, rtnetlink, engines) and the full walk's period.
       ...(watcher?.status ? { watch: watcher.status } : {}),

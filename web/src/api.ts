@@ -1,4 +1,5 @@
 /** Talks to the service's native API (/api/discovery) and its change stream (/api/events). */
+import type { HubDocument } from '../../src/hub/contract.js';
 import type { Discovery } from '../../src/model/types.js';
 import type { ChangeEvent, HelloEvent, VerifyReport } from '../../src/service/contract.js';
 import type { PacketflixTarget } from '../../src/views/capture-links.js';
@@ -33,9 +34,10 @@ function apiError(res: Response, text: string): ApiError {
   return new ApiError(res.status, detail);
 }
 
-export async function fetchDiscovery(): Promise<{ discovery: Discovery; generation: number; text: string }> {
+/** GET of a JSON document, asking for the token once when the service wants one. */
+async function fetchDocument(path: string): Promise<{ json: unknown; generation: number; text: string }> {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const res = await fetch('api/discovery', { headers: authHeaders() });
+    const res = await fetch(path, { headers: authHeaders() });
     if (res.status === 401) {
       const given = prompt('This wirescope service needs a bearer token:');
       if (!given) throw new ApiError(401, 'a bearer token is required');
@@ -45,12 +47,32 @@ export async function fetchDiscovery(): Promise<{ discovery: Discovery; generati
     const text = await res.text();
     if (!res.ok) throw apiError(res, text);
     return {
-      discovery: JSON.parse(text) as Discovery,
+      json: JSON.parse(text),
       generation: Number(res.headers.get('x-wirescope-generation') ?? 0),
       text,
     };
   }
   throw new ApiError(401, 'the bearer token was refused');
+}
+
+export async function fetchDiscovery(): Promise<{ discovery: Discovery; generation: number; text: string }> {
+  const { json, generation, text } = await fetchDocument('api/discovery');
+  return { discovery: json as Discovery, generation, text };
+}
+
+/** Whether this is a hub (`wirescope hub`, whose /healthz says so): then the UI shows nodes as groups. */
+export async function isHub(): Promise<boolean> {
+  try {
+    const res = await fetch('healthz');
+    return res.ok && (JSON.parse(await res.text()) as { hub?: unknown }).hub === true;
+  } catch {
+    return false;
+  }
+}
+
+/** A hub's merged document. */
+export async function fetchHubDocument(): Promise<HubDocument> {
+  return (await fetchDocument('api/discovery')).json as HubDocument;
 }
 
 /**
@@ -66,8 +88,8 @@ export async function fetchVerify(): Promise<VerifyReport | undefined> {
 }
 
 /** Subscribes to change events; EventSource reconnects by itself. */
-export function subscribe(
-  onChange: (e: ChangeEvent) => void,
+export function subscribe<E = ChangeEvent>(
+  onChange: (e: E) => void,
   onStatus: (live: boolean) => void,
   onHello: (generation: number) => void = () => {},
 ): () => void {
@@ -85,7 +107,7 @@ export function subscribe(
   });
   es.addEventListener('change', (ev) => {
     try {
-      onChange(JSON.parse((ev as MessageEvent<string>).data) as ChangeEvent);
+      onChange(JSON.parse((ev as MessageEvent<string>).data) as E);
     } catch {
       // a malformed event is dropped; the next one carries the full picture again
     }

@@ -5,6 +5,7 @@
  * screen (views.ts), and the browser's events (hash, search box, keys, size).
  */
 import './style.css';
+import { isHub } from './api.js';
 import { h } from './dom.js';
 import { follow, load } from './live.js';
 import { applyTheme, initialTheme, loadSettings } from './settings.js';
@@ -48,6 +49,20 @@ document.addEventListener('keydown', (ev) => {
 });
 
 async function start(): Promise<void> {
+  // A hub (wirescope hub) is shown as nodes with the wires between them; a single host as it always was.
+  if (await isHub()) {
+    const { startHubView } = await import('./hub-view.js');
+    try {
+      await startHubView(document.getElementById('nav')!, document.getElementById('main')!);
+    } catch (err) {
+      document
+        .getElementById('main')
+        ?.replaceChildren(
+          h('div', { class: 'fatal' }, h('h2', null, 'The hub failed'), h('p', null, (err as Error).message)),
+        );
+    }
+    return;
+  }
   views.renderChanges();
   try {
     await load(state, views);

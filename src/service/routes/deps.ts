@@ -38,29 +38,34 @@ export function routeDeps(cache: DiscoveryCache, version: string): RouteDeps {
     }
   };
 
-  const sendJson = async (
-    c: Context<Env>,
-    snap: Snapshot,
-    view: string,
-    build: () => unknown,
-  ): Promise<Response> => {
-    const etag = `"g${snap.generation}-${view}"`;
-    const headers: Record<string, string> = {
-      etag,
-      vary: 'accept-encoding',
-      'x-wirescope-generation': String(snap.generation),
-    };
-    if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-    const body = DiscoveryCache.render(snap, view, build);
-    headers['content-type'] = 'application/json';
-    if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
-      const gz = await DiscoveryCache.gzip(snap, view, body);
-      return new Response(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), {
-        headers: { ...headers, 'content-encoding': 'gzip' },
-      });
-    }
-    return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers });
-  };
+  return { cache, version, snapshot, sendJson: sendSnapshotJson };
+}
 
-  return { cache, version, snapshot, sendJson };
+/**
+ * RouteDeps.sendJson: a memoised JSON rendering of a snapshot, ETagged per
+ * generation and view, gzipped (memoised too) when the client accepts it.
+ * Exported for the hub (src/hub/), which serves its merged snapshots the same way.
+ */
+export async function sendSnapshotJson(
+  c: Context<Env>,
+  snap: Snapshot,
+  view: string,
+  build: () => unknown,
+): Promise<Response> {
+  const etag = `"g${snap.generation}-${view}"`;
+  const headers: Record<string, string> = {
+    etag,
+    vary: 'accept-encoding',
+    'x-wirescope-generation': String(snap.generation),
+  };
+  if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
+  const body = DiscoveryCache.render(snap, view, build);
+  headers['content-type'] = 'application/json';
+  if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
+    const gz = await DiscoveryCache.gzip(snap, view, body);
+    return new Response(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), {
+      headers: { ...headers, 'content-encoding': 'gzip' },
+    });
+  }
+  return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers });
 }
