@@ -21,9 +21,10 @@ import { get } from 'node:http';
 import { raw } from '../service/testing/http.js';
 import { startServe } from '../service/testing/serve.js';
 import { ChangeWatcher } from '../watch/watcher.js';
+import { churn, idle } from './events-load.js';
 import type { BenchResult, BenchSuite } from './types.js';
 
-const ipBatch = (lines: string[]): void => {
+export const ipBatch = (lines: string[]): void => {
   if (lines.length === 0) return;
   execFileSync('ip', ['-force', '-batch', '-'], {
     input: `${lines.join('\n')}\n`,
@@ -31,17 +32,17 @@ const ipBatch = (lines: string[]): void => {
   });
 };
 
-const pct = (xs: number[], p: number): number => {
+export const pct = (xs: number[], p: number): number => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)] ?? Number.NaN;
 };
 
-interface Serve {
+export interface Serve {
   url: string;
   proc: ChildProcess;
 }
 
-async function startWirescope(census: 'events' | 'poll', incremental = true): Promise<Serve> {
+export async function startWirescope(census: 'events' | 'poll', incremental = true): Promise<Serve> {
   const served = await startServe(['serve', '--listen', '127.0.0.1:0'], {
     WIRESCOPE_CENSUS: census,
     WIRESCOPE_INCREMENTAL: incremental ? '1' : '0',
@@ -50,17 +51,21 @@ async function startWirescope(census: 'events' | 'poll', incremental = true): Pr
   return { url: served.url, proc: served.proc };
 }
 
-interface Change {
+export interface Change {
   changes: { namespaces: { added: number[]; removed: number[] } };
 }
 
-/** An /api/events subscriber that timestamps each change event as its bytes arrive. */
-function subscribe(url: string): Promise<{
+export interface Subscription {
   /** How many change events arrived so far: waitFor looks only at later ones (nsfs inodes are reused). */
   mark(): number;
   waitFor(what: string, test: (c: Change) => boolean, ms: number, since: number): Promise<number>;
+  /** Every change event so far, with its arrival time (performance.now()). */
+  seen(): readonly { at: number; c: Change }[];
   close(): void;
-}> {
+}
+
+/** An /api/events subscriber that timestamps each change event as its bytes arrive. */
+export function subscribe(url: string): Promise<Subscription> {
   return new Promise((resolve, reject) => {
     const seen: { at: number; c: Change }[] = [];
     const waiters = new Set<() => void>();
@@ -76,7 +81,7 @@ function subscribe(url: string): Promise<{
         for (const b of blocks) {
           if (b.includes('event: hello') && !greeted) {
             greeted = true;
-            resolve({ mark: () => seen.length, waitFor, close: () => req.destroy() });
+            resolve({ mark: () => seen.length, waitFor, seen: () => seen, close: () => req.destroy() });
           }
           const data = b.split('\n').find((l) => l.startsWith('data: '));
           if (b.includes('event: change') && data) seen.push({ at, c: JSON.parse(data.slice(6)) as Change });
@@ -110,7 +115,7 @@ function subscribe(url: string): Promise<{
 }
 
 /** CPU time (ms) the process used so far, all its threads (utime + stime of /proc/PID/stat). */
-function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
@@ -244,11 +249,25 @@ export const suite: BenchSuite = {
     const f = (xs: number[], q: number) => Number(pct(xs, q).toFixed(1));
     /** CPU per change at 10 netns (incremental), the base of the 2× goal. */
     let cpuBase: number | undefined;
-    for (const n of quick ? [10, 50] : [10, 200, 1000]) {
+    const sizes = process.env.WIRESCOPE_BENCH_EVENTS_NETNS
+      ? process.env.WIRESCOPE_BENCH_EVENTS_NETNS.split(',').map(Number)
+      : quick
+        ? [10, 50]
+        : [10, 200, 1000];
+    const largest = Math.max(...sizes);
+    // WIRESCOPE_BENCH_CHURN_ONLY=1: only the churn and idle cases; WIRESCOPE_BENCH_NO_CHURN=1: without them.
+    const churnOnly = process.env.WIRESCOPE_BENCH_CHURN_ONLY === '1';
+    const noChurn = process.env.WIRESCOPE_BENCH_NO_CHURN === '1';
+    for (const n of sizes) {
       const p = `wse${Math.random().toString(36).slice(2, 6)}`;
       const fleet = Array.from({ length: n }, (_, i) => `${p}f${i}`);
       try {
         ipBatch(fleet.map((ns) => `netns add ${ns}`));
+        if (n === largest && !noChurn) {
+          results.push(await churn(p, n));
+          results.push(await idle(n));
+        }
+        if (churnOnly) continue;
         // The census alone and the old polling path: the 1000 netns run measures discoveries only.
         if (n <= 200) {
           const d = await detect(p, samples);
