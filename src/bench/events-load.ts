@@ -16,6 +16,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { get } from 'node:http';
 import { promisify } from 'node:util';
 import { raw } from '../service/testing/http.js';
 import { cpuMs, ipBatch, pct, type Serve, startWirescope, subscribe } from './events.js';
@@ -28,6 +29,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function rssMb(pid: number | undefined): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+/** GET a document, its bytes discarded: the status, or 0 on a failure. */
+function readJson(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = get(url, (res) => {
+      res.on('error', () => resolve(0));
+      res.on('end', () => resolve(res.statusCode ?? 0));
+      res.resume();
+    });
+    req.on('error', () => resolve(0));
+  });
 }
 
 async function stop(svc: Serve): Promise<void> {
@@ -56,8 +69,8 @@ export function matchOps(
   for (const e of events)
     for (const kind of ['removed', 'added'] as const)
       for (const ino of e.c.changes.namespaces[kind]) {
-        let list = mentions.get(ino);
-        if (!list) mentions.set(ino, (list = []));
+        const list = mentions.get(ino) ?? [];
+        mentions.set(ino, list);
         list.push({ at: e.at, kind });
       }
   const next = new Map<number, number>();
@@ -95,16 +108,14 @@ export async function churn(prefix: string, netns: number): Promise<BenchResult>
     rss0 = rssMb(svc.proc.pid);
     cpu0 = cpuMs(svc.proc.pid);
     let done = false;
+    // Each client reads the whole document, then pauses (WIRESCOPE_BENCH_CHURN_READ_MS, default 1 s).
+    const pause = Number(process.env.WIRESCOPE_BENCH_CHURN_READ_MS ?? 1000);
     const reader = async () => {
+      await sleep(Math.random() * pause);
       while (!done) {
-        try {
-          const r = await raw(svc.url, '/json');
-          reads++;
-          if (r.status !== 200) errors++;
-        } catch {
-          errors++;
-        }
-        await sleep(50);
+        if ((await readJson(`${svc.url}/json`)) === 200) reads++;
+        else errors++;
+        await sleep(pause);
       }
     };
     const readers = Array.from({ length: clients }, reader);
@@ -154,6 +165,7 @@ export async function churn(prefix: string, netns: number): Promise<BenchResult>
           'event lag p50 ms': f(pct(lags, 50)),
           'event lag p99 ms': f(pct(lags, 99)),
           '/json reads': reads,
+          'read pause ms': pause,
           errors,
           'service CPU % of a core': f((cpu / (performance.now() - start)) * 100),
           'RSS before MB': f(rss0),
@@ -201,7 +213,10 @@ export async function idle(netns: number): Promise<BenchResult> {
         const share = ((cpuMs(svc.proc.pid) - c0) / (performance.now() - t0)) * 100;
         return {
           name: `idle service with a subscriber, ${netns} netns, ${extra} extra sleeping processes, ${seconds} s`,
-          figures: { 'CPU % of a core': Number(share.toFixed(2)), 'RSS MB': Number(rssMb(svc.proc.pid).toFixed(1)) },
+          figures: {
+            'CPU % of a core': Number(share.toFixed(2)),
+            'RSS MB': Number(rssMb(svc.proc.pid).toFixed(1)),
+          },
           goal: { text: '< 1% of a core', met: share < 1 },
         };
       } finally {

@@ -7,8 +7,9 @@
  */
 import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
-import type { ChangeReason } from '../watch/watcher.js';
+import type { ChangeReason, NamespaceDelta } from '../watch/watcher.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
+import { NamespaceLedger, type NamespaceStep } from './ledger.js';
 
 /**
  * How the cache asks for a discovery. `incremental`: every change since the last discovery was
@@ -86,7 +87,17 @@ export class Snapshot {
 
 const isProduct = (x: Discovery | Product): x is Product => x instanceof Object && 'rendered' in x;
 
-export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
+/**
+ * A finished discovery for those who listen: `changes` against `previous`, and before them
+ * `census`, namespaces the census saw come and go that the two models do not show (added and
+ * removed between them, an inode reused), to be told first, one step after another (ledger.ts).
+ */
+export type SnapshotListener = (
+  snap: Snapshot,
+  changes: ChangeSet,
+  previous: Snapshot | undefined,
+  census: readonly NamespaceStep[],
+) => void;
 
 export interface CacheOptions {
   /** Rediscover when the result is older than this, even without change events (default 60 s). */
@@ -144,10 +155,14 @@ export class DiscoveryCache {
    * incrementally; any other (engine events, an unnamed reason such as `?fresh=1`) asks for a
    * full discovery.
    */
-  markDirty(reason?: ChangeReason): void {
+  markDirty(reason?: ChangeReason, delta?: NamespaceDelta): void {
     this.epoch++;
     if (reason !== 'netlink' && reason !== 'namespaces') this.needFull = true;
+    // Only listeners hear of namespaces; the ledger keeps the census's reports for them.
+    if (delta && this.listeners.size > 0) this.ledger.note(delta, this.epoch);
   }
+  /** What the census reported, until the discoveries that saw it are told (ledger.ts). */
+  private readonly ledger = new NamespaceLedger();
   /** A change since the last discovery started that an incremental one would not see. */
   private needFull = true;
   /** Monotonic time (ms) the last full discovery started: one runs at least every maxAgeMs. */
@@ -238,12 +253,18 @@ export class DiscoveryCache {
         // Diffing 500 namespaces costs tens of milliseconds: here only for listeners, and only when
         // the discovery did not bring its own diff (the worker computes it beside the previous model).
         let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
-        if (!changes && this.listeners.size > 0)
-          changes = diffDiscoveries(previous?.discovery, snap.discovery);
+        if (this.listeners.size === 0) return snap;
+        changes ??= diffDiscoveries(previous?.discovery, snap.discovery);
+        // The census's account of namespaces, settled with this discovery's diff: the last step is its own.
+        const steps = this.ledger.settle(changes.namespaces, startEpoch);
+        const own = steps.pop() ?? { added: [], removed: [] };
+        changes = {
+          ...changes,
+          namespaces: { ...changes.namespaces, added: own.added, removed: own.removed },
+        };
         for (const l of this.listeners) {
-          if (!changes) break;
           try {
-            l(snap, changes, previous);
+            l(snap, changes, previous, steps);
           } catch {
             // A listener's failure (e.g. a closed stream) must not fail the discovery.
           }
@@ -271,7 +292,10 @@ export class DiscoveryCache {
 
   onSnapshot(l: SnapshotListener): () => void {
     this.listeners.add(l);
-    return () => this.listeners.delete(l);
+    return () => {
+      this.listeners.delete(l);
+      if (this.listeners.size === 0) this.ledger.clear();
+    };
   }
 
   /** Memoised serialisation of a view of the snapshot. */

@@ -149,6 +149,14 @@ export const ChangeEventSchema = Closed(
     generation: Type.Integer(),
     startedAt: Type.String({ description: "the discovery's startedAt" }),
     changes: ChangeSetSchema,
+    census: Opt(
+      Type.Boolean({
+        description:
+          'true: namespaces the census saw come and go (`changes.namespaces.added`/`removed` only) before a ' +
+          'discovery could show them, e.g. one added and removed between two discoveries; told in order, ' +
+          'before the event of the discovery that follows. The document of `generation` is unchanged: no patch.',
+      }),
+    ),
     drift: Opt(DriftSummarySchema),
     base: Opt(
       Type.Integer({

@@ -20,6 +20,7 @@ import {
   sseFrame,
 } from '../events.js';
 import { PATCH_VIEW, PatchChain, type StepView } from '../increments.js';
+import type { NamespaceStep } from '../ledger.js';
 import { problem, problemResponse } from '../problem.js';
 import { type Env, firstLine, type RouteDeps } from './deps.js';
 
@@ -68,7 +69,29 @@ export function eventRoutes(
 
   // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
   // computed for it) only while someone subscribes.
-  const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
+  const broadcast = (
+    snap: Snapshot,
+    changes: ChangeEvent['changes'],
+    previous: Snapshot | undefined,
+    census: readonly NamespaceStep[],
+  ) => {
+    // Namespaces that came and went before this discovery could show them (ledger.ts): told first,
+    // in order, as events of the document the client has (no patch: the document did not move).
+    const told = previous ?? snap;
+    for (const step of census) {
+      if (step.added.length + step.removed.length === 0) continue;
+      const ev: ChangeEvent = {
+        generation: told.generation,
+        startedAt: told.startedAt,
+        census: true,
+        changes: {
+          namespaces: { added: step.added, removed: step.removed, changed: [] },
+          interfaces: { added: [], removed: [], changed: [] },
+          containers: { added: [], removed: [], changed: [] },
+        },
+      };
+      hub.broadcast(sseFrame('change', JSON.stringify(ev), String(told.generation)));
+    }
     if (previous) {
       const native = DiscoveryCache.render(snap, 'native', () => snap.discovery);
       chain.extend(previous.generation, snap.generation, stepOf(snap, previous), native.length);
