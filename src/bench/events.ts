@@ -115,7 +115,7 @@ export function subscribe(url: string): Promise<Subscription> {
 }
 
 /** CPU time (ms) the process used so far, all its threads (utime + stime of /proc/PID/stat). */
-export function cpuMs(pid: number | undefined): number {
+export function cpuMs(pid: number | string | undefined): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(f[11]) + Number(f[12])) * 1000) / 100;

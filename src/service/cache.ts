@@ -88,16 +88,13 @@ export class Snapshot {
 const isProduct = (x: Discovery | Product): x is Product => x instanceof Object && 'rendered' in x;
 
 /**
- * A finished discovery for those who listen: `changes` against `previous`, and before them
- * `census`, namespaces the census saw come and go that the two models do not show (added and
- * removed between them, an inode reused), to be told first, one step after another (ledger.ts).
+ * A finished discovery for those who listen: `changes` against `previous`; its namespaces added
+ * and removed are those the census has not told already (ledger.ts).
  */
-export type SnapshotListener = (
-  snap: Snapshot,
-  changes: ChangeSet,
-  previous: Snapshot | undefined,
-  census: readonly NamespaceStep[],
-) => void;
+export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
+
+/** Namespaces the census saw come and go, told at once (before a discovery shows them; ledger.ts). */
+export type CensusListener = (step: NamespaceStep) => void;
 
 export interface CacheOptions {
   /** Rediscover when the result is older than this, even without change events (default 60 s). */
@@ -158,11 +155,21 @@ export class DiscoveryCache {
   markDirty(reason?: ChangeReason, delta?: NamespaceDelta): void {
     this.epoch++;
     if (reason !== 'netlink' && reason !== 'namespaces') this.needFull = true;
-    // Only listeners hear of namespaces; the ledger keeps the census's reports for them.
-    if (delta && this.listeners.size > 0) this.ledger.note(delta, this.epoch);
+    // Only listeners hear of namespaces: what the census saw is news at once.
+    if (!delta || this.listeners.size === 0) return;
+    const step = this.ledger.report(delta, this.epoch);
+    if (step.added.length + step.removed.length === 0) return;
+    for (const l of this.censusListeners) {
+      try {
+        l(step);
+      } catch {
+        // as for snapshot listeners
+      }
+    }
   }
-  /** What the census reported, until the discoveries that saw it are told (ledger.ts). */
+  /** What the events said of each namespace, the census's reports and the diffs together (ledger.ts). */
   private readonly ledger = new NamespaceLedger();
+  private readonly censusListeners = new Set<CensusListener>();
   /** A change since the last discovery started that an incremental one would not see. */
   private needFull = true;
   /** Monotonic time (ms) the last full discovery started: one runs at least every maxAgeMs. */
@@ -255,16 +262,15 @@ export class DiscoveryCache {
         let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
         if (this.listeners.size === 0) return snap;
         changes ??= diffDiscoveries(previous?.discovery, snap.discovery);
-        // The census's account of namespaces, settled with this discovery's diff: the last step is its own.
-        const steps = this.ledger.settle(changes.namespaces, startEpoch);
-        const own = steps.pop() ?? { added: [], removed: [] };
+        // What the census has not told of this discovery's namespaces added and removed.
+        const own = this.ledger.settle(changes.namespaces, startEpoch);
         changes = {
           ...changes,
           namespaces: { ...changes.namespaces, added: own.added, removed: own.removed },
         };
         for (const l of this.listeners) {
           try {
-            l(snap, changes, previous, steps);
+            l(snap, changes, previous);
           } catch {
             // A listener's failure (e.g. a closed stream) must not fail the discovery.
           }
@@ -290,10 +296,13 @@ export class DiscoveryCache {
   /** A discovery that has not started reading yet (waiting for the running one, or for the next tick). */
   private queued: Promise<Snapshot> | undefined;
 
-  onSnapshot(l: SnapshotListener): () => void {
+  /** Listens to finished discoveries and, while it does, `census` hears of namespaces at once. */
+  onSnapshot(l: SnapshotListener, census?: CensusListener): () => void {
     this.listeners.add(l);
+    if (census) this.censusListeners.add(census);
     return () => {
       this.listeners.delete(l);
+      if (census) this.censusListeners.delete(census);
       if (this.listeners.size === 0) this.ledger.clear();
     };
   }

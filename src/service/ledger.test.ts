@@ -12,45 +12,38 @@ import { openEvents } from './testing/sse.js';
 const none = { added: [], removed: [] };
 
 describe('NamespaceLedger', () => {
-  it('tells a namespace added and removed between two discoveries as an add, then a remove', () => {
+  it('tells what the census saw at once, a namespace added and removed between two discoveries too', () => {
     const l = new NamespaceLedger();
-    l.note({ added: [7], removed: [] }, 1);
-    l.note({ added: [], removed: [7] }, 2);
-    assert.deepEqual(l.settle(none, 2), [
-      { added: [7], removed: [] },
-      { added: [], removed: [7] },
-    ]);
-    assert.equal(l.pending, 0);
+    assert.deepEqual(l.report({ added: [7], removed: [] }, 1), { added: [7], removed: [] });
+    assert.deepEqual(l.report({ added: [], removed: [7] }, 2), { added: [], removed: [7] });
+    // A discovery that started between the two found it: its diff is older than the removal.
+    assert.deepEqual(l.settle({ added: [7], removed: [] }, 1), none);
+    // Nor does the next one say anything of it.
+    assert.deepEqual(l.settle(none, 3), none);
   });
 
   it('tells a reused inode as a remove, then an add', () => {
     const l = new NamespaceLedger();
-    // Namespace 7 was in the previous model; it went, and a new one got its inode.
-    l.note({ added: [], removed: [7] }, 1);
-    l.note({ added: [7], removed: [] }, 2);
-    assert.deepEqual(l.settle(none, 2), [
-      { added: [], removed: [7] },
-      { added: [7], removed: [] },
-    ]);
+    assert.deepEqual(l.report({ added: [], removed: [7] }, 1), { added: [], removed: [7] });
+    assert.deepEqual(l.report({ added: [7], removed: [] }, 2), { added: [7], removed: [] });
+    assert.deepEqual(l.settle(none, 2), none);
   });
 
-  it('keeps reports made after the discovery started for the next one, and tells nothing twice', () => {
+  it('tells from the diff what the census has not told, and nothing twice', () => {
     const l = new NamespaceLedger();
-    l.note({ added: [5], removed: [] }, 3);
-    // The discovery started at epoch 2 already saw namespace 5 (its diff says so).
-    assert.deepEqual(l.settle({ added: [5], removed: [] }, 2), [{ added: [5], removed: [] }]);
-    assert.equal(l.pending, 1);
-    // The census report of it is then found told; its removal comes from the diff, then its report.
-    assert.deepEqual(l.settle({ added: [], removed: [5] }, 3), [{ added: [], removed: [5] }]);
-    l.note({ added: [], removed: [5] }, 4);
-    assert.deepEqual(l.settle(none, 4), [none]);
-  });
-
-  it('takes the diff alone when the census said nothing', () => {
-    const l = new NamespaceLedger();
-    assert.deepEqual(l.settle({ added: [1, 2], removed: [3] }, 0), [{ added: [1, 2], removed: [3] }]);
+    assert.deepEqual(l.settle({ added: [5], removed: [] }, 2), { added: [5], removed: [] });
+    // The census report of it comes later: already told.
+    assert.deepEqual(l.report({ added: [5], removed: [] }, 3), none);
+    assert.deepEqual(l.settle({ added: [], removed: [5] }, 4), { added: [], removed: [5] });
+    assert.deepEqual(l.report({ added: [], removed: [5] }, 5), none);
+    // A removal told is forgotten after a while; a namespace never told of is told from the diff.
+    assert.deepEqual(l.settle({ added: [1, 2], removed: [3] }, 6, performance.now() + 60_000), {
+      added: [1, 2],
+      removed: [3],
+    });
+    assert.equal(l.size, 3, '1, 2 and 3; 5 forgotten');
     l.clear();
-    assert.equal(l.pending, 0);
+    assert.equal(l.size, 0);
   });
 });
 
@@ -119,6 +112,10 @@ describe('namespaces that come and go between discoveries, on the real kernel', 
         );
       }
       // The census's events move no document: they carry no patch.
+      assert.ok(
+        events.changes<ChangeEvent>().some((e) => e.census),
+        'census events',
+      );
       for (const e of events.changes<ChangeEvent>()) if (e.census) assert.equal(e.patch, undefined);
     } finally {
       open();

@@ -152,9 +152,10 @@ export const ChangeEventSchema = Closed(
     census: Opt(
       Type.Boolean({
         description:
-          'true: namespaces the census saw come and go (`changes.namespaces.added`/`removed` only) before a ' +
-          'discovery could show them, e.g. one added and removed between two discoveries; told in order, ' +
-          'before the event of the discovery that follows. The document of `generation` is unchanged: no patch.',
+          'true: namespaces the census saw come and go (`changes.namespaces.added`/`removed` only), told as ' +
+          'the kernel reports them, before a discovery shows them (also those added and removed between two ' +
+          'discoveries). The document of `generation` is unchanged: no patch; the event of the discovery that ' +
+          'shows them follows (its `changes` do not list those namespaces again).',
       }),
     ),
     drift: Opt(DriftSummarySchema),

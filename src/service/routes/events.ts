@@ -69,29 +69,24 @@ export function eventRoutes(
 
   // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
   // computed for it) only while someone subscribes.
-  const broadcast = (
-    snap: Snapshot,
-    changes: ChangeEvent['changes'],
-    previous: Snapshot | undefined,
-    census: readonly NamespaceStep[],
-  ) => {
-    // Namespaces that came and went before this discovery could show them (ledger.ts): told first,
-    // in order, as events of the document the client has (no patch: the document did not move).
-    const told = previous ?? snap;
-    for (const step of census) {
-      if (step.added.length + step.removed.length === 0) continue;
-      const ev: ChangeEvent = {
-        generation: told.generation,
-        startedAt: told.startedAt,
-        census: true,
-        changes: {
-          namespaces: { added: step.added, removed: step.removed, changed: [] },
-          interfaces: { added: [], removed: [], changed: [] },
-          containers: { added: [], removed: [], changed: [] },
-        },
-      };
-      hub.broadcast(sseFrame('change', JSON.stringify(ev), String(told.generation)));
-    }
+  // Namespaces the census saw come and go, told at once (ledger.ts): an event of the document the
+  // client has (no patch: the document did not move); the discovery's event follows with the patch.
+  const tellCensus = (step: NamespaceStep) => {
+    const snap = cache.peek();
+    if (!snap) return;
+    const ev: ChangeEvent = {
+      generation: snap.generation,
+      startedAt: snap.startedAt,
+      census: true,
+      changes: {
+        namespaces: { added: step.added, removed: step.removed, changed: [] },
+        interfaces: { added: [], removed: [], changed: [] },
+        containers: { added: [], removed: [], changed: [] },
+      },
+    };
+    hub.broadcast(sseFrame('change', JSON.stringify(ev), String(snap.generation)));
+  };
+  const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
     if (previous) {
       const native = DiscoveryCache.render(snap, 'native', () => snap.discovery);
       chain.extend(previous.generation, snap.generation, stepOf(snap, previous), native.length);
@@ -116,7 +111,7 @@ export function eventRoutes(
     unlisten?.();
     // A stream's first document is the one its hello names: the chain starts there.
     if (active) chain.start(cache.generation);
-    unlisten = active ? cache.onSnapshot(broadcast) : undefined;
+    unlisten = active ? cache.onSnapshot(broadcast, tellCensus) : undefined;
   });
 
   app.get('/api/events', (c) => {
