@@ -9,7 +9,6 @@ import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
 import type { ChangeReason, NamespaceDelta } from '../watch/watcher.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
-import { NamespaceLedger, type NamespaceStep } from './ledger.js';
 
 /**
  * How the cache asks for a discovery. `incremental`: every change since the last discovery was
@@ -33,6 +32,8 @@ export interface Product {
   /** Holder paths for the change watcher (bind mounts in other mount namespaces, fds). */
   holders: string[];
   startedAt: string;
+  /** Renders a view made only on request (where the model lives); undefined when it cannot any more. */
+  render?: (view: string) => Promise<Buffer | undefined>;
 }
 
 /** Paths that keep process-less network namespaces alive (see watch.ts), from a model. */
@@ -54,6 +55,9 @@ export class Snapshot {
   private model: Discovery | undefined;
   readonly holders: readonly string[];
   readonly startedAt: string;
+  /** Views being rendered on request (Product.render), shared by simultaneous requests. */
+  readonly rendering = new Map<string, Promise<Buffer>>();
+  readonly renderElsewhere: ((view: string) => Promise<Buffer | undefined>) | undefined;
 
   constructor(
     /** Increments with every finished discovery. */
@@ -66,6 +70,7 @@ export class Snapshot {
       this.rendered = source.rendered;
       this.holders = source.holders;
       this.startedAt = source.startedAt;
+      this.renderElsewhere = source.render;
     } else {
       this.model = source;
       this.rendered = new Map();
@@ -87,14 +92,15 @@ export class Snapshot {
 
 const isProduct = (x: Discovery | Product): x is Product => x instanceof Object && 'rendered' in x;
 
-/**
- * A finished discovery for those who listen: `changes` against `previous`; its namespaces added
- * and removed are those the census has not told already (ledger.ts).
- */
+/** A finished discovery for those who listen: `changes` against `previous`. */
 export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
 
-/** Namespaces the census saw come and go, told at once (before a discovery shows them; ledger.ts). */
-export type CensusListener = (step: NamespaceStep) => void;
+/**
+ * Namespaces the census saw come and go (nsfs inodes), told at once: before a discovery shows
+ * them, and also those a diff of two discoveries cannot show (added and removed between them, an
+ * inode reused between them).
+ */
+export type CensusListener = (delta: NamespaceDelta) => void;
 
 export interface CacheOptions {
   /** Rediscover when the result is older than this, even without change events (default 60 s). */
@@ -155,20 +161,15 @@ export class DiscoveryCache {
   markDirty(reason?: ChangeReason, delta?: NamespaceDelta): void {
     this.epoch++;
     if (reason !== 'netlink' && reason !== 'namespaces') this.needFull = true;
-    // Only listeners hear of namespaces: what the census saw is news at once.
-    if (!delta || this.listeners.size === 0) return;
-    const step = this.ledger.report(delta, this.epoch);
-    if (step.added.length + step.removed.length === 0) return;
+    if (!delta) return;
     for (const l of this.censusListeners) {
       try {
-        l(step);
+        l(delta);
       } catch {
         // as for snapshot listeners
       }
     }
   }
-  /** What the events said of each namespace, the census's reports and the diffs together (ledger.ts). */
-  private readonly ledger = new NamespaceLedger();
   private readonly censusListeners = new Set<CensusListener>();
   /** A change since the last discovery started that an incremental one would not see. */
   private needFull = true;
@@ -262,12 +263,6 @@ export class DiscoveryCache {
         let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
         if (this.listeners.size === 0) return snap;
         changes ??= diffDiscoveries(previous?.discovery, snap.discovery);
-        // What the census has not told of this discovery's namespaces added and removed.
-        const own = this.ledger.settle(changes.namespaces, startEpoch);
-        changes = {
-          ...changes,
-          namespaces: { ...changes.namespaces, added: own.added, removed: own.removed },
-        };
         for (const l of this.listeners) {
           try {
             l(snap, changes, previous);
@@ -303,7 +298,6 @@ export class DiscoveryCache {
     return () => {
       this.listeners.delete(l);
       if (census) this.censusListeners.delete(census);
-      if (this.listeners.size === 0) this.ledger.clear();
     };
   }
 
@@ -315,6 +309,27 @@ export class DiscoveryCache {
       snap.rendered.set(view, s);
     }
     return s;
+  }
+
+  /**
+   * Memoised serialisation, rendered where the model lives when the discovery offers that (the
+   * discovery worker: no parse of the whole document on the serving thread), else by `build`.
+   */
+  static renderAsync(snap: Snapshot, view: string, build: () => unknown): Promise<Buffer> {
+    const done = snap.rendered.get(view);
+    if (done) return Promise.resolve(done);
+    let p = snap.rendering.get(view);
+    if (!p) {
+      const elsewhere = snap.renderElsewhere?.(view) ?? Promise.resolve(undefined);
+      p = elsewhere.then((b) => {
+        const body = b ?? DiscoveryCache.render(snap, view, build);
+        snap.rendered.set(view, body);
+        snap.rendering.delete(view);
+        return body;
+      });
+      snap.rendering.set(view, p);
+    }
+    return p;
   }
 
   static gzip(snap: Snapshot, view: string, body: Buffer): Promise<Buffer> {

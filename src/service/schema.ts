@@ -152,10 +152,10 @@ export const ChangeEventSchema = Closed(
     census: Opt(
       Type.Boolean({
         description:
-          'true: namespaces the census saw come and go (`changes.namespaces.added`/`removed` only), told as ' +
-          'the kernel reports them, before a discovery shows them (also those added and removed between two ' +
-          'discoveries). The document of `generation` is unchanged: no patch; the event of the discovery that ' +
-          'shows them follows (its `changes` do not list those namespaces again).',
+          'true: network namespaces the census saw come and go (`changes.namespaces.added`/`removed` only), ' +
+          'in order, as the kernel reports them: before a discovery shows them, and also those no discovery ' +
+          'shows (added and removed between two, an inode reused). The document is unchanged (no patch); the ' +
+          "event of the discovery that shows them follows and lists them again. Events without it follow the document's generations.",
       }),
     ),
     drift: Opt(DriftSummarySchema),

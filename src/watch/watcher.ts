@@ -32,8 +32,9 @@ export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 
 /**
  * The network namespaces the census saw appear and vanish since it last told (nsfs inodes).
- * Handed over with every 'namespaces' change, so a namespace that comes and goes between two
- * discoveries is still reported (src/service/ledger.ts).
+ * Handed over with every 'namespaces' change: the service tells them at once (census change
+ * events, src/service/routes/events.ts), also a namespace that comes and goes between two
+ * discoveries, which no diff of two models shows.
  */
 export interface NamespaceDelta {
   added: number[];
@@ -310,7 +311,8 @@ export class ChangeWatcher {
     if (walk || performance.now() - this.lastWalk >= this.fullWalkMs) namespaces = this.walk();
     else if (touched || extras) {
       if (extras) census.recheckExtra();
-      namespaces = this.reconcile(census.live());
+      // Only when the set may have changed (census.ts `dirty`), or a namespace waits for another path.
+      if (census.takeDirty() || this.failed.size > 0) namespaces = this.reconcile(census.live());
     }
     // Both, when both happened: a busy host's namespace churn must not hide a network change's reason.
     if (namespaces) this.onChange('namespaces', namespaces);
@@ -326,6 +328,7 @@ export class ChangeWatcher {
     const holders = this.opts.extraPaths?.() ?? [];
     this.watchHolders(holders);
     census.walk(holders, [...this.mountFds.keys()]);
+    census.takeDirty();
     return this.reconcile(census.live());
   }
 

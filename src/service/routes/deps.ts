@@ -51,7 +51,7 @@ export function routeDeps(cache: DiscoveryCache, version: string): RouteDeps {
       'x-wirescope-generation': String(snap.generation),
     };
     if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-    const body = DiscoveryCache.render(snap, view, build);
+    const body = await DiscoveryCache.renderAsync(snap, view, build);
     headers['content-type'] = 'application/json';
     if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
       const gz = await DiscoveryCache.gzip(snap, view, body);

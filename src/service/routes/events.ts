@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import type { PatchOp } from '../../model/patch.js';
 import { diffJson } from '../../model/patch.js';
+import type { NamespaceDelta } from '../../watch/watcher.js';
 import { DiscoveryCache, type Snapshot } from '../cache.js';
 import type { ChangeEvent, HelloEvent, StreamError, VerifyReport } from '../contract.js';
 import { isEmpty } from '../diff.js';
@@ -20,7 +21,6 @@ import {
   sseFrame,
 } from '../events.js';
 import { PATCH_VIEW, PatchChain, type StepView } from '../increments.js';
-import type { NamespaceStep } from '../ledger.js';
 import { problem, problemResponse } from '../problem.js';
 import { type Env, firstLine, type RouteDeps } from './deps.js';
 
@@ -69,9 +69,9 @@ export function eventRoutes(
 
   // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
   // computed for it) only while someone subscribes.
-  // Namespaces the census saw come and go, told at once (ledger.ts): an event of the document the
-  // client has (no patch: the document did not move); the discovery's event follows with the patch.
-  const tellCensus = (step: NamespaceStep) => {
+  // Namespaces the census saw come and go, told at once: an event of the document the client has
+  // (no patch: the document did not move); the event of the discovery that shows them follows.
+  const tellCensus = (step: NamespaceDelta) => {
     const snap = cache.peek();
     if (!snap) return;
     const ev: ChangeEvent = {
