@@ -159,7 +159,7 @@ async function measure(
           const at = await events.waitFor(
             `the change event adding ${name} (${ino})`,
             (c) => c.changes.namespaces.added.includes(ino),
-            10_000,
+            30_000,
             since,
           );
           out.push(at - t0);
@@ -167,7 +167,7 @@ async function measure(
           const shown = await events.waitFor(
             `the discovery's change event adding ${name} (${ino})`,
             (c) => !c.census && c.changes.namespaces.added.includes(ino),
-            10_000,
+            30_000,
             since,
           );
           doc.push(shown - t0);
@@ -176,7 +176,7 @@ async function measure(
           await events.waitFor(
             `the discovery's change event removing ${name} (${ino})`,
             (c) => !c.census && c.changes.namespaces.removed.includes(ino),
-            10_000,
+            30_000,
             since,
           );
           cpu += cpuMs(svc.proc.pid) - c0;
@@ -301,30 +301,42 @@ export const suite: BenchSuite = {
             figures: { 'p50 ms': f(poll.latencies, 50), 'p99 ms': f(poll.latencies, 99) },
           });
         }
-        // Before and after in one run: full discoveries on every change, then incremental ones.
-        const full = await measure('events', p, samples, false);
-        const inc = await measure('events', p, samples, true);
-        cpuBase ??= inc.cpuPerChange;
-        results.push({
-          name: `ip netns add → /api/events change, ${n} netns, ${samples} samples`,
-          figures: {
-            'incremental p50 ms': f(inc.latencies, 50),
-            'incremental p99 ms': f(inc.latencies, 99),
-            'incremental document p50 ms': f(inc.docLatencies, 50),
-            'incremental document p99 ms': f(inc.docLatencies, 99),
-            'full p50 ms': f(full.latencies, 50),
-            'full p99 ms': f(full.latencies, 99),
-            'full document p50 ms': f(full.docLatencies, 50),
-            'incremental CPU ms/change': Number(inc.cpuPerChange.toFixed(1)),
-            'full CPU ms/change': Number(full.cpuPerChange.toFixed(1)),
-            'CPU ratio to 10 netns': Number((inc.cpuPerChange / cpuBase).toFixed(2)),
-          },
-          goal: {
-            text: 'p50 < 100 ms, p99 < 250 ms, CPU per change within 2× of 10 netns',
-            met:
-              pct(inc.latencies, 50) < 100 && pct(inc.latencies, 99) < 250 && inc.cpuPerChange <= 2 * cpuBase,
-          },
-        });
+        try {
+          // Before and after in one run: full discoveries on every change, then incremental ones.
+          // WIRESCOPE_BENCH_NO_FULL=1: incremental only (a full discovery of 1000 netns on a loaded host takes seconds).
+          const noFull = process.env.WIRESCOPE_BENCH_NO_FULL === '1';
+          const none: Measured = { latencies: [], docLatencies: [], cpuPerChange: Number.NaN };
+          const full = noFull ? none : await measure('events', p, samples, false);
+          const inc = await measure('events', p, samples, true);
+          cpuBase ??= inc.cpuPerChange;
+          results.push({
+            name: `ip netns add → /api/events change, ${n} netns, ${samples} samples`,
+            figures: {
+              'incremental p50 ms': f(inc.latencies, 50),
+              'incremental p99 ms': f(inc.latencies, 99),
+              'incremental document p50 ms': f(inc.docLatencies, 50),
+              'incremental document p99 ms': f(inc.docLatencies, 99),
+              'full p50 ms': f(full.latencies, 50),
+              'full p99 ms': f(full.latencies, 99),
+              'full document p50 ms': f(full.docLatencies, 50),
+              'incremental CPU ms/change': Number(inc.cpuPerChange.toFixed(1)),
+              'full CPU ms/change': Number(full.cpuPerChange.toFixed(1)),
+              'CPU ratio to 10 netns': Number((inc.cpuPerChange / cpuBase).toFixed(2)),
+            },
+            goal: {
+              text: 'p50 < 100 ms, p99 < 250 ms, CPU per change within 2× of 10 netns',
+              met:
+                pct(inc.latencies, 50) < 100 &&
+                pct(inc.latencies, 99) < 250 &&
+                inc.cpuPerChange <= 2 * cpuBase,
+            },
+          });
+        } catch (err) {
+          results.push({
+            name: `ip netns add → /api/events change, ${n} netns: failed`,
+            figures: { error: err instanceof Error ? err.message : String(err) },
+          });
+        }
       } finally {
         ipBatch(fleet.map((ns) => `netns del ${ns}`));
       }
