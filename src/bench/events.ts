@@ -3,11 +3,15 @@
  * p99 < 250 ms, and CPU per change at 1000 netns within 2× of 10 netns): on a
  * host with N extra network namespaces (10, 200 and 1000; --quick: 10 and 50),
  * a client subscribed to `/api/events` times `ip netns add` (from just before
- * the command) to the `change` event that lists the new namespace's inode;
+ * the command) to the first `change` event that lists the new namespace's
+ * inode (the census's, where the census runs on events), and to the event of
+ * the discovery whose document shows it ("document");
  * then `ip netns del` and its event, and a random pause (0–500 ms) so the old
  * census's 500 ms phase is sampled evenly. The service's CPU time (all its
  * threads, /proc/PID/stat) from the add to the removal's event, halved, is
  * the CPU per change.
+ *
+ * The largest size also runs the churn and idle cases (events-load.ts).
  *
  * Compared in the same run, each in a `wirescope serve` process of its own:
  * incremental discoveries against full ones on every change
