@@ -7,7 +7,7 @@
  */
 import { gzip } from 'node:zlib';
 import type { Discovery } from '../model/types.js';
-import type { ChangeReason } from '../watch/watcher.js';
+import type { ChangeReason, NamespaceDelta } from '../watch/watcher.js';
 import { type ChangeSet, diffDiscoveries } from './diff.js';
 
 /**
@@ -32,6 +32,8 @@ export interface Product {
   /** Holder paths for the change watcher (bind mounts in other mount namespaces, fds). */
   holders: string[];
   startedAt: string;
+  /** Renders a view made only on request (where the model lives); undefined when it cannot any more. */
+  render?: (view: string) => Promise<Buffer | undefined>;
 }
 
 /** Paths that keep process-less network namespaces alive (see watch.ts), from a model. */
@@ -53,6 +55,9 @@ export class Snapshot {
   private model: Discovery | undefined;
   readonly holders: readonly string[];
   readonly startedAt: string;
+  /** Views being rendered on request (Product.render), shared by simultaneous requests. */
+  readonly rendering = new Map<string, Promise<Buffer>>();
+  readonly renderElsewhere: ((view: string) => Promise<Buffer | undefined>) | undefined;
 
   constructor(
     /** Increments with every finished discovery. */
@@ -65,6 +70,7 @@ export class Snapshot {
       this.rendered = source.rendered;
       this.holders = source.holders;
       this.startedAt = source.startedAt;
+      this.renderElsewhere = source.render;
     } else {
       this.model = source;
       this.rendered = new Map();
@@ -86,7 +92,15 @@ export class Snapshot {
 
 const isProduct = (x: Discovery | Product): x is Product => x instanceof Object && 'rendered' in x;
 
+/** A finished discovery for those who listen: `changes` against `previous`. */
 export type SnapshotListener = (snap: Snapshot, changes: ChangeSet, previous: Snapshot | undefined) => void;
+
+/**
+ * Namespaces the census saw come and go (nsfs inodes), told at once: before a discovery shows
+ * them, and also those a diff of two discoveries cannot show (added and removed between them, an
+ * inode reused between them).
+ */
+export type CensusListener = (delta: NamespaceDelta) => void;
 
 export interface CacheOptions {
   /** Rediscover when the result is older than this, even without change events (default 60 s). */
@@ -144,10 +158,19 @@ export class DiscoveryCache {
    * incrementally; any other (engine events, an unnamed reason such as `?fresh=1`) asks for a
    * full discovery.
    */
-  markDirty(reason?: ChangeReason): void {
+  markDirty(reason?: ChangeReason, delta?: NamespaceDelta): void {
     this.epoch++;
     if (reason !== 'netlink' && reason !== 'namespaces') this.needFull = true;
+    if (!delta) return;
+    for (const l of this.censusListeners) {
+      try {
+        l(delta);
+      } catch {
+        // as for snapshot listeners
+      }
+    }
   }
+  private readonly censusListeners = new Set<CensusListener>();
   /** A change since the last discovery started that an incremental one would not see. */
   private needFull = true;
   /** Monotonic time (ms) the last full discovery started: one runs at least every maxAgeMs. */
@@ -238,10 +261,9 @@ export class DiscoveryCache {
         // Diffing 500 namespaces costs tens of milliseconds: here only for listeners, and only when
         // the discovery did not bring its own diff (the worker computes it beside the previous model).
         let changes: ChangeSet | undefined = isProduct(product) ? product.changes : undefined;
-        if (!changes && this.listeners.size > 0)
-          changes = diffDiscoveries(previous?.discovery, snap.discovery);
+        if (this.listeners.size === 0) return snap;
+        changes ??= diffDiscoveries(previous?.discovery, snap.discovery);
         for (const l of this.listeners) {
-          if (!changes) break;
           try {
             l(snap, changes, previous);
           } catch {
@@ -269,9 +291,14 @@ export class DiscoveryCache {
   /** A discovery that has not started reading yet (waiting for the running one, or for the next tick). */
   private queued: Promise<Snapshot> | undefined;
 
-  onSnapshot(l: SnapshotListener): () => void {
+  /** Listens to finished discoveries and, while it does, `census` hears of namespaces at once. */
+  onSnapshot(l: SnapshotListener, census?: CensusListener): () => void {
     this.listeners.add(l);
-    return () => this.listeners.delete(l);
+    if (census) this.censusListeners.add(census);
+    return () => {
+      this.listeners.delete(l);
+      if (census) this.censusListeners.delete(census);
+    };
   }
 
   /** Memoised serialisation of a view of the snapshot. */
@@ -282,6 +309,27 @@ export class DiscoveryCache {
       snap.rendered.set(view, s);
     }
     return s;
+  }
+
+  /**
+   * Memoised serialisation, rendered where the model lives when the discovery offers that (the
+   * discovery worker: no parse of the whole document on the serving thread), else by `build`.
+   */
+  static renderAsync(snap: Snapshot, view: string, build: () => unknown): Promise<Buffer> {
+    const done = snap.rendered.get(view);
+    if (done) return Promise.resolve(done);
+    let p = snap.rendering.get(view);
+    if (!p) {
+      const elsewhere = snap.renderElsewhere?.(view) ?? Promise.resolve(undefined);
+      p = elsewhere.then((b) => {
+        const body = b ?? DiscoveryCache.render(snap, view, build);
+        snap.rendered.set(view, body);
+        snap.rendering.delete(view);
+        return body;
+      });
+      snap.rendering.set(view, p);
+    }
+    return p;
   }
 
   static gzip(snap: Snapshot, view: string, body: Buffer): Promise<Buffer> {

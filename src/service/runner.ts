@@ -5,15 +5,19 @@
 import { Worker } from 'node:worker_threads';
 import type { DiscoverOptions } from '../discover.js';
 import type { Product, RunHint } from './cache.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
+import type { LazyView, WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
 /** How long close() waits for the worker to release its sockets before terminating it. */
 const CLOSE_TIMEOUT_MS = 3000;
+
+const isLazyView = (view: string): view is LazyView => view === 'v1' || view === 'mobyshark';
 
 export class WorkerRunner {
   private worker: Worker | undefined;
   private nextId = 1;
   private pending = new Map<number, { resolve: (p: Product) => void; reject: (e: Error) => void }>();
+  /** Lazy renderings asked for: undefined when the worker no longer holds that model (or died). */
+  private renders = new Map<number, (b: Buffer | undefined) => void>();
   private closed = false;
   private engineListeners = new Set<() => void>();
   private released: (() => void) | undefined;
@@ -42,6 +46,12 @@ export class WorkerRunner {
         this.released?.();
         return;
       }
+      if ('view' in m) {
+        const done = this.renders.get(m.id);
+        this.renders.delete(m.id);
+        done?.(m.view ? Buffer.from(m.view.buffer, m.view.byteOffset, m.view.byteLength) : undefined);
+        return;
+      }
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
@@ -52,12 +62,21 @@ export class WorkerRunner {
       const rendered = new Map<string, Buffer>();
       for (const [k, v] of Object.entries(m.views))
         rendered.set(k, Buffer.from(v.buffer, v.byteOffset, v.byteLength));
-      p.resolve({ rendered, changes: m.changes, holders: m.holders, startedAt: m.startedAt });
+      const startedAt = m.startedAt;
+      p.resolve({
+        rendered,
+        changes: m.changes,
+        holders: m.holders,
+        startedAt,
+        render: (view) => this.render(view, startedAt),
+      });
     });
     const fail = (err: Error) => {
       if (this.worker === w) this.worker = undefined;
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
+      for (const done of this.renders.values()) done(undefined);
+      this.renders.clear();
     };
     w.on('error', (err) => fail(new Error(`discovery worker failed: ${err.message}`)));
     w.on('exit', (code) => {
@@ -77,12 +96,25 @@ export class WorkerRunner {
     });
   }
 
+  /** A lazy view (worker.ts LAZY_VIEWS) of the discovery started at `startedAt`, if the worker still holds it. */
+  render(view: string, startedAt: string): Promise<Buffer | undefined> {
+    const w = this.worker;
+    if (this.closed || !w || !isLazyView(view)) return Promise.resolve(undefined);
+    const id = this.nextId++;
+    return new Promise((resolve) => {
+      this.renders.set(id, resolve);
+      w.postMessage({ id, op: 'render', view, startedAt } satisfies WorkerRequest);
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const w = this.worker;
     this.worker = undefined;
     for (const p of this.pending.values()) p.reject(new Error('the service is shutting down'));
     this.pending.clear();
+    for (const done of this.renders.values()) done(undefined);
+    this.renders.clear();
     if (!w) return;
     // The worker closes its network sockets first (a terminated thread leaves its fds open);
     // one that does not answer in time is terminated all the same.

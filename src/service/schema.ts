@@ -149,6 +149,15 @@ export const ChangeEventSchema = Closed(
     generation: Type.Integer(),
     startedAt: Type.String({ description: "the discovery's startedAt" }),
     changes: ChangeSetSchema,
+    census: Opt(
+      Type.Boolean({
+        description:
+          'true: network namespaces the census saw come and go (`changes.namespaces.added`/`removed` only), ' +
+          'in order, as the kernel reports them: before a discovery shows them, and also those no discovery ' +
+          'shows (added and removed between two, an inode reused). The document is unchanged (no patch); the ' +
+          "event of the discovery that shows them follows and lists them again. Events without it follow the document's generations.",
+      }),
+    ),
     drift: Opt(DriftSummarySchema),
     base: Opt(
       Type.Integer({

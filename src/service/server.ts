@@ -147,8 +147,8 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     // The watcher gets its own thread unless everything runs in-process (tests with a custom run).
     const Watcher = inProcess ? ChangeWatcher : ThreadedWatcher;
     watcher = new Watcher(
-      (reason) => {
-        cache.markDirty(reason);
+      (reason, delta) => {
+        cache.markDirty(reason, delta);
         if (service.subscribers() > 0) settle.notify();
       },
       {

@@ -403,8 +403,17 @@ describe('web UI in headless Chromium on a real topology', () => {
       (await page.locator('#changes').textContent()) ?? '',
       new RegExp(`\\+ (${topo.prefix}c|\\d+ namespaces)`),
     );
+    // The namespace may show before its veth is on the bridge (addLeaf's steps can land in two
+    // discoveries): wait for the bridge's count to take it in.
     const seg = page.locator('.section-head', { hasText: topo.bridge });
-    assert.match((await seg.locator('.seg-count').textContent()) ?? '', /^3 namespaces$/);
+    await seg
+      .locator('.seg-count', { hasText: /^3 namespaces$/ })
+      .waitFor({ timeout: 20_000 })
+      .catch(async () => {
+        throw new Error(
+          `timed out waiting for the bridge's section to count 3 namespaces; it says ${await seg.locator('.seg-count').textContent()}`,
+        );
+      });
     await page.screenshot({ path: `${SHOTS}/live.png` });
   });
 

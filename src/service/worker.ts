@@ -1,7 +1,7 @@
 /**
- * The discovery worker: runs the whole pipeline, renders the views the
- * service serves (native, Ghostwire v1, mobyshark) and diffs against the
- * previous result, then hands the bytes over (transferred, not copied). The
+ * The discovery worker: runs the whole pipeline, renders the native view and
+ * diffs against the previous result, then hands the bytes over (transferred,
+ * not copied); Ghostwire v1 and mobyshark are rendered when first requested. The
  * serving thread stays free while a 500-namespace host is rediscovered.
  */
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,8 +23,13 @@ export interface WorkerInit {
 }
 export interface WorkerRequest {
   id: number;
-  /** Release everything before the thread is terminated (see WorkerRunner.close). */
-  op?: 'close';
+  /**
+   * close: release everything before the thread is terminated (see WorkerRunner.close);
+   * render: serialise `view` of the latest model, if it is the one started at `startedAt`.
+   */
+  op?: 'close' | 'render';
+  view?: LazyView;
+  startedAt?: string;
   /** Rediscover only what changed (RunHint); otherwise a full discovery that records for the next incremental one. */
   incremental?: boolean;
 }
@@ -39,7 +44,20 @@ export type WorkerReply =
       startedAt: string;
     }
   | { id: number; ok: false; message: string }
+  /** A lazy view; null when the latest model is no longer the one asked for. */
+  | { id: number; view: Uint8Array | null }
   | { id: number; closed: true };
+
+/**
+ * Views rendered only when requested (`render`), of the latest model: most discoveries on a busy
+ * host are never read as Ghostwire v1 before the next one replaces them, and each costs a
+ * serialisation of the whole host.
+ */
+export const LAZY_VIEWS = ['v1', 'mobyshark'] as const;
+export type LazyView = (typeof LAZY_VIEWS)[number];
+
+const renderView = (view: LazyView, d: Discovery): Uint8Array =>
+  enc.encode(JSON.stringify(view === 'v1' ? toGhostwireV1(d) : mobyshark(d)));
 
 const init = workerData as WorkerInit;
 const tracker = init.engines ? createEngineTracker() : undefined;
@@ -69,6 +87,18 @@ parentPort?.on('message', async (req: WorkerRequest) => {
     parentPort?.postMessage({ id: req.id, closed: true } satisfies WorkerReply);
     return;
   }
+  if (req.op === 'render') {
+    const latest = previous;
+    const view =
+      req.view && latest !== undefined && latest.startedAt === req.startedAt
+        ? renderView(req.view, latest)
+        : null;
+    parentPort?.postMessage(
+      { id: req.id, view } satisfies WorkerReply,
+      view ? [view.buffer as ArrayBuffer] : [],
+    );
+    return;
+  }
   try {
     const d = await discover({ ...options, incremental: req.incremental ? 'reuse' : 'record' });
     const native = enc.encode(JSON.stringify(d));
@@ -76,8 +106,6 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       native,
       // The patch from the previous document to this one, for the change events (increments.ts).
       [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, d, native.byteLength)),
-      v1: enc.encode(JSON.stringify(toGhostwireV1(d))),
-      mobyshark: enc.encode(JSON.stringify(mobyshark(d))),
       // The drift of the declared labs, beside the model it was measured on (serve --verify).
       ...(labs ? { verify: enc.encode(JSON.stringify(await driftOrError(labs, d))) } : {}),
     };

@@ -28,6 +28,12 @@ export class NetnsCensus {
   /** Holder paths (bind mounts elsewhere, fds) that opened a namespace when last checked. */
   private extra = new Map<number, string>();
   private extraPaths: readonly string[] = [];
+  /**
+   * Whether the set of live inodes may have changed since takeDirty(): most process events (a
+   * fork, exec or exit in a namespace other processes keep) do not change it, and rebuilding the
+   * set costs O(namespaces), so the watcher looks at it only when this says so.
+   */
+  private dirty = true;
 
   constructor(private readonly procRoot = '/proc') {}
 
@@ -36,6 +42,7 @@ export class NetnsCensus {
     const { pids } = liveNetnsDetailed(this.procRoot, []);
     this.pidNs.clear();
     this.nsPids.clear();
+    this.dirty = true;
     for (const [pid, ino] of pids) this.setPid(pid, ino);
     this.mounts.clear();
     for (const m of new Set([`${this.procRoot}/self/mountinfo`, ...mountinfos])) this.remount(m);
@@ -60,7 +67,17 @@ export class NetnsCensus {
     this.pidNs.delete(pid);
     const set = this.nsPids.get(was);
     set?.delete(pid);
-    if (set?.size === 0) this.nsPids.delete(was);
+    if (set?.size === 0) {
+      this.nsPids.delete(was);
+      this.dirty = true;
+    }
+  }
+
+  /** Whether the live set may have changed since the last call (see `dirty`). */
+  takeDirty(): boolean {
+    const d = this.dirty;
+    this.dirty = false;
+    return d;
   }
 
   /** Reads the nsfs bind mounts of one mountinfo file again (a missing file has none). */
@@ -75,17 +92,21 @@ export class NetnsCensus {
     } catch {
       // the process is gone: its mount namespace's mounts no longer count through it
     }
+    const before = this.mounts.get(path);
+    if (!before || before.size !== found.size || [...found.keys()].some((ino) => !before.has(ino)))
+      this.dirty = true;
     this.mounts.set(path, found);
   }
 
   /** Stops counting a mountinfo file's mounts. */
   dropMounts(path: string): void {
-    this.mounts.delete(path);
+    if (this.mounts.delete(path)) this.dirty = true;
   }
 
   /** Holder paths from the latest discovery; checked now (stat, as liveNetns does). */
   setExtra(paths: readonly string[]): void {
     this.extraPaths = paths;
+    const before = this.extra;
     this.extra = new Map();
     for (const p of paths) {
       try {
@@ -95,6 +116,8 @@ export class NetnsCensus {
         // gone
       }
     }
+    if (before.size !== this.extra.size || [...this.extra.keys()].some((ino) => !before.has(ino)))
+      this.dirty = true;
   }
 
   /** Checks the holder paths again (their holders have no events of their own). */
@@ -132,6 +155,7 @@ export class NetnsCensus {
     if (!set) {
       set = new Set();
       this.nsPids.set(ino, set);
+      this.dirty = true;
     }
     set.add(pid);
   }

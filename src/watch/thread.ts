@@ -1,6 +1,6 @@
 /** Main-thread handle of the watcher thread (worker.ts); same surface as ChangeWatcher. */
 import { Worker } from 'node:worker_threads';
-import type { ChangeReason, WatcherOptions, WatchStatus } from './watcher.js';
+import type { ChangeReason, NamespaceDelta, WatcherOptions, WatchStatus } from './watcher.js';
 import type { WatchWorkerIn, WatchWorkerOut } from './worker.js';
 
 export class ThreadedWatcher {
@@ -12,7 +12,7 @@ export class ThreadedWatcher {
   private workerStatus: WatchStatus | undefined;
 
   constructor(
-    private readonly onChange: (reason: ChangeReason) => void,
+    private readonly onChange: (reason: ChangeReason, delta?: NamespaceDelta) => void,
     private readonly opts: WatcherOptions = {},
   ) {}
 
@@ -20,7 +20,7 @@ export class ThreadedWatcher {
     const { extraPaths, ...data } = this.opts;
     const w = new Worker(new URL('./worker.js', import.meta.url), { workerData: data });
     w.on('message', (m: WatchWorkerOut) => {
-      if ('change' in m) this.onChange(m.change as ChangeReason);
+      if ('change' in m) this.onChange(m.change as ChangeReason, m.delta);
       else {
         this.watchedNamespaces = m.watched;
         this.workerStatus = m.status;

@@ -31,6 +31,17 @@ import { liveNetns } from './nsset.js';
 export type ChangeReason = 'netlink' | 'namespaces' | 'engine';
 
 /**
+ * The network namespaces the census saw appear and vanish since it last told (nsfs inodes).
+ * Handed over with every 'namespaces' change: the service tells them at once (census change
+ * events, src/service/routes/events.ts), also a namespace that comes and goes between two
+ * discoveries, which no diff of two models shows.
+ */
+export interface NamespaceDelta {
+  added: number[];
+  removed: number[];
+}
+
+/**
  * How long to let a burst of notifications settle before rediscovering once:
  * one veth pair coming up is a dozen rtnetlink messages in a few milliseconds.
  */
@@ -127,7 +138,7 @@ export class ChangeWatcher {
   private stats = { events: 0, connectorOverflows: 0, netlinkOverflows: 0, walks: 0 };
 
   constructor(
-    private readonly onChange: (reason: ChangeReason) => void,
+    private readonly onChange: (reason: ChangeReason, delta?: NamespaceDelta) => void,
     private readonly opts: WatcherOptions = {},
   ) {
     this.intervalMs = opts.intervalMs ?? 500;
@@ -227,17 +238,19 @@ export class ChangeWatcher {
   tick(): void {
     this.stats.walks++;
     const live = (this.opts.census ?? liveNetns)(this.opts.procRoot, this.opts.extraPaths?.() ?? []);
-    let changed = this.reconcile(live);
+    const delta = this.reconcile(live);
+    let changed: ChangeReason | undefined;
     for (const sock of this.sockets.values()) {
       try {
-        if (sock.drain().length > 0) changed ??= 'netlink';
+        if (sock.drain().length > 0) changed = 'netlink';
       } catch {
         // ENOBUFS: the kernel dropped notifications because we were slow; something did change.
         this.stats.netlinkOverflows++;
-        changed ??= 'netlink';
+        changed = 'netlink';
       }
     }
-    if (changed) this.onChange(changed);
+    if (delta) this.onChange('namespaces', delta);
+    else if (changed) this.onChange(changed);
   }
 
   /**
@@ -294,19 +307,20 @@ export class ChangeWatcher {
       }
       changed ??= 'netlink';
     });
-    let namespaces: ChangeReason | undefined;
+    let namespaces: NamespaceDelta | undefined;
     if (walk || performance.now() - this.lastWalk >= this.fullWalkMs) namespaces = this.walk();
     else if (touched || extras) {
       if (extras) census.recheckExtra();
-      namespaces = this.reconcile(census.live());
+      // Only when the set may have changed (census.ts `dirty`), or a namespace waits for another path.
+      if (census.takeDirty() || this.failed.size > 0) namespaces = this.reconcile(census.live());
     }
     // Both, when both happened: a busy host's namespace churn must not hide a network change's reason.
-    if (namespaces) this.onChange(namespaces);
+    if (namespaces) this.onChange('namespaces', namespaces);
     if (changed) this.onChange(changed);
   }
 
-  /** The full walk of the event-mode census; returns 'namespaces' when the set changed. */
-  private walk(): ChangeReason | undefined {
+  /** The full walk of the event-mode census; returns what changed in the set, if anything. */
+  private walk(): NamespaceDelta | undefined {
     const census = this.census;
     if (!census) return undefined;
     this.stats.walks++;
@@ -314,6 +328,7 @@ export class ChangeWatcher {
     const holders = this.opts.extraPaths?.() ?? [];
     this.watchHolders(holders);
     census.walk(holders, [...this.mountFds.keys()]);
+    census.takeDirty();
     return this.reconcile(census.live());
   }
 
@@ -390,13 +405,15 @@ export class ChangeWatcher {
 
   /**
    * Takes the census's answer: opens a socket in every new namespace, closes those of vanished
-   * ones; returns 'namespaces' when the set differs from the last one (not on the first).
+   * ones; returns the namespaces added and removed since the last answer (nothing on the first).
    */
-  private reconcile(live: Map<number, string>): ChangeReason | undefined {
-    let changed: ChangeReason | undefined;
-    if (this.known) {
-      if (live.size !== this.known.size) changed = 'namespaces';
-      else for (const ino of live.keys()) if (!this.known.has(ino)) changed = 'namespaces';
+  private reconcile(live: Map<number, string>): NamespaceDelta | undefined {
+    let changed: NamespaceDelta | undefined;
+    const known = this.known;
+    if (known) {
+      const added = [...live.keys()].filter((ino) => !known.has(ino));
+      const removed = [...known].filter((ino) => !live.has(ino));
+      if (added.length + removed.length > 0) changed = { added, removed };
     }
     this.known = new Set(live.keys());
     for (const [ino, path] of this.failed) if (live.get(ino) !== path) this.failed.delete(ino);

@@ -6,15 +6,20 @@
  * its messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChangeWatcher, type WatcherOptions, type WatchStatus } from './watcher.js';
+import { ChangeWatcher, type NamespaceDelta, type WatcherOptions, type WatchStatus } from './watcher.js';
 
 export type WatchWorkerIn = { holders: string[] } | { stop: true };
-export type WatchWorkerOut = { change: string } | { watched: number; status: WatchStatus };
+export type WatchWorkerOut =
+  | { change: string; delta?: NamespaceDelta }
+  | { watched: number; status: WatchStatus };
 
 let holders: readonly string[] = [];
 const opts = workerData as Omit<WatcherOptions, 'extraPaths'>;
 const watcher = new ChangeWatcher(
-  (reason) => parentPort?.postMessage({ change: reason } satisfies WatchWorkerOut),
+  (reason, delta) =>
+    parentPort?.postMessage(
+      (delta ? { change: reason, delta } : { change: reason }) satisfies WatchWorkerOut,
+    ),
   {
     blocking: true,
     ...opts,

@@ -173,6 +173,18 @@ describe('document increments: diff on the service, patch in the UI', () => {
     assert.ok(ok.kind === 'patched' && ok.discovery.durationMs === 7 && ok.generation === 5);
   });
 
+  it("leaves the copy as it is on the census's namespace events (no patch), unless it has none", () => {
+    const d = clone(sampleDiscovery()) as unknown as Discovery;
+    const census: ChangeEvent = {
+      generation: 7,
+      startedAt: '',
+      census: true,
+      changes: { ...NOTHING, namespaces: { added: [4026531999], removed: [], changed: [] } },
+    };
+    assert.equal(catchUp(d, 4, census).kind, 'current');
+    assert.equal(catchUp(undefined, 0, census).kind, 'refetch');
+  });
+
   it('leaves out a step larger than the document, or than MAX_PATCH_BYTES', () => {
     const d = clone(sampleDiscovery());
     const small = JSON.parse(stepView(d, 'a', { ...d, durationMs: 1 }, 100_000)) as StepView;

@@ -19,6 +19,8 @@ export type CatchUp =
 export function catchUp(doc: Discovery | undefined, generation: number, ev: ChangeEvent): CatchUp {
   if (doc !== undefined && ev.generation <= generation) return { kind: 'current' };
   if (doc === undefined) return { kind: 'refetch', why: 'no document yet' };
+  // The census's news of namespaces that came and went between discoveries: the document did not move.
+  if (ev.census) return { kind: 'current' };
   if (ev.patch === undefined || ev.base === undefined)
     return { kind: 'refetch', why: 'the event has no patch' };
   if (ev.base !== generation)

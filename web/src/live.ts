@@ -80,6 +80,9 @@ export function follow(s: AppState, v: LiveView): void {
   /** A reconnect: whatever the events say, the copy is fetched again (see the hello handler). */
   let reconnected = false;
   const onChange = async (e: ChangeEvent): Promise<void> => {
+    // The census's early word of namespaces (no patch): the discovery's event that follows moves
+    // the copy, marks and logs them; logging both would list each namespace twice.
+    if (e.census) return;
     queue.push(e);
     if (running) return; // the running loop picks it up
     running = true;

@@ -43,7 +43,8 @@ export function routeDeps(cache: DiscoveryCache, version: string): RouteDeps {
 
 /**
  * RouteDeps.sendJson: a memoised JSON rendering of a snapshot, ETagged per
- * generation and view, gzipped (memoised too) when the client accepts it.
+ * generation and view (rendered where the model lives: the discovery worker
+ * when it still holds it), gzipped (memoised too) when the client accepts it.
  * Exported for the hub (src/hub/), which serves its merged snapshots the same way.
  */
 export async function sendSnapshotJson(
@@ -59,7 +60,7 @@ export async function sendSnapshotJson(
     'x-wirescope-generation': String(snap.generation),
   };
   if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-  const body = DiscoveryCache.render(snap, view, build);
+  const body = await DiscoveryCache.renderAsync(snap, view, build);
   headers['content-type'] = 'application/json';
   if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
     const gz = await DiscoveryCache.gzip(snap, view, body);

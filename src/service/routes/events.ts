@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import type { PatchOp } from '../../model/patch.js';
 import { diffJson } from '../../model/patch.js';
+import type { NamespaceDelta } from '../../watch/watcher.js';
 import { DiscoveryCache, type Snapshot } from '../cache.js';
 import type { ChangeEvent, HelloEvent, StreamError, VerifyReport } from '../contract.js';
 import { isEmpty } from '../diff.js';
@@ -68,6 +69,23 @@ export function eventRoutes(
 
   // Each change is encoded once, for every subscriber; the cache is listened to (and diffs are
   // computed for it) only while someone subscribes.
+  // Namespaces the census saw come and go, told at once: an event of the document the client has
+  // (no patch: the document did not move); the event of the discovery that shows them follows.
+  const tellCensus = (step: NamespaceDelta) => {
+    const snap = cache.peek();
+    if (!snap) return;
+    const ev: ChangeEvent = {
+      generation: snap.generation,
+      startedAt: snap.startedAt,
+      census: true,
+      changes: {
+        namespaces: { added: step.added, removed: step.removed, changed: [] },
+        interfaces: { added: [], removed: [], changed: [] },
+        containers: { added: [], removed: [], changed: [] },
+      },
+    };
+    hub.broadcast(sseFrame('change', JSON.stringify(ev), String(snap.generation)));
+  };
   const broadcast = (snap: Snapshot, changes: ChangeEvent['changes'], previous: Snapshot | undefined) => {
     if (previous) {
       const native = DiscoveryCache.render(snap, 'native', () => snap.discovery);
@@ -93,7 +111,7 @@ export function eventRoutes(
     unlisten?.();
     // A stream's first document is the one its hello names: the chain starts there.
     if (active) chain.start(cache.generation);
-    unlisten = active ? cache.onSnapshot(broadcast) : undefined;
+    unlisten = active ? cache.onSnapshot(broadcast, tellCensus) : undefined;
   });
 
   app.get('/api/events', (c) => {
