@@ -170,7 +170,7 @@ class Follower {
           }
           const s = parseSlice(item, this.service, this.portName);
           if (s) slices.set(s.name, s);
-          if (s?.problems.length) problems.push(`${s.name}: ${s.problems.join('; ')}`);
+          if (s?.problems.length) problems.push(`${s.name}: ${summary(s.problems)}`);
         }
         rv = resourceVersionOf(page);
         const next = page.metadata?._continue;
@@ -193,7 +193,7 @@ class Follower {
     for (const [k, v] of slices) this.slices.set(k, v);
     this.resourceVersion = rv;
     this.backoffMs = BACKOFF_MIN_MS;
-    if (problems.length) this.fail(`${this.what}: ${problems.join('; ')}`);
+    if (problems.length) this.fail(`${this.what}: ${summary(problems)}`);
     this.publish();
     this.startWatch();
   }
@@ -259,7 +259,7 @@ class Follower {
           this.fail(`${this.what}: slice ${name} beyond ${MAX_SLICES} ignored`);
         } else {
           this.slices.set(name, s);
-          if (s.problems.length) this.fail(`${this.what}: ${name}: ${s.problems.join('; ')}`);
+          if (s.problems.length) this.fail(`${this.what}: ${name}: ${summary(s.problems)}`);
         }
       }
       this.publish();
@@ -335,6 +335,12 @@ class Follower {
   private fail(message: string): void {
     if (!this.stopped) this.onError(message);
   }
+}
+
+/** The first problems of a list, for one line of bounded length. */
+function summary(problems: readonly string[]): string {
+  const more = problems.length - 8;
+  return problems.slice(0, 8).join('; ') + (more > 0 ? `; and ${more} more` : '');
 }
 
 /** Request middleware that lets a list be aborted (stop) or time out. */
