@@ -8,7 +8,7 @@
  * ports against 1–65535, counts against the API's own limits; what fails is
  * left out and said in one escaped line, and the rest goes on.
  */
-import { isIP } from 'node:net';
+import { BlockList, isIP } from 'node:net';
 import { escapeTerminal } from '../../views/terminal.js';
 import type { AgentTarget } from './source.js';
 
@@ -29,6 +29,38 @@ export const MAX_SLICES = 1000;
 
 /** The label the endpoint slice controller puts on every slice of a Service. */
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+/**
+ * Who wrote a slice: the controller that builds them from a Service's selector
+ * sets this label to its own name. The hub sends the agents' token to every
+ * address it follows, so a slice written by anything else (a person or another
+ * controller with write access to the namespace) is not followed.
+ */
+export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
+export const ENDPOINTSLICE_CONTROLLER = 'endpointslice-controller.k8s.io';
+
+/**
+ * Addresses the API itself refuses for an endpoint (ValidateEndpointIP in
+ * k8s.io/kubernetes pkg/apis/core/validation: unspecified, loopback, link-local,
+ * link-local multicast), and any multicast: never a pod's, and link-local holds
+ * cloud metadata services (169.254.169.254) the token must never reach.
+ */
+const NOT_A_POD = new BlockList();
+NOT_A_POD.addSubnet('0.0.0.0', 8, 'ipv4');
+NOT_A_POD.addSubnet('127.0.0.0', 8, 'ipv4');
+NOT_A_POD.addSubnet('169.254.0.0', 16, 'ipv4');
+NOT_A_POD.addSubnet('224.0.0.0', 4, 'ipv4');
+NOT_A_POD.addAddress('255.255.255.255', 'ipv4');
+NOT_A_POD.addAddress('::', 'ipv6');
+NOT_A_POD.addAddress('::1', 'ipv6');
+NOT_A_POD.addSubnet('fe80::', 10, 'ipv6');
+NOT_A_POD.addSubnet('ff00::', 8, 'ipv6');
+/**
+ * IPv4-mapped IPv6 addresses: never a pod's IPv6 address. (BlockList matches an
+ * IPv4 address against this rule too, so it is a list of its own, asked about
+ * IPv6 addresses only; it already checks mapped ones against the IPv4 rules above.)
+ */
+const MAPPED = new BlockList();
+MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -96,6 +128,8 @@ export function parseSlice(obj: unknown, service: string, portName: string): Sli
     targets: [],
     problems: [problem],
   });
+  if (labels[MANAGED_BY_LABEL] !== ENDPOINTSLICE_CONTROLLER)
+    return none(`managed by ${quote(labels[MANAGED_BY_LABEL])}, not the endpoint slice controller`);
 
   // FQDN slices (deprecated) are never made for a Service with a selector.
   const family = obj.addressType === 'IPv4' ? 4 : obj.addressType === 'IPv6' ? 6 : 0;
@@ -150,6 +184,13 @@ function endpointTarget(
   // A zone index ("%eth0") has no meaning for a pod address and would need escaping in a URL.
   if (typeof address !== 'string' || isIP(address) !== family || address.includes('%')) {
     problems.push(`address ${quote(address)} is not an IPv${family} address`);
+    return undefined;
+  }
+  if (
+    NOT_A_POD.check(address, family === 6 ? 'ipv6' : 'ipv4') ||
+    (family === 6 && MAPPED.check(address, 'ipv6'))
+  ) {
+    problems.push(`address ${quote(address)} cannot be a pod's`);
     return undefined;
   }
   const url = `http://${family === 6 ? `[${address}]` : address}:${port}`;

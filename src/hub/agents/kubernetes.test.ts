@@ -273,6 +273,25 @@ describe('Kubernetes agent source (fake API server only: no cluster here)', () =
       }),
     );
     server.apply('ADDED', server.slice('hostile-e', [ep('10.9.1.4', 'fqdn')], { addressType: 'FQDN' }));
+    server.apply(
+      'ADDED',
+      server.slice('hostile-g', [
+        ep('127.0.0.1', 'loopback'),
+        ep('169.254.169.254', 'metadata'),
+        ep('0.0.0.0', 'unspecified'),
+        ep('224.0.0.1', 'multicast'),
+      ]),
+    );
+    server.apply(
+      'ADDED',
+      server.slice(
+        'hostile-h',
+        [ep('fe80::1', 'v6-link-local'), ep('::ffff:127.0.0.1', 'mapped'), ep('::1', 'lo6')],
+        {
+          addressType: 'IPv6',
+        },
+      ),
+    );
     const other = server.slice('other-service', [ep('10.9.1.5', 'other')]);
     (other.metadata as { labels: Record<string, string> }).labels['kubernetes.io/service-name'] = 'other';
     server.apply('ADDED', other);
@@ -296,11 +315,32 @@ describe('Kubernetes agent source (fake API server only: no cluster here)', () =
       /hostile-c: port "http" number "70000"/,
       /hostile-d: port "http" is "UDP", not TCP/,
       /hostile-e: addressType "FQDN"/,
+      /"127\.0\.0\.1" cannot be a pod's/,
+      /"169\.254\.169\.254" cannot be a pod's/,
+      /"0\.0\.0\.0" cannot be a pod's/,
+      /"224\.0\.0\.1" cannot be a pod's/,
+      /"fe80::1" cannot be a pod's/,
+      /"::ffff:127\.0\.0\.1" cannot be a pod's/,
+      /"::1" cannot be a pod's/,
       // The list's decoder makes a string entry an empty endpoint; the watch passes it raw.
       /an endpoint is not an object|address "\(undefined\)"/,
     ])
       assert.match(all, want);
     oneLine(f.errors);
+
+    // Written by hand, not by the controller: the token must not follow it.
+    const forged = server.slice('hostile-i', [ep('10.9.1.6', 'forged')]);
+    (forged.metadata as { labels: Record<string, string> }).labels['endpointslice.kubernetes.io/managed-by'] =
+      'someone';
+    await eventually('the watch to open', () => server.watching === 1, WAIT);
+    server.apply('ADDED', forged);
+    await eventually(
+      'the forged slice refused',
+      () =>
+        f.errors.find((e) => /hostile-i: managed by "someone", not the endpoint slice controller/.test(e)),
+      WAIT,
+    );
+    assert.ok(!urls(f.last()).some((u) => u.includes('forged')));
 
     // Through the watch: lines that are not JSON, an event without a valid name, an error event.
     await eventually('the watch to open', () => server.watching === 1, WAIT);

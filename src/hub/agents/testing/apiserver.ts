@@ -114,7 +114,7 @@ current-context: fake
         namespace: this.namespace,
         labels: {
           'kubernetes.io/service-name': this.service,
-          'endpointslice.kubernetes.io/managed-by': 'fake',
+          'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io',
         },
       },
       addressType: 'IPv4',
