@@ -292,17 +292,48 @@ describe('Kubernetes agent source (fake API server only: no cluster here)', () =
         },
       ),
     );
+    // Fields of the wrong type (the client library's own decoder throws on these, so
+    // one such slice would stop every list): left out, the rest goes on.
+    server.apply(
+      'ADDED',
+      server.slice('typed-a', 'a string' as unknown as unknown[], { ports: 5, addressType: 7 }),
+    );
+    server.apply(
+      'ADDED',
+      server.slice('typed-b', [{ addresses: 'x', conditions: 'y', targetRef: 3, nodeName: { a: 1 } }]),
+    );
+    server.apply(
+      'ADDED',
+      server.slice('typed-c', [ep('10.9.2.1', 'string-port')], { ports: [{ name: 'http', port: '5000' }] }),
+    );
+    server.apply(
+      'ADDED',
+      server.slice('typed-d', [ep('10.9.2.2', 'odd-ports')], {
+        ports: [null, 'x', { name: 'http', port: 5000 }],
+      }),
+    );
+    server.apply('ADDED', { ...server.slice('typed-e', [ep('10.9.2.3', 'no-name')]), metadata: 5 });
     const other = server.slice('other-service', [ep('10.9.1.5', 'other')]);
     (other.metadata as { labels: Record<string, string> }).labels['kubernetes.io/service-name'] = 'other';
     server.apply('ADDED', other);
     const f = run();
     await until(
       f,
-      ['?=http://10.9.0.2:5000', '?=http://10.9.0.3:5000', ...BASE, 'pod-evil=http://10.9.0.1:5000'],
+      [
+        '?=http://10.9.0.2:5000',
+        '?=http://10.9.0.3:5000',
+        ...BASE,
+        'odd-ports=http://10.9.2.2:5000',
+        'pod-evil=http://10.9.0.1:5000',
+      ],
       'the valid endpoints of the hostile slices',
     );
     await eventually('the problems said', () => f.errors.some((e) => /hostile-e/.test(e)), WAIT);
     const all = f.errors.join('\n');
+    assert.match(all, /typed-a: addressType "7" is not IPv4 or IPv6/);
+    assert.match(all, /typed-b: address "\(undefined\)" is not an IPv4 address/);
+    assert.match(all, /typed-c: port "http" number "5000" is not in 1–65535/);
+    assert.match(all, /an item without a valid slice name/);
     for (const want of [
       /"999\.1\.1\.1" is not an IPv4 address/,
       /"fd00::1" is not an IPv4 address/,

@@ -18,11 +18,10 @@
  * ~0.8 s to load); the hub CLI loads this module with `await import()`.
  */
 import {
-  ApiException,
-  DiscoveryV1Api,
+  HttpMethod,
+  IsomorphicFetchHttpLibrary,
   KubeConfig,
-  Observable,
-  type RequestContext,
+  ServerConfiguration,
   Watch,
 } from '@kubernetes/client-node';
 import { escapeTerminal } from '../../views/terminal.js';
@@ -56,6 +55,8 @@ const BACKOFF_MIN_MS = 500;
 const BACKOFF_MAX_MS = 30_000;
 /** A list (one page) that takes longer than this is abandoned and retried. */
 const LIST_TIMEOUT_MS = 30_000;
+/** Lines of problems said for one list (one per slice), so a hostile list cannot flood the log. */
+const MAX_PROBLEM_LINES = 20;
 /** Items per list page (the API's `limit`); a large cluster lists in pages. */
 const PAGE = 500;
 /**
@@ -93,8 +94,10 @@ class Follower {
   private stopped = false;
   /** Bumped whenever a list or watch is abandoned: callbacks of older ones are ignored. */
   private generation = 0;
-  private api: DiscoveryV1Api | undefined;
+  private kc: KubeConfig | undefined;
+  private server: ServerConfiguration<Record<string, string>> | undefined;
   private watch: Watch | undefined;
+  private readonly http = new IsomorphicFetchHttpLibrary();
   private readonly slices = new Map<string, SliceTargets>();
   private resourceVersion: string | undefined;
   private backoffMs = BACKOFF_MIN_MS;
@@ -108,7 +111,7 @@ class Follower {
   private readonly what: string;
 
   constructor(
-    private readonly namespace: string,
+    namespace: string,
     private readonly service: string,
     private readonly portName: string,
     private readonly onChange: (targets: readonly AgentTarget[]) => void,
@@ -124,8 +127,10 @@ class Follower {
     try {
       const kc = new KubeConfig();
       kc.loadFromDefault();
-      if (!kc.getCurrentCluster()) throw new Error('no current cluster in the Kubernetes configuration');
-      this.api = kc.makeApiClient(DiscoveryV1Api);
+      const cluster = kc.getCurrentCluster();
+      if (!cluster) throw new Error('no current cluster in the Kubernetes configuration');
+      this.kc = kc;
+      this.server = new ServerConfiguration(cluster.server, {});
       this.watch = new Watch(kc);
     } catch (e) {
       this.fail(`Kubernetes configuration: ${describe(e)}`);
@@ -146,8 +151,7 @@ class Follower {
 
   /** Lists every slice of the Service (in pages), replaces the state, then watches. */
   private async list(): Promise<void> {
-    const api = this.api;
-    if (!api || this.stopped) return;
+    if (!this.kc || this.stopped) return;
     const gen = ++this.generation;
     const abort = new AbortController();
     this.listAbort = abort;
@@ -157,23 +161,25 @@ class Follower {
     try {
       let cont: string | undefined;
       do {
-        const signal = AbortSignal.any([abort.signal, AbortSignal.timeout(LIST_TIMEOUT_MS)]);
-        const page = await api.listNamespacedEndpointSlice(
-          { namespace: this.namespace, labelSelector: this.selector, limit: PAGE, _continue: cont },
-          { middleware: [withSignal(signal)], middlewareMergeStrategy: 'append' },
-        );
+        const page = await this.listPage(cont, abort.signal);
         if (gen !== this.generation) return;
+        if (!isStatus(page) || (page.items !== undefined && !Array.isArray(page.items)))
+          throw new Error('the answer is not an EndpointSliceList');
         for (const item of Array.isArray(page.items) ? page.items : []) {
           if (slices.size >= MAX_SLICES) {
             problems.push(`slices beyond ${MAX_SLICES} ignored`);
             break;
+          }
+          if (sliceNameOf(item) === undefined) {
+            problems.push('an item without a valid slice name');
+            continue;
           }
           const s = parseSlice(item, this.service, this.portName);
           if (s) slices.set(s.name, s);
           if (s?.problems.length) problems.push(`${s.name}: ${summary(s.problems)}`);
         }
         rv = resourceVersionOf(page);
-        const next = page.metadata?._continue;
+        const next = isStatus(page.metadata) ? page.metadata.continue : undefined;
         cont = typeof next === 'string' && next !== '' && next.length <= 4096 ? next : undefined;
       } while (cont !== undefined && slices.size < MAX_SLICES);
     } catch (e) {
@@ -193,9 +199,46 @@ class Follower {
     for (const [k, v] of slices) this.slices.set(k, v);
     this.resourceVersion = rv;
     this.backoffMs = BACKOFF_MIN_MS;
-    if (problems.length) this.fail(`${this.what}: ${summary(problems)}`);
+    // One line per slice with problems, at most MAX_PROBLEM_LINES of them a list.
+    for (const p of problems.slice(0, MAX_PROBLEM_LINES)) this.fail(`${this.what}: ${p}`);
+    if (problems.length > MAX_PROBLEM_LINES)
+      this.fail(`${this.what}: and ${problems.length - MAX_PROBLEM_LINES} more slices with problems`);
     this.publish();
     this.startWatch();
+  }
+
+  /**
+   * One page of the list, as the API server sent it (JSON, not yet trusted). The
+   * request goes the client library's way (its server configuration, credentials,
+   * TLS and HTTP library) but skips its model decoder, which throws on a field of an
+   * unexpected type, so one odd slice would stop every list; parseSlice checks each
+   * field itself.
+   */
+  private async listPage(cont: string | undefined, stop: AbortSignal): Promise<unknown> {
+    const kc = this.kc;
+    const server = this.server;
+    if (!kc || !server) throw new Error('no Kubernetes configuration');
+    const ctx = server.makeRequestContext(this.path, HttpMethod.GET);
+    ctx.setQueryParam('labelSelector', this.selector);
+    ctx.setQueryParam('limit', String(PAGE));
+    if (cont !== undefined) ctx.setQueryParam('continue', cont);
+    ctx.setHeaderParam('Accept', 'application/json');
+    await kc.applySecurityAuthentication(ctx);
+    ctx.setSignal(AbortSignal.any([stop, AbortSignal.timeout(LIST_TIMEOUT_MS)]));
+    const res = await this.http.send(ctx).toPromise();
+    const text = await res.body.text();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = undefined;
+    }
+    if (res.httpStatusCode !== 200) {
+      const message = isStatus(body) ? body.message : undefined;
+      throw new Error(`HTTP ${res.httpStatusCode}${message !== undefined ? ` ${quote(message)}` : ''}`);
+    }
+    if (body === undefined) throw new Error('the answer is not JSON');
+    return body;
   }
 
   /** Watches from the last resourceVersion; resumes, re-lists or backs off when it ends. */
@@ -343,21 +386,14 @@ function summary(problems: readonly string[]): string {
   return problems.slice(0, 8).join('; ') + (more > 0 ? `; and ${more} more` : '');
 }
 
-/** Request middleware that lets a list be aborted (stop) or time out. */
-function withSignal(signal: AbortSignal) {
-  return {
-    pre: (ctx: RequestContext) => {
-      ctx.setSignal(signal);
-      return new Observable(Promise.resolve(ctx));
-    },
-    post: <T>(r: T) => new Observable(Promise.resolve(r)),
-  };
-}
-
+/** A JSON object of the API server's (a Status, a list); every field still to check. */
 interface Status {
   readonly code?: unknown;
   readonly reason?: unknown;
   readonly message?: unknown;
+  readonly items?: unknown;
+  readonly metadata?: unknown;
+  readonly continue?: unknown;
 }
 const isStatus = (v: unknown): v is Status => typeof v === 'object' && v !== null;
 
@@ -368,7 +404,6 @@ function statusLine(obj: unknown): string {
 }
 
 function statusCodeOf(e: unknown): number | undefined {
-  if (e instanceof ApiException) return e.code;
   const code = isStatus(e) ? (e as { statusCode?: unknown }).statusCode : undefined;
   return typeof code === 'number' ? code : undefined;
 }
@@ -376,21 +411,8 @@ function statusCodeOf(e: unknown): number | undefined {
 /** Text of an error for one line: escaped, at most 300 characters. */
 const clip = (s: string): string => escapeTerminal(s.length > 300 ? `${s.slice(0, 300)}…` : s);
 
-/** One line for an error of the client library: the HTTP status and the server's message, or the cause. */
+/** One line for an error: the HTTP status and the server's message, or the cause. */
 function describe(e: unknown): string {
-  if (e instanceof ApiException) {
-    // Its message holds the body and headers on several lines; only the status and the Status message.
-    const body: unknown = e.body;
-    let message: unknown;
-    if (typeof body === 'string') {
-      try {
-        message = (JSON.parse(body) as Status).message;
-      } catch {
-        message = body;
-      }
-    } else if (isStatus(body)) message = body.message;
-    return `HTTP ${e.code}${message !== undefined ? ` ${quote(message)}` : ''}`;
-  }
   if (e instanceof Error) {
     if (e.name === 'AbortError' || e.name === 'TimeoutError') return 'timed out';
     const code = statusCodeOf(e);
