@@ -67,7 +67,7 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 /** A Service's name: a DNS-1035 label (starts with a letter). */
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 /** A port's name: an IANA service name (at most 15, lowercase letters, digits, inner single dashes, one letter). */
-const PORT_NAME = /^(?=.*[a-z])[a-z0-9]([a-z0-9]|-(?!-))*[a-z0-9]?$/;
+const PORT_NAME = /^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** A namespace's name (and a node's host name): a DNS-1123 label, at most 63. */
 export const isDns1123Label = (s: string): boolean => s.length <= 63 && DNS1123_LABEL.test(s);
@@ -230,3 +230,21 @@ export function mergeTargets(slices: Iterable<SliceTargets>): { targets: AgentTa
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * `--kubernetes [NAMESPACE/]SERVICE` → the names, checked; without a namespace,
+ * `defaultNamespace` (the hub's CLI passes the pod's own, or `default`). Throws a
+ * one-line error for anything that is not two Kubernetes names.
+ */
+export function parseServiceRef(
+  arg: string,
+  defaultNamespace: string,
+): { namespace: string; service: string } {
+  const parts = arg.split('/');
+  if (parts.length > 2) throw new Error(`--kubernetes: ${quote(arg)} is not [NAMESPACE/]SERVICE`);
+  const [namespace, service] = parts.length === 2 ? (parts as [string, string]) : [defaultNamespace, arg];
+  if (!isDns1123Label(namespace))
+    throw new Error(`--kubernetes: ${quote(namespace)} is not a namespace name`);
+  if (!isServiceName(service)) throw new Error(`--kubernetes: ${quote(service)} is not a Service name`);
+  return { namespace, service };
+}
