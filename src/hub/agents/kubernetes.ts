@@ -198,7 +198,8 @@ class Follower {
     this.slices.clear();
     for (const [k, v] of slices) this.slices.set(k, v);
     this.resourceVersion = rv;
-    this.backoffMs = BACKOFF_MIN_MS;
+    // The backoff is not reset here but by a watch that delivers: a server that
+    // lists fine and refuses every watch (410 at once) is asked ever more slowly.
     // One line per slice with problems, at most MAX_PROBLEM_LINES of them a list.
     for (const p of problems.slice(0, MAX_PROBLEM_LINES)) this.fail(`${this.what}: ${p}`);
     if (problems.length > MAX_PROBLEM_LINES)
@@ -266,21 +267,27 @@ class Follower {
     );
     this.watchDeadline.unref();
 
+    /** 410 Gone: list again — at once after a watch that delivered, else after the backoff. */
+    const relist = (): void => {
+      if (events > 0) void this.list();
+      else this.retry(() => void this.list());
+    };
     const onEvent = (type: string, obj: unknown): void => {
       if (!current()) return;
-      events++;
       if (type === 'ERROR') {
         // A Status object; 410 (Expired/Gone): our resourceVersion left the server's window.
         const code = isStatus(obj) ? obj.code : undefined;
         end();
         if (code === 410) {
-          void this.list();
+          relist();
           return;
         }
         this.fail(`watch ${this.what}: error event ${statusLine(obj)}`);
         this.retry(() => this.startWatch());
         return;
       }
+      events++;
+      this.backoffMs = BACKOFF_MIN_MS;
       const rv = resourceVersionOf(obj);
       if (type === 'BOOKMARK') {
         if (rv !== undefined) this.resourceVersion = rv;
@@ -313,7 +320,7 @@ class Follower {
       end();
       if (err) {
         if (statusCodeOf(err) === 410) {
-          void this.list();
+          relist();
           return;
         }
         this.fail(`watch ${this.what}: ${describe(err)}`);
@@ -323,10 +330,8 @@ class Follower {
       // The server ended the watch (timeoutSeconds, a restart): resume at once when it
       // delivered something, else after a pause, so a server that closes every watch
       // at once is not asked again in a tight loop.
-      if (events > 0) {
-        this.backoffMs = BACKOFF_MIN_MS;
-        this.startWatch();
-      } else this.retry(() => this.startWatch());
+      if (events > 0) this.startWatch();
+      else this.retry(() => this.startWatch());
     };
 
     watch
