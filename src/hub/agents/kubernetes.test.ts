@@ -115,6 +115,25 @@ describe('Kubernetes agent source (fake API server only: no cluster here)', () =
     assert.match(s.description, /wirescope\/wirescope/);
   });
 
+  test('no usable Kubernetes configuration: one line, retried, nothing given', async () => {
+    process.env.KUBECONFIG = `${server.kubeconfig}.missing`;
+    const source = createKubernetesAgentSource({ namespace: NS, service: SVC });
+    const errors: string[] = [];
+    const changes: unknown[] = [];
+    source.start(
+      (t) => changes.push(t),
+      (e) => errors.push(e),
+    );
+    try {
+      await eventually('two attempts said', () => errors.length >= 2, WAIT);
+      assert.match(errors[0] ?? '', /^Kubernetes configuration: .*missing/);
+      oneLine(errors);
+      assert.deepEqual(changes, []);
+    } finally {
+      source.stop();
+    }
+  });
+
   test('the first list, in pages over several slices: ready endpoints only, named by node, sorted', async () => {
     server.apply(
       'ADDED',
