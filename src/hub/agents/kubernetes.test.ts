@@ -132,6 +132,24 @@ describe('Kubernetes agent source (fake API server only: no cluster here)', () =
     } finally {
       source.stop();
     }
+    // Nothing at all (no KUBECONFIG, no ~/.kube/config, not in a pod): said as such,
+    // not as the library's fallback to an anonymous http://localhost:8080.
+    const home = process.env.HOME;
+    delete process.env.KUBECONFIG;
+    process.env.HOME = server.emptyDir;
+    const none = createKubernetesAgentSource({ namespace: NS, service: SVC });
+    const said: string[] = [];
+    try {
+      none.start(
+        () => {},
+        (e) => said.push(e),
+      );
+      await eventually('the missing configuration said', () => said[0], WAIT);
+      assert.match(said[0] ?? '', /^Kubernetes configuration: none found/);
+    } finally {
+      none.stop();
+      process.env.HOME = home;
+    }
   });
 
   test('the first list, in pages over several slices: ready endpoints only, named by node, sorted', async () => {

@@ -129,6 +129,13 @@ class Follower {
       kc.loadFromDefault();
       const cluster = kc.getCurrentCluster();
       if (!cluster) throw new Error('no current cluster in the Kubernetes configuration');
+      // loadFromDefault's last resort when it finds nothing: an anonymous
+      // http://localhost:8080, which the library itself then refuses (plain HTTP).
+      const user = kc.getCurrentUser();
+      if (cluster.server === 'http://localhost:8080' && !user?.token && !user?.authProvider && !user?.exec)
+        throw new Error(
+          'none found (no KUBECONFIG, no ~/.kube/config, no service account token: not in a pod?)',
+        );
       this.kc = kc;
       this.server = new ServerConfiguration(cluster.server, {});
       this.watch = new Watch(kc);

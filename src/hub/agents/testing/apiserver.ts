@@ -9,7 +9,7 @@
  * there is no cluster on the test machine, so the Kubernetes path is tested only
  * against this.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -43,6 +43,11 @@ export class FakeApiServer {
   expiredAs: 'event' | 'status' = 'event';
   private readonly dir = mkdtempSync(join(tmpdir(), 'k8s-fake-'));
   readonly kubeconfig = join(this.dir, 'kubeconfig');
+  /** An empty directory (a HOME without ~/.kube/config). */
+  get emptyDir(): string {
+    mkdirSync(join(this.dir, 'empty'), { recursive: true });
+    return join(this.dir, 'empty');
+  }
 
   constructor(
     readonly namespace: string,
