@@ -34,6 +34,11 @@ RUN node node_modules/typescript/bin/tsc -p tsconfig.json \
  && node node_modules/vite/bin/vite.js build --config web/vite.config.ts --logLevel warn \
  && node scripts/bundle.mjs \
  && node scripts/lib/prune-dev.mjs package-lock.json node_modules \
+ # @kubernetes/client-node (57 MB: generated models with their types and maps) runs
+ # only inlined in the bundle's chunk for `hub --kubernetes`, so it leaves the image;
+ # the build stops if a bundle file imports it from node_modules instead.
+ && ! grep -lE "(from|import\()\s*['\"]@kubernetes/client-node['\"]" dist/bundle/*.js \
+ && rm -rf node_modules/@kubernetes \
  && find dist -name '*.test.js' -delete -o -name '*.test.d.ts' -delete \
  && rm -rf dist/bench
 

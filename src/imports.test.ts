@@ -109,6 +109,22 @@ describe('imports run down the stack', () => {
     assert.deepEqual(bad, []);
   });
 
+  it('the Kubernetes client library loads only through import() of src/hub/agents/kubernetes.ts', () => {
+    // @kubernetes/client-node takes ~0.8 s to load: only `hub --kubernetes` may pay for it.
+    const bad: string[] = [];
+    for (const f of files) {
+      const from = relative(ROOT, f).split(sep).join('/');
+      const text = readFileSync(f, 'utf8');
+      if (from !== 'src/hub/agents/kubernetes.ts' && /['"]@kubernetes\/client-node['"]/.test(text))
+        bad.push(`${from} → @kubernetes/client-node`);
+      for (const m of text.matchAll(/\bfrom\s+'(\.{1,2}\/[^']*kubernetes\.js)'/g)) {
+        const to = relative(ROOT, resolve(dirname(f), (m[1] as string).replace(/\.js$/, '.ts')));
+        if (to.split(sep).join('/') === 'src/hub/agents/kubernetes.ts') bad.push(`${from} → ${to} (static)`);
+      }
+    }
+    assert.deepEqual(bad, []);
+  });
+
   it('the web UI imports only pure modules of src/', () => {
     const bad: string[] = [];
     for (const f of tsFiles(join(ROOT, 'web', 'src'))) {
