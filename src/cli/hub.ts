@@ -1,10 +1,14 @@
 /**
  * `wirescope hub`: one view of many hosts. Follows the agents (`wirescope
  * serve` on each node) its source lists and serves the merged model and web
- * UI (src/hub/). The agents come from one place, `agentSource()`: today the
- * fixed list of --agent arguments.
+ * UI (src/hub/). The agents come from one place, `agentSource()`: the fixed
+ * list of --agent arguments, or the endpoints of the agents' headless Service
+ * (--kubernetes), whose client library is imported only then (it costs most of
+ * a second to load).
  */
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
+import { parseServiceRef } from '../hub/agents/endpointslice.js';
 import { createListAgentSource, parseAgentArgument } from '../hub/agents/list.js';
 import type { AgentSource, AgentTarget } from '../hub/agents/source.js';
 import { Hub } from '../hub/hub.js';
@@ -21,6 +25,8 @@ const HUB_LISTEN: ListenAddress = { host: '127.0.0.1', port: 5001 };
 
 export interface HubFlags {
   agent: string[];
+  kubernetes?: string;
+  kubernetesPort?: string;
   agentTokenFile: string[];
   listen?: string;
   token?: string;
@@ -30,10 +36,59 @@ export interface HubFlags {
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
-/** Where the agents come from: the one place a further source (Kubernetes endpoints) is chosen. */
+/** The service account's namespace file: the pod's own namespace, in a pod. */
+const POD_NAMESPACE_FILE = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+/** The agents' namespace in deploy/kubernetes/ when the hub runs outside a pod. */
+const DEFAULT_AGENT_NAMESPACE = 'wirescope';
+
+/**
+ * The namespace --kubernetes SERVICE means without NAMESPACE/: the pod's own
+ * (read bounded and without blocking; a missing or odd file means "not in a pod").
+ */
+export function podNamespace(path = POD_NAMESPACE_FILE): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = Buffer.alloc(64);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const name = buf.subarray(0, n).toString('utf8').trim();
+    // RFC 1123 label, as Kubernetes names namespaces.
+    return /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name) ? name : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where the agents come from: a fixed --agent list or the agents' Service in Kubernetes. */
 export async function agentSource(flags: HubFlags): Promise<AgentSource> {
+  if (flags.kubernetes !== undefined) {
+    if (flags.agent.length > 0) throw new CliError('give --agent or --kubernetes, not both');
+    let ref: { namespace: string; service: string };
+    try {
+      ref = parseServiceRef(flags.kubernetes, podNamespace() ?? DEFAULT_AGENT_NAMESPACE);
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    const portName = flags.kubernetesPort ?? 'http';
+    if (!/^[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$/.test(portName))
+      throw new CliError(`--kubernetes-port: ${JSON.stringify(portName)} is not a port name`);
+    const { createKubernetesAgentSource } = await import('../hub/agents/kubernetes.js');
+    try {
+      return createKubernetesAgentSource({ ...ref, portName });
+    } catch (err) {
+      throw new CliError(`--kubernetes: ${(err as Error).message}`);
+    }
+  }
   if (flags.agent.length === 0)
-    throw new CliError('give the agents to follow: --agent [NAME=]URL (repeatable)');
+    throw new CliError(
+      'give the agents to follow: --agent [NAME=]URL (repeatable) or --kubernetes [NAMESPACE/]SERVICE',
+    );
   let targets: AgentTarget[];
   try {
     targets = flags.agent.map(parseAgentArgument);
@@ -78,7 +133,8 @@ The hub reads each agent's /healthz (its node name, serve --node-name), /api/dis
 /api/events; an agent that stops answering is shown stale with its last model and when it was
 last seen, never dropped. It holds no credentials but the agents' tokens.
 Example:
-  wirescope hub --agent node1=http://10.0.0.1:5000 --agent http://10.0.0.2:5000 --agent-token-file /etc/wirescope/agent-token`,
+  wirescope hub --agent node1=http://10.0.0.1:5000 --agent http://10.0.0.2:5000 --agent-token-file /etc/wirescope/agent-token
+  wirescope hub --kubernetes wirescope/wirescope --agent-token-file /var/run/secrets/wirescope/token`,
     )
     .option(
       '--agent <[NAME=]URL>',
@@ -86,6 +142,11 @@ Example:
       collect,
       [],
     )
+    .option(
+      '--kubernetes <[NAMESPACE/]SERVICE>',
+      "follow the ready endpoints of the agents' headless Service (in-cluster credentials or KUBECONFIG; NAMESPACE defaults to the pod's own, else wirescope)",
+    )
+    .option('--kubernetes-port <name>', "the Service port's name to follow (default http)")
     .option(
       '--agent-token-file <[NODE=]FILE>',
       "the agents' bearer token (their serve --token-file), for all or for node NODE (repeatable)",
