@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hubDocumentBytes } from './document.js';
 import { hubId, merge } from './merge.js';
-import { agentView, nodeModel } from './testing.js';
+import { agentView, nodeModel } from './testing/models.js';
 
 test('each node keeps its whole model under its name; equal inodes on two nodes do not collide', () => {
   const a = nodeModel('10.0.0.1');

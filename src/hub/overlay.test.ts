@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Discovery } from '../model/types.js';
 import { overlayWires } from './overlay.js';
-import { nodeModel } from './testing.js';
+import { nodeModel } from './testing/models.js';
 
 const nodes = (entries: [string, Discovery][]) => new Map(entries);
 

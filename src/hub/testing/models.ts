@@ -3,9 +3,9 @@
  * discovery (src/views/fixtures.ts) as one node's, with an underlay address
  * and overlay devices in its host namespace. Test helper.
  */
-import type { Discovery, Draft } from '../model/types.js';
-import { HOST, sampleDiscovery } from '../views/fixtures.js';
-import type { AgentView } from './agents/follow.js';
+import type { Discovery, Draft } from '../../model/types.js';
+import { HOST, sampleDiscovery } from '../../views/fixtures.js';
+import type { AgentView } from '../agents/follow.js';
 
 export interface TunnelSpec {
   kind: 'vxlan' | 'geneve';
