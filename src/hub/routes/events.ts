@@ -7,16 +7,9 @@
  */
 import { Hono } from 'hono';
 import type { HelloEvent } from '../../service/contract.js';
-import {
-  capSendBuffer,
-  clientKey,
-  DEFAULT_STREAM_LIMITS,
-  EventHub,
-  type StreamLimits,
-  sseFrame,
-} from '../../service/events.js';
-import { problem, problemResponse } from '../../service/problem.js';
+import { DEFAULT_STREAM_LIMITS, EventHub, type StreamLimits, sseFrame } from '../../service/events.js';
 import type { Env } from '../../service/routes/deps.js';
+import { openEventStream } from '../../service/routes/stream.js';
 import type { HubChangeEvent } from '../contract.js';
 import type { Hub } from '../hub.js';
 
@@ -52,34 +45,8 @@ export function hubEventRoutes(
   });
 
   app.get('/api/events', (c) => {
-    const headers = {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      'transfer-encoding': 'chunked',
-      'x-accel-buffering': 'no',
-    };
-    if (c.req.method === 'HEAD') return new Response(null, { headers });
     const hello: HelloEvent = { generation: hub.generation };
-    const incoming = c.env?.incoming;
-    const outgoing = c.env?.outgoing;
-    const sink = outgoing && {
-      get writableLength() {
-        return outgoing.writableLength;
-      },
-      destroy: () => (outgoing.socket ? outgoing.socket.resetAndDestroy() : outgoing.destroy()),
-    };
-    const admission = events.open(
-      clientKey(incoming?.socket.remoteAddress),
-      sink,
-      sseFrame('hello', JSON.stringify(hello)),
-    );
-    if (!admission.ok)
-      return problemResponse(problem(admission.status, 'streams-exhausted', admission.detail), {
-        'retry-after': '30',
-        connection: 'close',
-      });
-    capSendBuffer(incoming?.socket);
-    return new Response(admission.body, { headers });
+    return openEventStream(c, events, hello);
   });
 
   return { app, events };

@@ -12,20 +12,12 @@ import { DiscoveryCache, type Snapshot } from '../cache.js';
 import type { ChangeEvent, HelloEvent, StreamError, VerifyReport } from '../contract.js';
 import { isEmpty } from '../diff.js';
 import { driftSummary, sameDrift } from '../drift.js';
-import {
-  capSendBuffer,
-  clientKey,
-  DEFAULT_STREAM_LIMITS,
-  EventHub,
-  type StreamLimits,
-  sseFrame,
-} from '../events.js';
+import { DEFAULT_STREAM_LIMITS, EventHub, type StreamLimits, sseFrame } from '../events.js';
 import { PATCH_VIEW, PatchChain, type StepView } from '../increments.js';
-import { problem, problemResponse } from '../problem.js';
 import { type Env, firstLine, type RouteDeps } from './deps.js';
+import { openEventStream } from './stream.js';
 
 /** How long a client refused by the stream limits should wait (RFC 9110 §10.2.3), seconds. */
-const STREAM_RETRY_AFTER_S = 30;
 
 export interface EventRoutes {
   app: Hono<Env>;
@@ -115,45 +107,14 @@ export function eventRoutes(
   });
 
   app.get('/api/events', (c) => {
-    const headers = {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
-      // Chunked from the start: @hono/node-server then streams at once instead of reading ahead.
-      'transfer-encoding': 'chunked',
-      // Proxies (nginx) must not buffer a stream.
-      'x-accel-buffering': 'no',
-    };
-    if (c.req.method === 'HEAD') return new Response(null, { headers });
     const hello: HelloEvent = { generation: cache.generation };
-    const incoming = c.env?.incoming;
-    const outgoing = c.env?.outgoing;
-    const sink = outgoing && {
-      get writableLength() {
-        return outgoing.writableLength;
-      },
-      // A reset, not a FIN: a FIN would wait behind the unsent bytes of a peer that reads nothing,
-      // an orphaned socket holding them for minutes. The client (EventSource) reconnects and catches up.
-      destroy: () => (outgoing.socket ? outgoing.socket.resetAndDestroy() : outgoing.destroy()),
-    };
-    const admission = hub.open(
-      clientKey(incoming?.socket.remoteAddress),
-      sink,
-      sseFrame('hello', JSON.stringify(hello)),
-    );
-    if (!admission.ok) {
-      const slug = admission.status === 503 ? 'streams-exhausted' : 'too-many-streams';
-      return problemResponse(problem(admission.status, slug, admission.detail), {
-        'retry-after': String(STREAM_RETRY_AFTER_S),
-        connection: 'close',
+    return openEventStream(c, hub, hello, (stream) => {
+      // A subscriber wants news: make sure a discovery exists to diff against.
+      cache.get().catch((err: unknown) => {
+        const failed: StreamError = { message: firstLine(err) };
+        stream.send(sseFrame('error', JSON.stringify(failed)));
       });
-    }
-    capSendBuffer(incoming?.socket);
-    // A subscriber wants news: make sure a discovery exists to diff against.
-    cache.get().catch((err: unknown) => {
-      const failed: StreamError = { message: firstLine(err) };
-      admission.send(sseFrame('error', JSON.stringify(failed)));
     });
-    return new Response(admission.body, { headers });
   });
 
   return { app, hub };
