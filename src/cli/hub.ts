@@ -13,25 +13,21 @@ import { createListAgentSource, parseAgentArgument } from '../hub/agents/list.js
 import type { AgentSource, AgentTarget } from '../hub/agents/source.js';
 import { Hub } from '../hub/hub.js';
 import { startHub } from '../hub/server.js';
-import { canonicalAllowHost } from '../service/host.js';
-import { isLoopback, type ListenAddress, parseListen } from '../service/listen.js';
+import { isLoopback, type ListenAddress } from '../service/listen.js';
 import { isNodeName } from '../service/node-name.js';
 import { readTokenFile } from '../service/token.js';
 import { CliError } from './errors.js';
+import { type ListenerFlags, listenerOptions, listenFailure } from './listener.js';
 import { SUMMARIES } from './summaries.js';
 
 /** The hub listens beside a node's own agent (5000) by default. */
 const HUB_LISTEN: ListenAddress = { host: '127.0.0.1', port: 5001 };
 
-export interface HubFlags {
+export interface HubFlags extends ListenerFlags {
   agent: string[];
   kubernetes?: string;
   kubernetesPort?: string;
   agentTokenFile: string[];
-  listen?: string;
-  token?: string;
-  tokenFile?: string;
-  allowHost: string[];
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -163,25 +159,7 @@ Example:
       [],
     )
     .action(async (flags: HubFlags) => {
-      let listen = HUB_LISTEN;
-      try {
-        if (flags.listen) listen = parseListen(flags.listen);
-      } catch (err) {
-        throw new CliError((err as Error).message);
-      }
-      for (const h of flags.allowHost)
-        if (canonicalAllowHost(h) === undefined)
-          throw new CliError(`--allow-host: "${h}" is not a host name or address (no port, no scheme)`);
-      if (flags.token !== undefined && flags.tokenFile !== undefined)
-        throw new CliError('--token and --token-file: give one of them');
-      let token = flags.token;
-      if (flags.tokenFile !== undefined) {
-        try {
-          token = readTokenFile(flags.tokenFile);
-        } catch (err) {
-          throw new CliError((err as Error).message);
-        }
-      }
+      const { listen, token } = listenerOptions(flags, HUB_LISTEN);
       const tokens = agentTokens(flags.agentTokenFile);
       const source = await agentSource(flags);
       const hub = new Hub(source, { tokens });
@@ -193,10 +171,7 @@ Example:
           allowHosts: flags.allowHost,
         });
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'EADDRINUSE')
-          throw new CliError(`cannot listen on ${listen.host}:${listen.port}: address in use`);
-        throw new CliError(`cannot start the hub: ${e.message}`);
+        throw listenFailure(err, listen, 'the hub');
       }
       if (!isLoopback(listen.host) && !token)
         process.stderr.write(

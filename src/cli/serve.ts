@@ -4,21 +4,16 @@
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import { DEFAULT_STREAM_LIMITS } from '../service/events.js';
-import { canonicalAllowHost } from '../service/host.js';
-import { DEFAULT_LISTEN, isLoopback, parseListen } from '../service/listen.js';
+import { DEFAULT_LISTEN, isLoopback } from '../service/listen.js';
 import { isNodeName } from '../service/node-name.js';
 import { startService } from '../service/server.js';
-import { readTokenFile } from '../service/token.js';
 import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
+import { type ListenerFlags, listenerOptions, listenFailure } from './listener.js';
 import { SUMMARIES } from './summaries.js';
 
-interface ServeFlags {
-  listen?: string;
-  token?: string;
-  tokenFile?: string;
-  allowHost: string[];
+interface ServeFlags extends ListenerFlags {
   maxAge: string;
   watch: boolean;
   worker: boolean;
@@ -72,28 +67,11 @@ Who can read what:
       'the name of the node this service describes, at /healthz (a hub groups by it; default: the host name)',
     )
     .action(async (flags: ServeFlags) => {
-      let listen = DEFAULT_LISTEN;
-      try {
-        if (flags.listen) listen = parseListen(flags.listen);
-      } catch (err) {
-        throw new CliError((err as Error).message);
-      }
+      let { listen, token } = listenerOptions(flags, DEFAULT_LISTEN);
       const maxAge = Number(flags.maxAge);
       if (!Number.isFinite(maxAge) || maxAge <= 0)
         throw new CliError(`--max-age: "${flags.maxAge}" is not a positive number`);
-      for (const h of flags.allowHost)
-        if (canonicalAllowHost(h) === undefined)
-          throw new CliError(`--allow-host: "${h}" is not a host name or address (no port, no scheme)`);
-      if (flags.token !== undefined && flags.tokenFile !== undefined)
-        throw new CliError('--token and --token-file: give one of them');
-      let token: string | undefined;
-      if (flags.tokenFile !== undefined) {
-        try {
-          token = readTokenFile(flags.tokenFile);
-        } catch (err) {
-          throw new CliError((err as Error).message);
-        }
-      } else {
+      if (flags.tokenFile === undefined) {
         token = flags.token ?? process.env.WIRESCOPE_TOKEN ?? undefined;
         if (flags.token !== undefined)
           process.stderr.write(
@@ -124,12 +102,7 @@ Who can read what:
           nodeName,
         });
       } catch (err) {
-        const e = err as NodeJS.ErrnoException;
-        if (e.code === 'EADDRINUSE')
-          throw new CliError(`cannot listen on ${listen.host}:${listen.port}: address in use`);
-        if (e.code === 'EACCES')
-          throw new CliError(`cannot listen on ${listen.host}:${listen.port}: permission denied`);
-        throw new CliError(`cannot start the service: ${e.message}`);
+        throw listenFailure(err, listen, 'the service');
       }
       if (!isLoopback(listen.host)) {
         const bar = '!'.repeat(78);
