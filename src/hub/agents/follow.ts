@@ -19,6 +19,7 @@ import { DiscoverySchema } from '../../model/schema.js';
 import type { Discovery } from '../../model/types.js';
 import type { ChangeEvent } from '../../service/contract.js';
 import { isNodeName } from '../../service/node-name.js';
+import { registerFormats } from '../../views/formats.js';
 import type { AgentState } from '../contract.js';
 import type { AgentTarget } from './source.js';
 
@@ -68,6 +69,10 @@ const DEFAULTS = {
   maxDocumentBytes: 256 << 20,
   maxEventBytes: 8 << 20,
 };
+
+// DiscoverySchema's date-time strings: TypeBox refuses a format it does not know, and the
+// follower must not depend on another module having registered it first.
+registerFormats();
 
 class AgentError extends Error {}
 
@@ -311,6 +316,10 @@ export class AgentFollower {
   /** Applies a change event's patch when it continues the held document; false: refetch. */
   private applyChange(ev: ChangeEvent): boolean {
     if (typeof ev?.generation !== 'number' || ev.generation <= this.view.generation) return true;
+    // A census event (service/routes/events.ts) is told before the discovery that shows it and
+    // carries no document: that discovery's own event brings the patch; a refetch now would
+    // fetch a model that does not show it yet.
+    if (ev.census === true) return true;
     const patch = ev.patch as readonly PatchOp[] | undefined;
     const held = this.view.discovery;
     if (!patch || !held || ev.base !== this.view.generation) return false;
