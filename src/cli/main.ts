@@ -6,11 +6,8 @@
 import { type Command, CommanderError } from 'commander';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
-import { favourSmallHeap } from './heap.js';
 import type { CommandName } from './summaries.js';
 import { isCommandName, topLevelProgram } from './top-level.js';
-
-favourSmallHeap();
 
 const program = topLevelProgram();
 
