@@ -257,3 +257,34 @@ describe('wirescope loads only what a command uses', () => {
     }
   });
 });
+
+/** The bundle files a file of dist/bundle/ imports statically (they load before its code runs), itself included. */
+function staticClosure(file: string): string[] {
+  const dir = new URL('../bundle/', import.meta.url);
+  const seen = new Set<string>();
+  const todo = [file];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const text = readFileSync(new URL(f, dir), 'utf8');
+    for (const m of text.matchAll(/^import\s(?:[^;'"]*?\sfrom\s)?"\.\/([^"]+)";/gm)) todo.push(m[1]!);
+  }
+  return [...seen];
+}
+
+describe('wirescope serve, before it listens', () => {
+  it('loads no capture, check, pipeline, engine, websocket or YAML code: those load when first used', () => {
+    const cli = readFileSync(new URL('../bundle/cli.js', import.meta.url), 'utf8');
+    const serveChunk = /serve: async \(\) => \(await import\("\.\/([^"]+)"\)\)/.exec(cli)?.[1];
+    assert.ok(serveChunk, 'the CLI imports the serve command lazily');
+    const modules = staticClosure(serveChunk).flatMap((f) => manifest[f] ?? []);
+    assert.ok(modules.includes('dist/service/server.js'), modules.join(' '));
+    const early = modules.filter(
+      (m) =>
+        /^dist\/(capture\/session|capture\/targets|check\/run|discover|engines\/tracker|views\/ghostwire-v1\/transform)\.js$/.test(
+          m,
+        ) || /node_modules\/(ws|yaml)\//.test(m),
+    );
+    assert.deepEqual(early, []);
+  });
+});
