@@ -88,8 +88,25 @@ const { output } = await bundle.write({
 });
 await bundle.close();
 
+// `--help` and `--version` alone (bin/wirescope.js): one CommonJS file with commander inside, so
+// they start neither Node's ES module loader nor anything of the commands.
+const top = await rolldown({
+  input: { 'cli-top': join(dist, 'cli/top-level-main.js') },
+  platform: 'node',
+  external: [/^node:/],
+  logLevel: 'warn',
+});
+const { output: topOutput } = await top.write({
+  dir: out,
+  format: 'cjs',
+  entryFileNames: '[name].cjs',
+  sourcemap: false,
+  comments: { legal: true, annotation: false, jsdoc: false },
+});
+await top.close();
+
 const manifest = {};
-for (const o of output) {
+for (const o of [...output, ...topOutput]) {
   if (o.type !== 'chunk') continue;
   manifest[o.fileName] = o.moduleIds
     .filter((m) => m.startsWith('/'))

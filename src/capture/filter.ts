@@ -4,11 +4,9 @@
  * loopback devices) and bare network-layer packets (SOCK_DGRAM on the rest).
  */
 import { compileFilter, DLT_EN10MB, DLT_RAW, FilterSyntaxError } from '../kernel/libpcap.js';
+import { MAX_FILTER_LENGTH } from './types.js';
 
-export { FilterSyntaxError };
-
-/** Longest expression accepted: far beyond any hand-written filter, small enough to bound the compiler. */
-export const MAX_FILTER_LENGTH = 4096;
+export { FilterSyntaxError, MAX_FILTER_LENGTH };
 
 export interface CompiledFilters {
   ethernet: Uint8Array;

@@ -23,7 +23,7 @@ import { liveNetns } from '../watch/nsset.js';
 import { compileFilters } from './filter.js';
 import { interfaceDescription, interfaceStatistics, nowNs, sectionHeader } from './pcapng.js';
 import type { ResolvedTargets, TargetNamespace } from './targets.js';
-import type { MainMessage, WorkerInit, WorkerMessage } from './types.js';
+import { CaptureError, type MainMessage, type WorkerInit, type WorkerMessage } from './types.js';
 
 export interface CaptureSink {
   write(chunk: Buffer): void;
@@ -70,8 +70,7 @@ export const DEFAULT_SNAPLEN = 262144;
 const RING_BUDGET = 16 << 20;
 const BLOCK_SIZE = 256 << 10;
 
-/** A capture that cannot start at all: bad filter, nothing to open, no CAP_NET_RAW. One line. */
-export class CaptureError extends Error {}
+export { CaptureError };
 
 /** The section comment: what was captured, as Packetflix's YAML comment does. */
 export function sectionComment(t: ResolvedTargets, o: CaptureOptions): string {

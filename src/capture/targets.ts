@@ -8,10 +8,9 @@
 import type { Discovery, Draft } from '../model/types.js';
 import { namespaceRefs } from '../network/discover.js';
 import { containerOfTenant, matchingNetworks, TreeContext } from '../views/text-tree.js';
-import type { CaptureInterfaceSpec } from './types.js';
+import { type CaptureInterfaceSpec, TargetError } from './types.js';
 
-/** A TARGET or interface that matches nothing: a user error, said in one line. */
-export class TargetError extends Error {}
+export { TargetError };
 
 /**
  * Interfaces one capture may open. Each gets its own ring (1–4 MiB of kernel

@@ -1,6 +1,19 @@
 /** Messages between a capture session (main thread) and its packet-source worker. */
 
 /** One interface to capture on, in one network namespace. */
+/**
+ * What a caller checks before the capture machinery loads (the service loads
+ * session.ts, targets.ts and libpcap with its first capture).
+ */
+/** A capture that cannot start at all: bad filter, nothing to open, no CAP_NET_RAW. One line. */
+export class CaptureError extends Error {}
+
+/** A TARGET or interface that matches nothing: a user error, said in one line. */
+export class TargetError extends Error {}
+
+/** Longest filter expression accepted: far beyond any hand-written filter, small enough to bound the compiler. */
+export const MAX_FILTER_LENGTH = 4096;
+
 export interface CaptureInterfaceSpec {
   /** Paths that open the namespace, tried in turn (as discovery found them). */
   refs: string[];

@@ -9,15 +9,20 @@ import type { Discovery } from '../model/types.js';
 import { matchingNetworks } from '../views/text-tree.js';
 import { type PlanOptions, planCheck } from './names.js';
 import { findNeighbours, labelOf } from './neighbours.js';
-import type { CheckPlan, CheckResult, Neighbourhood, Verdict } from './types.js';
+import {
+  type CheckPlan,
+  type CheckResult,
+  CheckTargetError,
+  type Neighbourhood,
+  type Verdict,
+} from './types.js';
 
 export type WorkerMessage =
   | { type: 'verdict'; verdict: Verdict }
   | { type: 'done'; verdicts: Verdict[] }
   | { type: 'error'; message: string };
 
-/** The target names no network namespace, or several: the caller's input, not a fault. */
-export class CheckTargetError extends Error {}
+export { CheckTargetError };
 
 /**
  * The network namespace `target` names: a container (name, id or id prefix,

@@ -6,6 +6,9 @@
 import type { Static } from '@sinclair/typebox';
 import type * as S from './schema.js';
 
+/** The target names no network namespace, or several: the caller's input, not a fault. */
+export class CheckTargetError extends Error {}
+
 /** Ghostwire's `/mobydig` qualities, plus `unreachable` (resolves to a neighbour that does not answer). */
 export type Quality = Static<typeof S.QualitySchema>;
 

@@ -11,8 +11,11 @@
  * concurrently on V8's helper threads and left the warm median unchanged
  * (`npm run bench network`).
  *
- * The flag is process-wide and read at every GC, so setting it at start-up
- * covers the worker threads created later as well.
+ * The flag is process-wide and read at every GC, so setting it when a
+ * long-running command (serve, hub, watch) starts covers the worker threads
+ * it creates later as well. One-shot commands leave it: their heap never
+ * grows for long, and loading node:v8 (with its heap-snapshot streams) costs
+ * ~10 ms of a one-shot start.
  */
 import { setFlagsFromString } from 'node:v8';
 

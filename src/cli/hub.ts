@@ -17,6 +17,7 @@ import { isLoopback, type ListenAddress } from '../service/listen.js';
 import { isNodeName } from '../service/node-name.js';
 import { readTokenFile } from '../service/token.js';
 import { CliError } from './errors.js';
+import { favourSmallHeap } from './heap.js';
 import { type ListenerFlags, listenerOptions, listenFailure } from './listener.js';
 import { SUMMARIES } from './summaries.js';
 
@@ -159,6 +160,7 @@ Example:
       [],
     )
     .action(async (flags: HubFlags) => {
+      favourSmallHeap();
       const { listen, token } = listenerOptions(flags, HUB_LISTEN);
       const tokens = agentTokens(flags.agentTokenFile);
       const source = await agentSource(flags);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -17,7 +17,7 @@ const root = new URL('../../', import.meta.url).href;
 const manifest = JSON.parse(
   readFileSync(new URL('../bundle/manifest.json', import.meta.url), 'utf8'),
 ) as Record<string, string[]>;
-const BUNDLED = /\/dist\/bundle\/([^/]+\.js)$/;
+const BUNDLED = /\/dist\/bundle\/([^/]+\.c?js)$/;
 
 /** The modules behind the URLs a run resolved: a bundle file becomes the modules it holds. */
 function unbundle(urls: string[]): string[] {
@@ -30,7 +30,10 @@ function unbundle(urls: string[]): string[] {
   });
 }
 
-/** Runs the CLI with a module hook that logs every module URL it resolves (module.register, Node ≥ 20.6). */
+/**
+ * Runs the CLI with hooks that log every module it resolves: ES modules through module.register
+ * (Node ≥ 20.6), CommonJS ones (the launcher's top-level entry) through a preloaded require hook.
+ */
 function runLogged(args: string[]): ReturnType<typeof runLoggedNode> {
   return runLoggedNode([bin, ...args]);
 }
@@ -52,10 +55,21 @@ export async function resolve(s, c, next) {
   return r;
 }`;
     const hookUrl = `data:text/javascript,${encodeURIComponent(hook)}`;
+    const preload = join(dir, 'require-hook.cjs');
+    writeFileSync(
+      preload,
+      `const M = require('node:module'); const { appendFileSync } = require('node:fs');
+const resolve = M._resolveFilename;
+M._resolveFilename = function (...a) {
+  const f = resolve.apply(this, a);
+  if (f.startsWith('/')) appendFileSync(${JSON.stringify(log)}, 'file://' + f + '\\n');
+  return f;
+};`,
+    );
     const register = `import { register } from 'node:module'; register(${JSON.stringify(hookUrl)});`;
     const r = spawnSync(
       process.execPath,
-      ['--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args],
+      ['--require', preload, '--import', `data:text/javascript,${encodeURIComponent(register)}`, ...args],
       { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
     let files: string[] = [];
@@ -73,6 +87,11 @@ export async function resolve(s, c, next) {
 const ownModules = (modules: string[]) =>
   modules.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 6));
 
+/** Files of dist/ a run loaded, from the package root, in order, each once. */
+const ownFiles = (files: string[]) => [
+  ...new Set(files.filter((u) => u.includes('/dist/')).map((u) => u.slice(u.indexOf('/dist/') + 1))),
+];
+
 /** Files of dist/ that a run loaded outside the bundle. */
 const unbundled = (files: string[]) => files.filter((u) => u.includes('/dist/') && !BUNDLED.test(u));
 
@@ -80,16 +99,16 @@ describe('wirescope, the command line', () => {
   it('prints the top-level help without loading any command, the same as with every command loaded', () => {
     const fast = runLogged(['--help']);
     assert.equal(fast.status, 0);
-    assert.ok(
-      fast.files.some((u) => u.endsWith('/dist/bundle/cli.js')),
-      'the launcher runs the bundle',
+    assert.deepEqual(
+      ownFiles(fast.files),
+      ['dist/bundle/cli-top.cjs'],
+      'the launcher runs the top-level entry alone, not the CLI',
     );
-    assert.deepEqual(unbundled(fast.files), [], 'modules loaded one by one');
-    const own = ownModules(fast.modules);
-    assert.ok(own.includes('cli/main.js'), `the hook saw the CLI load: ${own.join(' ')}`);
-    for (const name of Object.keys(SUMMARIES))
-      assert.ok(!own.includes(`cli/${name}.js`), `--help loaded cli/${name}.js`);
-    assert.ok(!own.some((m) => m.startsWith('discovery/') || m.startsWith('engines/')), own.join(' '));
+    assert.deepEqual(ownModules(fast.modules), [
+      'cli/summaries.js',
+      'cli/top-level-main.js',
+      'cli/top-level.js',
+    ]);
 
     // `help` (a word, not an option) registers every command: the same text proves the summaries true.
     const full = runLogged(['help']);
@@ -99,16 +118,16 @@ describe('wirescope, the command line', () => {
     for (const s of Object.values(SUMMARIES)) assert.ok(fast.stdout.includes(s.term), s.term);
   });
 
-  it('prints its version without loading any command', () => {
+  it("prints its version, the package's, without loading any command", () => {
     const r = runLogged(['--version']);
     assert.equal(r.status, 0);
-    assert.match(r.stdout, /^\d+\.\d+\.\d+\n$/);
-    const cli = ownModules(r.modules).filter((m) => m.startsWith('cli/'));
-    const launcher = new Set(['cli/main.js', 'cli/errors.js', 'cli/heap.js', 'cli/summaries.js']);
-    assert.deepEqual(
-      cli.filter((m) => !launcher.has(m)),
-      [],
-    );
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      version: string;
+    };
+    assert.equal(r.stdout, `${pkg.version}\n`);
+    assert.deepEqual(ownFiles(r.files), ['dist/bundle/cli-top.cjs']);
+    // -V and -h together, in either order, are still the top-level entry's
+    assert.deepEqual(ownFiles(runLogged(['-V', '-h']).files), ['dist/bundle/cli-top.cjs']);
   });
 
   it('loads only the command it runs', () => {
@@ -236,5 +255,36 @@ describe('wirescope loads only what a command uses', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+/** The bundle files a file of dist/bundle/ imports statically (they load before its code runs), itself included. */
+function staticClosure(file: string): string[] {
+  const dir = new URL('../bundle/', import.meta.url);
+  const seen = new Set<string>();
+  const todo = [file];
+  for (let f = todo.pop(); f !== undefined; f = todo.pop()) {
+    if (seen.has(f)) continue;
+    seen.add(f);
+    const text = readFileSync(new URL(f, dir), 'utf8');
+    for (const m of text.matchAll(/^import\s(?:[^;'"]*?\sfrom\s)?"\.\/([^"]+)";/gm)) todo.push(m[1]!);
+  }
+  return [...seen];
+}
+
+describe('wirescope serve, before it listens', () => {
+  it('loads no capture, check, pipeline, engine, websocket or YAML code: those load when first used', () => {
+    const cli = readFileSync(new URL('../bundle/cli.js', import.meta.url), 'utf8');
+    const serveChunk = /serve: async \(\) => \(await import\("\.\/([^"]+)"\)\)/.exec(cli)?.[1];
+    assert.ok(serveChunk, 'the CLI imports the serve command lazily');
+    const modules = staticClosure(serveChunk).flatMap((f) => manifest[f] ?? []);
+    assert.ok(modules.includes('dist/service/server.js'), modules.join(' '));
+    const early = modules.filter(
+      (m) =>
+        /^dist\/(capture\/session|capture\/targets|check\/run|discover|engines\/tracker|views\/ghostwire-v1\/transform)\.js$/.test(
+          m,
+        ) || /node_modules\/(ws|yaml)\//.test(m),
+    );
+    assert.deepEqual(early, []);
   });
 });

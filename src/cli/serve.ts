@@ -10,6 +10,7 @@ import { startService } from '../service/server.js';
 import { privilegeLine } from '../views/namespaces.js';
 import { escapeTerminal } from '../views/terminal.js';
 import { CliError } from './errors.js';
+import { favourSmallHeap } from './heap.js';
 import { type ListenerFlags, listenerOptions, listenFailure } from './listener.js';
 import { SUMMARIES } from './summaries.js';
 
@@ -67,6 +68,7 @@ Who can read what:
       'the name of the node this service describes, at /healthz (a hub groups by it; default: the host name)',
     )
     .action(async (flags: ServeFlags) => {
+      favourSmallHeap();
       let { listen, token } = listenerOptions(flags, DEFAULT_LISTEN);
       const maxAge = Number(flags.maxAge);
       if (!Number.isFinite(maxAge) || maxAge <= 0)

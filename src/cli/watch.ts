@@ -21,6 +21,7 @@ import { matchingNetworks } from '../views/text-tree.js';
 import { QUIET_MS, Settler } from '../watch/settle.js';
 import { ChangeWatcher, censusModeOf, SETTLE_MS } from '../watch/watcher.js';
 import { CliError } from './errors.js';
+import { favourSmallHeap } from './heap.js';
 import { SUMMARIES } from './summaries.js';
 
 interface WatchFlags {
@@ -61,6 +62,7 @@ export function registerWatch(program: Command): void {
       '5',
     )
     .action(async (flags: WatchFlags) => {
+      favourSmallHeap();
       const interval = Number(flags.interval);
       if (!Number.isFinite(interval) || interval <= 0)
         throw new CliError(`--interval: "${flags.interval}" is not a positive number of seconds`);

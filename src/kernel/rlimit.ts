@@ -4,6 +4,23 @@
  * namespace, so the soft limit is raised to the hard limit once (as systemd
  * recommends for programs that need many fds and do not use select(2)).
  */
+
+/**
+ * The shares of the fd limit the per-namespace caches may fill. Together they
+ * leave 40% for what is not cached and cannot wait: the watcher's rtnetlink
+ * socket per namespace, HTTP clients, /proc reads, module files loaded on
+ * first use. (When the network stage took the whole limit and the
+ * forwarded-port decorator half of it, a service at 2,000 namespaces under a
+ * 20,000 limit held 18,000 fds and its next open failed with EMFILE.)
+ * A namespace past its cache's share is entered on every discovery instead.
+ */
+export const FD_SHARE = { network: 0.4, forwardedPorts: 0.2 } as const;
+
+/** The fds one cache may hold: its share of the soft limit (a large number when unlimited). */
+export function fdShare(share: number, soft = getNofile().soft): number {
+  return Number.isFinite(soft) ? Math.floor(soft * share) : 1 << 20;
+}
+
 import { getrlimit, RLIM_INFINITY, setrlimit } from './libc.js';
 
 const RLIMIT_NOFILE = 7;

@@ -6,7 +6,7 @@
  * others are complete. Tenants and forwarded ports are filled by later stages.
  */
 import { opendirSync, statSync } from 'node:fs';
-import { raiseNofile } from '../kernel/rlimit.js';
+import { FD_SHARE, fdShare, raiseNofile } from '../kernel/rlimit.js';
 import type { Draft } from '../model/types.js';
 import type { NamespaceScan } from '../namespaces/scan.js';
 import { type FdScan, ProcLookup, resolveOwners, scanFdOwners } from './owners.js';
@@ -174,7 +174,7 @@ export async function discoverNetworks(
   const cacheLimit =
     options.cache === false
       ? 0
-      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 5))));
+      : (options.cacheLimit ?? Math.min(16384, Math.floor(fdShare(FD_SHARE.network, nofile) / 5)));
   if (pool === undefined)
     pool =
       jobs.length < (options.inlineBelow ?? 0)

@@ -24,13 +24,18 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type WebSocket, WebSocketServer } from 'ws';
+import type { WebSocket } from 'ws';
 import type { CaptureSink } from '../capture/session.js';
 import type { Discovery } from '../model/types.js';
-import { mobyshark } from '../views/ghostwire-v1/mobyshark.js';
 import { type CaptureHub, type CaptureRequest, captureFailed, parseCaptureQuery } from './capture.js';
 import { clientKey } from './events.js';
 import { type Problem, ProblemError, problem } from './problem.js';
+import { LazyWebSocketServer } from './websocket.js';
+
+/** What a container parameter is looked up in: the `/mobyshark` targets. */
+interface MobysharkTargets {
+  containers: { name: string; prefix: string; netns: number }[];
+}
 
 /** A `/mobyshark` entry as Packetflix clients send it back. */
 interface ContainerParam {
@@ -101,7 +106,11 @@ function parseContainer(text: string): ContainerParam {
  * Packetflix's parameters → a capture request (targets as `discover --netns`
  * names them). `get(name)` gives a query parameter's values, headers first.
  */
-export function packetflixRequest(get: (name: string) => string[], d: Discovery): CaptureRequest {
+export function packetflixRequest(
+  get: (name: string) => string[],
+  d: Discovery,
+  mobyshark: (d: Discovery) => MobysharkTargets,
+): CaptureRequest {
   const container = get('container')[0];
   const netns = get('netns')[0];
   const nif = get('nif')[0];
@@ -175,7 +184,7 @@ function refuse(socket: Duplex, p: Problem, headers: Record<string, string> = {}
 /** Handles `upgrade` events of the HTTP server: the capture websocket; other upgrades are refused. */
 export function captureUpgradeHandler(o: CaptureSocketOptions) {
   // Outgoing pcapng frames are built by the capture; incoming messages have no use: tiny limit.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 4096 });
+  const wss = new LazyWebSocketServer({ maxPayload: 4096 });
   return (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (!PATHS.has(url.pathname)) {
@@ -210,26 +219,32 @@ async function serveCapture(
     const h = header(name);
     return h !== undefined ? [h] : url.searchParams.getAll(name);
   };
-  const d = await o.discovery();
-  const request = packetflixRequest(get, d);
+  // Listen for the close before anything awaits: a client that leaves while the discovery or the
+  // capture machinery loads must still stop the capture that starts after.
   let closed = false;
+  let stop = () => {};
+  ws.on('close', () => {
+    closed = true;
+    stop();
+  });
+  const d = await o.discovery();
+  const { mobyshark } = await import('../views/ghostwire-v1/mobyshark.js');
+  const request = packetflixRequest(get, d, mobyshark);
   const sink: CaptureSink = {
     write: (b) => {
       if (!closed) ws.send(b, { binary: true });
     },
     backlog: () => ws.bufferedAmount,
   };
-  const { handle, finished } = o.captures.start(
+  const { handle, finished } = await o.captures.start(
     d,
     clientKey(req.socket.remoteAddress),
     request,
     sink,
     o.application,
   );
-  ws.on('close', () => {
-    closed = true;
-    handle.stop();
-  });
+  stop = () => handle.stop();
+  if (closed) handle.stop();
   // Whatever the client sends is ignored (Packetflix clients send nothing).
   ws.on('message', () => {});
   const outcome = await handle.done.then(

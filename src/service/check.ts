@@ -5,8 +5,8 @@
  * thread inside the target's namespace (src/check/); a few at most run at
  * once, and a client that goes away cancels its check.
  */
-import { CheckTargetError, type Prepared, prepareCheck, runCheckPlan, sortVerdicts } from '../check/run.js';
-import type { CheckLimits, CheckResult, Verdict } from '../check/types.js';
+import type { Prepared } from '../check/run.js';
+import { type CheckLimits, type CheckResult, CheckTargetError, type Verdict } from '../check/types.js';
 import type { Discovery } from '../model/types.js';
 
 /** Checks running at once: each holds a thread and up to 16 sockets. */
@@ -30,14 +30,17 @@ export class CheckService {
   }
 
   /**
-   * Prepares the check synchronously (so an unknown target throws
-   * CheckTargetError before anything is sent), then runs it.
+   * Prepares the check (so an unknown target rejects with CheckTargetError
+   * before anything is sent), then runs it. The check's code (planning, the
+   * probe threads) loads with the first check, not with the service.
    */
-  start(
+  async start(
     d: Discovery,
     target: string,
     cb: CheckCallbacks = {},
-  ): { prepared: Prepared; done: Promise<CheckResult> } {
+  ): Promise<{ prepared: Prepared; done: Promise<CheckResult> }> {
+    const { prepareCheck, runCheckPlan, sortVerdicts } = await import('../check/run.js');
+    // From the count to `running++` nothing awaits: two starts cannot both take the last place.
     if (this.running >= this.max)
       throw new ChecksBusyError(`${this.max} checks are running; try again shortly`);
     const prepared = prepareCheck(d, target, { limits: cb.limits });

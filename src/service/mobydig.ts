@@ -12,12 +12,12 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
 import type { Verdict } from '../check/types.js';
 import type { DiscoveryCache } from './cache.js';
 import { type CheckService, ChecksBusyError, CheckTargetError } from './check.js';
 import { crossSiteReason, type HostPolicy } from './host.js';
 import { tokenChecker } from './token.js';
+import { LazyWebSocketServer } from './websocket.js';
 
 /** Ghostwire's close code for a target it cannot work with. */
 export const CLOSE_BAD_TARGET = 4400;
@@ -59,11 +59,11 @@ function refuse(socket: Duplex, status: number, text: string): void {
  * the upgrades meant for the other); `wss` holds the open sessions.
  */
 export function createMobydig(opts: MobydigOptions): {
-  wss: WebSocketServer;
+  wss: LazyWebSocketServer;
   upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 } {
   // maxPayload: clients have nothing to say; a frame from them is at most a close.
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 });
+  const wss = new LazyWebSocketServer({ maxPayload: 1024 });
   const matches = opts.token ? tokenChecker(opts.token) : undefined;
 
   const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -94,9 +94,9 @@ export function createMobydig(opts: MobydigOptions): {
       ws.on('error', () => abort.abort());
       opts.cache
         .get()
-        .then((snap) => {
+        .then(async (snap) => {
           if (abort.signal.aborted) return;
-          const { done } = opts.checks.start(snap.discovery, target, {
+          const { done } = await opts.checks.start(snap.discovery, target, {
             signal: abort.signal,
             onVerdict: (v) => {
               if (ws.readyState === ws.OPEN) ws.send(mobydigFrame(v));

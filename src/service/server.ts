@@ -9,8 +9,8 @@ import { dirname, resolve } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
-import { type DiscoverOptions, discover } from '../discover.js';
-import { createEngineTracker, type EngineTracker } from '../engines/index.js';
+import type { DiscoverOptions } from '../discover.js';
+import type { EngineTracker } from '../engines/index.js';
 import type { Discovery } from '../model/types.js';
 import { QUIET_MS, Settler } from '../watch/settle.js';
 import { ThreadedWatcher } from '../watch/thread.js';
@@ -100,18 +100,21 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     ? undefined
     : WorkerRunner.create(opts.engines !== false, opts.discoverOptions ?? {}, opts.verify);
   // In-process: one engine tracker for the service's lifetime (it keeps its event streams and caches).
+  // The pipeline and the engines' code load only then: with the worker, the serving thread never
+  // runs them, and the service listens ~100 ms sooner without them.
   const tracker: EngineTracker | undefined =
     !inProcess || opts.run || opts.discoverOptions?.containers || opts.engines === false
       ? undefined
-      : createEngineTracker();
+      : (await import('../engines/index.js')).createEngineTracker();
   const discoverOptions: DiscoverOptions = { ...(opts.discoverOptions ?? {}) };
   if (tracker) discoverOptions.containers = tracker;
-  const baseRun =
-    opts.run ??
-    (runner
-      ? (hint: RunHint) => runner.run(hint)
-      : (hint: RunHint) =>
-          discover({ ...discoverOptions, incremental: hint.incremental ? 'reuse' : 'record' }));
+  let baseRun: (hint: RunHint) => Promise<Discovery | Product>;
+  if (opts.run) baseRun = opts.run;
+  else if (runner) baseRun = (hint) => runner.run(hint);
+  else {
+    const { discover } = await import('../discover.js');
+    baseRun = (hint) => discover({ ...discoverOptions, incremental: hint.incremental ? 'reuse' : 'record' });
+  }
   const verify = opts.verify?.length ? opts.verify : undefined;
   const run = verify && !runner ? withDrift(baseRun, verify) : baseRun;
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
@@ -198,7 +201,6 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
       tracker?.close();
       await runner?.close();
       // Event streams never end by themselves: cut every connection.
-      for (const ws of mobydig.wss.clients) ws.terminate();
       mobydig.wss.close();
       const closeAll = (server as unknown as { closeAllConnections?: () => void }).closeAllConnections;
       await new Promise<void>((r) => {

@@ -28,7 +28,7 @@ import { SyscallError } from '../../kernel/libc.js';
 import { NetlinkError, type NetlinkSocket } from '../../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../../kernel/netns.js';
 import { openNfnetlink, readRuleset } from '../../kernel/nftables/ruleset.js';
-import { getNofile } from '../../kernel/rlimit.js';
+import { FD_SHARE, fdShare } from '../../kernel/rlimit.js';
 import type { Draft } from '../../model/types.js';
 import { dockerProxyForwards } from './docker-proxy.js';
 import { legacyNatTable } from './iptables-legacy.js';
@@ -62,13 +62,12 @@ const FAMILIES: readonly IpFamily[] = [4, 6];
 const conns = new Map<number, NsConn>();
 
 /**
- * Namespaces whose sockets stay cached: up to three fds each within half of
- * the fd limit (the network stage caches two per namespace in the other
- * half); beyond, a namespace is entered on every discovery and its fds closed.
+ * Namespaces whose sockets stay cached: up to three fds each within this
+ * decorator's share of the fd limit (FD_SHARE); beyond, a namespace is entered
+ * on every discovery and its fds closed.
  */
 function maxCached(): number {
-  const { soft } = getNofile();
-  return Number.isFinite(soft) ? Math.floor(soft / 6) : 100_000;
+  return Math.floor(fdShare(FD_SHARE.forwardedPorts) / 3);
 }
 
 function closeConn(c: NsConn): void {

@@ -22,7 +22,7 @@ export function mobydigRoutes(): Hono<Env> {
   return app;
 }
 
-type Started = ReturnType<CheckService['start']>;
+type Started = Awaited<ReturnType<CheckService['start']>>;
 
 /** The check's progress as server-sent events: `neighbourhood`, `verdict`s, then `done` or `error`. */
 function checkStream(
@@ -88,7 +88,7 @@ export function checkRoutes({ snapshot }: RouteDeps, checks: CheckService): Hono
     };
     let started: Started;
     try {
-      started = checks.start(snap.discovery, target, {
+      started = await checks.start(snap.discovery, target, {
         signal: abort.signal,
         ...(sse ? { onVerdict: (v) => send('verdict', v) } : {}),
       });

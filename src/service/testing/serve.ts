@@ -12,9 +12,21 @@ export interface Served {
   url?: string;
 }
 
-/** Starts the CLI and resolves with its stderr once it serves (or exits). */
-export function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const proc = spawn(process.execPath, [BIN, ...args], {
+/**
+ * Starts the CLI and resolves with its stderr once it serves (or exits).
+ * `nofile`: its RLIMIT_NOFILE (soft and hard), set by the shell that execs it.
+ */
+export function startServe(
+  args: string[],
+  env: Record<string, string> = {},
+  nofile?: number,
+): Promise<Served> {
+  const argv = [process.execPath, BIN, ...args];
+  const [cmd, ...rest] =
+    nofile === undefined
+      ? argv
+      : ['/bin/sh', '-c', `ulimit -n ${Math.floor(nofile)} && exec "$@"`, 'sh', ...argv];
+  const proc = spawn(cmd as string, rest, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
