@@ -28,7 +28,7 @@ export interface NetworkOptions {
    * sees for at most one discovery; `closeNetworkDiscovery()` releases all.
    */
   cache?: boolean;
-  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 4 fds each). */
+  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 5 fds each, 11 with `netfilter`). */
   cacheLimit?: number;
   /** Worker threads (default: 2, or 1 on a single CPU); applies when the pool starts. */
   workers?: number;
@@ -48,6 +48,8 @@ export interface NetworkOptions {
   incremental?: 'record' | 'reuse';
   /** Discoveries follow (default true): cached namespaces get change monitors (DumpOptions.track). */
   track?: boolean;
+  /** Tell which namespaces hold no netfilter NAT state (DumpOptions.netfilter, NetworkResult.natFree; default false). */
+  netfilter?: boolean;
 }
 
 export interface NetworkResult {
@@ -55,6 +57,8 @@ export interface NetworkResult {
   warnings: Draft.Warning[];
   /** Namespaces whose previous result was reused (incremental 'reuse'); all others were dumped. */
   reused: Set<number>;
+  /** NetworkOptions.netfilter: namespaces dumped this run that held no nf_tables table and no legacy nat table. */
+  natFree: Set<number>;
 }
 
 let pool: WorkerPool | undefined;
@@ -150,6 +154,7 @@ export async function discoverNetworks(
     neighbours: options.neighbours !== false,
     rules: options.rules !== false,
     track: options.track !== false,
+    ...(options.netfilter ? { netfilter: true } : {}),
   };
   const self = ownNetns();
   const initial = scan.initial.net ?? self;
@@ -174,7 +179,10 @@ export async function discoverNetworks(
   const cacheLimit =
     options.cache === false
       ? 0
-      : (options.cacheLimit ?? Math.max(0, Math.min(16384, Math.floor((nofile - 512) / 5))));
+      : // 5 fds per namespace; with netfilter 3 more of its own, and room for the 3 the
+        // forwarded-ports decorator caches for a namespace it reads itself (its maxCached).
+        (options.cacheLimit ??
+        Math.max(0, Math.min(16384, Math.floor((nofile - 512) / (dumpOptions.netfilter ? 11 : 5)))));
   if (pool === undefined)
     pool =
       jobs.length < (options.inlineBelow ?? 0)
@@ -215,9 +223,12 @@ export async function discoverNetworks(
   await engineStage?.catch(() => undefined);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
+  const natFree = new Set<number>();
   for (const d of dumps) {
     warnings.push(...d.warnings);
     if (d.failed) continue;
+    // A reused result's flag is as old as its kept text: only this run's reads count.
+    if (d.natFree && !reused.has(d.ino)) natFree.add(d.ino);
     if (fds) attachOwners(d, fds, lookup);
     const nsids: Record<string, number> = {};
     const map = nsidCache.get(d.ino);
@@ -241,7 +252,7 @@ export async function discoverNetworks(
     networks[String(d.ino)] = net;
   }
   pruneNsidCache(dumps);
-  return { networks, warnings, reused };
+  return { networks, warnings, reused, natFree };
 }
 
 /** Maps every reported (namespace, nsid) to a namespace inode, asking the kernel only as needed. */
