@@ -267,7 +267,7 @@ async function resolveNsids(
   // yet" is not remembered: the kernel may assign one later.)
   const asked = new Map<number, Set<number>>();
   for (const [x, m] of nsidCache) asked.set(x, new Set(m.values()));
-  // Round 1 asks only from the lower inode of a symmetric pair (the other direction follows
+  // Round 1 asks only from the higher inode of a symmetric pair (the other direction follows
   // from the veth pairing), round 2 asks what is left, round 3 tries non-veth lower devices.
   const rounds: [1 | 2, boolean][] = [
     [1, true],
