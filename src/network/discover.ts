@@ -94,13 +94,16 @@ export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
   const below = options.inlineBelow ?? 0;
   if (pool === undefined && below > 0) {
     if (!namedNetnsAtLeast(below)) return;
-    pool = new WorkerPool(options.workers);
+    pool = new WorkerPool(options.workers, undefined, youngMb(options));
     pool.warm(true);
     return;
   }
-  pool ??= new WorkerPool(options.workers);
+  pool ??= new WorkerPool(options.workers, undefined, youngMb(options));
   pool.warm();
 }
+
+/** Workers' young generation (WorkerPool): a one-shot discovery (no tracking) trades RSS for less GC. */
+const youngMb = (options: NetworkOptions): number => (options.track === false ? 32 : 4);
 
 /** Whether /run/netns (iproute2's named namespaces) holds at least `n` entries; reads no more. */
 function namedNetnsAtLeast(n: number): boolean {
@@ -187,7 +190,7 @@ export async function discoverNetworks(
     pool =
       jobs.length < (options.inlineBelow ?? 0)
         ? new WorkerPool(1, (await import('./handler.js')).handleRequest)
-        : new WorkerPool(options.workers);
+        : new WorkerPool(options.workers, undefined, youngMb(options));
   const reused = new Set<number>();
   const dumping = pool.dump(
     jobs,
