@@ -66,6 +66,23 @@ const inNs = (node: string, args: string[], input?: string) =>
   sh('nsenter', [`--net=${nsPath(node)}`, ...args], input);
 const ino = (node: string) => statSync(nsPath(node)).ino;
 
+/** Appends a nat PREROUTING rule for a TCP port with `tool`, run through `via` (a command that enters the namespace). */
+const natRule = (via: string[], tool: string, dport: number, ...target: string[]) =>
+  sh(via[0] as string, [
+    ...via.slice(1),
+    tool,
+    '-t',
+    'nat',
+    '-A',
+    'PREROUTING',
+    '-p',
+    'tcp',
+    '--dport',
+    String(dport),
+    '-j',
+    ...target,
+  ]);
+
 function listenIn(node: string, port: number, host = '0.0.0.0'): Promise<ChildProcess> {
   const child = spawn(
     'nsenter',
@@ -109,43 +126,14 @@ describe('forwarded ports in real network namespaces', () => {
     );
     // Each tool writes the rule in its own encoding (xt target in nf_tables, or an ip_tables blob).
     const prerouting = (tool: string, dport: number, ...target: string[]) =>
-      inNs(FWD, [
-        tool,
-        '-t',
-        'nat',
-        '-A',
-        'PREROUTING',
-        '-p',
-        'tcp',
-        '--dport',
-        String(dport),
-        '-j',
-        ...target,
-      ]);
+      natRule(['nsenter', `--net=${nsPath(FWD)}`], tool, dport, ...target);
     prerouting('iptables-nft', 8081, 'DNAT', '--to-destination', `${DEST_IP}:80`);
     prerouting('iptables-legacy', 8082, 'DNAT', '--to-destination', `${DEST_IP}:80`);
     prerouting('ip6tables-legacy', 8443, 'DNAT', '--to-destination', `[${DEST_IP6}]:443`);
     prerouting('iptables-nft', 8092, 'REDIRECT', '--to-ports', '8091');
     prerouting('iptables-legacy', 8093, 'REDIRECT', '--to-ports', '8091');
     sh('ip', ['netns', 'add', LEGACY]);
-    sh('ip', [
-      'netns',
-      'exec',
-      LEGACY,
-      'iptables-legacy',
-      '-t',
-      'nat',
-      '-A',
-      'PREROUTING',
-      '-p',
-      'tcp',
-      '--dport',
-      '8094',
-      '-j',
-      'REDIRECT',
-      '--to-ports',
-      '8091',
-    ]);
+    natRule(['ip', 'netns', 'exec', LEGACY], 'iptables-legacy', 8094, 'REDIRECT', '--to-ports', '8091');
     local = await listenIn(FWD, 8091);
     listener = await listenIn(DEST, 80);
     listener6 = await listenIn(DEST, 443, '::');
