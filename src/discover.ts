@@ -79,6 +79,9 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
     options.network === false
       ? undefined
       : {
+          // The forwarded-ports decorator reads only namespaces with netfilter NAT state, which the
+          // network workers tell while they are inside each namespace anyway.
+          netfilter: true,
           ...(options.oneShot ? { inlineBelow: SECOND_WORKER_MIN, track: false } : {}),
           ...(typeof options.network === 'object' ? options.network : {}),
           ...(options.incremental ? { incremental: options.incremental } : {}),
@@ -145,6 +148,7 @@ export async function discover(options: DiscoverOptions = {}): Promise<Discovery
   };
   await decorate(draft, {
     containers: options.containers,
+    ...(net ? { natFree: net.natFree } : {}),
     ...(options.incremental ? { incremental: { record: true, reused: net?.reused } } : {}),
   });
   draft.durationMs = Math.round((performance.now() - t0) * 1000) / 1000;

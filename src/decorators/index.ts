@@ -18,6 +18,8 @@ export interface DecorateContext {
   containers?: ContainerSource;
   /** Incremental discovery: decorators that read the kernel per namespace may reuse reads of the namespaces the network stage reused. */
   incremental?: IncrementalHint;
+  /** Namespaces the network stage found without nf_tables tables or a legacy nat table (NetworkResult.natFree). */
+  natFree?: ReadonlySet<number>;
 }
 
 export interface Decorator {
@@ -34,7 +36,7 @@ export const DECORATORS: readonly Decorator[] = [
   // Reads the finished namespaces, listeners and containers to say who serves a forwarded port.
   {
     name: 'forwarded-ports',
-    decorate: (draft, ctx) => decorateForwardedPorts(draft, {}, ctx.incremental),
+    decorate: (draft, ctx) => decorateForwardedPorts(draft, {}, ctx.incremental, ctx.natFree),
     close: closeForwardedPortSockets,
   },
 ];

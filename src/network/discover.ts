@@ -28,7 +28,7 @@ export interface NetworkOptions {
    * sees for at most one discovery; `closeNetworkDiscovery()` releases all.
    */
   cache?: boolean;
-  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 4 fds each). */
+  /** Upper bound of cached namespaces (default: what RLIMIT_NOFILE allows, 5 fds each, 11 with `netfilter`). */
   cacheLimit?: number;
   /** Worker threads (default: 2, or 1 on a single CPU); applies when the pool starts. */
   workers?: number;
@@ -48,6 +48,8 @@ export interface NetworkOptions {
   incremental?: 'record' | 'reuse';
   /** Discoveries follow (default true): cached namespaces get change monitors (DumpOptions.track). */
   track?: boolean;
+  /** Tell which namespaces hold no netfilter NAT state (DumpOptions.netfilter, NetworkResult.natFree; default false). */
+  netfilter?: boolean;
 }
 
 export interface NetworkResult {
@@ -55,6 +57,8 @@ export interface NetworkResult {
   warnings: Draft.Warning[];
   /** Namespaces whose previous result was reused (incremental 'reuse'); all others were dumped. */
   reused: Set<number>;
+  /** NetworkOptions.netfilter: namespaces dumped this run that held no nf_tables table and no legacy nat table. */
+  natFree: Set<number>;
 }
 
 let pool: WorkerPool | undefined;
@@ -90,13 +94,16 @@ export function prepareNetworkDiscovery(options: NetworkOptions = {}): void {
   const below = options.inlineBelow ?? 0;
   if (pool === undefined && below > 0) {
     if (!namedNetnsAtLeast(below)) return;
-    pool = new WorkerPool(options.workers);
+    pool = new WorkerPool(options.workers, undefined, youngMb(options));
     pool.warm(true);
     return;
   }
-  pool ??= new WorkerPool(options.workers);
+  pool ??= new WorkerPool(options.workers, undefined, youngMb(options));
   pool.warm();
 }
+
+/** Workers' young generation (WorkerPool): a one-shot discovery (no tracking) trades RSS for less GC. */
+const youngMb = (options: NetworkOptions): number => (options.track === false ? 32 : 4);
 
 /** Whether /run/netns (iproute2's named namespaces) holds at least `n` entries; reads no more. */
 function namedNetnsAtLeast(n: number): boolean {
@@ -150,6 +157,7 @@ export async function discoverNetworks(
     neighbours: options.neighbours !== false,
     rules: options.rules !== false,
     track: options.track !== false,
+    ...(options.netfilter ? { netfilter: true } : {}),
   };
   const self = ownNetns();
   const initial = scan.initial.net ?? self;
@@ -174,12 +182,15 @@ export async function discoverNetworks(
   const cacheLimit =
     options.cache === false
       ? 0
-      : (options.cacheLimit ?? Math.min(16384, Math.floor(fdShare(FD_SHARE.network, nofile) / 5)));
+      : // 5 fds per namespace, 3 more with netfilter (the forwarded-port reads), within the
+        // network stage's share of the limit (the decorator's own caches have theirs: FD_SHARE).
+        (options.cacheLimit ??
+        Math.min(16384, Math.floor(fdShare(FD_SHARE.network, nofile) / (dumpOptions.netfilter ? 8 : 5))));
   if (pool === undefined)
     pool =
       jobs.length < (options.inlineBelow ?? 0)
         ? new WorkerPool(1, (await import('./handler.js')).handleRequest)
-        : new WorkerPool(options.workers);
+        : new WorkerPool(options.workers, undefined, youngMb(options));
   const reused = new Set<number>();
   const dumping = pool.dump(
     jobs,
@@ -215,9 +226,12 @@ export async function discoverNetworks(
   await engineStage?.catch(() => undefined);
 
   const networks: Record<string, Draft.NetworkNamespace> = {};
+  const natFree = new Set<number>();
   for (const d of dumps) {
     warnings.push(...d.warnings);
     if (d.failed) continue;
+    // A reused result's flag is as old as its kept text: only this run's reads count.
+    if (d.natFree && !reused.has(d.ino)) natFree.add(d.ino);
     if (fds) attachOwners(d, fds, lookup);
     const nsids: Record<string, number> = {};
     const map = nsidCache.get(d.ino);
@@ -241,7 +255,7 @@ export async function discoverNetworks(
     networks[String(d.ino)] = net;
   }
   pruneNsidCache(dumps);
-  return { networks, warnings, reused };
+  return { networks, warnings, reused, natFree };
 }
 
 /** Maps every reported (namespace, nsid) to a namespace inode, asking the kernel only as needed. */
@@ -256,7 +270,7 @@ async function resolveNsids(
   // yet" is not remembered: the kernel may assign one later.)
   const asked = new Map<number, Set<number>>();
   for (const [x, m] of nsidCache) asked.set(x, new Set(m.values()));
-  // Round 1 asks only from the lower inode of a symmetric pair (the other direction follows
+  // Round 1 asks only from the higher inode of a symmetric pair (the other direction follows
   // from the veth pairing), round 2 asks what is left, round 3 tries non-veth lower devices.
   const rounds: [1 | 2, boolean][] = [
     [1, true],

@@ -7,6 +7,7 @@
  */
 import { readSync } from 'node:fs';
 import type { NetlinkSocket } from '../kernel/netlink.js';
+import { NFPROTO_UNSPEC, NFT_MSG_GETTABLE, nfgenmsg, nftType } from '../kernel/nftables/nfnetlink.js';
 import { decodeAddr } from '../kernel/rtnetlink/addr.js';
 import {
   AF_INET,
@@ -69,6 +70,16 @@ export interface NsConns {
   sockstat?: [number, number];
   /** Multicast listener on the namespace's change groups (CONFIG_CHANGE_GROUPS), bound with the cached sockets. */
   monitor?: NetlinkSocket;
+  /**
+   * DumpOptions.netfilter: a NETLINK_NETFILTER socket and the fds of /proc/thread-self/net/
+   * ip(6)_tables_names (of each legacy family the kernel has), opened inside the namespace.
+   * Undefined when any could not be opened: the namespace's netfilter state is then unknown.
+   */
+  netfilter?: {
+    nft: NetlinkSocket;
+    legacyNames: number[] /** The files behind legacyNames, joined. */;
+    legacy: string;
+  };
   /** Tables read by the previous run, reused while the monitor reports no change to them. */
   memo?: Memo;
 }
@@ -226,6 +237,32 @@ const statBuf = Buffer.allocUnsafe(4096);
 function preadText(fd: number): string {
   const n = readSync(fd, statBuf, 0, statBuf.length, 0);
   return statBuf.toString('latin1', 0, n);
+}
+
+const GETTABLE = nftType(NFT_MSG_GETTABLE);
+/** nfgenmsg with family NFPROTO_UNSPEC: tables of every family. */
+const GETTABLE_REQ = nfgenmsg(NFPROTO_UNSPEC);
+
+/**
+ * Whether the namespace forwards no port through DNAT, as far as its netfilter state tells: no
+ * nf_tables table of any family (a NAT chain needs a table; the decorator's full read of such a
+ * ruleset finds nothing) and no legacy table named "nat" in the lists `legacy` names (the
+ * families the kernel has now). Any table at all, or any error, is
+ * "maybe": the forwarded-ports decorator then reads the namespace itself and reports what it finds.
+ */
+export function natFree(conns: NsConns, legacy: string): boolean {
+  const nf = conns.netfilter;
+  // A legacy family the kernel gained since these fds were opened is not covered.
+  if (!nf || nf.legacy !== legacy) return false;
+  try {
+    let tables = 0;
+    nf.nft.dumpEach(GETTABLE, GETTABLE_REQ, () => tables++, 'NFT_MSG_GETTABLE');
+    if (tables > 0) return false;
+    for (const fd of nf.legacyNames) if (preadText(fd).split('\n').includes('nat')) return false;
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const LINK_REQ = Buffer.alloc(IFINFOMSG_LEN);

@@ -11,14 +11,15 @@
  * routes, rules and forwarding only when it saw them change (dump.ts), and send
  * the main thread only what changed since this worker last sent it (pool.ts).
  */
+import { existsSync } from 'node:fs';
 import { close, O_CLOEXEC, O_RDONLY, open, SyscallError } from '../kernel/libc.js';
-import { NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkSocket } from '../kernel/netlink.js';
+import { NETLINK_NETFILTER, NETLINK_ROUTE, NETLINK_SOCK_DIAG, NetlinkSocket } from '../kernel/netlink.js';
 import { NetnsRestoreError, withNetns } from '../kernel/netns.js';
 import { NsMismatchError, openNs } from '../kernel/nsfs.js';
 import { CONFIG_CHANGE_GROUPS, RTM_GETNSID, RTM_NEWNSID } from '../kernel/rtnetlink/constants.js';
 import { buildGetNsid, decodeNsid } from '../kernel/rtnetlink/nsid.js';
 import type { Draft } from '../model/types.js';
-import { dumpNamespace, emptyDump, type NsConns, serializeDump, unchangedSince } from './dump.js';
+import { dumpNamespace, emptyDump, type NsConns, natFree, serializeDump, unchangedSince } from './dump.js';
 import { loadServices } from './services.js';
 import type {
   DumpOptions,
@@ -40,6 +41,7 @@ function cachedFds(): number[] {
     if (c.diag) out.push(c.diag.fd);
     if (c.sockstat) out.push(...c.sockstat);
     if (c.monitor) out.push(c.monitor.fd);
+    if (c.netfilter) out.push(c.netfilter.nft.fd, ...c.netfilter.legacyNames);
   }
   return out;
 }
@@ -49,6 +51,43 @@ function closeConns(c: NsConns): void {
   c.diag?.close();
   c.monitor?.close();
   if (c.sockstat) for (const fd of c.sockstat) close(fd);
+  if (c.netfilter) {
+    c.netfilter.nft.close();
+    for (const fd of c.netfilter.legacyNames) close(fd);
+  }
+}
+
+/**
+ * /proc/thread-self/net files listing legacy tables, of the families whose x_tables the kernel has
+ * now (then every namespace has the file). Asked per request: a module loaded later (the first
+ * iptables-legacy command) adds a family, which sockets cached before do not cover (see natFree).
+ */
+function legacyNamesPaths(): string[] {
+  return ['ip', 'ip6']
+    .filter((f) => existsSync(`/proc/self/net/${f}_tables_names`))
+    .map((f) => `/proc/thread-self/net/${f}_tables_names`);
+}
+
+/**
+ * Opens, inside the namespace, what natFree (dump.ts) asks: a NETLINK_NETFILTER socket and the
+ * legacy table lists. Undefined when any fails (the decorator then reads the namespace itself).
+ */
+function openNetfilter(legacy: string[]): NsConns['netfilter'] {
+  let nft: NetlinkSocket;
+  try {
+    nft = new NetlinkSocket(NETLINK_NETFILTER, { timeoutMs: 2000 });
+  } catch {
+    return undefined;
+  }
+  const legacyNames: number[] = [];
+  try {
+    for (const p of legacy) legacyNames.push(open(p, O_RDONLY | O_CLOEXEC));
+  } catch {
+    nft.close();
+    for (const fd of legacyNames) close(fd);
+    return undefined;
+  }
+  return { nft, legacyNames, legacy: legacy.join() };
 }
 
 function release(keep: number[]): void {
@@ -67,7 +106,14 @@ function release(keep: number[]): void {
  * mount replaced) is refused before setns (withNetns checks the inode), and
  * the next one is tried: no other namespace is ever read under this inode.
  */
-function openConns(ino: number, refs: string[], withDiag: boolean, track = true): NsConns {
+function openConns(
+  ino: number,
+  refs: string[],
+  withDiag: boolean,
+  track = true,
+  /** DumpOptions.netfilter: the legacy table lists to open (legacyNamesPaths). */
+  netfilter?: string[],
+): NsConns {
   let lastErr: unknown;
   for (const ref of refs) {
     try {
@@ -85,6 +131,8 @@ function openConns(ino: number, refs: string[], withDiag: boolean, track = true)
             }
           }
           const conns: NsConns = { route, diag };
+          // In the namespace anyway: the forwarded-ports decorator need not enter it again (DumpOptions.netfilter).
+          if (netfilter) conns.netfilter = openNetfilter(netfilter);
           if (withDiag) {
             // Only cached sockets (a run with sockets) live long enough for change tracking to pay,
             // and only when more runs follow (DumpOptions.track: a monitor's bind is not cheap).
@@ -156,13 +204,20 @@ function dumpJobs(
 ): NsDump[] {
   release(keep);
   const services = options.sockets ? loadServices() : new Map<string, string>();
+  const legacy = options.netfilter ? legacyNamesPaths() : undefined;
   const out: NsDump[] = [];
   for (const job of jobs) {
     let conns = cache.get(job.ino);
     const fresh = !conns;
     if (!conns) {
       try {
-        conns = openConns(job.ino, [job.ref, ...job.altRefs], options.sockets, options.track !== false);
+        conns = openConns(
+          job.ino,
+          [job.ref, ...job.altRefs],
+          options.sockets,
+          options.track !== false,
+          legacy,
+        );
       } catch (e) {
         if (e instanceof NetnsRestoreError) throw e;
         out.push(failedDump(job.ino, enterWarning(job.ino, e)));
@@ -196,6 +251,7 @@ function dumpJobs(
       );
       continue;
     }
+    if (legacy && natFree(conns, legacy.join())) dump.natFree = true;
     // A socket opened without sock_diag (sockets off) is not reused for a run that wants them.
     if (fresh && options.sockets && cache.size < cacheLimit) cache.set(job.ino, conns);
     else if (fresh) closeConns(conns);

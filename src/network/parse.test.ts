@@ -191,8 +191,12 @@ describe('wire resolution (pure part)', () => {
     const halved = candidateQueries(dumps, unresolvedNsids(dumps, new Map()), refs, new Map(), 1, true);
     assert.deepEqual(
       halved.map((q) => [q.ino, q.targets.map((t) => t.ino).sort()]),
-      [[100, [200, 300, 400]]],
-      'only the lower inode of each pair asks',
+      [
+        [200, [100]],
+        [300, [100]],
+        [400, [100]],
+      ],
+      'only the higher inode of each pair asks: each about the one namespace it is wired to, not 100 about all',
     );
   });
 });

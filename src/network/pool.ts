@@ -35,10 +35,9 @@ interface Port {
   onFail(listener: (err: Error) => void): void;
 }
 
-function threadPort(): Port {
+function threadPort(youngMb: number): Port {
   const worker = new Worker(new URL('./worker.js', import.meta.url), {
-    // A small young generation keeps each worker's RSS low; its garbage is short-lived anyway.
-    resourceLimits: { maxYoungGenerationSizeMb: 4 },
+    resourceLimits: { maxYoungGenerationSizeMb: youngMb },
   });
   return {
     postMessage: (req) => worker.postMessage(req),
@@ -209,8 +208,8 @@ function weightOf(d: NsDump): number {
   return 4 + d.interfaces.length * 5 + d.neighbours.length / 4 + d.sockets.length / 2;
 }
 
-function spawn(handle?: Handler): Slot {
-  const worker = handle ? inlinePort(handle) : threadPort();
+function spawn(handle: Handler | undefined, youngMb: number): Slot {
+  const worker = handle ? inlinePort(handle) : threadPort(youngMb);
   const slot: Slot = {
     worker,
     pending: new Map(),
@@ -326,8 +325,18 @@ export class WorkerPool {
   /** Set: the one "worker" is this thread (see inlinePort). */
   private readonly inline: Handler | undefined;
 
-  constructor(size?: number, inline?: Handler) {
+  /**
+   * Young generation of each worker thread, MB. Small (4) for long-lived pools: it keeps a
+   * service's RSS low, and warm runs make little garbage. A one-shot discovery passes more: a
+   * cold pass decodes every namespace, and with 4 MB what lives through a 64-namespace chunk is
+   * promoted and collected again by the old generation (a fifth to a quarter of a worker's time
+   * in GC at 1000 namespaces); its RSS lasts a second.
+   */
+  private readonly youngMb: number;
+
+  constructor(size?: number, inline?: Handler, youngMb = 4) {
     this.inline = inline;
+    this.youngMb = youngMb;
     this.max = inline ? 1 : Math.max(1, Math.floor(size ?? Math.min(2, availableParallelism())));
     // An explicit size is kept; the default starts with one worker: on a small host a second
     // one's start (its own isolate and modules) costs a one-shot command more than it saves.
@@ -342,7 +351,7 @@ export class WorkerPool {
   private slot(i: number): Slot {
     let s = this.slots[i];
     if (!s || s.dead) {
-      s = spawn(this.inline);
+      s = spawn(this.inline, this.youngMb);
       this.slots[i] = s;
       // Its cache died with it.
       for (const [ino, w] of this.owner) if (w === i) this.owner.delete(ino);

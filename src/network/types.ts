@@ -13,6 +13,12 @@ export interface DumpOptions {
    * monitors cost O(n²) — a third of a cold pass's worker time at 1000 namespaces.
    */
   track?: boolean;
+  /**
+   * Also look, while inside each namespace anyway, whether it holds any nf_tables table or
+   * legacy ip(6)_tables "nat" table (NsDump.natFree): the forwarded-ports decorator then reads
+   * only namespaces that do, instead of entering every namespace again on its own thread.
+   */
+  netfilter?: boolean;
 }
 
 export interface NsJob {
@@ -68,6 +74,12 @@ export interface NsDump {
    * (NsJob.reuse); the pool puts back the result it kept (every other field is empty).
    */
   unchanged?: boolean;
+  /**
+   * DumpOptions.netfilter: at dump time the namespace held no nf_tables table at all and no
+   * legacy "nat" table, so it forwards no port through DNAT. Absent when it holds some or could
+   * not be asked (the decorator then reads it and reports why).
+   */
+  natFree?: boolean;
 }
 
 export interface NsidQuery {

@@ -55,7 +55,12 @@ export function candidateQueries(
   refs: Map<number, string>,
   asked: Map<number, Set<number>>,
   pass: 1 | 2,
-  /** Skip targets with a lower inode: they ask about us, and deriveReverse gives our answer. */
+  /**
+   * Skip targets with a higher inode: they ask about us, and deriveReverse gives our answer. The
+   * higher inode asks because namespaces made later (containers) have higher inodes than the host
+   * they are wired to: a thousand of them each ask about the host on whichever worker holds them,
+   * where the host asking about all of them would make one worker do every query in turn.
+   */
   halve = false,
 ): NsidQuery[] {
   const byIno = new Map<number, NsDump>();
@@ -88,7 +93,7 @@ export function candidateQueries(
       if (pass === 2 && own.kind === 'veth') continue;
       const cands = pass === 1 ? pointsBack.get(`${c.index}/${own.index}`) : hasIndex.get(c.index);
       for (const y of cands ?? []) {
-        if (y !== x && !already.has(y) && refs.has(y) && !(halve && y < x)) targets.add(y);
+        if (y !== x && !already.has(y) && refs.has(y) && !(halve && y > x)) targets.add(y);
       }
     }
     if (targets.size === 0) continue;

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { discover } from '../../discover.js';
@@ -20,6 +20,8 @@ import { labDown } from '../../lab/build/down.js';
 import { readState } from '../../lab/build/state.js';
 import { parseLab } from '../../lab/file/load.js';
 import type { Discovery, Draft } from '../../model/types.js';
+import { scanNamespaces } from '../../namespaces/scan.js';
+import { closeNetworkDiscovery, discoverNetworks } from '../../network/discover.js';
 import { uniquePrefix } from '../../testing/names.js';
 import { closeForwardedPortSockets, decorateForwardedPorts } from './index.js';
 import { minimalDraft } from './testing/draft.js';
@@ -29,6 +31,8 @@ const P = uniquePrefix('wstf');
 const FWD = 'fwd';
 const DEST = 'dest';
 const DECOY = 'decoy';
+/** A namespace made by hand whose only netfilter state is a legacy nat table. */
+const LEGACY = `${P}l`;
 // A /24 no other fixture on the host is likely to use.
 const NET = `10.${randomInt(100, 200)}.${randomInt(1, 250)}`;
 const DEST_IP = `${NET}.2`;
@@ -61,6 +65,23 @@ const nsPath = (node: string): string => {
 const inNs = (node: string, args: string[], input?: string) =>
   sh('nsenter', [`--net=${nsPath(node)}`, ...args], input);
 const ino = (node: string) => statSync(nsPath(node)).ino;
+
+/** Appends a nat PREROUTING rule for a TCP port with `tool`, run through `via` (a command that enters the namespace). */
+const natRule = (via: string[], tool: string, dport: number, ...target: string[]) =>
+  sh(via[0] as string, [
+    ...via.slice(1),
+    tool,
+    '-t',
+    'nat',
+    '-A',
+    'PREROUTING',
+    '-p',
+    'tcp',
+    '--dport',
+    String(dport),
+    '-j',
+    ...target,
+  ]);
 
 function listenIn(node: string, port: number, host = '0.0.0.0'): Promise<ChildProcess> {
   const child = spawn(
@@ -105,24 +126,14 @@ describe('forwarded ports in real network namespaces', () => {
     );
     // Each tool writes the rule in its own encoding (xt target in nf_tables, or an ip_tables blob).
     const prerouting = (tool: string, dport: number, ...target: string[]) =>
-      inNs(FWD, [
-        tool,
-        '-t',
-        'nat',
-        '-A',
-        'PREROUTING',
-        '-p',
-        'tcp',
-        '--dport',
-        String(dport),
-        '-j',
-        ...target,
-      ]);
+      natRule(['nsenter', `--net=${nsPath(FWD)}`], tool, dport, ...target);
     prerouting('iptables-nft', 8081, 'DNAT', '--to-destination', `${DEST_IP}:80`);
     prerouting('iptables-legacy', 8082, 'DNAT', '--to-destination', `${DEST_IP}:80`);
     prerouting('ip6tables-legacy', 8443, 'DNAT', '--to-destination', `[${DEST_IP6}]:443`);
     prerouting('iptables-nft', 8092, 'REDIRECT', '--to-ports', '8091');
     prerouting('iptables-legacy', 8093, 'REDIRECT', '--to-ports', '8091');
+    sh('ip', ['netns', 'add', LEGACY]);
+    natRule(['ip', 'netns', 'exec', LEGACY], 'iptables-legacy', 8094, 'REDIRECT', '--to-ports', '8091');
     local = await listenIn(FWD, 8091);
     listener = await listenIn(DEST, 80);
     listener6 = await listenIn(DEST, 443, '::');
@@ -134,6 +145,7 @@ describe('forwarded ports in real network namespaces', () => {
     listener6?.kill();
     local?.kill();
     closeForwardedPortSockets();
+    if (existsSync(`/run/netns/${LEGACY}`)) sh('ip', ['netns', 'del', LEGACY]);
     // Also after a failed before(): labUp rolls back what it made, and down of a lab that is
     // not up does nothing. A failing down fails the hook, so leftovers do not go unnoticed.
     await labDown(P);
@@ -202,6 +214,18 @@ describe('forwarded ports in real network namespaces', () => {
     assert.deepEqual(forwardsOf(DECOY), []);
     assert.equal(inNs(DEST, ['cat', '/proc/net/ip_tables_names']).trim(), '');
     assert.equal(inNs(DEST, ['cat', '/proc/net/ip6_tables_names']).trim(), '');
+  });
+
+  it('is told by the network stage which namespaces hold no netfilter table, and reads only the others', async () => {
+    const legacy = statSync(`/run/netns/${LEGACY}`).ino;
+    const net = await discoverNetworks(scanNamespaces(), { netfilter: true }).finally(closeNetworkDiscovery);
+    assert.ok(net.natFree.has(ino(DEST)) && net.natFree.has(ino(DECOY)), 'no table: told');
+    assert.ok(!net.natFree.has(ino(FWD)), 'nf_tables tables');
+    assert.ok(!net.natFree.has(legacy), 'only a legacy nat table');
+    // The discovery read the namespace whose only DNAT state is legacy.
+    const f = d.networks[String(legacy)]?.forwardedPorts.find((x) => x.hostPort === 8094);
+    assert.equal(f?.source, 'iptables');
+    assert.equal(f?.redirect, true);
   });
 
   it('warns, and does not crash, for a namespace that vanished before its rules were read', () => {

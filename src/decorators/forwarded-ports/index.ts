@@ -9,7 +9,9 @@
  * Kernel access: a NETLINK_NETFILTER socket per namespace, made by entering it
  * (setns on this thread, synchronously) and cached per namespace inode, so a
  * warm discovery only dumps. The first dump lists tables; namespaces without
- * NAT-capable tables cost that one round trip. Sockets of namespaces the
+ * NAT-capable tables cost that one round trip. Namespaces the network stage
+ * found without any table (`natFree`, told by its workers while they were
+ * inside for their own dump) are not entered at all. Sockets of namespaces the
  * current discovery no longer sees are closed (a socket pins its namespace).
  */
 
@@ -260,7 +262,13 @@ function readWith(
  */
 const kept = new Map<
   number,
-  { found: Found[]; warnings: Draft.Warning[]; missing: Draft.Discovery['missingPrivileges'] }
+  {
+    found: Found[];
+    warnings: Draft.Warning[];
+    missing: Draft.Discovery['missingPrivileges'];
+    /** Told by the network stage (natFree), whose cached sockets pin the namespace, not read here. */
+    byNetwork?: boolean;
+  }
 >();
 
 /** What an incremental discovery tells: keep reads, and which namespaces the network stage reused. */
@@ -269,10 +277,16 @@ export interface IncrementalHint {
   reused?: ReadonlySet<number>;
 }
 
+/**
+ * `natFree`: namespaces the network stage found, while inside them for its own dump, without any
+ * nf_tables table or legacy nat table (NetworkResult.natFree): they forward nothing and are not
+ * entered again here — at 1000 namespaces, a setns, a socket and a table dump each on this thread.
+ */
 export function decorateForwardedPorts(
   draft: Draft.Discovery,
   opts: ForwardedPortsOptions = {},
   inc?: IncrementalHint,
+  natFree?: ReadonlySet<number>,
 ): void {
   const keys = Object.keys(draft.networks);
   const seen = new Set(keys.map(Number));
@@ -290,10 +304,21 @@ export function decorateForwardedPorts(
     // Incremental: a namespace the network stage reused was not notified of any change; its
     // rules are reused too while this thread's socket still pins it (so the inode is the same
     // namespace). nf_tables changes send no rtnetlink notification: a full discovery reads them.
-    if (k && inc?.reused?.has(ino) && conns.has(ino)) {
+    if (k && inc?.reused?.has(ino) && (conns.has(ino) || k.byNetwork)) {
       found.push(...k.found);
       draft.warnings.push(...k.warnings);
       for (const m of k.missing) missing(draft, m.capability, m.effect);
+      continue;
+    }
+    if (natFree?.has(ino)) {
+      // This thread's own socket is not needed for it (a socket pins its namespace, and costs an fd).
+      const c = conns.get(ino);
+      if (c) {
+        closeConn(c);
+        conns.delete(ino);
+      }
+      if (inc?.record) kept.set(ino, { found: [], warnings: [], missing: [], byNetwork: true });
+      else kept.delete(ino);
       continue;
     }
     if (!inc?.record) {

@@ -78,22 +78,43 @@ const isLoopback = (b: number[]): boolean =>
   (b.length === 4 && b[0] === 127) ||
   (b.length === 16 && b.slice(0, 15).every((x) => x === 0) && b[15] === 1);
 
-export class Resolver {
-  /** Canonical address → interfaces that hold it. */
-  private holders = new Map<string, Holder[]>();
+/** Canonical IPv4 text (no leading zeros), which canon() returns unchanged. */
+const CANONICAL_V4 = /^(?:(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)\.){3}(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)$/;
 
-  constructor(private readonly draft: Draft.Discovery) {
-    for (const [key, net] of Object.entries(draft.networks)) {
-      const netns = Number(key);
-      for (const iface of net.interfaces)
-        for (const a of iface.addresses) {
-          // Point-to-point addresses: IFA_LOCAL is this end's, IFA_ADDRESS the peer's.
-          const k = canon(a.local ?? a.address);
-          const list = this.holders.get(k) ?? [];
-          list.push({ netns, index: iface.index });
-          this.holders.set(k, list);
-        }
+export class Resolver {
+  /**
+   * Canonical address → interfaces that hold it; one index for text with a colon (IPv6) and one
+   * without, each made on the first lookup of its kind: at 1000 namespaces, canonicalising every
+   * address costs tens of milliseconds, and forwards usually go to one family only.
+   */
+  private readonly holders: [Map<string, Holder[]> | undefined, Map<string, Holder[]> | undefined] = [
+    undefined,
+    undefined,
+  ];
+
+  constructor(private readonly draft: Draft.Discovery) {}
+
+  private held(address: string): Holder[] {
+    const v6 = address.includes(':');
+    let index = this.holders[v6 ? 1 : 0];
+    if (!index) {
+      index = new Map();
+      this.holders[v6 ? 1 : 0] = index;
+      for (const [key, net] of Object.entries(this.draft.networks)) {
+        const netns = Number(key);
+        for (const iface of net.interfaces)
+          for (const a of iface.addresses) {
+            // Point-to-point addresses: IFA_LOCAL is this end's, IFA_ADDRESS the peer's.
+            const text = a.local ?? a.address;
+            if (text.includes(':') !== v6) continue;
+            const k = CANONICAL_V4.test(text) ? text : canon(text);
+            const list = index.get(k) ?? [];
+            list.push({ netns, index: iface.index });
+            index.set(k, list);
+          }
+      }
     }
+    return index.get(canon(address)) ?? [];
   }
 
   resolve(f: {
@@ -109,7 +130,7 @@ export class Resolver {
     let warning: string | undefined;
     if (isLoopback(bytes) || f.redirect) destNetns = f.netns;
     else {
-      const held = this.holders.get(canon(f.destAddress)) ?? [];
+      const held = this.held(f.destAddress);
       const nets = [...new Set(held.map((h) => h.netns))];
       const route = this.routeDev(f.netns, bytes);
       if (nets.includes(f.netns)) destNetns = f.netns;
