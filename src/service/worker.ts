@@ -14,6 +14,7 @@ import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
 import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 import { PATCH_VIEW, stepView } from './increments.js';
+import type { LazyView } from './runner.js';
 
 export interface WorkerInit {
   engines: boolean;
@@ -42,19 +43,12 @@ export type WorkerReply =
       changes: ReturnType<typeof diffDiscoveries>;
       holders: string[];
       startedAt: string;
+      missingPrivileges: Discovery['missingPrivileges'];
     }
   | { id: number; ok: false; message: string }
   /** A lazy view; null when the latest model is no longer the one asked for. */
   | { id: number; view: Uint8Array | null }
   | { id: number; closed: true };
-
-/**
- * Views rendered only when requested (`render`), of the latest model: most discoveries on a busy
- * host are never read as Ghostwire v1 before the next one replaces them, and each costs a
- * serialisation of the whole host.
- */
-export const LAZY_VIEWS = ['v1', 'mobyshark'] as const;
-export type LazyView = (typeof LAZY_VIEWS)[number];
 
 const renderView = (view: LazyView, d: Discovery): Uint8Array =>
   enc.encode(JSON.stringify(view === 'v1' ? toGhostwireV1(d) : mobyshark(d)));
@@ -116,6 +110,7 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       changes: diffDiscoveries(previous, d),
       holders: holderPaths(d),
       startedAt: d.startedAt,
+      missingPrivileges: d.missingPrivileges,
     };
     previous = d;
     parentPort?.postMessage(
