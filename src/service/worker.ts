@@ -14,6 +14,7 @@ import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
 import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 import { PATCH_VIEW, stepView } from './increments.js';
+import { type NetworkDigests, renderNative, shareUnchanged } from './native.js';
 import type { LazyView } from './runner.js';
 
 export interface WorkerInit {
@@ -57,6 +58,7 @@ const init = workerData as WorkerInit;
 const tracker = init.engines ? createEngineTracker() : undefined;
 const options: DiscoverOptions = { ...init.options, ...(tracker ? { containers: tracker } : {}) };
 let previous: Discovery | undefined;
+let previousDigests: NetworkDigests | undefined;
 // Loaded once: the service validated the files at start, so this does not fail in practice.
 const labs = init.verify?.length ? loadVerifyLabs(init.verify) : undefined;
 labs?.catch(() => undefined); // awaited per discovery; a failure there is reported as the drift's error
@@ -95,11 +97,14 @@ parentPort?.on('message', async (req: WorkerRequest) => {
   }
   try {
     const d = await discover({ ...options, incremental: req.incremental ? 'reuse' : 'record' });
-    const native = enc.encode(JSON.stringify(d));
+    const { text, digests } = renderNative(d);
+    const native = enc.encode(text);
+    // The diffs below stop at once at the network namespaces that did not change (native.ts).
+    const next = shareUnchanged(previous, previousDigests, d, digests);
     const views = {
       native,
       // The patch from the previous document to this one, for the change events (increments.ts).
-      [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, d, native.byteLength)),
+      [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, next, native.byteLength)),
       // The drift of the declared labs, beside the model it was measured on (serve --verify).
       ...(labs ? { verify: enc.encode(JSON.stringify(await driftOrError(labs, d))) } : {}),
     };
@@ -107,12 +112,13 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       id: req.id,
       ok: true,
       views,
-      changes: diffDiscoveries(previous, d),
+      changes: diffDiscoveries(previous, next),
       holders: holderPaths(d),
       startedAt: d.startedAt,
       missingPrivileges: d.missingPrivileges,
     };
     previous = d;
+    previousDigests = digests;
     parentPort?.postMessage(
       reply,
       Object.values(views).map((v) => v.buffer as ArrayBuffer),
