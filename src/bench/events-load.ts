@@ -49,15 +49,25 @@ function threadCpu(pid: number | undefined): Map<number, { name: string; ms: num
 const discoveries = async (url: string): Promise<number> =>
   (JSON.parse((await raw(url, '/healthz')).body) as { discoveries: number }).discoveries;
 
-/** GET a document, its bytes discarded: the status, or 0 on a failure. */
-function readJson(url: string): Promise<number> {
+/**
+ * GET a document, its bytes discarded: the status 200, else the status with the problem's
+ * detail, or the error's message on a failure.
+ */
+function readJson(url: string): Promise<number | string> {
   return new Promise((resolve) => {
     const req = get(url, (res) => {
-      res.on('error', () => resolve(0));
-      res.on('end', () => resolve(res.statusCode ?? 0));
-      res.resume();
+      const ok = res.statusCode === 200;
+      let text = '';
+      res.on('error', (err) => resolve(err.message));
+      res.on('data', (b: Buffer) => {
+        if (!ok && text.length < 1000) text += b.toString();
+      });
+      res.on('end', () => {
+        if (ok) resolve(200);
+        else resolve(`${res.statusCode} ${/"detail":"([^"]*)"/.exec(text)?.[1] ?? ''}`.trim());
+      });
     });
-    req.on('error', () => resolve(0));
+    req.on('error', (err) => resolve(err.message));
   });
 }
 
@@ -117,6 +127,8 @@ export async function churn(prefix: string, netns: number): Promise<BenchResult>
   const mine = new Set<string>();
   const ops: Op[] = [];
   let errors = 0;
+  /** Errors by kind (a status other than 200, or the client's error message). */
+  const errorKinds = new Map<string, number>();
   let failedOps = 0;
   let reads = 0;
   let cpu0 = 0;
@@ -132,8 +144,12 @@ export async function churn(prefix: string, netns: number): Promise<BenchResult>
     const reader = async () => {
       await sleep(Math.random() * pause);
       while (!done) {
-        if ((await readJson(`${svc.url}/json`)) === 200) reads++;
-        else errors++;
+        const status = await readJson(`${svc.url}/json`);
+        if (status === 200) reads++;
+        else {
+          errors++;
+          errorKinds.set(String(status), (errorKinds.get(String(status)) ?? 0) + 1);
+        }
         await sleep(pause);
       }
     };
@@ -216,6 +232,9 @@ export async function churn(prefix: string, netns: number): Promise<BenchResult>
           '/json reads': reads,
           'read pause ms': pause,
           errors,
+          ...(errors > 0
+            ? { 'errors by kind': [...errorKinds].map(([k, n]) => `${k}: ${n}`).join(', ') }
+            : {}),
           'service CPU % of a core': f((cpu / (performance.now() - start)) * 100),
           'RSS before MB': f(rss0),
           'RSS after MB': f(rss1),

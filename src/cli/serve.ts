@@ -123,7 +123,8 @@ Who can read what:
       // started without one of the Privileges table's capabilities serves a partial view).
       svc.cache.get().then(
         (snap) => {
-          const priv = privilegeLine(snap.discovery);
+          // Of the snapshot, not its model: parsing a 1000-namespace model here would block the serving thread.
+          const priv = privilegeLine(snap);
           if (priv !== undefined) process.stderr.write(`wirescope: ${priv}\n`);
         },
         (err: unknown) => {

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyPatch, concatPatches, diffJson, PatchError, type PatchOp, sameJson } from './patch.js';
+import {
+  applyPatch,
+  concatPatches,
+  diffJson,
+  jsonLengthReaches,
+  PatchError,
+  type PatchOp,
+  sameJson,
+} from './patch.js';
 
 /** The document after `ops`, as JSON (what a client would hold). */
 const json = (x: unknown): unknown => JSON.parse(JSON.stringify(x));
@@ -107,6 +115,25 @@ describe('JSON Patch (RFC 6902) diff and apply', () => {
     // Types that change: an array becomes an object, a value becomes null.
     roundTrip({ a: [1, 2], b: 1 }, { a: { x: 1 }, b: null });
     roundTrip([1, 2, 3], { x: 1 });
+  });
+
+  it('measures a value only as far as the limit, never saying it reaches a length its JSON does not', () => {
+    const values: unknown[] = [
+      { a: [1, 2.5, -3e21, null, true, false], b: { c: 'text', d: undefined }, e: [undefined, {}] },
+      ['quote " and \\ backslash', 'é and 😀', { '~/key': 'x'.repeat(300) }],
+      Array.from({ length: 50 }, (_, i) => ({ index: i, name: `if${i}`, up: i % 2 === 0 })),
+    ];
+    for (const v of values) {
+      const length = JSON.stringify(v).length;
+      for (let limit = 1; limit <= length + 2; limit++) {
+        if (jsonLengthReaches(v, limit)) assert.ok(length >= limit, `${length} ≥ ${limit}`);
+      }
+    }
+    // Without escapes the measure is exact.
+    const plain = values[2];
+    const length = JSON.stringify(plain).length;
+    assert.equal(jsonLengthReaches(plain, length), true);
+    assert.equal(jsonLengthReaches(plain, length + 1), false);
   });
 
   it('leaves the input of applyPatch untouched and shares what did not change', () => {

@@ -61,6 +61,39 @@ export function sameJson(a: unknown, b: unknown): boolean {
 const opBytes = (op: PatchOp): number => JSON.stringify(op).length + 1;
 
 /**
+ * Whether JSON.stringify(v) is at least `limit` characters long; walks only
+ * until it knows. Counts a lower bound (a string without its escapes), so a
+ * "yes" is always right; a "no" near the limit only costs the caller the
+ * exact measure.
+ */
+export function jsonLengthReaches(v: unknown, limit: number): boolean {
+  let n = 0;
+  const visit = (x: unknown): boolean => {
+    if (typeof x === 'string') n += x.length + 2;
+    else if (typeof x === 'number') n += Number.isFinite(x) ? String(x).length : 4;
+    else if (typeof x === 'boolean') n += x ? 4 : 5;
+    else if (x === null) n += 4;
+    else if (Array.isArray(x)) {
+      n += 1 + x.length;
+      for (const e of x) {
+        if (e === undefined) n += 4;
+        else if (visit(e)) return true;
+      }
+    } else if (typeof x === 'object' && !('toJSON' in x)) {
+      n += 1;
+      for (const [k, e] of Object.entries(x)) {
+        if (e === undefined) continue;
+        n += k.length + 4;
+        if (visit(e)) return true;
+      }
+    }
+    // Anything else (undefined, functions, toJSON): counted as nothing, a lower bound still.
+    return n >= limit;
+  };
+  return visit(v);
+}
+
+/**
  * The operations that turn `prev` into `next`. Objects are diffed key by key;
  * arrays (sorted lists in the model: PIDs, interfaces by index, routes) lose
  * their common head and tail, the rest is paired by position, and what is
@@ -90,6 +123,9 @@ function diffInto(a: unknown, b: unknown, path: string, out: PatchOp[]): number 
     ? diffObjects(a, b, path, out)
     : diffArrays(a as unknown[], b as unknown[], path, out);
   if (path === '' || bytes <= SMALL_OPS_BYTES) return bytes;
+  // A value whose JSON alone is as long as the operations cannot replace them shorter; measured
+  // only that far (a host's `/networks` is megabytes, its operations kilobytes).
+  if (jsonLengthReaches(b, bytes)) return bytes;
   const whole: PatchOp = { op: 'replace', path, value: b };
   const wholeBytes = opBytes(whole);
   if (wholeBytes >= bytes) return bytes;

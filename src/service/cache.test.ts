@@ -70,3 +70,36 @@ test('a full discovery at least every maxAgeMs, and none incremental when turned
   await plain.refresh();
   assert.deepEqual(off.hints, [false, false]);
 });
+
+test('a view the discovery worker no longer renders for an older snapshot is answered from the newest one, not rendered here', async () => {
+  // As the worker does (runner.ts): only its latest model renders; older ones answer undefined.
+  let latest = '';
+  let n = 0;
+  const run = async (): Promise<Product> => {
+    const startedAt = `t${++n}`;
+    latest = startedAt;
+    return {
+      rendered: new Map([['native', Buffer.from('{}')]]),
+      holders: [],
+      startedAt,
+      lazyViews: ['v1'],
+      render: async (view) => (startedAt === latest ? Buffer.from(`${view} of ${startedAt}`) : undefined),
+    };
+  };
+  const cache = new DiscoveryCache(run);
+  const first = await cache.refresh();
+  cache.markDirty('netlink');
+  const second = await cache.refresh();
+  const built: string[] = [];
+  const build = (s: { startedAt: string }) => {
+    built.push(s.startedAt);
+    return 'here';
+  };
+  const old = await DiscoveryCache.renderNewest(first, 'v1', build);
+  assert.equal(old.snap, second, 'the newest snapshot answers');
+  assert.equal(old.body.toString(), 'v1 of t2');
+  // A view the worker does not make is built here, of the snapshot asked for.
+  const own = await DiscoveryCache.renderNewest(first, 'netns-1', build);
+  assert.equal(own.snap, first);
+  assert.deepEqual(built, ['t1']);
+});

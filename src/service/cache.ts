@@ -34,6 +34,10 @@ export interface Product {
   startedAt: string;
   /** Renders a view made only on request (where the model lives); undefined when it cannot any more. */
   render?: (view: string) => Promise<Buffer | undefined>;
+  /** The views `render` makes (of the latest model only: see Snapshot.successor). */
+  lazyViews?: readonly string[];
+  /** The model's missingPrivileges, so the service's start-up line needs no parse of the whole model. */
+  missingPrivileges?: Discovery['missingPrivileges'];
 }
 
 /** Paths that keep process-less network namespaces alive (see watch.ts), from a model. */
@@ -56,8 +60,15 @@ export class Snapshot {
   readonly holders: readonly string[];
   readonly startedAt: string;
   /** Views being rendered on request (Product.render), shared by simultaneous requests. */
-  readonly rendering = new Map<string, Promise<Buffer>>();
+  readonly rendering = new Map<string, Promise<Buffer | undefined>>();
   readonly renderElsewhere: ((view: string) => Promise<Buffer | undefined>) | undefined;
+  readonly lazyViews: readonly string[];
+  /**
+   * The snapshot that replaced this one. Where the model lives elsewhere (the discovery worker),
+   * only the newest one can still be rendered there; a request holding an older one is answered
+   * from the newest (renderNewest) rather than by parsing and rendering a whole host here.
+   */
+  successor: Snapshot | undefined;
 
   constructor(
     /** Increments with every finished discovery. */
@@ -71,13 +82,22 @@ export class Snapshot {
       this.holders = source.holders;
       this.startedAt = source.startedAt;
       this.renderElsewhere = source.render;
+      this.lazyViews = source.lazyViews ?? [];
+      this.privileges = source.missingPrivileges;
     } else {
+      this.lazyViews = [];
       this.model = source;
       this.rendered = new Map();
       this.holders = holderPaths(source);
       this.startedAt = source.startedAt;
     }
   }
+
+  /** What the discovery lacked for want of a capability (without parsing a model discovered elsewhere). */
+  get missingPrivileges(): Discovery['missingPrivileges'] {
+    return this.privileges ?? this.discovery.missingPrivileges;
+  }
+  private readonly privileges: Discovery['missingPrivileges'] | undefined;
 
   /** The model; parsed from the native rendering on first use when it was discovered elsewhere. */
   get discovery(): Discovery {
@@ -255,6 +275,7 @@ export class DiscoveryCache {
         this.lastDurationMs = performance.now() - t0;
         const previous = this.current;
         const snap = new Snapshot((previous?.generation ?? 0) + 1, performance.now(), product);
+        if (previous) previous.successor = snap;
         this.current = snap;
         this.currentEpoch = startEpoch;
         this.lastError = undefined;
@@ -312,20 +333,43 @@ export class DiscoveryCache {
   }
 
   /**
-   * Memoised serialisation, rendered where the model lives when the discovery offers that (the
-   * discovery worker: no parse of the whole document on the serving thread), else by `build`.
+   * Memoised serialisation of `view`, rendered where the model lives when the discovery offers
+   * that (the discovery worker: no parse of the whole document on the serving thread), else by
+   * `build` here. The worker holds only its latest model: when it has moved on (a discovery
+   * finished meanwhile, as it does back to back on a churning host), the newest snapshot answers
+   * instead, a document at least as new as the one asked for. Rendering a 1000-namespace host
+   * here blocked the serving thread for seconds, long enough for waiting keep-alive connections
+   * to time out with their request unread. Resolves with the snapshot that answered.
    */
-  static renderAsync(snap: Snapshot, view: string, build: () => unknown): Promise<Buffer> {
+  static async renderNewest(
+    snap: Snapshot,
+    view: string,
+    build: (snap: Snapshot) => unknown,
+  ): Promise<{ snap: Snapshot; body: Buffer }> {
+    let s = snap;
+    // Each step needs a newer finished discovery: bounded in practice, capped all the same.
+    for (let tries = 0; ; tries++) {
+      const body = await DiscoveryCache.renderThere(s, view);
+      if (body) return { snap: s, body };
+      let next = s.successor;
+      while (next?.successor) next = next.successor;
+      if (!next?.lazyViews.includes(view) || tries >= 3) break;
+      s = next;
+    }
+    const at = s;
+    return { snap: at, body: DiscoveryCache.render(at, view, () => build(at)) };
+  }
+
+  /** The memoised rendering of `view`, made elsewhere if not yet (shared by simultaneous requests); undefined if it cannot be. */
+  private static renderThere(snap: Snapshot, view: string): Promise<Buffer | undefined> {
     const done = snap.rendered.get(view);
     if (done) return Promise.resolve(done);
     let p = snap.rendering.get(view);
     if (!p) {
-      const elsewhere = snap.renderElsewhere?.(view) ?? Promise.resolve(undefined);
-      p = elsewhere.then((b) => {
-        const body = b ?? DiscoveryCache.render(snap, view, build);
-        snap.rendered.set(view, body);
+      p = (snap.renderElsewhere?.(view) ?? Promise.resolve(undefined)).then((b) => {
+        if (b) snap.rendered.set(view, b);
         snap.rendering.delete(view);
-        return body;
+        return b;
       });
       snap.rendering.set(view, p);
     }

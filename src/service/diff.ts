@@ -63,6 +63,8 @@ export function diffDiscoveries(prev: Discovery | undefined, next: Discovery): C
       for (const i of n.interfaces) out.interfaces.added.push({ netns: n.ino, index: i.index, name: i.name });
       continue;
     }
+    // The same object: unchanged (the discovery worker shares those, service/native.ts).
+    if (p === n) continue;
     let changed = !sameNetns(p, n);
     const before = new Map(p.interfaces.map((i) => [i.index, i]));
     for (const i of n.interfaces) {

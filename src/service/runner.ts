@@ -5,12 +5,19 @@
 import { Worker } from 'node:worker_threads';
 import type { DiscoverOptions } from '../discover.js';
 import type { Product, RunHint } from './cache.js';
-import type { LazyView, WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker.js';
 
 /** How long close() waits for the worker to release its sockets before terminating it. */
 const CLOSE_TIMEOUT_MS = 3000;
 
-const isLazyView = (view: string): view is LazyView => view === 'v1' || view === 'mobyshark';
+/**
+ * Views the worker renders only when requested, of its latest model: most discoveries on a busy
+ * host are never read as Ghostwire v1 before the next one replaces them, and each costs a
+ * serialisation of the whole host.
+ */
+export const LAZY_VIEWS = ['v1', 'mobyshark'] as const;
+export type LazyView = (typeof LAZY_VIEWS)[number];
+const isLazyView = (view: string): view is LazyView => (LAZY_VIEWS as readonly string[]).includes(view);
 
 export class WorkerRunner {
   private worker: Worker | undefined;
@@ -69,6 +76,8 @@ export class WorkerRunner {
         holders: m.holders,
         startedAt,
         render: (view) => this.render(view, startedAt),
+        lazyViews: LAZY_VIEWS,
+        missingPrivileges: m.missingPrivileges,
       });
     });
     const fail = (err: Error) => {
@@ -96,7 +105,7 @@ export class WorkerRunner {
     });
   }
 
-  /** A lazy view (worker.ts LAZY_VIEWS) of the discovery started at `startedAt`, if the worker still holds it. */
+  /** A lazy view (LAZY_VIEWS) of the discovery started at `startedAt`, if the worker still holds it. */
   render(view: string, startedAt: string): Promise<Buffer | undefined> {
     const w = this.worker;
     if (this.closed || !w || !isLazyView(view)) return Promise.resolve(undefined);

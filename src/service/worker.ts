@@ -14,6 +14,8 @@ import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
 import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 import { PATCH_VIEW, stepView } from './increments.js';
+import { type NetworkDigests, renderNative, shareUnchanged } from './native.js';
+import type { LazyView } from './runner.js';
 
 export interface WorkerInit {
   engines: boolean;
@@ -42,19 +44,12 @@ export type WorkerReply =
       changes: ReturnType<typeof diffDiscoveries>;
       holders: string[];
       startedAt: string;
+      missingPrivileges: Discovery['missingPrivileges'];
     }
   | { id: number; ok: false; message: string }
   /** A lazy view; null when the latest model is no longer the one asked for. */
   | { id: number; view: Uint8Array | null }
   | { id: number; closed: true };
-
-/**
- * Views rendered only when requested (`render`), of the latest model: most discoveries on a busy
- * host are never read as Ghostwire v1 before the next one replaces them, and each costs a
- * serialisation of the whole host.
- */
-export const LAZY_VIEWS = ['v1', 'mobyshark'] as const;
-export type LazyView = (typeof LAZY_VIEWS)[number];
 
 const renderView = (view: LazyView, d: Discovery): Uint8Array =>
   enc.encode(JSON.stringify(view === 'v1' ? toGhostwireV1(d) : mobyshark(d)));
@@ -63,6 +58,7 @@ const init = workerData as WorkerInit;
 const tracker = init.engines ? createEngineTracker() : undefined;
 const options: DiscoverOptions = { ...init.options, ...(tracker ? { containers: tracker } : {}) };
 let previous: Discovery | undefined;
+let previousDigests: NetworkDigests | undefined;
 // Loaded once: the service validated the files at start, so this does not fail in practice.
 const labs = init.verify?.length ? loadVerifyLabs(init.verify) : undefined;
 labs?.catch(() => undefined); // awaited per discovery; a failure there is reported as the drift's error
@@ -101,11 +97,14 @@ parentPort?.on('message', async (req: WorkerRequest) => {
   }
   try {
     const d = await discover({ ...options, incremental: req.incremental ? 'reuse' : 'record' });
-    const native = enc.encode(JSON.stringify(d));
+    const { text, digests } = renderNative(d);
+    const native = enc.encode(text);
+    // The diffs below stop at once at the network namespaces that did not change (native.ts).
+    const next = shareUnchanged(previous, previousDigests, d, digests);
     const views = {
       native,
       // The patch from the previous document to this one, for the change events (increments.ts).
-      [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, d, native.byteLength)),
+      [PATCH_VIEW]: enc.encode(stepView(previous, previous?.startedAt, next, native.byteLength)),
       // The drift of the declared labs, beside the model it was measured on (serve --verify).
       ...(labs ? { verify: enc.encode(JSON.stringify(await driftOrError(labs, d))) } : {}),
     };
@@ -113,11 +112,13 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       id: req.id,
       ok: true,
       views,
-      changes: diffDiscoveries(previous, d),
+      changes: diffDiscoveries(previous, next),
       holders: holderPaths(d),
       startedAt: d.startedAt,
+      missingPrivileges: d.missingPrivileges,
     };
     previous = d;
+    previousDigests = digests;
     parentPort?.postMessage(
       reply,
       Object.values(views).map((v) => v.buffer as ArrayBuffer),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { readlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, openSync, readlinkSync, statSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { eventually } from '../testing/eventually.js';
 import { NetnsCensus } from './census.js';
@@ -32,6 +32,44 @@ describe('NetnsCensus, on the real /proc', () => {
       assert.equal(c.takeDirty(), true, 'its last holder went');
     } finally {
       child.kill();
+    }
+  });
+});
+
+describe('NetnsCensus holder paths, on the real kernel', () => {
+  it('forgets a bind-mounted holder once it is unmounted, and keeps an fd holder until the fd closes', () => {
+    const tag = `wshc${process.pid % 10000}`;
+    const [a, b] = [`${tag}a`, `${tag}b`];
+    const made: string[] = [];
+    let fd: number | undefined;
+    try {
+      for (const n of [a, b]) {
+        execFileSync('ip', ['netns', 'add', n]);
+        made.push(n);
+      }
+      const inoA = statSync(`/run/netns/${a}`).ino;
+      const inoB = statSync(`/run/netns/${b}`).ino;
+      fd = openSync(`/run/netns/${b}`, 'r');
+      const fdPath = `/proc/${process.pid}/fd/${fd}`;
+      const c = new NetnsCensus();
+      c.walk([`/run/netns/${a}`, fdPath], []);
+      assert.ok(c.live().has(inoA) && c.live().has(inoB), 'both held');
+      for (const n of [a, b]) {
+        execFileSync('ip', ['netns', 'del', n]);
+        made.splice(made.indexOf(n), 1);
+      }
+      // What the watcher does on the mount table's POLLPRI.
+      c.remount('/proc/self/mountinfo');
+      c.recheckExtra();
+      assert.equal(c.live().has(inoA), false, 'the unmounted holder path no longer counts');
+      assert.equal(c.live().get(inoB), fdPath, 'the fd still holds the other namespace');
+      closeSync(fd);
+      fd = undefined;
+      c.recheckExtra();
+      assert.equal(c.live().has(inoB), false, 'the closed fd no longer counts');
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+      for (const n of made) execFileSync('ip', ['netns', 'del', n]);
     }
   });
 });

@@ -7,7 +7,8 @@
  * - process events (fork, exec, exit from the process connector): the PID
  *   named is looked at (one readlink of /proc/PID/ns/net) or forgotten;
  * - a mount table changed (POLLPRI on mountinfo): that mountinfo is read again;
- * - holder paths handed over by a discovery: stat'ed again.
+ * - holder paths handed over by a discovery: stat'ed again, unless a watched
+ *   mount holds their namespace (its removal is an event).
  *
  * A full walk (`walk()`) rebuilds everything; the watcher runs one at start,
  * after lost events (ENOBUFS) and on a slow timer, for what no event names: a
@@ -27,7 +28,8 @@ export class NetnsCensus {
   private readonly mounts = new Map<string, Map<number, string>>();
   /** Holder paths (bind mounts elsewhere, fds) that opened a namespace when last checked. */
   private extra = new Map<number, string>();
-  private extraPaths: readonly string[] = [];
+  /** Each holder path → the inode it opened when last stat'ed (undefined: none). */
+  private extraIno = new Map<string, number | undefined>();
   /**
    * Whether the set of live inodes may have changed since takeDirty(): most process events (a
    * fork, exec or exit in a namespace other processes keep) do not change it, and rebuilding the
@@ -103,26 +105,70 @@ export class NetnsCensus {
     if (this.mounts.delete(path)) this.dirty = true;
   }
 
-  /** Holder paths from the latest discovery; checked now (stat, as liveNetns does). */
+  /**
+   * Holder paths from the latest discovery; checked now (stat, as liveNetns does), except a bind
+   * mount of a watched mount table whose last answer a watched mount still holds: the namespace
+   * is live whatever the path opens now, and a change of that path is a mount event
+   * (recheckExtra). Holder fds and mounts of unwatched tables are always checked. With a
+   * thousand `ip netns` mounts, stat'ing every holder after every discovery, full walk and mount
+   * change took most of the watcher thread's time under churn, and delayed the events.
+   */
   setExtra(paths: readonly string[]): void {
-    this.extraPaths = paths;
-    const before = this.extra;
-    this.extra = new Map();
+    const held = this.mounted();
+    const before = this.extraIno;
+    this.extraIno = new Map();
     for (const p of paths) {
-      try {
-        const st = statSync(p);
-        if (st.dev === nsfsDev() && !this.extra.has(st.ino)) this.extra.set(st.ino, p);
-      } catch {
-        // gone
-      }
+      const was = before.get(p);
+      this.extraIno.set(p, this.stillHeld(p, was, held) ? was : this.statNs(p));
     }
-    if (before.size !== this.extra.size || [...this.extra.keys()].some((ino) => !before.has(ino)))
-      this.dirty = true;
+    this.rebuildExtra();
   }
 
-  /** Checks the holder paths again (their holders have no events of their own). */
+  /**
+   * Checks the holder paths again after a mount table changed or a holder process exited (their
+   * holders have no events of their own); as setExtra, a bind mount only when no watched mount
+   * holds its namespace any more.
+   */
   recheckExtra(): void {
-    this.setExtra(this.extraPaths);
+    const held = this.mounted();
+    for (const [p, ino] of this.extraIno)
+      if (ino !== undefined && !this.stillHeld(p, ino, held)) this.extraIno.set(p, this.statNs(p));
+    this.rebuildExtra();
+  }
+
+  /** Whether `path` last opened `ino`, which a mount in a watched table holds, and is a mount in a watched table. */
+  private stillHeld(path: string, ino: number | undefined, held: Set<number>): ino is number {
+    if (ino === undefined || !held.has(ino)) return false;
+    // wirescope's own mount namespace (self/mountinfo is always watched)
+    if (!path.startsWith(`${this.procRoot}/`)) return true;
+    const root = /^(.*\/\d+)\/root\//.exec(path)?.[1];
+    return root !== undefined && this.mounts.has(`${root}/mountinfo`);
+  }
+
+  /** The nsfs inode `path` opens, if any. */
+  private statNs(path: string): number | undefined {
+    try {
+      const st = statSync(path);
+      return st.dev === nsfsDev() ? st.ino : undefined;
+    } catch {
+      return undefined; // gone
+    }
+  }
+
+  /** Inodes the watched mount tables hold. */
+  private mounted(): Set<number> {
+    const held = new Set<number>();
+    for (const found of this.mounts.values()) for (const ino of found.keys()) held.add(ino);
+    return held;
+  }
+
+  private rebuildExtra(): void {
+    const before = this.extra;
+    this.extra = new Map();
+    for (const [p, ino] of this.extraIno)
+      if (ino !== undefined && !this.extra.has(ino)) this.extra.set(ino, p);
+    if (before.size !== this.extra.size || [...this.extra.keys()].some((ino) => !before.has(ino)))
+      this.dirty = true;
   }
 
   /**

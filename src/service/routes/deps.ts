@@ -25,7 +25,12 @@ export interface RouteDeps {
    * Sends a memoised JSON rendering, with a per-generation ETag; gzip when the
    * client accepts it (a 500-namespace document shrinks ~15×), also memoised.
    */
-  sendJson(c: Context<Env>, snap: Snapshot, view: string, build: () => unknown): Promise<Response>;
+  sendJson(
+    c: Context<Env>,
+    snap: Snapshot,
+    view: string,
+    build: (snap: Snapshot) => unknown,
+  ): Promise<Response>;
 }
 
 export function routeDeps(cache: DiscoveryCache, version: string): RouteDeps {
@@ -51,22 +56,26 @@ export async function sendSnapshotJson(
   c: Context<Env>,
   snap: Snapshot,
   view: string,
-  build: () => unknown,
+  build: (snap: Snapshot) => unknown,
 ): Promise<Response> {
-  const etag = `"g${snap.generation}-${view}"`;
-  const headers: Record<string, string> = {
-    etag,
-    vary: 'accept-encoding',
-    'x-wirescope-generation': String(snap.generation),
-  };
-  if (c.req.header('if-none-match') === etag) return new Response(null, { status: 304, headers });
-  const body = await DiscoveryCache.renderAsync(snap, view, build);
+  const tag = (s: Snapshot) => `"g${s.generation}-${view}"`;
+  if (c.req.header('if-none-match') === tag(snap))
+    return new Response(null, { status: 304, headers: headersOf(snap, tag(snap)) });
+  // Possibly of a newer snapshot than `snap` (renderNewest): the headers name the one answering.
+  const { snap: answered, body } = await DiscoveryCache.renderNewest(snap, view, build);
+  const headers = headersOf(answered, tag(answered));
   headers['content-type'] = 'application/json';
   if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
-    const gz = await DiscoveryCache.gzip(snap, view, body);
+    const gz = await DiscoveryCache.gzip(answered, view, body);
     return new Response(new Uint8Array(gz.buffer, gz.byteOffset, gz.byteLength), {
       headers: { ...headers, 'content-encoding': 'gzip' },
     });
   }
   return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers });
 }
+
+const headersOf = (snap: Snapshot, etag: string): Record<string, string> => ({
+  etag,
+  vary: 'accept-encoding',
+  'x-wirescope-generation': String(snap.generation),
+});

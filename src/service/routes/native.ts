@@ -11,7 +11,7 @@ export function nativeRoutes({ snapshot, sendJson }: RouteDeps): Hono<Env> {
 
   app.get('/api/discovery', async (c) => {
     const snap = await snapshot(c);
-    return sendJson(c, snap, 'native', () => snap.discovery);
+    return sendJson(c, snap, 'native', (s) => s.discovery);
   });
 
   app.get('/api/netns/:ino', async (c) => {

@@ -11,14 +11,14 @@ export function v1Routes({ snapshot, sendJson }: RouteDeps): Hono<Env> {
     const v1 = await loadV1View();
     if (typeof v1 === 'string') throw new ProblemError(problem(503, 'view-unavailable', v1));
     const snap = await snapshot(c);
-    return sendJson(c, snap, 'v1', () => v1.toGhostwireV1(snap.discovery));
+    return sendJson(c, snap, 'v1', (s) => v1.toGhostwireV1(s.discovery));
   });
 
   app.get('/mobyshark', async (c) => {
     const v1 = await loadV1View();
     if (typeof v1 === 'string') throw new ProblemError(problem(503, 'view-unavailable', v1));
     const snap = await snapshot(c);
-    return sendJson(c, snap, 'mobyshark', () => v1.toMobyshark(snap.discovery));
+    return sendJson(c, snap, 'mobyshark', (s) => v1.toMobyshark(s.discovery));
   });
 
   return app;
