@@ -4,8 +4,11 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { NetnsRestoreError } from '../kernel/netns.js';
+import { nameThread } from '../kernel/thread-name.js';
 import { handleRequest } from './handler.js';
 import type { WorkerRequest } from './types.js';
+
+nameThread('ws-netns');
 
 const port = parentPort;
 if (port) {

@@ -7,6 +7,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeDiscovery, type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
+import { nameThread } from '../kernel/thread-name.js';
 import type { LoadedLab } from '../lab/file/load.js';
 import type { Discovery } from '../model/types.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
@@ -14,6 +15,8 @@ import { holderPaths } from './cache.js';
 import { diffDiscoveries } from './diff.js';
 import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 import { PATCH_VIEW, stepView } from './increments.js';
+
+nameThread('ws-discovery');
 
 export interface WorkerInit {
   engines: boolean;

@@ -6,7 +6,10 @@
  * its messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { nameThread } from '../kernel/thread-name.js';
 import { ChangeWatcher, type NamespaceDelta, type WatcherOptions, type WatchStatus } from './watcher.js';
+
+nameThread('ws-watch');
 
 export type WatchWorkerIn = { holders: string[] } | { stop: true };
 export type WatchWorkerOut =
