@@ -69,11 +69,13 @@ export class IdleCollector {
     if (this.depth > 0) return;
     this.cancel();
     const heap = getHeapStatistics();
-    // Before the first collection, what is used now stands for what lives (an upper bound).
-    if (this.live === 0) this.live = heap.used_heap_size;
-    const size = heap.total_physical_size;
+    // The first piece of work only sets the bar (what is used now stands for what lives): a
+    // one-shot command's namespace worker ends before any collection would pay.
+    const first = this.live === 0;
+    if (first) this.live = heap.used_heap_size;
     if (
-      size > PRESSURE_FACTOR * this.live + HEADROOM_BYTES &&
+      !first &&
+      heap.total_physical_size > PRESSURE_FACTOR * this.live + HEADROOM_BYTES &&
       performance.now() - this.lastAt >= PRESSURE_GC_MS
     ) {
       this.collect();
