@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { NetFixtures } from '../network/testing/fixtures.js';
 import { raw } from '../service/testing/http.js';
+import { busiestThreads, threadCpu } from './events-load.js';
 import { starFleet } from './network.js';
 import { type Cmd, freePort, rounds } from './oneshot.js';
 import { median } from './stats.js';
@@ -97,8 +98,10 @@ async function serveFigures(quick: boolean): Promise<BenchResult> {
     // Idle: nothing changes; what the service spends on its own (watchers, periodic checks).
     const idleS = quick ? 5 : 15;
     const c0 = cpuMs(proc.pid as number);
+    const threads0 = threadCpu(proc.pid);
     await new Promise((r) => setTimeout(r, idleS * 1000));
     const idlePct = ((cpuMs(proc.pid as number) - c0) / (idleS * 1000)) * 100;
+    const busiest = busiestThreads(proc.pid, threads0, idleS * 1000);
     const freshMs = median(fresh);
     return {
       name: `serve, ${COUNT} netns`,
@@ -109,6 +112,8 @@ async function serveFigures(quick: boolean): Promise<BenchResult> {
         'warm /json ms': median(warm),
         [`RSS MB after ${discoveries} discoveries`]: rss,
         'idle CPU %': idlePct,
+        'idle busiest threads': busiest,
+        load: readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' '),
       },
       goal: {
         text: 'healthz ≤ 300 ms, first /json ≤ 1.5 s, ?fresh=1 ≤ 300 ms, RSS ≤ 200 MB, idle CPU < 1%',

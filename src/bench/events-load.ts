@@ -32,7 +32,7 @@ export function rssMb(pid: number | undefined): number {
 }
 
 /** CPU time (ms) so far of each thread of a process, with its name (/proc/PID/task/TID/stat). */
-function threadCpu(pid: number | undefined): Map<number, { name: string; ms: number }> {
+export function threadCpu(pid: number | undefined): Map<number, { name: string; ms: number }> {
   const out = new Map<number, { name: string; ms: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
@@ -44,6 +44,23 @@ function threadCpu(pid: number | undefined): Map<number, { name: string; ms: num
     }
   }
   return out;
+}
+
+/**
+ * The threads that used the most CPU since `before` (from threadCpu), as "name:share%" over `span` ms;
+ * wirescope's workers name themselves (ws-watch, ws-discovery, ws-netns, ws-scan), the serving thread is "main".
+ */
+export function busiestThreads(
+  pid: number | undefined,
+  before: Map<number, { name: string; ms: number }>,
+  span: number,
+): string {
+  return [...threadCpu(pid)]
+    .map(([tid, t]) => ({ name: tid === pid ? 'main' : t.name, ms: t.ms - (before.get(tid)?.ms ?? 0) }))
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 4)
+    .map((t) => `${t.name}:${((t.ms / span) * 100).toFixed(2)}%`)
+    .join(' ');
 }
 
 const discoveries = async (url: string): Promise<number> =>
@@ -283,12 +300,7 @@ export async function idle(netns: number): Promise<BenchResult> {
         const span = performance.now() - t0;
         const share = ((cpuMs(svc.proc.pid) - c0) / span) * 100;
         // Per thread (the host is shared: other users' changes cause discoveries, counted here).
-        const busiest = [...threadCpu(svc.proc.pid)]
-          .map(([tid, t]) => ({ ...t, ms: t.ms - (threads0.get(tid)?.ms ?? 0) }))
-          .sort((a, b) => b.ms - a.ms)
-          .slice(0, 4)
-          .map((t) => `${t.name}:${((t.ms / span) * 100).toFixed(2)}%`)
-          .join(' ');
+        const busiest = busiestThreads(svc.proc.pid, threads0, span);
         return {
           name: `idle service with a subscriber, ${netns} netns, ${extra} extra sleeping processes, ${seconds} s`,
           figures: {

@@ -45,6 +45,9 @@ const c = {
   mmap: libc.func('void *mmap(void *addr, size_t len, int prot, int flags, int fd, intptr_t off)'),
   munmap: libc.func('int munmap(void *addr, size_t len)'),
   poll: libc.func('int poll(_Inout_ uint8_t *fds, unsigned long nfds, int timeout)'),
+  epollCreate1: libc.func('int epoll_create1(int flags)'),
+  epollCtl: libc.func('int epoll_ctl(int epfd, int op, int fd, const uint8_t *event)'),
+  epollWait: libc.func('int epoll_wait(int epfd, _Out_ uint8_t *events, int maxevents, int timeout)'),
 };
 
 export const O_RDONLY = 0;
@@ -261,6 +264,39 @@ export function poll(fds: Buffer, count: number, timeoutMs: number): number {
     const e = errno();
     if (e === EINTR) return 0;
     throw new SyscallError('poll', e);
+  }
+  return n;
+}
+
+export const EPOLL_CTL_ADD = 1;
+export const EPOLL_CTL_DEL = 2;
+export const EPOLL_CTL_MOD = 3;
+/**
+ * sizeof(struct epoll_event) {uint32_t events; uint64_t data}: the kernel declares it packed on
+ * x86-64 (12 bytes, include/uapi/linux/eventpoll.h EPOLL_PACKED), naturally aligned elsewhere (16).
+ */
+export const EPOLL_EVENT_SIZE = process.arch === 'x64' ? 12 : 16;
+/** Offset of `data` in struct epoll_event (see EPOLL_EVENT_SIZE). */
+export const EPOLL_DATA_OFFSET = process.arch === 'x64' ? 4 : 8;
+
+/** epoll_create1(EPOLL_CLOEXEC): a new epoll instance. */
+export function epollCreate(): number {
+  // EPOLL_CLOEXEC is O_CLOEXEC (include/uapi/linux/eventpoll.h).
+  return check(c.epollCreate1(O_CLOEXEC) as number, 'epoll_create1');
+}
+
+/** epoll_ctl(2): `event` is one struct epoll_event (ignored by EPOLL_CTL_DEL). */
+export function epollCtl(epfd: number, op: number, fd: number, event: Buffer): void {
+  check(c.epollCtl(epfd, op, fd, event) as number, 'epoll_ctl');
+}
+
+/** epoll_wait(2) into `events` (room for `max` struct epoll_event); 0 on timeout or EINTR. */
+export function epollWait(epfd: number, events: Buffer, max: number, timeoutMs: number): number {
+  const n = c.epollWait(epfd, events, max, timeoutMs) as number;
+  if (n < 0) {
+    const e = errno();
+    if (e === EINTR) return 0;
+    throw new SyscallError('epoll_wait', e);
   }
   return n;
 }

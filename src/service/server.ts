@@ -2,6 +2,7 @@
  * Starts the discovery service: the shared discovery cache, the change
  * watcher that invalidates it, and the HTTP server.
  */
+
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { DiscoverOptions } from '../discover.js';
 import type { EngineTracker } from '../engines/index.js';
+import { IdleCollector } from '../kernel/heap.js';
 import type { Discovery } from '../model/types.js';
 import { QUIET_MS, Settler } from '../watch/settle.js';
 import { ThreadedWatcher } from '../watch/thread.js';
@@ -116,7 +118,14 @@ export async function startService(opts: ServiceOptions = {}): Promise<RunningSe
     baseRun = (hint) => discover({ ...discoverOptions, incremental: hint.incremental ? 'reuse' : 'record' });
   }
   const verify = opts.verify?.length ? opts.verify : undefined;
-  const run = verify && !runner ? withDrift(baseRun, verify) : baseRun;
+  const drifted = verify && !runner ? withDrift(baseRun, verify) : baseRun;
+  // The previous snapshot's documents (buffers outside the heap, freed only with their wrappers)
+  // are garbage once a discovery replaced it: given back when the serving thread idles (heap.ts).
+  const collector = new IdleCollector();
+  const run = (hint: RunHint) => {
+    collector.busy();
+    return drifted(hint).finally(() => collector.done());
+  };
   const cache = new DiscoveryCache(run, { maxAgeMs: opts.maxAgeMs });
   const webRoot = opts.webRoot ?? defaultWebRoot();
 

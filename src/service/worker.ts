@@ -7,6 +7,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { closeDiscovery, type DiscoverOptions, discover } from '../discover.js';
 import { createEngineTracker } from '../engines/index.js';
+import { IdleCollector } from '../kernel/heap.js';
+import { nameThread } from '../kernel/thread-name.js';
 import type { LoadedLab } from '../lab/file/load.js';
 import type { Discovery } from '../model/types.js';
 import { mobyshark, toGhostwireV1 } from '../views/ghostwire-v1/index.js';
@@ -16,6 +18,8 @@ import { computeDrift, loadVerifyLabs, type VerifyReport } from './drift.js';
 import { PATCH_VIEW, stepView } from './increments.js';
 import { type NetworkDigests, renderNative, shareUnchanged } from './native.js';
 import type { LazyView } from './runner.js';
+
+nameThread('ws-discovery');
 
 export interface WorkerInit {
   engines: boolean;
@@ -74,7 +78,20 @@ async function driftOrError(labs: Promise<LoadedLab[]>, d: Discovery): Promise<V
   }
 }
 
+// The model before the last, its renderings and the run's intermediate objects are garbage once a
+// discovery is handed over; V8 would keep them resident until its next old-generation limit (heap.ts).
+const collector = new IdleCollector();
+
 parentPort?.on('message', async (req: WorkerRequest) => {
+  collector.busy();
+  try {
+    await answer(req);
+  } finally {
+    collector.done();
+  }
+});
+
+async function answer(req: WorkerRequest): Promise<void> {
   if (req.op === 'close') {
     // The discovery's cached sockets are plain fds of the process: a terminated thread would
     // leave them open (thousands on a big host), so they are closed here first.
@@ -130,7 +147,7 @@ parentPort?.on('message', async (req: WorkerRequest) => {
       message: err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err),
     } satisfies WorkerReply);
   }
-});
+}
 
 // Engine events (containers started, renamed, relabelled; late syncs): relayed to the change watcher.
 tracker?.onChange(() => parentPort?.postMessage({ event: 'engine' }));

@@ -11,7 +11,7 @@
  *   exit) names the PIDs to look at, POLLPRI on mountinfo says a bind mount
  *   came or went (`ip netns add` / `del`); one poll(2) sleeps on all of these and
  *   on the rtnetlink sockets. A full walk of /proc (nsset.ts) still runs every
- *   FULL_WALK_MS as a safety net, at once after lost process events, and every
+ *   FULL_WALK_MS (60 s) as a safety net, at once after lost process events, and every
  *   `intervalMs` (500 ms, the old census) when the connector is unavailable.
  * - engine events, through sources registered with addSource().
  *
@@ -50,13 +50,16 @@ export const SETTLE_MS = 200;
 /**
  * The safety-net walk of /proc while the census runs on events. The events
  * miss only what the kernel has no event for: a process that unshare(2)s or
- * setns(2)s into another network namespace without exec'ing (found here within
- * this period), bind mounts made in mount namespaces nobody watches, namespaces
- * kept only by an fd. 5 s bounds those cases at ten times the old census period
- * while costing a tenth of its CPU (a walk reads one link per process: ~10 ms
- * for 2,000 processes).
+ * setns(2)s into another network namespace without exec'ing (the usual tools —
+ * `unshare -n`, `ip netns exec`, runc, systemd's PrivateNetwork — all exec
+ * afterwards), bind mounts made in mount namespaces nobody watches, namespaces
+ * kept only by an fd. Those rare cases show within this period, the default
+ * --max-age (what has no notification at all is as old as that). A walk reads
+ * one link per process and the watched mountinfo files (~20 ms at 3,000 bind
+ * mounts: the kernel formats every line): every 5 s it was most of an idle
+ * service's census cost.
  */
-export const FULL_WALK_MS = 5000;
+export const FULL_WALK_MS = 60_000;
 
 /** How often an in-process event-driven watcher looks for news (poll(2) with no wait); its own thread sleeps in poll instead. */
 const PUMP_MS = 20;
@@ -195,6 +198,8 @@ export class ChangeWatcher {
     this.mountPaths.clear();
     this.connector?.close();
     this.connector = undefined;
+    this.poller?.close();
+    this.poller = undefined;
     for (const unsubscribe of this.sources) unsubscribe();
     this.sources = [];
   }

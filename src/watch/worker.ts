@@ -2,11 +2,15 @@
  * The change watcher on its own thread: the census of /proc and the netlink
  * sockets of a thousand namespaces (opening them in a burst takes ~0.1 ms
  * each) never hold up a request on the serving thread. In event mode it sleeps
- * in poll(2) on the kernel's notifications, waking at most every 50 ms to read
- * its messages.
+ * in epoll_wait(2) on the kernel's notifications, waking at most every 50 ms to
+ * read its messages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { IdleCollector } from '../kernel/heap.js';
+import { nameThread } from '../kernel/thread-name.js';
 import { ChangeWatcher, type NamespaceDelta, type WatcherOptions, type WatchStatus } from './watcher.js';
+
+nameThread('ws-watch');
 
 export type WatchWorkerIn = { holders: string[] } | { stop: true };
 export type WatchWorkerOut =
@@ -15,11 +19,16 @@ export type WatchWorkerOut =
 
 let holders: readonly string[] = [];
 const opts = workerData as Omit<WatcherOptions, 'extraPaths'>;
+// The start (a socket per namespace) and each change (mountinfo read again, the set rebuilt) leave
+// garbage that would stay resident in a thread that then sleeps (heap.ts).
+const collector = new IdleCollector();
 const watcher = new ChangeWatcher(
-  (reason, delta) =>
+  (reason, delta) => {
     parentPort?.postMessage(
       (delta ? { change: reason, delta } : { change: reason }) satisfies WatchWorkerOut,
-    ),
+    );
+    collector.done();
+  },
   {
     blocking: true,
     ...opts,
@@ -45,3 +54,4 @@ parentPort?.on('message', (m: WatchWorkerIn) => {
 });
 watcher.start();
 report();
+collector.done();
