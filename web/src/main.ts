@@ -24,9 +24,14 @@ const views = new Views(state, document.getElementById('nav')!, document.getElem
 const search = views.nav.search;
 
 let searchTimer = 0;
+let searchPending = false;
 search.addEventListener('input', () => {
   clearTimeout(searchTimer);
-  searchTimer = window.setTimeout(() => views.setQuery(search.value.trim()), SEARCH_DEBOUNCE_MS);
+  searchPending = true;
+  searchTimer = window.setTimeout(() => {
+    searchPending = false;
+    views.setQuery(search.value.trim());
+  }, SEARCH_DEBOUNCE_MS);
 });
 
 let resizeTimer = 0;
@@ -40,7 +45,16 @@ window.addEventListener('resize', () => {
     }
   }, RESIZE_DEBOUNCE_MS);
 });
-window.addEventListener('hashchange', () => views.showRoute(location.hash));
+window.addEventListener('hashchange', () => {
+  // A search typed just before a link was followed comes first, as the user did them: applied now
+  // without rewriting the URL, so the debounced rewrite cannot replace the link's route after it.
+  if (searchPending) {
+    clearTimeout(searchTimer);
+    searchPending = false;
+    views.setQuery(search.value.trim(), false);
+  }
+  views.showRoute(location.hash);
+});
 document.addEventListener('keydown', (ev) => {
   if (ev.key === '/' && document.activeElement !== search) {
     ev.preventDefault();

@@ -139,11 +139,11 @@ export class Views {
     this.renderMain();
   }
 
-  /** A new search: the URL keeps it, the diagram, the list and the change log follow it. */
-  setQuery(query: string): void {
+  /** A new search: the URL keeps it (unless a followed link's route is taking over), the diagram, the list and the change log follow it. */
+  setQuery(query: string, rewriteUrl = true): void {
     const s = this.state;
     s.query = query;
-    history.replaceState(null, '', searchHash(s.route, location.hash, s.query));
+    if (rewriteUrl) history.replaceState(null, '', searchHash(s.route, location.hash, s.query));
     this.relayout(false);
     this.nav.renderList(s);
     this.renderChanges();
