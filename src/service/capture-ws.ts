@@ -27,15 +27,11 @@ import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { CaptureSink } from '../capture/session.js';
 import type { Discovery } from '../model/types.js';
+import type { TargetDiscoveryResult } from '../views/ghostwire-v1/schema.js';
 import { type CaptureHub, type CaptureRequest, captureFailed, parseCaptureQuery } from './capture.js';
 import { clientKey } from './events.js';
 import { type Problem, ProblemError, problem } from './problem.js';
 import { LazyWebSocketServer } from './websocket.js';
-
-/** What a container parameter is looked up in: the `/mobyshark` targets. */
-interface MobysharkTargets {
-  containers: { name: string; prefix: string; netns: number }[];
-}
 
 /** A `/mobyshark` entry as Packetflix clients send it back. */
 interface ContainerParam {
@@ -109,7 +105,7 @@ function parseContainer(text: string): ContainerParam {
 export function packetflixRequest(
   get: (name: string) => string[],
   d: Discovery,
-  mobyshark: (d: Discovery) => MobysharkTargets,
+  mobyshark: (d: Discovery) => TargetDiscoveryResult,
 ): CaptureRequest {
   const container = get('container')[0];
   const netns = get('netns')[0];

@@ -2,7 +2,6 @@
  * Starts the discovery service: the shared discovery cache, the change
  * watcher that invalidates it, and the HTTP server.
  */
-
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
