@@ -58,12 +58,12 @@ export async function sendSnapshotJson(
   view: string,
   build: (snap: Snapshot) => unknown,
 ): Promise<Response> {
-  const tag = (s: Snapshot) => `"g${s.generation}-${view}"`;
-  if (c.req.header('if-none-match') === tag(snap))
-    return new Response(null, { status: 304, headers: headersOf(snap, tag(snap)) });
+  const asked = headersOf(snap, view);
+  if (c.req.header('if-none-match') === asked.etag)
+    return new Response(null, { status: 304, headers: asked });
   // Possibly of a newer snapshot than `snap` (renderNewest): the headers name the one answering.
   const { snap: answered, body } = await DiscoveryCache.renderNewest(snap, view, build);
-  const headers = headersOf(answered, tag(answered));
+  const headers = headersOf(answered, view);
   headers['content-type'] = 'application/json';
   if (body.length > 8192 && /\bgzip\b/.test(c.req.header('accept-encoding') ?? '')) {
     const gz = await DiscoveryCache.gzip(answered, view, body);
@@ -74,8 +74,9 @@ export async function sendSnapshotJson(
   return new Response(new Uint8Array(body.buffer, body.byteOffset, body.byteLength), { headers });
 }
 
-const headersOf = (snap: Snapshot, etag: string): Record<string, string> => ({
-  etag,
+/** The headers naming a snapshot's rendering of `view`: its ETag (per generation and view) and generation. */
+const headersOf = (snap: Snapshot, view: string): Record<string, string> => ({
+  etag: `"g${snap.generation}-${view}"`,
   vary: 'accept-encoding',
   'x-wirescope-generation': String(snap.generation),
 });
